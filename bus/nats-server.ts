@@ -1,0 +1,169 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { BusError } from './errors.ts';
+
+export interface NatsServerOptions {
+  /** Loopback port; 0 (default) lets the server pick a free one. */
+  port?: number;
+  /** JetStream store directory; a fresh temp dir (removed on stop) by default. */
+  storeDir?: string;
+  jetstream?: boolean;
+  /** Where to say that the Debian package is being installed. */
+  onInstall?: (message: string) => void;
+  /** How long to wait for the server to accept clients. */
+  startTimeoutMs?: number;
+}
+
+/** A private nats-server child process. */
+export interface NatsServerHandle {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  readonly pid: number | undefined;
+  /** Stop the server (SIGTERM, then SIGKILL after a grace period) and remove a temp store dir. */
+  stop(): Promise<void>;
+  /** Stop and start again on the same port and store dir (chaos: "NATS restarts"). */
+  restart(): Promise<void>;
+}
+
+export class NatsServerMissingError extends BusError {
+  constructor() {
+    super(
+      'NATS_SERVER_MISSING',
+      'nats-server was not found on PATH. Install it (Debian/Ubuntu: sudo apt-get install nats-server; ' +
+        'or download it from https://github.com/nats-io/nats-server/releases), or set NATS_URL to use a running server.',
+    );
+  }
+}
+
+const SEARCH_EXTRA = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/sbin'];
+
+function findOnPath(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...SEARCH_EXTRA];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The path of the nats-server binary. When it is missing and we are root with apt-get available,
+ * installs the Debian package `nats-server` (and says so); otherwise throws NatsServerMissingError.
+ */
+export function ensureNatsServerBinary(onInstall: (message: string) => void = (m) => process.stderr.write(m + '\n')): string {
+  const found = findOnPath('nats-server');
+  if (found) return found;
+  const aptGet = findOnPath('apt-get');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!aptGet || !isRoot) throw new NatsServerMissingError();
+  onInstall('nats-server not found: installing the Debian package nats-server with apt-get');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync(aptGet, ['update', '-qq'], { stdio: 'ignore', env });
+  const res = spawnSync(aptGet, ['install', '-y', '-qq', 'nats-server'], { stdio: 'ignore', env });
+  const installed = findOnPath('nats-server');
+  if (res.status !== 0 || !installed) throw new NatsServerMissingError();
+  onInstall(`installed nats-server at ${installed}`);
+  return installed;
+}
+
+const LISTEN_RE = /Listening for client connections on [^\s]*:(\d+)/;
+
+/** Start a private nats-server on a loopback port, with JetStream on by default. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const binary = ensureNatsServerBinary(options.onInstall);
+  const ownStore = options.storeDir === undefined;
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'panos-nats-'));
+  const jetstream = options.jetstream ?? true;
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  let port = options.port ?? 0;
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const args = ['-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0'];
+    if (jetstream) args.push('-js', '-sd', storeDir);
+    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    port = await new Promise<number>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => fail(new BusError('NATS_SERVER_START', `nats-server did not start within ${timeoutMs} ms: ${output.slice(-400)}`)), timeoutMs);
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        const m = LISTEN_RE.exec(output);
+        if (m?.[1]) {
+          cleanup();
+          resolve(Number(m[1]));
+        }
+      };
+      const onExit = (code: number | null): void =>
+        fail(new BusError('NATS_SERVER_START', `nats-server exited with code ${code}: ${output.slice(-400)}`));
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        proc.stdout?.off('data', onData);
+        proc.stderr?.off('data', onData);
+        proc.off('exit', onExit);
+        // keep draining so the pipe never fills and blocks the server
+        proc.stdout?.resume();
+        proc.stderr?.resume();
+      };
+      const fail = (err: Error): void => {
+        cleanup();
+        proc.kill('SIGKILL');
+        reject(err);
+      };
+      proc.stdout?.on('data', onData);
+      proc.stderr?.on('data', onData);
+      proc.once('exit', onExit);
+    });
+  };
+
+  const halt = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      proc.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill('SIGTERM');
+    });
+  };
+
+  await launch();
+  const stopOnExit = (): void => {
+    child?.kill('SIGKILL');
+  };
+  process.once('exit', stopOnExit);
+
+  return {
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    storeDir,
+    get pid() {
+      return child?.pid;
+    },
+    async stop() {
+      process.off('exit', stopOnExit);
+      await halt();
+      if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await halt();
+      await launch();
+    },
+  };
+}

@@ -1,0 +1,263 @@
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { ConcurrencyError, InvalidEventError, StoreClosedError } from './errors.ts';
+import type { AppendOptions, EventEnvelope, Fold, NewEvent, StoredSnapshot } from './types.ts';
+
+export interface EventStoreOptions {
+  /** Directory of the LMDB environment; created when missing. */
+  path: string;
+  /** Stamped on every event that does not carry its own. */
+  runId?: string;
+  /** Milliseconds since the epoch; the source of `at`. */
+  now?: () => number;
+  /** How often a live tail looks for events written by other processes. */
+  pollMs?: number;
+  /** Upper bound of the memory map; LMDB grows the file up to it. */
+  mapSize?: number;
+}
+
+export type AppendListener = (events: readonly EventEnvelope[]) => void;
+
+type StreamKey = [string, number];
+
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+const MAX_STREAM_LENGTH = 400;
+
+/**
+ * The LMDB event log of DESIGN.md.
+ *
+ * @remarks
+ * Layout (one environment, always opened with the same options):
+ * - `log`: key `gseq` → envelope. Reading everything after a position is one ordered range scan.
+ * - `streams`: key `[stream, seq]` → `gseq`. Reading one stream is one ordered range scan.
+ * - `snapshots`: key `stream` → `{ seq, gseq, state }`, written in the same transaction as the events it follows.
+ *
+ * Appends run as asynchronous lmdb transactions: every append queued in the same event turn shares one
+ * commit and one flush (group commit). Each callback reads the heads inside the write transaction, so
+ * `seq` and `gseq` stay correct with many appenders and with several processes on one file.
+ * An append resolves only after its commit is flushed to disk; listeners run after that, so anything
+ * they publish is already durable.
+ */
+export class LmdbEventStore {
+  readonly path: string;
+  readonly runId: string | undefined;
+  private readonly env: RootDatabase;
+  private readonly log: Database<EventEnvelope, number>;
+  private readonly streams: Database<number, StreamKey>;
+  private readonly snapshots: Database<StoredSnapshot, string>;
+  private readonly now: () => number;
+  private readonly pollMs: number;
+  private readonly listeners = new Set<AppendListener>();
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  private constructor(options: EventStoreOptions) {
+    this.path = options.path;
+    this.runId = options.runId;
+    this.now = options.now ?? Date.now;
+    this.pollMs = options.pollMs ?? 200;
+    this.env = open({
+      path: options.path,
+      compression: true,
+      maxDbs: 8,
+      ...(options.mapSize ? { mapSize: options.mapSize } : {}),
+    });
+    this.log = this.env.openDB<EventEnvelope, number>({ name: 'log' });
+    this.streams = this.env.openDB<number, StreamKey>({ name: 'streams' });
+    this.snapshots = this.env.openDB<StoredSnapshot, string>({ name: 'snapshots' });
+  }
+
+  static open(options: EventStoreOptions): LmdbEventStore {
+    return new LmdbEventStore(options);
+  }
+
+  /**
+   * Append events to one stream. Resolves with the stored envelopes once they are durable.
+   * With `expectedSeq`, fails with ConcurrencyError (writing nothing) when the stream's head differs.
+   */
+  async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<EventEnvelope[]> {
+    this.assertOpen();
+    validateStream(stream);
+    if (events.length === 0 && options.snapshot === undefined) return [];
+    for (const e of events) validateEvent(e);
+    const at = new Date(this.now()).toISOString();
+    const stored = await this.env.transaction(() => {
+      const head = this.headInTxn(stream);
+      // Checked before the first put: a throw after a put does not roll back an async transaction.
+      if (options.expectedSeq !== undefined && options.expectedSeq !== head) {
+        throw new ConcurrencyError(stream, options.expectedSeq, head);
+      }
+      let gseq = this.lastGseqInTxn();
+      let seq = head;
+      const out: EventEnvelope[] = [];
+      for (const e of events) {
+        gseq += 1;
+        seq += 1;
+        const envelope: EventEnvelope = { gseq, stream, seq, type: e.type, at: e.at ?? at, data: e.data };
+        const runId = e.runId ?? this.runId;
+        if (runId !== undefined) envelope.runId = runId;
+        if (e.causationId !== undefined) envelope.causationId = e.causationId;
+        this.log.putSync(gseq, envelope);
+        this.streams.putSync([stream, seq], gseq);
+        out.push(envelope);
+      }
+      if (options.snapshot !== undefined) {
+        this.snapshots.putSync(stream, { seq, gseq: out.at(-1)?.gseq ?? this.lastGseqInTxn(), state: options.snapshot });
+      }
+      return out;
+    });
+    await this.env.flushed;
+    if (stored.length > 0) this.notify(stored);
+    return stored;
+  }
+
+  /** The events of one stream in order, from `fromSeq` (default 1) up to and including `toSeq`. */
+  readStream(stream: string, options: { fromSeq?: number; toSeq?: number } = {}): EventEnvelope[] {
+    this.assertOpen();
+    const out: EventEnvelope[] = [];
+    const range = this.streams.getRange({
+      start: [stream, options.fromSeq ?? 1],
+      end: [stream, options.toSeq === undefined ? MAX_SEQ : options.toSeq + 1],
+    });
+    for (const { value: gseq } of range) {
+      const e = this.log.get(gseq);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** Every event with `gseq > after` (and `<= to` when given), in global order. Lazy. */
+  *readAll(options: { after?: number; to?: number; limit?: number } = {}): Generator<EventEnvelope> {
+    this.assertOpen();
+    const range = this.log.getRange({
+      start: (options.after ?? 0) + 1,
+      ...(options.to !== undefined ? { end: options.to + 1 } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    });
+    for (const { value } of range) yield value;
+  }
+
+  /** The global position of the newest event, 0 when the log is empty. */
+  lastGseq(): number {
+    this.assertOpen();
+    this.env.resetReadTxn();
+    for (const key of this.log.getKeys({ reverse: true, limit: 1 })) return key as number;
+    return 0;
+  }
+
+  /** The `seq` of the newest event of a stream, 0 when it has none. */
+  streamHead(stream: string): number {
+    this.assertOpen();
+    for (const key of this.streams.getKeys({ start: [stream, MAX_SEQ], end: [stream, 0], reverse: true, limit: 1 })) {
+      return (key as StreamKey)[1];
+    }
+    return 0;
+  }
+
+  /** The names of every stream that starts with `prefix` (e.g. `job:`), in key order. */
+  *streamNames(prefix = ''): Generator<string> {
+    this.assertOpen();
+    let start: StreamKey = [prefix, 0];
+    for (;;) {
+      let found: string | undefined;
+      for (const key of this.streams.getKeys({ start, limit: 1 })) found = (key as StreamKey)[0];
+      if (found === undefined || !found.startsWith(prefix)) return;
+      yield found;
+      start = [found, MAX_SEQ];
+    }
+  }
+
+  getSnapshot<State = unknown>(stream: string): StoredSnapshot<State> | undefined {
+    this.assertOpen();
+    return this.snapshots.get(stream) as StoredSnapshot<State> | undefined;
+  }
+
+  /** Fold one stream from the beginning. */
+  fold<State>(stream: string, fold: Fold<State>): State {
+    let state = fold.initialState();
+    for (const e of this.readStream(stream)) state = fold.evolve(state, e);
+    return state;
+  }
+
+  /** Called after every durable append of this process, in commit order. Returns an unsubscribe function. */
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Every event after `after`, then every new one as it is written (by this process immediately,
+   * by other processes within `pollMs`), until `signal` aborts or the store closes.
+   */
+  async *tail(after: number, signal?: AbortSignal): AsyncGenerator<EventEnvelope> {
+    let position = after;
+    while (!this.closed && !signal?.aborted) {
+      this.env.resetReadTxn();
+      let any = false;
+      for (const e of this.readAll({ after: position })) {
+        position = e.gseq;
+        any = true;
+        yield e;
+        if (this.closed || signal?.aborted) return;
+      }
+      if (!any) await this.waitForAppend(signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+    await this.env.flushed;
+    await this.env.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private waitForAppend(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollMs);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private notify(events: readonly EventEnvelope[]): void {
+    for (const listener of this.listeners) listener(events);
+    for (const w of [...this.waiters]) w();
+  }
+
+  private headInTxn(stream: string): number {
+    return this.streamHead(stream);
+  }
+
+  private lastGseqInTxn(): number {
+    for (const key of this.log.getKeys({ reverse: true, limit: 1 })) return key as number;
+    return 0;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+function validateStream(stream: string): void {
+  if (typeof stream !== 'string' || stream.length === 0 || stream.length > MAX_STREAM_LENGTH || stream.includes('\x00')) {
+    throw new InvalidEventError(`invalid stream name ${JSON.stringify(String(stream).slice(0, 60))}`);
+  }
+}
+
+function validateEvent(e: NewEvent): void {
+  if (!e || typeof e.type !== 'string' || e.type.length === 0) {
+    throw new InvalidEventError('an event needs a non-empty string type');
+  }
+  if (e.data === undefined) throw new InvalidEventError(`event ${e.type} has no data`);
+}

@@ -1,0 +1,99 @@
+import type { ContentPackage, DeviceMetrics, DiskRecord, HaLocalState, SoftwareImage } from '../panos/model.ts';
+
+/** Timing modes of the seed: fast (CI), realistic (demos, a range), production (stress). */
+export type TimingMode = 'fast' | 'realistic' | 'production';
+
+/** Every duration is in milliseconds and already multiplied by `timeScale`. */
+export interface ScenarioTiming {
+  mode: TimingMode;
+  timeScale: number;
+  /** [min, max]; a device draws its own value in the range with the scenario's seeded generator. */
+  downloadMs: [number, number];
+  installMs: [number, number];
+  rebootMs: [number, number];
+  contentDownloadMs: [number, number];
+  contentInstallMs: [number, number];
+  /** Auto-commit after boot, during which installs are refused. */
+  autoCommitMs: [number, number];
+}
+
+export interface AdminUser {
+  username: string;
+  password: string;
+}
+
+export interface PanoramaSpec {
+  serial: string;
+  hostname: string;
+  model: string;
+  swVersion: string;
+  mgmtIp: string;
+}
+
+export interface HaSpec {
+  peerSerial: string;
+  priority: number;
+  preemptive: boolean;
+  groupId: number;
+  /** State at start: one peer of a pair is active, the other passive. */
+  initialState: HaLocalState;
+}
+
+export interface DeviceSpec {
+  serial: string;
+  hostname: string;
+  model: string;
+  family: string;
+  /** Management address; a distinct loopback address (127.0.x.y) unless the scenario gives one. */
+  mgmtIp: string;
+  swVersion: string;
+  images: SoftwareImage[];
+  downloaded: string[];
+  content: { installed: string; available: ContentPackage[] };
+  metrics: DeviceMetrics;
+  disk: DiskRecord;
+  ha?: HaSpec;
+  /** Whether Panorama shows it connected at start. */
+  connected: boolean;
+}
+
+/**
+ * Operations a failure can target. The first six are the seed's; the rest are the chaos faults.
+ */
+export type FailureOperation =
+  | 'download'
+  | 'install'
+  | 'reboot'
+  | 'content_download'
+  | 'content_install'
+  | 'autocommit';
+
+export interface FailureSpec {
+  /** A serial, or `*` for every device. */
+  device: string;
+  operation: FailureOperation;
+  /** Probability in [0, 1] that one attempt fails, drawn from the seeded generator. */
+  failureRate: number;
+  /** The text PAN-OS reports (job details line). */
+  error: string;
+  /** How a failure shows, beyond the default failed job: e.g. a reboot that `never_returns`. */
+  mode?: string;
+  /** 1-based line of the entry in the file. */
+  line?: number;
+}
+
+export interface Scenario {
+  /** The file it was loaded from (as given), or `<inline>`. */
+  file: string;
+  name: string;
+  description: string;
+  seed: number;
+  apiKey: string;
+  admins: AdminUser[];
+  timing: ScenarioTiming;
+  panorama: PanoramaSpec;
+  devices: DeviceSpec[];
+  failures: FailureSpec[];
+  /** Static upgrade paths: current version → hops (the seed's map). */
+  upgradePaths: Record<string, string[]>;
+}

@@ -13,7 +13,8 @@ export type Reply<T extends object = Record<string, unknown>> = ({ ok: true } & 
 /** Map any thrown value to an `{ error }` body; `code` and extra fields of our errors are kept. */
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof Error) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL';
+    const raw = (err as { code?: unknown }).code;
+    const code = typeof raw === 'string' ? raw : 'INTERNAL';
     const body: ErrorBody = { code, message: err.message };
     for (const [k, v] of Object.entries(err)) {
       if (k !== 'code' && k !== 'message' && k !== 'name' && k !== 'stack' && k !== 'cause' && isJsonish(v)) body[k] = v;

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { connectBus, eventPublisher, Subjects, type BusConnection } from '../bus/index.ts';
+import { LmdbEventStore } from '../eventstore/index.ts';
+
+/** Where panos-upgrade keeps its state: `--data-dir`, `PANOS_UPGRADE_HOME`, or `~/.panos-upgrade`. */
+export function resolveDataDir(given?: string): string {
+  const dir = resolve(given ?? process.env.PANOS_UPGRADE_HOME ?? join(homedir(), '.panos-upgrade'));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** The event log of a data dir. */
+export function eventLogPath(dataDir: string): string {
+  return join(dataDir, 'events');
+}
+
+/** A run id: sortable by time, unique enough for one machine (`r20261122T041500-3fa2`). */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  return `r${t}-${randomBytes(2).toString('hex')}`;
+}
+
+export interface Runtime {
+  readonly bus: BusConnection;
+  readonly store: LmdbEventStore;
+  readonly subjects: Subjects;
+  readonly runId: string;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  role: 'simulator' | 'daemon' | 'gateway' | 'demo' | 'chaos';
+  dataDir?: string;
+  natsUrl?: string;
+  prefix?: string;
+  log: Logger;
+  /** Extra facts about the run, recorded in `run.started`. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * What every long-running command stands on: a NATS connection (or a private server), the event log
+ * with durable events published on `panos.evt.>`, and a run recorded as `run:<id>`.
+ */
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const dataDir = resolveDataDir(options.dataDir);
+  const runId = newRunId();
+  const bus = await connectBus({
+    ...(options.natsUrl ? { url: options.natsUrl } : {}),
+    name: `panos-upgrade ${options.role}`,
+    onInstall: (m) => options.log.warn(m),
+  });
+  const subjects = new Subjects(options.prefix ?? process.env.PANOS_SUBJECT_PREFIX ?? 'panos');
+  const store = LmdbEventStore.open({ path: eventLogPath(dataDir), runId });
+  const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, (err) => options.log.warn({ err }, 'could not publish event')));
+  await store.append(`run:${runId}`, [
+    { type: 'run.started', data: { role: options.role, pid: process.pid, natsUrl: bus.url, ...(options.details ?? {}) } },
+  ]);
+  let closed = false;
+  return {
+    bus,
+    store,
+    subjects,
+    runId,
+    dataDir,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await store.append(`run:${runId}`, [{ type: 'run.stopped', data: { role: options.role } }]).catch(() => undefined);
+      unsubscribe();
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+/** Resolve on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}

@@ -1,0 +1,42 @@
+import { fromCallback, fromPromise } from 'xstate';
+import { NotProvidedError } from '../panos/errors.ts';
+
+/** A placeholder promise effect: fails loudly when a composition root forgot to `provide` it. */
+export function notProvided<Input, Output>(name: string) {
+  return fromPromise<Output, Input>(async () => {
+    throw new NotProvidedError(name);
+  });
+}
+
+/** A placeholder callback effect (timers, watchers). */
+export function notProvidedCallback<Input>(name: string) {
+  return fromCallback<{ type: string }, Input>(() => {
+    throw new NotProvidedError(name);
+  });
+}
+
+/** What a deadline effect needs: a clock that can be the real one or XState's SimulatedClock. */
+export interface DeadlineClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export const realClock: DeadlineClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
+};
+
+/**
+ * The `deadline` effect: sends `{ type: 'deadline.reached', now }` at the absolute time `at`.
+ * Because the deadline is absolute and kept in context, a restored actor re-arms it with the time
+ * that is left (statelyai/xstate#5331: `after` timers are not restored).
+ */
+export function deadlineEffect(clock: DeadlineClock) {
+  return fromCallback<{ type: string }, { at: number }>(({ input, sendBack }) => {
+    const ms = Math.max(0, input.at - clock.now());
+    const id = clock.setTimeout(() => sendBack({ type: 'deadline.reached', now: clock.now() } as { type: string }), ms);
+    return () => clock.clearTimeout(id);
+  });
+}

@@ -1,0 +1,8 @@
+/**
+ * Pure XState machines and their rules. No I/O: effects are placeholders provided by the composition
+ * roots (`actors/`, `simulator/`) with `.provide()`.
+ */
+export * from './effects.ts';
+export * from './random.ts';
+export * from './firewall.logic.ts';
+export * from './firewall.machine.ts';

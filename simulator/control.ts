@@ -1,0 +1,113 @@
+import { ValidationError, NotFoundError } from '../panos/errors.ts';
+import type { DeviceFaults } from '../machines/firewall.logic.ts';
+import type { DeviceMetrics } from '../panos/model.ts';
+import type { HostedFirewall } from './hosted-firewall.ts';
+import type { Simulator } from './simulator.ts';
+
+/** A device as the management REST API and `panos.sim.ctl` list it. */
+export interface DeviceSummary {
+  serial: string;
+  hostname: string;
+  model: string;
+  mgmtIp: string;
+  state: string;
+  reachability: string;
+  swVersion: string;
+  pendingVersion: string | null;
+  downloaded: string[];
+  contentVersion: string;
+  haState: string | null;
+  haPeer: string | null;
+  metrics: DeviceMetrics;
+  freeDiskMb: number;
+}
+
+export function summarize(d: HostedFirewall): DeviceSummary {
+  const r = d.context.record;
+  return {
+    serial: r.serial,
+    hostname: r.hostname,
+    model: r.model,
+    mgmtIp: r.mgmtIp,
+    state: d.stateName,
+    reachability: d.reachability,
+    swVersion: r.swVersion,
+    pendingVersion: r.pendingVersion ?? null,
+    downloaded: r.downloaded,
+    contentVersion: r.content.installed,
+    haState: r.ha?.state ?? null,
+    haPeer: r.ha?.config.peerSerial ?? null,
+    metrics: r.metrics,
+    freeDiskMb: Math.max(0, r.disk.panrepoTotalMb - r.disk.panrepoUsedMb),
+  };
+}
+
+const FAULT_KEYS = new Set([
+  'download',
+  'install',
+  'content_download',
+  'content_install',
+  'autocommit',
+  'reboot',
+  'rebootSlowFactor',
+  'downloadStalls',
+  'api',
+]);
+
+function parseFaults(value: unknown): Partial<DeviceFaults> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('faults must be an object', 'faults');
+  for (const k of Object.keys(value)) {
+    if (!FAULT_KEYS.has(k)) throw new ValidationError(`unknown fault "${k}"; known: ${[...FAULT_KEYS].join(', ')}`, `faults.${k}`);
+  }
+  return value as Partial<DeviceFaults>;
+}
+
+function targets(sim: Simulator, serial: string): HostedFirewall[] {
+  if (serial === '-' || serial === sim.panorama.serial) return [...sim.allDevices()];
+  const d = sim.device(serial);
+  if (!d) throw new NotFoundError('device', serial);
+  return [d];
+}
+
+/**
+ * `panos.sim.ctl.<serial>.<action>`: inspect the simulator and change devices live (chaos control).
+ * Serial `-` addresses the simulator itself, or every device for fault actions.
+ */
+export async function handleControl(sim: Simulator, serial: string, action: string, payload: Record<string, unknown>): Promise<object> {
+  const now = sim.clock.now();
+  switch (action) {
+    case 'describe':
+      return sim.describe();
+    case 'list':
+      return { devices: targets(sim, serial).map(summarize) };
+    case 'get': {
+      const [d] = targets(sim, serial);
+      if (!d || serial === '-') throw new ValidationError('get needs a device serial');
+      return { device: summarize(d), record: d.context.record, faults: d.context.faults };
+    }
+    case 'faults': {
+      const faults = parseFaults(payload.faults ?? {});
+      const replace = payload.replace === true;
+      const devices = targets(sim, serial);
+      for (const d of devices) {
+        const next = replace ? (faults as DeviceFaults) : { ...d.context.faults, ...faults, api: { ...d.context.faults.api, ...faults.api } };
+        d.notify({ type: 'faults.set', faults: next, now });
+      }
+      return { changed: devices.length };
+    }
+    case 'metrics': {
+      const metrics = payload.metrics;
+      if (metrics === null || typeof metrics !== 'object') throw new ValidationError('metrics must be an object', 'metrics');
+      const devices = targets(sim, serial);
+      for (const d of devices) d.notify({ type: 'metrics.set', metrics: metrics as Partial<DeviceMetrics>, now });
+      return { changed: devices.length };
+    }
+    case 'unstall': {
+      const devices = targets(sim, serial);
+      for (const d of devices) d.notify({ type: 'download.unstall', now });
+      return { changed: devices.length };
+    }
+    default:
+      throw new ValidationError(`unknown control action "${action}"; known: describe, list, get, faults, metrics, unstall`, 'action');
+  }
+}

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import type { FirewallRecord, PanoramaRecord } from '../panos/model.ts';
+import type { DeviceFaults, DeviceTiming } from '../machines/firewall.logic.ts';
+import type { FirewallInput } from '../machines/firewall.machine.ts';
+import { drawBetween, seedFor } from '../machines/random.ts';
+import type { DeviceSpec, FailureSpec, Scenario } from '../scenarios/types.ts';
+
+/** The time a simulated device booted before the simulation started: uptimes look like a real fleet's. */
+const FLEET_UPTIME_MS = 37 * 86_400_000;
+
+/** The first actor input of a device, from its scenario entry; its timings are drawn from the seed. */
+export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number): FirewallInput {
+  let rng = seedFor(scenario.seed, spec.serial);
+  const t = scenario.timing;
+  const pick = (range: [number, number]): number => {
+    const [v, next] = drawBetween(rng, range[0], range[1]);
+    rng = next;
+    return Math.round(v);
+  };
+  const timing: DeviceTiming = {
+    downloadMs: pick(t.downloadMs),
+    installMs: pick(t.installMs),
+    rebootMs: pick(t.rebootMs),
+    contentDownloadMs: pick(t.contentDownloadMs),
+    contentInstallMs: pick(t.contentInstallMs),
+    autoCommitMs: pick(t.autoCommitMs),
+  };
+  const [bootJitter, next] = drawBetween(rng, 0, 20 * 86_400_000);
+  rng = next;
+  const record: FirewallRecord = {
+    serial: spec.serial,
+    hostname: spec.hostname,
+    model: spec.model,
+    family: spec.family,
+    mgmtIp: spec.mgmtIp,
+    netmask: '255.255.255.0',
+    defaultGateway: gatewayOf(spec.mgmtIp),
+    macAddress: macFor(spec.serial),
+    swVersion: spec.swVersion,
+    bootedAt: Math.round(now - FLEET_UPTIME_MS + bootJitter),
+    multiVsys: false,
+    images: spec.images,
+    downloaded: [...spec.downloaded],
+    content: { installed: spec.content.installed, available: spec.content.available, downloaded: [] },
+    avVersion: '0',
+    metrics: { ...spec.metrics },
+    disk: { ...spec.disk },
+    jobs: [],
+    nextJobId: 1,
+  };
+  if (spec.ha) {
+    record.ha = {
+      config: { peerSerial: spec.ha.peerSerial, priority: spec.ha.priority, preemptive: spec.ha.preemptive, mode: 'Active-Passive', groupId: spec.ha.groupId },
+      state: spec.ha.initialState,
+      stateSince: record.bootedAt,
+      runningSync: 'synchronized',
+      stateSync: 'Complete',
+    };
+  }
+  return { record, timing, faults: faultsFor(scenario.failures, spec.serial), rng };
+}
+
+/** The scenario's `failures` that apply to one device, as machine faults. */
+export function faultsFor(failures: readonly FailureSpec[], serial: string): DeviceFaults {
+  const faults: DeviceFaults = {};
+  for (const f of failures) {
+    if (f.device !== '*' && f.device !== serial) continue;
+    const rate = { rate: f.failureRate, error: f.error };
+    switch (f.operation) {
+      case 'download':
+        if (f.mode === 'stall') faults.downloadStalls = Math.max(1, Math.round(f.failureRate * 10) || 1);
+        else faults.download = rate;
+        break;
+      case 'install':
+        faults.install = rate;
+        break;
+      case 'content_download':
+        faults.content_download = rate;
+        break;
+      case 'content_install':
+        faults.content_install = rate;
+        break;
+      case 'autocommit':
+        faults.autocommit = rate;
+        break;
+      case 'reboot':
+        if (f.mode === 'slow') faults.rebootSlowFactor = slowFactor(f);
+        else faults.reboot = { ...rate, mode: f.mode === 'wrong_version' ? 'wrong_version' : 'never_returns' };
+        break;
+    }
+  }
+  return faults;
+}
+
+function slowFactor(f: FailureSpec): number {
+  const m = /x\s*(\d+(?:\.\d+)?)/i.exec(f.error);
+  return m ? Number(m[1]) : 4;
+}
+
+export function panoramaRecord(scenario: Scenario, now: number): PanoramaRecord {
+  const p = scenario.panorama;
+  return { serial: p.serial, hostname: p.hostname, model: p.model, mgmtIp: p.mgmtIp, swVersion: p.swVersion, bootedAt: now - 90 * 86_400_000 };
+}
+
+function gatewayOf(ip: string): string {
+  const parts = ip.split('.');
+  return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.254` : '0.0.0.0';
+}
+
+function macFor(serial: string): string {
+  const h = createHash('sha1').update(serial).digest();
+  return ['00', '1b', '17', h[0], h[1], h[2]].map((b) => (typeof b === 'number' ? b.toString(16).padStart(2, '0') : b)).join(':');
+}
+
+/**
+ * The API keys a scenario accepts: its `api_key`, and one key per admin, as keygen returns it.
+ * Keygen keys are deterministic per user and password, as a PAN-OS key is until regenerated.
+ */
+export function keygenKey(scenario: Scenario, username: string, password: string): string {
+  const digest = createHash('sha256').update(`${scenario.seed}\u0000${username}\u0000${password}`).digest('base64');
+  return `LUFRPT${digest.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}==`;
+}
+
+/** SHA-256 digests of every valid key: the gateway compares digests in constant time and never holds the keys. */
+export function keyDigests(scenario: Scenario): string[] {
+  const keys = [scenario.apiKey, ...scenario.admins.map((a) => keygenKey(scenario, a.username, a.password))];
+  return [...new Set(keys)].map((k) => createHash('sha256').update(k).digest('hex'));
+}

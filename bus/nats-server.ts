@@ -40,9 +40,9 @@ export class NatsServerMissingError extends BusError {
 
 const SEARCH_EXTRA = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/sbin'];
 
-function findOnPath(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...SEARCH_EXTRA];
-  for (const dir of dirs) {
+/** The first executable `name` in `pathVar`'s directories, then in the usual sbin/bin ones. */
+export function findOnPath(name: string, pathVar = process.env.PATH ?? '', extraDirs: readonly string[] = SEARCH_EXTRA): string | undefined {
+  for (const dir of [...pathVar.split(delimiter), ...extraDirs]) {
     if (!dir) continue;
     const candidate = join(dir, name);
     try {
@@ -55,27 +55,52 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
+/** What was found on this machine; the input of natsServerPlan. */
+export interface NatsServerLookup {
+  natsServer: string | undefined;
+  aptGet: string | undefined;
+  isRoot: boolean;
+}
+
+/**
+ * Decide how to get a nats-server binary (pure): use the one found, install the Debian package with apt-get
+ * (only as root), or throw NatsServerMissingError, whose message says how to install it or set NATS_URL.
+ */
+export function natsServerPlan(lookup: NatsServerLookup): { use: string } | { installWith: string } {
+  if (lookup.natsServer) return { use: lookup.natsServer };
+  if (lookup.aptGet && lookup.isRoot) return { installWith: lookup.aptGet };
+  throw new NatsServerMissingError();
+}
+
 /**
  * The path of the nats-server binary. When it is missing and we are root with apt-get available,
  * installs the Debian package `nats-server` (and says so); otherwise throws NatsServerMissingError.
  */
 export function ensureNatsServerBinary(onInstall: (message: string) => void = (m) => process.stderr.write(m + '\n')): string {
-  const found = findOnPath('nats-server');
-  if (found) return found;
-  const aptGet = findOnPath('apt-get');
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!aptGet || !isRoot) throw new NatsServerMissingError();
+  const plan = natsServerPlan({
+    natsServer: findOnPath('nats-server'),
+    aptGet: findOnPath('apt-get'),
+    isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
+  });
+  if ('use' in plan) return plan.use;
   onInstall('nats-server not found: installing the Debian package nats-server with apt-get');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync(aptGet, ['update', '-qq'], { stdio: 'ignore', env });
-  const res = spawnSync(aptGet, ['install', '-y', '-qq', 'nats-server'], { stdio: 'ignore', env });
+  spawnSync(plan.installWith, ['update', '-qq'], { stdio: 'ignore', env });
+  const res = spawnSync(plan.installWith, ['install', '-y', '-qq', 'nats-server'], { stdio: 'ignore', env });
   const installed = findOnPath('nats-server');
   if (res.status !== 0 || !installed) throw new NatsServerMissingError();
   onInstall(`installed nats-server at ${installed}`);
   return installed;
 }
 
-const LISTEN_RE = /Listening for client connections on [^\s]*:(\d+)/;
+// The whole line: a chunk may end in the middle of the port number.
+const LISTEN_RE = /Listening for client connections on [^\s]*:(\d+)\r?\n/;
+
+/** The client port announced in nats-server's log output so far, once its line is complete. */
+export function listenPort(output: string): number | undefined {
+  const m = LISTEN_RE.exec(output);
+  return m?.[1] ? Number(m[1]) : undefined;
+}
 
 /** Start a private nats-server on a loopback port, with JetStream on by default. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
@@ -97,19 +122,22 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       const timer = setTimeout(() => fail(new BusError('NATS_SERVER_START', `nats-server did not start within ${timeoutMs} ms: ${output.slice(-400)}`)), timeoutMs);
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
-        const m = LISTEN_RE.exec(output);
-        if (m?.[1]) {
+        const listening = listenPort(output);
+        if (listening !== undefined) {
           cleanup();
-          resolve(Number(m[1]));
+          resolve(listening);
         }
       };
       const onExit = (code: number | null): void =>
         fail(new BusError('NATS_SERVER_START', `nats-server exited with code ${code}: ${output.slice(-400)}`));
+      // Without a listener, a spawn failure (EACCES, ENOENT) would be an uncaught 'error' event.
+      const onError = (err: Error): void => fail(new BusError('NATS_SERVER_START', `nats-server could not be started: ${err.message}`, { cause: err }));
       const cleanup = (): void => {
         clearTimeout(timer);
         proc.stdout?.off('data', onData);
         proc.stderr?.off('data', onData);
         proc.off('exit', onExit);
+        proc.off('error', onError);
         // keep draining so the pipe never fills and blocks the server
         proc.stdout?.resume();
         proc.stderr?.resume();
@@ -122,6 +150,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       proc.stdout?.on('data', onData);
       proc.stderr?.on('data', onData);
       proc.once('exit', onExit);
+      proc.once('error', onError);
     });
   };
 

@@ -77,7 +77,7 @@ export function serveJson(
         }
         if (msg.reply) {
           try {
-            msg.respond(JSON.stringify(reply));
+            msg.respond(replyText(reply));
           } catch (e) {
             options.onError?.(e, msg.subject);
           }
@@ -85,6 +85,15 @@ export function serveJson(
       })();
     },
   });
+}
+
+/** The reply as JSON; one that cannot be serialised (bigint, cycle) becomes an error reply, so the caller never waits for a timeout. */
+function replyText(reply: object): string {
+  try {
+    return JSON.stringify(reply);
+  } catch (err) {
+    return JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: `reply is not JSON: ${(err as Error).message}` } });
+  }
 }
 
 /**

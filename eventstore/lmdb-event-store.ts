@@ -13,6 +13,8 @@ export interface EventStoreOptions {
   pollMs?: number;
   /** Upper bound of the memory map; LMDB grows the file up to it. */
   mapSize?: number;
+  /** Told about an onAppend listener that threw; the append itself has succeeded. Default: a process warning. */
+  onListenerError?: (err: unknown) => void;
 }
 
 export type AppendListener = (events: readonly EventEnvelope[]) => void;
@@ -48,6 +50,7 @@ export class LmdbEventStore {
   private readonly pollMs: number;
   private readonly listeners = new Set<AppendListener>();
   private readonly waiters = new Set<() => void>();
+  private readonly onListenerError: (err: unknown) => void;
   private closed = false;
 
   private constructor(options: EventStoreOptions) {
@@ -55,8 +58,11 @@ export class LmdbEventStore {
     this.runId = options.runId;
     this.now = options.now ?? Date.now;
     this.pollMs = options.pollMs ?? 200;
+    this.onListenerError = options.onListenerError ?? warnListenerError;
     this.env = open({
       path: options.path,
+      // lmdb-js treats a path with an extension (`events.lmdb`) as a file unless told otherwise.
+      noSubdir: false,
       compression: true,
       maxDbs: 8,
       ...(options.mapSize ? { mapSize: options.mapSize } : {}),
@@ -231,7 +237,14 @@ export class LmdbEventStore {
   }
 
   private notify(events: readonly EventEnvelope[]): void {
-    for (const listener of this.listeners) listener(events);
+    // The events are durable: a failing listener must not turn the append into a rejection.
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
     for (const w of [...this.waiters]) w();
   }
 
@@ -249,15 +262,52 @@ export class LmdbEventStore {
   }
 }
 
+function warnListenerError(err: unknown): void {
+  process.emitWarning(err instanceof Error ? err : String(err), { code: 'PANOS_APPEND_LISTENER' });
+}
+
+// `<kind>` or `<kind>:<id>`, each usable as a NATS subject token (STYLE.md §3), so every stored event can be published.
+const STREAM_RE = /^[^\s.*>:\x00]+(:[^\s.*>\x00]+)?$/;
+// Dot-separated, non-empty segments that are subject tokens: `device.download.started`.
+const TYPE_RE = /^[^\s.*>\x00]+(\.[^\s.*>\x00]+)*$/;
+
 function validateStream(stream: string): void {
-  if (typeof stream !== 'string' || stream.length === 0 || stream.length > MAX_STREAM_LENGTH || stream.includes('\x00')) {
+  if (typeof stream !== 'string' || stream.length > MAX_STREAM_LENGTH || !STREAM_RE.test(stream)) {
     throw new InvalidEventError(`invalid stream name ${JSON.stringify(String(stream).slice(0, 60))}`);
   }
 }
 
 function validateEvent(e: NewEvent): void {
-  if (!e || typeof e.type !== 'string' || e.type.length === 0) {
-    throw new InvalidEventError('an event needs a non-empty string type');
+  if (!e || typeof e.type !== 'string' || !TYPE_RE.test(e.type)) {
+    throw new InvalidEventError(`an event needs a dot-separated type without spaces or wildcards, got ${JSON.stringify(e?.type)}`);
   }
   if (e.data === undefined) throw new InvalidEventError(`event ${e.type} has no data`);
+  for (const key of ['at', 'runId', 'causationId'] as const) {
+    if (e[key] !== undefined && typeof e[key] !== 'string') throw new InvalidEventError(`event ${e.type}: ${key} must be a string`);
+  }
+  const path = plainJsonViolation(e.data, 'data');
+  // msgpack would store a Date, bigint or class instance that JSON (NATS, replies) cannot carry the same way.
+  if (path) throw new InvalidEventError(`event ${e.type}: ${path} is not plain JSON`);
+}
+
+/** The path of the first value that does not survive a JSON round trip unchanged, or undefined. */
+function plainJsonViolation(value: unknown, path: string, parents: object[] = []): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== 'object' || parents.includes(value)) return path;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return path;
+  const inner = [...parents, value];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = plainJsonViolation(value[i], `${path}[${i}]`, inner);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const bad = plainJsonViolation(v, `${path}.${k}`, inner);
+    if (bad) return bad;
+  }
+  return undefined;
 }

@@ -1,0 +1,229 @@
+/**
+ * The one place that configures fast-xml-parser, plus the string helpers the simulator renders
+ * responses with. Rendering uses template strings (not XMLBuilder) so CDATA placement, self-closing
+ * tags and the odd single-quoted envelope come out exactly as PAN-OS writes them.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+/** A parsed node: text, or an object of children (`@_attr`, `#text`, `__cdata` keys), or an array of those. */
+export type XmlValue = string | XmlObject | XmlValue[];
+export interface XmlObject {
+  [key: string]: XmlValue;
+}
+
+/** An element in document order, for walking op commands. */
+export interface XmlElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  /** Text and CDATA directly inside the element, concatenated and trimmed. */
+  text: string;
+}
+
+export const ATTR_PREFIX = '@_';
+export const TEXT_KEY = '#text';
+export const CDATA_KEY = '__cdata';
+
+const BASE_OPTIONS = {
+  ignoreAttributes: false,
+  attributeNamePrefix: ATTR_PREFIX,
+  textNodeName: TEXT_KEY,
+  cdataPropName: CDATA_KEY,
+  // Versions like `10.1` and serials like `0079…` must stay strings.
+  parseTagValue: false,
+  parseAttributeValue: false,
+  // Trims `<time>… 2019\n</time>`; CDATA content is kept verbatim (` show -> foo  is unexpected`).
+  trimValues: true,
+  // Decodes numeric references (`&#39;`) as well as the five XML entities.
+  htmlEntities: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+} as const;
+
+const parsers = new WeakMap<ReadonlySet<string>, XMLParser>();
+const NO_ARRAYS: ReadonlySet<string> = new Set();
+
+function parserFor(arrayPaths: ReadonlySet<string>): XMLParser {
+  let p = parsers.get(arrayPaths);
+  if (!p) {
+    p = new XMLParser({
+      ...BASE_OPTIONS,
+      isArray: (_name, jpath, _leaf, isAttribute) => !isAttribute && typeof jpath === 'string' && arrayPaths.has(jpath),
+    });
+    parsers.set(arrayPaths, p);
+  }
+  return p;
+}
+
+const orderedParser = new XMLParser({ ...BASE_OPTIONS, preserveOrder: true });
+
+export class XmlSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly col?: number,
+  ) {
+    super(message);
+    this.name = 'XmlSyntaxError';
+  }
+}
+
+/** Throws XmlSyntaxError unless `text` is well-formed XML. */
+export function validateXml(text: string): void {
+  const v = XMLValidator.validate(text);
+  if (v !== true) throw new XmlSyntaxError(v.err.msg, v.err.line, v.err.col);
+}
+
+/**
+ * Parse a whole document into plain objects. `arrayPaths` are dotted element paths
+ * (`response.result.job`) that always come back as arrays, even with one element.
+ * Throws XmlSyntaxError for malformed input.
+ */
+export function parseXml(text: string, arrayPaths: ReadonlySet<string> = NO_ARRAYS): XmlObject {
+  validateXml(text);
+  try {
+    return parserFor(arrayPaths).parse(text) as XmlObject;
+  } catch (err) {
+    // The parser refuses some names the validator accepts (`constructor`), and deep nesting.
+    throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+type Ordered = Record<string, unknown>;
+
+function toElement(node: Ordered): XmlElement | string | undefined {
+  for (const key of Object.keys(node)) {
+    if (key === ':@') continue;
+    const value = node[key];
+    if (key === TEXT_KEY) return String(value ?? '');
+    if (key === CDATA_KEY) return (value as Ordered[]).map((n) => String(n[TEXT_KEY] ?? '')).join('');
+    const attrs: Record<string, string> = {};
+    const rawAttrs = node[':@'] as Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(rawAttrs ?? {})) attrs[k.slice(ATTR_PREFIX.length)] = String(v);
+    const children: XmlElement[] = [];
+    let text = '';
+    for (const c of (value as Ordered[]) ?? []) {
+      const e = toElement(c);
+      if (typeof e === 'string') text += e;
+      else if (e) children.push(e);
+    }
+    return { name: key, attrs, children, text: text.trim() };
+  }
+  return undefined;
+}
+
+/** Parse into elements in document order; top-level text (if any) is returned in `text`. */
+export function parseXmlElements(text: string): { elements: XmlElement[]; text: string } {
+  validateXml(text);
+  let raw: Ordered[];
+  try {
+    raw = orderedParser.parse(text) as Ordered[];
+  } catch (err) {
+    throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
+  }
+  const elements: XmlElement[] = [];
+  let topText = '';
+  for (const n of raw) {
+    const e = toElement(n);
+    if (typeof e === 'string') topText += e;
+    else if (e) elements.push(e);
+  }
+  return { elements, text: topText.trim() };
+}
+
+// ---- reading parsed objects ----
+
+export function isXmlObject(v: unknown): v is XmlObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The text of a node: plain text and CDATA concatenated; '' for missing or empty elements. */
+export function textOf(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(textOf).join('');
+  if (isXmlObject(v)) return textOf(v[TEXT_KEY]) + textOf(v[CDATA_KEY]);
+  return '';
+}
+
+/** First child named `name` (arrays collapse to their first element). */
+export function child(v: unknown, name: string): XmlValue | undefined {
+  if (Array.isArray(v)) return child(v[0], name);
+  if (!isXmlObject(v)) return undefined;
+  const c = v[name];
+  return Array.isArray(c) ? c[0] : c;
+}
+
+/** All children named `name`, whether the parser produced one or many. */
+export function children(v: unknown, name: string): XmlValue[] {
+  if (Array.isArray(v)) return children(v[0], name);
+  if (!isXmlObject(v)) return [];
+  const c = v[name];
+  if (c === undefined) return [];
+  return Array.isArray(c) ? c : [c];
+}
+
+/** Follow a path of child names. */
+export function at(v: unknown, ...path: string[]): XmlValue | undefined {
+  let cur: unknown = v;
+  for (const p of path) {
+    cur = child(cur, p);
+    if (cur === undefined) return undefined;
+  }
+  return cur as XmlValue;
+}
+
+/** The text at a path, trimmed; undefined when the element is absent. */
+export function textAt(v: unknown, ...path: string[]): string | undefined {
+  const n = at(v, ...path);
+  return n === undefined ? undefined : textOf(n).trim();
+}
+
+export function attrOf(v: unknown, name: string): string | undefined {
+  if (Array.isArray(v)) return attrOf(v[0], name);
+  if (!isXmlObject(v)) return undefined;
+  const a = v[ATTR_PREFIX + name];
+  return typeof a === 'string' ? a : undefined;
+}
+
+// ---- rendering ----
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/** Escape text for element content or a double- or single-quoted attribute. */
+export function escapeXml(text: string | number): string {
+  return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** A CDATA section; a `]]>` inside the text is split across two sections. */
+export function cdata(text: string): string {
+  return `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+}
+
+function renderAttrs(attrs: Record<string, string | number> | undefined): string {
+  if (!attrs) return '';
+  let s = '';
+  for (const [k, v] of Object.entries(attrs)) s += ` ${k}="${escapeXml(v)}"`;
+  return s;
+}
+
+/** `<name>escaped text</name>`, or `<name/>` when the text is empty or missing. */
+export function el(name: string, text?: string | number | null, attrs?: Record<string, string | number>): string {
+  const t = text === undefined || text === null ? '' : String(text);
+  return t === '' ? `<${name}${renderAttrs(attrs)}/>` : `<${name}${renderAttrs(attrs)}>${escapeXml(t)}</${name}>`;
+}
+
+/** `<name>inner</name>` where `inner` is already XML, or `<name/>` when it is empty. */
+export function elXml(name: string, inner: string, attrs?: Record<string, string | number>): string {
+  return inner === '' ? `<${name}${renderAttrs(attrs)}/>` : `<${name}${renderAttrs(attrs)}>${inner}</${name}>`;
+}
+
+/** `<name><![CDATA[text]]></name>`. */
+export function elCdata(name: string, text: string): string {
+  return `<${name}>${cdata(text)}</${name}>`;
+}
+
+export function yesNo(value: boolean): 'yes' | 'no' {
+  return value ? 'yes' : 'no';
+}

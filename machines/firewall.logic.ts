@@ -342,7 +342,9 @@ export function decideInstall(ctx: FirewallContext, version: string, now: number
   }
   if (changesFeatureRelease(rec.swVersion, version)) {
     const base = baseImageOf(version);
-    if (base !== version && !rec.downloaded.includes(base) && compareVersions(base, rec.swVersion) > 0) {
+    // Only a base the update server lists can be required: the 12.1 train, for one, has no 12.1.0.
+    const listed = rec.images.some((i) => i.version === base);
+    if (base !== version && listed && !rec.downloaded.includes(base) && compareVersions(base, rec.swVersion) > 0) {
       return failJob(`Base image ${base} has not been downloaded. Download ${base} before installing ${version}.`);
     }
   }

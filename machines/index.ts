@@ -6,3 +6,6 @@ export * from './effects.ts';
 export * from './random.ts';
 export * from './firewall.logic.ts';
 export * from './firewall.machine.ts';
+export * from './upgrade-job.events.ts';
+export * from './upgrade-job.fold.ts';
+export * from './upgrade-job.machine.ts';

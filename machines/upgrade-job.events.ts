@@ -1,0 +1,128 @@
+import type { PlannedHop } from '../panos/upgrade-path.ts';
+
+/** Metrics compared before and after an upgrade. */
+export interface SnapshotMetrics {
+  tcpSessions: number;
+  routes: number;
+  arpEntries: number;
+  freeDiskMb: number;
+}
+
+export interface CheckResult {
+  metric: keyof SnapshotMetrics;
+  before: number;
+  after: number;
+  limit: string;
+  ok: boolean;
+}
+
+export type JobKind = 'upgrade' | 'download-only';
+
+/** Post-upgrade check limits (defaults: sessions within 10 %, routes exact, ARP within 5 % or 5 entries). */
+export interface CheckThresholds {
+  sessionsPct: number;
+  routesDelta: number;
+  arpPct: number;
+  arpDelta: number;
+}
+
+/** How a job behaves, fixed when it is submitted so that a replay decides the same way. */
+export interface JobPolicy {
+  /** Attempts per step for retryable failures (1 = no retry). */
+  maxAttempts: number;
+  /** First retry delay; doubles with each attempt. */
+  retryBackoffMs: number;
+  thresholds: CheckThresholds;
+}
+
+export const DEFAULT_THRESHOLDS: CheckThresholds = { sessionsPct: 10, routesDelta: 0, arpPct: 5, arpDelta: 5 };
+export const DEFAULT_POLICY: JobPolicy = { maxAttempts: 3, retryBackoffMs: 30_000, thresholds: DEFAULT_THRESHOLDS };
+
+/** A device as the job saw it when it was submitted. */
+export interface JobDevice {
+  serial: string;
+  hostname: string;
+  mgmtIp: string;
+  model: string;
+  swVersion: string;
+  haState: string | null;
+  haPeer: string | null;
+}
+
+export type JobStep = 'validate' | 'pre-snapshot' | 'content' | 'download' | 'install' | 'reboot' | 'post-snapshot' | 'compare';
+
+/** The facts of a `job:<id>` stream. Past tense; the fold in upgrade-job.fold.ts gives the status record. */
+export type JobFact =
+  | {
+      type: 'job.submitted';
+      data: {
+        jobId: string;
+        kind: JobKind;
+        dryRun: boolean;
+        device: JobDevice;
+        targetVersion: string | null;
+        plan: PlannedHop[];
+        planSource: string;
+        policy: JobPolicy;
+      };
+    }
+  | { type: 'job.started'; data: Record<string, never> }
+  | { type: 'job.step.started'; data: { step: JobStep; hop: number; version: string | null; attempt: number } }
+  | { type: 'job.step.completed'; data: { step: JobStep; hop: number; version: string | null } }
+  | { type: 'job.step.failed'; data: { step: JobStep; hop: number; version: string | null; reason: string; retryable: boolean; attempt: number } }
+  | { type: 'job.hop.completed'; data: { hop: number; version: string } }
+  | { type: 'job.retry.scheduled'; data: { step: JobStep; attempt: number; at: number } }
+  | { type: 'job.validated'; data: { swVersion: string; freeDiskMb: number; neededMb: number; contentUpdate: boolean; notes: string[] } }
+  | { type: 'job.snapshot.taken'; data: { phase: 'pre' | 'post'; metrics: SnapshotMetrics } }
+  | { type: 'job.checks.evaluated'; data: { results: CheckResult[]; ok: boolean } }
+  | { type: 'job.content.updated'; data: { version: string } }
+  | { type: 'job.download.skipped'; data: { version: string; hop: number } }
+  | { type: 'job.download.requested'; data: { version: string; hop: number; baselineJobId: number; direct: boolean } }
+  | { type: 'job.download.enqueued'; data: { version: string; hop: number; panosJobId: number } }
+  | { type: 'job.download.progressed'; data: { version: string; hop: number; percent: number } }
+  | { type: 'job.download.completed'; data: { version: string; hop: number } }
+  | { type: 'job.install.requested'; data: { version: string; hop: number; baselineJobId: number } }
+  | { type: 'job.install.enqueued'; data: { version: string; hop: number; panosJobId: number } }
+  | { type: 'job.install.progressed'; data: { version: string; hop: number; percent: number } }
+  | { type: 'job.install.completed'; data: { version: string; hop: number } }
+  | { type: 'job.reboot.requested'; data: { version: string; hop: number; uptimeBefore: number } }
+  | { type: 'job.reboot.acknowledged'; data: { version: string; hop: number } }
+  | { type: 'job.reboot.phase-changed'; data: { version: string; hop: number; phase: string } }
+  | { type: 'job.reboot.completed'; data: { version: string; hop: number; uptime: number } }
+  | { type: 'job.cancel.requested'; data: { by: string } }
+  | { type: 'job.completed'; data: { message: string } }
+  | { type: 'job.failed'; data: { step: JobStep | null; reason: string } }
+  | { type: 'job.cancelled'; data: { reason: string } };
+
+export type JobFactType = JobFact['type'];
+
+export const JOB_FACT_TYPES: readonly JobFactType[] = [
+  'job.submitted',
+  'job.started',
+  'job.step.started',
+  'job.step.completed',
+  'job.step.failed',
+  'job.hop.completed',
+  'job.retry.scheduled',
+  'job.validated',
+  'job.snapshot.taken',
+  'job.checks.evaluated',
+  'job.content.updated',
+  'job.download.skipped',
+  'job.download.requested',
+  'job.download.enqueued',
+  'job.download.progressed',
+  'job.download.completed',
+  'job.install.requested',
+  'job.install.enqueued',
+  'job.install.progressed',
+  'job.install.completed',
+  'job.reboot.requested',
+  'job.reboot.acknowledged',
+  'job.reboot.phase-changed',
+  'job.reboot.completed',
+  'job.cancel.requested',
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+];

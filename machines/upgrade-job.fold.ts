@@ -1,0 +1,366 @@
+import type { PlannedHop } from '../panos/upgrade-path.ts';
+import { DEFAULT_POLICY, type CheckResult, type JobDevice, type JobFact, type JobKind, type JobPolicy, type JobStep, type SnapshotMetrics } from './upgrade-job.events.ts';
+
+export type UpgradeStatus =
+  | 'pending'
+  | 'validating'
+  | 'downloading'
+  | 'download_complete'
+  | 'installing'
+  | 'rebooting'
+  | 'verifying'
+  | 'complete'
+  | 'failed'
+  | 'cancelled'
+  | 'skipped';
+
+export const TERMINAL_STATUSES: ReadonlySet<UpgradeStatus> = new Set(['download_complete', 'complete', 'failed', 'cancelled', 'skipped']);
+
+/** An operation sent to the device whose outcome the job must reconcile after a crash. */
+export interface InFlight {
+  version: string;
+  hop: number;
+  baselineJobId: number;
+  panosJobId: number | null;
+  direct?: boolean;
+}
+
+export interface RebootInFlight {
+  version: string;
+  hop: number;
+  uptimeBefore: number;
+  acknowledged: boolean;
+  phase: string | null;
+}
+
+/** Everything known about a job: the fold of its stream, and the upgrade-job machine's context. */
+export interface JobState {
+  jobId: string;
+  kind: JobKind;
+  dryRun: boolean;
+  device: JobDevice | null;
+  targetVersion: string | null;
+  plan: PlannedHop[];
+  planSource: string;
+  policy: JobPolicy;
+  status: UpgradeStatus;
+  message: string;
+  progress: number;
+  downloadedVersions: string[];
+  skippedVersions: string[];
+  readyForInstall: boolean;
+  /** Index of the hop being worked on. */
+  hop: number;
+  step: JobStep | null;
+  attempt: number;
+  retryAt: number | null;
+  cancelRequested: boolean;
+  download: InFlight | null;
+  install: InFlight | null;
+  reboot: RebootInFlight | null;
+  runningVersion: string | null;
+  pre: SnapshotMetrics | null;
+  post: SnapshotMetrics | null;
+  checks: CheckResult[];
+  panosJobs: Array<{ version: string; kind: 'download' | 'install'; id: number }>;
+  error: { step: JobStep | null; reason: string } | null;
+  notes: string[];
+  submittedAt: string | null;
+  updatedAt: string | null;
+  finishedAt: string | null;
+}
+
+export function initialJobState(): JobState {
+  return {
+    jobId: '',
+    kind: 'upgrade',
+    dryRun: false,
+    device: null,
+    targetVersion: null,
+    plan: [],
+    planSource: '',
+    policy: DEFAULT_POLICY,
+    status: 'pending',
+    message: 'Queued',
+    progress: 0,
+    downloadedVersions: [],
+    skippedVersions: [],
+    readyForInstall: false,
+    hop: 0,
+    step: null,
+    attempt: 0,
+    retryAt: null,
+    cancelRequested: false,
+    download: null,
+    install: null,
+    reboot: null,
+    runningVersion: null,
+    pre: null,
+    post: null,
+    checks: [],
+    panosJobs: [],
+    error: null,
+    notes: [],
+    submittedAt: null,
+    updatedAt: null,
+    finishedAt: null,
+  };
+}
+
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL_STATUSES.has(state.status);
+}
+
+/** Versions a download-only job fetches, in order: every version of its plan. */
+function downloadOnlyVersions(state: JobState): string[] {
+  return state.plan.map((h) => h.version);
+}
+
+/** Versions an upgrade installs. */
+function installHops(state: JobState): PlannedHop[] {
+  return state.plan.filter((h) => h.action === 'install');
+}
+
+function ordinal(state: JobState, hop: number): string {
+  if (state.kind === 'download-only') return `(${hop + 1}/${state.plan.length})`;
+  const installs = installHops(state);
+  const h = state.plan[hop];
+  const i = h ? installs.indexOf(h) : -1;
+  return i >= 0 ? `(${i + 1}/${installs.length})` : `(${hop + 1}/${state.plan.length})`;
+}
+
+/**
+ * Progress in percent. Download-only: versions share 30–90 evenly, a skipped version is reported at
+ * the middle of its share (the seed's 30 while fetching the first of three, 40 after skipping it).
+ * Upgrade: hops share 10–90; within an install hop, download 0–30 %, install 30–60 %, reboot 60–100 %.
+ */
+function progressAt(state: JobState, hop: number, within: number): number {
+  const n = Math.max(1, state.plan.length);
+  if (state.kind === 'download-only') return Math.floor(30 + (60 * (hop + within)) / n);
+  return Math.floor(10 + (80 * (hop + within)) / n);
+}
+
+function listVersions(vs: readonly string[]): string {
+  return vs.join(', ');
+}
+
+/** The seed's final download-only message. */
+export function downloadSummary(downloaded: readonly string[], skipped: readonly string[]): string {
+  if (downloaded.length === 0 && skipped.length > 0) return `All ${skipped.length} version(s) already downloaded: ${listVersions(skipped)}`;
+  let m = `Downloaded ${downloaded.length} version(s): ${listVersions(downloaded)}`;
+  if (skipped.length > 0) m += `. Skipped ${skipped.length} (already present): ${listVersions(skipped)}`;
+  return m;
+}
+
+/** Emmett-style evolve: pure, one case per fact type. */
+export function evolveJob(state: JobState, fact: JobFact & { at?: string }): JobState {
+  const s: JobState = { ...state, updatedAt: fact.at ?? state.updatedAt };
+  switch (fact.type) {
+    case 'job.submitted': {
+      const d = fact.data;
+      return {
+        ...s,
+        jobId: d.jobId,
+        kind: d.kind,
+        dryRun: d.dryRun,
+        device: d.device,
+        targetVersion: d.targetVersion,
+        plan: d.plan,
+        planSource: d.planSource,
+        policy: d.policy,
+        runningVersion: d.device.swVersion,
+        submittedAt: fact.at ?? null,
+        status: 'pending',
+        message: d.kind === 'download-only' ? `Queued for download of ${d.plan.length} version(s)` : `Queued for upgrade to ${d.targetVersion ?? d.plan.at(-1)?.version ?? '?'}`,
+        progress: 0,
+      };
+    }
+    case 'job.started':
+      return { ...s, status: 'validating', message: 'Validating device', progress: 5 };
+    case 'job.step.started': {
+      const { step, hop, version, attempt } = fact.data;
+      const next = { ...s, step, hop, attempt, retryAt: null };
+      switch (step) {
+        case 'validate':
+          return { ...next, status: 'validating', message: s.kind === 'download-only' ? 'Checking disk space and existing images' : 'Running pre-upgrade checks', progress: Math.max(s.progress, 5) };
+        case 'pre-snapshot':
+          return { ...next, status: 'validating', message: 'Taking pre-upgrade snapshot', progress: Math.max(s.progress, 8) };
+        case 'content':
+          return { ...next, status: 'downloading', message: 'Updating content before the upgrade', progress: Math.max(s.progress, 9) };
+        case 'download':
+          return { ...next, status: 'downloading', message: `Downloading version ${version} ${ordinal(s, hop)}`, progress: progressAt(s, hop, 0) };
+        case 'install':
+          return { ...next, status: 'installing', message: `Installing version ${version} ${ordinal(s, hop)}`, progress: progressAt(s, hop, 0.3) };
+        case 'reboot':
+          return { ...next, status: 'rebooting', message: `Rebooting into ${version} ${ordinal(s, hop)}`, progress: progressAt(s, hop, 0.6) };
+        case 'post-snapshot':
+          return { ...next, status: 'verifying', message: 'Taking post-upgrade snapshot', progress: 92 };
+        case 'compare':
+          return { ...next, status: 'verifying', message: 'Comparing pre- and post-upgrade snapshots', progress: 95 };
+      }
+      return next;
+    }
+    case 'job.step.completed':
+      return { ...s, attempt: 0 };
+    case 'job.step.failed': {
+      const d = fact.data;
+      return { ...s, message: `${capitalize(d.step)} failed (attempt ${d.attempt}): ${d.reason}` };
+    }
+    case 'job.hop.completed':
+      return { ...s, hop: fact.data.hop + 1, step: null, attempt: 0 };
+    case 'job.retry.scheduled':
+      return { ...s, retryAt: fact.data.at, message: `${s.message}; retrying` };
+    case 'job.validated':
+      return { ...s, runningVersion: fact.data.swVersion, notes: [...s.notes, ...fact.data.notes], progress: Math.max(s.progress, s.kind === 'download-only' ? 20 : 8) };
+    case 'job.snapshot.taken':
+      return fact.data.phase === 'pre' ? { ...s, pre: fact.data.metrics } : { ...s, post: fact.data.metrics };
+    case 'job.checks.evaluated':
+      return { ...s, checks: fact.data.results };
+    case 'job.content.updated':
+      return { ...s, notes: [...s.notes, `content updated to ${fact.data.version}`] };
+    case 'job.download.skipped': {
+      const { version, hop } = fact.data;
+      return {
+        ...s,
+        status: 'downloading',
+        hop,
+        skippedVersions: s.skippedVersions.includes(version) ? s.skippedVersions : [...s.skippedVersions, version],
+        message: `Version ${version} already downloaded, skipping ${ordinal(s, hop)}`,
+        progress: progressAt(s, hop, 0.5),
+      };
+    }
+    case 'job.download.requested': {
+      const { version, hop, baselineJobId, direct } = fact.data;
+      return { ...s, download: { version, hop, baselineJobId, panosJobId: null, direct } };
+    }
+    case 'job.download.enqueued': {
+      const { version, hop, panosJobId } = fact.data;
+      const download = s.download ?? { version, hop, baselineJobId: 0, panosJobId: null };
+      return { ...s, download: { ...download, panosJobId }, panosJobs: [...s.panosJobs, { version, kind: 'download', id: panosJobId }] };
+    }
+    case 'job.download.progressed': {
+      const { hop, percent } = fact.data;
+      const within = s.kind === 'download-only' ? percent / 100 : (0.3 * percent) / 100;
+      return { ...s, progress: Math.max(s.progress, progressAt(s, hop, within)) };
+    }
+    case 'job.download.completed': {
+      const { version, hop } = fact.data;
+      return {
+        ...s,
+        download: null,
+        downloadedVersions: s.downloadedVersions.includes(version) ? s.downloadedVersions : [...s.downloadedVersions, version],
+        progress: Math.max(s.progress, progressAt(s, hop, s.kind === 'download-only' ? 1 : 0.3)),
+      };
+    }
+    case 'job.install.requested': {
+      const { version, hop, baselineJobId } = fact.data;
+      return { ...s, install: { version, hop, baselineJobId, panosJobId: null } };
+    }
+    case 'job.install.enqueued': {
+      const { version, hop, panosJobId } = fact.data;
+      const install = s.install ?? { version, hop, baselineJobId: 0, panosJobId: null };
+      return { ...s, install: { ...install, panosJobId }, panosJobs: [...s.panosJobs, { version, kind: 'install', id: panosJobId }] };
+    }
+    case 'job.install.progressed':
+      return { ...s, progress: Math.max(s.progress, progressAt(s, fact.data.hop, 0.3 + (0.3 * fact.data.percent) / 100)) };
+    case 'job.install.completed':
+      return { ...s, install: null, progress: Math.max(s.progress, progressAt(s, fact.data.hop, 0.6)) };
+    case 'job.reboot.requested': {
+      const { version, hop, uptimeBefore } = fact.data;
+      return { ...s, reboot: { version, hop, uptimeBefore, acknowledged: false, phase: null } };
+    }
+    case 'job.reboot.acknowledged':
+      return s.reboot ? { ...s, reboot: { ...s.reboot, acknowledged: true } } : s;
+    case 'job.reboot.phase-changed': {
+      const { phase, version, hop } = fact.data;
+      return {
+        ...s,
+        reboot: s.reboot ? { ...s.reboot, phase } : s.reboot,
+        message: `Rebooting into ${version} ${ordinal(s, hop)}: ${phase.replace(/-/g, ' ')}`,
+        progress: Math.max(s.progress, progressAt(s, hop, 0.7)),
+      };
+    }
+    case 'job.reboot.completed': {
+      const { version, hop } = fact.data;
+      return { ...s, reboot: null, runningVersion: version, message: `Running ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 1)) };
+    }
+    case 'job.cancel.requested':
+      return { ...s, cancelRequested: true, message: `${s.message} (cancel requested: stopping after this step)` };
+    case 'job.completed': {
+      const finished = { ...s, finishedAt: fact.at ?? null, progress: 100, message: fact.data.message, step: null, retryAt: null };
+      return s.kind === 'download-only' ? { ...finished, status: 'download_complete', readyForInstall: true } : { ...finished, status: 'complete' };
+    }
+    case 'job.failed':
+      return { ...s, status: 'failed', message: fact.data.reason, error: { step: fact.data.step, reason: fact.data.reason }, finishedAt: fact.at ?? null, retryAt: null };
+    case 'job.cancelled':
+      return { ...s, status: 'cancelled', message: fact.data.reason, finishedAt: fact.at ?? null, retryAt: null };
+    default: {
+      const unreachable: never = fact;
+      return unreachable;
+    }
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export const jobFold = { initialState: initialJobState, evolve: evolveJob };
+
+/** The seed's status JSON for a job (snake_case, as `download status` and the NATS API return it). */
+export interface JobStatusRecord {
+  job_id: string;
+  device_serial: string;
+  hostname: string;
+  kind: JobKind;
+  download_only: boolean;
+  dry_run: boolean;
+  upgrade_status: UpgradeStatus;
+  upgrade_message: string;
+  progress: number;
+  current_version: string | null;
+  target_version: string | null;
+  path: string[];
+  downloaded_versions: string[];
+  skipped_versions: string[];
+  ready_for_install: boolean;
+  step: JobStep | null;
+  error: { step: JobStep | null; reason: string } | null;
+  panos_jobs: Array<{ version: string; kind: 'download' | 'install'; id: number }>;
+  checks: CheckResult[];
+  submitted_at: string | null;
+  updated_at: string | null;
+  finished_at: string | null;
+}
+
+export function toStatusRecord(s: JobState): JobStatusRecord {
+  return {
+    job_id: s.jobId,
+    device_serial: s.device?.serial ?? '',
+    hostname: s.device?.hostname ?? '',
+    kind: s.kind,
+    download_only: s.kind === 'download-only',
+    dry_run: s.dryRun,
+    upgrade_status: s.status,
+    upgrade_message: s.message,
+    progress: s.progress,
+    current_version: s.runningVersion,
+    target_version: s.targetVersion ?? s.plan.at(-1)?.version ?? null,
+    path: s.plan.map((h) => (h.action === 'download' ? `${h.version} (download only)` : h.version)),
+    downloaded_versions: s.downloadedVersions,
+    skipped_versions: s.skippedVersions,
+    ready_for_install: s.readyForInstall,
+    step: s.step,
+    error: s.error,
+    panos_jobs: s.panosJobs,
+    checks: s.checks,
+    submitted_at: s.submittedAt,
+    updated_at: s.updatedAt,
+    finished_at: s.finishedAt,
+  };
+}
+
+/** Apply a list of facts in order. */
+export function foldJob(facts: ReadonlyArray<JobFact & { at?: string }>, from: JobState = initialJobState()): JobState {
+  return facts.reduce(evolveJob, from);
+}

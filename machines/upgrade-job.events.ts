@@ -67,6 +67,8 @@ export type JobFact =
       };
     }
   | { type: 'job.started'; data: Record<string, never> }
+  /** Validation re-planned with the device's own software list (base images it lists, versions it offers). */
+  | { type: 'job.plan.refined'; data: { plan: PlannedHop[]; reason: string } }
   | { type: 'job.step.started'; data: { step: JobStep; hop: number; version: string | null; attempt: number } }
   | { type: 'job.step.completed'; data: { step: JobStep; hop: number; version: string | null } }
   | { type: 'job.step.failed'; data: { step: JobStep; hop: number; version: string | null; reason: string; retryable: boolean; attempt: number } }
@@ -99,6 +101,7 @@ export type JobFactType = JobFact['type'];
 export const JOB_FACT_TYPES: readonly JobFactType[] = [
   'job.submitted',
   'job.started',
+  'job.plan.refined',
   'job.step.started',
   'job.step.completed',
   'job.step.failed',

@@ -177,6 +177,8 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     }
     case 'job.started':
       return { ...s, status: 'validating', message: 'Validating device', progress: 5 };
+    case 'job.plan.refined':
+      return { ...s, plan: fact.data.plan, notes: [...s.notes, fact.data.reason] };
     case 'job.step.started': {
       const { step, hop, version, attempt } = fact.data;
       const next = { ...s, step, hop, attempt, retryAt: null };

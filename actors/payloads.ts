@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { ValidationError } from '../panos/errors.ts';
+import { isVersion } from '../panos/version.ts';
+
+const serial = z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'a device serial (letters and digits)');
+const jobId = z.string().regex(/^[0-9a-z-]{1,40}$/, 'a job id');
+const version = z.string().refine(isVersion, 'a PAN-OS version such as 10.1.3 or 10.1.9-h1');
+
+/** The payloads of `panos.cmd.*`, exactly as docs/nats-api.md documents them. Unknown fields are refused. */
+export const PAYLOADS = {
+  'job.submit': z.strictObject({
+    device: serial,
+    downloadOnly: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+    targetVersion: version.optional(),
+  }),
+  'job.cancel': z.strictObject({ jobId }),
+  'job.get': z.strictObject({ jobId }),
+  'job.list': z.strictObject({
+    device: serial.optional(),
+    status: z.string().optional(),
+    active: z.boolean().optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+  }),
+  'job.resume': z.strictObject({ jobId }),
+  'download.queue-all': z.strictObject({ dryRun: z.boolean().optional() }),
+  'download.status': z.strictObject({}),
+  'device.discover': z.strictObject({}),
+  'device.list': z.strictObject({}),
+  'device.get': z.strictObject({ serial }),
+  'upgrade.queue': z.strictObject({
+    devices: z.array(serial).min(1).optional(),
+    all: z.boolean().optional(),
+    targetVersion: version.optional(),
+    dryRun: z.boolean().optional(),
+  }),
+  'daemon.status': z.strictObject({}),
+} as const;
+
+export type PayloadOf<K extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[K]>;
+
+/** Validate a payload; the error names each bad field, e.g. `device: a device serial (letters and digits)`. */
+export function validatePayload<K extends keyof typeof PAYLOADS>(name: K, payload: unknown): PayloadOf<K> {
+  const result = PAYLOADS[name].safeParse(payload);
+  if (result.success) return result.data as PayloadOf<K>;
+  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'payload'}: ${i.message}`);
+  throw new ValidationError(`invalid ${name} payload: ${problems.join('; ')}`, String(result.error.issues[0]?.path[0] ?? ''));
+}

@@ -1,0 +1,341 @@
+import type { Logger } from 'pino';
+import { fromCallback } from 'xstate';
+import { DeviceUnreachableError, PanosApiError, PanosJobFailedError, PanosUpgradeError } from '../panos/errors.ts';
+import type { ParsedJob } from '../panos/parsers.ts';
+import { panrepoAvailMb } from '../panos/parsers.ts';
+import { compareContentVersions } from '../panos/model.ts';
+import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
+import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-job.events.ts';
+import type { JobState } from '../machines/upgrade-job.fold.ts';
+import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
+import type { DeviceApi, RebootWaitResult } from './device-api.ts';
+
+/** What the step effects need from the daemon. */
+export interface StepDeps {
+  /** The device through Panorama (`target=`), or directly when configured so. */
+  api: (device: JobDevice) => DeviceApi;
+  /** The device at its own management address, for downloads (the seed's direct mode). */
+  directApi: (device: JobDevice) => DeviceApi;
+  directDownloads: boolean;
+  installVia: 'panorama' | 'direct';
+  updateContent: boolean;
+  pollJobMs: number;
+  jobTimeoutMs: number;
+  pollRebootMs: number;
+  rebootBudgetMs: (model: string) => number;
+  rebootStartGraceMs: number;
+  pathRules: PathRules;
+  /** Resolves when everything the job recorded so far is on disk. */
+  durable: (jobId: string) => Promise<void>;
+  now: () => number;
+  log: Logger;
+}
+
+/** The device refused for a reason that goes away by itself: retry the step later. */
+export class RetryableStepError extends PanosUpgradeError {
+  constructor(message: string) {
+    super('STEP_RETRYABLE', message);
+  }
+}
+
+/** A failure that another attempt will not fix. */
+export class FatalStepError extends PanosUpgradeError {
+  constructor(message: string) {
+    super('STEP_FATAL', message);
+  }
+}
+
+interface StepContext {
+  signal: AbortSignal;
+  /** Record a fact and wait until it is durable. */
+  record: (fact: JobFact) => Promise<void>;
+  /** Record a fact without waiting (progress). */
+  note: (fact: JobFact) => void;
+}
+
+type StepFn = (input: StepInput, ctx: StepContext) => Promise<void>;
+
+const BUSY = /software manager is currently in use|another download is in progress|commit is in progress|install is in progress|pending jobs/i;
+const DISK = /disk space|no space left/i;
+
+/** Whether another attempt of the step can succeed: transport trouble and a busy device, yes; the rest, no. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof FatalStepError) return false;
+  if (err instanceof RetryableStepError || err instanceof DeviceUnreachableError) return true;
+  if (err instanceof PanosJobFailedError) return !DISK.test(err.details.join(' ')) && (BUSY.test(err.details.join(' ')) || err.jobType === 'Downld');
+  if (err instanceof PanosApiError) return BUSY.test(err.lines.join(' '));
+  const code = (err as { code?: string }).code;
+  return code === 'BAD_RESPONSE' || code === 'TIMEOUT';
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Wrap a step function as the callback actor the machine invokes. */
+function step(deps: StepDeps, run: StepFn) {
+  return fromCallback<{ type: string }, StepInput>(({ input, sendBack }) => {
+    const ac = new AbortController();
+    const send = (e: UpgradeJobEvent): void => {
+      if (!ac.signal.aborted) sendBack(e as { type: string });
+    };
+    const ctx: StepContext = {
+      signal: ac.signal,
+      record: async (fact) => {
+        if (ac.signal.aborted) throw new Error('step stopped');
+        send({ type: 'fact', fact, now: deps.now() });
+        await deps.durable(input.job.jobId);
+      },
+      note: (fact) => send({ type: 'fact', fact, now: deps.now() }),
+    };
+    run(input, ctx).then(
+      () => send({ type: 'step.done', now: deps.now() }),
+      (err: unknown) => {
+        if (ac.signal.aborted) return;
+        deps.log.warn({ jobId: input.job.jobId, step: input.step, err: describe(err) }, 'step failed');
+        send({ type: 'step.failed', reason: describe(err), retryable: isRetryable(err), now: deps.now() });
+      },
+    );
+    return () => ac.abort();
+  });
+}
+
+function deviceOf(job: JobState): JobDevice {
+  if (!job.device) throw new FatalStepError('the job has no device');
+  return job.device;
+}
+
+/** Versions of the plan from `hop` on that are not in the software manager yet. */
+function stillToFetch(job: JobState, downloaded: ReadonlySet<string>): string[] {
+  return [...new Set(job.plan.slice(job.hop).map((h) => h.version))].filter((v) => !downloaded.has(v));
+}
+
+function highestJobId(jobs: readonly ParsedJob[]): number {
+  return jobs.reduce((max, j) => (j.id !== undefined && j.id > max ? j.id : max), 0);
+}
+
+/** After a crash between "requested" and "enqueued": find the PAN-OS job the request created, if it did. */
+function findJobAfter(jobs: readonly ParsedJob[], type: string, baseline: number): number | undefined {
+  const found = jobs.filter((j) => j.type === type && j.id !== undefined && j.id > baseline).sort((a, b) => (a.id ?? 0) - (b.id ?? 0))[0];
+  return found?.id;
+}
+
+function progressReporter(ctx: StepContext, make: (percent: number) => JobFact): (job: ParsedJob) => void {
+  let last = -10;
+  return (job) => {
+    const p = job.progress ?? 0;
+    if (p >= last + 10 && p < 100) {
+      last = p;
+      ctx.note(make(p));
+    }
+  };
+}
+
+async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, id: number, onProgress?: (job: ParsedJob) => void): Promise<ParsedJob> {
+  const job = await api.waitForJob(id, { intervalMs: deps.pollJobMs, timeoutMs: deps.jobTimeoutMs, signal: ctx.signal, ...(onProgress ? { onProgress } : {}) });
+  if (!job.ok) throw new PanosJobFailedError(String(id), job.type, job.details);
+  return job;
+}
+
+export function validateStep(deps: StepDeps): StepFn {
+  return async (input, ctx) => {
+    let job = input.job;
+    const device = deviceOf(job);
+    const api = deps.api(device);
+    const info = await api.systemInfo({ signal: ctx.signal });
+    if (!(await api.chassisReady({ signal: ctx.signal }))) throw new RetryableStepError('the chassis is not ready (show chassis-ready: no)');
+    const running = (await api.jobsAll({ signal: ctx.signal })).filter((j) => !j.finished && j.type !== 'AutoCom');
+    const notes: string[] = [];
+    if (running.length > 0 && !(job.download || job.install)) {
+      throw new RetryableStepError(`the device is busy: ${running.map((j) => `${j.type} job ${j.id ?? '?'} (${j.progress ?? 0}%)`).join(', ')}`);
+    }
+    const software = await api.softwareInfo({ signal: ctx.signal });
+    const offered = software.entries.map((e) => e.version);
+    let plan = job.plan;
+    if (job.hop === 0) {
+      // Plan again with the device's own list: the base images it lists, the versions it is offered.
+      const target = job.targetVersion ?? undefined;
+      const planned = planUpgrade({ current: info.swVersion, ...(target ? { target } : {}), available: offered, rules: deps.pathRules });
+      if (!planned.ok) throw new FatalStepError(planned.reason);
+      plan = planned.plan.hops;
+      if (JSON.stringify(plan) !== JSON.stringify(job.plan)) {
+        await ctx.record({ type: 'job.plan.refined', data: { plan, reason: `planned from ${info.swVersion} with the device's software list (${planned.plan.source} path)` } });
+      }
+    }
+    job = { ...job, plan };
+    const downloaded = new Set(software.entries.filter((e) => e.downloaded).map((e) => e.version));
+    const fetch = stillToFetch(job, downloaded);
+    const sizes = new Map(software.entries.map((e) => [e.version, e.sizeMb]));
+    const neededMb = fetch.reduce((sum, v) => sum + (sizes.get(v) ?? 0), 0);
+    const free = panrepoAvailMb(await api.diskSpace({ signal: ctx.signal })) ?? 0;
+    // pan-os-upgrade-assurance's rule: 10 % headroom over the images still to download.
+    if (neededMb > 0 && free < neededMb * 1.1) {
+      throw new FatalStepError(
+        `not enough free disk on /opt/panrepo: ${fetch.join(', ')} need ${Math.ceil(neededMb * 1.1)} MB with headroom, ${Math.floor(free)} MB free. Free space (delete old images) and submit again`,
+      );
+    }
+    let contentUpdate = false;
+    if (job.kind === 'upgrade') {
+      const ha = await api.haState({ signal: ctx.signal });
+      if (ha.enabled) notes.push(`HA ${ha.local?.state ?? 'unknown'}, peer ${ha.peer?.state ?? 'unknown'}`);
+      if (deps.updateContent) {
+        const content = await api.contentInfo({ signal: ctx.signal });
+        const installed = content.current ?? info.appVersion ?? '';
+        const newest = content.entries.map((e) => e.version).sort(compareContentVersions).at(-1);
+        if (newest && installed && compareContentVersions(newest, installed) > 0) {
+          contentUpdate = true;
+          notes.push('content update needed');
+        }
+      }
+    }
+    await ctx.record({ type: 'job.validated', data: { swVersion: info.swVersion, freeDiskMb: Math.floor(free), neededMb, contentUpdate, notes } });
+  };
+}
+
+export function snapshotStep(deps: StepDeps): StepFn {
+  return async ({ job, step }, ctx) => {
+    const api = deps.api(deviceOf(job));
+    const o = { signal: ctx.signal };
+    const [sessions, routes, arp, disk] = [await api.sessionInfo(o), await api.routes(o), await api.arp(o), await api.diskSpace(o)];
+    const metrics: SnapshotMetrics = {
+      tcpSessions: sessions.numTcp ?? sessions.numActive ?? 0,
+      routes: routes.count,
+      arpEntries: arp.total ?? arp.entries.length,
+      freeDiskMb: Math.floor(panrepoAvailMb(disk) ?? 0),
+    };
+    await ctx.record({ type: 'job.snapshot.taken', data: { phase: step === 'pre-snapshot' ? 'pre' : 'post', metrics } });
+  };
+}
+
+export function contentStep(deps: StepDeps): StepFn {
+  return async ({ job }, ctx) => {
+    const api = deps.api(deviceOf(job));
+    const o = { signal: ctx.signal };
+    const downloadJob = await api.contentDownloadLatest(o);
+    await waitOk(api, deps, ctx, downloadJob);
+    const installJob = await api.contentInstall('latest', o);
+    await waitOk(api, deps, ctx, installJob);
+    const content = await api.contentInfo(o);
+    await ctx.record({ type: 'job.content.updated', data: { version: content.current ?? 'latest' } });
+  };
+}
+
+export function downloadStep(deps: StepDeps): StepFn {
+  return async ({ job, hop }, ctx) => {
+    const device = deviceOf(job);
+    const hopSpec = job.plan[hop];
+    if (!hopSpec) throw new FatalStepError(`hop ${hop} is not in the plan`);
+    const version = hopSpec.version;
+    const inflight = job.download && job.download.hop === hop ? job.download : null;
+    const api = (inflight?.direct ?? deps.directDownloads) ? deps.directApi(device) : deps.api(device);
+    const o = { signal: ctx.signal };
+    const progress = progressReporter(ctx, (percent) => ({ type: 'job.download.progressed', data: { version, hop, percent } }));
+    let panosJobId = inflight?.panosJobId ?? undefined;
+    if (inflight && panosJobId === undefined) {
+      // The request was recorded but its job id was not: did it reach the device?
+      panosJobId = findJobAfter(await api.jobsAll(o), 'Downld', inflight.baselineJobId);
+      if (panosJobId !== undefined) await ctx.record({ type: 'job.download.enqueued', data: { version, hop, panosJobId } });
+    }
+    if (panosJobId === undefined) {
+      const software = await api.softwareInfo(o);
+      if (software.entries.some((e) => e.version === version && e.downloaded)) {
+        if (!job.downloadedVersions.includes(version)) await ctx.record({ type: 'job.download.skipped', data: { version, hop } });
+        return;
+      }
+      const baselineJobId = highestJobId(await api.jobsAll(o));
+      await ctx.record({ type: 'job.download.requested', data: { version, hop, baselineJobId, direct: (inflight?.direct ?? deps.directDownloads) } });
+      panosJobId = await api.download(version, { syncToPeer: device.haPeer !== null, ...o });
+      await ctx.record({ type: 'job.download.enqueued', data: { version, hop, panosJobId } });
+    }
+    await waitOk(api, deps, ctx, panosJobId, progress);
+    await ctx.record({ type: 'job.download.completed', data: { version, hop } });
+  };
+}
+
+export function installStep(deps: StepDeps): StepFn {
+  return async ({ job, hop }, ctx) => {
+    const device = deviceOf(job);
+    const version = job.plan[hop]?.version;
+    if (!version) throw new FatalStepError(`hop ${hop} is not in the plan`);
+    const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
+    const o = { signal: ctx.signal };
+    const inflight = job.install && job.install.hop === hop ? job.install : null;
+    let panosJobId = inflight?.panosJobId ?? undefined;
+    if (inflight && panosJobId === undefined) {
+      panosJobId = findJobAfter(await api.jobsAll(o), 'SWInstall', inflight.baselineJobId);
+      if (panosJobId !== undefined) await ctx.record({ type: 'job.install.enqueued', data: { version, hop, panosJobId } });
+    }
+    if (panosJobId === undefined) {
+      const baselineJobId = highestJobId(await api.jobsAll(o));
+      await ctx.record({ type: 'job.install.requested', data: { version, hop, baselineJobId } });
+      panosJobId = await api.install(version, o);
+      await ctx.record({ type: 'job.install.enqueued', data: { version, hop, panosJobId } });
+    }
+    const progress = progressReporter(ctx, (percent) => ({ type: 'job.install.progressed', data: { version, hop, percent } }));
+    await waitOk(api, deps, ctx, panosJobId, progress);
+    await ctx.record({ type: 'job.install.completed', data: { version, hop } });
+  };
+}
+
+export function rebootStep(deps: StepDeps): StepFn {
+  return async ({ job, hop }, ctx) => {
+    const device = deviceOf(job);
+    const version = job.plan[hop]?.version;
+    if (!version) throw new FatalStepError(`hop ${hop} is not in the plan`);
+    const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
+    const o = { signal: ctx.signal };
+    const inflight = job.reboot && job.reboot.hop === hop ? job.reboot : null;
+    let uptimeBefore = inflight?.uptimeBefore;
+    let acknowledged = inflight?.acknowledged ?? false;
+    const sendRestart = async (): Promise<void> => {
+      const info = await api.systemInfo(o);
+      if (info.swVersion === version && inflight) return; // it already rebooted into the version
+      uptimeBefore = info.uptimeSeconds ?? 0;
+      await ctx.record({ type: 'job.reboot.requested', data: { version, hop, uptimeBefore } });
+      const r = await api.restart(o);
+      if (r.acknowledged) {
+        acknowledged = true;
+        await ctx.record({ type: 'job.reboot.acknowledged', data: { version, hop } });
+      }
+    };
+    if (uptimeBefore === undefined) await sendRestart();
+    let result: RebootWaitResult;
+    const wait = () =>
+      api.waitForReboot({
+        previousUptimeSeconds: uptimeBefore ?? 0,
+        expectedVersion: version,
+        budgetMs: deps.rebootBudgetMs(device.model),
+        pollMs: deps.pollRebootMs,
+        startGraceMs: deps.rebootStartGraceMs,
+        signal: ctx.signal,
+        onPhase: (phase) => ctx.note({ type: 'job.reboot.phase-changed', data: { version, hop, phase } }),
+      });
+    try {
+      result = await wait();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'REBOOT_NOT_STARTED' && inflight && !acknowledged) {
+        // Recorded as requested but never acknowledged, and the device never went down: the restart
+        // was lost with the crash. Sending it now is the first restart the device receives.
+        await sendRestart();
+        result = await wait();
+      } else {
+        throw new FatalStepError(describe(err));
+      }
+    }
+    await ctx.record({ type: 'job.reboot.completed', data: { version, hop, uptime: result.uptimeSeconds } });
+  };
+}
+
+/** The machine's effects for one daemon. */
+export function stepEffects(deps: StepDeps) {
+  return {
+    validate: step(deps, validateStep(deps)),
+    snapshot: step(deps, snapshotStep(deps)),
+    updateContent: step(deps, contentStep(deps)),
+    download: step(deps, downloadStep(deps)),
+    install: step(deps, installStep(deps)),
+    reboot: step(deps, rebootStep(deps)),
+  };
+}

@@ -1,0 +1,148 @@
+import test from 'ava';
+import pino from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Subjects, eventPublisher, requestJson } from '../../bus/index.ts';
+import { loadScenarioFile } from '../../scenarios/index.ts';
+import { Simulator, type SimAnswer } from '../../simulator/index.ts';
+import { parseJob, parseSystemInfo, parseSoftwareInfo, parseJobEnqueued, parseDevices, parseResponse } from '../../panos/parsers.ts';
+import { LmdbEventStore } from '../../eventstore/index.ts';
+import { startTestNats, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
+import { shippedScenario } from '../../cli/paths.ts';
+
+const nats = startTestNats(test);
+const log = pino({ level: 'silent' });
+const SERIAL = '001234567890';
+const cmd = {
+  info: '<show><system><info/></system></show>',
+  software: '<request><system><software><info/></software></system></request>',
+  download: (v: string) => `<request><system><software><download><version>${v}</version></download></software></system></request>`,
+  job: (id: number) => `<show><jobs><id>${id}</id></jobs></show>`,
+  devices: '<show><devices><connected/></devices></show>',
+};
+
+function body(a: SimAnswer): string {
+  if (!('body' in a)) throw new Error(`expected an HTTP answer, got ${JSON.stringify(a)}`);
+  return a.body;
+}
+
+async function startSim(t: import('ava').ExecutionContext, dir: string, nc: NatsConnection, subjects: Subjects, scenarioName = 'basic', timeScale = 0.02) {
+  const store = LmdbEventStore.open({ path: dir, runId: `run-${t.title.length}` });
+  const unsubscribe = store.onAppend(eventPublisher(nc, subjects));
+  const scenario = loadScenarioFile(shippedScenario(scenarioName), { timeScale, env: {} });
+  const sim = await Simulator.start({ scenario, store, log, nc, subjects });
+  const stop = async (): Promise<void> => {
+    await sim.stop();
+    unsubscribe();
+    await store.close();
+  };
+  return { sim, store, stop };
+}
+
+test('simulator: when a device is asked over NATS then it answers with its PAN-OS XML, directly and through Panorama', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const { sim, stop } = await startSim(t, tempDir(t), nc, subjects);
+  t.teardown(stop);
+  const direct = await requestJson<{ status: number; body: string }>(nc, subjects.simOp(SERIAL), { type: 'op', cmd: cmd.info });
+  t.is(direct.status, 200);
+  t.is(parseSystemInfo(direct.body).serial, SERIAL);
+  const viaPanorama = await requestJson<{ body: string }>(nc, subjects.simOp(sim.panorama.serial), { type: 'op', cmd: cmd.info, target: SERIAL });
+  t.is(parseSystemInfo(viaPanorama.body).hostname, 'fw-dc1-01');
+  const panorama = await requestJson<{ body: string }>(nc, subjects.simOp(sim.panorama.serial), { type: 'op', cmd: cmd.info });
+  t.true(parseSystemInfo(panorama.body).isPanorama);
+  const devices = parseDevices((await requestJson<{ body: string }>(nc, subjects.simOp(sim.panorama.serial), { type: 'op', cmd: cmd.devices })).body);
+  t.is(devices.length, sim.size);
+});
+
+test('simulator: when a payload is not JSON then the reply is an error and the simulator keeps serving', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const { stop } = await startSim(t, tempDir(t), nc, subjects);
+  t.teardown(stop);
+  const reply = await nc.request(subjects.simOp(SERIAL), 'not json{', { timeout: 2000 });
+  const parsed = reply.json<{ ok: boolean; error: { code: string } }>();
+  t.false(parsed.ok);
+  t.is(parsed.error.code, 'BAD_PAYLOAD');
+  const again = await requestJson<{ status: number }>(nc, subjects.simOp(SERIAL), { type: 'op', cmd: cmd.info });
+  t.is(again.status, 200);
+});
+
+test('simulator: when a download runs then its facts are logged and published after they are durable', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const seen: string[] = [];
+  const sub = nc.subscribe(subjects.streamEvents('sim', SERIAL), { callback: (_e, m) => seen.push(m.json<{ type: string }>().type) });
+  t.teardown(() => sub.unsubscribe());
+  const { sim, store, stop } = await startSim(t, tempDir(t), nc, subjects);
+  t.teardown(stop);
+  const version = '10.5.1';
+  const answer = body(await sim.op(SERIAL, { type: 'op', cmd: cmd.download(version) }));
+  const { jobId } = parseJobEnqueued(answer);
+  const job = await waitFor(async () => {
+    const j = parseJob(body(await sim.op(SERIAL, { type: 'op', cmd: cmd.job(jobId) })));
+    return j.finished ? j : undefined;
+  }, 10_000, 20);
+  t.is(job.result, 'OK');
+  t.deepEqual(job.details, ['Successfully downloaded', 'Preloading into software manager', 'Successfully loaded into software manager']);
+  const software = parseSoftwareInfo(body(await sim.op(SERIAL, { type: 'op', cmd: cmd.software })));
+  t.true(software.entries.find((e) => e.version === version)?.downloaded);
+  const logged = store.readStream(`sim:${SERIAL}`).map((e) => e.type);
+  t.deepEqual(logged, ['sim.download.started', 'sim.download.completed']);
+  await waitFor(() => seen.includes('sim.download.completed'));
+  t.deepEqual(seen, ['sim.download.started', 'sim.download.completed']);
+});
+
+test('simulator: when it restarts mid-download then the device resumes the same job and finishes it on time', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const dir = tempDir(t);
+  const first = await startSim(t, dir, nc, subjects, 'basic', 0.05);
+  const { jobId } = parseJobEnqueued(body(await first.sim.op(SERIAL, { type: 'op', cmd: cmd.download('10.5.1') })));
+  const running = parseJob(body(await first.sim.op(SERIAL, { type: 'op', cmd: cmd.job(jobId) })));
+  t.is(running.status, 'ACT');
+  await first.stop();
+
+  const second = await startSim(t, dir, nc, subjects, 'basic', 0.05);
+  t.teardown(second.stop);
+  t.is(second.sim.restored, 1);
+  t.is(second.sim.device(SERIAL)!.stateName, 'downloading');
+  const done = await waitFor(async () => {
+    const j = parseJob(body(await second.sim.op(SERIAL, { type: 'op', cmd: cmd.job(jobId) })));
+    return j.finished ? j : undefined;
+  }, 10_000, 20);
+  t.is(done.result, 'OK');
+  const jobs = second.sim.device(SERIAL)!.context.record.jobs;
+  t.is(jobs.filter((j) => j.status !== 'FIN').length, 0, 'no half-finished phantom job');
+  t.is(jobs.length, 1);
+});
+
+test('simulator: when a device reboots then direct calls are dropped and Panorama reports it not connected until it is back', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const { sim, stop } = await startSim(t, tempDir(t), nc, subjects, 'basic', 0.02);
+  t.teardown(stop);
+  const restart = body(await sim.op(SERIAL, { type: 'op', cmd: '<request><restart><system/></restart></request>' }));
+  t.is(parseResponse(restart).status, 'success');
+  await waitFor(() => sim.device(SERIAL)!.reachability === 'down', 5000, 5);
+  t.deepEqual(await sim.op(SERIAL, { type: 'op', cmd: cmd.info }), { drop: true });
+  const through = parseResponse(body(await sim.op(sim.panorama.serial, { type: 'op', cmd: cmd.info, target: SERIAL })));
+  t.is(through.status, 'error');
+  t.regex(through.lines.join(' '), /not connected/);
+  await waitFor(() => sim.device(SERIAL)!.stateName === 'online', 10_000, 10);
+  t.is(parseSystemInfo(body(await sim.op(SERIAL, { type: 'op', cmd: cmd.info }))).serial, SERIAL);
+});
+
+test('simulator: when fleet-230 is loaded then 230 firewall actors answer over one wildcard subscription', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const { sim, stop } = await startSim(t, tempDir(t), nc, subjects, 'fleet-230', 0.01);
+  t.teardown(stop);
+  t.is(sim.size, 230);
+  const answers = await Promise.all(
+    sim.describe().devices.map((d) => requestJson<{ body: string }>(nc, subjects.simOp(d.serial), { type: 'op', cmd: cmd.info })),
+  );
+  t.deepEqual(
+    answers.map((a) => parseSystemInfo(a.body).serial),
+    sim.describe().devices.map((d) => d.serial),
+  );
+});

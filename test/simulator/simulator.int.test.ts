@@ -71,7 +71,7 @@ test('simulator: when a download runs then its facts are logged and published af
   const nc = await nats.connect(t);
   const subjects = new Subjects(uniquePrefix());
   const seen: string[] = [];
-  const sub = nc.subscribe(subjects.streamEvents('sim', SERIAL), { callback: (_e, m) => seen.push(m.json<{ type: string }>().type) });
+  const sub = nc.subscribe(subjects.streamEvents('sim', SERIAL), { callback: (_e, m) => { seen.push(m.json<{ type: string }>().type); } });
   t.teardown(() => sub.unsubscribe());
   const { sim, store, stop } = await startSim(t, tempDir(t), nc, subjects);
   t.teardown(stop);

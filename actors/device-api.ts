@@ -1,3 +1,5 @@
+import type { PanosClient } from '../panos/client.ts';
+import { waitForReboot } from '../panos/reboot-wait.ts';
 import type { ArpTable, ContentEntry, DiskRow, HaState, ParsedJob, SessionInfo, SoftwareInfo, SystemInfo } from '../panos/parsers.ts';
 
 export interface CallOptions {
@@ -48,4 +50,33 @@ export interface DeviceApi {
   contentInstall(version: string, o?: CallOptions): Promise<number>;
   waitForJob(id: number, o: WaitJobOptions): Promise<ParsedJob>;
   waitForReboot(o: RebootWaitOptions): Promise<RebootWaitResult>;
+}
+
+/** A DeviceApi over the PAN-OS XML client: through Panorama when `target` is given, else the device itself. */
+export function clientDeviceApi(client: PanosClient, target?: string): DeviceApi {
+  const t = target ? { target } : {};
+  return {
+    systemInfo: (o = {}) => client.systemInfo({ ...t, ...o }),
+    chassisReady: (o = {}) => client.chassisReady({ ...t, ...o }),
+    haState: (o = {}) => client.haState({ ...t, ...o }),
+    haSuspend: async (o = {}) => (await client.haSuspend({ ...t, ...o })).text,
+    haFunctional: async (o = {}) => (await client.haFunctional({ ...t, ...o })).text,
+    jobsAll: (o = {}) => client.jobsAll({ ...t, ...o }),
+    softwareInfo: (o = {}) => client.softwareInfo({ ...t, ...o }),
+    contentInfo: (o = {}) => client.contentInfo({ ...t, ...o }),
+    diskSpace: (o = {}) => client.diskSpace({ ...t, ...o }),
+    sessionInfo: (o = {}) => client.sessionInfo({ ...t, ...o }),
+    routes: (o = {}) => client.routes({ ...t, ...o }),
+    arp: (o = {}) => client.arp({ ...t, ...o }),
+    download: (version, o) => client.download(version, { ...t, ...o }),
+    install: (version, o = {}) => client.install(version, { ...t, ...o }),
+    restart: (o = {}) => client.restart({ ...t, ...o }),
+    contentDownloadLatest: (o = {}) => client.contentDownloadLatest({ ...t, ...o }),
+    contentInstall: (version, o = {}) => client.contentInstall(version, { ...t, ...o }),
+    waitForJob: (id, o) => client.waitForJob(id, { ...t, ...o }),
+    waitForReboot: async (o) => {
+      const r = await waitForReboot(client, { ...t, ...o });
+      return { version: r.version, uptimeSeconds: r.uptimeSeconds ?? 0 };
+    },
+  };
 }

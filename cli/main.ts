@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerSim } from './commands/sim.ts';
+import { registerDaemon } from './commands/daemon.ts';
 import { exitCodeFor, describeError } from './errors.ts';
 
 const program = new Command('panos-upgrade')
@@ -8,6 +9,7 @@ const program = new Command('panos-upgrade')
   .exitOverride();
 
 registerSim(program);
+registerDaemon(program);
 
 try {
   await program.parseAsync(process.argv);

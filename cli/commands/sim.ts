@@ -1,4 +1,6 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
+import { ValidationError } from '../../panos/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { Simulator } from '../../simulator/index.ts';
 import { createLogger } from '../logger.ts';
@@ -6,16 +8,45 @@ import { shippedScenario } from '../paths.ts';
 import { openRuntime, untilSignal } from '../runtime.ts';
 import { parsePositiveNumber } from '../options.ts';
 
+interface SimOptions {
+  scenario: string;
+  timeScale?: number;
+  fresh?: boolean;
+  dataDir?: string;
+  natsUrl?: string;
+  port: number;
+  http?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  direct: boolean;
+  hangLimit?: number;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
+  return n;
+}
+
 export function registerSim(program: Command): void {
   program
     .command('sim')
-    .description('run the PAN-OS/Panorama simulator on a scenario until interrupted')
+    .description('run the PAN-OS/Panorama simulator on a scenario, with its XML API gateway, until interrupted')
     .option('-s, --scenario <file>', 'scenario YAML file', shippedScenario('basic'))
     .option('--time-scale <factor>', 'multiply every simulated duration (e.g. 0.1 for ten times faster)', parsePositiveNumber)
     .option('--fresh', 'ignore device state recorded by earlier sessions in the data dir and start from the scenario')
     .option('--data-dir <dir>', 'where the event log lives (default: $PANOS_UPGRADE_HOME or ~/.panos-upgrade)')
     .option('--nats-url <url>', 'NATS server to use (default: $NATS_URL, or a private nats-server)')
-    .action(async (opts: { scenario: string; timeScale?: number; fresh?: boolean; dataDir?: string; natsUrl?: string }) => {
+    .option('--port <port>', 'port of the XML API on the Panorama and on every firewall address (0: any free port)', parsePort, 8443)
+    .option('--http', 'serve plain HTTP instead of HTTPS')
+    .option('--tls-cert <file>', 'PEM certificate for HTTPS (default: a self-signed one generated at start)')
+    .option('--tls-key <file>', 'PEM private key that goes with --tls-cert')
+    .option('--no-direct', "do not listen on each firewall's own management address (reach firewalls through Panorama with target=)")
+    .option('--hang-limit <seconds>', 'how long a hung device holds a connection before it is closed (default 120)', parsePositiveNumber)
+    .action(async (opts: SimOptions) => {
+      if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+        throw new ValidationError('--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate');
+      }
       const log = createLogger();
       const started = performance.now();
       const scenario = loadScenarioFile(opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
@@ -34,22 +65,87 @@ export function registerSim(program: Command): void {
         subjects: rt.subjects,
         fresh: opts.fresh === true,
       });
+      let gateway: GatewayHandle;
+      try {
+        gateway = await startGateway({
+          nc: rt.bus.nc,
+          subjects: rt.subjects,
+          store: rt.store,
+          log: log.child({ component: 'gateway' }),
+          description: sim.describe(),
+          port: opts.port,
+          protocol: opts.http ? 'http' : 'https',
+          direct: opts.direct,
+          ...(opts.tlsCert && opts.tlsKey ? { tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey } } : {}),
+          ...(opts.hangLimit !== undefined ? { hangLimitMs: Math.round(opts.hangLimit * 1000) } : {}),
+        });
+      } catch (err) {
+        await sim.stop();
+        await rt.close();
+        throw err;
+      }
       const ms = Math.round(performance.now() - started);
       log.info(
-        { scenario: scenario.file, devices: sim.size, restored: sim.restored, nats: rt.bus.url, eventLog: rt.store.path, runId: rt.runId, startupMs: ms },
+        {
+          scenario: scenario.file,
+          devices: sim.size,
+          restored: sim.restored,
+          nats: rt.bus.url,
+          eventLog: rt.store.path,
+          runId: rt.runId,
+          panoramaUrl: gateway.panoramaUrl,
+          directAddresses: gateway.addresses.length - 1,
+          fingerprint: gateway.fingerprint,
+          startupMs: ms,
+        },
         'simulator up',
       );
-      process.stdout.write(
-        `Simulator up: ${sim.size} firewalls behind Panorama ${sim.panorama.hostname} (${sim.panorama.serial}) from ${scenario.file}\n` +
-          (sim.restored > 0 ? `  restored ${sim.restored} device(s) from the event log (use --fresh to start over)\n` : '') +
-          `  NATS:      ${rt.bus.url} (subjects ${rt.subjects.prefix}.sim.*)\n` +
-          `  event log: ${rt.store.path}\n` +
-          `  run:       ${rt.runId}\n` +
-          `Press Ctrl-C to stop.\n`,
-      );
+      process.stdout.write(banner(sim, scenario.file, scenario.apiKey, scenario.admins[0]?.username, gateway, rt));
       const signal = await untilSignal();
       log.info({ signal }, 'stopping simulator');
+      await gateway.close();
       await sim.stop();
       await rt.close();
     });
+}
+
+/** What a person needs to start talking to the simulated devices. The lab key is printed here, never logged. */
+function banner(
+  sim: Simulator,
+  file: string,
+  apiKey: string,
+  adminUser: string | undefined,
+  gw: GatewayHandle,
+  rt: { bus: { url: string }; subjects: { prefix: string }; store: { path: string }; runId: string },
+): string {
+  const api = (origin: string): string => `${origin}/api/`;
+  const curlKey = encodeURIComponent(apiKey).replaceAll("'", '%27');
+  const firewalls = sim.describe().devices.filter((d) => gw.urls[d.serial] !== undefined);
+  const lines = [
+    `Simulator up: ${sim.size} firewalls behind Panorama ${sim.panorama.hostname} (${sim.panorama.serial}) from ${file}`,
+    ...(sim.restored > 0 ? [`  restored ${sim.restored} device(s) from the event log (use --fresh to start over)`] : []),
+    `  Panorama:    ${api(gw.panoramaUrl)}   (add target=<serial> to reach a firewall through it)`,
+  ];
+  if (firewalls.length > 0) {
+    const shown = firewalls.slice(0, 2).map((d) => `${api(gw.urls[d.serial]!)}  ${d.hostname} (${d.serial})`);
+    lines.push(`  Firewalls:   ${shown.join('\n               ')}`);
+    if (firewalls.length > 2) lines.push(`               … and ${firewalls.length - 2} more, each on its own management address`);
+  } else {
+    lines.push('  Firewalls:   through Panorama only (direct addresses are off or could not be bound)');
+  }
+  if (gw.skipped.length > 0) lines.push(`               ${gw.skipped.length} firewall address(es) could not be bound (see the log)`);
+  lines.push(`  API key:     ${apiKey}`);
+  if (adminUser !== undefined) lines.push(`  keygen user: ${adminUser} (its password is under admins: in ${file}; admin/admin when none is listed)`);
+  if (gw.fingerprint) {
+    lines.push(`  TLS:         ${gw.tls?.generated ? 'self-signed certificate generated for this run' : 'certificate from --tls-cert'}`);
+    lines.push(`               SHA-256 fingerprint ${gw.fingerprint}`);
+  } else {
+    lines.push('  TLS:         off (plain HTTP)');
+  }
+  lines.push(`  Try:         curl -s${gw.protocol === 'https' ? 'k' : ''} '${api(gw.panoramaUrl)}?type=op&cmd=<show><system><info/></system></show>&key=${curlKey}'`);
+  lines.push(`  NATS:        ${rt.bus.url} (subjects ${rt.subjects.prefix}.sim.*)`);
+  lines.push(`  event log:   ${rt.store.path}`);
+  lines.push(`  run:         ${rt.runId}`);
+  lines.push('Press Ctrl-C to stop.');
+  return lines.join('\n') + '\n';
 }

@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import type { LmdbEventStore } from '../eventstore/index.ts';
+import { PanosClient, type ApiCallRecord, type PanosClientOptions } from '../panos/client.ts';
+import type { DaemonConfig } from './config.ts';
+import { ConfigError } from './config.ts';
+import type { DeviceAccess } from './daemon.ts';
+import { clientDeviceApi } from './device-api.ts';
+
+function portOf(host: string): number | undefined {
+  const m = /:(\d+)$/.exec(host);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Build the daemon's way to devices from its configuration: one rate-limited client for Panorama
+ * (every call to a firewall through it carries `target=`), and one client per firewall management
+ * address for direct downloads. Every API call is recorded in the `api` stream, without secrets.
+ */
+export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEventStore; log: Logger; extra?: Partial<PanosClientOptions> }): DeviceAccess & { close(): void } {
+  if (!config.panorama.host) throw new ConfigError('no Panorama configured: run "panos-upgrade config set panorama.host HOST" (and panorama.api_key, or panorama.username and panorama.password)');
+  if (!config.panorama.apiKey && !(config.panorama.username && config.panorama.password)) {
+    throw new ConfigError('no Panorama credentials: set panorama.api_key, or panorama.username and panorama.password');
+  }
+  const recorder = deps.store
+    ? (call: ApiCallRecord): void => {
+        deps.store!.append('api', [{ type: 'api.call.recorded', data: { ...call } }]).catch((err: unknown) => deps.log.warn({ err }, 'could not record an API call'));
+      }
+    : undefined;
+  const common: Partial<PanosClientOptions> = {
+    protocol: config.protocol,
+    ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}),
+    ...(config.tls.fingerprint ? { fingerprint: config.tls.fingerprint } : {}),
+    insecure: config.tls.insecure,
+    timeoutMs: config.timeouts.apiSeconds * 1000,
+    ...(recorder ? { recorder } : {}),
+    logger: deps.log,
+    ...deps.extra,
+  };
+  const panorama = new PanosClient({
+    ...common,
+    host: config.panorama.host,
+    ...(config.panorama.apiKey ? { apiKey: config.panorama.apiKey } : { username: config.panorama.username, password: config.panorama.password }),
+    requestsPerSecond: config.rateLimit,
+  });
+  const port = config.firewall.port ?? portOf(config.panorama.host);
+  const fwKey = config.firewall.apiKey || (config.firewall.username ? '' : config.panorama.apiKey);
+  const fwUser = config.firewall.username || config.panorama.username;
+  const fwPassword = config.firewall.password || config.panorama.password;
+  const direct = new Map<string, PanosClient>();
+  const directClient = (mgmtIp: string): PanosClient => {
+    let c = direct.get(mgmtIp);
+    if (!c) {
+      c = new PanosClient({
+        ...common,
+        host: port ? `${mgmtIp}:${port}` : mgmtIp,
+        ...(fwKey ? { apiKey: fwKey } : { username: fwUser, password: fwPassword }),
+      });
+      direct.set(mgmtIp, c);
+    }
+    return c;
+  };
+  return {
+    async discover() {
+      const devices = await panorama.devicesConnected();
+      return devices.map((d) => ({
+        serial: d.serial,
+        hostname: d.hostname,
+        mgmtIp: d.ipAddress,
+        model: d.model,
+        family: d.family,
+        swVersion: d.swVersion,
+        appVersion: d.appVersion,
+        connected: d.connected,
+        haState: d.haState ?? null,
+        haPeer: d.haPeerSerial ?? null,
+      }));
+    },
+    viaPanorama: (device) => clientDeviceApi(panorama, device.serial),
+    direct: (device) => clientDeviceApi(directClient(device.mgmtIp)),
+    close() {
+      panorama.close();
+      for (const c of direct.values()) c.close();
+    },
+  };
+}

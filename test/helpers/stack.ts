@@ -1,0 +1,146 @@
+import type { ExecutionContext } from 'ava';
+import pino from 'pino';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Subjects, eventPublisher } from '../../bus/index.ts';
+import { LmdbEventStore } from '../../eventstore/index.ts';
+import { loadScenarioFile } from '../../scenarios/index.ts';
+import type { Scenario } from '../../scenarios/types.ts';
+import { Simulator } from '../../simulator/index.ts';
+import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
+import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../../actors/config.ts';
+import { Daemon } from '../../actors/daemon.ts';
+import { createDeviceAccess } from '../../actors/device-access.ts';
+import { shippedScenario } from '../../cli/paths.ts';
+import type { TestNats } from './nats.ts';
+import { uniquePrefix } from './nats.ts';
+
+export interface StackOptions {
+  /** A shipped scenario name (`basic`) or a loaded scenario. */
+  scenario?: string | Scenario;
+  timeScale?: number;
+  /** Change the daemon's test configuration. */
+  config?: (c: DaemonConfig) => DaemonConfig;
+  /** Run the daemon in this process (default), or leave it to the test (e.g. as a child process). */
+  daemon?: boolean;
+  protocol?: 'https' | 'http';
+  direct?: boolean;
+}
+
+/** The whole product on real parts: nats-server, simulator, gateway over HTTP(S), daemon, LMDB logs. */
+export interface Stack {
+  nc: NatsConnection;
+  subjects: Subjects;
+  scenario: Scenario;
+  sim: Simulator;
+  /** The simulator's and gateway's event log (its `api` stream has every call the gateway served). */
+  simStore: LmdbEventStore;
+  gateway: GatewayHandle;
+  config: DaemonConfig;
+  /** The daemon's data dir (config.json, events/). */
+  dataDir: string;
+  daemon: Daemon | undefined;
+  daemonStore: LmdbEventStore | undefined;
+  /** Start (or restart) the in-process daemon on the data dir. */
+  startDaemon(): Promise<Daemon>;
+  stopDaemon(): Promise<void>;
+  /** Calls the gateway served, oldest first: `{ command, target, outcome, … }`. */
+  servedCalls(): Array<Record<string, unknown>>;
+}
+
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** Test defaults: fast polling, short retries, everything scaled for a simulator at a small time scale. */
+export function testConfig(gateway: GatewayHandle, scenario: Scenario): DaemonConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
+    protocol: gateway.protocol,
+    tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
+    concurrency: 10,
+    rateLimit: 2000,
+    upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },
+    retries: { maxAttempts: 3, backoffSeconds: 0.1 },
+    timeouts: { apiSeconds: 5, jobSeconds: 60, rebootSeconds: 30, rebootSecondsByModel: {}, rebootStartGraceSeconds: 5 },
+    poll: { jobSeconds: 0.05, rebootSeconds: 0.05 },
+  };
+}
+
+export async function startStack(t: ExecutionContext, nats: TestNats, options: StackOptions = {}): Promise<Stack> {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const scenario =
+    typeof options.scenario === 'object'
+      ? options.scenario
+      : loadScenarioFile(shippedScenario(options.scenario ?? 'basic'), { timeScale: options.timeScale ?? 0.02, env: {} });
+  const simDir = mkdtempSync(join(tmpdir(), 'panos-sim-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'panos-data-'));
+  const simStore = LmdbEventStore.open({ path: simDir, runId: 'sim' });
+  const offSim = simStore.onAppend(eventPublisher(nc, subjects));
+  const sim = await Simulator.start({ scenario, store: simStore, log, nc, subjects });
+  const gateway = await startGateway({
+    nc,
+    subjects,
+    store: simStore,
+    log,
+    port: 0,
+    protocol: options.protocol ?? 'https',
+    direct: options.direct ?? true,
+  });
+  const config = (options.config ?? ((c) => c))(testConfig(gateway, scenario));
+  saveConfig(dataDir, config);
+
+  let daemon: Daemon | undefined;
+  let daemonStore: LmdbEventStore | undefined;
+  let access: ReturnType<typeof createDeviceAccess> | undefined;
+  let offDaemon: (() => void) | undefined;
+  const stack: Stack = {
+    nc,
+    subjects,
+    scenario,
+    sim,
+    simStore,
+    gateway,
+    config,
+    dataDir,
+    get daemon() {
+      return daemon;
+    },
+    get daemonStore() {
+      return daemonStore;
+    },
+    async startDaemon() {
+      await stack.stopDaemon();
+      daemonStore = LmdbEventStore.open({ path: join(dataDir, 'events'), runId: 'daemon' });
+      offDaemon = daemonStore.onAppend(eventPublisher(nc, subjects));
+      access = createDeviceAccess(config, { store: daemonStore, log });
+      daemon = await Daemon.start({ store: daemonStore, log, config, access, dataDir, nc, subjects });
+      return daemon;
+    },
+    async stopDaemon() {
+      if (!daemon) return;
+      await daemon.stop();
+      access?.close();
+      offDaemon?.();
+      await daemonStore?.close();
+      daemon = undefined;
+      daemonStore = undefined;
+    },
+    servedCalls() {
+      return simStore.readStream('api').map((e) => e.data as Record<string, unknown>);
+    },
+  };
+  if (options.daemon ?? true) await stack.startDaemon();
+  t.teardown(async () => {
+    await stack.stopDaemon();
+    await gateway.close();
+    await sim.stop();
+    offSim();
+    await simStore.close();
+    rmSync(simDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return stack;
+}

@@ -214,10 +214,17 @@ function checkConfig(config: DaemonConfig, file: string): void {
     } else if (spec.kind === 'number' || spec.kind === 'int') {
       if (v === null && key === 'firewall.port') continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) bad('must be a number');
+      if (spec.kind === 'int' && !Number.isInteger(v)) bad('must be a whole number');
       if (spec.min !== undefined && (v as number) < spec.min) bad(`must be at least ${spec.min}`);
     } else if (spec.kind === 'enum') {
       if (!spec.values!.includes(v as string)) bad(`must be one of ${spec.values!.join(', ')}`);
+    } else if (spec.kind === 'json') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('must be a JSON object');
     }
+  }
+  const paths: unknown = config.upgrade.paths;
+  if (paths === null || typeof paths !== 'object' || Array.isArray(paths)) {
+    throw new ConfigError(`${file}: upgrade.paths must map versions to lists of versions (got ${JSON.stringify(paths)})`);
   }
   for (const [from, hops] of Object.entries(config.upgrade.paths)) {
     if (!isVersion(from) || !Array.isArray(hops) || !hops.every(isVersion)) {

@@ -6,14 +6,18 @@ import { serveJson, type CommandName, type Subjects } from '../bus/index.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { deadlineEffect, realClock, type DeadlineClock } from '../machines/effects.ts';
 import { DEFAULT_POLICY, type JobDevice, type JobFact, type JobKind, type JobPolicy } from '../machines/upgrade-job.events.ts';
-import { isTerminal, jobFold, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
+import { isTerminal, jobFold, toStatusRecord, TERMINAL_STATUSES, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { submittedJobState, upgradeJobMachine, type StampedJobFact } from '../machines/upgrade-job.machine.ts';
+import { haPairMachine, submittedPairState } from '../machines/ha-pair.machine.ts';
+import { pairFold, toPairStatusRecord, type ChildRole, type PairFact, type PairState, type PairStatusRecord } from '../machines/ha-pair.fold.ts';
+import { pairEffects } from './ha-effects.ts';
+import { sleep } from '../panos/client.ts';
 import { ConflictingJobTypeError, DuplicateJobError, NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type InventoryDevice } from './inventory.ts';
-import { JobRunner } from './job-runner.ts';
+import { JobRunner, type StampedFact } from './job-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler } from './scheduler.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
@@ -65,6 +69,33 @@ export interface DownloadStatusRow {
   skipped_versions: string[];
 }
 
+/** A job as the API shows it: a device job, or an HA pair job. */
+export type StatusRecord = JobStatusRecord | PairStatusRecord;
+
+export interface DryRunResult {
+  dryRun: true;
+  device: string;
+  haPeer: string | null;
+  plan: UpgradePlan;
+  wouldDownload: string[];
+  alreadyPresent: string[];
+  devices: Array<{ device: string; wouldDownload: string[]; alreadyPresent: string[] }>;
+}
+
+/** A download status row for a pair peer whose child job does not exist yet. */
+function placeholder(pair: PairState, device: JobDevice): JobState {
+  return {
+    ...jobFold.initialState(),
+    jobId: pair.jobId,
+    kind: 'download-only',
+    device,
+    runningVersion: device.swVersion,
+    status: pair.status === 'pending' ? 'pending' : pair.status,
+    message: pair.status === 'pending' ? 'Queued (HA pair)' : pair.message,
+    submittedAt: pair.submittedAt,
+  };
+}
+
 function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(3).toString('hex')}`;
 }
@@ -83,12 +114,15 @@ export class Daemon {
   private readonly access: DeviceAccess;
   private readonly dataDir: string;
   private readonly inventory: Map<string, InventoryDevice>;
-  private readonly runners = new Map<string, JobRunner>();
+  private readonly runners = new Map<string, JobRunner<JobState>>();
+  private readonly pairRunners = new Map<string, JobRunner<PairState>>();
   private readonly finished = new Map<string, JobState>();
+  private readonly finishedPairs = new Map<string, PairState>();
   private readonly activeBySerial = new Map<string, string>();
   private readonly scheduler: Scheduler;
   private readonly subscriptions: Subscription[] = [];
   private readonly machine;
+  private readonly pairMachine;
   private stopping = false;
 
   private constructor(private readonly options: DaemonOptions) {
@@ -100,6 +134,7 @@ export class Daemon {
     this.dataDir = options.dataDir;
     this.inventory = loadInventory(options.store);
     this.scheduler = new Scheduler(options.config.concurrency);
+    const now = (): number => this.clock.now();
     const deps: StepDeps = {
       api: (d) => this.access.viaPanorama(d),
       directApi: (d) => this.access.direct(d),
@@ -109,14 +144,28 @@ export class Daemon {
       pollJobMs: this.config.poll.jobSeconds * 1000,
       jobTimeoutMs: this.config.timeouts.jobSeconds * 1000,
       pollRebootMs: this.config.poll.rebootSeconds * 1000,
-      rebootBudgetMs: (model) => (this.config.timeouts.rebootSecondsByModel[model] ?? this.config.timeouts.rebootSeconds) * 1000,
+      rebootBudgetMs: (model) => this.rebootBudgetMs(model),
       rebootStartGraceMs: this.config.timeouts.rebootStartGraceSeconds * 1000,
       pathRules: this.pathRules(),
       durable: (jobId) => this.runners.get(jobId)?.durable() ?? Promise.resolve(),
-      now: () => this.clock.now(),
+      now,
       log: this.log,
     };
     this.machine = upgradeJobMachine.provide({ actors: { ...stepEffects(deps), deadline: deadlineEffect(this.clock) } });
+    this.pairMachine = haPairMachine.provide({
+      actors: pairEffects({
+        api: (d) => this.access.viaPanorama(d),
+        startChild: (pair, role, jobId, device) => this.startChild(pair, role, jobId, device),
+        awaitChild: async (jobId) => (this.runners.get(jobId) ? await this.runners.get(jobId)!.done() : this.finished.get(jobId)),
+        newJobId: () => newJobId(now()),
+        durable: (pairId) => this.pairRunners.get(pairId)?.durable() ?? Promise.resolve(),
+        pollMs: this.config.poll.rebootSeconds * 1000,
+        roleTimeoutMs: this.rebootBudgetMs(''),
+        now,
+        sleep,
+        log: this.log,
+      }),
+    });
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -124,6 +173,10 @@ export class Daemon {
     daemon.restore();
     if (options.nc && options.subjects) daemon.listen(options.nc, options.subjects);
     return daemon;
+  }
+
+  private rebootBudgetMs(model: string): number {
+    return (this.config.timeouts.rebootSecondsByModel[model] ?? this.config.timeouts.rebootSeconds) * 1000;
   }
 
   private pathRules(): PathRules {
@@ -134,35 +187,62 @@ export class Daemon {
     return { maxAttempts: this.config.retries.maxAttempts, retryBackoffMs: this.config.retries.backoffSeconds * 1000, thresholds: this.config.thresholds ?? DEFAULT_POLICY.thresholds };
   }
 
-  /** Rebuild every job from the log; resume the unfinished ones. */
+  /** Rebuild every job from the log; resume the unfinished ones. Children of an HA pair run in their pair's slot. */
   private restore(): void {
     let resumed = 0;
+    let queued = 0;
     for (const stream of this.store.streamNames('job:')) {
       const jobId = stream.slice(4);
-      const state = this.store.fold(stream, jobFold as never) as JobState;
+      const events = this.store.readStream(stream);
+      const snap = this.store.getSnapshot<Snapshot<unknown>>(stream);
+      if (events[0]?.type === 'job.ha.submitted') {
+        const state = events.reduce((st, e) => pairFold.evolve(st, e as unknown as PairFact & { at: string }), pairFold.initialState());
+        if (isTerminal(state as unknown as JobState)) {
+          this.finishedPairs.set(jobId, state);
+          continue;
+        }
+        const runner = this.makePairRunner(jobId, snap ? { snapshot: snap.state } : { state });
+        for (const p of state.peers) this.activeBySerial.set(p.serial, jobId);
+        const unit = { id: jobId, devices: state.peers.map((p) => p.serial), run: () => this.runPair(runner, state.status !== 'pending') };
+        if (state.status === 'pending') {
+          queued++;
+          this.scheduler.enqueue(unit);
+        } else {
+          resumed++;
+          this.scheduler.adopt(unit);
+        }
+        continue;
+      }
+      const state = events.reduce((st, e) => jobFold.evolve(st, e as never), jobFold.initialState());
       if (isTerminal(state)) {
         this.finished.set(jobId, state);
         continue;
       }
-      const snap = this.store.getSnapshot<Snapshot<unknown>>(stream);
       const runner = this.makeRunner(jobId, snap ? { snapshot: snap.state } : { state });
+      if (state.parentId) {
+        // Started by its pair when the pair re-attaches (runChild), never by the scheduler.
+        continue;
+      }
       if (state.device) this.activeBySerial.set(state.device.serial, jobId);
+      const unit = { id: jobId, devices: [state.device?.serial ?? ''], run: () => this.runJob(runner, state.status !== 'pending') };
       if (state.status === 'pending') {
-        this.scheduler.enqueue({ id: jobId, devices: [state.device?.serial ?? ''], run: () => this.runJob(runner) });
+        queued++;
+        this.scheduler.enqueue(unit);
       } else {
         resumed++;
-        this.scheduler.adopt({ id: jobId, devices: [state.device?.serial ?? ''], run: () => this.runJob(runner, true) });
+        this.scheduler.adopt(unit);
       }
     }
-    if (resumed > 0 || this.runners.size > 0) this.log.info({ resumed, queued: this.runners.size - resumed }, 'restored unfinished jobs from the event log');
+    if (resumed + queued > 0) this.log.info({ resumed, queued }, 'restored unfinished jobs from the event log');
   }
 
-  private makeRunner(jobId: string, from: { state: JobState } | { snapshot: Snapshot<unknown> }): JobRunner {
-    const runner = new JobRunner({
+  private makeRunner(jobId: string, from: { state: JobState } | { snapshot: Snapshot<unknown> }): JobRunner<JobState> {
+    const runner = new JobRunner<JobState>({
       jobId,
       machine: this.machine,
       store: this.store,
       log: this.log.child({ jobId }),
+      isTerminal,
       ...from,
       onChange: (state, facts) => this.onJobChange(jobId, state, facts),
     });
@@ -170,15 +250,56 @@ export class Daemon {
     return runner;
   }
 
-  private async runJob(runner: JobRunner, resumed = false): Promise<void> {
+  private makePairRunner(jobId: string, from: { state: PairState } | { snapshot: Snapshot<unknown> }): JobRunner<PairState> {
+    const runner = new JobRunner<PairState>({
+      jobId,
+      machine: this.pairMachine,
+      store: this.store,
+      log: this.log.child({ jobId }),
+      isTerminal: (s) => isTerminal(s as unknown as JobState),
+      ...from,
+      onChange: (state) => {
+        if (!isTerminal(state as unknown as JobState)) return;
+        this.finishedPairs.set(jobId, state);
+        this.pairRunners.delete(jobId);
+        for (const p of state.peers) if (this.activeBySerial.get(p.serial) === jobId) this.activeBySerial.delete(p.serial);
+      },
+    });
+    this.pairRunners.set(jobId, runner);
+    return runner;
+  }
+
+  private async runJob(runner: JobRunner<JobState>, resumed = false): Promise<void> {
     if (this.stopping) return;
     runner.start();
     if (!resumed && runner.state.status === 'pending') runner.send({ type: 'start', now: this.clock.now() });
     await runner.done();
   }
 
-  private onJobChange(jobId: string, state: JobState, facts: readonly StampedJobFact[]): void {
-    for (const f of facts) {
+  private async runPair(runner: JobRunner<PairState>, resumed = false): Promise<void> {
+    if (this.stopping) return;
+    runner.start();
+    if (!resumed && runner.state.status === 'pending') runner.send({ type: 'start', now: this.clock.now() });
+    await runner.done();
+  }
+
+  /** A pair's child job for one peer: created under the id the pair recorded (once), then started. */
+  private async startChild(pair: PairState, role: ChildRole, jobId: string, device: JobDevice): Promise<void> {
+    let runner = this.runners.get(jobId);
+    if (!runner && !this.finished.has(jobId)) {
+      const inventory = this.inventory.get(device.serial);
+      const current = inventory ? { ...inventory } : undefined;
+      if (!current) throw new NotFoundError('device', device.serial);
+      const kind: JobKind = role.startsWith('download') ? 'download-only' : 'upgrade';
+      const plan = await this.plan(current, pair.targetVersion ?? undefined);
+      await this.createJob(current, kind, plan, pair.targetVersion, { jobId, parentId: pair.jobId });
+      runner = this.runners.get(jobId);
+    }
+    if (runner && !runner.isStarted) void this.runJob(runner, runner.state.status !== 'pending');
+  }
+
+  private onJobChange(jobId: string, state: JobState, facts: readonly StampedFact[]): void {
+    for (const f of facts as readonly StampedJobFact[]) {
       if (f.type === 'job.reboot.completed' && state.device) {
         const prev = this.inventory.get(state.device.serial);
         if (prev && prev.swVersion !== f.data.version) void this.recordDevice(state.device.serial, { type: 'device.version.changed', data: { from: prev.swVersion, to: f.data.version, jobId } });
@@ -205,8 +326,17 @@ export class Daemon {
     return this.runners.get(jobId)?.state ?? this.finished.get(jobId);
   }
 
+  pairState(jobId: string): PairState | undefined {
+    return this.pairRunners.get(jobId)?.state ?? this.finishedPairs.get(jobId);
+  }
+
+  /** Device jobs (HA pair children included), oldest first. */
   allJobs(): JobState[] {
     return [...this.finished.values(), ...[...this.runners.values()].map((r) => r.state)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
+  }
+
+  allPairs(): PairState[] {
+    return [...this.finishedPairs.values(), ...[...this.pairRunners.values()].map((r) => r.state)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
   }
 
   devices(): InventoryDevice[] {
@@ -216,6 +346,13 @@ export class Daemon {
   /** Resolves when no job runs or waits. */
   idle(): Promise<void> {
     return this.scheduler.idle();
+  }
+
+  private record(jobId: string): StatusRecord | undefined {
+    const job = this.jobState(jobId);
+    if (job) return toStatusRecord(job);
+    const pair = this.pairState(jobId);
+    return pair ? toPairStatusRecord(pair) : undefined;
   }
 
   // ---- commands ----
@@ -233,11 +370,19 @@ export class Daemon {
     return d;
   }
 
+  /** The HA peer of a device, when both are in the inventory. */
+  private peerOf(device: InventoryDevice): InventoryDevice | undefined {
+    return device.haPeer ? this.inventory.get(device.haPeer) : undefined;
+  }
+
+  private kindOf(jobId: string): JobKind {
+    return this.jobState(jobId)?.kind ?? this.pairState(jobId)?.kind ?? 'upgrade';
+  }
+
   private checkNoActiveJob(serial: string, kind: JobKind): void {
     const existing = this.activeBySerial.get(serial);
     if (!existing) return;
-    const state = this.jobState(existing);
-    const existingKind = state?.kind ?? 'upgrade';
+    const existingKind = this.kindOf(existing);
     if (existingKind === kind) throw new DuplicateJobError(serial, existing);
     throw new ConflictingJobTypeError(serial, existing, existingKind);
   }
@@ -257,84 +402,157 @@ export class Daemon {
     return result.plan;
   }
 
-  async submit(p: PayloadOf<'job.submit'>): Promise<{ job: JobStatusRecord } | { dryRun: true; device: string; plan: UpgradePlan; wouldDownload: string[]; alreadyPresent: string[] }> {
+  /**
+   * Submit a job for one device. A member of an HA pair whose peer is in the inventory gets a pair job:
+   * the two peers are one unit of work, upgraded one after the other in one scheduler slot.
+   */
+  async submit(p: PayloadOf<'job.submit'>): Promise<{ job: StatusRecord } | DryRunResult> {
     const device = this.deviceFor(p.device);
     const kind: JobKind = p.downloadOnly ? 'download-only' : 'upgrade';
+    const peer = this.peerOf(device);
     this.checkNoActiveJob(device.serial, kind);
+    if (peer) this.checkNoActiveJob(peer.serial, kind);
     const plan = await this.plan(device, p.targetVersion);
     if (p.dryRun) {
-      // Read-only: what the device already has decides what would be fetched.
-      const software = await this.access.viaPanorama(jobDevice(device)).softwareInfo();
-      const present = new Set(software.entries.filter((e) => e.downloaded).map((e) => e.version));
+      // Read-only: what each device already has decides what would be fetched.
       const versions = [...new Set(plan.hops.map((h) => h.version))];
-      return { dryRun: true, device: device.serial, plan, wouldDownload: versions.filter((v) => !present.has(v)), alreadyPresent: versions.filter((v) => present.has(v)) };
+      const devices = [];
+      for (const d of peer ? [device, peer] : [device]) {
+        const software = await this.access.viaPanorama(jobDevice(d)).softwareInfo();
+        const present = new Set(software.entries.filter((e) => e.downloaded).map((e) => e.version));
+        devices.push({ device: d.serial, wouldDownload: versions.filter((v) => !present.has(v)), alreadyPresent: versions.filter((v) => present.has(v)) });
+      }
+      const own = devices[0]!;
+      return { dryRun: true, device: device.serial, haPeer: peer?.serial ?? null, plan, wouldDownload: own.wouldDownload, alreadyPresent: own.alreadyPresent, devices };
     }
+    if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null)) };
     const state = await this.createJob(device, kind, plan, p.targetVersion ?? null);
     return { job: toStatusRecord(state) };
   }
 
-  private async createJob(device: InventoryDevice, kind: JobKind, plan: UpgradePlan, targetVersion: string | null): Promise<JobState> {
+  private async createJob(
+    device: InventoryDevice,
+    kind: JobKind,
+    plan: UpgradePlan,
+    targetVersion: string | null,
+    child?: { jobId: string; parentId: string },
+  ): Promise<JobState> {
     const now = this.clock.now();
-    const jobId = newJobId(now);
+    const jobId = child?.jobId ?? newJobId(now);
     const at = new Date(now).toISOString();
     const submitted: Extract<JobFact, { type: 'job.submitted' }> = {
       type: 'job.submitted',
-      data: { jobId, kind, dryRun: false, device: jobDevice(device), targetVersion, plan: plan.hops, planSource: plan.source, policy: this.policy() },
+      data: {
+        jobId,
+        kind,
+        dryRun: false,
+        device: jobDevice(device),
+        targetVersion,
+        plan: plan.hops,
+        planSource: plan.source,
+        policy: this.policy(),
+        ...(child ? { parentId: child.parentId } : {}),
+      },
     };
     // The device is taken before the first await, so two submits in a row cannot both pass the check.
-    this.activeBySerial.set(device.serial, jobId);
+    if (!child) this.activeBySerial.set(device.serial, jobId);
     const state = submittedJobState(submitted, at);
     try {
       await this.store.append(`job:${jobId}`, [{ ...submitted, at }]);
     } catch (err) {
-      this.activeBySerial.delete(device.serial);
+      if (!child) this.activeBySerial.delete(device.serial);
       throw err;
     }
     const runner = this.makeRunner(jobId, { state });
-    this.scheduler.enqueue({ id: jobId, devices: [device.serial], run: () => this.runJob(runner) });
+    if (!child) this.scheduler.enqueue({ id: jobId, devices: [device.serial], run: () => this.runJob(runner) });
     return state;
   }
 
-  async cancel(jobId: string): Promise<{ job: JobStatusRecord }> {
-    const runner = this.runners.get(jobId);
+  private async createPair(kind: JobKind, a: InventoryDevice, b: InventoryDevice, plan: UpgradePlan, targetVersion: string | null): Promise<PairState> {
+    const now = this.clock.now();
+    const jobId = newJobId(now);
+    const at = new Date(now).toISOString();
+    const submitted: Extract<PairFact, { type: 'job.ha.submitted' }> = {
+      type: 'job.ha.submitted',
+      data: {
+        jobId,
+        kind,
+        strategy: this.config.ha.strategy,
+        pauseBetweenPeers: this.config.ha.pauseBetweenPeers,
+        targetVersion,
+        peers: [jobDevice(a), jobDevice(b)],
+        versions: plan.hops.map((h) => h.version),
+      },
+    };
+    this.activeBySerial.set(a.serial, jobId);
+    this.activeBySerial.set(b.serial, jobId);
+    const state = submittedPairState(submitted, at);
+    try {
+      await this.store.append(`job:${jobId}`, [{ ...submitted, at }]);
+    } catch (err) {
+      this.activeBySerial.delete(a.serial);
+      this.activeBySerial.delete(b.serial);
+      throw err;
+    }
+    const runner = this.makePairRunner(jobId, { state });
+    this.scheduler.enqueue({ id: jobId, devices: [a.serial, b.serial], run: () => this.runPair(runner) });
+    return state;
+  }
+
+  async cancel(jobId: string): Promise<{ job: StatusRecord }> {
+    const runner = this.runners.get(jobId) ?? this.pairRunners.get(jobId);
     if (!runner) {
-      const done = this.finished.get(jobId);
+      const done = this.finished.get(jobId) ?? this.finishedPairs.get(jobId);
       if (done) throw new ValidationError(`job ${jobId} already ended (${done.status}); nothing to cancel`);
       throw new NotFoundError('job', jobId);
     }
     if (this.scheduler.dequeue(jobId)) runner.start();
     runner.send({ type: 'cancel', by: 'operator', now: this.clock.now() });
     await runner.durable();
-    return { job: toStatusRecord(runner.state) };
+    return { job: this.record(jobId)! };
   }
 
-  get(jobId: string): { job: JobStatusRecord } {
-    const s = this.jobState(jobId);
-    if (!s) throw new NotFoundError('job', jobId);
-    return { job: toStatusRecord(s) };
+  /** An operator's go for an HA pair paused between its peers. */
+  async resume(jobId: string): Promise<{ job: StatusRecord }> {
+    const runner = this.pairRunners.get(jobId);
+    if (!runner) throw new NotFoundError('paused HA pair job', jobId);
+    if (!runner.state.paused) throw new ValidationError(`job ${jobId} is not paused (${runner.state.status}: ${runner.state.message})`);
+    runner.send({ type: 'resume', by: 'operator', now: this.clock.now() });
+    await runner.durable();
+    return { job: this.record(jobId)! };
   }
 
-  list(p: PayloadOf<'job.list'>): { jobs: JobStatusRecord[] } {
-    let jobs = this.allJobs();
-    if (p.device) jobs = jobs.filter((j) => j.device?.serial === p.device);
-    if (p.status) jobs = jobs.filter((j) => j.status === p.status);
-    if (p.active) jobs = jobs.filter((j) => !isTerminal(j));
+  get(jobId: string): { job: StatusRecord } {
+    const r = this.record(jobId);
+    if (!r) throw new NotFoundError('job', jobId);
+    return { job: r };
+  }
+
+  list(p: PayloadOf<'job.list'>): { jobs: StatusRecord[] } {
+    let jobs: StatusRecord[] = [...this.allJobs().map(toStatusRecord), ...this.allPairs().map(toPairStatusRecord)].sort((a, b) =>
+      (a.submitted_at ?? '').localeCompare(b.submitted_at ?? ''),
+    );
+    if (p.device) jobs = jobs.filter((j) => j.device_serial.split('+').includes(p.device!));
+    if (p.status) jobs = jobs.filter((j) => j.upgrade_status === p.status);
+    if (p.active) jobs = jobs.filter((j) => !TERMINAL_STATUSES.has(j.upgrade_status));
     if (p.limit) jobs = jobs.slice(-p.limit);
-    return { jobs: jobs.map(toStatusRecord) };
+    return { jobs };
   }
 
-  /** The seed's bulk pre-staging: every discovered device with a path and no job gets a download-only job. */
+  /** The seed's bulk pre-staging: every discovered device with a path and no job gets a download-only job; HA peers as one pair job. */
   async queueAllDownloads(p: PayloadOf<'download.queue-all'>): Promise<QueueSummary> {
     const summary: QueueSummary = { dryRun: p.dryRun === true, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] };
     const rules = this.pathRules();
+    const handled = new Set<string>();
     for (const device of this.devices()) {
+      if (handled.has(device.serial)) continue;
       const skip = (reason: string): void => {
         summary.skipped++;
         summary.skippedDevices.push({ device: device.serial, hostname: device.hostname, reason });
       };
       const existing = this.activeBySerial.get(device.serial);
       if (existing) {
-        skip(`already has an active ${this.jobState(existing)?.kind ?? ''} job ${existing}`.replace('  ', ' '));
+        skip(`already has an active ${this.kindOf(existing)} job ${existing}`);
         continue;
       }
       if (!device.connected) {
@@ -351,10 +569,20 @@ export class Daemon {
         skip(plan.reason);
         continue;
       }
-      let jobId: string | null = null;
-      if (!p.dryRun) jobId = (await this.createJob(device, 'download-only', plan.plan, null)).jobId;
+      const peer = this.peerOf(device);
+      const versions = plan.plan.hops.map((h) => h.version);
+      if (peer && !this.activeBySerial.has(peer.serial) && peer.swVersion === device.swVersion) {
+        handled.add(peer.serial);
+        const jobId = p.dryRun ? null : (await this.createPair('download-only', device, peer, plan.plan, null)).jobId;
+        for (const d of [device, peer]) {
+          summary.queued++;
+          summary.queuedDevices.push({ device: d.serial, hostname: d.hostname, jobId, versions });
+        }
+        continue;
+      }
+      const jobId = p.dryRun ? null : (await this.createJob(device, 'download-only', plan.plan, null)).jobId;
       summary.queued++;
-      summary.queuedDevices.push({ device: device.serial, hostname: device.hostname, jobId, versions: plan.plan.hops.map((h) => h.version) });
+      summary.queuedDevices.push({ device: device.serial, hostname: device.hostname, jobId, versions });
     }
     return summary;
   }
@@ -362,6 +590,15 @@ export class Daemon {
   downloadStatus(): { counts: Record<string, number>; total: number; devices: DownloadStatusRow[] } {
     const latest = new Map<string, JobState>();
     for (const j of this.allJobs()) if (j.kind === 'download-only' && j.device) latest.set(j.device.serial, j);
+    // A pair's peer whose child job does not exist yet still shows, with the pair's status.
+    for (const pair of this.allPairs()) {
+      if (pair.kind !== 'download-only') continue;
+      for (const p of pair.peers) {
+        const current = latest.get(p.serial);
+        if (current && (current.submittedAt ?? '') >= (pair.submittedAt ?? '')) continue;
+        latest.set(p.serial, placeholder(pair, p));
+      }
+    }
     const counts: Record<string, number> = {};
     const devices: DownloadStatusRow[] = [];
     for (const [serial, j] of [...latest.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -384,10 +621,13 @@ export class Daemon {
   status(): object {
     const counts: Record<string, number> = {};
     for (const j of this.allJobs()) counts[j.status] = (counts[j.status] ?? 0) + 1;
+    const pairs: Record<string, number> = {};
+    for (const p of this.allPairs()) pairs[p.status] = (pairs[p.status] ?? 0) + 1;
     return {
       runId: this.store.runId,
       devices: this.inventory.size,
       jobs: counts,
+      haPairJobs: pairs,
       running: this.scheduler.running,
       waiting: this.scheduler.waiting,
       concurrency: this.scheduler.concurrency,
@@ -398,7 +638,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const s of this.subscriptions) s.unsubscribe();
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await Promise.all([...this.pairRunners.values(), ...this.runners.values()].map((r) => r.stop()));
   }
 
   private listen(nc: NatsConnection, subjects: Subjects): void {
@@ -414,13 +654,14 @@ export class Daemon {
     serve('job.cancel', (p) => this.cancel(p.jobId));
     serve('job.get', (p) => this.get(p.jobId));
     serve('job.list', (p) => this.list(p));
+    serve('job.resume', (p) => this.resume(p.jobId));
     serve('download.queue-all', (p) => this.queueAllDownloads(p));
     serve('download.status', () => this.downloadStatus());
     serve('device.discover', () => this.discover());
     serve('device.list', () => ({ devices: this.devices() }));
     serve('device.get', (p) => {
       const device = this.deviceFor(p.serial);
-      return { device, jobs: this.allJobs().filter((j) => j.device?.serial === p.serial).map(toStatusRecord) };
+      return { device, jobs: this.list({ device: p.serial }).jobs };
     });
     serve('daemon.status', () => this.status());
   }

@@ -1,68 +1,81 @@
 import type { Logger } from 'pino';
-import { createActor, type Actor, type Snapshot } from 'xstate';
+import { createActor, type Actor, type AnyStateMachine, type Snapshot } from 'xstate';
 import type { LmdbEventStore } from '../eventstore/index.ts';
-import type { StampedJobFact, UpgradeJobEvent, UpgradeJobMachine } from '../machines/upgrade-job.machine.ts';
-import { isTerminal, type JobState } from '../machines/upgrade-job.fold.ts';
 
-export interface JobRunnerOptions {
+/** A fact as a job machine emits it: stamped with the time it happened. */
+export interface StampedFact {
+  type: string;
+  data: unknown;
+  at: string;
+}
+
+export interface JobRunnerOptions<State> {
   jobId: string;
-  /** The machine with its effects provided for this job. */
-  machine: UpgradeJobMachine;
+  /** A job machine (upgrade job, HA pair) with its effects provided; it emits `{ type: 'facts', facts }`. */
+  machine: AnyStateMachine;
   store: LmdbEventStore;
   log: Logger;
-  /** A fresh job: its state after `job.submitted`. */
-  state?: JobState;
+  isTerminal: (state: State) => boolean;
+  /** A fresh job: its state after its submitted fact. */
+  state?: State;
   /** A job restored after a restart: the snapshot recorded with its last fact. */
   snapshot?: Snapshot<unknown>;
   /** Called after each batch of facts is durable. */
-  onChange?: (state: JobState, facts: readonly StampedJobFact[]) => void;
+  onChange?: (state: State, facts: readonly StampedFact[]) => void;
 }
 
 /**
- * Hosts one upgrade-job actor: appends every fact it records to `job:<id>` together with the actor's
+ * Hosts one job actor: appends every fact it records to `job:<id>` together with the actor's
  * snapshot, in order, and lets step effects wait until what they reported is on disk before they
- * act on the device (`durable()`), so a crash can never lose the record of a request that was sent.
+ * act on a device (`durable()`), so a crash can never lose the record of a request that was sent.
  */
-export class JobRunner {
+export class JobRunner<State = unknown> {
   readonly jobId: string;
-  readonly actor: Actor<UpgradeJobMachine>;
+  readonly actor: Actor<AnyStateMachine>;
   private readonly store: LmdbEventStore;
   private readonly log: Logger;
   private lastAppend: Promise<unknown> = Promise.resolve();
-  private buffered: StampedJobFact[] = [];
+  private buffered: StampedFact[] = [];
   private stopped = false;
-  private readonly finished: Promise<JobState>;
-  private resolveFinished!: (s: JobState) => void;
+  private started = false;
+  private readonly finished: Promise<State>;
+  private resolveFinished!: (s: State) => void;
 
-  constructor(private readonly options: JobRunnerOptions) {
+  constructor(private readonly options: JobRunnerOptions<State>) {
     this.jobId = options.jobId;
     this.store = options.store;
     this.log = options.log;
     this.finished = new Promise((r) => (this.resolveFinished = r));
-    const input = { state: options.state ?? (options.snapshot as unknown as { context: JobState }).context };
+    const input = { state: options.state ?? (options.snapshot as unknown as { context: State }).context };
     this.actor = createActor(options.machine, options.snapshot ? { input, snapshot: options.snapshot } : { input });
-    this.actor.on('facts', (e) => {
+    this.actor.on('facts', (e: { facts: StampedFact[] }) => {
       this.buffered.push(...e.facts);
     });
     this.actor.subscribe({
       next: () => this.flush(),
-      error: (err) => this.log.error({ err, jobId: this.jobId }, 'job actor failed'),
+      error: (err: unknown) => this.log.error({ err, jobId: this.jobId }, 'job actor failed'),
     });
   }
 
   start(): this {
+    if (this.started) return this;
+    this.started = true;
     this.actor.start();
-    if (isTerminal(this.state)) this.resolveFinished(this.state);
+    if (this.options.isTerminal(this.state)) this.resolveFinished(this.state);
     return this;
   }
 
-  send(event: UpgradeJobEvent): void {
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  send(event: { type: string; [k: string]: unknown }): void {
     this.actor.send(event);
     this.flush();
   }
 
-  get state(): JobState {
-    return this.actor.getSnapshot().context;
+  get state(): State {
+    return this.actor.getSnapshot().context as State;
   }
 
   /** Resolves when everything recorded so far is durable. */
@@ -71,7 +84,7 @@ export class JobRunner {
   }
 
   /** Resolves with the final state when the job reaches a terminal status. */
-  done(): Promise<JobState> {
+  done(): Promise<State> {
     return this.finished;
   }
 
@@ -96,7 +109,7 @@ export class JobRunner {
     this.lastAppend = append.then(
       () => {
         this.options.onChange?.(state, facts);
-        if (isTerminal(state)) this.resolveFinished(state);
+        if (this.options.isTerminal(state)) this.resolveFinished(state);
       },
       (err: unknown) => {
         this.log.error({ err, jobId: this.jobId }, 'could not record job facts');

@@ -90,6 +90,8 @@ export interface JobPlan {
   /** When the job ends (earlier than `endsAt` for a failure midway). */
   at: number;
   stall: boolean;
+  /** `sync-to-peer yes`: the HA peer receives a copy when the download finishes. */
+  syncToPeer?: boolean;
 }
 
 export interface FirewallContext {
@@ -190,7 +192,7 @@ export function activeJob(ctx: FirewallContext): PanosJob | undefined {
 }
 
 /** `request system software download version X` */
-export function decideDownload(ctx: FirewallContext, version: string, now: number): Decision {
+export function decideDownload(ctx: FirewallContext, version: string, now: number, syncToPeer = false): Decision {
   const rec = ctx.record;
   if (ctx.plan) {
     const running = activeJob(ctx);
@@ -247,6 +249,7 @@ export function decideDownload(ctx: FirewallContext, version: string, now: numbe
       : ['Successfully downloaded', 'Preloading into software manager', 'Successfully loaded into software manager'],
     at,
     stall,
+    ...(syncToPeer && rec.ha ? { syncToPeer: true } : {}),
   };
   return {
     context: { ...next, faults, record: addJob(rec, job), plan },
@@ -399,7 +402,10 @@ export function finishActiveJob(ctx: FirewallContext, now: number): Transition {
           disk: { ...record.disk, panrepoUsedMb: record.disk.panrepoUsedMb + size },
         };
       }
-      facts.push({ type: 'sim.download.completed', data: { jobId: job.id, version, kind: isContent ? 'content' : 'software' } });
+      facts.push({
+        type: 'sim.download.completed',
+        data: { jobId: job.id, version, kind: isContent ? 'content' : 'software', ...(plan.syncToPeer ? { syncToPeer: true } : {}) },
+      });
     } else {
       facts.push({ type: 'sim.download.failed', data: { jobId: job.id, version, kind: isContent ? 'content' : 'software', reason: plan.details.join(' ') } });
     }
@@ -594,4 +600,16 @@ export function setRunningSync(ctx: FirewallContext, runningSync: RunningSync): 
     context: { ...ctx, record: { ...ctx.record, ha: { ...ha, runningSync } } },
     facts: [{ type: 'sim.ha-sync.changed', data: { runningSync } }],
   };
+}
+
+/** The HA peer finished a `sync-to-peer` download: the image arrives here too, if there is room. */
+export function receiveImage(ctx: FirewallContext, version: string, from: string): Transition {
+  const rec = ctx.record;
+  const image = rec.images.find((i) => i.version === version);
+  if (!image || rec.downloaded.includes(version)) return { context: ctx, facts: [] };
+  if (freeDiskMb(rec) < image.sizeMb) {
+    return { context: ctx, facts: [{ type: 'sim.image.sync-failed', data: { version, from, reason: 'not enough free disk space on /opt/panrepo' } }] };
+  }
+  const record = { ...rec, downloaded: [...rec.downloaded, version], disk: { ...rec.disk, panrepoUsedMb: rec.disk.panrepoUsedMb + image.sizeMb } };
+  return { context: { ...ctx, record }, facts: [{ type: 'sim.image.received', data: { version, from } }] };
 }

@@ -14,6 +14,7 @@ import {
   rebootCompleted,
   rebootDown,
   rebootReady,
+  receiveImage,
   resumeStalledDownload,
   setHaState,
   setRunningSync,
@@ -38,7 +39,9 @@ export interface FirewallInput {
 
 /** Commands carry the time they happen at, so the machine never reads a clock. */
 export type FirewallEvent =
-  | { type: 'download.start'; version: string; now: number }
+  | { type: 'download.start'; version: string; syncToPeer?: boolean; now: number }
+  /** A copy of an image from the HA peer (`sync-to-peer yes`). */
+  | { type: 'image.received'; version: string; from: string; now: number }
   | { type: 'install.start'; version: string; now: number }
   | { type: 'content.download'; now: number }
   | { type: 'content.install'; version: string; now: number }
@@ -122,7 +125,14 @@ export const firewallMachine = setup({
     deadline: notProvidedCallback<{ at: number }>('deadline'),
   },
   actions: {
-    startDownload: answer((ctx, ev) => decideDownload(ctx, (ev as Ev<'download.start'>).version, ev.now)),
+    startDownload: answer((ctx, ev) => {
+      const e = ev as Ev<'download.start'>;
+      return decideDownload(ctx, e.version, e.now, e.syncToPeer === true);
+    }),
+    receiveImage: advance((ctx, ev) => {
+      const e = ev as Ev<'image.received'>;
+      return receiveImage(ctx, e.version, e.from);
+    }),
     startInstall: answer((ctx, ev) => decideInstall(ctx, (ev as Ev<'install.start'>).version, ev.now, false)),
     startInstallWhileCommitting: answer((ctx, ev) => decideInstall(ctx, (ev as Ev<'install.start'>).version, ev.now, true)),
     startContentDownload: answer((ctx, ev) => decideContentDownload(ctx, ev.now)),
@@ -173,6 +183,7 @@ export const firewallMachine = setup({
     'ha.sync': { actions: 'setSync' },
     'faults.set': { actions: 'setFaults' },
     'metrics.set': { actions: 'setMetrics' },
+    'image.received': { actions: 'receiveImage' },
     '*': { actions: 'refuseRestarting' },
   },
   states: {

@@ -9,3 +9,5 @@ export * from './firewall.machine.ts';
 export * from './upgrade-job.events.ts';
 export * from './upgrade-job.fold.ts';
 export * from './upgrade-job.machine.ts';
+export * from './ha-pair.fold.ts';
+export * from './ha-pair.machine.ts';

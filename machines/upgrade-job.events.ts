@@ -64,6 +64,8 @@ export type JobFact =
         plan: PlannedHop[];
         planSource: string;
         policy: JobPolicy;
+        /** The HA pair job this job is one step of. */
+        parentId?: string;
       };
     }
   | { type: 'job.started'; data: Record<string, never> }

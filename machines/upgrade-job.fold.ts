@@ -43,6 +43,7 @@ export interface JobState {
   plan: PlannedHop[];
   planSource: string;
   policy: JobPolicy;
+  parentId: string | null;
   status: UpgradeStatus;
   message: string;
   progress: number;
@@ -80,6 +81,7 @@ export function initialJobState(): JobState {
     plan: [],
     planSource: '',
     policy: DEFAULT_POLICY,
+    parentId: null,
     status: 'pending',
     message: 'Queued',
     progress: 0,
@@ -168,6 +170,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
         plan: d.plan,
         planSource: d.planSource,
         policy: d.policy,
+        parentId: d.parentId ?? null,
         runningVersion: d.device.swVersion,
         submittedAt: fact.at ?? null,
         status: 'pending',
@@ -327,6 +330,7 @@ export interface JobStatusRecord {
   skipped_versions: string[];
   ready_for_install: boolean;
   step: JobStep | null;
+  parent_job_id: string | null;
   error: { step: JobStep | null; reason: string } | null;
   panos_jobs: Array<{ version: string; kind: 'download' | 'install'; id: number }>;
   checks: CheckResult[];
@@ -353,6 +357,7 @@ export function toStatusRecord(s: JobState): JobStatusRecord {
     skipped_versions: s.skippedVersions,
     ready_for_install: s.readyForInstall,
     step: s.step,
+    parent_job_id: s.parentId,
     error: s.error,
     panos_jobs: s.panosJobs,
     checks: s.checks,

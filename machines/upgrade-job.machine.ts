@@ -151,17 +151,21 @@ export const upgradeJobMachine = setup({
     ]),
     complete: record((ctx) => [{ type: 'job.completed', data: { message: completionMessage(ctx) } }]),
     requestCancel: record((ctx, ev) => (ev.type === 'cancel' && !ctx.cancelRequested ? [{ type: 'job.cancel.requested', data: { by: ev.by } }] : [])),
-    cancel: record((ctx) => [
-      {
-        type: 'job.cancelled',
-        data: {
-          reason:
-            ctx.status === 'pending'
-              ? 'Cancelled before it started'
-              : `Cancelled after ${ctx.step ? STEP_NAMES[ctx.step].toLowerCase() : 'the last step'}${hopOf(ctx).version ? ` (${hopOf(ctx).version})` : ''}; the device was left as it was`,
+    cancel: record((ctx) => {
+      // Between hops the step is cleared and `hop` already points at the next one: name the hop just done.
+      const version = ctx.step ? hopOf(ctx).version : (ctx.plan[ctx.hop - 1]?.version ?? null);
+      return [
+        {
+          type: 'job.cancelled',
+          data: {
+            reason:
+              ctx.status === 'pending'
+                ? 'Cancelled before it started'
+                : `Cancelled after ${ctx.step ? STEP_NAMES[ctx.step].toLowerCase() : 'the last step'}${version ? ` (${version})` : ''}; the device was left as it was`,
+          },
         },
-      },
-    ]),
+      ];
+    }),
   },
   guards: {
     downloadOnly: ({ context }) => context.kind === 'download-only',
@@ -270,7 +274,10 @@ export const upgradeJobMachine = setup({
       invoke: { src: 'install', input: ({ context }) => ({ job: context, step: 'install' as const, hop: context.hop }) },
       on: {
         cancel: { actions: 'requestCancel' },
-        'step.done': { target: 'rebooting', actions: 'completeStep' },
+        'step.done': [
+          { guard: 'cancelRequested', target: 'cancelled', actions: ['completeStep', 'cancel'] },
+          { target: 'rebooting', actions: 'completeStep' },
+        ],
         'step.failed': [
           { guard: 'retryable', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
           { target: 'failed', actions: ['recordFailure', 'fail'] },

@@ -43,6 +43,11 @@ export function reactToPeerFacts(
       case 'sim.version.changed':
         syncPair(member, peer, now);
         break;
+      case 'sim.download.completed':
+        if (fact.data.syncToPeer === true && peer.reachability !== 'down' && peer.reachability !== 'starting') {
+          peer.notify({ type: 'image.received', version: String(fact.data.version), from: member.serial, now });
+        }
+        break;
     }
   }
 }

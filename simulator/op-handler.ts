@@ -221,7 +221,7 @@ function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): Si
     case 'request.system.software.info':
       return xml(softwareInfoXml(rec, now));
     case 'request.system.software.download':
-      return answerReply(device.send({ type: 'download.start', version: cmd.version, now }), (r) => downloadEnqueuedXml(jobId(r)));
+      return answerReply(device.send({ type: 'download.start', version: cmd.version, syncToPeer: cmd.syncToPeer, now }), (r) => downloadEnqueuedXml(jobId(r)));
     case 'request.system.software.install':
       return answerReply(device.send({ type: 'install.start', version: cmd.version, now }), (r) => installEnqueuedXml(jobId(r)));
     case 'show.jobs.id': {

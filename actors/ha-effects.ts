@@ -1,0 +1,221 @@
+import type { Logger } from 'pino';
+import { fromCallback } from 'xstate';
+import { featureRelease } from '../panos/version.ts';
+import type { HaState } from '../panos/parsers.ts';
+import type { ChildRole, PairFact, PairState } from '../machines/ha-pair.fold.ts';
+import type { PairEvent, PairStepInput } from '../machines/ha-pair.machine.ts';
+import type { JobDevice } from '../machines/upgrade-job.events.ts';
+import type { JobState } from '../machines/upgrade-job.fold.ts';
+import type { DeviceApi } from './device-api.ts';
+
+/** What the HA pair effects need from the daemon. */
+export interface PairDeps {
+  api: (device: JobDevice) => DeviceApi;
+  /** Create (idempotently, under the given id) a child job of the pair for one peer, and start it. */
+  startChild: (pair: PairState, role: ChildRole, jobId: string, device: JobDevice) => Promise<void>;
+  /** Resolves with the child's final state; starts it first if the daemon restored it unstarted. */
+  awaitChild: (jobId: string) => Promise<JobState | undefined>;
+  newJobId: () => string;
+  durable: (pairId: string) => Promise<void>;
+  /** How often, and how long, to poll HA state while waiting for a role change. */
+  pollMs: number;
+  roleTimeoutMs: number;
+  now: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  log: Logger;
+}
+
+interface PairContext {
+  signal: AbortSignal;
+  record: (fact: PairFact) => Promise<void>;
+}
+
+type PairStepFn = (input: PairStepInput, ctx: PairContext) => Promise<void>;
+
+function pairStep(deps: PairDeps, run: PairStepFn) {
+  return fromCallback<{ type: string }, PairStepInput>(({ input, sendBack }) => {
+    const ac = new AbortController();
+    const send = (e: PairEvent): void => {
+      if (!ac.signal.aborted) sendBack(e as { type: string });
+    };
+    const ctx: PairContext = {
+      signal: ac.signal,
+      record: async (fact) => {
+        if (ac.signal.aborted) throw new Error('step stopped');
+        send({ type: 'fact', fact, now: deps.now() });
+        await deps.durable(input.pair.jobId);
+      },
+    };
+    run(input, ctx).then(
+      () => send({ type: 'step.done', now: deps.now() }),
+      (err: unknown) => {
+        if (ac.signal.aborted) return;
+        const reason = err instanceof Error ? err.message : String(err);
+        deps.log.warn({ jobId: input.pair.jobId, step: input.step, reason }, 'HA pair step failed');
+        send({ type: 'step.failed', reason, now: deps.now() });
+      },
+    );
+    return () => ac.abort();
+  });
+}
+
+function peer(pair: PairState, serial: string | null): JobDevice {
+  const d = pair.peers.find((p) => p.serial === serial);
+  if (!d) throw new Error(`peer ${serial ?? '?'} is not part of the pair`);
+  return d;
+}
+
+function other(pair: PairState, serial: string): JobDevice {
+  const d = pair.peers.find((p) => p.serial !== serial);
+  if (!d) throw new Error('the pair has only one peer');
+  return d;
+}
+
+/** Poll a peer's HA state until `ok` holds; the last state seen goes into the timeout message. */
+async function waitForHa(deps: PairDeps, ctx: PairContext, device: JobDevice, what: string, ok: (ha: HaState) => boolean): Promise<HaState> {
+  const deadline = deps.now() + deps.roleTimeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const ha = await deps.api(device).haState({ signal: ctx.signal });
+      if (ok(ha)) return ha;
+      last = `${ha.local?.state ?? 'unknown'}, config ${ha.runningSync ?? 'unknown'}`;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (deps.now() >= deadline) throw new Error(`${device.hostname} (${device.serial}) did not become ${what} within ${Math.round(deps.roleTimeoutMs / 1000)} s (last seen: ${last})`);
+    await deps.sleep(deps.pollMs, ctx.signal);
+  }
+}
+
+/** Serving and in sync: passive or active, and synchronized unless the peers run different feature releases. */
+function back(ha: HaState): boolean {
+  const state = ha.local?.state;
+  if (state !== 'passive' && state !== 'active') return false;
+  const local = ha.local?.buildRel;
+  const remote = ha.peer?.buildRel;
+  const sameRelease = local && remote ? featureRelease(local) === featureRelease(remote) : true;
+  return !sameRelease || ha.runningSyncEnabled === false || ha.runningSync === 'synchronized';
+}
+
+export function checkPairStep(deps: PairDeps): PairStepFn {
+  return async ({ pair }, ctx) => {
+    const [a, b] = pair.peers as [JobDevice, JobDevice];
+    const [ha, hb] = [await deps.api(a).haState({ signal: ctx.signal }), await deps.api(b).haState({ signal: ctx.signal })];
+    const problems: string[] = [];
+    if (!ha.enabled || !hb.enabled) problems.push('HA is not enabled on both peers');
+    const sa = ha.local?.state;
+    const sb = hb.local?.state;
+    const active = sa === 'active' ? a : sb === 'active' ? b : undefined;
+    const passive = sa === 'passive' ? a : sb === 'passive' ? b : undefined;
+    if (pair.kind === 'upgrade') {
+      if (!active || !passive || active === passive) problems.push(`expected one active and one passive peer, found ${a.hostname} ${sa ?? '?'} and ${b.hostname} ${sb ?? '?'}`);
+      if (ha.runningSyncEnabled !== false && ha.runningSync !== 'synchronized') problems.push(`running config is ${ha.runningSync ?? 'unknown'}, not synchronized`);
+      if (ha.local?.buildRel && hb.local?.buildRel && ha.local.buildRel !== hb.local.buildRel) problems.push(`the peers run different versions (${ha.local.buildRel} and ${hb.local.buildRel})`);
+      if (ha.local?.preemptive === undefined) problems.push('preemption state unknown');
+    }
+    if (problems.length > 0) throw new Error(`pre-checks failed: ${problems.join('; ')}`);
+    const first = pair.strategy === 'active-first' ? (active ?? a) : (passive ?? a);
+    const second = first === a ? b : a;
+    await ctx.record({
+      type: 'job.ha.checked',
+      data: {
+        first: first.serial,
+        second: second.serial,
+        active: active?.serial ?? '',
+        passive: passive?.serial ?? '',
+        preemptive: ha.local?.preemptive === true || hb.local?.preemptive === true,
+        runningSync: ha.runningSync ?? 'unknown',
+        version: ha.local?.buildRel ?? a.swVersion,
+      },
+    });
+  };
+}
+
+export function runChildStep(deps: PairDeps): PairStepFn {
+  return async ({ pair, role, serial }, ctx) => {
+    if (!role) throw new Error('no child role');
+    const device = peer(pair, serial);
+    let child = pair.children.find((c) => c.role === role);
+    if (!child) {
+      const jobId = deps.newJobId();
+      // Recorded before the child exists: after a crash the pair finds its child by this id.
+      await ctx.record({ type: 'job.ha.child.created', data: { role, jobId, serial: device.serial } });
+      child = { role, jobId, serial: device.serial, status: 'pending', message: '' };
+    }
+    if (child.status === null || child.status === 'pending' || !['complete', 'download_complete', 'failed', 'cancelled'].includes(child.status)) {
+      await deps.startChild(pair, role, child.jobId, device);
+      const final = await deps.awaitChild(child.jobId);
+      if (!final) throw new Error(`child job ${child.jobId} of ${device.serial} is gone`);
+      await ctx.record({ type: 'job.ha.child.finished', data: { role, jobId: child.jobId, serial: device.serial, status: final.status, message: final.message } });
+      child = { ...child, status: final.status, message: final.message };
+    }
+    if (child.status !== 'complete' && child.status !== 'download_complete') {
+      throw new Error(`${role.replace('-', ' ')} job ${child.jobId} on ${device.hostname} (${device.serial}) ended ${child.status}: ${child.message}`);
+    }
+  };
+}
+
+export function preparePeerStep(deps: PairDeps): PairStepFn {
+  return async ({ pair, serial }, ctx) => {
+    const device = peer(pair, serial);
+    const partner = other(pair, device.serial);
+    const ha = await deps.api(device).haState({ signal: ctx.signal });
+    const state = ha.local?.state;
+    if (state !== 'active' && pair.suspended !== device.serial) return; // passive: nothing to fail over
+    if (pair.suspended !== device.serial) {
+      // Recorded before the suspend is sent: whatever happens next, recovery knows to make it functional again.
+      await ctx.record({ type: 'job.ha.peer.suspended', data: { serial: device.serial } });
+    }
+    if (state !== 'suspended') await deps.api(device).haSuspend({ signal: ctx.signal });
+    await waitForHa(deps, ctx, partner, 'active', (h) => h.local?.state === 'active');
+    await ctx.record({ type: 'job.ha.failover.confirmed', data: { active: partner.serial } });
+  };
+}
+
+export function restorePeerStep(deps: PairDeps): PairStepFn {
+  return async ({ pair, serial }, ctx) => {
+    const device = peer(pair, serial);
+    if (pair.suspended === device.serial) {
+      await deps.api(device).haFunctional({ signal: ctx.signal });
+      const ha = await waitForHa(deps, ctx, device, 'functional', (h) => h.local?.state !== 'suspended');
+      await ctx.record({ type: 'job.ha.peer.functional', data: { serial: device.serial, state: ha.local?.state ?? 'unknown' } });
+    }
+    const ha = await waitForHa(deps, ctx, device, 'passive or active and synchronized', back);
+    await ctx.record({ type: 'job.ha.peer.back', data: { serial: device.serial, state: ha.local?.state ?? 'unknown', runningSync: ha.runningSync ?? 'unknown' } });
+  };
+}
+
+export function verifyPairStep(deps: PairDeps): PairStepFn {
+  return async ({ pair }, ctx) => {
+    const [a, b] = pair.peers as [JobDevice, JobDevice];
+    const ha = await waitForHa(deps, ctx, a, 'in a healthy pair', (h) => {
+      const roles = new Set([h.local?.state, h.peer?.state]);
+      return roles.has('active') && roles.has('passive') && (h.runningSyncEnabled === false || h.runningSync === 'synchronized');
+    });
+    const active = ha.local?.state === 'active' ? a : b;
+    await ctx.record({ type: 'job.ha.verified', data: { active: active.serial, passive: other(pair, active.serial).serial, runningSync: ha.runningSync ?? 'unknown' } });
+  };
+}
+
+export function recoverStep(deps: PairDeps): PairStepFn {
+  return async ({ pair }, ctx) => {
+    if (!pair.suspended) return;
+    const device = peer(pair, pair.suspended);
+    await deps.api(device).haFunctional({ signal: ctx.signal });
+    const ha = await waitForHa(deps, ctx, device, 'functional', (h) => h.local?.state !== 'suspended');
+    await ctx.record({ type: 'job.ha.peer.functional', data: { serial: device.serial, state: ha.local?.state ?? 'unknown' } });
+  };
+}
+
+export function pairEffects(deps: PairDeps) {
+  return {
+    checkPair: pairStep(deps, checkPairStep(deps)),
+    runChild: pairStep(deps, runChildStep(deps)),
+    preparePeer: pairStep(deps, preparePeerStep(deps)),
+    restorePeer: pairStep(deps, restorePeerStep(deps)),
+    verifyPair: pairStep(deps, verifyPairStep(deps)),
+    recover: pairStep(deps, recoverStep(deps)),
+  };
+}

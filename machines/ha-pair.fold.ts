@@ -1,0 +1,303 @@
+import type { JobDevice, JobKind } from './upgrade-job.events.ts';
+import type { UpgradeStatus } from './upgrade-job.fold.ts';
+
+export type HaStrategy = 'passive-first' | 'active-first';
+
+/** The steps of an HA pair job; `first`/`second` are the peers in the order they are upgraded. */
+export type PairStep =
+  | 'check'
+  | 'download-first'
+  | 'download-second'
+  | 'prepare-first'
+  | 'upgrade-first'
+  | 'restore-first'
+  | 'pause'
+  | 'prepare-second'
+  | 'upgrade-second'
+  | 'restore-second'
+  | 'verify'
+  | 'recover';
+
+export type ChildRole = 'download-first' | 'download-second' | 'upgrade-first' | 'upgrade-second';
+
+/** The facts of an HA pair job's `job:<id>` stream (all `job.ha.*`). */
+export type PairFact =
+  | {
+      type: 'job.ha.submitted';
+      data: {
+        jobId: string;
+        kind: JobKind;
+        strategy: HaStrategy;
+        pauseBetweenPeers: boolean;
+        targetVersion: string | null;
+        peers: [JobDevice, JobDevice];
+        versions: string[];
+      };
+    }
+  | { type: 'job.ha.started'; data: Record<string, never> }
+  | { type: 'job.ha.step.started'; data: { step: PairStep } }
+  | {
+      type: 'job.ha.checked';
+      data: { first: string; second: string; active: string; passive: string; preemptive: boolean; runningSync: string; version: string };
+    }
+  | { type: 'job.ha.child.created'; data: { role: ChildRole; jobId: string; serial: string } }
+  | { type: 'job.ha.child.finished'; data: { role: ChildRole; jobId: string; serial: string; status: UpgradeStatus; message: string } }
+  | { type: 'job.ha.peer.suspended'; data: { serial: string } }
+  | { type: 'job.ha.failover.confirmed'; data: { active: string } }
+  | { type: 'job.ha.peer.functional'; data: { serial: string; state: string } }
+  | { type: 'job.ha.peer.back'; data: { serial: string; state: string; runningSync: string } }
+  | { type: 'job.ha.paused'; data: { reason: string } }
+  | { type: 'job.ha.resumed'; data: { by: string } }
+  | { type: 'job.ha.verified'; data: { active: string; passive: string; runningSync: string } }
+  | { type: 'job.ha.step.failed'; data: { step: PairStep; reason: string } }
+  | { type: 'job.ha.cancel.requested'; data: { by: string } }
+  | { type: 'job.ha.completed'; data: { message: string } }
+  | { type: 'job.ha.failed'; data: { step: PairStep | null; reason: string } }
+  | { type: 'job.ha.cancelled'; data: { reason: string } };
+
+export interface PairChild {
+  role: ChildRole;
+  jobId: string;
+  serial: string;
+  status: UpgradeStatus | null;
+  message: string;
+}
+
+export interface PairState {
+  jobId: string;
+  kind: JobKind;
+  strategy: HaStrategy;
+  pauseBetweenPeers: boolean;
+  targetVersion: string | null;
+  peers: JobDevice[];
+  versions: string[];
+  /** Serial upgraded first and second, once checked. */
+  first: string | null;
+  second: string | null;
+  preemptive: boolean;
+  status: UpgradeStatus;
+  message: string;
+  progress: number;
+  step: PairStep | null;
+  children: PairChild[];
+  /** The peer this job suspended and has not yet made functional again. */
+  suspended: string | null;
+  paused: boolean;
+  cancelRequested: boolean;
+  /** Why the job is failing, kept while the suspended peer is being restored. */
+  failure: { step: PairStep | null; reason: string } | null;
+  error: { step: PairStep | null; reason: string } | null;
+  submittedAt: string | null;
+  updatedAt: string | null;
+  finishedAt: string | null;
+}
+
+export function initialPairState(): PairState {
+  return {
+    jobId: '',
+    kind: 'upgrade',
+    strategy: 'passive-first',
+    pauseBetweenPeers: false,
+    targetVersion: null,
+    peers: [],
+    versions: [],
+    first: null,
+    second: null,
+    preemptive: false,
+    status: 'pending',
+    message: 'Queued',
+    progress: 0,
+    step: null,
+    children: [],
+    suspended: null,
+    paused: false,
+    cancelRequested: false,
+    failure: null,
+    error: null,
+    submittedAt: null,
+    updatedAt: null,
+    finishedAt: null,
+  };
+}
+
+const STEP_PROGRESS: Record<PairStep, number> = {
+  check: 3,
+  'download-first': 5,
+  'download-second': 15,
+  'prepare-first': 20,
+  'upgrade-first': 22,
+  'restore-first': 50,
+  pause: 52,
+  'prepare-second': 55,
+  'upgrade-second': 60,
+  'restore-second': 90,
+  verify: 95,
+  recover: 95,
+};
+
+function nameOf(s: PairState, serial: string | null): string {
+  const d = s.peers.find((p) => p.serial === serial);
+  return d ? `${d.hostname} (${d.serial})` : (serial ?? '?');
+}
+
+function stepMessage(s: PairState, step: PairStep): string {
+  switch (step) {
+    case 'check':
+      return 'Checking the pair: both peers up, one active and one passive, config synchronized, same version';
+    case 'download-first':
+      return `Downloading images to ${nameOf(s, s.first)} (sync to peer)`;
+    case 'download-second':
+      return `Downloading images to ${nameOf(s, s.second)}`;
+    case 'prepare-first':
+      return `Preparing ${nameOf(s, s.first)}`;
+    case 'upgrade-first':
+      return `Upgrading ${nameOf(s, s.first)}`;
+    case 'restore-first':
+      return `Waiting for ${nameOf(s, s.first)} to rejoin the pair`;
+    case 'pause':
+      return `Paused between peers: ${nameOf(s, s.first)} is upgraded; resume to upgrade ${nameOf(s, s.second)}`;
+    case 'prepare-second':
+      return `Suspending ${nameOf(s, s.second)} to fail over to ${nameOf(s, s.first)}`;
+    case 'upgrade-second':
+      return `Upgrading ${nameOf(s, s.second)}`;
+    case 'restore-second':
+      return `Making ${nameOf(s, s.second)} functional again`;
+    case 'verify':
+      return 'Verifying final roles and config sync';
+    case 'recover':
+      return `Making ${nameOf(s, s.suspended)} functional again before failing`;
+  }
+}
+
+export function evolvePair(state: PairState, fact: PairFact & { at?: string }): PairState {
+  const s: PairState = { ...state, updatedAt: fact.at ?? state.updatedAt };
+  switch (fact.type) {
+    case 'job.ha.submitted': {
+      const d = fact.data;
+      return {
+        ...s,
+        jobId: d.jobId,
+        kind: d.kind,
+        strategy: d.strategy,
+        pauseBetweenPeers: d.pauseBetweenPeers,
+        targetVersion: d.targetVersion,
+        peers: [...d.peers],
+        versions: d.versions,
+        submittedAt: fact.at ?? null,
+        message: `Queued: HA pair ${d.peers.map((p) => p.hostname).join(' / ')}${d.kind === 'download-only' ? ' (download only)' : ''}`,
+      };
+    }
+    case 'job.ha.started':
+      return { ...s, status: 'validating', message: 'Starting', progress: 1 };
+    case 'job.ha.step.started': {
+      const step = fact.data.step;
+      const status: UpgradeStatus = step === 'check' || step === 'verify' ? 'validating' : step.startsWith('download') ? 'downloading' : step.startsWith('upgrade') ? 'installing' : 'rebooting';
+      const progress = s.kind === 'download-only' ? (step === 'download-second' ? 50 : 5) : STEP_PROGRESS[step];
+      return { ...s, step, status: step === 'recover' ? s.status : status, message: stepMessage(s, step), progress: Math.max(s.progress, progress) };
+    }
+    case 'job.ha.checked':
+      return { ...s, first: fact.data.first, second: fact.data.second, preemptive: fact.data.preemptive };
+    case 'job.ha.child.created': {
+      const { role, jobId, serial } = fact.data;
+      return { ...s, children: [...s.children.filter((c) => c.role !== role), { role, jobId, serial, status: 'pending', message: 'Queued' }] };
+    }
+    case 'job.ha.child.finished': {
+      const { role, status, message } = fact.data;
+      return { ...s, children: s.children.map((c) => (c.role === role ? { ...c, status, message } : c)) };
+    }
+    case 'job.ha.peer.suspended':
+      return { ...s, suspended: fact.data.serial, message: `${nameOf(s, fact.data.serial)} suspended` };
+    case 'job.ha.failover.confirmed':
+      return { ...s, message: `${nameOf(s, fact.data.active)} is active` };
+    case 'job.ha.peer.functional':
+      return { ...s, suspended: s.suspended === fact.data.serial ? null : s.suspended, message: `${nameOf(s, fact.data.serial)} functional again (${fact.data.state})` };
+    case 'job.ha.peer.back':
+      return { ...s, message: `${nameOf(s, fact.data.serial)} is back: ${fact.data.state}, config ${fact.data.runningSync}` };
+    case 'job.ha.paused':
+      return { ...s, paused: true, message: fact.data.reason };
+    case 'job.ha.resumed':
+      return { ...s, paused: false, message: `Resumed by ${fact.data.by}` };
+    case 'job.ha.verified':
+      return { ...s, message: `${nameOf(s, fact.data.active)} active, ${nameOf(s, fact.data.passive)} passive, config ${fact.data.runningSync}` };
+    case 'job.ha.step.failed':
+      return { ...s, failure: s.failure ?? { step: fact.data.step, reason: fact.data.reason }, message: fact.data.reason };
+    case 'job.ha.cancel.requested':
+      return { ...s, cancelRequested: true };
+    case 'job.ha.completed':
+      return {
+        ...s,
+        status: s.kind === 'download-only' ? 'download_complete' : 'complete',
+        message: fact.data.message,
+        progress: 100,
+        step: null,
+        finishedAt: fact.at ?? null,
+      };
+    case 'job.ha.failed':
+      return { ...s, status: 'failed', message: fact.data.reason, error: { step: fact.data.step, reason: fact.data.reason }, finishedAt: fact.at ?? null };
+    case 'job.ha.cancelled':
+      return { ...s, status: 'cancelled', message: fact.data.reason, finishedAt: fact.at ?? null };
+    default: {
+      const unreachable: never = fact;
+      return unreachable;
+    }
+  }
+}
+
+export const pairFold = { initialState: initialPairState, evolve: evolvePair };
+
+export function foldPair(facts: ReadonlyArray<PairFact & { at?: string }>, from: PairState = initialPairState()): PairState {
+  return facts.reduce(evolvePair, from);
+}
+
+/** An HA pair job as `job status` and the NATS API show it: the device-job fields plus the peers. */
+export interface PairStatusRecord {
+  job_id: string;
+  kind: 'ha-upgrade' | 'ha-download-only';
+  download_only: boolean;
+  device_serial: string;
+  hostname: string;
+  devices: string[];
+  upgrade_status: UpgradeStatus;
+  upgrade_message: string;
+  progress: number;
+  target_version: string | null;
+  path: string[];
+  step: PairStep | null;
+  strategy: HaStrategy;
+  first: string | null;
+  second: string | null;
+  suspended: string | null;
+  paused: boolean;
+  peers: Array<{ role: ChildRole; serial: string; job_id: string; status: UpgradeStatus | null; message: string }>;
+  error: { step: PairStep | null; reason: string } | null;
+  submitted_at: string | null;
+  updated_at: string | null;
+  finished_at: string | null;
+}
+
+export function toPairStatusRecord(s: PairState): PairStatusRecord {
+  return {
+    job_id: s.jobId,
+    kind: s.kind === 'download-only' ? 'ha-download-only' : 'ha-upgrade',
+    download_only: s.kind === 'download-only',
+    device_serial: s.peers.map((p) => p.serial).join('+'),
+    hostname: s.peers.map((p) => p.hostname).join(' / '),
+    devices: s.peers.map((p) => p.serial),
+    upgrade_status: s.status,
+    upgrade_message: s.message,
+    progress: s.progress,
+    target_version: s.targetVersion ?? s.versions.at(-1) ?? null,
+    path: s.versions,
+    step: s.step,
+    strategy: s.strategy,
+    first: s.first,
+    second: s.second,
+    suspended: s.suspended,
+    paused: s.paused,
+    peers: s.children.map((c) => ({ role: c.role, serial: c.serial, job_id: c.jobId, status: c.status, message: c.message })),
+    error: s.error,
+    submitted_at: s.submittedAt,
+    updated_at: s.updatedAt,
+    finished_at: s.finishedAt,
+  };
+}

@@ -315,6 +315,8 @@ export const upgradeJobMachine = setup({
       always: [{ guard: 'checksPassed', target: 'complete', actions: 'complete' }, { target: 'failed', actions: 'failChecks' }],
     },
     retrying: {
+      // A failed step is a step boundary: a cancel requested while it ran takes effect instead of the retry.
+      always: { guard: 'cancelRequested', target: 'cancelled', actions: 'cancel' },
       invoke: { src: 'deadline', input: ({ context }) => ({ at: context.retryAt ?? 0 }) },
       on: {
         cancel: { target: 'cancelled', actions: ['requestCancel', 'cancel'] },

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { PAYLOADS, validatePayload } from '../../actors/payloads.ts';
+import { ValidationError } from '../../panos/errors.ts';
+
+type Name = keyof typeof PAYLOADS;
+
+/** A valid payload for every subject, using every field it allows. */
+const VALID: Record<Name, Record<string, unknown>> = {
+  'job.submit': { device: '001234567890', downloadOnly: true, dryRun: false, targetVersion: '11.1.0' },
+  'job.cancel': { jobId: 'job-7f3a-01' },
+  'job.get': { jobId: 'job-7f3a-01' },
+  'job.list': { device: '001234567890', status: 'downloading', active: true, limit: 50 },
+  'job.resume': { jobId: 'job-7f3a-01' },
+  'download.queue-all': { dryRun: true },
+  'download.status': {},
+  'device.discover': {},
+  'device.list': {},
+  'device.get': { serial: '001234567890' },
+  'upgrade.queue': { devices: ['001234567890', '001234567891'], all: false, targetVersion: '10.1.9-h1', dryRun: true },
+  'daemon.status': {},
+};
+
+function refusal(name: Name, payload: unknown): ValidationError {
+  try {
+    validatePayload(name, payload);
+  } catch (err) {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  }
+  throw new Error(`${name}: ${JSON.stringify(payload)} was accepted`);
+}
+
+test('payloads: when every subject gets a valid payload then it is returned as given', (t) => {
+  t.deepEqual(Object.keys(VALID).sort(), Object.keys(PAYLOADS).sort(), 'every payload has a sample');
+  for (const name of Object.keys(VALID) as Name[]) {
+    t.deepEqual(validatePayload(name, VALID[name]), VALID[name], name);
+  }
+  t.deepEqual(validatePayload('job.submit', { device: '001234567890' }), { device: '001234567890' });
+});
+
+test('payloads: when a payload has an unknown field then it is refused naming the field', (t) => {
+  for (const name of Object.keys(VALID) as Name[]) {
+    const err = refusal(name, { ...VALID[name], priority: 'high' });
+    t.is(err.message, `invalid ${name} payload: payload: Unrecognized key: "priority"`, name);
+    t.is(err.code, 'VALIDATION');
+  }
+});
+
+test('payloads: when a payload is not an object then it is refused', (t) => {
+  for (const payload of [null, 'job.submit', 42, []]) {
+    t.regex(refusal('download.status', payload).message, /^invalid download\.status payload: payload: /);
+  }
+});
+
+test('payloads: when a serial is bad then the message says a device serial is letters and digits', (t) => {
+  for (const device of ['0012-3456', '', 'x'.repeat(33), 'fw.dc1', 12345]) {
+    const err = refusal('job.submit', { device });
+    t.is(err.field, 'device');
+    if (typeof device === 'string') t.is(err.message, 'invalid job.submit payload: device: a device serial (letters and digits)');
+  }
+  t.is(refusal('device.get', { serial: 'fw dc1' }).message, 'invalid device.get payload: serial: a device serial (letters and digits)');
+  t.is(refusal('upgrade.queue', { devices: ['001234567890', 'bad*'] }).message, 'invalid upgrade.queue payload: devices.1: a device serial (letters and digits)');
+  t.regex(refusal('upgrade.queue', { devices: [] }).message, /^invalid upgrade\.queue payload: devices: /);
+  t.regex(refusal('job.submit', {}).message, /^invalid job\.submit payload: device: /);
+});
+
+test('payloads: when a version is bad then the message gives an example of a PAN-OS version', (t) => {
+  for (const targetVersion of ['latest', '11.1', '11.1.0-x1', ' ']) {
+    const err = refusal('job.submit', { device: '001234567890', targetVersion });
+    t.is(err.message, 'invalid job.submit payload: targetVersion: a PAN-OS version such as 10.1.3 or 10.1.9-h1');
+    t.is(err.field, 'targetVersion');
+  }
+  t.is(refusal('upgrade.queue', { all: true, targetVersion: 'v11' }).message, 'invalid upgrade.queue payload: targetVersion: a PAN-OS version such as 10.1.3 or 10.1.9-h1');
+});
+
+test('payloads: when a job id or a list limit is bad then it is refused naming the field', (t) => {
+  t.is(refusal('job.cancel', { jobId: 'JOB 1' }).message, 'invalid job.cancel payload: jobId: a job id');
+  t.is(refusal('job.get', {}).field, 'jobId');
+  t.is(refusal('job.list', { limit: 0 }).field, 'limit');
+  t.is(refusal('job.list', { limit: 2.5 }).field, 'limit');
+  t.is(refusal('job.list', { limit: 10_001 }).field, 'limit');
+  t.is(refusal('job.submit', { device: '001234567890', downloadOnly: 'yes' }).field, 'downloadOnly');
+});
+
+test('payloads: when several fields are bad then each is named in one message', (t) => {
+  const err = refusal('job.submit', { device: 'a-b', targetVersion: 'x' });
+  t.is(err.message, 'invalid job.submit payload: device: a device serial (letters and digits); targetVersion: a PAN-OS version such as 10.1.3 or 10.1.9-h1');
+});

@@ -122,3 +122,110 @@ export class NotFoundError extends PanosUpgradeError {
     super('NOT_FOUND', `${what} ${id} not found`);
   }
 }
+
+/** Why a call did not get a PAN-OS answer; `tls` covers handshake and certificate failures. */
+export type UnreachableReason =
+  | 'refused'
+  | 'reset'
+  | 'timeout'
+  | 'dns'
+  | 'network'
+  | 'tls'
+  | 'http-5xx'
+  | 'not-connected'
+  | 'not-ready';
+
+/**
+ * A transport failure of one HTTP call. `requestSent` is false only when the request cannot have reached
+ * the device (refused, DNS, TLS handshake); otherwise a mutating command may have run and must be reconciled.
+ */
+export class TransportError extends DeviceUnreachableError {
+  declare readonly reason: UnreachableReason;
+  /** Set for `http-5xx`. */
+  readonly httpStatus: number | undefined;
+  /** The server's certificate was rejected (verification or pin): configuration, not a transient fault. */
+  readonly certificate: boolean;
+
+  constructor(
+    target: string,
+    reason: UnreachableReason,
+    readonly requestSent: boolean,
+    options?: ErrorOptions & { httpStatus?: number; certificate?: boolean },
+  ) {
+    super(target, reason, options);
+    this.httpStatus = options?.httpStatus;
+    this.certificate = options?.certificate ?? false;
+  }
+}
+
+/** Panorama answered that the `target` firewall is not connected (or not attached): it may be rebooting. */
+export class DeviceNotConnectedError extends DeviceUnreachableError {
+  override readonly code = 'DEVICE_NOT_CONNECTED';
+  constructor(
+    target: string,
+    readonly lines: readonly string[],
+  ) {
+    super(target, 'not-connected');
+  }
+}
+
+/** A PAN-OS job did not finish within the time allowed. */
+export class JobTimeoutError extends PanosUpgradeError {
+  constructor(
+    readonly jobId: string,
+    readonly elapsedMs: number,
+    readonly lastStatus: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super('JOB_TIMEOUT', `job ${jobId} did not finish within ${elapsedMs} ms${lastStatus ? ` (last status ${lastStatus})` : ''}`, options);
+  }
+}
+
+/** The phases of waiting for a reboot, in order. */
+export type RebootPhase = 'waiting-for-shutdown' | 'rebooting' | 'waiting-for-chassis' | 'waiting-for-autocommit' | 'verifying' | 'done';
+
+/** The reboot did not complete within its budget; `phase` is where it was stuck. */
+export class RebootTimeoutError extends PanosUpgradeError {
+  constructor(
+    readonly device: string,
+    readonly phase: RebootPhase,
+    readonly elapsedMs: number,
+    readonly budgetMs: number,
+    options?: ErrorOptions,
+  ) {
+    super('REBOOT_TIMEOUT', `${device}: reboot not complete after ${elapsedMs} ms (budget ${budgetMs} ms), stuck in phase ${phase}`, options);
+  }
+}
+
+/** The device kept answering as before for the whole grace period: the restart did not take (yet). */
+export class RebootNotStartedError extends PanosUpgradeError {
+  constructor(
+    readonly device: string,
+    readonly elapsedMs: number,
+    readonly graceMs: number,
+  ) {
+    super('REBOOT_NOT_STARTED', `${device}: no sign of a reboot within ${graceMs} ms (waited ${elapsedMs} ms)`);
+  }
+}
+
+/** The auto-commit after boot (job type AutoCom) finished with FAIL. */
+export class AutoCommitFailedError extends PanosUpgradeError {
+  constructor(
+    readonly device: string,
+    readonly jobId: string,
+    readonly details: readonly string[],
+  ) {
+    super('AUTOCOMMIT_FAILED', `${device}: auto-commit job ${jobId} failed: ${details.join(' ') || 'no details'}`);
+  }
+}
+
+/** The device came back on another version than the one installed. */
+export class VersionMismatchError extends PanosUpgradeError {
+  constructor(
+    readonly device: string,
+    readonly actual: string,
+    readonly expected: string,
+  ) {
+    super('VERSION_MISMATCH', `${device}: running ${actual} after reboot, expected ${expected}`);
+  }
+}

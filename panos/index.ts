@@ -12,3 +12,6 @@ export * from './xml.ts';
 export * from './commands.ts';
 export * from './responses.ts';
 export * from './parsers.ts';
+export * from './upgrade-path.ts';
+export * from './client.ts';
+export * from './reboot-wait.ts';

@@ -1,0 +1,934 @@
+/**
+ * The PAN-OS XML API client: POST form calls to `https://<host>/api/` (pan-python's shape), typed errors,
+ * retries on transport faults only, never an automatic resend of a command that changes the device once
+ * it may have reached it, an optional token-bucket rate limit, and a record of every call without secrets.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import {
+  BadResponseError,
+  DeviceNotConnectedError,
+  DeviceUnreachableError,
+  JobTimeoutError,
+  PanosApiError,
+  PanosAuthError,
+  PanosJobFailedError,
+  TransportError,
+  ValidationError,
+  type UnreachableReason,
+} from './errors.ts';
+import { renderOpCommand, type OpCommand } from './commands.ts';
+import {
+  RESTART_TEXT,
+  parseArp,
+  parseChassisReady,
+  parseContentInfo,
+  parseDevices,
+  parseDiskSpace,
+  parseHaResultText,
+  parseHaState,
+  parseJob,
+  parseJobEnqueued,
+  parseJobsAll,
+  parseKeygen,
+  parseResponse,
+  parseRestartResponse,
+  parseRoutes,
+  parseRoutingSummary,
+  parseSessionInfo,
+  parseSoftwareInfo,
+  parseSystemInfo,
+  type ArpTable,
+  type ContentEntry,
+  type DiskRow,
+  type HaState,
+  type ManagedDevice,
+  type PanosResponse,
+  type ParsedJob,
+  type RouteEntry,
+  type RoutingSummary,
+  type SessionInfo,
+  type SoftwareInfo,
+  type SystemInfo,
+} from './parsers.ts';
+
+/** What a call ended as, in `ApiCallRecord.outcome`. */
+export type ApiCallOutcome = 'ok' | 'api-error' | 'auth-error' | 'unreachable' | 'bad-response' | 'aborted';
+
+/** One HTTP attempt, as handed to `recorder`. Never holds the API key, the username or the password. */
+export interface ApiCallRecord {
+  /** ISO-8601, from the injected clock, when the attempt started. */
+  at: string;
+  host: string;
+  target?: string;
+  /** `op`, `keygen`. */
+  type: string;
+  /** The `cmd` XML, truncated to 2000 characters; empty for keygen. */
+  command: string;
+  durationMs: number;
+  /** 1 for the first attempt, 2 for the first retry… */
+  attempt: number;
+  httpStatus?: number;
+  outcome: ApiCallOutcome;
+  panosStatus?: 'success' | 'error';
+  panosCode?: string;
+  /** The body, truncated to 4000 characters; `[redacted]` for keygen. */
+  response?: string;
+  error?: string;
+}
+
+/** pino's `Logger` fits. */
+export interface PanosClientLogger {
+  debug(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface PanosClientOptions {
+  /** `host`, `host:port`, `[v6]:port`. */
+  host: string;
+  protocol?: 'https' | 'http';
+  apiKey?: string;
+  /** With `password`, and no `apiKey`: the first call runs keygen. */
+  username?: string;
+  password?: string;
+  /** PEM file of the CA that signed the device certificate. */
+  caFile?: string;
+  /** SHA-256 of the server certificate, `AB:CD:…` or plain hex; a self-signed certificate is accepted only when it matches. */
+  fingerprint?: string;
+  /** Accept any certificate (self-signed lab devices). Off by default: certificates are fully verified. */
+  insecure?: boolean;
+  /** Per call, default 30 s. */
+  timeoutMs?: number;
+  /** Attempts per call for retryable failures, default 4. */
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Token bucket shared by every call of this client (the per-Panorama limit). */
+  requestsPerSecond?: number;
+  /** Bucket size, default 1: calls are spaced evenly. */
+  burst?: number;
+  maxSockets?: number;
+  recorder?: (call: ApiCallRecord) => void;
+  logger?: PanosClientLogger;
+  sleep?: SleepFn;
+  now?: () => number;
+  /** For backoff jitter, in [0, 1). */
+  random?: () => number;
+}
+
+export interface CallOptions {
+  /** Panorama: the serial of the managed firewall to proxy to. */
+  target?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Overrides the client's `maxAttempts` (pollers use 1: they retry on their own schedule). */
+  maxAttempts?: number;
+}
+
+export interface OpOptions extends CallOptions {
+  /** Whether the command changes the device; inferred from the command when absent (anything but `show` and check/info is). */
+  mutating?: boolean;
+}
+
+export interface WaitForJobOptions {
+  target?: string;
+  /** Default 2000. */
+  intervalMs?: number;
+  /** Default 30 min. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (job: ParsedJob) => void;
+}
+
+/** `acknowledged` is false when the connection dropped after the request was sent (the device may be going down). */
+export interface RestartResult {
+  acknowledged: boolean;
+  text?: string;
+}
+
+export interface HaChangeResult {
+  text: string;
+  state?: 'suspended' | 'functional';
+}
+
+export interface ContentList {
+  current?: string;
+  entries: ContentEntry[];
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const COMMAND_LIMIT = 2000;
+const RESPONSE_LIMIT = 4000;
+const REDACTED = '[redacted]';
+
+/** Panorama's answer for a `target` that is down (simulator wording: `Device <serial> is not connected to Panorama`). */
+const NOT_CONNECTED = /not connected|not\s.*attached/i;
+/** A direct device whose management plane is still starting (§11). */
+const NOT_READY = /transport endpoint is not connected/i;
+const CERT_CODES = /CERT|SELF_SIGNED|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+/** Sleep that rejects with `signal.reason` when aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** A token bucket; callers are served in order. */
+class TokenBucket {
+  private tokens: number;
+  private updated: number;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number,
+    private readonly sleepFn: SleepFn,
+  ) {
+    this.tokens = burst;
+    this.updated = now();
+  }
+
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.tail.then(() => this.wait(signal));
+    this.tail = turn.catch(() => undefined);
+    return raceAbort(turn, signal);
+  }
+
+  private async wait(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const t = this.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((t - this.updated) * this.rate) / 1000);
+      this.updated = t;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await this.sleepFn(Math.ceil(((1 - this.tokens) * 1000) / this.rate), signal);
+    }
+  }
+}
+
+/** `AB:CD:…` or `abcd…` → 64 lower-case hex digits; undefined when it is not a SHA-256. */
+export function normalizeFingerprint(text: string): string | undefined {
+  const hex = text.trim().replace(/^sha256[:/=]?/i, '').replace(/[:\s]/g, '').toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
+}
+
+class PinMismatchError extends Error {
+  readonly code = 'ERR_TLS_CERT_PIN_MISMATCH';
+  constructor() {
+    super('server certificate does not match the pinned SHA-256 fingerprint');
+  }
+}
+
+/**
+ * Verifies the pin before the socket is handed to the request, so not one byte of the request (and its key)
+ * is written to a server that fails it. Node calls `checkServerIdentity` only after chain verification passed,
+ * which a self-signed certificate never does, so the pin is checked here instead.
+ */
+class PinnedAgent extends https.Agent {
+  constructor(
+    private readonly pin: string,
+    options: https.AgentOptions,
+  ) {
+    super({ ...options, rejectUnauthorized: false, maxCachedSessions: 0 });
+  }
+
+  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
+    const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false });
+    const done = (err: Error | null) => callback?.(err, socket);
+    const onError = (err: Error) => done(err);
+    socket.once('error', onError);
+    const connectTimedOut = () => socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+    socket.setTimeout(options.timeout ?? DEFAULT_TIMEOUT_MS, connectTimedOut);
+    socket.once('secureConnect', () => {
+      socket.removeListener('error', onError);
+      socket.setTimeout(0);
+      const fp = normalizeFingerprint(socket.getPeerCertificate().fingerprint256 ?? '');
+      if (fp !== this.pin) {
+        const err = new PinMismatchError();
+        socket.destroy();
+        done(err);
+        return;
+      }
+      done(null);
+    });
+    return undefined;
+  }
+}
+
+interface Endpoint {
+  hostname: string;
+  port: number;
+}
+
+function parseHost(host: string, defaultPort: number): Endpoint {
+  const h = host.trim();
+  if (/^[a-z]+:\/\//i.test(h) || h.includes('/')) throw new ValidationError(`host must be host or host:port, not a URL: ${h}`, 'host');
+  let hostname: string;
+  let port: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(h);
+  if (bracketed) {
+    hostname = bracketed[1] ?? '';
+    port = bracketed[2];
+  } else if (h.split(':').length === 2) {
+    [hostname = '', port] = h.split(':');
+  } else {
+    hostname = h;
+  }
+  if (hostname === '' || /\s/.test(hostname)) throw new ValidationError(`invalid host: ${JSON.stringify(h)}`, 'host');
+  const p = port === undefined ? defaultPort : Number(port);
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new ValidationError(`invalid port in host: ${h}`, 'host');
+  return { hostname, port: p };
+}
+
+/** Commands that read: `show …` and the check/info requests. Everything else is treated as changing the device. */
+const READ_REQUESTS = [
+  /^<request>\s*<system>\s*<software>\s*<(check|info)\s*\/?>/,
+  /^<request>\s*<content>\s*<upgrade>\s*<(check|info)\s*\/?>/,
+  /^<request>\s*<license>\s*<info\s*\/?>/,
+];
+
+/** Whether an op command changes the device (and so is never resent once it may have arrived). */
+export function isMutatingCommand(cmd: string): boolean {
+  const c = cmd.trim();
+  if (/^<show[\s/>]/.test(c)) return false;
+  return !READ_REQUESTS.some((re) => re.test(c));
+}
+
+function transportReason(code: string | undefined): UnreachableReason {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      return 'reset';
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return 'timeout';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_FAIL':
+      return 'dns';
+    default:
+      if (code !== undefined && (CERT_CODES.test(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'EPROTO')) {
+        return 'tls';
+      }
+      return 'network';
+  }
+}
+
+interface Exchange {
+  status: number;
+  body: string;
+}
+
+interface CallSpec {
+  type: 'op' | 'keygen';
+  params: [string, string][];
+  command: string;
+  mutating: boolean;
+  /** A status="error" answer that is a success for this command (restart's "Command succeeded with no output"). */
+  accept?: (res: PanosResponse) => boolean;
+}
+
+interface Reply {
+  body: string;
+  response: PanosResponse;
+}
+
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…[${s.length - n} more]` : s);
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Failures a poller waits out: the device is busy, rebooting, or its API is not up yet. */
+export function isTransientError(err: unknown): boolean {
+  if (err instanceof TransportError) return !err.certificate;
+  return err instanceof DeviceUnreachableError || err instanceof BadResponseError || err instanceof PanosAuthError;
+}
+
+/** Throws PanosJobFailedError, with the job's detail lines, unless the job finished OK. */
+export function expectJobOk(job: ParsedJob): ParsedJob {
+  if (!job.ok) {
+    const details = job.details.length > 0 || job.finished ? job.details : [`job not finished (status ${job.status})`];
+    throw new PanosJobFailedError(String(job.id ?? '?'), job.type || 'unknown', details);
+  }
+  return job;
+}
+
+/**
+ * @example
+ * const pano = new PanosClient({ host: 'panorama.example:443', apiKey, fingerprint: 'AB:CD:…', requestsPerSecond: 5 });
+ * const jobId = await pano.download('11.1.4', { target: '0079…', syncToPeer: false });
+ * expectJobOk(await pano.waitForJob(jobId, { target: '0079…' }));
+ */
+export class PanosClient {
+  /** As given: `host` or `host:port`; used in records, logs and error messages. */
+  readonly host: string;
+  readonly protocol: 'https' | 'http';
+  private readonly endpoint: Endpoint;
+  private apiKey: string | undefined;
+  private readonly username: string | undefined;
+  private readonly password: string | undefined;
+  private keyPromise: Promise<string> | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  /** Reused connections for reads. */
+  private readonly agent: http.Agent;
+  /** A fresh connection per mutating call, so a stale pooled socket can never swallow one. */
+  private readonly freshAgent: http.Agent;
+  private readonly limiter: TokenBucket | undefined;
+  private readonly recorder: ((call: ApiCallRecord) => void) | undefined;
+  private readonly logger: PanosClientLogger | undefined;
+  private readonly sleepFn: SleepFn;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(options: PanosClientOptions) {
+    this.protocol = options.protocol ?? 'https';
+    if (this.protocol !== 'https' && this.protocol !== 'http') throw new ValidationError(`protocol must be https or http`, 'protocol');
+    this.host = options.host.trim();
+    this.endpoint = parseHost(this.host, this.protocol === 'https' ? 443 : 80);
+    this.apiKey = options.apiKey || undefined;
+    this.username = options.username;
+    this.password = options.password;
+    if (!this.apiKey && !(this.username && this.password)) {
+      throw new ValidationError('an apiKey, or a username and password, is required', 'apiKey');
+    }
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+    this.backoffBaseMs = options.backoffBaseMs ?? 500;
+    this.backoffMaxMs = options.backoffMaxMs ?? 10_000;
+    this.recorder = options.recorder;
+    this.logger = options.logger;
+    this.sleepFn = options.sleep ?? sleep;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    if (options.requestsPerSecond !== undefined) {
+      if (!(options.requestsPerSecond > 0)) throw new ValidationError('requestsPerSecond must be positive', 'requestsPerSecond');
+      this.limiter = new TokenBucket(options.requestsPerSecond, Math.max(1, options.burst ?? 1), this.now, this.sleepFn);
+    }
+    const maxSockets = options.maxSockets ?? 8;
+    if (this.protocol === 'http') {
+      if (options.caFile || options.fingerprint || options.insecure) throw new ValidationError('TLS options need protocol https', 'protocol');
+      this.agent = new http.Agent({ keepAlive: true, maxSockets });
+      this.freshAgent = new http.Agent({ keepAlive: false, maxSockets });
+      return;
+    }
+    const modes = [options.fingerprint !== undefined, options.insecure === true].filter(Boolean).length;
+    if (modes > 1 || (options.caFile && options.insecure)) {
+      throw new ValidationError('choose one of fingerprint, insecure, or caFile', 'fingerprint');
+    }
+    const tlsOptions: https.AgentOptions = {};
+    if (options.caFile) tlsOptions.ca = readFileSync(options.caFile);
+    if (options.fingerprint !== undefined) {
+      const pin = normalizeFingerprint(options.fingerprint);
+      if (!pin) throw new ValidationError('fingerprint must be a SHA-256 in hex (64 digits, colons allowed)', 'fingerprint');
+      this.agent = new PinnedAgent(pin, { keepAlive: true, maxSockets, ...tlsOptions });
+      this.freshAgent = new PinnedAgent(pin, { keepAlive: false, maxSockets, ...tlsOptions });
+      return;
+    }
+    if (options.insecure) tlsOptions.rejectUnauthorized = false;
+    this.agent = new https.Agent({ keepAlive: true, maxSockets, ...tlsOptions });
+    this.freshAgent = new https.Agent({ keepAlive: false, maxSockets, ...tlsOptions });
+  }
+
+  /** Close pooled connections. */
+  close(): void {
+    this.agent.destroy();
+    this.freshAgent.destroy();
+  }
+
+  // ---- auth ----
+
+  /** Run `type=keygen` with the configured username and password; the key is kept for later calls and returned. */
+  async keygen(opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+    if (!this.username || !this.password) throw new ValidationError('keygen needs a username and password', 'username');
+    const reply = await this.call(
+      {
+        type: 'keygen',
+        params: [
+          ['type', 'keygen'],
+          ['user', this.username],
+          ['password', this.password],
+        ],
+        command: '',
+        mutating: false,
+      },
+      opts,
+    );
+    const key = this.parseWith(parseKeygen, reply.body, this.host);
+    this.apiKey = key;
+    return key;
+  }
+
+  private async ensureKey(signal?: AbortSignal): Promise<string> {
+    if (this.apiKey) return this.apiKey;
+    // One keygen for every call waiting on it.
+    this.keyPromise ??= this.keygen().finally(() => {
+      this.keyPromise = undefined;
+    });
+    return raceAbort(this.keyPromise, signal);
+  }
+
+  // ---- generic op ----
+
+  /** Any op command; returns the raw XML of a success answer (feed it to a parser from parsers.ts). */
+  async op(cmd: string, opts: OpOptions = {}): Promise<string> {
+    const reply = await this.opCall(cmd, opts, opts.mutating ?? isMutatingCommand(cmd));
+    return reply.body;
+  }
+
+  private opCall(cmd: string, opts: CallOptions, mutating: boolean, accept?: (res: PanosResponse) => boolean): Promise<Reply> {
+    const params: [string, string][] = [
+      ['type', 'op'],
+      ['cmd', cmd],
+    ];
+    if (opts.target !== undefined) params.push(['target', opts.target]);
+    return this.call({ type: 'op', params, command: cmd, mutating, ...(accept ? { accept } : {}) }, opts);
+  }
+
+  private async typed<T>(command: OpCommand | string, opts: CallOptions, parse: (xml: string) => T, mutating = false): Promise<T> {
+    const cmd = typeof command === 'string' ? command : renderOpCommand(command);
+    const reply = await this.opCall(cmd, opts, mutating);
+    return this.parseWith(parse, reply.body, opts.target ?? this.host);
+  }
+
+  /** Parsers name the device `device`; name it properly. */
+  private parseWith<T>(parse: (xml: string) => T, xml: string, who: string): T {
+    try {
+      return parse(xml);
+    } catch (err) {
+      if (err instanceof BadResponseError) throw new BadResponseError(who, err.reason);
+      throw err;
+    }
+  }
+
+  // ---- typed reads ----
+
+  systemInfo(opts: CallOptions = {}): Promise<SystemInfo> {
+    return this.typed({ kind: 'show.system.info' }, opts, parseSystemInfo);
+  }
+
+  haState(opts: CallOptions = {}): Promise<HaState> {
+    return this.typed({ kind: 'show.high-availability.state' }, opts, parseHaState);
+  }
+
+  sessionInfo(opts: CallOptions = {}): Promise<SessionInfo> {
+    return this.typed({ kind: 'show.session.info' }, opts, parseSessionInfo);
+  }
+
+  routes(opts: CallOptions & { virtualRouter?: string } = {}): Promise<{ count: number; entries: RouteEntry[] }> {
+    const cmd: OpCommand = { kind: 'show.routing.route', ...(opts.virtualRouter !== undefined ? { virtualRouter: opts.virtualRouter } : {}) };
+    return this.typed(cmd, opts, parseRoutes);
+  }
+
+  routingSummary(opts: CallOptions = {}): Promise<RoutingSummary> {
+    return this.typed({ kind: 'show.routing.summary' }, opts, parseRoutingSummary);
+  }
+
+  arp(opts: CallOptions = {}): Promise<ArpTable> {
+    return this.typed({ kind: 'show.arp.entry', name: 'all' }, opts, parseArp);
+  }
+
+  diskSpace(opts: CallOptions = {}): Promise<DiskRow[]> {
+    return this.typed({ kind: 'show.system.disk-space' }, opts, parseDiskSpace);
+  }
+
+  /** `request system software check`: asks the update server and refreshes the list. */
+  softwareCheck(opts: CallOptions = {}): Promise<SoftwareInfo> {
+    return this.typed({ kind: 'request.system.software.check' }, opts, parseSoftwareInfo);
+  }
+
+  /** `request system software info`: the cached list, no network. */
+  softwareInfo(opts: CallOptions = {}): Promise<SoftwareInfo> {
+    return this.typed({ kind: 'request.system.software.info' }, opts, parseSoftwareInfo);
+  }
+
+  job(id: number | string, opts: CallOptions = {}): Promise<ParsedJob> {
+    const n = Number(id);
+    if (!Number.isSafeInteger(n)) return Promise.reject(new ValidationError(`job id must be an integer: ${String(id)}`, 'id'));
+    return this.typed({ kind: 'show.jobs.id', id: n }, opts, parseJob);
+  }
+
+  /** Newest first, as PAN-OS lists them. */
+  jobsAll(opts: CallOptions = {}): Promise<ParsedJob[]> {
+    return this.typed({ kind: 'show.jobs.all' }, opts, parseJobsAll);
+  }
+
+  chassisReady(opts: CallOptions = {}): Promise<boolean> {
+    return this.typed({ kind: 'show.chassis-ready' }, opts, parseChassisReady);
+  }
+
+  contentCheck(opts: CallOptions = {}): Promise<ContentList> {
+    return this.typed({ kind: 'request.content.upgrade.check' }, opts, parseContentInfo);
+  }
+
+  contentInfo(opts: CallOptions = {}): Promise<ContentList> {
+    return this.typed({ kind: 'request.content.upgrade.info' }, opts, parseContentInfo);
+  }
+
+  /** Panorama: connected firewalls. */
+  devicesConnected(opts: CallOptions = {}): Promise<ManagedDevice[]> {
+    return this.typed({ kind: 'show.devices.connected' }, opts, parseDevices);
+  }
+
+  /** Panorama: every managed firewall, connected or not. */
+  devicesAll(opts: CallOptions = {}): Promise<ManagedDevice[]> {
+    return this.typed({ kind: 'show.devices.all' }, opts, parseDevices);
+  }
+
+  // ---- mutating: never resent once they may have reached the device ----
+
+  haSuspend(opts: CallOptions = {}): Promise<HaChangeResult> {
+    return this.typed({ kind: 'request.high-availability.state.suspend' }, opts, parseHaResultText, true);
+  }
+
+  haFunctional(opts: CallOptions = {}): Promise<HaChangeResult> {
+    return this.typed({ kind: 'request.high-availability.state.functional' }, opts, parseHaResultText, true);
+  }
+
+  /** Returns the PAN-OS job id. */
+  download(version: string, opts: CallOptions & { syncToPeer?: boolean } = {}): Promise<number> {
+    const cmd: OpCommand = { kind: 'request.system.software.download', version, syncToPeer: opts.syncToPeer ?? false };
+    return this.typed(cmd, opts, (xml) => parseJobEnqueued(xml).jobId, true);
+  }
+
+  /** Returns the PAN-OS job id. */
+  install(version: string, opts: CallOptions = {}): Promise<number> {
+    return this.typed({ kind: 'request.system.software.install', version }, opts, (xml) => parseJobEnqueued(xml).jobId, true);
+  }
+
+  /** Returns the PAN-OS job id. */
+  contentDownloadLatest(opts: CallOptions & { syncToPeer?: boolean } = {}): Promise<number> {
+    const cmd: OpCommand = { kind: 'request.content.upgrade.download', ...(opts.syncToPeer !== undefined ? { syncToPeer: opts.syncToPeer } : {}) };
+    return this.typed(cmd, opts, (xml) => parseJobEnqueued(xml).jobId, true);
+  }
+
+  /** Returns the PAN-OS job id. `commit` and `syncToPeer` are sent only when given (DOC91 sends neither). */
+  contentInstall(version = 'latest', opts: CallOptions & { commit?: boolean; syncToPeer?: boolean } = {}): Promise<number> {
+    const yn = (b: boolean) => (b ? 'yes' : 'no');
+    const inner =
+      (opts.commit !== undefined ? `<commit>${yn(opts.commit)}</commit>` : '') +
+      (opts.syncToPeer !== undefined ? `<sync-to-peer>${yn(opts.syncToPeer)}</sync-to-peer>` : '') +
+      `<version>${version.replace(/[<>&'"]/g, '')}</version>`;
+    const cmd = `<request><content><upgrade><install>${inner}</install></upgrade></content></request>`;
+    return this.typed(cmd, opts, (xml) => parseJobEnqueued(xml).jobId, true);
+  }
+
+  /**
+   * `request restart system`. Both answer forms of "Command succeeded with no output" are acknowledged; a
+   * connection dropped (reset, timeout) after the request went out is `{ acknowledged: false }`: the
+   * device probably got it, and waitForReboot will tell.
+   */
+  async restart(opts: CallOptions = {}): Promise<RestartResult> {
+    const accept = (res: PanosResponse) => res.lines.some((l) => l.trim().startsWith(RESTART_TEXT));
+    try {
+      const reply = await this.opCall(renderOpCommand({ kind: 'request.restart.system' }), opts, true, accept);
+      return { acknowledged: true, text: parseRestartResponse(reply.body) };
+    } catch (err) {
+      if (err instanceof TransportError && err.requestSent && (err.reason === 'reset' || err.reason === 'timeout')) {
+        return { acknowledged: false };
+      }
+      throw err;
+    }
+  }
+
+  // ---- jobs ----
+
+  /**
+   * Poll `show jobs id` until FIN and return the job (check it with expectJobOk). Transport errors, odd
+   * bodies, 403s and Panorama's not-connected are waited out until `timeoutMs`, then JobTimeoutError.
+   */
+  async waitForJob(id: number | string, opts: WaitForJobOptions = {}): Promise<ParsedJob> {
+    const intervalMs = opts.intervalMs ?? 2000;
+    const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+    const start = this.now();
+    const deadline = start + timeoutMs;
+    let last: ParsedJob | undefined;
+    let lastError: unknown;
+    for (;;) {
+      const remaining = deadline - this.now();
+      if (remaining <= 0) {
+        throw new JobTimeoutError(String(id), this.now() - start, last?.status, lastError !== undefined ? { cause: lastError } : undefined);
+      }
+      try {
+        const job = await this.job(id, {
+          ...(opts.target !== undefined ? { target: opts.target } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          maxAttempts: 1,
+          timeoutMs: Math.min(this.timeoutMs, remaining),
+        });
+        last = job;
+        opts.onProgress?.(job);
+        if (job.finished) return job;
+      } catch (err) {
+        if (!isTransientError(err)) throw err;
+        lastError = err;
+      }
+      const wait = Math.min(intervalMs, deadline - this.now());
+      if (wait > 0) await this.sleepFn(wait, opts.signal);
+    }
+  }
+
+  // ---- transport ----
+
+  private secrets(): string[] {
+    const out: string[] = [];
+    for (const s of [this.apiKey, this.password]) {
+      // Very short values would blank out ordinary text; real keys and passwords are longer.
+      if (s && s.length >= 4) {
+        out.push(s);
+        const enc = encodeURIComponent(s);
+        if (enc !== s) out.push(enc);
+      }
+    }
+    return out;
+  }
+
+  /** Scrub before truncating, so no prefix of a secret survives at a cut. */
+  private scrub(text: string): string {
+    let t = text;
+    for (const s of this.secrets()) t = t.split(s).join(REDACTED);
+    return t;
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private retryable(err: unknown, mutating: boolean): boolean {
+    if (err instanceof TransportError) {
+      if (err.certificate) return false;
+      // Refused, DNS, a failed handshake: the device never saw the request, so even a mutating command may go again.
+      return !mutating || !err.requestSent;
+    }
+    return err instanceof BadResponseError && !mutating;
+  }
+
+  private async call(spec: CallSpec, opts: CallOptions): Promise<Reply> {
+    const maxAttempts = Math.max(1, opts.maxAttempts ?? this.maxAttempts);
+    // keygen retries on its own; a failed keygen fails the call.
+    const key = spec.type === 'keygen' ? undefined : await this.ensureKey(opts.signal);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(spec, opts, attempt, key);
+      } catch (err) {
+        if (opts.signal?.aborted || attempt >= maxAttempts || !this.retryable(err, spec.mutating)) throw err;
+        const delayMs = this.backoff(attempt);
+        this.logger?.warn(
+          { host: this.host, target: opts.target, type: spec.type, attempt, delayMs, error: this.scrub(errorText(err)) },
+          'panos call failed, retrying',
+        );
+        await this.sleepFn(delayMs, opts.signal);
+      }
+    }
+  }
+
+  private async attempt(spec: CallSpec, opts: CallOptions, attempt: number, key: string | undefined): Promise<Reply> {
+    await this.limiter?.take(opts.signal);
+    const startedAt = this.now();
+    const record: ApiCallRecord = {
+      at: new Date(startedAt).toISOString(),
+      host: this.host,
+      ...(opts.target !== undefined ? { target: opts.target } : {}),
+      type: spec.type,
+      command: truncate(this.scrub(spec.command), COMMAND_LIMIT),
+      durationMs: 0,
+      attempt,
+      outcome: 'ok',
+    };
+    const params = key !== undefined ? [...spec.params, ['key', key] as [string, string]] : spec.params;
+    const form = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+    let exchange: Exchange | undefined;
+    try {
+      exchange = await this.exchange(form, opts.timeoutMs ?? this.timeoutMs, opts.signal, spec.mutating);
+      record.httpStatus = exchange.status;
+      record.response = spec.type === 'keygen' ? REDACTED : truncate(this.scrub(exchange.body), RESPONSE_LIMIT);
+      const response = this.interpret(exchange, spec, opts.target, record);
+      return { body: exchange.body, response };
+    } catch (err) {
+      record.outcome = outcomeOf(err, opts.signal);
+      record.error = this.scrub(errorText(err));
+      throw err;
+    } finally {
+      record.durationMs = this.now() - startedAt;
+      this.emit(record);
+    }
+  }
+
+  private emit(record: ApiCallRecord): void {
+    const { host, target, type, attempt, outcome, durationMs, httpStatus } = record;
+    this.logger?.debug({ host, target, type, attempt, outcome, durationMs, httpStatus }, 'panos call');
+    if (!this.recorder) return;
+    try {
+      this.recorder(record);
+    } catch (err) {
+      // A broken recorder must not break the call it records.
+      this.logger?.warn({ error: errorText(err) }, 'panos call recorder threw');
+    }
+  }
+
+  /** Turn an HTTP answer into a PAN-OS response, or the typed error it stands for. */
+  private interpret(ex: Exchange, spec: CallSpec, target: string | undefined, record: ApiCallRecord): PanosResponse {
+    let res: PanosResponse | undefined;
+    let parseError: unknown;
+    try {
+      res = parseResponse(ex.body);
+      record.panosStatus = res.status;
+      if (res.code !== undefined) record.panosCode = res.code;
+    } catch (err) {
+      parseError = err;
+    }
+    // pan-python's urllib raises on 403 before reading the body: the status alone decides.
+    if (ex.status === 403 || ex.status === 401) throw new PanosAuthError();
+    if (ex.status >= 500) throw new TransportError(this.host, 'http-5xx', true, { httpStatus: ex.status });
+    if (res === undefined) {
+      if (parseError instanceof BadResponseError) {
+        throw new BadResponseError(this.host, ex.status === 200 ? parseError.reason : `HTTP ${ex.status} and ${parseError.reason}`);
+      }
+      throw parseError;
+    }
+    if (res.status === 'success' || spec.accept?.(res)) return res;
+    const lines = res.lines.map((l) => this.scrub(l));
+    if (res.code === '403' || lines.some((l) => /^\s*invalid credential/i.test(l))) {
+      throw new PanosAuthError(lines[0]?.trim() || undefined);
+    }
+    if (target !== undefined && lines.some((l) => NOT_CONNECTED.test(l))) throw new DeviceNotConnectedError(target, lines);
+    if (target === undefined && lines.some((l) => NOT_READY.test(l))) throw new DeviceUnreachableError(this.host, 'not-ready');
+    throw new PanosApiError(res.code, lines, ex.status);
+  }
+
+  /** One POST. Rejects with TransportError (with `requestSent`) or the signal's reason. */
+  private exchange(form: string, timeoutMs: number, signal: AbortSignal | undefined, fresh: boolean): Promise<Exchange> {
+    const isTls = this.protocol === 'https';
+    return new Promise<Exchange>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let sent = false;
+      let settled = false;
+      const finish = (err: unknown, value?: Exchange) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err !== undefined) {
+          req.destroy();
+          reject(err);
+        } else resolve(value!);
+      };
+      const fail = (err: NodeJS.ErrnoException) => {
+        const reason = transportReason(err.code);
+        const certificate = reason === 'tls' && (err instanceof PinMismatchError || CERT_CODES.test(err.code ?? ''));
+        // A handshake failure happens before the request is written.
+        const requestSent = reason === 'refused' || reason === 'dns' || reason === 'tls' ? false : sent;
+        finish(new TransportError(this.host, reason, requestSent, { cause: err, certificate }));
+      };
+      const onAbort = () => finish(signal?.reason ?? new Error('aborted'));
+      const timer = setTimeout(() => {
+        finish(new TransportError(this.host, 'timeout', sent, { cause: new Error(`no answer within ${timeoutMs} ms`) }));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      const requestOptions: https.RequestOptions = {
+        host: this.endpoint.hostname,
+        port: this.endpoint.port,
+        path: '/api/',
+        method: 'POST',
+        agent: fresh ? this.freshAgent : this.agent,
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'Content-Length': Buffer.byteLength(form),
+          Accept: 'application/xml, text/xml, */*',
+          'User-Agent': 'panos-upgrade',
+        },
+      };
+      // No SNI for IP literals (RFC 6066).
+      if (isTls && isIP(this.endpoint.hostname)) requestOptions.servername = '';
+      const req = (isTls ? https : http).request(requestOptions);
+      req.on('socket', (socket) => {
+        if (socket.connecting) socket.once(isTls ? 'secureConnect' : 'connect', () => (sent = true));
+        else sent = true;
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => fail(err));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            finish(new BadResponseError(this.host, `a body over ${MAX_BODY_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => fail(Object.assign(err, { code: err.code ?? 'ECONNRESET' })));
+        res.on('close', () => {
+          if (!res.complete) fail(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' }));
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.end(form);
+    });
+  }
+}
+
+function outcomeOf(err: unknown, signal: AbortSignal | undefined): ApiCallOutcome {
+  if (err instanceof PanosAuthError) return 'auth-error';
+  if (err instanceof DeviceUnreachableError) return 'unreachable';
+  if (err instanceof BadResponseError) return 'bad-response';
+  if (err instanceof PanosApiError) return 'api-error';
+  if (signal?.aborted) return 'aborted';
+  return 'unreachable';
+}

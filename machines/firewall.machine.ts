@@ -93,6 +93,8 @@ function reply(r: SimReply) {
 }
 
 const RESTARTING: SimReply = { kind: 'error', lines: ['Operation not possible: the device is restarting'] };
+/** PAN-OS code 14: allowed, but not possible now. */
+const NOT_NOW: SimReply = { kind: 'error', code: '14', lines: ['Operation not possible in the current state'] };
 const COMMITTING: SimReply = { kind: 'error', lines: [COMMIT_IN_PROGRESS] };
 
 /** What the software manager accepts whenever the management plane is fully up. */
@@ -142,6 +144,7 @@ export const firewallMachine = setup({
     suspend: answer((ctx, ev) => decideHa(ctx, 'suspend', ev.now)),
     functional: answer((ctx, ev) => decideHa(ctx, 'functional', ev.now)),
     refuseRestarting: reply(RESTARTING),
+    refuseNow: reply(NOT_NOW),
     refuseCommitting: reply(COMMITTING),
     acknowledgeRestart: reply({ kind: 'text', text: 'Command succeeded with no output' }),
     finishJob: advance((ctx, ev) => finishActiveJob(ctx, ev.now)),
@@ -184,7 +187,7 @@ export const firewallMachine = setup({
     'faults.set': { actions: 'setFaults' },
     'metrics.set': { actions: 'setMetrics' },
     'image.received': { actions: 'receiveImage' },
-    '*': { actions: 'refuseRestarting' },
+    '*': { actions: 'refuseNow' },
   },
   states: {
     online: {
@@ -208,7 +211,13 @@ export const firewallMachine = setup({
     },
     rebooting: {
       initial: 'stopping',
-      on: { restart: { actions: 'acknowledgeRestart' } },
+      on: {
+        restart: { actions: 'acknowledgeRestart' },
+        'download.start': { actions: 'refuseRestarting' },
+        'install.start': { actions: 'refuseRestarting' },
+        'content.download': { actions: 'refuseRestarting' },
+        'content.install': { actions: 'refuseRestarting' },
+      },
       states: {
         stopping: {
           invoke: { src: 'deadline', input: ({ context }) => ({ at: context.reboot?.downAt ?? 0 }) },

@@ -148,6 +148,7 @@ export class Daemon {
       rebootStartGraceMs: this.config.timeouts.rebootStartGraceSeconds * 1000,
       pathRules: this.pathRules(),
       durable: (jobId) => this.runners.get(jobId)?.durable() ?? Promise.resolve(),
+      current: (jobId) => this.runners.get(jobId)?.state,
       now,
       log: this.log,
     };
@@ -379,8 +380,19 @@ export class Daemon {
     return this.jobState(jobId)?.kind ?? this.pairState(jobId)?.kind ?? 'upgrade';
   }
 
+  /**
+   * The device's active job. One whose status already says it ended is not: `job.get` shows a job's live
+   * state, and a caller who saw it end may submit again before its last facts are on disk.
+   */
+  private activeJobOf(serial: string): string | undefined {
+    const id = this.activeBySerial.get(serial);
+    if (id === undefined) return undefined;
+    const state = this.jobState(id) ?? this.pairState(id);
+    return state && isTerminal(state as unknown as JobState) ? undefined : id;
+  }
+
   private checkNoActiveJob(serial: string, kind: JobKind): void {
-    const existing = this.activeBySerial.get(serial);
+    const existing = this.activeJobOf(serial);
     if (!existing) return;
     const existingKind = this.kindOf(existing);
     if (existingKind === kind) throw new DuplicateJobError(serial, existing);
@@ -550,7 +562,7 @@ export class Daemon {
         summary.skipped++;
         summary.skippedDevices.push({ device: device.serial, hostname: device.hostname, reason });
       };
-      const existing = this.activeBySerial.get(device.serial);
+      const existing = this.activeJobOf(device.serial);
       if (existing) {
         skip(`already has an active ${this.kindOf(existing)} job ${existing}`);
         continue;
@@ -571,7 +583,7 @@ export class Daemon {
       }
       const peer = this.peerOf(device);
       const versions = plan.plan.hops.map((h) => h.version);
-      if (peer && !this.activeBySerial.has(peer.serial) && peer.swVersion === device.swVersion) {
+      if (peer && !this.activeJobOf(peer.serial) && peer.swVersion === device.swVersion) {
         handled.add(peer.serial);
         const jobId = p.dryRun ? null : (await this.createPair('download-only', device, peer, plan.plan, null)).jobId;
         for (const d of [device, peer]) {

@@ -27,6 +27,8 @@ export interface StepDeps {
   pathRules: PathRules;
   /** Resolves when everything the job recorded so far is on disk. */
   durable: (jobId: string) => Promise<void>;
+  /** The job as it stands now (undefined for a job the daemon does not host). */
+  current: (jobId: string) => JobState | undefined;
   now: () => number;
   log: Logger;
 }
@@ -89,7 +91,10 @@ function step(deps: StepDeps, run: StepFn) {
       },
       note: (fact) => send({ type: 'fact', fact, now: deps.now() }),
     };
-    run(input, ctx).then(
+    // A step restored after a crash is restarted by XState with the input it was first invoked with:
+    // what it recorded since (a request, a PAN-OS job id) is only in the job's current state.
+    const job = deps.current(input.job.jobId) ?? input.job;
+    run({ ...input, job }, ctx).then(
       () => send({ type: 'step.done', now: deps.now() }),
       (err: unknown) => {
         if (ac.signal.aborted) return;

@@ -35,8 +35,17 @@ export const realClock: DeadlineClock = {
  */
 export function deadlineEffect(clock: DeadlineClock) {
   return fromCallback<{ type: string }, { at: number }>(({ input, sendBack }) => {
-    const ms = Math.max(0, input.at - clock.now());
-    const id = clock.setTimeout(() => sendBack({ type: 'deadline.reached', now: clock.now() } as { type: string }), ms);
+    let id: unknown;
+    const arm = (): void => {
+      const ms = Math.max(0, input.at - clock.now());
+      // Node fires a timer over 2^31-1 ms after 1 ms: a far deadline (NEVER) is waited for in steps.
+      if (ms > MAX_TIMER_MS) id = clock.setTimeout(arm, MAX_TIMER_MS);
+      else id = clock.setTimeout(() => sendBack({ type: 'deadline.reached', now: clock.now() } as { type: string }), ms);
+    };
+    arm();
     return () => clock.clearTimeout(id);
   });
 }
+
+/** The longest delay `setTimeout` honours. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

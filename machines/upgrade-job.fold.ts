@@ -209,7 +209,16 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return { ...s, attempt: 0 };
     case 'job.step.failed': {
       const d = fact.data;
-      return { ...s, message: `${capitalize(d.step)} failed (attempt ${d.attempt}): ${d.reason}` };
+      // A PAN-OS job this attempt saw to its end (its id was recorded) is over: the next attempt sends a new
+      // request instead of polling the failed one again. Without an id the request's fate is unknown, and the
+      // next attempt still reconciles it with `show jobs all`.
+      const over = (op: InFlight | null): InFlight | null => (op && op.hop === d.hop && op.panosJobId !== null ? null : op);
+      return {
+        ...s,
+        download: d.step === 'download' ? over(s.download) : s.download,
+        install: d.step === 'install' ? over(s.install) : s.install,
+        message: `${capitalize(d.step)} failed (attempt ${d.attempt}): ${d.reason}`,
+      };
     }
     case 'job.hop.completed':
       return { ...s, hop: fact.data.hop + 1, step: null, attempt: 0 };

@@ -195,3 +195,24 @@ test('job fold: when a status record is made then it carries the seed fields in 
     path: ['10.1.0', '10.5.1', '11.1.0'],
   });
 });
+
+test('job fold: when a step fails after its PAN-OS job was enqueued then the in-flight record is dropped, and without a job id it stays to be reconciled', (t) => {
+  const failed = (step: 'download' | 'install'): Stamped => ({ type: 'job.step.failed', data: { step, hop: 0, version: '10.1.0', reason: 'job failed', retryable: true, attempt: 1 } });
+  // The next attempt must send a new download, not poll the failed PAN-OS job again.
+  given(
+    submitted(),
+    { type: 'job.step.started', data: { step: 'download', hop: 0, version: '10.1.0', attempt: 1 } },
+    { type: 'job.download.requested', data: { version: '10.1.0', hop: 0, baselineJobId: 41, direct: true } },
+    { type: 'job.download.enqueued', data: { version: '10.1.0', hop: 0, panosJobId: 42 } },
+  )
+    .when(failed('download'))
+    .then(t, { download: null, panosJobs: [{ version: '10.1.0', kind: 'download', id: 42 }] });
+  // An install whose answer was lost may be running: the next attempt looks for it with show jobs all.
+  given(
+    submitted(),
+    { type: 'job.step.started', data: { step: 'install', hop: 0, version: '10.1.0', attempt: 1 } },
+    { type: 'job.install.requested', data: { version: '10.1.0', hop: 0, baselineJobId: 41 } },
+  )
+    .when(failed('install'))
+    .then(t, { install: { version: '10.1.0', hop: 0, baselineJobId: 41, panosJobId: null } });
+});

@@ -33,7 +33,8 @@ export interface FaultRate {
 
 /** Injected failures; the chaos control changes them live. */
 export interface DeviceFaults {
-  download?: FaultRate;
+  /** `disk_full`: the download fails partway with a disk-space line and leaves /opt/panrepo full. */
+  download?: FaultRate & { mode?: 'fail' | 'disk_full' };
   install?: FaultRate;
   content_download?: FaultRate;
   content_install?: FaultRate;
@@ -44,6 +45,13 @@ export interface DeviceFaults {
   rebootSlowFactor?: number;
   /** The next N downloads stall at their halfway point and never finish by themselves. */
   downloadStalls?: number;
+  /** Multiply the duration of software downloads and installs. */
+  downloadSlowFactor?: number;
+  installSlowFactor?: number;
+  /** The software manager refuses downloads and installs as busy at this rate. */
+  busy?: FaultRate;
+  /** An unplanned reboot (kernel panic, power) when the HA peer starts a software install: the pair fails over. */
+  crash?: FaultRate & { on: 'peer_install'; downMs?: number };
   /** Answers of the API layer, read by the simulator host (not by these rules). */
   api?: ApiFaults;
 }
@@ -52,6 +60,8 @@ export interface DeviceFaults {
 export interface ApiFaults {
   /** Extra latency per call, ms. */
   latencyMs?: number;
+  /** Probability that a call gets the latency; every call when unset. */
+  latencyRate?: number;
   /** Probability that a call gets no answer at all. */
   hangRate?: number;
   /** Probability of an HTTP 5xx. */
@@ -60,7 +70,9 @@ export interface ApiFaults {
   dropRate?: number;
   /** Panorama reports the device not connected while this is set. */
   notConnected?: boolean;
-  /** Probability that a download/install is refused because the software manager is busy. */
+  /** Probability that Panorama reports the device not connected on one call through it. */
+  notConnectedRate?: number;
+  /** Probability that a download/install is refused because the software manager is busy (same as `busy`). */
   busyRate?: number;
 }
 
@@ -80,6 +92,8 @@ export interface RebootPlan {
   neverReturns: boolean;
   autoCommitFails: boolean;
   autoCommitJobId?: number;
+  /** Not asked for: a crash (`sim.crash.started`). */
+  unplanned?: boolean;
 }
 
 /** The planned end of the job the software manager is running. */
@@ -92,6 +106,8 @@ export interface JobPlan {
   stall: boolean;
   /** `sync-to-peer yes`: the HA peer receives a copy when the download finishes. */
   syncToPeer?: boolean;
+  /** The download fills /opt/panrepo and fails when it does. */
+  diskFull?: boolean;
 }
 
 export interface FirewallContext {
@@ -127,7 +143,7 @@ export interface Transition {
 /** A deadline that is never reached (a stalled download, a reboot that never returns). */
 export const NEVER = Number.MAX_SAFE_INTEGER;
 
-const SOFTWARE_MANAGER_BUSY = 'The software manager is currently in use. Please try again later.';
+export const SOFTWARE_MANAGER_BUSY = 'The software manager is currently in use. Please try again later.';
 export const COMMIT_IN_PROGRESS = 'A commit is in progress. Please try again later.';
 
 function error(lines: string[], code?: string): SimReply {
@@ -143,6 +159,13 @@ function fails(ctx: FirewallContext, fault: FaultRate | undefined): [boolean, Fi
   if (!fault || fault.rate <= 0) return [false, ctx];
   const [r, next] = draw(ctx);
   return [r < fault.rate, next];
+}
+
+/** The busy fault, from `busy` or the API layer's `busyRate`. */
+function busyFault(faults: DeviceFaults): FaultRate | undefined {
+  if (faults.busy) return faults.busy;
+  const rate = faults.api?.busyRate;
+  return rate && rate > 0 ? { rate, error: SOFTWARE_MANAGER_BUSY } : undefined;
 }
 
 function addJob(record: FirewallRecord, job: PanosJob): FirewallRecord {
@@ -191,6 +214,11 @@ export function activeJob(ctx: FirewallContext): PanosJob | undefined {
   return ctx.plan ? ctx.record.jobs.find((j) => j.id === ctx.plan!.jobId) : undefined;
 }
 
+/** The details line of a download that ran out of disk: it names the disk, as PAN-OS's "No space left" does. */
+export function diskFullLine(version: string, writtenMb: number, sizeMb: number): string {
+  return `No space left on device: /opt/panrepo is full after ${writtenMb} MB of ${sizeMb} MB of ${version} (not enough disk space)`;
+}
+
 /** `request system software download version X` */
 export function decideDownload(ctx: FirewallContext, version: string, now: number, syncToPeer = false): Decision {
   const rec = ctx.record;
@@ -208,7 +236,16 @@ export function decideDownload(ctx: FirewallContext, version: string, now: numbe
       facts: [],
     };
   }
-  let job = newJob(rec, 'Downld', now, ctx.timing.downloadMs, version);
+  const [busy, afterBusy] = fails(ctx, busyFault(ctx.faults));
+  if (busy) {
+    return {
+      context: afterBusy,
+      reply: error([busyFault(ctx.faults)!.error]),
+      facts: [{ type: 'sim.busy.refused', data: { operation: 'download', version } }],
+    };
+  }
+  ctx = afterBusy;
+  let job = newJob(rec, 'Downld', now, ctx.timing.downloadMs * (ctx.faults.downloadSlowFactor ?? 1), version);
   if (rec.downloaded.includes(version)) {
     // [unconfirmed] simulator choice: an image already present gives a job that is already done
     job = finishedJob(job, true, [`Image ${version} is already downloaded`]);
@@ -235,21 +272,27 @@ export function decideDownload(ctx: FirewallContext, version: string, now: numbe
     faults = { ...faults, downloadStalls: (faults.downloadStalls ?? 1) - 1 };
   }
   let at = job.endsAt;
+  let partway = 1;
   if (failed) {
     const [f, c2] = drawBetween(next.rng, 0.2, 0.9);
     next = { ...next, rng: c2 };
+    partway = f;
     at = Math.round(now + (job.endsAt - now) * f);
   }
   if (stall) job = { ...job, stalledAt: now + Math.round((job.endsAt - now) / 2) };
+  const diskFull = failed && next.faults.download?.mode === 'disk_full';
   const plan: JobPlan = {
     jobId: job.id,
     ok: !failed,
-    details: failed
-      ? [next.faults.download!.error]
-      : ['Successfully downloaded', 'Preloading into software manager', 'Successfully loaded into software manager'],
+    details: diskFull
+      ? [next.faults.download!.error, diskFullLine(version, Math.round(image.sizeMb * partway), image.sizeMb)]
+      : failed
+        ? [next.faults.download!.error]
+        : ['Successfully downloaded', 'Preloading into software manager', 'Successfully loaded into software manager'],
     at,
     stall,
     ...(syncToPeer && rec.ha ? { syncToPeer: true } : {}),
+    ...(diskFull ? { diskFull: true } : {}),
   };
   return {
     context: { ...next, faults, record: addJob(rec, job), plan },
@@ -357,7 +400,12 @@ export function decideInstall(ctx: FirewallContext, version: string, now: number
       `Content version ${rec.content.installed} is older than ${image.minContentVersion}, the minimum required by ${version}. Install the latest content first.`,
     );
   }
-  const job = newJob(rec, 'SWInstall', now, ctx.timing.installMs, version);
+  const [busy, afterBusy] = fails(ctx, busyFault(ctx.faults));
+  if (busy) {
+    const refused = failJob(busyFault(ctx.faults)!.error);
+    return { ...refused, context: { ...refused.context, rng: afterBusy.rng } };
+  }
+  const job = newJob(rec, 'SWInstall', now, ctx.timing.installMs * (ctx.faults.installSlowFactor ?? 1), version);
   const [failed, next] = fails(ctx, ctx.faults.install);
   const plan: JobPlan = {
     jobId: job.id,
@@ -408,6 +456,10 @@ export function finishActiveJob(ctx: FirewallContext, now: number): Transition {
       });
     } else {
       facts.push({ type: 'sim.download.failed', data: { jobId: job.id, version, kind: isContent ? 'content' : 'software', reason: plan.details.join(' ') } });
+      if (plan.diskFull) {
+        record = { ...record, disk: { ...record.disk, panrepoUsedMb: record.disk.panrepoTotalMb } };
+        facts.push({ type: 'sim.disk.full', data: { jobId: job.id, version, totalMb: record.disk.panrepoTotalMb } });
+      }
     }
   } else if (job.type === 'SWInstall') {
     if (plan.ok) {
@@ -470,6 +522,60 @@ export function decideRestart(ctx: FirewallContext, now: number): Decision {
     reply: { kind: 'text', text: 'Command succeeded with no output' },
     facts,
   };
+}
+
+/**
+ * An unplanned reboot (chaos `crash`, or the scenario's crash on the peer's install): the device goes
+ * down at once for `downMs` (default: its normal reboot time) and boots whatever it would boot next.
+ * A running job is aborted, as with a restart; Panorama sees it disconnected and its HA peer takes over.
+ */
+export function decideCrash(ctx: FirewallContext, now: number, downMs: number | undefined, reason: string): Transition {
+  let record = ctx.record;
+  const facts: Fact[] = [{ type: 'sim.crash.started', data: { reason, downMs: downMs ?? null } }];
+  const running = activeJob(ctx);
+  if (running) {
+    record = updateJob(record, running.id, (j) => ({ ...j, status: 'FIN', result: 'FAIL', finishedAt: now, details: [`Job aborted: ${reason}`] }));
+    facts.push({
+      type: running.type === 'SWInstall' || running.type === 'Content' ? 'sim.install.failed' : 'sim.download.failed',
+      data: { jobId: running.id, version: running.version ?? '', kind: jobKind(record, running), reason: `aborted by crash: ${reason}` },
+    });
+  }
+  const r = Math.max(1, downMs ?? ctx.timing.rebootMs * (ctx.faults.rebootSlowFactor ?? 1));
+  const startingAt = now + Math.round(0.6 * r);
+  const notReadyAt = startingAt + Math.round(0.1 * r);
+  const readyAt = notReadyAt + Math.round(0.3 * r);
+  const intoVersion = record.pendingVersion ?? record.swVersion;
+  const reboot: RebootPlan = {
+    requestedAt: now,
+    downAt: now,
+    startingAt,
+    notReadyAt,
+    readyAt,
+    autoCommitEndsAt: readyAt + Math.round(ctx.timing.autoCommitMs),
+    fromVersion: record.swVersion,
+    intoVersion,
+    neverReturns: false,
+    autoCommitFails: false,
+    unplanned: true,
+  };
+  facts.push({ type: 'sim.reboot.started', data: { fromVersion: record.swVersion, intoVersion, downAt: now, readyAt, unplanned: true } });
+  return { context: { ...ctx, record, plan: null, reboot }, facts };
+}
+
+/** Whether the crash fault fires on this trigger: the draw that `crashOnPeerInstall` consumes. */
+export function crashDrawn(ctx: FirewallContext): boolean {
+  const f = ctx.faults.crash;
+  if (!f || f.rate <= 0) return false;
+  return nextRandom(ctx.rng)[0] < f.rate;
+}
+
+/** The HA peer started a software install: crash with the fault's probability (one draw either way). */
+export function onPeerInstall(ctx: FirewallContext, now: number): Transition {
+  const f = ctx.faults.crash;
+  if (!f || f.rate <= 0 || f.on !== 'peer_install') return { context: ctx, facts: [] };
+  const [crash, next] = fails(ctx, f);
+  if (!crash) return { context: next, facts: [] };
+  return decideCrash(next, now, f.downMs, f.error);
 }
 
 /** The device stops answering. */

@@ -3,13 +3,16 @@ import type { DeviceMetrics, FirewallRecord, HaLocalState, RunningSync } from '.
 import { notProvidedCallback } from './effects.ts';
 import {
   activeJob,
+  crashDrawn,
   decideContentDownload,
+  decideCrash,
   decideContentInstall,
   decideDownload,
   decideHa,
   decideInstall,
   decideRestart,
   finishActiveJob,
+  onPeerInstall,
   rebootBooting,
   rebootCompleted,
   rebootDown,
@@ -55,6 +58,10 @@ export type FirewallEvent =
   | { type: 'metrics.set'; metrics: Partial<DeviceMetrics>; now: number }
   /** Resume a stalled download. */
   | { type: 'download.unstall'; now: number }
+  /** An unplanned reboot (chaos control): down at once for `downMs` (default: the device's reboot time). */
+  | { type: 'crash'; downMs?: number; reason?: string; now: number }
+  /** The HA peer started a software install: the `crash` fault may fire. */
+  | { type: 'peer.install.started'; now: number }
   | { type: 'deadline.reached'; now: number };
 
 /** Emitted synchronously while an event is processed: the caller's answer and the facts to log. */
@@ -97,13 +104,15 @@ const RESTARTING: SimReply = { kind: 'error', lines: ['Operation not possible: t
 const NOT_NOW: SimReply = { kind: 'error', code: '14', lines: ['Operation not possible in the current state'] };
 const COMMITTING: SimReply = { kind: 'error', lines: [COMMIT_IN_PROGRESS] };
 
-/** What the software manager accepts whenever the management plane is fully up. */
+/** What the software manager accepts whenever the management plane is fully up; a crash can happen then too. */
 const softwareManager = {
   'download.start': { actions: 'startDownload' },
   'install.start': { actions: 'startInstall' },
   'content.download': { actions: 'startContentDownload' },
   'content.install': { actions: 'startContentInstall' },
   restart: { target: '#firewall.rebooting', actions: 'restart' },
+  crash: { target: '#firewall.rebooting', actions: 'crash' },
+  'peer.install.started': [{ guard: 'crashOnPeerInstall', target: '#firewall.rebooting', actions: 'peerInstall' }, { actions: 'peerInstall' }],
 } as const;
 
 /**
@@ -149,6 +158,11 @@ export const firewallMachine = setup({
     acknowledgeRestart: reply({ kind: 'text', text: 'Command succeeded with no output' }),
     finishJob: advance((ctx, ev) => finishActiveJob(ctx, ev.now)),
     unstall: advance((ctx, ev) => resumeStalledDownload(ctx, ev.now)),
+    crash: advance((ctx, ev) => {
+      const e = ev as Ev<'crash'>;
+      return decideCrash(ctx, e.now, e.downMs, e.reason ?? 'Unplanned reboot');
+    }),
+    peerInstall: advance((ctx, ev) => onPeerInstall(ctx, ev.now)),
     goDown: advance((ctx) => rebootDown(ctx)),
     boot: advance((ctx, ev) => rebootBooting(ctx, ev.now)),
     becomeReady: advance((ctx, ev) => rebootReady(ctx, ev.now)),
@@ -174,6 +188,7 @@ export const firewallMachine = setup({
       return t === 'SWInstall' || t === 'Content';
     },
     returns: ({ context }) => context.reboot?.neverReturns !== true,
+    crashOnPeerInstall: ({ context }) => context.faults.crash?.on === 'peer_install' && crashDrawn(context),
   },
 }).createMachine({
   id: 'firewall',

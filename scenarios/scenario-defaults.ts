@@ -76,20 +76,28 @@ export const FAILURE_OPERATIONS = [
   'content_download',
   'content_install',
   'autocommit',
+  'api',
+  'busy',
+  'crash',
 ] as const satisfies readonly FailureOperation[];
 
 /**
- * How a failure may show, per operation. `fail` (the default) ends the job with result FAIL;
- * `stall` freezes its progress; `slow` stretches it. A reboot can also never come back, or come
- * back on the wrong version.
+ * How a failure may show, per operation; the first is the default. `fail` ends the job with result
+ * FAIL; `stall` freezes its progress; `slow` stretches it (`factor`); a download can run out of disk
+ * partway (`disk_full`). A reboot can also never come back, or come back on the wrong version.
+ * `api` has no default: name the transport fault. A `crash` fires when the HA peer starts a software
+ * install (`peer_install`: the peer goes down mid-window and the pair fails over).
  */
 export const FAILURE_MODES: Readonly<Record<FailureOperation, readonly string[]>> = {
-  download: ['fail', 'stall', 'slow'],
+  download: ['fail', 'stall', 'slow', 'disk_full'],
   install: ['fail', 'stall', 'slow'],
   reboot: ['fail', 'never_returns', 'wrong_version', 'slow'],
   content_download: ['fail', 'stall', 'slow'],
   content_install: ['fail', 'stall', 'slow'],
   autocommit: ['fail', 'stall', 'slow'],
+  api: ['latency', 'hang', 'http_5xx', 'drop', 'not_connected'],
+  busy: ['fail'],
+  crash: ['peer_install'],
 };
 
 /** What PAN-OS reports when a failure has no `error` text of its own. */
@@ -100,7 +108,13 @@ export const DEFAULT_FAILURE_ERRORS: Readonly<Record<FailureOperation, string>> 
   content_download: 'Failed to download content: Connection timeout',
   content_install: 'Failed to install content',
   autocommit: 'Auto-commit failed',
+  api: 'Transport fault',
+  busy: 'The software manager is currently in use. Please try again later.',
+  crash: 'Unplanned reboot (kernel panic)',
 };
+
+/** The errors of download modes that have their own PAN-OS text. */
+export const DEFAULT_DISK_FULL_ERROR = 'Failed to download: not enough disk space on /opt/panrepo';
 
 /**
  * Platform family as PAN-OS names it in `show system info` (`family`): PA-VM → vm, PA-3220 → 3200,

@@ -12,6 +12,7 @@ import {
   DEFAULT_API_KEY,
   DEFAULT_CONTENT_VERSION,
   DEFAULT_DISK_FREE_GB,
+  DEFAULT_DISK_FULL_ERROR,
   DEFAULT_FAILURE_ERRORS,
   DEFAULT_IMAGE_SIZE_MB,
   DEFAULT_MODEL,
@@ -532,7 +533,7 @@ const DEVICE_FIELDS = ['serial', 'hostname', 'mgmt_ip', 'ha', ...SHARED_FIELDS] 
 const METRICS_FIELDS = ['tcp_sessions', 'udp_sessions', 'route_count', 'arp_count', 'disk_space_gb', 'disk_total_gb'] as const;
 const HA_FIELDS = ['peer', 'priority', 'preemptive', 'group_id', 'state'] as const;
 const HA_PAIR_FIELDS = ['active', 'passive', 'preemptive', 'group_id'] as const;
-const FAILURE_FIELDS = ['device', 'operation', 'failure_rate', 'error', 'mode'] as const;
+const FAILURE_FIELDS = ['device', 'operation', 'failure_rate', 'error', 'mode', 'duration', 'factor'] as const;
 const HA_STATES: readonly HaLocalState[] = ['active', 'passive', 'suspended', 'non-functional', 'initial', 'tentative'];
 
 type SharedField = (typeof SHARED_FIELDS)[number];
@@ -588,6 +589,7 @@ class ScenarioBuilder {
   private readonly families = new Map<string, string | undefined>();
   private readonly newerContentCache = new Map<string, string[]>();
   private seed = DEFAULT_SEED;
+  private timeScale = 1;
 
   constructor(
     private readonly file: string,
@@ -695,6 +697,7 @@ class ScenarioBuilder {
         throw new ScenarioError(this.file, undefined, 'timeScale', `the time scale option must be a number > 0, got ${timeScale}`);
       }
     }
+    this.timeScale = timeScale;
     const ms = ([min, max]: [number, number]): [number, number] => [
       Math.round(min * 1000 * timeScale),
       Math.round(max * 1000 * timeScale),
@@ -1147,20 +1150,36 @@ class ScenarioBuilder {
               }
               return rate;
             })();
-      const key = `${device} ${operation}`;
+      const mode = f.mode === undefined ? undefined : c.oneOf(f.mode, [...path, 'mode'], FAILURE_MODES[operation], `${operation} failure mode`);
+      if (operation === 'api' && mode === undefined) {
+        c.fail(path, `an api failure needs a mode: ${orList(FAILURE_MODES.api)}`);
+      }
+      // Transport faults add up (latency and drops on one device); every other operation has one entry per device.
+      const key = operation === 'api' ? `${device} api ${mode}` : `${device} ${operation}`;
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        c.fail(path, `device ${device} already has a ${operation} failure at failures[${earlier}]; merge the two entries`);
+        const what = operation === 'api' ? `an api ${mode}` : `a ${operation}`;
+        c.fail(path, `device ${device} already has ${what} failure at failures[${earlier}]; merge the two entries`);
       }
       seen.set(key, i);
+      const defaultError = mode === 'disk_full' ? DEFAULT_DISK_FULL_ERROR : DEFAULT_FAILURE_ERRORS[operation];
       const spec: FailureSpec = {
         device,
         operation,
         failureRate,
-        error: f.error === undefined ? DEFAULT_FAILURE_ERRORS[operation] : c.string(f.error, [...path, 'error']),
+        error: f.error === undefined ? defaultError : c.string(f.error, [...path, 'error']),
       };
-      if (f.mode !== undefined) {
-        spec.mode = c.oneOf(f.mode, [...path, 'mode'], FAILURE_MODES[operation], `${operation} failure mode`);
+      if (mode !== undefined) spec.mode = mode;
+      if (f.duration !== undefined) {
+        if (!(operation === 'crash' || (operation === 'api' && mode === 'latency'))) {
+          c.fail([...path, 'duration'], 'duration applies to a crash (seconds down) or an api latency (seconds per call) only', 'key');
+        }
+        const seconds = c.number(f.duration, [...path, 'duration'], { min: 0, unit: 'seconds' });
+        spec.durationMs = Math.round(seconds * 1000 * this.timeScale);
+      }
+      if (f.factor !== undefined) {
+        if (mode !== 'slow') c.fail([...path, 'factor'], 'factor applies to mode: slow only (how many times longer it takes)', 'key');
+        spec.factor = c.number(f.factor, [...path, 'factor'], { min: 1 });
       }
       const line = c.line(path);
       if (line !== undefined) spec.line = line;

@@ -58,7 +58,9 @@ export interface DeviceSpec {
 }
 
 /**
- * Operations a failure can target. The first six are the seed's; the rest are the chaos faults.
+ * Operations a failure can target. The first six are the seed's; the rest are the chaos faults:
+ * `api` (transport: latency, hang, HTTP 5xx, dropped connection, not connected through Panorama),
+ * `busy` (the software manager refuses downloads and installs) and `crash` (an unplanned reboot).
  */
 export type FailureOperation =
   | 'download'
@@ -66,7 +68,10 @@ export type FailureOperation =
   | 'reboot'
   | 'content_download'
   | 'content_install'
-  | 'autocommit';
+  | 'autocommit'
+  | 'api'
+  | 'busy'
+  | 'crash';
 
 export interface FailureSpec {
   /** A serial, or `*` for every device. */
@@ -78,6 +83,10 @@ export interface FailureSpec {
   error: string;
   /** How a failure shows, beyond the default failed job: e.g. a reboot that `never_returns`. */
   mode?: string;
+  /** `duration` in ms, already multiplied by the time scale: the latency of `api` `latency`, the downtime of a `crash`. */
+  durationMs?: number;
+  /** How many times longer a `slow` operation takes. */
+  factor?: number;
   /** 1-based line of the entry in the file. */
   line?: number;
 }

@@ -51,6 +51,10 @@ const FAULT_KEYS = new Set([
   'reboot',
   'rebootSlowFactor',
   'downloadStalls',
+  'downloadSlowFactor',
+  'installSlowFactor',
+  'busy',
+  'crash',
   'api',
 ]);
 
@@ -107,7 +111,21 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       for (const d of devices) d.notify({ type: 'download.unstall', now });
       return { changed: devices.length };
     }
+    case 'crash': {
+      // An unplanned reboot of one device (its HA peer takes over); `seconds` down, default its reboot time.
+      if (serial === '-' || serial === sim.panorama.serial) throw new ValidationError('crash needs a device serial');
+      const [d] = targets(sim, serial);
+      const seconds = payload.seconds;
+      if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)) {
+        throw new ValidationError('seconds must be a number greater than 0', 'seconds');
+      }
+      const reason = typeof payload.reason === 'string' && payload.reason !== '' ? payload.reason : 'Unplanned reboot (chaos control)';
+      const before = d!.stateName;
+      d!.notify({ type: 'crash', now, reason, ...(typeof seconds === 'number' ? { downMs: Math.round(seconds * 1000) } : {}) });
+      // A device that is already rebooting ignores the crash.
+      return { crashed: !before.startsWith('rebooting') && d!.stateName.startsWith('rebooting'), state: d!.stateName };
+    }
     default:
-      throw new ValidationError(`unknown control action "${action}"; known: describe, list, get, faults, metrics, unstall`, 'action');
+      throw new ValidationError(`unknown control action "${action}"; known: describe, list, get, faults, metrics, unstall, crash`, 'action');
   }
 }

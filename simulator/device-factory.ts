@@ -63,16 +63,22 @@ export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number)
 /** The scenario's `failures` that apply to one device, as machine faults. */
 export function faultsFor(failures: readonly FailureSpec[], serial: string): DeviceFaults {
   const faults: DeviceFaults = {};
+  const api = (change: NonNullable<DeviceFaults['api']>): void => {
+    faults.api = { ...faults.api, ...change };
+  };
   for (const f of failures) {
     if (f.device !== '*' && f.device !== serial) continue;
     const rate = { rate: f.failureRate, error: f.error };
     switch (f.operation) {
       case 'download':
         if (f.mode === 'stall') faults.downloadStalls = Math.max(1, Math.round(f.failureRate * 10) || 1);
+        else if (f.mode === 'slow') faults.downloadSlowFactor = slowFactor(f);
+        else if (f.mode === 'disk_full') faults.download = { ...rate, mode: 'disk_full' };
         else faults.download = rate;
         break;
       case 'install':
-        faults.install = rate;
+        if (f.mode === 'slow') faults.installSlowFactor = slowFactor(f);
+        else faults.install = rate;
         break;
       case 'content_download':
         faults.content_download = rate;
@@ -87,12 +93,39 @@ export function faultsFor(failures: readonly FailureSpec[], serial: string): Dev
         if (f.mode === 'slow') faults.rebootSlowFactor = slowFactor(f);
         else faults.reboot = { ...rate, mode: f.mode === 'wrong_version' ? 'wrong_version' : 'never_returns' };
         break;
+      case 'busy':
+        faults.busy = rate;
+        break;
+      case 'crash':
+        faults.crash = { ...rate, on: 'peer_install', ...(f.durationMs !== undefined ? { downMs: f.durationMs } : {}) };
+        break;
+      case 'api':
+        switch (f.mode) {
+          case 'latency':
+            api({ latencyMs: f.durationMs ?? 2000, ...(f.failureRate < 1 ? { latencyRate: f.failureRate } : {}) });
+            break;
+          case 'hang':
+            api({ hangRate: f.failureRate });
+            break;
+          case 'http_5xx':
+            api({ http5xxRate: f.failureRate });
+            break;
+          case 'drop':
+            api({ dropRate: f.failureRate });
+            break;
+          case 'not_connected':
+            api({ notConnectedRate: f.failureRate });
+            break;
+        }
+        break;
     }
   }
   return faults;
 }
 
+/** `factor`, or the seed's way of writing it into the error text (`x4`); 4 when neither says. */
 function slowFactor(f: FailureSpec): number {
+  if (f.factor !== undefined) return f.factor;
   const m = /x\s*(\d+(?:\.\d+)?)/i.exec(f.error);
   return m ? Number(m[1]) : 4;
 }

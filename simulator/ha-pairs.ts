@@ -43,6 +43,10 @@ export function reactToPeerFacts(
       case 'sim.version.changed':
         syncPair(member, peer, now);
         break;
+      case 'sim.install.started':
+        // Chaos: the peer may crash while this member installs (the scenario's `crash` on `peer_install`).
+        if (fact.data.kind === 'software' && peer.context.faults.crash) peer.notify({ type: 'peer.install.started', now });
+        break;
       case 'sim.download.completed':
         if (fact.data.syncToPeer === true && peer.reachability !== 'down' && peer.reachability !== 'starting') {
           peer.notify({ type: 'image.received', version: String(fact.data.version), from: member.serial, now });

@@ -78,7 +78,9 @@ function drawApi(sim: Simulator, serial: string): number {
 async function transportFault(sim: Simulator, device: HostedFirewall): Promise<SimAnswer | undefined> {
   const api = device.context.faults.api;
   if (!api) return undefined;
-  if (api.latencyMs && api.latencyMs > 0) await new Promise((r) => setTimeout(r, api.latencyMs));
+  if (api.latencyMs && api.latencyMs > 0 && (api.latencyRate === undefined || drawApi(sim, device.serial) < api.latencyRate)) {
+    await new Promise((r) => setTimeout(r, api.latencyMs));
+  }
   if (api.hangRate && drawApi(sim, device.serial) < api.hangRate) return { hang: true };
   if (api.dropRate && drawApi(sim, device.serial) < api.dropRate) return { drop: true };
   if (api.http5xxRate && drawApi(sim, device.serial) < api.http5xxRate) {
@@ -132,6 +134,8 @@ export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest
 async function throughPanorama(sim: Simulator, target: string, req: SimOpRequest): Promise<SimAnswer> {
   const device = sim.device(target);
   if (!device || !connected(device)) return xml(notConnectedXml(target));
+  const flaky = device.context.faults.api?.notConnectedRate;
+  if (flaky && drawApi(sim, device.serial) < flaky) return xml(notConnectedXml(target));
   const fault = await transportFault(sim, device);
   if (fault) return fault;
   if (req.type === 'keygen') return keygen(sim, req);

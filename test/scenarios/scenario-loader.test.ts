@@ -405,7 +405,7 @@ test('failures: when failure_rate is outside [0, 1] then the error explains it i
 
 test('failures: when the operation, mode or device is unknown then the error names it', (t) => {
   fails(t, y(...TWO, 'failures:', '  - { device: "*", operation: downlod }'), 11, 'failures[0].operation', 'unknown operation "downlod" (did you mean download?)');
-  fails(t, y(...TWO, 'failures:', '  - { device: "*", operation: download, mode: never_returns }'), 11, 'failures[0].mode', 'unknown download failure mode "never_returns" (expected fail, stall or slow)');
+  fails(t, y(...TWO, 'failures:', '  - { device: "*", operation: download, mode: never_returns }'), 11, 'failures[0].mode', 'unknown download failure mode "never_returns" (expected fail, stall, slow or disk_full)');
   fails(t, y(...TWO, 'failures:', '  - { device: "fw-a", operation: install }'), 11, 'failures[0].device', /got "fw-a"/);
   fails(t, y(...TWO, 'failures:', '  - { device: "42", operation: install }'), 11, 'failures[0].device', 'no device with serial "42" in this scenario');
   fails(t, y(...TWO, 'failures:', '  - { device: "*", operation: reboot }', '  - { device: "*", operation: reboot, mode: slow }'), 12, 'failures[1]', 'device * already has a reboot failure at failures[0]; merge the two entries');

@@ -160,6 +160,7 @@ export class Daemon {
         awaitChild: async (jobId) => (this.runners.get(jobId) ? await this.runners.get(jobId)!.done() : this.finished.get(jobId)),
         newJobId: () => newJobId(now()),
         durable: (pairId) => this.pairRunners.get(pairId)?.durable() ?? Promise.resolve(),
+        current: (pairId) => this.pairRunners.get(pairId)?.state,
         pollMs: this.config.poll.rebootSeconds * 1000,
         roleTimeoutMs: this.rebootBudgetMs(''),
         now,
@@ -192,6 +193,9 @@ export class Daemon {
   private restore(): void {
     let resumed = 0;
     let queued = 0;
+    // Scheduled once every job is restored: a resumed pair re-attaches its children at once, and a child
+    // whose stream sorts after its pair's must already have its runner (or it would be created again).
+    const schedule: Array<() => void> = [];
     for (const stream of this.store.streamNames('job:')) {
       const jobId = stream.slice(4);
       const events = this.store.readStream(stream);
@@ -207,10 +211,10 @@ export class Daemon {
         const unit = { id: jobId, devices: state.peers.map((p) => p.serial), run: () => this.runPair(runner, state.status !== 'pending') };
         if (state.status === 'pending') {
           queued++;
-          this.scheduler.enqueue(unit);
+          schedule.push(() => this.scheduler.enqueue(unit));
         } else {
           resumed++;
-          this.scheduler.adopt(unit);
+          schedule.push(() => this.scheduler.adopt(unit));
         }
         continue;
       }
@@ -228,12 +232,13 @@ export class Daemon {
       const unit = { id: jobId, devices: [state.device?.serial ?? ''], run: () => this.runJob(runner, state.status !== 'pending') };
       if (state.status === 'pending') {
         queued++;
-        this.scheduler.enqueue(unit);
+        schedule.push(() => this.scheduler.enqueue(unit));
       } else {
         resumed++;
-        this.scheduler.adopt(unit);
+        schedule.push(() => this.scheduler.adopt(unit));
       }
     }
+    for (const run of schedule) run();
     if (resumed + queued > 0) this.log.info({ resumed, queued }, 'restored unfinished jobs from the event log');
   }
 

@@ -17,6 +17,8 @@ export interface PairDeps {
   awaitChild: (jobId: string) => Promise<JobState | undefined>;
   newJobId: () => string;
   durable: (pairId: string) => Promise<void>;
+  /** The pair job as it stands now (undefined for a pair the daemon does not host). */
+  current: (pairId: string) => PairState | undefined;
   /** How often, and how long, to poll HA state while waiting for a role change. */
   pollMs: number;
   roleTimeoutMs: number;
@@ -46,7 +48,10 @@ function pairStep(deps: PairDeps, run: PairStepFn) {
         await deps.durable(input.pair.jobId);
       },
     };
-    run(input, ctx).then(
+    // A step restored after a restart is restarted by XState with the input it was first invoked with:
+    // what it recorded since (its child's id, a suspension) is only in the pair's current state.
+    const pair = deps.current(input.pair.jobId) ?? input.pair;
+    run({ ...input, pair }, ctx).then(
       () => send({ type: 'step.done', now: deps.now() }),
       (err: unknown) => {
         if (ac.signal.aborted) return;

@@ -185,15 +185,15 @@ export class Simulator {
   }
 
   private async answerOp(serial: string, msg: Msg): Promise<void> {
-    let reply: object | undefined;
+    let reply: object;
     try {
       const payload = parseJsonObject(msg) as unknown as SimOpRequest;
-      const answer = await this.op(serial, payload);
-      if ('hang' in answer) return;
-      reply = { ok: true, ...answer };
+      // A hang is answered explicitly: the gateway then holds the client's connection open, whereas
+      // silence would look like a dead simulator (a NATS timeout) and be mapped to a reset or a 503.
+      reply = { ok: true, ...(await this.op(serial, payload)) };
     } catch (e) {
       reply = { ok: false, error: toErrorBody(e) };
     }
-    if (msg.reply && reply) msg.respond(JSON.stringify(reply));
+    if (msg.reply) msg.respond(JSON.stringify(reply));
   }
 }

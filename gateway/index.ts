@@ -1,0 +1,23 @@
+/**
+ * The gateway: the PAN-OS XML API (`/api/`) of every simulated device, and a JSON management API
+ * (`/mgmt/…`), over HTTPS or HTTP. Stateless: each call goes over NATS (`panos.sim.<serial>.op`) to the
+ * simulator that owns the device, and is recorded as `api.call.served` on the event log's `api` stream.
+ *
+ * @remarks
+ * Requests on the Panorama's address reach the Panorama (`target=<serial>` reaches a firewall through
+ * it); with `direct`, each firewall also listens on its own management address (a distinct loopback
+ * address) on the same port, and a client there sees exactly that firewall.
+ *
+ * @example
+ * ```ts
+ * const gw = await startGateway({ nc, subjects, store, log: log.child({ component: 'gateway' }), port: 8443, protocol: 'https', direct: true });
+ * console.log(gw.panoramaUrl, gw.fingerprint); // https://127.0.0.1:8443  AB:CD:…
+ * await gw.close();
+ * ```
+ */
+export { createGatewayApp, DEFAULT_HANG_LIMIT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
+export { startGateway, SimulatorNotRunningError, type GatewayHandle, type StartGatewayOptions } from './gateway.server.ts';
+export { SimClient, SimulatorReplyError, SimulatorUnavailableError, XML_CONTENT_TYPE, type SimDescription, type SimOpPayload, type SimReply } from './sim-client.ts';
+export { API_CALL_SERVED, API_STREAM, type ApiCallRecord, type ApiCallStore } from './api-recorder.ts';
+export type { ApiOutcome } from './api-errors.ts';
+export { fingerprintOf, generateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls-material.ts';

@@ -142,7 +142,12 @@ function banner(
   } else {
     lines.push('  TLS:         off (plain HTTP)');
   }
-  lines.push(`  Try:         curl -s${gw.protocol === 'https' ? 'k' : ''} '${api(gw.panoramaUrl)}?type=op&cmd=<show><system><info/></system></show>&key=${curlKey}'`);
+  const curl = `curl -s${gw.protocol === 'https' ? 'k' : ''}`;
+  lines.push(`  Try:         ${curl} '${api(gw.panoramaUrl)}?type=op&cmd=<show><system><info/></system></show>&key=${curlKey}'`);
+  const first = sim.describe().devices[0];
+  if (first) {
+    lines.push(`               ${curl} '${api(gw.panoramaUrl)}?type=op&cmd=<show><system><info/></system></show>&target=${first.serial}&key=${curlKey}'`);
+  }
   lines.push(`  NATS:        ${rt.bus.url} (subjects ${rt.subjects.prefix}.sim.*)`);
   lines.push(`  event log:   ${rt.store.path}`);
   lines.push(`  run:         ${rt.runId}`);

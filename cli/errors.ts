@@ -1,21 +1,83 @@
-import { RemoteError, NoResponderError, RequestTimeoutError, BusError } from '../bus/index.ts';
+import { RemoteError, NoResponderError, RequestTimeoutError, BusError } from '../bus/errors.ts';
 import { PanosUpgradeError, ScenarioError, ValidationError } from '../panos/errors.ts';
+
+/** Remote error codes that mean the request itself was wrong: usage, exit 2. */
+const USAGE_CODES = new Set(['VALIDATION', 'BAD_PAYLOAD', 'INVALID_TOKEN', 'CONFIG']);
+
+/** A failure the CLI itself decided on, with its exit code (e.g. a job that ended failed under --wait). */
+export class CliError extends PanosUpgradeError {
+  constructor(message: string, readonly exitCode = 1) {
+    super('CLI', message);
+  }
+}
+
+/** Ctrl-C while following jobs: they go on in the daemon (exit 130, as shells report SIGINT). */
+export class InterruptedError extends CliError {
+  constructor(message: string) {
+    super(message, 130);
+  }
+}
 
 /** Usage and configuration problems exit with 2, failed operations with 1 (kubectl, terraform). */
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
   if (err instanceof ScenarioError || err instanceof ValidationError) return 2;
-  if (err instanceof RemoteError && (err.code === 'VALIDATION' || err.code === 'BAD_PAYLOAD')) return 2;
+  if (err instanceof RemoteError) return USAGE_CODES.has(err.code) ? 2 : 1;
   if (err instanceof PanosUpgradeError && err.code === 'CONFIG') return 2;
   return 1;
 }
 
-/** One line a person can act on, without a stack trace. */
-export function describeError(err: unknown): string {
-  if (err instanceof NoResponderError) {
-    return `error: nothing is answering on ${err.subject}. Is the daemon running? Start it with: panos-upgrade daemon`;
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/** What to do next, for the remote errors a person can act on. */
+function remoteHints(err: RemoteError): string[] {
+  const d = err.details;
+  switch (err.code) {
+    case 'DUPLICATE_JOB':
+    case 'CONFLICTING_JOB_TYPE': {
+      const id = str(d.existingJobId);
+      if (!id) return [];
+      return [`existing job: ${id}${str(d.existingKind) ? ` (${String(d.existingKind)})` : ''}`, `see it:       panos-upgrade job status ${id}`, `cancel it:    panos-upgrade job cancel ${id}`];
+    }
+    case 'NOT_FOUND':
+      if (d.what === 'device') return ['the device is not in the inventory: run "panos-upgrade device discover", then "panos-upgrade device list"'];
+      if (d.what === 'job') return ['list the jobs with: panos-upgrade job list'];
+      return [];
+    case 'NO_PATH':
+      return ['give a target with --target VERSION, or add the version to the upgrade paths file (panos-upgrade config set upgrade.paths_file FILE) and restart the daemon'];
+    case 'DEVICE_UNREACHABLE':
+    case 'DEVICE_NOT_CONNECTED':
+      return ['check that Panorama (or the device) answers, then try again'];
+    case 'PANOS_AUTH':
+      return ['check panorama.api_key (or panorama.username and panorama.password) with: panos-upgrade config list'];
+    default:
+      return [];
   }
-  if (err instanceof RequestTimeoutError) return `error: ${err.message}. The daemon may be busy or stuck; check its log.`;
-  if (err instanceof PanosUpgradeError || err instanceof BusError) return `error: ${err.message}`;
-  if (err instanceof Error) return `error: ${err.message}`;
-  return `error: ${String(err)}`;
+}
+
+/** What went wrong and what to do, without a stack trace: the first line starts with `error:`. */
+export function describeError(err: unknown): string {
+  const lines: string[] = [];
+  if (err instanceof PanosUpgradeError && err.code === 'NO_DAEMON') {
+    lines.push(`error: ${err.message}`);
+    const why = (err as { why?: unknown }).why;
+    if (typeof why === 'string') lines.push(`  (${why})`);
+  } else if (err instanceof NoResponderError) {
+    lines.push(`error: no daemon is answering on ${err.subject}. Start it with: panos-upgrade daemon`);
+  } else if (err instanceof RequestTimeoutError) {
+    lines.push(`error: ${err.message}.`);
+    lines.push('  The daemon may be busy or stuck (check its log); the command may still complete: see panos-upgrade job list --active');
+  } else if (err instanceof RemoteError) {
+    lines.push(`error: ${err.message}`);
+    for (const hint of remoteHints(err)) {
+      if (!err.message.includes(hint)) lines.push(`  ${hint}`);
+    }
+  } else if (err instanceof PanosUpgradeError || err instanceof BusError || err instanceof Error) {
+    lines.push(`error: ${err.message}`);
+  } else {
+    lines.push(`error: ${String(err)}`);
+  }
+  return lines.join('\n');
 }

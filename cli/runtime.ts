@@ -1,17 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { connectBus, eventPublisher, Subjects, type BusConnection } from '../bus/index.ts';
 import { LmdbEventStore } from '../eventstore/index.ts';
+import { resolveDataDir, subjectPrefix } from './data-dir.ts';
 
-/** Where panos-upgrade keeps its state: `--data-dir`, `PANOS_UPGRADE_HOME`, or `~/.panos-upgrade`. */
-export function resolveDataDir(given?: string): string {
-  const dir = resolve(given ?? process.env.PANOS_UPGRADE_HOME ?? join(homedir(), '.panos-upgrade'));
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
+export { resolveDataDir };
 
 /** The event log of a data dir. */
 export function eventLogPath(dataDir: string): string {
@@ -55,7 +49,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     name: `panos-upgrade ${options.role}`,
     onInstall: (m) => options.log.warn(m),
   });
-  const subjects = new Subjects(options.prefix ?? process.env.PANOS_SUBJECT_PREFIX ?? 'panos');
+  const subjects = new Subjects(options.prefix ?? subjectPrefix());
   const store = LmdbEventStore.open({ path: eventLogPath(dataDir), runId });
   const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, (err) => options.log.warn({ err }, 'could not publish event')));
   await store.append(`run:${runId}`, [

@@ -1,19 +1,14 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
-import { ValidationError } from '../../panos/index.ts';
-import { loadScenarioFile } from '../../scenarios/index.ts';
-import { Simulator } from '../../simulator/index.ts';
-import { createLogger } from '../logger.ts';
+import type { GatewayHandle } from '../../gateway/index.ts';
+import { ValidationError } from '../../panos/errors.ts';
+import type { Simulator } from '../../simulator/index.ts';
 import { shippedScenario } from '../paths.ts';
-import { openRuntime, untilSignal } from '../runtime.ts';
-import { parsePositiveNumber } from '../options.ts';
+import { globalOptions, parsePositiveNumber } from '../options.ts';
 
 interface SimOptions {
   scenario: string;
   timeScale?: number;
   fresh?: boolean;
-  dataDir?: string;
-  natsUrl?: string;
   port: number;
   http?: boolean;
   tlsCert?: string;
@@ -22,7 +17,7 @@ interface SimOptions {
   hangLimit?: number;
 }
 
-function parsePort(value: string): number {
+export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
   return n;
@@ -35,26 +30,33 @@ export function registerSim(program: Command): void {
     .option('-s, --scenario <file>', 'scenario YAML file', shippedScenario('basic'))
     .option('--time-scale <factor>', 'multiply every simulated duration (e.g. 0.1 for ten times faster)', parsePositiveNumber)
     .option('--fresh', 'ignore device state recorded by earlier sessions in the data dir and start from the scenario')
-    .option('--data-dir <dir>', 'where the event log lives (default: $PANOS_UPGRADE_HOME or ~/.panos-upgrade)')
-    .option('--nats-url <url>', 'NATS server to use (default: $NATS_URL, or a private nats-server)')
     .option('--port <port>', 'port of the XML API on the Panorama and on every firewall address (0: any free port)', parsePort, 8443)
     .option('--http', 'serve plain HTTP instead of HTTPS')
     .option('--tls-cert <file>', 'PEM certificate for HTTPS (default: a self-signed one generated at start)')
     .option('--tls-key <file>', 'PEM private key that goes with --tls-cert')
     .option('--no-direct', "do not listen on each firewall's own management address (reach firewalls through Panorama with target=)")
     .option('--hang-limit <seconds>', 'how long a hung device holds a connection before it is closed (default 120)', parsePositiveNumber)
-    .action(async (opts: SimOptions) => {
+    .action(async (opts: SimOptions, cmd: Command) => {
+      const { dataDir, natsUrl } = globalOptions(cmd);
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
         throw new ValidationError('--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate');
       }
+      // Loaded here so that the short commands do not pay for the simulator's imports.
+      const [{ startGateway }, { loadScenarioFile }, { Simulator }, { createLogger }, { openRuntime, untilSignal }] = await Promise.all([
+        import('../../gateway/index.ts'),
+        import('../../scenarios/index.ts'),
+        import('../../simulator/index.ts'),
+        import('../logger.ts'),
+        import('../runtime.ts'),
+      ]);
       const log = createLogger();
       const started = performance.now();
       const scenario = loadScenarioFile(opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
       const rt = await openRuntime({
         role: 'simulator',
         log,
-        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-        ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}),
+        ...(dataDir ? { dataDir } : {}),
+        ...(natsUrl ? { natsUrl } : {}),
         details: { scenario: scenario.name, file: scenario.file },
       });
       const sim = await Simulator.start({

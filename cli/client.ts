@@ -1,0 +1,127 @@
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { NoResponderError, requestJson, Subjects, type CommandName } from '../bus/index.ts';
+import { PanosUpgradeError } from '../panos/errors.ts';
+import { dataDirPath, subjectPrefix } from './data-dir.ts';
+import { readDaemonFile } from './daemon-file.ts';
+
+/** Where the CLI looks for NATS, and why (for the message when nothing answers there). */
+export type NatsLocation = { url: string; source: string; prefix: string } | { url: undefined; why: string; prefix: string };
+
+/**
+ * `--nats-url`, else `NATS_URL`, else the URL the running daemon wrote to `<data-dir>/daemon.json`
+ * (the daemon may run its own private nats-server on a random port).
+ */
+export function locateNats(options: { natsUrl?: string; dataDir?: string }): NatsLocation {
+  if (options.natsUrl) return { url: options.natsUrl, source: '--nats-url', prefix: subjectPrefix() };
+  if (process.env.NATS_URL) return { url: process.env.NATS_URL, source: 'NATS_URL', prefix: subjectPrefix() };
+  const dataDir = dataDirPath(options.dataDir);
+  const read = readDaemonFile(dataDir);
+  const prefix = process.env.PANOS_SUBJECT_PREFIX || (read.state === 'running' ? read.info.subjectPrefix : undefined) || 'panos';
+  switch (read.state) {
+    case 'running':
+      return { url: read.info.natsUrl, source: read.file, prefix };
+    case 'stale':
+      return { url: undefined, prefix, why: `${read.file} names pid ${read.info.pid}, which is not running (the daemon did not exit cleanly)` };
+    case 'unreadable':
+      return { url: undefined, prefix, why: `${read.file} cannot be read (${read.reason})` };
+    case 'missing':
+      return { url: undefined, prefix, why: `no --nats-url, no NATS_URL, and no daemon.json in ${dataDir}` };
+  }
+}
+
+/** Nobody serves the daemon's commands where the CLI looked (exit 1, with how to start one). */
+export class NoDaemonError extends PanosUpgradeError {
+  constructor(readonly subject: string, readonly why: string, options?: ErrorOptions) {
+    super('NO_DAEMON', `no daemon is answering on ${subject}. Start it with: panos-upgrade daemon`, options);
+  }
+}
+
+/** How long each command may take: discovery and queueing a whole fleet are slow on a big one. */
+const TIMEOUTS_MS: Partial<Record<CommandName, number>> = {
+  'device.discover': 180_000,
+  'download.queue-all': 600_000,
+  'job.submit': 120_000,
+  'job.cancel': 60_000,
+};
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * The CLI's side of the daemon's NATS API: every command that acts or reads daemon state is one
+ * `requestJson` on `panos.cmd.<name>`; live views subscribe to `panos.evt.job.…`.
+ */
+export class DaemonClient {
+  readonly subjects: Subjects;
+  private nc: NatsConnection | undefined;
+  private connecting: Promise<NatsConnection> | undefined;
+  /** Closed by `close()` only when this client opened it. */
+  private owned = true;
+
+  constructor(readonly location: NatsLocation) {
+    this.subjects = new Subjects(location.prefix);
+  }
+
+  static fromOptions(options: { natsUrl?: string; dataDir?: string }): DaemonClient {
+    return new DaemonClient(locateNats(options));
+  }
+
+  /** An already open connection (the demo's), on `subjects`. */
+  static over(nc: NatsConnection, subjects: Subjects): DaemonClient {
+    const client = new DaemonClient({ url: 'in-process', source: 'the demo', prefix: subjects.prefix });
+    client.nc = nc;
+    client.owned = false;
+    return client;
+  }
+
+  private where(): string {
+    const l = this.location;
+    return l.url === undefined ? l.why : `looked on ${l.url} (from ${l.source}) with subject prefix "${l.prefix}"`;
+  }
+
+  /** Connect on first use; `subject` names what we wanted, for the error. */
+  async connection(subject: string): Promise<NatsConnection> {
+    if (this.nc) return this.nc;
+    const url = this.location.url;
+    if (url === undefined) throw new NoDaemonError(subject, this.where());
+    this.connecting ??= connect({ servers: url, name: 'panos-upgrade cli', timeout: 3_000, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    try {
+      this.nc = await this.connecting;
+      return this.nc;
+    } catch (err) {
+      this.connecting = undefined;
+      throw new NoDaemonError(subject, `cannot connect to NATS at ${url} (from ${this.location.source}): ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** One command; `{ error }` replies throw RemoteError, no responder throws NoDaemonError. */
+  async request<T extends object>(name: CommandName, payload: object = {}, timeoutMs = TIMEOUTS_MS[name] ?? DEFAULT_TIMEOUT_MS): Promise<T> {
+    const subject = this.subjects.cmd(name);
+    const nc = await this.connection(subject);
+    try {
+      return await requestJson<T>(nc, subject, payload, timeoutMs);
+    } catch (err) {
+      if (err instanceof NoResponderError) throw new NoDaemonError(subject, `nothing subscribes there: ${this.where()}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * Subscribe to events; resolves once the server has the subscription, so that a read made after it
+   * cannot miss an event published in between.
+   */
+  async subscribe(subject: string, onMessage: (msg: Msg) => void): Promise<Subscription> {
+    const nc = await this.connection(subject);
+    const sub = nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (!err) onMessage(msg);
+      },
+    });
+    await nc.flush();
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    const nc = this.nc;
+    this.nc = undefined;
+    if (nc && this.owned && !nc.isClosed()) await nc.close();
+  }
+}

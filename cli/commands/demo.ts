@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { globalOptions, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options.ts';
+
+export interface DemoOptions {
+  devices?: number;
+  timeScale: number;
+  upgrades: number;
+  haPairs: number;
+  concurrency: number;
+}
+
+/** Fast enough that the whole demo takes well under a minute on two cores, slow enough to watch. */
+export const DEMO_TIME_SCALE = 0.05;
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'the whole product on a simulated fleet, nothing to configure: private NATS, simulator (scenarios/fleet-230.yaml), ' +
+        'HTTPS gateway and daemon in this process; discover, pre-stage images everywhere, upgrade a few firewalls and an HA pair, summarise',
+    )
+    .option('--devices <n>', 'a generated fleet of N firewalls instead of scenarios/fleet-230.yaml', parsePositiveInt)
+    .option('--time-scale <factor>', 'multiply every simulated duration (download 10 s, install 5 s, reboot 15 s)', parsePositiveNumber, DEMO_TIME_SCALE)
+    .option('--upgrades <n>', 'standalone firewalls to upgrade after the downloads (0: none)', parseNonNegativeInt, 4)
+    .option('--ha-pairs <n>', 'HA pairs to upgrade after the downloads, each as one pair job (0: none)', parseNonNegativeInt, 1)
+    .option('--concurrency <n>', 'jobs the daemon runs at the same time', parsePositiveInt, 50)
+    .addHelpText('after', '\nState goes to a fresh directory under the OS temp dir unless --data-dir is given (it must not hold an earlier run).')
+    .action(async (opts: DemoOptions, cmd: Command) => {
+      // Loaded here so that the short commands do not pay for the simulator's imports.
+      const { runDemo } = await import('../demo-run.ts');
+      await runDemo({ ...opts, ...globalOptions(cmd) });
+    });
+}

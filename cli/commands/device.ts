@@ -1,0 +1,112 @@
+import type { Command } from 'commander';
+import type { InventoryDevice } from '../../actors/inventory.ts';
+import type { JobStatusRecord } from '../../machines/upgrade-job.fold.ts';
+import { DaemonClient } from '../client.ts';
+import { globalOptions, parseSerial } from '../options.ts';
+import { deviceName, outputTo, printJson, table, type Output } from '../output.ts';
+import { jobTable } from './job.ts';
+
+export interface DiscoverReply {
+  discovered: number;
+  devices: InventoryDevice[];
+  inventoryFile: string;
+}
+
+/** `panos.cmd.device.discover`, as `device discover` and the demo send it. */
+export function discoverDevices(client: DaemonClient): Promise<DiscoverReply> {
+  return client.request<DiscoverReply>('device.discover');
+}
+
+export function printDiscovered(out: Output, r: DiscoverReply, indent = ''): void {
+  const ha = r.devices.filter((d) => d.haState).length;
+  const offline = r.devices.filter((d) => !d.connected).length;
+  const notes = [ha > 0 ? `${ha} in HA pairs` : '', offline > 0 ? `${offline} not connected to Panorama` : ''].filter(Boolean);
+  out.line(`${indent}Discovered ${r.discovered} devices${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
+  out.line(`${indent}  inventory: ${r.inventoryFile}`);
+}
+
+function deviceTable(out: Output, devices: readonly InventoryDevice[]): string {
+  return table(
+    devices,
+    [
+      { header: 'SERIAL', value: (d) => d.serial },
+      { header: 'HOSTNAME', value: (d) => d.hostname },
+      { header: 'MODEL', value: (d) => d.model },
+      { header: 'VERSION', value: (d) => d.swVersion },
+      { header: 'HA', value: (d) => (d.haState ? `${d.haState}${d.haPeer ? ` (peer ${d.haPeer})` : ''}` : '-') },
+      { header: 'MGMT IP', value: (d) => d.mgmtIp },
+      { header: 'CONNECTED', value: (d) => (d.connected ? 'yes' : out.paint('yellow', 'no')) },
+    ],
+    out,
+  );
+}
+
+export function registerDevice(program: Command): void {
+  const device = program.command('device').description("the daemon's inventory of firewalls managed by Panorama");
+
+  device
+    .command('discover')
+    .description("ask Panorama for its managed firewalls and update the inventory (inventory.json in the daemon's data dir)")
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      const client = DaemonClient.fromOptions(globalOptions(cmd));
+      try {
+        const reply = await discoverDevices(client);
+        if (opts.json) printJson(out, reply);
+        else printDiscovered(out, reply);
+      } finally {
+        await client.close();
+      }
+    });
+
+  device
+    .command('list')
+    .description('list the devices of the inventory')
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      const client = DaemonClient.fromOptions(globalOptions(cmd));
+      try {
+        const reply = await client.request<{ devices: InventoryDevice[] }>('device.list');
+        if (opts.json) return printJson(out, reply);
+        if (reply.devices.length === 0) return out.line('No devices in the inventory yet. Run: panos-upgrade device discover');
+        out.write(deviceTable(out, reply.devices));
+        out.line(`${reply.devices.length} device(s)`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  device
+    .command('show')
+    .description('show one device and its jobs')
+    .argument('<serial>', 'device serial', parseSerial)
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (serial: string, opts: { json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      const client = DaemonClient.fromOptions(globalOptions(cmd));
+      try {
+        const reply = await client.request<{ device: InventoryDevice; jobs: JobStatusRecord[] }>('device.get', { serial });
+        if (opts.json) return printJson(out, reply);
+        const d = reply.device;
+        const rows: Array<[string, string]> = [
+          ['model', `${d.model}${d.family ? ` (family ${d.family})` : ''}`],
+          ['version', d.swVersion],
+          ['content', d.appVersion || '-'],
+          ['mgmt IP', d.mgmtIp],
+          ['HA', d.haState ? `${d.haState}${d.haPeer ? `, peer ${d.haPeer}` : ''}` : 'standalone'],
+          ['connected', d.connected ? 'yes' : 'no'],
+          ['discovered', d.discoveredAt],
+          ['updated', d.updatedAt],
+        ];
+        out.line(out.paint('bold', deviceName(d.hostname, d.serial)));
+        for (const [k, v] of rows) out.line(`  ${(k + ':').padEnd(12)} ${v}`);
+        out.line();
+        if (reply.jobs.length === 0) out.line('No jobs for this device.');
+        else out.write(jobTable(out, reply.jobs));
+      } finally {
+        await client.close();
+      }
+    });
+}

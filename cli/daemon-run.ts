@@ -1,0 +1,54 @@
+import { Daemon } from '../actors/daemon.ts';
+import { createDeviceAccess } from '../actors/device-access.ts';
+import { loadDaemonConfig } from '../actors/paths-file.ts';
+import { readDaemonFile, removeDaemonFile, writeDaemonFile, DaemonAlreadyRunningError } from './daemon-file.ts';
+import { createLogger } from './logger.ts';
+import type { GlobalOptions } from './options.ts';
+import { openRuntime, resolveDataDir, untilSignal } from './runtime.ts';
+
+/**
+ * `panos-upgrade daemon`: the orchestrator on NATS (`NATS_URL`/`--nats-url`, or a private nats-server),
+ * announced in `<data-dir>/daemon.json` so that the CLI finds it, until SIGINT/SIGTERM.
+ */
+export async function runDaemon(opts: GlobalOptions): Promise<void> {
+  const log = createLogger();
+  const dataDir = resolveDataDir(opts.dataDir);
+  const config = loadDaemonConfig(dataDir);
+  // Checked before anything starts: two daemons on one data dir would run the same jobs twice.
+  const existing = readDaemonFile(dataDir);
+  if (existing.state === 'running' && existing.info.pid !== process.pid) throw new DaemonAlreadyRunningError(existing.file, existing.info.pid);
+  const rt = await openRuntime({
+    role: 'daemon',
+    log,
+    dataDir,
+    ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}),
+    details: { panorama: config.panorama.host, concurrency: config.concurrency },
+  });
+  let access: ReturnType<typeof createDeviceAccess> | undefined;
+  let daemon: Daemon | undefined;
+  try {
+    access = createDeviceAccess(config, { store: rt.store, log: log.child({ component: 'client' }) });
+    daemon = await Daemon.start({
+      store: rt.store,
+      log: log.child({ component: 'daemon' }),
+      config,
+      access,
+      dataDir,
+      nc: rt.bus.nc,
+      subjects: rt.subjects,
+    });
+    const file = writeDaemonFile(dataDir, { natsUrl: rt.bus.url, pid: process.pid, runId: rt.runId, startedAt: new Date().toISOString(), subjectPrefix: rt.subjects.prefix });
+    log.info({ panorama: config.panorama.host, nats: rt.bus.url, eventLog: rt.store.path, runId: rt.runId, daemonFile: file, status: daemon.status() }, 'daemon up');
+    process.stdout.write(
+      `Daemon up: Panorama ${config.panorama.host}, NATS ${rt.bus.url} (subjects ${rt.subjects.prefix}.cmd.*), event log ${rt.store.path}, run ${rt.runId}\n` +
+        `  the CLI finds it through ${file}; Ctrl-C stops it (unfinished jobs resume at the next start)\n`,
+    );
+    const signal = await untilSignal();
+    log.info({ signal }, 'stopping daemon; unfinished jobs resume at the next start');
+  } finally {
+    removeDaemonFile(dataDir);
+    await daemon?.stop();
+    access?.close();
+    await rt.close();
+  }
+}

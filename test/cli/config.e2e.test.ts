@@ -1,0 +1,79 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { tempDir } from '../helpers/index.ts';
+import { runCli } from './run-cli.ts';
+
+test('config: when a secret is set then config.json is created with mode 0600 and get and list show it masked', async (t) => {
+  const dir = tempDir(t);
+  const set = await runCli(t, ['config', 'set', 'panorama.api_key', 'LUFRPT1secretkey1234', '--data-dir', dir]);
+  t.is(set.code, 0, set.stderr);
+  t.is(set.stdout, `Set panorama.api_key = ****1234 in ${join(dir, 'config.json')}\n`);
+  t.is(statSync(join(dir, 'config.json')).mode & 0o777, 0o600);
+  t.is((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { panorama: { apiKey: string } }).panorama.apiKey, 'LUFRPT1secretkey1234');
+
+  const get = await runCli(t, ['config', 'get', 'panorama.api_key', '--data-dir', dir]);
+  t.is(get.stdout, '****1234\n');
+  const list = await runCli(t, ['config', 'list', '--data-dir', dir]);
+  t.regex(list.stdout, /^panorama\.api_key\s+\*\*\*\*1234\s+API key for Panorama/m);
+  t.false(list.stdout.includes('LUFRPT1secretkey1234'));
+  const json = JSON.parse((await runCli(t, ['config', 'list', '--json', '--data-dir', dir])).stdout) as { values: Record<string, string> };
+  t.is(json.values['panorama.api_key'], '****1234');
+  t.is(json.values.concurrency, '10');
+});
+
+test('config: when a password is given as - then it is read from standard input', async (t) => {
+  const dir = tempDir(t);
+  const r = await runCli(t, ['config', 'set', 'panorama.password', '-', '--data-dir', dir], { input: 'hunter2hunter2\n' });
+  t.is(r.code, 0, r.stderr);
+  t.is((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { panorama: { password: string } }).panorama.password, 'hunter2hunter2');
+  t.is((await runCli(t, ['config', 'get', 'panorama.password', '--data-dir', dir])).stdout, '****ter2\n');
+});
+
+test('config: when a key is unknown then it exits 2 and lists the valid keys', async (t) => {
+  const r = await runCli(t, ['config', 'set', 'panorama.hostname', 'x', '--data-dir', tempDir(t)]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /unknown config key "panorama\.hostname"\. Valid keys: panorama\.host, panorama\.api_key, /);
+});
+
+test('config: when a value is bad then it exits 2 with the expected form and nothing is written', async (t) => {
+  const dir = tempDir(t);
+  const r = await runCli(t, ['config', 'set', 'concurrency', 'ten', '--data-dir', dir]);
+  t.is(r.code, 2);
+  t.is(r.stderr, 'error: concurrency must be a whole number, got "ten"\n');
+  const e = await runCli(t, ['config', 'set', 'install.via', 'carrier-pigeon', '--data-dir', dir]);
+  t.is(e.code, 2);
+  t.regex(e.stderr, /install\.via must be one of panorama, direct/);
+  const f = await runCli(t, ['config', 'set', 'upgrade.paths_file', join(dir, 'nope.yaml'), '--data-dir', dir]);
+  t.is(f.code, 2);
+  t.regex(f.stderr, /no such file/);
+  t.throws(() => statSync(join(dir, 'config.json')));
+});
+
+test('config: when a pinned fingerprint is set then tls.insecure is refused with how to unset the pin', async (t) => {
+  const dir = tempDir(t);
+  const fp = Array.from({ length: 32 }, () => 'AB').join(':');
+  t.is((await runCli(t, ['config', 'set', 'tls.fingerprint', fp, '--data-dir', dir])).code, 0);
+  const r = await runCli(t, ['config', 'set', 'tls.insecure', 'true', '--data-dir', dir]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /panos-upgrade config set tls\.fingerprint ""/);
+  const bad = await runCli(t, ['config', 'set', 'tls.fingerprint', 'AB:CD', '--data-dir', dir]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /64 hex digits/);
+});
+
+test('config: when config.json is malformed then reading and writing exit 2 naming the file, and it is left as it was', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'config.json');
+  writeFileSync(file, '{ "panorama": { "host": "pano.example", } ', { mode: 0o600 });
+  const list = await runCli(t, ['config', 'list', '--data-dir', dir]);
+  t.is(list.code, 2);
+  t.true(list.stderr.startsWith(`error: ${file} is not valid JSON`), list.stderr);
+  const set = await runCli(t, ['config', 'set', 'concurrency', '5', '--data-dir', dir]);
+  t.is(set.code, 2);
+  t.true(set.stderr.includes(file));
+  t.is(readFileSync(file, 'utf8'), '{ "panorama": { "host": "pano.example", } ');
+  const daemon = await runCli(t, ['daemon', '--data-dir', dir], { env: { NATS_URL: 'nats://127.0.0.1:1' } });
+  t.is(daemon.code, 2);
+  t.true(daemon.stderr.includes(file), daemon.stderr);
+});

@@ -1,0 +1,87 @@
+import test from 'ava';
+import { startTestNats, tempDir } from '../helpers/index.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { runCli } from './run-cli.ts';
+
+const nats = startTestNats(test);
+
+/** The environment a user's shell would have to reach the stack's daemon. */
+function envFor(stack: Stack): Record<string, string> {
+  return { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: stack.subjects.prefix };
+}
+
+test('cli: when devices are discovered then device list and show print them, and --json is the daemon reply', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = envFor(stack);
+  const dir = ['--data-dir', tempDir(t)];
+  const discover = await runCli(t, ['device', 'discover', ...dir], { env });
+  t.is(discover.code, 0, discover.stderr);
+  t.regex(discover.stdout, /^Discovered 5 devices\n {2}inventory: .*inventory\.json$/m);
+
+  const list = await runCli(t, ['device', 'list', ...dir], { env });
+  t.is(list.code, 0, list.stderr);
+  t.regex(list.stdout, /^SERIAL\s+HOSTNAME\s+MODEL\s+VERSION\s+HA\s+MGMT IP\s+CONNECTED$/m);
+  t.regex(list.stdout, /^001234567890\s+fw-dc1-01\s+PA-3220\s+10\.0\.2\s/m);
+  t.regex(list.stdout, /^5 device\(s\)$/m);
+
+  const json = await runCli(t, ['device', 'list', '--json', ...dir], { env });
+  const parsed = JSON.parse(json.stdout) as { ok: boolean; devices: Array<{ serial: string; swVersion: string }> };
+  t.true(parsed.ok);
+  t.deepEqual(
+    parsed.devices.map((d) => d.serial),
+    ['001234567890', '001234567891', '001234567892', '001234567893', '001234567894'],
+  );
+
+  const show = await runCli(t, ['device', 'show', '001234567893', ...dir], { env });
+  t.is(show.code, 0, show.stderr);
+  t.regex(show.stdout, /^fw-branch-01 \(001234567893\)$/m);
+  t.regex(show.stdout, /^ {2}version: +10\.1\.0$/m);
+  t.regex(show.stdout, /^No jobs for this device\.$/m);
+
+  const missing = await runCli(t, ['device', 'show', '009999999999', ...dir], { env });
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /^error: device 009999999999 .*not found/m);
+  t.regex(missing.stderr, /panos-upgrade device discover/);
+});
+
+test('cli: when download queue-all runs on the basic scenario then it prints the seed summary and the downloads finish', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = envFor(stack);
+  const dir = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
+
+  const dry = await runCli(t, ['download', 'queue-all', '--dry-run', ...dir], { env });
+  t.is(dry.code, 0, dry.stderr);
+  t.regex(dry.stdout, /^Would queue 4 devices, skip 1 \(dry run: nothing was queued\)$/m);
+
+  const queued = await runCli(t, ['download', 'queue-all', ...dir], { env });
+  t.is(queued.code, 0, queued.stderr);
+  t.is(
+    queued.stdout,
+    [
+      'Queued 4 devices, skipped 1',
+      'Skipped:',
+      '  no upgrade path for version 11.1.0 (1):',
+      '    fw-branch-02 (001234567894)',
+      'Follow them with: panos-upgrade download status --watch',
+      '',
+    ].join('\n'),
+  );
+
+  const watch = await runCli(t, ['download', 'status', '--watch', ...dir], { env });
+  t.is(watch.code, 0, watch.stderr);
+  t.regex(watch.stdout, /^Downloads: 4 download_complete \(4 device\(s\)\)$/m);
+
+  const status = await runCli(t, ['download', 'status', ...dir], { env });
+  t.regex(status.stdout, /^SERIAL\s+HOSTNAME\s+VERSION\s+STATUS\s+PROGRESS\s+MESSAGE$/m);
+  t.regex(status.stdout, /^001234567891\s+fw-dc1-02\s+10\.0\.2\s+download_complete\s+100%\s+Downloaded 2 version\(s\): 10\.5\.1, 11\.1\.0\. Skipped 1 \(already present\): 10\.1\.0$/m);
+  t.regex(status.stdout, /^001234567892\s+.*All 3 version\(s\) already downloaded: 10\.1\.0, 10\.5\.1, 11\.1\.0$/m);
+
+  const json = JSON.parse((await runCli(t, ['download', 'status', '--json', ...dir], { env })).stdout) as { counts: Record<string, number>; total: number };
+  t.deepEqual(json.counts, { download_complete: 4 });
+  t.is(json.total, 4);
+
+  const again = await runCli(t, ['download', 'queue-all', '--json', ...dir], { env });
+  const summary = JSON.parse(again.stdout) as { queued: number; skipped: number; queuedDevices: unknown[] };
+  t.is(summary.queued, 4, 'finished downloads do not block queueing again');
+});

@@ -1,0 +1,74 @@
+import test from 'ava';
+import { startTestNats, tempDir } from '../helpers/index.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { runCli } from './run-cli.ts';
+
+const nats = startTestNats(test);
+
+/** The environment a user's shell would have to reach the stack's daemon. */
+function envFor(stack: Stack): Record<string, string> {
+  return { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: stack.subjects.prefix };
+}
+
+test('cli: when job submit --download-only --wait follows a job then it exits 0 with the final status', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = envFor(stack);
+  const dir = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
+
+  const r = await runCli(t, ['job', 'submit', '--device', '001234567890', '--download-only', '--wait', ...dir], { env });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^Submitted download-only job [0-9a-z-]+ for fw-dc1-01 \(001234567890\)$/m);
+  t.regex(r.stdout, /downloading {2}Downloading version 10\.1\.0 \(1\/3\)$/m);
+  t.regex(r.stdout, /^fw-dc1-01 \(001234567890\) {2}download_complete {2}Downloaded 3 version\(s\): 10\.1\.0, 10\.5\.1, 11\.1\.0$/m);
+
+  const jobId = /job ([0-9a-z-]+) for/.exec(r.stdout)?.[1] ?? '';
+  const status = await runCli(t, ['job', 'status', jobId, '--json', ...dir], { env });
+  const job = (JSON.parse(status.stdout) as { job: Record<string, unknown> }).job;
+  t.like(job, { job_id: jobId, upgrade_status: 'download_complete', progress: 100, ready_for_install: true, downloaded_versions: ['10.1.0', '10.5.1', '11.1.0'] });
+
+  const human = await runCli(t, ['job', 'status', jobId, ...dir], { env });
+  t.regex(human.stdout, /^ {2}status: +download_complete \(100%\)$/m);
+  t.regex(human.stdout, /^ {2}ready for install: yes$/m);
+
+  const waitJson = await runCli(t, ['job', 'submit', '--device', '001234567893', '--download-only', '--wait', '--json', ...dir], { env });
+  t.is(waitJson.code, 0, waitJson.stderr);
+  t.like(JSON.parse(waitJson.stdout), { ok: true, job: { device_serial: '001234567893', upgrade_status: 'download_complete' } });
+});
+
+test('cli: when a device already has a download-only job then an upgrade exits 1 naming the job and the cancel command', async (t) => {
+  // Real-time downloads (10 s each): the first job is still running when the second is submitted.
+  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 1 });
+  const env = envFor(stack);
+  const dir = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
+  const first = await runCli(t, ['job', 'submit', '--device', '001234567890', '--download-only', '--json', ...dir], { env });
+  t.is(first.code, 0, first.stderr);
+  const jobId = (JSON.parse(first.stdout) as { job: { job_id: string } }).job.job_id;
+
+  const conflict = await runCli(t, ['job', 'submit', '--device', '001234567890', ...dir], { env });
+  t.is(conflict.code, 1);
+  t.regex(conflict.stderr, new RegExp(`^error: device 001234567890 already has an active download-only job ${jobId}`, 'm'));
+  t.true(conflict.stderr.includes(`panos-upgrade job cancel ${jobId}`), conflict.stderr);
+
+  const duplicate = await runCli(t, ['job', 'submit', '--device', '001234567890', '--download-only', ...dir], { env });
+  t.is(duplicate.code, 1);
+  t.true(duplicate.stderr.includes(`panos-upgrade job cancel ${jobId}`), duplicate.stderr);
+
+  const active = JSON.parse((await runCli(t, ['job', 'list', '--active', '--json', ...dir], { env })).stdout) as { jobs: Array<{ job_id: string }> };
+  t.deepEqual(
+    active.jobs.map((j) => j.job_id),
+    [jobId],
+  );
+  const table = await runCli(t, ['job', 'list', '--device', '001234567890', ...dir], { env });
+  t.regex(table.stdout, /^JOB\s+KIND\s+DEVICE\s+HOSTNAME\s+STATUS\s+PROGRESS\s+SUBMITTED\s+MESSAGE$/m);
+  t.regex(table.stdout, new RegExp(`^${jobId}\\s+download-only\\s+001234567890\\s+fw-dc1-01\\s`, 'm'));
+
+  const cancel = await runCli(t, ['job', 'cancel', jobId, ...dir], { env });
+  t.is(cancel.code, 0, cancel.stderr);
+  t.regex(cancel.stdout, new RegExp(`^(Cancelled job|Cancel requested for job) ${jobId} \\(fw-dc1-01 \\(001234567890\\)\\)`, 'm'));
+
+  const unknown = await runCli(t, ['job', 'status', 'zz-000000', ...dir], { env });
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /panos-upgrade job list/);
+});

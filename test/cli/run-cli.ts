@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { repoRoot } from '../helpers/index.ts';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  /** Added to a clean environment (no NATS_URL, PANOS_SUBJECT_PREFIX or PANOS_UPGRADE_HOME of the caller's). */
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Run `node bin/panos-upgrade.mjs ARGS` as a user would, and collect its output and exit code. */
+export function runCli(t: ExecutionContext, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !['NATS_URL', 'PANOS_SUBJECT_PREFIX', 'PANOS_UPGRADE_HOME', 'FORCE_COLOR'].includes(k)) env[k] = v;
+  }
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/panos-upgrade.mjs'), ...args], {
+    cwd: repoRoot,
+    env: { ...env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  t.teardown(() => {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -86,7 +86,10 @@ test('simulator: when a download runs then its facts are logged and published af
   t.deepEqual(job.details, ['Successfully downloaded', 'Preloading into software manager', 'Successfully loaded into software manager']);
   const software = parseSoftwareInfo(body(await sim.op(SERIAL, { type: 'op', cmd: cmd.software })));
   t.true(software.entries.find((e) => e.version === version)?.downloaded);
-  const logged = store.readStream(`sim:${SERIAL}`).map((e) => e.type);
+  const logged = await waitFor(() => {
+    const types = store.readStream(`sim:${SERIAL}`).map((e) => e.type);
+    return types.length >= 2 ? types : undefined;
+  });
   t.deepEqual(logged, ['sim.download.started', 'sim.download.completed']);
   await waitFor(() => seen.includes('sim.download.completed'));
   t.deepEqual(seen, ['sim.download.started', 'sim.download.completed']);

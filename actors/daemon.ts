@@ -297,7 +297,8 @@ export class Daemon {
       const current = inventory ? { ...inventory } : undefined;
       if (!current) throw new NotFoundError('device', device.serial);
       const kind: JobKind = role.startsWith('download') ? 'download-only' : 'upgrade';
-      const plan = await this.plan(current, pair.targetVersion ?? undefined);
+      // Both peers go to the pair's final version, whatever each would plan on its own.
+      const plan = await this.plan(current, pair.targetVersion ?? pair.versions.at(-1));
       await this.createJob(current, kind, plan, pair.targetVersion, { jobId, parentId: pair.jobId });
       runner = this.runners.get(jobId);
     }
@@ -475,7 +476,7 @@ export class Daemon {
     if (!child) this.activeBySerial.set(device.serial, jobId);
     const state = submittedJobState(submitted, at);
     try {
-      await this.store.append(`job:${jobId}`, [{ ...submitted, at }]);
+      await this.store.append(`job:${jobId}`, [{ ...submitted, at }], { expectedSeq: 0 });
     } catch (err) {
       if (!child) this.activeBySerial.delete(device.serial);
       throw err;
@@ -505,7 +506,7 @@ export class Daemon {
     this.activeBySerial.set(b.serial, jobId);
     const state = submittedPairState(submitted, at);
     try {
-      await this.store.append(`job:${jobId}`, [{ ...submitted, at }]);
+      await this.store.append(`job:${jobId}`, [{ ...submitted, at }], { expectedSeq: 0 });
     } catch (err) {
       this.activeBySerial.delete(a.serial);
       this.activeBySerial.delete(b.serial);
@@ -561,6 +562,20 @@ export class Daemon {
     const summary: QueueSummary = { dryRun: p.dryRun === true, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] };
     const rules = this.pathRules();
     const handled = new Set<string>();
+    // Jobs are created concurrently: their submitted facts share commits instead of one fsync each.
+    const creations: Array<Promise<void>> = [];
+    const queue = (rows: QueueSummary['queuedDevices'], create: () => Promise<{ jobId: string }>): void => {
+      for (const row of rows) {
+        summary.queued++;
+        summary.queuedDevices.push(row);
+      }
+      if (p.dryRun) return;
+      creations.push(
+        create().then(({ jobId }) => {
+          for (const row of rows) row.jobId = jobId;
+        }),
+      );
+    };
     for (const device of this.devices()) {
       if (handled.has(device.serial)) continue;
       const skip = (reason: string): void => {
@@ -590,17 +605,13 @@ export class Daemon {
       const versions = plan.plan.hops.map((h) => h.version);
       if (peer && !this.activeJobOf(peer.serial) && peer.swVersion === device.swVersion) {
         handled.add(peer.serial);
-        const jobId = p.dryRun ? null : (await this.createPair('download-only', device, peer, plan.plan, null)).jobId;
-        for (const d of [device, peer]) {
-          summary.queued++;
-          summary.queuedDevices.push({ device: d.serial, hostname: d.hostname, jobId, versions });
-        }
+        const rows = [device, peer].map((d) => ({ device: d.serial, hostname: d.hostname, jobId: null as string | null, versions }));
+        queue(rows, () => this.createPair('download-only', device, peer, plan.plan, null));
         continue;
       }
-      const jobId = p.dryRun ? null : (await this.createJob(device, 'download-only', plan.plan, null)).jobId;
-      summary.queued++;
-      summary.queuedDevices.push({ device: device.serial, hostname: device.hostname, jobId, versions });
+      queue([{ device: device.serial, hostname: device.hostname, jobId: null, versions }], () => this.createJob(device, 'download-only', plan.plan, null));
     }
+    await Promise.all(creations);
     return summary;
   }
 

@@ -14,6 +14,8 @@ export interface WaitJobOptions extends CallOptions {
 
 export interface RebootWaitOptions extends CallOptions {
   previousUptimeSeconds: number;
+  /** The version before the restart: another one proves the reboot happened. */
+  previousVersion?: string;
   expectedVersion: string;
   budgetMs: number;
   pollMs: number;

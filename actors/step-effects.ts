@@ -4,6 +4,7 @@ import { DeviceUnreachableError, PanosApiError, PanosJobFailedError, PanosUpgrad
 import type { ParsedJob } from '../panos/parsers.ts';
 import { panrepoAvailMb } from '../panos/parsers.ts';
 import { compareContentVersions } from '../panos/model.ts';
+import { sleep } from '../panos/client.ts';
 import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
 import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-job.events.ts';
 import type { JobState } from '../machines/upgrade-job.fold.ts';
@@ -283,6 +284,47 @@ export function installStep(deps: StepDeps): StepFn {
   };
 }
 
+/**
+ * An HA member is never restarted while its peer is down (rebooting, crashed): the pair would stop
+ * passing traffic. Wait for the peer to be back, active or passive, up to the reboot budget.
+ */
+async function waitForHaPeer(api: DeviceApi, device: JobDevice, deps: StepDeps, ctx: StepContext): Promise<void> {
+  if (!device.haPeer) return;
+  const deadline = deps.now() + deps.rebootBudgetMs(device.model);
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const ha = await api.haState({ signal: ctx.signal });
+      const peer = ha.peer;
+      if (!ha.enabled || (peer?.connStatus !== 'down' && (peer?.state === 'active' || peer?.state === 'passive'))) return;
+      last = `${peer?.state ?? 'unknown'}, connection ${peer?.connStatus ?? 'unknown'}`;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      last = describe(err);
+    }
+    if (deps.now() >= deadline) {
+      throw new RetryableStepError(`HA peer ${device.haPeer} is not up (${last}): ${device.serial} is not restarted while its peer is down`);
+    }
+    await sleep(deps.pollRebootMs, ctx.signal);
+  }
+}
+
+/**
+ * After a crash of the daemon mid-reboot: the device may have gone down and come back while nobody
+ * watched, so that its uptime no longer tells (it booted after the restart, but longer ago than the
+ * uptime recorded before it). Running the target version, chassis ready and the post-boot auto-commit
+ * done says it rebooted; undefined when the device does not run the version yet.
+ */
+async function rebootedWhileAway(api: DeviceApi, device: JobDevice, version: string, o: { signal: AbortSignal }): Promise<RebootWaitResult | undefined> {
+  const info = await api.systemInfo(o);
+  if (info.swVersion !== version) return undefined;
+  if (!(await api.chassisReady(o))) throw new RetryableStepError(`${device.serial} runs ${version}, but its chassis is not ready yet`);
+  const autoCommit = (await api.jobsAll(o)).filter((j) => j.type === 'AutoCom').sort((a, b) => (b.id ?? 0) - (a.id ?? 0))[0];
+  if (autoCommit && !autoCommit.finished) throw new RetryableStepError(`${device.serial} runs ${version}; its auto-commit job ${autoCommit.id ?? '?'} is still running`);
+  if (autoCommit && !autoCommit.ok) throw new FatalStepError(`${device.serial}: auto-commit job ${autoCommit.id ?? '?'} failed: ${autoCommit.details.join(' ') || 'no details'}`);
+  return { version, uptimeSeconds: info.uptimeSeconds ?? 0 };
+}
+
 export function rebootStep(deps: StepDeps): StepFn {
   return async ({ job, hop }, ctx) => {
     const device = deviceOf(job);
@@ -294,6 +336,7 @@ export function rebootStep(deps: StepDeps): StepFn {
     let uptimeBefore = inflight?.uptimeBefore;
     let acknowledged = inflight?.acknowledged ?? false;
     const sendRestart = async (): Promise<void> => {
+      await waitForHaPeer(api, device, deps, ctx);
       const info = await api.systemInfo(o);
       if (info.swVersion === version && inflight) return; // it already rebooted into the version
       uptimeBefore = info.uptimeSeconds ?? 0;
@@ -309,6 +352,7 @@ export function rebootStep(deps: StepDeps): StepFn {
     const wait = () =>
       api.waitForReboot({
         previousUptimeSeconds: uptimeBefore ?? 0,
+        ...(job.runningVersion && job.runningVersion !== version ? { previousVersion: job.runningVersion } : {}),
         expectedVersion: version,
         budgetMs: deps.rebootBudgetMs(device.model),
         pollMs: deps.pollRebootMs,
@@ -320,9 +364,12 @@ export function rebootStep(deps: StepDeps): StepFn {
       result = await wait();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'REBOOT_NOT_STARTED' && inflight && !acknowledged) {
-        // Recorded as requested but never acknowledged, and the device never went down: the restart
-        // was lost with the crash. Sending it now is the first restart the device receives.
+      const done = code === 'REBOOT_NOT_STARTED' && inflight ? await rebootedWhileAway(api, device, version, o) : undefined;
+      if (done) {
+        result = done;
+      } else if (code === 'REBOOT_NOT_STARTED' && !acknowledged) {
+        // Requested but never acknowledged (a crash of the daemon, a request that timed out), and the
+        // device never went down: the restart was lost. Sending it now is the first one the device gets.
         await sendRestart();
         result = await wait();
       } else {

@@ -41,6 +41,7 @@ export const JOB_STATUSES = [
   'installing',
   'rebooting',
   'verifying',
+  'paused',
   'complete',
   'failed',
   'cancelled',

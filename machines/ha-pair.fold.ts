@@ -191,7 +191,16 @@ export function evolvePair(state: PairState, fact: PairFact & { at?: string }): 
       return { ...s, status: 'validating', message: 'Starting', progress: 1 };
     case 'job.ha.step.started': {
       const step = fact.data.step;
-      const status: UpgradeStatus = step === 'check' || step === 'verify' ? 'validating' : step.startsWith('download') ? 'downloading' : step.startsWith('upgrade') ? 'installing' : 'rebooting';
+      const status: UpgradeStatus =
+        step === 'pause'
+          ? 'paused'
+          : step === 'check' || step === 'verify'
+            ? 'validating'
+            : step.startsWith('download')
+              ? 'downloading'
+              : step.startsWith('upgrade')
+                ? 'installing'
+                : 'rebooting';
       const progress = s.kind === 'download-only' ? (step === 'download-second' ? 50 : 5) : STEP_PROGRESS[step];
       return { ...s, step, status: step === 'recover' ? s.status : status, message: stepMessage(s, step), progress: Math.max(s.progress, progress) };
     }

@@ -9,6 +9,8 @@ export type UpgradeStatus =
   | 'installing'
   | 'rebooting'
   | 'verifying'
+  /** An HA pair waiting for an operator's go between its peers. */
+  | 'paused'
   | 'complete'
   | 'failed'
   | 'cancelled'

@@ -40,6 +40,12 @@ export interface WaitForRebootOptions {
   target?: string;
   /** Uptime before the restart was sent: a lower uptime later proves the reboot happened. */
   previousUptimeSeconds?: number;
+  /**
+   * The version running before the restart. PAN-OS changes `sw-version` only by booting, so seeing
+   * another one proves the reboot even when it was too quick to be seen down or to show in the
+   * whole-second uptime.
+   */
+  previousVersion?: string;
   expectedVersion?: string;
   /** The whole wait, from the call (see rebootBudgetFor). */
   budgetMs: number;
@@ -217,11 +223,14 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
    * Strictly greater: uptime has whole-second resolution, and a fast reboot can land on the same second.
    */
   const stillRebooted = (info: SystemInfo): SystemInfo => {
+    if (versionChanged(info)) return info;
     if (previousUptimeSeconds !== undefined && info.uptimeSeconds !== undefined && info.uptimeSeconds > previousUptimeSeconds) {
       throw new BackToShutdown();
     }
     return info;
   };
+
+  const versionChanged = (info: SystemInfo): boolean => options.previousVersion !== undefined && info.swVersion !== '' && info.swVersion !== options.previousVersion;
 
   for (;;) {
     // Phase 1: the device answers as before until it goes down; that alone proves nothing.
@@ -233,6 +242,10 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
         const info = await client.systemInfo(callOptions());
         if (previousUptimeSeconds !== undefined && info.uptimeSeconds !== undefined && info.uptimeSeconds < previousUptimeSeconds) {
           startedBy = 'uptime-reset';
+          break;
+        }
+        if (versionChanged(info)) {
+          startedBy = 'version-changed';
           break;
         }
       } catch (err) {

@@ -194,6 +194,14 @@ export class Simulator {
     } catch (e) {
       reply = { ok: false, error: toErrorBody(e) };
     }
-    if (msg.reply) msg.respond(JSON.stringify(reply));
+    if (!msg.reply) return;
+    try {
+      msg.respond(JSON.stringify(reply));
+    } catch (err) {
+      // Typically an answer over the server's max_payload (a huge route table, `show devices` of a
+      // very large fleet): say so rather than leave the caller waiting for a timeout.
+      this.log.warn({ err, serial }, 'could not send an answer');
+      msg.respond(JSON.stringify({ ok: false, error: { code: 'ANSWER_TOO_LARGE', message: `the answer of ${serial} could not be sent over NATS: ${(err as Error).message}` } }));
+    }
   }
 }

@@ -85,8 +85,9 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
     case 'list':
       return { devices: targets(sim, serial).map(summarize) };
     case 'get': {
+      if (serial === '-' || serial === sim.panorama.serial) throw new ValidationError('get needs a firewall serial');
       const [d] = targets(sim, serial);
-      if (!d || serial === '-') throw new ValidationError('get needs a device serial');
+      if (!d) throw new NotFoundError('device', serial);
       return { device: summarize(d), record: d.context.record, faults: d.context.faults };
     }
     case 'faults': {

@@ -57,7 +57,10 @@ export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number)
       stateSync: 'Complete',
     };
   }
-  return { record, timing, faults: faultsFor(scenario.failures, spec.serial), rng };
+  const faults = faultsFor(scenario.failures, spec.serial);
+  // A device the scenario declares disconnected stays so until the chaos control reconnects it.
+  if (!spec.connected) faults.api = { ...faults.api, notConnected: true };
+  return { record, timing, faults, rng };
 }
 
 /** The scenario's `failures` that apply to one device, as machine faults. */

@@ -18,6 +18,7 @@ import { discoverDevices, printDiscovered } from './commands/device.ts';
 import { downloadStatus, queueAllDownloads, queueSummaryLines } from './commands/download.ts';
 import { resultLine, submitJob, succeeded } from './commands/job.ts';
 import type { DemoOptions } from './commands/demo.ts';
+import { resolveDataDir } from './data-dir.ts';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.ts';
 import { CliError, InterruptedError } from './errors.ts';
 import { DownloadFollower, followJobs, onInterrupt } from './follow.ts';
@@ -142,7 +143,7 @@ class Parts {
 export async function runDemo(options: DemoOptions & GlobalOptions): Promise<void> {
   const started = performance.now();
   const out = outputTo();
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'panos-demo-'));
+  const dataDir = options.dataDir ? resolveDataDir(options.dataDir) : mkdtempSync(join(tmpdir(), 'panos-demo-'));
   if (existsSync(join(dataDir, 'events'))) throw new CliError(`${dataDir} already holds an event log; give the demo an empty --data-dir (or none for a fresh temp dir)`, 2);
   const { scenario, source } = loadDemoScenario(options);
   const logFile = join(dataDir, 'demo.log');
@@ -221,7 +222,10 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
         if ('job' in reply) submitted.push(reply.job);
       }
       if (submitted.length > 0) upgraded.push(...(await step(followJobs(client, submitted, out))));
-      if (targets.length < options.upgrades + options.haPairs) out.line(`  (only ${targets.length} staged device(s) to choose from)`);
+      const pairs = targets.length - standalone;
+      if (standalone < options.upgrades || pairs < options.haPairs) {
+        out.line(`  (asked for ${options.upgrades} standalone firewall(s) and ${options.haPairs} HA pair(s); the fleet has ${standalone} and ${pairs} that fit: staged, connected, not PA-5200/7000)`);
+      }
       out.line();
     } else {
       out.line(out.paint('bold', '[3/4] No upgrades (--upgrades 0 --ha-pairs 0, or no staged device to choose)'));

@@ -42,7 +42,7 @@ function remoteHints(err: RemoteError): string[] {
       return [`existing job: ${id}${str(d.existingKind) ? ` (${String(d.existingKind)})` : ''}`, `see it:       panos-upgrade job status ${id}`, `cancel it:    panos-upgrade job cancel ${id}`];
     }
     case 'NOT_FOUND':
-      if (d.what === 'device') return ['the device is not in the inventory: run "panos-upgrade device discover", then "panos-upgrade device list"'];
+      if (d.what === 'device') return err.message.includes('device discover') ? [] : ['the device is not in the inventory: run "panos-upgrade device discover", then "panos-upgrade device list"'];
       if (d.what === 'job') return ['list the jobs with: panos-upgrade job list'];
       return [];
     case 'NO_PATH':

@@ -106,7 +106,7 @@ export class FleetProgress {
       this.bar.update(finished, { label: this.label, summary: countsLine(this.counts(), this.out) });
       return;
     }
-    if (this.total === 0) return;
+    if (this.total === 0 || this.statuses.size === 0) return;
     const tenth = Math.floor((10 * finished) / total);
     if (tenth === this.lastTenth) return;
     this.lastTenth = tenth;

@@ -1,14 +1,9 @@
 import test from 'ava';
 import { startTestNats, tempDir, uniquePrefix } from '../helpers/index.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { runCli } from './run-cli.ts';
+import { startStack } from '../helpers/stack.ts';
+import { runCli, stackEnv } from './run-cli.ts';
 
 const nats = startTestNats(test);
-
-/** The environment a user's shell would have to reach the stack's daemon. */
-function envFor(stack: Stack): Record<string, string> {
-  return { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: stack.subjects.prefix };
-}
 
 test('cli: when no daemon answers on the configured NATS then the command exits 1 and says how to start one', async (t) => {
   const r = await runCli(t, ['job', 'list', '--data-dir', tempDir(t)], { env: { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: uniquePrefix() } });
@@ -45,7 +40,7 @@ test('cli: when a serial or a version is malformed then job submit exits 2 namin
 
 test('cli: when status is asked then it shows the inventory size and jobs by status', async (t) => {
   const stack = await startStack(t, nats, { scenario: 'basic' });
-  const env = envFor(stack);
+  const env = stackEnv(nats.url, stack);
   const dir = ['--data-dir', tempDir(t)];
   t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
   const r = await runCli(t, ['status', ...dir], { env });

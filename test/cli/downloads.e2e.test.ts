@@ -1,18 +1,13 @@
 import test from 'ava';
 import { startTestNats, tempDir } from '../helpers/index.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { runCli } from './run-cli.ts';
+import { startStack } from '../helpers/stack.ts';
+import { runCli, stackEnv } from './run-cli.ts';
 
 const nats = startTestNats(test);
 
-/** The environment a user's shell would have to reach the stack's daemon. */
-function envFor(stack: Stack): Record<string, string> {
-  return { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: stack.subjects.prefix };
-}
-
 test('cli: when devices are discovered then device list and show print them, and --json is the daemon reply', async (t) => {
   const stack = await startStack(t, nats, { scenario: 'basic' });
-  const env = envFor(stack);
+  const env = stackEnv(nats.url, stack);
   const dir = ['--data-dir', tempDir(t)];
   const discover = await runCli(t, ['device', 'discover', ...dir], { env });
   t.is(discover.code, 0, discover.stderr);
@@ -46,7 +41,7 @@ test('cli: when devices are discovered then device list and show print them, and
 
 test('cli: when download queue-all runs on the basic scenario then it prints the seed summary and the downloads finish', async (t) => {
   const stack = await startStack(t, nats, { scenario: 'basic' });
-  const env = envFor(stack);
+  const env = stackEnv(nats.url, stack);
   const dir = ['--data-dir', tempDir(t)];
   t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
 

@@ -1,18 +1,13 @@
 import test from 'ava';
 import { startTestNats, tempDir } from '../helpers/index.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { runCli } from './run-cli.ts';
+import { startStack } from '../helpers/stack.ts';
+import { runCli, stackEnv } from './run-cli.ts';
 
 const nats = startTestNats(test);
 
-/** The environment a user's shell would have to reach the stack's daemon. */
-function envFor(stack: Stack): Record<string, string> {
-  return { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: stack.subjects.prefix };
-}
-
 test('cli: when job submit --download-only --wait follows a job then it exits 0 with the final status', async (t) => {
   const stack = await startStack(t, nats, { scenario: 'basic' });
-  const env = envFor(stack);
+  const env = stackEnv(nats.url, stack);
   const dir = ['--data-dir', tempDir(t)];
   t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
 
@@ -39,7 +34,7 @@ test('cli: when job submit --download-only --wait follows a job then it exits 0 
 test('cli: when a device already has a download-only job then an upgrade exits 1 naming the job and the cancel command', async (t) => {
   // Real-time downloads (10 s each): the first job is still running when the second is submitted.
   const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 1 });
-  const env = envFor(stack);
+  const env = stackEnv(nats.url, stack);
   const dir = ['--data-dir', tempDir(t)];
   t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
   const first = await runCli(t, ['job', 'submit', '--device', '001234567890', '--download-only', '--json', ...dir], { env });

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { tempDir } from '../helpers/index.ts';
+import { runCli } from './run-cli.ts';
+
+test('demo: when run on a small generated fleet then it discovers, pre-stages, upgrades, summarises and exits 0', async (t) => {
+  const dir = join(tempDir(t), 'demo');
+  const started = Date.now();
+  const r = await runCli(t, ['demo', '--devices', '24', '--time-scale', '0.02', '--upgrades', '2', '--ha-pairs', '0', '--data-dir', dir], { timeoutMs: 90_000 });
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.log(`demo took ${Date.now() - started} ms`);
+  const out = r.stdout;
+  t.regex(out, /^panos-upgrade demo: 24 simulated firewalls behind one Panorama \(a generated fleet of 24\), time scale 0\.02$/m);
+  t.regex(out, /^ {2}Discovered 24 devices \(2 in HA pairs\)$/m);
+  t.regex(out, /^ {2}Queued 22 devices, skipped 2$/m);
+  t.regex(out, /^Downloads: 22\/22 finished \(100%\): 22 download_complete$/m);
+  t.regex(out, /^\[3\/4\] Upgrade 2 standalone firewall\(s\)/m);
+  t.regex(out, /^ {2}Upgrades: {2}2 complete$/m);
+  t.is(out.match(/^ {4}fw-[a-z0-9-]+ \(\d{12}\) {2}complete {2}Upgrade complete: /gm)?.length, 2);
+  t.regex(out, /^ {2}Failures: {2}none$/m);
+  t.regex(out, new RegExp(`^ {2}Event log: ${dir}/events `, 'm'));
+  t.regex(out, /^Demo finished in \d+\.\d s: every job succeeded\./m);
+  t.true(existsSync(join(dir, 'events')));
+  t.false(existsSync(join(dir, 'daemon.json')), 'the demo daemon is no longer announced once it stopped');
+
+  const again = await runCli(t, ['demo', '--devices', '3', '--data-dir', dir]);
+  t.is(again.code, 2);
+  t.regex(again.stderr, /already holds an event log; give the demo an empty --data-dir/);
+});

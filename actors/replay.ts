@@ -1,0 +1,751 @@
+import { SimulatedClock, createActor, fromCallback, type AnyStateMachine, type Snapshot } from 'xstate';
+import type { EventEnvelope, StoredSnapshot } from '../eventstore/index.ts';
+import { streamKind } from '../eventstore/index.ts';
+import { JOB_FACT_TYPES, type JobFact } from '../machines/upgrade-job.events.ts';
+import { foldJob, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
+import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
+import { foldPair, toPairStatusRecord, type PairFact, type PairState, type PairStatusRecord } from '../machines/ha-pair.fold.ts';
+import { haPairMachine, submittedPairState, type PairEvent, type PairStepInput } from '../machines/ha-pair.machine.ts';
+import { isOpError, parseOpCommand } from '../panos/commands.ts';
+import { PanosUpgradeError } from '../panos/errors.ts';
+import {
+  parseChassisReady,
+  parseDevices,
+  parseHaState,
+  parseJob,
+  parseJobEnqueued,
+  parseResponse,
+  parseSoftwareInfo,
+  parseSystemInfo,
+} from '../panos/parsers.ts';
+import { evolveDevice, type InventoryDevice } from './inventory.ts';
+
+/**
+ * Record and replay: what a run did, read back from the event log. Pure over a read-only view of the
+ * log, so every function works on a live store, a copy, or a test's synthetic events.
+ */
+export interface ReplaySource {
+  readAll(options?: { after?: number; to?: number; limit?: number }): Iterable<EventEnvelope>;
+  readStream(stream: string, options?: { fromSeq?: number; toSeq?: number }): EventEnvelope[];
+  getSnapshot<State = unknown>(stream: string): StoredSnapshot<State> | undefined;
+}
+
+// ---- runs ----
+
+export interface RunSummary {
+  runId: string;
+  /** From `run.started`; `unknown` for a run id seen on events without a `run:<id>` stream (embedded stores). */
+  role: string;
+  startedAt: string | null;
+  /** Null while it runs, or when the process died without recording `run.stopped` (SIGKILL). */
+  stoppedAt: string | null;
+  /** Events stamped with the run id, and how many per stream kind (`job`, `api`, `sim`…). */
+  events: number;
+  byKind: Record<string, number>;
+  firstGseq: number | null;
+  lastGseq: number | null;
+  details: Record<string, unknown>;
+}
+
+/** Every run of the log, in the order they started: one pass over the log. */
+export function listRuns(src: ReplaySource): RunSummary[] {
+  const runs = new Map<string, RunSummary>();
+  const run = (runId: string): RunSummary => {
+    let r = runs.get(runId);
+    if (!r) {
+      r = { runId, role: 'unknown', startedAt: null, stoppedAt: null, events: 0, byKind: {}, firstGseq: null, lastGseq: null, details: {} };
+      runs.set(runId, r);
+    }
+    return r;
+  };
+  for (const e of src.readAll()) {
+    if (e.stream.startsWith('run:')) {
+      const r = run(e.stream.slice(4));
+      if (e.type === 'run.started') {
+        const { role, ...details } = (e.data ?? {}) as { role?: string } & Record<string, unknown>;
+        r.role = role ?? 'unknown';
+        r.startedAt = e.at;
+        r.details = details;
+      } else if (e.type === 'run.stopped') {
+        r.stoppedAt = e.at;
+      }
+    }
+    if (e.runId === undefined) continue;
+    const r = run(e.runId);
+    r.events++;
+    const kind = streamKind(e.stream);
+    r.byKind[kind] = (r.byKind[kind] ?? 0) + 1;
+    r.firstGseq ??= e.gseq;
+    r.lastGseq = e.gseq;
+    r.startedAt ??= e.at;
+  }
+  return [...runs.values()].sort((a, b) => (a.firstGseq ?? 0) - (b.firstGseq ?? 0));
+}
+
+/** The run's events in global order. */
+export function runEvents(src: ReplaySource, runId: string): EventEnvelope[] {
+  const out: EventEnvelope[] = [];
+  for (const e of src.readAll()) if (e.runId === runId) out.push(e);
+  return out;
+}
+
+export class RunNotFoundError extends PanosUpgradeError {
+  constructor(
+    readonly runId: string,
+    known: readonly string[],
+  ) {
+    super('RUN_NOT_FOUND', `no run ${runId} in this event log${known.length ? ` (latest: ${known.slice(-5).join(', ')})` : ''}; list them with: panos-upgrade replay list`);
+  }
+}
+
+/** The run's events, or RunNotFoundError when it has none. */
+export function requireRun(src: ReplaySource, runId: string): EventEnvelope[] {
+  const events = runEvents(src, runId);
+  if (events.length === 0) throw new RunNotFoundError(runId, listRuns(src).map((r) => r.runId));
+  return events;
+}
+
+// ---- API calls in short ----
+
+/** `request system software install 10.1.0`, `show jobs id 12`: a command as a person reads it. */
+export function describeCommand(command: string | null | undefined): string {
+  if (!command) return '(none)';
+  if (command.startsWith('keygen')) return command;
+  const parsed = parseOpCommand(command);
+  if (isOpError(parsed)) return command.length > 80 ? `${command.slice(0, 77)}...` : command;
+  const words = parsed.kind.replace(/\./g, ' ');
+  if ('version' in parsed && typeof parsed.version === 'string') return `${words} ${parsed.version}`;
+  if (parsed.kind === 'show.jobs.id') return `${words} ${parsed.id}`;
+  return words;
+}
+
+/** The kind and version of a command (`request.system.software.install`, `10.1.0`), or nulls. */
+export function commandOf(command: string | null | undefined): { kind: string | null; version: string | null; jobId: number | null } {
+  if (!command || command.startsWith('keygen')) return { kind: null, version: null, jobId: null };
+  const parsed = parseOpCommand(command);
+  if (isOpError(parsed)) return { kind: null, version: null, jobId: null };
+  return {
+    kind: parsed.kind,
+    version: 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : null,
+    jobId: parsed.kind === 'show.jobs.id' ? parsed.id : null,
+  };
+}
+
+function clip(text: string, max = 100): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 3)}...` : one;
+}
+
+/** The device's answer in a few words: the version it runs, the job's state, the error line… */
+export function describeAnswer(command: string | null | undefined, response: string | null | undefined): string {
+  if (!response) return '(no answer)';
+  let res;
+  try {
+    res = parseResponse(response);
+  } catch {
+    return clip(response.replace(/<[^>]+>/g, ' '), 80);
+  }
+  if (res.status !== 'success') return `error${res.code ? ` ${res.code}` : ''}: ${clip(res.lines.join(' ') || 'no message', 100)}`;
+  const { kind } = commandOf(command);
+  try {
+    switch (kind) {
+      case 'show.system.info': {
+        const s = parseSystemInfo(response);
+        return `${s.hostname} runs ${s.swVersion}, up ${s.uptime}`;
+      }
+      case 'show.jobs.id': {
+        const j = parseJob(response);
+        return `job ${j.id ?? '?'} ${j.type} ${j.status}${j.finished ? ` ${j.result}` : ` ${j.progress ?? 0}%`}${j.finished && !j.ok ? `: ${clip(j.details.join(' '), 80)}` : ''}`;
+      }
+      case 'request.system.software.download':
+      case 'request.system.software.install':
+      case 'request.content.upgrade.download':
+      case 'request.content.upgrade.install':
+        return `job ${parseJobEnqueued(response).jobId} enqueued`;
+      case 'show.chassis-ready':
+        return `chassis ready: ${parseChassisReady(response) ? 'yes' : 'no'}`;
+      case 'show.high-availability.state': {
+        const h = parseHaState(response);
+        if (!h.enabled) return 'HA not enabled';
+        return `HA ${h.local?.state ?? '?'}, peer ${h.peer?.state ?? '?'}, config ${h.runningSync ?? '?'}`;
+      }
+      case 'request.system.software.info':
+      case 'request.system.software.check': {
+        const sw = parseSoftwareInfo(response);
+        const downloaded = sw.entries.filter((e) => e.downloaded && !e.current).map((e) => e.version);
+        return `${sw.entries.length} version(s), running ${sw.current ?? '?'}, downloaded: ${downloaded.join(', ') || 'none'}`;
+      }
+      case 'show.devices.connected':
+      case 'show.devices.all':
+        return `${parseDevices(response).length} device(s)`;
+      default:
+        return clip(res.lines.join(' ') || 'success', 80);
+    }
+  } catch {
+    return 'success (unreadable body)';
+  }
+}
+
+// ---- timeline ----
+
+export interface TimelineEntry {
+  gseq: number;
+  at: string;
+  stream: string;
+  type: string;
+  /** One line about the event. */
+  summary: string;
+  /** For an API call: what was asked and what the device said. */
+  api?: { command: string; target: string | null; outcome: string; answer: string; durationMs: number | null };
+}
+
+interface ApiCallData {
+  command?: string | null;
+  target?: string | null;
+  host?: string;
+  address?: string;
+  via?: string;
+  outcome?: string;
+  response?: string | null;
+  error?: string;
+  durationMs?: number;
+  attempt?: number;
+}
+
+function isApiCall(e: EventEnvelope): boolean {
+  return e.type === 'api.call.recorded' || e.type === 'api.call.served';
+}
+
+/** The serial an API call was about: `target=` through Panorama, or the firewall whose address was called. */
+export function apiCallSerial(data: ApiCallData, serialByIp: ReadonlyMap<string, string>): string | null {
+  if (data.target) return data.target;
+  const host = data.address ?? data.host ?? '';
+  const ip = host.replace(/^\[/, '').replace(/\](:\d+)?$/, '').replace(/:\d+$/, '');
+  return serialByIp.get(ip) ?? null;
+}
+
+function summarize(e: EventEnvelope): string {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  const pick = (...keys: string[]): string =>
+    keys
+      .filter((k) => d[k] !== undefined && d[k] !== null && d[k] !== '')
+      .map((k) => `${k}=${typeof d[k] === 'object' ? JSON.stringify(d[k]) : String(d[k])}`)
+      .join(' ');
+  switch (e.type) {
+    case 'job.submitted': {
+      const s = d as { kind?: string; device?: { serial?: string; swVersion?: string }; plan?: Array<{ version: string }> };
+      return `${s.kind} of ${s.device?.serial} from ${s.device?.swVersion} via ${(s.plan ?? []).map((h) => h.version).join(' → ')}`;
+    }
+    case 'job.ha.submitted': {
+      const s = d as { kind?: string; peers?: Array<{ serial: string }>; versions?: string[] };
+      return `HA ${s.kind} of ${(s.peers ?? []).map((p) => p.serial).join(' + ')} to ${(s.versions ?? []).join(' → ')}`;
+    }
+    case 'run.started':
+      return `${String(d.role)} started (pid ${String(d.pid)})`;
+    case 'job.step.failed':
+    case 'job.failed':
+    case 'job.ha.step.failed':
+    case 'job.ha.failed':
+      return clip(`${d.step ? `${String(d.step)}: ` : ''}${String(d.reason ?? '')}`, 160);
+    case 'job.completed':
+    case 'job.ha.completed':
+    case 'job.cancelled':
+    case 'job.ha.cancelled':
+      return clip(String(d.message ?? d.reason ?? ''), 160);
+    default:
+      return clip(pick('step', 'hop', 'version', 'attempt', 'phase', 'percent', 'panosJobId', 'jobId', 'role', 'serial', 'from', 'to', 'state', 'reason', 'metrics', 'kind'), 160);
+  }
+}
+
+export interface TimelineFilter {
+  device?: string;
+  job?: string;
+}
+
+/**
+ * The run's events as lines a person reads: time, stream, event, and for API calls the command and the
+ * device's answer in short. `device` keeps what concerns one firewall (its jobs, its streams, calls to it);
+ * `job` keeps one job (an HA pair's children too) and the calls to its devices while it ran.
+ */
+export function timeline(src: ReplaySource, runId: string, filter: TimelineFilter = {}): TimelineEntry[] {
+  const events = requireRun(src, runId);
+  const serialByIp = deviceAddresses(src, events);
+  let keep: (e: EventEnvelope) => boolean = () => true;
+  if (filter.job) {
+    const streams = new Set([`job:${filter.job}`]);
+    const serials = new Set<string>();
+    const first = src.readStream(`job:${filter.job}`);
+    for (const e of first) {
+      if (e.type === 'job.submitted') serials.add((e.data as { device: { serial: string } }).device.serial);
+      if (e.type === 'job.ha.submitted') for (const p of (e.data as { peers: Array<{ serial: string }> }).peers) serials.add(p.serial);
+      if (e.type === 'job.ha.child.created') streams.add(`job:${(e.data as { jobId: string }).jobId}`);
+    }
+    const from = first[0]?.at ?? '';
+    const to = first.at(-1)?.at ?? '';
+    keep = (e) => streams.has(e.stream) || (isApiCall(e) && e.at >= from && e.at <= to && serials.has(apiCallSerial(e.data as ApiCallData, serialByIp) ?? ''));
+  } else if (filter.device) {
+    const serial = filter.device;
+    const jobs = new Set<string>();
+    for (const e of events) {
+      if (e.type === 'job.submitted' && (e.data as { device: { serial: string } }).device.serial === serial) jobs.add(e.stream);
+      if (e.type === 'job.ha.submitted' && (e.data as { peers: Array<{ serial: string }> }).peers.some((p) => p.serial === serial)) jobs.add(e.stream);
+    }
+    keep = (e) =>
+      e.stream === `device:${serial}` ||
+      e.stream === `sim:${serial}` ||
+      jobs.has(e.stream) ||
+      (isApiCall(e) && apiCallSerial(e.data as ApiCallData, serialByIp) === serial);
+  }
+  const out: TimelineEntry[] = [];
+  for (const e of events) {
+    if (!keep(e)) continue;
+    if (isApiCall(e)) {
+      const d = e.data as ApiCallData;
+      const command = describeCommand(d.command);
+      const answer = d.outcome === 'ok' || d.outcome === 'answered' || d.outcome === 'api-error' ? describeAnswer(d.command, d.response) : `${d.outcome ?? '?'}${d.error ? `: ${clip(d.error, 80)}` : ''}`;
+      const target = apiCallSerial(d, serialByIp);
+      out.push({
+        gseq: e.gseq,
+        at: e.at,
+        stream: e.stream,
+        type: e.type,
+        summary: `${target ? `${target}: ` : ''}${command} → ${answer}`,
+        api: { command, target, outcome: d.outcome ?? '?', answer, durationMs: typeof d.durationMs === 'number' ? d.durationMs : null },
+      });
+      continue;
+    }
+    out.push({ gseq: e.gseq, at: e.at, stream: e.stream, type: e.type, summary: summarize(e) });
+  }
+  return out;
+}
+
+/** Management address → serial, from the inventory in the log and the simulator's device snapshots. */
+function deviceAddresses(src: ReplaySource, events: readonly EventEnvelope[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'device.discovered') {
+      const d = e.data as { serial: string; mgmtIp: string };
+      out.set(d.mgmtIp, d.serial);
+    }
+    if (e.stream.startsWith('sim:') && e.stream !== 'sim:-' && !seen.has(e.stream)) {
+      seen.add(e.stream);
+      const snap = src.getSnapshot<{ context?: { record?: { mgmtIp?: string; serial?: string } } }>(e.stream);
+      const rec = snap?.state?.context?.record;
+      if (rec?.mgmtIp && rec.serial) out.set(rec.mgmtIp, rec.serial);
+    }
+  }
+  return out;
+}
+
+// ---- state at a position ----
+
+/** What the simulator's facts say about one simulated firewall (its `sim:<serial>` stream). */
+export interface SimDeviceState {
+  serial: string;
+  /** `up`, `rebooting`, `down`, `booting`, `auto-commit`; `never-returns` once it went down for good. */
+  state: string;
+  version: string | null;
+  downloaded: string[];
+  haState: string | null;
+  runningSync: string | null;
+  diskFull: boolean;
+  lastJob: { jobId: number; kind: string; version: string; status: string } | null;
+  faults: Record<string, unknown> | null;
+  crashes: number;
+  updatedAt: string | null;
+}
+
+export function initialSimDevice(serial: string): SimDeviceState {
+  return { serial, state: 'up', version: null, downloaded: [], haState: null, runningSync: null, diskFull: false, lastJob: null, faults: null, crashes: 0, updatedAt: null };
+}
+
+/** Fold of a `sim:<serial>` stream: the changes its facts record (the start state is the scenario's). */
+export function evolveSimDevice(s: SimDeviceState, e: EventEnvelope): SimDeviceState {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  const next = { ...s, updatedAt: e.at };
+  const job = (status: string): SimDeviceState['lastJob'] => ({ jobId: Number(d.jobId), kind: String(d.kind ?? ''), version: String(d.version ?? ''), status });
+  switch (e.type) {
+    case 'sim.download.started':
+      return { ...next, lastJob: { ...job('downloading')! } };
+    case 'sim.download.completed':
+      return {
+        ...next,
+        lastJob: job('downloaded'),
+        downloaded: d.kind === 'software' && !s.downloaded.includes(String(d.version)) ? [...s.downloaded, String(d.version)] : s.downloaded,
+      };
+    case 'sim.download.failed':
+      return { ...next, lastJob: job(`download failed: ${String(d.reason ?? '')}`) };
+    case 'sim.image.received':
+      return { ...next, downloaded: s.downloaded.includes(String(d.version)) ? s.downloaded : [...s.downloaded, String(d.version)] };
+    case 'sim.install.started':
+      return { ...next, lastJob: job('installing') };
+    case 'sim.install.completed':
+      return { ...next, lastJob: job('installed') };
+    case 'sim.install.failed':
+      return { ...next, lastJob: job(`install failed: ${String(d.reason ?? '')}`) };
+    case 'sim.reboot.started':
+      return { ...next, state: 'rebooting', version: s.version ?? (d.fromVersion as string | undefined) ?? null };
+    case 'sim.reboot.down':
+      return { ...next, state: d.neverReturns === true ? 'never-returns' : 'down' };
+    case 'sim.reboot.booting':
+      return { ...next, state: 'booting', version: String(d.version) };
+    case 'sim.version.changed':
+      return { ...next, version: String(d.to) };
+    case 'sim.reboot.ready':
+      return { ...next, state: 'auto-commit' };
+    case 'sim.reboot.completed':
+      return { ...next, state: 'up', version: String(d.version ?? s.version) };
+    case 'sim.ha-state.changed':
+      return { ...next, haState: String(d.to) };
+    case 'sim.ha-sync.changed':
+      return { ...next, runningSync: String(d.runningSync) };
+    case 'sim.faults.changed':
+      return { ...next, faults: (d.faults as Record<string, unknown>) ?? null };
+    case 'sim.disk.full':
+      return { ...next, diskFull: true };
+    case 'sim.crash.started':
+      return { ...next, crashes: s.crashes + 1 };
+    default:
+      return next;
+  }
+}
+
+export interface StateAt {
+  runId: string;
+  position: number;
+  at: string | null;
+  jobs: JobStatusRecord[];
+  pairs: PairStatusRecord[];
+  /** The daemon's inventory (device streams). */
+  devices: InventoryDevice[];
+  /** The simulator's devices (sim streams), when the log holds them. */
+  simulated: SimDeviceState[];
+}
+
+/**
+ * Every job's, pair's and device's state as of global position `position` (default: the run's last
+ * event): each stream the run touched, folded through all its events up to the position, whichever
+ * run wrote them (a job resumed after a restart began in an earlier run).
+ */
+export function stateAt(src: ReplaySource, runId: string, position?: number): StateAt {
+  const events = requireRun(src, runId);
+  const to = position ?? events.at(-1)!.gseq;
+  const streams = new Set<string>();
+  const serials = new Set<string>();
+  for (const e of events) {
+    if (e.gseq > to) break;
+    streams.add(e.stream);
+  }
+  const out: StateAt = { runId, position: to, at: null, jobs: [], pairs: [], devices: [], simulated: [] };
+  const upTo = (stream: string): EventEnvelope[] => src.readStream(stream).filter((e) => e.gseq <= to);
+  for (const stream of [...streams].sort()) {
+    if (!stream.startsWith('job:')) continue;
+    const es = upTo(stream);
+    if (es[0]?.type === 'job.ha.submitted') {
+      const pair = foldPair(es as unknown as Array<PairFact & { at: string }>);
+      for (const p of pair.peers) serials.add(p.serial);
+      out.pairs.push(toPairStatusRecord(pair));
+    } else if (es[0]?.type === 'job.submitted') {
+      const job = foldJob(es as unknown as Array<JobFact & { at: string }>);
+      if (job.device) serials.add(job.device.serial);
+      out.jobs.push(toStatusRecord(job));
+    }
+  }
+  for (const stream of streams) if (stream.startsWith('device:') || stream.startsWith('sim:')) serials.add(stream.slice(stream.indexOf(':') + 1));
+  serials.delete('-');
+  for (const serial of [...serials].sort()) {
+    let inv: InventoryDevice | null = null;
+    for (const e of upTo(`device:${serial}`)) inv = evolveDevice(inv, e);
+    if (inv) out.devices.push(inv);
+    const sim = upTo(`sim:${serial}`);
+    if (sim.length > 0) out.simulated.push(sim.reduce(evolveSimDevice, initialSimDevice(serial)));
+  }
+  for (const e of src.readAll({ after: to - 1, to })) out.at = e.at;
+  return out;
+}
+
+// ---- verify ----
+
+/** The two job machines with inert effects: a replay drives them with the recorded facts only. */
+function inert<Input>() {
+  return fromCallback<{ type: string }, Input>(() => undefined);
+}
+const step = inert<StepInput>();
+const pairStep = inert<PairStepInput>();
+const replayJobMachine = upgradeJobMachine.provide({
+  actors: { validate: step, snapshot: step, updateContent: step, download: step, install: step, reboot: step, deadline: inert<{ at: number }>() },
+});
+const replayPairMachine = haPairMachine.provide({
+  actors: { checkPair: pairStep, runChild: pairStep, preparePeer: pairStep, restorePeer: pairStep, verifyPair: pairStep, recover: pairStep },
+});
+
+/** Facts the upgrade-job machine makes itself; every other job fact is reported to it by a step effect. */
+const JOB_MACHINE_FACTS = new Set([
+  'job.submitted',
+  'job.started',
+  'job.step.started',
+  'job.step.completed',
+  'job.step.failed',
+  'job.hop.completed',
+  'job.retry.scheduled',
+  'job.checks.evaluated',
+  'job.cancel.requested',
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+]);
+const JOB_EFFECT_FACTS = new Set<string>(JOB_FACT_TYPES.filter((t) => !JOB_MACHINE_FACTS.has(t)));
+
+const PAIR_EFFECT_FACTS = new Set([
+  'job.ha.checked',
+  'job.ha.child.created',
+  'job.ha.child.finished',
+  'job.ha.peer.suspended',
+  'job.ha.failover.confirmed',
+  'job.ha.peer.functional',
+  'job.ha.peer.back',
+  'job.ha.verified',
+]);
+
+type AnySnapshot = { matches(value: string): boolean; value: unknown; context: unknown; status: string };
+
+/**
+ * The event a recorded fact implies, when the machine did not already emit it: an effect's report is
+ * sent back as `fact`; a machine-made fact is the trace of the event that caused it (`start` before
+ * `job.started`, `step.done` where a step completed, `step.failed` with the recorded reason, the retry's
+ * `deadline.reached`, `cancel`, `resume`), each at the recorded time.
+ */
+export function jobInputFor(f: EventEnvelope, snap: AnySnapshot): UpgradeJobEvent | undefined {
+  const now = Date.parse(f.at);
+  const d = (f.data ?? {}) as Record<string, unknown>;
+  if (JOB_EFFECT_FACTS.has(f.type)) return { type: 'fact', fact: { type: f.type, data: f.data } as JobFact, now };
+  switch (f.type) {
+    case 'job.started':
+      return { type: 'start', now };
+    case 'job.step.completed':
+      return { type: 'step.done', now };
+    case 'job.step.failed':
+      return { type: 'step.failed', reason: String(d.reason), retryable: d.retryable === true, now };
+    case 'job.cancel.requested':
+      return { type: 'cancel', by: String(d.by ?? 'operator'), now };
+    case 'job.cancelled':
+      return snap.matches('pending') ? { type: 'cancel', by: 'operator', now } : undefined;
+    case 'job.step.started':
+    case 'job.failed':
+      return snap.matches('retrying') ? { type: 'deadline.reached', now } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function pairInputFor(f: EventEnvelope, snap: AnySnapshot): PairEvent | undefined {
+  const now = Date.parse(f.at);
+  const d = (f.data ?? {}) as Record<string, unknown>;
+  if (PAIR_EFFECT_FACTS.has(f.type)) return { type: 'fact', fact: { type: f.type, data: f.data } as PairFact, now };
+  switch (f.type) {
+    case 'job.ha.started':
+      return { type: 'start', now };
+    case 'job.ha.step.failed':
+      return { type: 'step.failed', reason: String(d.reason), now };
+    case 'job.ha.cancel.requested':
+      return { type: 'cancel', by: String(d.by ?? 'operator'), now };
+    case 'job.ha.resumed':
+      return { type: 'resume', by: String(d.by ?? 'operator'), now };
+    case 'job.ha.step.started':
+    case 'job.ha.paused':
+    case 'job.ha.completed':
+    case 'job.ha.failed':
+    case 'job.ha.cancelled':
+      // A pair step that ends records nothing of its own: the next step's start (or the end) is its trace.
+      return snap.matches('pending') || snap.matches('paused') ? undefined : { type: 'step.done', now };
+    default:
+      return undefined;
+  }
+}
+
+/** JSON with sorted keys and without undefined, so that msgpack round trips compare equal. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}
+
+function firstDifference(a: unknown, b: unknown, path = ''): string {
+  if (canonical(a) === canonical(b)) return '';
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) === !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of [...keys].sort()) {
+      const diff = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      if (diff) return diff;
+    }
+  }
+  const show = (v: unknown): string => clip(v === undefined ? 'nothing' : JSON.stringify(v), 120);
+  return `${path || '(value)'}: ${show(a)} vs ${show(b)}`;
+}
+
+export interface StreamVerdict {
+  stream: string;
+  /** `job`, `pair`, or `log` for a stream whose seq is checked but which no machine owns. */
+  kind: 'job' | 'pair' | 'log';
+  ok: boolean;
+  events: number;
+  /** The first difference, when not ok. */
+  difference?: string;
+}
+
+export interface VerifyReport {
+  runId: string;
+  ok: boolean;
+  /** The whole log's global positions, 1…last with no gap. */
+  gseq: { ok: boolean; last: number; events: number; difference?: string };
+  streams: StreamVerdict[];
+  mismatches: number;
+}
+
+interface Stamped {
+  type: string;
+  data: unknown;
+  at: string;
+}
+
+/**
+ * Replay one job stream through its machine: start it from the submitted state with inert effects and
+ * a simulated clock, feed it the recorded effect facts and the events the machine-made facts imply,
+ * and check that it emits exactly the recorded facts (type, data, at), and that its final context
+ * equals both the fold of the stream and the context of the stored snapshot.
+ */
+export function replayJobStream(events: readonly EventEnvelope[], stored: StoredSnapshot<unknown> | undefined): { ok: boolean; kind: 'job' | 'pair'; difference?: string; state?: unknown } {
+  const first = events[0];
+  const isPair = first?.type === 'job.ha.submitted';
+  const kind = isPair ? 'pair' : 'job';
+  if (!first || (first.type !== 'job.submitted' && !isPair)) {
+    return { ok: false, kind, difference: `seq 1: expected job.submitted or job.ha.submitted, found ${first?.type ?? 'nothing'}` };
+  }
+  const clock = new SimulatedClock();
+  clock.set(Date.parse(first.at));
+  const input = isPair
+    ? { state: submittedPairState(first as unknown as Extract<PairFact, { type: 'job.ha.submitted' }>, first.at) }
+    : { state: submittedJobState(first as unknown as Extract<JobFact, { type: 'job.submitted' }>, first.at) };
+  const machine: AnyStateMachine = isPair ? replayPairMachine : replayJobMachine;
+  const actor = createActor(machine, { input, clock });
+  const emitted: Stamped[] = [];
+  actor.on('facts', (e: { facts: Stamped[] }) => emitted.push(...e.facts));
+  let failure: unknown;
+  actor.subscribe({ error: (err: unknown) => (failure = err) });
+  actor.start();
+  const recorded = events.slice(1);
+  const inputFor = isPair ? pairInputFor : jobInputFor;
+  let matched = 0;
+  let consumed = 0;
+  const where = (e: EventEnvelope): string => `seq ${e.seq} (${e.type} at ${e.at})`;
+  try {
+    for (;;) {
+      while (consumed < emitted.length) {
+        const mine = emitted[consumed]!;
+        const theirs = recorded[matched];
+        if (!theirs) return { ok: false, kind, difference: `the machine emits ${mine.type} at ${mine.at} after the last recorded fact (seq ${events.length})` };
+        const want = { type: theirs.type, data: theirs.data, at: theirs.at };
+        const got = { type: mine.type, data: mine.data, at: mine.at };
+        if (canonical(want) !== canonical(got)) {
+          return { ok: false, kind, difference: `${where(theirs)}: recorded ${theirs.type}, the machine emits ${mine.type} — ${firstDifference(want, got)}` };
+        }
+        consumed++;
+        matched++;
+      }
+      if (matched >= recorded.length) break;
+      const next = recorded[matched]!;
+      const snap = actor.getSnapshot() as unknown as AnySnapshot;
+      if (snap.status !== 'active') {
+        return { ok: false, kind, difference: `${where(next)}: the job already ended (${JSON.stringify(snap.value)}); nothing can follow` };
+      }
+      const event = inputFor(next, snap);
+      if (!event) {
+        return { ok: false, kind, difference: `${where(next)}: the machine (in ${JSON.stringify(snap.value)}) does not produce it and no event it accepts implies it` };
+      }
+      clock.set(event.now);
+      const before = emitted.length;
+      actor.send(event);
+      if (failure) return { ok: false, kind, difference: `${where(next)}: the machine failed: ${String(failure)}` };
+      if (emitted.length === before) {
+        return { ok: false, kind, difference: `${where(next)}: the machine (in ${JSON.stringify(snap.value)}) ignores ${event.type}, so it does not produce it` };
+      }
+    }
+    const snapshot = actor.getSnapshot() as unknown as AnySnapshot;
+    const folded: JobState | PairState = isPair
+      ? foldPair(events as unknown as Array<PairFact & { at: string }>)
+      : foldJob(events as unknown as Array<JobFact & { at: string }>);
+    if (canonical(snapshot.context) !== canonical(folded)) {
+      return { ok: false, kind, difference: `final context differs from the fold of the stream: ${firstDifference(snapshot.context, folded)}` };
+    }
+    if (stored) {
+      const persisted = stored.state as Snapshot<unknown> & { context?: unknown; value?: unknown };
+      if (stored.seq !== events.at(-1)!.seq) {
+        return { ok: false, kind, difference: `the stored snapshot follows seq ${stored.seq}, the stream ends at seq ${events.at(-1)!.seq}` };
+      }
+      if (canonical(persisted.context) !== canonical(folded)) {
+        return { ok: false, kind, difference: `the stored snapshot's context differs from the fold: ${firstDifference(persisted.context, folded)}` };
+      }
+      if (canonical(persisted.value) !== canonical(snapshot.value)) {
+        return { ok: false, kind, difference: `the stored snapshot is in ${JSON.stringify(persisted.value)}, the replay ends in ${JSON.stringify(snapshot.value)}` };
+      }
+    }
+    return { ok: true, kind, state: snapshot.context };
+  } finally {
+    actor.stop();
+  }
+}
+
+/** A stream's seq runs 1, 2, 3… with no gap. */
+export function checkSeq(events: readonly EventEnvelope[]): string | undefined {
+  for (let i = 0; i < events.length; i++) {
+    if (events[i]!.seq !== i + 1) return `seq ${i + 1} is missing (found ${events[i]!.seq} at position ${i + 1})`;
+  }
+  return undefined;
+}
+
+/**
+ * `replay verify`: the log's global positions are gapless, every stream the run touched has gapless
+ * seq, and every job stream it touched replays through its machine to exactly what was recorded.
+ */
+export function verifyRun(src: ReplaySource, runId: string): VerifyReport {
+  const events = requireRun(src, runId);
+  let last = 0;
+  let count = 0;
+  let gap: string | undefined;
+  for (const e of src.readAll()) {
+    count++;
+    if (gap === undefined && e.gseq !== last + 1) gap = `global position ${last + 1} is missing (next is ${e.gseq})`;
+    last = e.gseq;
+  }
+  const streams = [...new Set(events.map((e) => e.stream))].sort();
+  const verdicts: StreamVerdict[] = [];
+  for (const stream of streams) {
+    const es = src.readStream(stream);
+    const seqProblem = checkSeq(es);
+    if (stream.startsWith('job:')) {
+      const r = seqProblem ? { ok: false, kind: es[0]?.type === 'job.ha.submitted' ? ('pair' as const) : ('job' as const), difference: seqProblem } : replayJobStream(es, src.getSnapshot(stream));
+      verdicts.push({ stream, kind: r.kind, ok: r.ok, events: es.length, ...(r.difference ? { difference: r.difference } : {}) });
+    } else {
+      verdicts.push({ stream, kind: 'log', ok: !seqProblem, events: es.length, ...(seqProblem ? { difference: seqProblem } : {}) });
+    }
+  }
+  const mismatches = verdicts.filter((v) => !v.ok).length + (gap ? 1 : 0);
+  return {
+    runId,
+    ok: mismatches === 0,
+    gseq: { ok: !gap, last, events: count, ...(gap ? { difference: gap } : {}) },
+    streams: verdicts,
+    mismatches,
+  };
+}
+
+// ---- export ----
+
+/** The run's envelopes as JSON lines, one per line, in global order. */
+export function* exportRun(src: ReplaySource, runId: string): Generator<string> {
+  for (const e of requireRun(src, runId)) yield JSON.stringify(e);
+}

@@ -1,0 +1,227 @@
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { InvalidArgumentError, type Command } from 'commander';
+import { LmdbEventStore } from '../../eventstore/index.ts';
+import { NotFoundError } from '../../panos/errors.ts';
+import { exportRun, listRuns, stateAt, timeline, verifyRun, type RunSummary, type StateAt, type TimelineEntry, type VerifyReport } from '../../actors/replay.ts';
+import { recordScenario } from '../../actors/record-scenario.ts';
+import { eventLogPath, resolveDataDir } from '../runtime.ts';
+
+interface Common {
+  dataDir?: string;
+  json?: boolean;
+}
+
+function parsePosition(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a global position (a whole number ≥ 1), got "${value}"`);
+  return n;
+}
+
+/** `--data-dir` given before or after the subcommand. */
+function dataDirOf(cmd: Command): string | undefined {
+  return cmd.optsWithGlobals<{ dataDir?: string }>().dataDir;
+}
+
+/** The data dir's event log, read-only in spirit: replay never appends. */
+async function withLog<T>(cmd: Command, use: (store: LmdbEventStore) => T | Promise<T>): Promise<T> {
+  const path = eventLogPath(resolveDataDir(dataDirOf(cmd)));
+  if (!existsSync(path)) throw new NotFoundError('event log', `${path} (give the daemon's --data-dir)`);
+  const store = LmdbEventStore.open({ path });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function json(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+function time(at: string | null): string {
+  return at ? at.replace('T', ' ').replace('Z', '') : '-';
+}
+
+export function formatRuns(runs: readonly RunSummary[]): string {
+  if (runs.length === 0) return 'No runs in this event log.';
+  const rows = [['RUN', 'ROLE', 'STARTED', 'STOPPED', 'EVENTS', 'BY KIND']];
+  for (const r of runs) {
+    const kinds = Object.entries(r.byKind)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    rows.push([r.runId, r.role, time(r.startedAt), r.stoppedAt ? time(r.stoppedAt) : r.role === 'unknown' ? '-' : '(no stop recorded)', String(r.events), kinds]);
+  }
+  return table(rows);
+}
+
+export function formatTimeline(lines: readonly TimelineEntry[]): string {
+  if (lines.length === 0) return 'Nothing in this run matches.';
+  return lines.map((l) => `${time(l.at)}  #${l.gseq}  ${l.stream.padEnd(18)} ${l.type.padEnd(26)} ${l.summary}`).join('\n');
+}
+
+export function formatState(s: StateAt): string {
+  const out = [`Run ${s.runId} at position ${s.position}${s.at ? ` (${time(s.at)})` : ''}`];
+  if (s.pairs.length > 0) {
+    out.push('', 'HA pair jobs:');
+    out.push(table([['JOB', 'DEVICES', 'STATUS', '%', 'MESSAGE'], ...s.pairs.map((p) => [p.job_id, p.device_serial, p.upgrade_status, String(p.progress), p.upgrade_message])]));
+  }
+  if (s.jobs.length > 0) {
+    out.push('', 'Jobs:');
+    out.push(
+      table([
+        ['JOB', 'DEVICE', 'KIND', 'STATUS', '%', 'VERSION', 'MESSAGE'],
+        ...s.jobs.map((j) => [j.job_id, j.device_serial, j.kind, j.upgrade_status, String(j.progress), j.current_version ?? '-', j.upgrade_message]),
+      ]),
+    );
+  }
+  if (s.devices.length > 0) {
+    out.push('', 'Devices (inventory):');
+    out.push(table([['SERIAL', 'HOSTNAME', 'VERSION', 'HA', 'CONNECTED'], ...s.devices.map((d) => [d.serial, d.hostname, d.swVersion, d.haState ?? '-', d.connected ? 'yes' : 'no'])]));
+  }
+  if (s.simulated.length > 0) {
+    out.push('', 'Simulated devices (changes recorded so far):');
+    out.push(
+      table([
+        ['SERIAL', 'STATE', 'VERSION', 'HA', 'DOWNLOADED', 'LAST JOB'],
+        ...s.simulated.map((d) => [
+          d.serial,
+          d.state,
+          d.version ?? '-',
+          d.haState ?? '-',
+          d.downloaded.join(',') || '-',
+          d.lastJob ? `${d.lastJob.jobId} ${d.lastJob.version} ${d.lastJob.status}` : '-',
+        ]),
+      ]),
+    );
+  }
+  if (out.length === 1) out.push('Nothing recorded up to this position.');
+  return out.join('\n');
+}
+
+export function formatVerify(r: VerifyReport): string {
+  const out = r.streams.map((s) => `${s.ok ? 'OK      ' : 'MISMATCH'}  ${s.stream} (${s.kind}, ${s.events} events)${s.difference ? `\n          ${s.difference}` : ''}`);
+  out.push(`${r.gseq.ok ? 'OK      ' : 'MISMATCH'}  global positions 1…${r.gseq.last} (${r.gseq.events} events)${r.gseq.difference ? `\n          ${r.gseq.difference}` : ''}`);
+  const jobs = r.streams.filter((s) => s.kind !== 'log').length;
+  out.push(
+    r.ok
+      ? `Run ${r.runId}: ${jobs} job stream(s) replayed through their machines to exactly what was recorded; ${r.streams.length} stream(s) gapless.`
+      : `Run ${r.runId}: ${r.mismatches} mismatch(es).`,
+  );
+  return out.join('\n');
+}
+
+export function registerReplay(program: Command): void {
+  const replay = program
+    .command('replay')
+    .description('explain a recorded run after the fact: list runs, show a timeline, state at a position, verify, export, record a scenario');
+  const common = (c: Command, withJson = true): Command => {
+    c.option('--data-dir <dir>', 'state directory whose event log to read (default: $PANOS_UPGRADE_HOME or ~/.panos-upgrade)');
+    if (withJson) c.option('--json', 'machine-readable output');
+    return c;
+  };
+
+  common(replay.command('list').description('runs recorded in the event log (one per process session): id, role, start and stop, event counts')).action(
+    async (opts: Common, cmd: Command) => {
+      const runs = await withLog(cmd, (store) => listRuns(store));
+      if (opts.json) json(runs);
+      else print(formatRuns(runs));
+    },
+  );
+
+  common(
+    replay
+      .command('show')
+      .argument('<run>', 'run id (see replay list)')
+      .description("the run's timeline: time, stream, event; API calls with the command and the device's answer in short")
+      .option('--device <serial>', "only what concerns one firewall: its jobs, its streams, the calls to it")
+      .option('--job <id>', 'only one job (an HA pair with its child jobs) and the calls to its devices while it ran'),
+  ).action(async (run: string, opts: Common & { device?: string; job?: string }, cmd: Command) => {
+    const lines = await withLog(cmd, (store) =>
+      timeline(store, run, { ...(opts.device ? { device: opts.device } : {}), ...(opts.job ? { job: opts.job } : {}) }),
+    );
+    if (opts.json) json(lines);
+    else print(formatTimeline(lines));
+  });
+
+  common(
+    replay
+      .command('state')
+      .argument('<run>', 'run id')
+      .description("every job's, HA pair's and device's state as of a global position (default: the run's last event)")
+      .option('--at <position>', 'global position (gseq) to stop at', parsePosition),
+  ).action(async (run: string, opts: Common & { at?: number }, cmd: Command) => {
+    const state = await withLog(cmd, (store) => stateAt(store, run, opts.at));
+    if (opts.json) json(state);
+    else print(formatState(state));
+  });
+
+  common(
+    replay
+      .command('verify')
+      .argument('<run>', 'run id')
+      .description('fold the log through the same machines again and check every state equals what was recorded; exit 1 on any mismatch'),
+  ).action(async (run: string, opts: Common, cmd: Command) => {
+    const report = await withLog(cmd, (store) => verifyRun(store, run));
+    if (opts.json) json(report);
+    else print(formatVerify(report));
+    if (!report.ok) process.exitCode = 1;
+  });
+
+  common(
+    replay
+      .command('export')
+      .argument('<run>', 'run id')
+      .description("the run's events as JSON lines, one envelope per line")
+      .option('--out <file>', 'write to a file instead of stdout'),
+    false,
+  ).action(async (run: string, opts: Common & { out?: string }, cmd: Command) => {
+    await withLog(cmd, async (store) => {
+      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+      let n = 0;
+      for (const line of exportRun(store, run)) {
+        n++;
+        if (!out.write(`${line}\n`)) await once(out, 'drain');
+      }
+      if (opts.out) {
+        (out as ReturnType<typeof createWriteStream>).end();
+        await once(out, 'finish');
+        process.stderr.write(`Wrote ${n} event(s) of run ${run} to ${opts.out}\n`);
+      }
+    });
+  });
+
+  common(
+    replay
+      .command('scenario')
+      .argument('<run>', 'run id of a daemon run against real devices')
+      .description('record a simulator scenario from the API calls of a run: devices as first seen, observed timings and failures (no secrets)')
+      .requiredOption('--out <file>', 'scenario YAML to write')
+      .option('--name <name>', 'scenario name')
+      .option('--seed <n>', 'seed for the simulator', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${v}"`);
+        return n;
+      }),
+  ).action(async (run: string, opts: Common & { out: string; name?: string; seed?: number }, cmd: Command) => {
+    const recorded = await withLog(cmd, (store) =>
+      recordScenario(store, run, { ...(opts.name ? { name: opts.name } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }),
+    );
+    writeFileSync(opts.out, recorded.yaml);
+    if (opts.json) json({ file: opts.out, devices: recorded.devices, notes: recorded.notes });
+    else {
+      print(`Wrote ${opts.out}: ${recorded.devices} device(s) recorded from run ${run}. The API key in it is a placeholder.`);
+      for (const n of recorded.notes) print(`  note: ${n}`);
+    }
+  });
+}

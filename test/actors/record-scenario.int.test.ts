@@ -1,0 +1,110 @@
+import test from 'ava';
+import pino from 'pino';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LmdbEventStore } from '../../eventstore/index.ts';
+import { API_KEY_PLACEHOLDER, recordScenario, repairTruncatedXml } from '../../actors/record-scenario.ts';
+import { parseArp, parseHaState, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo, parseDevices } from '../../panos/parsers.ts';
+import { renderOpCommand, type OpCommand } from '../../panos/commands.ts';
+import { loadScenarioFile } from '../../scenarios/index.ts';
+import { Simulator, handleControl } from '../../simulator/index.ts';
+import { startTestNats, tempDir } from '../helpers/index.ts';
+import { startStack } from '../helpers/stack.ts';
+import { discover, jobEnded, submit } from './orchestrator-fixture.ts';
+
+const nats = startTestNats(test);
+const ACTIVE = '001234567890';
+const PASSIVE = '001234567891';
+const BRANCH = '001234567892';
+const log = pino({ level: 'silent' });
+
+/** What a device answers, read the way a client reads it: through Panorama with `target=`. */
+async function answers(sim: Simulator, serial: string): Promise<Record<string, unknown>> {
+  const ask = async (cmd: OpCommand): Promise<string> => {
+    const a = await sim.op(sim.panorama.serial, { type: 'op', cmd: renderOpCommand(cmd), target: serial });
+    if (!('body' in a)) throw new Error(`no answer from ${serial}`);
+    return a.body;
+  };
+  const info = parseSystemInfo(await ask({ kind: 'show.system.info' }));
+  const sw = parseSoftwareInfo(await ask({ kind: 'request.system.software.info' }));
+  const sessions = parseSessionInfo(await ask({ kind: 'show.session.info' }));
+  const ha = parseHaState(await ask({ kind: 'show.high-availability.state' }));
+  return {
+    hostname: info.hostname,
+    model: info.model,
+    version: info.swVersion,
+    content: info.appVersion,
+    offered: sw.entries.map((e) => e.version),
+    downloaded: sw.entries.filter((e) => e.downloaded && !e.current).map((e) => e.version),
+    tcp: sessions.numTcp,
+    udp: sessions.numUdp,
+    routes: parseRoutes(await ask({ kind: 'show.routing.route' })).count,
+    arp: parseArp(await ask({ kind: 'show.arp.entry', name: 'all' })).total,
+    ha: ha.enabled ? { state: ha.local?.state, priority: ha.local?.priority, preemptive: ha.local?.preemptive, peerState: ha.peer?.state } : null,
+  };
+}
+
+test('record to scenario: when a run against the simulator is recorded then a new simulator on the scenario gives the same answers, timings and failures', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'ha-pair', timeScale: 0.02 });
+  const serials = [ACTIVE, PASSIVE, BRANCH];
+  const before = await Promise.all(serials.map((s) => answers(stack.sim, s)));
+  // The branch firewall's downloads always fail: the recording must carry that failure and its text.
+  await handleControl(stack.sim, BRANCH, 'faults', { faults: { download: { rate: 1, error: 'Connection timeout' } } });
+
+  await discover(stack);
+  const [pair, branch] = await Promise.all([submit(stack, { device: ACTIVE }), submit(stack, { device: BRANCH })]);
+  t.is((await jobEnded(stack, pair.job_id)).upgrade_status, 'complete');
+  t.is((await jobEnded(stack, branch.job_id)).upgrade_status, 'failed');
+
+  const recorded = recordScenario(stack.daemonStore!, 'daemon', { name: 'recorded-ha', seed: 7 });
+  t.is(recorded.devices, 3);
+  t.true(recorded.yaml.includes(`api_key: ${API_KEY_PLACEHOLDER}`));
+  t.regex(recorded.yaml, /^# .*\n# The API key is a placeholder: recordings never hold secrets/);
+  t.false(recorded.yaml.includes(stack.scenario.apiKey), 'the lab key is not in the file');
+
+  const file = join(tempDir(t, 'panos-recorded-'), 'recorded.yaml');
+  writeFileSync(file, recorded.yaml);
+  const scenario = loadScenarioFile(file, { env: {} });
+  t.deepEqual(scenario.failures.map((f) => ({ device: f.device, operation: f.operation, failureRate: f.failureRate, error: f.error })), [
+    { device: BRANCH, operation: 'download', failureRate: 1, error: 'Connection timeout' },
+  ]);
+  // Observed at time scale 0.02: downloads of 10 s took about 0.2 s, installs of 5 s about 0.1 s, reboots of 15 s about 0.3 s.
+  const [dlMin, dlMax] = scenario.timing.downloadMs;
+  t.true(dlMin >= 150 && dlMax <= 2_000, `download ${dlMin}-${dlMax} ms`);
+  const [inMin, inMax] = scenario.timing.installMs;
+  t.true(inMin >= 80 && inMax <= 2_000, `install ${inMin}-${inMax} ms`);
+  const [rbMin, rbMax] = scenario.timing.rebootMs;
+  t.true(rbMin >= 250 && rbMax <= 3_000, `reboot ${rbMin}-${rbMax} ms`);
+  t.deepEqual(scenario.upgradePaths['10.0.2'], ['10.1.0', '10.5.1', '11.1.0']);
+
+  const dir = tempDir(t, 'panos-replayed-sim-');
+  const store = LmdbEventStore.open({ path: dir });
+  t.teardown(() => store.close());
+  const replayed = await Simulator.start({ scenario, store, log });
+  t.teardown(() => replayed.stop());
+  const after = await Promise.all(serials.map((s) => answers(replayed, s)));
+  t.deepEqual(after, before);
+  const connected = await replayed.op(replayed.panorama.serial, { type: 'op', cmd: renderOpCommand({ kind: 'show.devices.connected' }) });
+  const devices = 'body' in connected ? parseDevices(connected.body) : [];
+  t.deepEqual(
+    devices.map((d) => [d.serial, d.haState ?? null, d.haPeerSerial ?? null]),
+    [
+      [ACTIVE, 'active', PASSIVE],
+      [PASSIVE, 'passive', ACTIVE],
+      [BRANCH, null, null],
+    ],
+  );
+});
+
+test('record to scenario: when a recorded answer was cut at 4000 characters then its complete entries are still read', (t) => {
+  const full = `<response status="success"><result><dp>dp0</dp><total>3</total><entries>${[1, 2, 3]
+    .map((i) => `<entry><interface>ethernet1/1</interface><ip>10.0.0.${i}</ip><mac>00:1b:17:00:00:0${i}</mac><port>ethernet1/1</port><status> c </status><ttl>1800</ttl></entry>`)
+    .join('')}</entries><max>32000</max></result></response>`;
+  const cut = full.slice(0, full.indexOf('10.0.0.3'));
+  const repaired = repairTruncatedXml(cut);
+  t.truthy(repaired);
+  const arp = parseArp(repaired!);
+  t.is(arp.total, 3);
+  t.deepEqual(arp.entries.map((e) => e.ip), ['10.0.0.1', '10.0.0.2']);
+  t.is(repairTruncatedXml(full), undefined, 'a whole answer needs no repair');
+});

@@ -297,7 +297,7 @@ export function decideDownload(ctx: FirewallContext, version: string, now: numbe
   return {
     context: { ...next, faults, record: addJob(rec, job), plan },
     reply: { kind: 'job', jobId: job.id, jobType: 'Downld' },
-    facts: [{ type: 'sim.download.started', data: { jobId: job.id, version, kind: 'software', endsAt: job.endsAt } }],
+    facts: [{ type: 'sim.download.started', data: { jobId: job.id, version, kind: 'software', endsAt: job.endsAt, ...(stall ? { stalled: true } : {}) } }],
   };
 }
 

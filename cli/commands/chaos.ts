@@ -1,0 +1,481 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError, type Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats, requestJson, startNatsServer, Subjects, type NatsServerHandle } from '../../bus/index.ts';
+import { LmdbEventStore, type EventEnvelope } from '../../eventstore/index.ts';
+import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../../actors/config.ts';
+import { listRuns, verifyRun } from '../../actors/replay.ts';
+import { chaosPlan, checkInvariants, estimateUpgradeMs, observedFaults, type ChaosPlan, type DisruptionKind, type InvariantResult, type ObservedFault } from '../../actors/chaos-check.ts';
+import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
+import { loadScenarioFile } from '../../scenarios/index.ts';
+import type { Scenario } from '../../scenarios/types.ts';
+import { Simulator, handleControl } from '../../simulator/index.ts';
+import { shippedScenario } from '../paths.ts';
+import { newRunId } from '../runtime.ts';
+
+export interface ChaosOptions {
+  scenario: string;
+  seed: number;
+  /** Only the first K devices of the scenario (HA peers come along). */
+  devices?: number;
+  timeScale?: number;
+  concurrency?: number;
+  /** Where the logs go; kept. Without it a temp dir is used and removed unless `keep` or a failure. */
+  workDir?: string;
+  keep?: boolean;
+  /** Give up waiting for the jobs after this long. */
+  timeoutSeconds?: number;
+}
+
+export interface DisruptionDone {
+  what: DisruptionKind;
+  plannedMs: number;
+  /** When it started, after the jobs were submitted. */
+  atMs: number;
+  tookMs: number;
+  detail: string;
+}
+
+export interface ChaosReport {
+  ok: boolean;
+  scenario: string;
+  seed: number;
+  devices: number;
+  timeScale: number;
+  durationMs: number;
+  workDir: string | null;
+  timedOut: boolean;
+  plan: ChaosPlan;
+  disruptions: DisruptionDone[];
+  injected: ObservedFault[];
+  submitted: Array<{ device: string; jobId: string | null; reason?: string }>;
+  jobs: Record<string, number>;
+  daemonRuns: Array<{ runId: string; verified: boolean; mismatches: number; stopped: boolean }>;
+  invariants: InvariantResult[];
+}
+
+/** The first `k` devices, with their HA peers, and the failures that name them. */
+export function selectDevices(scenario: Scenario, k: number | undefined): Scenario {
+  if (k === undefined || k >= scenario.devices.length) return scenario;
+  const keep = new Set(scenario.devices.slice(0, k).map((d) => d.serial));
+  for (const d of scenario.devices) if (keep.has(d.serial) && d.ha) keep.add(d.ha.peerSerial);
+  return {
+    ...scenario,
+    devices: scenario.devices.filter((d) => keep.has(d.serial)),
+    failures: scenario.failures.filter((f) => f.device === '*' || keep.has(f.device)),
+  };
+}
+
+/** The scenario a chaos run uses: the file at the time scale, with the given seed and devices. */
+export function chaosScenario(o: ChaosOptions): Scenario {
+  const loaded = loadScenarioFile(o.scenario, o.timeScale !== undefined ? { timeScale: o.timeScale } : {});
+  return selectDevices({ ...loaded, seed: o.seed }, o.devices);
+}
+
+/** Daemon settings for a simulator at a small time scale; outages (restarts) are real time, so retries wait real time. */
+function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: number): DaemonConfig {
+  const t = scenario.timing;
+  const slow = Math.max(1, ...scenario.failures.filter((f) => f.operation === 'reboot' && f.mode === 'slow').map((f) => f.factor ?? 4));
+  // Scaled durations, plus real seconds for the outages the run causes (a lost request costs a timeout).
+  const rebootSeconds = ((t.rebootMs[1] * slow + t.autoCommitMs[1]) * 3) / 1000 + OUTAGE_MARGIN_SECONDS;
+  return {
+    ...DEFAULT_CONFIG,
+    panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
+    protocol: 'http',
+    concurrency,
+    rateLimit: 2000,
+    upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },
+    retries: { maxAttempts: 5, backoffSeconds: 0.4 },
+    timeouts: {
+      apiSeconds: 2,
+      jobSeconds: (Math.max(t.downloadMs[1], t.installMs[1]) * 20) / 1000 + OUTAGE_MARGIN_SECONDS,
+      rebootSeconds,
+      rebootSecondsByModel: {},
+      rebootStartGraceSeconds: rebootSeconds / 2,
+    },
+    poll: { jobSeconds: 0.05, rebootSeconds: 0.05 },
+  };
+}
+
+/** Real seconds a daemon wait allows on top of the scaled durations: restarts of NATS, the simulator and the daemon take real time. */
+const OUTAGE_MARGIN_SECONDS = 5;
+/** How long the gateway waits for the simulator: a request lost in a restart fails fast, and the client retries. */
+const GATEWAY_REQUEST_TIMEOUT_MS = 1_500;
+
+const BIN = fileURLToPath(new URL('../../bin/panos-upgrade.mjs', import.meta.url));
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() >= deadline) return undefined;
+    await sleep(everyMs);
+  }
+}
+
+/** The daemon as a child process (`panos-upgrade daemon`), its output in the work dir. */
+class DaemonChild {
+  private child: ChildProcess | undefined;
+  private starts = 0;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly natsUrl: string,
+    private readonly workDir: string,
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+  ) {}
+
+  async start(): Promise<string> {
+    this.starts++;
+    const out = openSync(join(this.workDir, `daemon-${this.starts}.log`), 'w');
+    const child = spawn(process.execPath, [BIN, 'daemon', '--data-dir', this.dataDir, '--nats-url', this.natsUrl], {
+      env: { ...process.env, NATS_URL: this.natsUrl, PANOS_LOG_LEVEL: process.env.PANOS_LOG_LEVEL ?? 'warn' },
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    this.child = child;
+    const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`exited ${signal ?? code}`)));
+    const up = until(async () => {
+      const s = await requestJson<{ runId?: string }>(this.nc, this.subjects.cmd('daemon.status'), {}, 1000);
+      return s.runId;
+    }, 60_000);
+    const runId = await Promise.race([up, exited.then((why) => Promise.reject(new Error(`the daemon ${why} before it was up; see ${this.workDir}/daemon-${this.starts}.log`)))]);
+    if (!runId) throw new Error(`the daemon did not answer within 60 s; see ${this.workDir}/daemon-${this.starts}.log`);
+    return runId;
+  }
+
+  /** SIGKILL: no goodbye, no run.stopped; what is on disk is all the next daemon gets. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+const TERMINAL = new Set(['complete', 'download_complete', 'failed', 'cancelled', 'skipped']);
+
+/**
+ * A fleet upgrade under faults: private NATS, simulator and gateway in this process, the daemon as a
+ * child process; while it runs, the daemon is SIGKILLed and restarted, the simulator stopped and
+ * started on the same log, NATS restarted on the same port, and live faults switched on and off, each
+ * at a moment drawn from the seed. Then the invariants are checked on the logs. Bounded in time.
+ */
+export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'silent' })): Promise<ChaosReport> {
+  const began = Date.now();
+  const scenario = chaosScenario(o);
+  const concurrency = o.concurrency ?? 10;
+  const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, concurrency));
+  const timeoutMs = (o.timeoutSeconds ?? Math.max(60, (plan.estimateMs * 6) / 1000 + 30)) * 1000;
+  const workDir = o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'panos-chaos-'));
+  const simDir = join(workDir, 'sim');
+  const dataDir = join(workDir, 'daemon');
+  mkdirSync(simDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
+  const runId = newRunId();
+  const simLog = pino({ level: process.env.PANOS_LOG_LEVEL ?? 'warn' }, pino.destination({ dest: join(workDir, 'simulator.log'), sync: true }));
+
+  let nats: NatsServerHandle | undefined;
+  let nc: NatsConnection | undefined;
+  let sim: Simulator | undefined;
+  let gateway: GatewayHandle | undefined;
+  let daemon: DaemonChild | undefined;
+  const simStore = LmdbEventStore.open({ path: join(simDir, 'events'), runId });
+  const disruptions: DisruptionDone[] = [];
+  const submitted: ChaosReport['submitted'] = [];
+  let startedAt = Date.now();
+  let timedOut = false;
+  let disruptionError: string | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    await simStore.append(`run:${runId}`, [{ type: 'run.started', data: { role: 'chaos', pid: process.pid, scenario: scenario.name, seed: scenario.seed, devices: scenario.devices.length } }]);
+    await simStore.append('chaos', [{ type: 'chaos.planned', data: { plan } }]);
+    nats = await startNatsServer({});
+    nc = await connectNats(nats.url, 'panos-upgrade chaos');
+    const subjects = new Subjects('panos');
+    const startSim = async (): Promise<Simulator> => Simulator.start({ scenario, store: simStore, log: simLog.child({ component: 'simulator' }), nc: nc!, subjects });
+    sim = await startSim();
+    gateway = await startGateway({
+      nc,
+      subjects,
+      store: simStore,
+      log: simLog.child({ component: 'gateway' }),
+      description: sim.describe(),
+      port: 0,
+      protocol: 'http',
+      direct: true,
+      hangLimitMs: 3_000,
+      requestTimeoutMs: GATEWAY_REQUEST_TIMEOUT_MS,
+    });
+    saveConfig(dataDir, chaosConfig(scenario, gateway, concurrency));
+    daemon = new DaemonChild(dataDir, nats.url, workDir, nc, subjects);
+    await daemon.start();
+    const ask = <T extends object>(name: Parameters<Subjects['cmd']>[0], payload: object = {}): Promise<T> => requestJson<T>(nc!, subjects.cmd(name), payload, 10_000);
+
+    const discovered = await until(async () => (await ask<{ discovered: number }>('device.discover')).discovered, 30_000, 200);
+    if (discovered === undefined) throw new Error('discovery did not answer within 30 s');
+    const done = new Set<string>();
+    for (const d of scenario.devices) {
+      if (done.has(d.serial)) continue;
+      try {
+        const r = await ask<{ job: { job_id: string; devices?: string[] } }>('job.submit', { device: d.serial });
+        for (const s of r.job.devices ?? [d.serial]) {
+          done.add(s);
+          submitted.push({ device: s, jobId: r.job.job_id });
+        }
+      } catch (err) {
+        done.add(d.serial);
+        submitted.push({ device: d.serial, jobId: null, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    startedAt = Date.now();
+    log.info({ jobs: submitted.filter((s) => s.jobId).length, estimateMs: plan.estimateMs }, 'jobs submitted');
+
+    // Live faults on and off, at their moments.
+    for (const i of plan.injections) {
+      timers.push(
+        setTimeout(() => {
+          void handleControl(sim!, i.device, 'faults', { faults: i.faults })
+            .then(() => simStore.append('chaos', [{ type: 'chaos.fault.injected', data: { device: i.device, fault: i.fault, atMs: Date.now() - startedAt } }]))
+            .catch((err: unknown) => log.warn({ err, device: i.device }, 'could not inject a fault'));
+        }, i.atMs),
+        setTimeout(() => {
+          void handleControl(sim!, i.device, 'faults', { faults: {}, replace: true })
+            .then(() => simStore.append('chaos', [{ type: 'chaos.fault.cleared', data: { device: i.device, fault: i.fault, atMs: Date.now() - startedAt } }]))
+            .catch((err: unknown) => log.warn({ err, device: i.device }, 'could not clear a fault'));
+        }, i.untilMs),
+      );
+    }
+    // Disruptions one after the other, each at its moment (or as soon as the previous one is over).
+    const disrupting = (async () => {
+      for (const d of plan.disruptions) {
+        const wait = startedAt + d.atMs - Date.now();
+        if (wait > 0) await sleep(wait);
+        const t0 = Date.now();
+        let detail = '';
+        if (d.what === 'daemon-kill') {
+          await daemon!.kill();
+          const next = await daemon!.start();
+          detail = `killed with SIGKILL, restarted as run ${next}`;
+        } else if (d.what === 'simulator-restart') {
+          await sim!.stop();
+          sim = await startSim();
+          detail = `stopped and started on the same log: ${sim.restored} device(s) resumed from their snapshots`;
+        } else {
+          await nats!.restart();
+          detail = `restarted on port ${nats!.port}`;
+        }
+        disruptions.push({ what: d.what, plannedMs: d.atMs, atMs: t0 - startedAt, tookMs: Date.now() - t0, detail });
+        await simStore.append('chaos', [{ type: 'chaos.disruption.completed', data: { ...disruptions.at(-1)! } }]);
+        log.info({ what: d.what, tookMs: Date.now() - t0 }, 'disruption done');
+      }
+    })().catch((err: unknown) => {
+      // A disruption that cannot be undone (the daemon does not come back) leaves the jobs unfinished: the report says so.
+      disruptionError = err instanceof Error ? err.message : String(err);
+      log.error({ err }, 'a disruption failed');
+    });
+
+    const ids = new Set(submitted.filter((s) => s.jobId).map((s) => s.jobId!));
+    const finished = await until(async () => {
+      const r = await ask<{ jobs: Array<{ job_id: string; upgrade_status: string }> }>('job.list', {});
+      const open = r.jobs.filter((j) => ids.has(j.job_id) && !TERMINAL.has(j.upgrade_status));
+      return open.length === 0 && r.jobs.filter((j) => ids.has(j.job_id)).length === ids.size ? true : undefined;
+    }, timeoutMs, 250);
+    timedOut = finished === undefined;
+    // Every disruption happens, even after the jobs ended, so that each run exercises them all.
+    let guard: NodeJS.Timeout | undefined;
+    await Promise.race([disrupting, new Promise((r) => (guard = setTimeout(r, Math.max(0, startedAt + timeoutMs - Date.now()) + 30_000)))]);
+    clearTimeout(guard);
+    // A job that ended after a late disruption is checked as it is now.
+    if (!timedOut) {
+      await until(async () => {
+        const r = await ask<{ jobs: Array<{ job_id: string; upgrade_status: string }> }>('job.list', {});
+        return r.jobs.every((j) => !ids.has(j.job_id) || TERMINAL.has(j.upgrade_status)) ? true : undefined;
+      }, 30_000, 250);
+    }
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await daemon?.stop().catch(() => undefined);
+    await gateway?.close().catch(() => undefined);
+    await sim?.stop().catch(() => undefined);
+    await nc?.close().catch(() => undefined);
+    await nats?.stop().catch(() => undefined);
+  }
+
+  // The checks read both logs as they are on disk.
+  const daemonStore = LmdbEventStore.open({ path: join(dataDir, 'events') });
+  let report: ChaosReport;
+  try {
+    const daemonEvents: EventEnvelope[] = [...daemonStore.readAll()];
+    const simEvents: EventEnvelope[] = [...simStore.readAll()];
+    const runs = listRuns(daemonStore).filter((r) => r.role === 'daemon');
+    const verify = runs.map((r) => ({ runId: r.runId, report: verifyRun(daemonStore, r.runId) }));
+    const invariants = checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify });
+    if (timedOut || disruptionError) {
+      const terminal = invariants[0]!;
+      terminal.ok = false;
+      if (timedOut) terminal.violations.unshift(`gave up waiting after ${Math.round(timeoutMs / 1000)} s`);
+      if (disruptionError) terminal.violations.unshift(`a disruption failed: ${disruptionError}`);
+    }
+    const jobs: Record<string, number> = {};
+    for (const e of daemonEvents) {
+      if (e.type === 'job.completed' || e.type === 'job.ha.completed') jobs.complete = (jobs.complete ?? 0) + 1;
+      if (e.type === 'job.failed' || e.type === 'job.ha.failed') jobs.failed = (jobs.failed ?? 0) + 1;
+      if (e.type === 'job.cancelled' || e.type === 'job.ha.cancelled') jobs.cancelled = (jobs.cancelled ?? 0) + 1;
+    }
+    const ok = invariants.every((i) => i.ok);
+    report = {
+      ok,
+      scenario: scenario.file,
+      seed: scenario.seed,
+      devices: scenario.devices.length,
+      timeScale: scenario.timing.timeScale,
+      durationMs: Date.now() - began,
+      workDir: o.workDir || o.keep || !ok ? workDir : null,
+      timedOut,
+      plan,
+      disruptions,
+      injected: observedFaults(simEvents, scenario, startedAt),
+      submitted,
+      jobs,
+      daemonRuns: runs.map((r) => ({ runId: r.runId, verified: verify.find((v) => v.runId === r.runId)!.report.ok, mismatches: verify.find((v) => v.runId === r.runId)!.report.mismatches, stopped: r.stoppedAt !== null })),
+      invariants,
+    };
+    await simStore.append('chaos', [{ type: 'chaos.completed', data: { ok, invariants: invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length })) } }]);
+    await simStore.append(`run:${runId}`, [{ type: 'run.stopped', data: { role: 'chaos' } }]);
+  } finally {
+    await daemonStore.close();
+    await simStore.close();
+  }
+  writeFileSync(join(workDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  if (report.workDir === null) rmSync(workDir, { recursive: true, force: true });
+  return report;
+}
+
+function ms(n: number): string {
+  return n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`;
+}
+
+export function formatChaosReport(r: ChaosReport): string {
+  const out: string[] = [];
+  out.push(`Chaos run of ${r.scenario} with seed ${r.seed}: ${r.devices} device(s), time scale ${r.timeScale}, ${ms(r.durationMs)}${r.timedOut ? ' (gave up waiting)' : ''}`);
+  out.push('', 'Disruptions:');
+  for (const d of r.disruptions) out.push(`  +${ms(d.atMs).padEnd(9)} ${d.what.padEnd(18)} took ${ms(d.tookMs)}: ${d.detail}`);
+  if (r.disruptions.length < r.plan.disruptions.length) out.push(`  (${r.plan.disruptions.length - r.disruptions.length} planned disruption(s) did not happen)`);
+  out.push('', 'Faults declared in the scenario:');
+  for (const f of r.plan.declared) out.push(`  ${f.device.padEnd(14)} ${f.fault}`);
+  if (r.plan.injections.length > 0) {
+    out.push('', 'Faults switched on live (panos.sim.ctl.<serial>.faults):');
+    for (const i of r.plan.injections) out.push(`  ${i.device.padEnd(14)} ${i.fault}, from +${ms(i.atMs)} to +${ms(i.untilMs)}`);
+  }
+  out.push('', 'Faults that showed (device, fault, when):');
+  if (r.injected.length === 0) out.push('  none');
+  for (const f of r.injected) out.push(`  ${f.device.padEnd(14)} ${f.fault}${f.count > 1 ? ` ×${f.count}` : ''} at +${ms(f.firstMs)}${f.count > 1 ? `…+${ms(f.lastMs)}` : ''}`);
+  const skipped = r.submitted.filter((s) => !s.jobId);
+  out.push('', `Jobs: ${Object.entries(r.jobs).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${skipped.length ? `; not submitted: ${skipped.map((s) => `${s.device} (${s.reason})`).join('; ')}` : ''}`);
+  out.push(`Daemon runs: ${r.daemonRuns.map((d) => `${d.runId}${d.stopped ? '' : ' (killed)'} ${d.verified ? 'verified' : `${d.mismatches} mismatch(es)`}`).join(', ')}`);
+  out.push('', 'Invariants:');
+  for (const i of r.invariants) {
+    out.push(`  ${i.ok ? 'PASS' : 'FAIL'}  ${i.name}: ${i.detail}`);
+    for (const v of i.violations.slice(0, 20)) out.push(`        ✗ ${v}`);
+    if (i.violations.length > 20) out.push(`        … and ${i.violations.length - 20} more`);
+    for (const n of i.notes ?? []) out.push(`        note: ${n}`);
+  }
+  out.push('', r.ok ? 'All invariants hold.' : 'Some invariants failed.');
+  if (r.workDir) out.push(`Logs and report: ${r.workDir}`);
+  return out.join('\n');
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number greater than 0, got "${value}"`);
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
+  return n;
+}
+
+export function registerChaos(program: Command): void {
+  program
+    .command('chaos')
+    .description(
+      'upgrade a simulated fleet under injected faults while the daemon is killed, the simulator and NATS restarted; then check the invariants (exit 1 if any fails)',
+    )
+    .option('-s, --scenario <file>', 'scenario with failures', shippedScenario('chaos'))
+    .requiredOption('--seed <n>', 'seed for every fault and every disruption moment (one seed, the same faults)', parseSeed)
+    .option('--devices <k>', 'only the first K devices (HA peers come along)', parseCount)
+    .option('--time-scale <factor>', 'multiply every simulated duration (default 0.05)', parsePositive)
+    .option('--concurrency <n>', 'devices (or HA pairs) upgraded at once', parseCount)
+    .option('--timeout <seconds>', 'stop waiting for the jobs after this long', parsePositive)
+    .option('--work-dir <dir>', 'keep the logs (event logs, daemon output, report.json) here')
+    .option('--keep', 'keep the temporary work dir even when every invariant holds')
+    .option('--plan', 'only print the plan this seed gives (disruptions, live faults) and exit')
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (opts: { scenario: string; seed: number; devices?: number; timeScale?: number; concurrency?: number; timeout?: number; workDir?: string; keep?: boolean; plan?: boolean; json?: boolean }) => {
+        const options: ChaosOptions = {
+          scenario: opts.scenario,
+          seed: opts.seed,
+          timeScale: opts.timeScale ?? 0.05,
+          ...(opts.devices !== undefined ? { devices: opts.devices } : {}),
+          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+          ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
+          ...(opts.workDir ? { workDir: opts.workDir } : {}),
+          ...(opts.keep ? { keep: true } : {}),
+        };
+        if (opts.plan) {
+          const scenario = chaosScenario(options);
+          const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, options.concurrency ?? 10));
+          process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
+          return;
+        }
+        const log = pino({ level: process.env.PANOS_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+        const report = await runChaos(options, log);
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatChaosReport(report)}\n`);
+        if (!report.ok) process.exitCode = 1;
+      },
+    );
+}
+
+export function formatPlan(p: ChaosPlan): string {
+  const lines = [`Seed ${p.seed}, estimated upgrade ${ms(p.estimateMs)}:`];
+  for (const d of p.disruptions) lines.push(`  +${ms(d.atMs).padEnd(9)} ${d.what}`);
+  for (const i of p.injections) lines.push(`  +${ms(i.atMs).padEnd(9)} ${i.device}: ${i.fault} until +${ms(i.untilMs)}`);
+  for (const f of p.declared) lines.push(`  declared   ${f.device}: ${f.fault}`);
+  return lines.join('\n');
+}

@@ -53,8 +53,6 @@ export class DaemonClient {
   readonly subjects: Subjects;
   private nc: NatsConnection | undefined;
   private connecting: Promise<NatsConnection> | undefined;
-  /** Closed by `close()` only when this client opened it. */
-  private owned = true;
 
   constructor(readonly location: NatsLocation) {
     this.subjects = new Subjects(location.prefix);
@@ -62,14 +60,6 @@ export class DaemonClient {
 
   static fromOptions(options: { natsUrl?: string; dataDir?: string }): DaemonClient {
     return new DaemonClient(locateNats(options));
-  }
-
-  /** An already open connection (the demo's), on `subjects`. */
-  static over(nc: NatsConnection, subjects: Subjects): DaemonClient {
-    const client = new DaemonClient({ url: 'in-process', source: 'the demo', prefix: subjects.prefix });
-    client.nc = nc;
-    client.owned = false;
-    return client;
   }
 
   private where(): string {
@@ -122,6 +112,6 @@ export class DaemonClient {
   async close(): Promise<void> {
     const nc = this.nc;
     this.nc = undefined;
-    if (nc && this.owned && !nc.isClosed()) await nc.close();
+    if (nc && !nc.isClosed()) await nc.close();
   }
 }

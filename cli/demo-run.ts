@@ -102,7 +102,7 @@ function loadDemoScenario(options: DemoOptions): { scenario: Scenario; source: s
     return { scenario: scenarioFromObject(generateFleetScenario({ devices: options.devices }), `generated fleet of ${options.devices}`, scale), source: `a generated fleet of ${options.devices}` };
   }
   const file = shippedScenario('fleet-230');
-  return { scenario: loadScenarioFile(file, scale), source: relative(process.cwd(), file).startsWith('..') ? relative(PACKAGE_ROOT, file) : relative(process.cwd(), file) };
+  return { scenario: loadScenarioFile(file, scale), source: relative(PACKAGE_ROOT, file) };
 }
 
 /** Everything the demo started, stopped in reverse order whatever happened. */

@@ -1,0 +1,100 @@
+import { PassThrough } from 'node:stream';
+import test from 'ava';
+import type { InventoryDevice } from '../../actors/inventory.ts';
+import { queueSummaryLines } from '../../cli/commands/download.ts';
+import { pickDevices, upgradePlan } from '../../cli/demo-run.ts';
+import { countsLine, outputTo, table } from '../../cli/output.ts';
+
+// Not a terminal: no colour codes in the text.
+const plain = outputTo(new PassThrough() as unknown as NodeJS.WriteStream);
+
+test('countsLine: when statuses are counted then they read from waiting to finished, zeros left out', (t) => {
+  t.is(countsLine({ failed: 5, download_complete: 150, downloading: 10, pending: 0 }), '10 downloading, 150 download_complete, 5 failed');
+  t.is(countsLine({}), 'none');
+});
+
+test('table: when rows are printed then columns align, numbers right, and the last column is not padded', (t) => {
+  const rows = [
+    { a: 'x', n: '5%', m: 'short' },
+    { a: 'longer', n: '100%', m: 'a longer message' },
+  ];
+  const text = table(rows, [
+    { header: 'A', value: (r) => r.a },
+    { header: 'N', value: (r) => r.n, right: true },
+    { header: 'MESSAGE', value: (r) => r.m },
+  ], plain);
+  t.is(text, ['A          N  MESSAGE', 'x         5%  short', 'longer  100%  a longer message', ''].join('\n'));
+});
+
+test('queueSummaryLines: when devices are skipped then they are grouped by reason, job ids beside the device, largest group first', (t) => {
+  const lines = queueSummaryLines({
+    dryRun: false,
+    queued: 2,
+    skipped: 3,
+    queuedDevices: [],
+    skippedDevices: [
+      { device: '001', hostname: 'fw-a', reason: 'no upgrade path for version 11.1.0' },
+      { device: '002', hostname: 'fw-b', reason: 'already has an active download-only job mwr1-abc123' },
+      { device: '003', hostname: '', reason: 'already has an active download-only job mwr1-def456' },
+    ],
+  });
+  t.deepEqual(lines, [
+    'Queued 2 devices, skipped 3',
+    'Skipped:',
+    '  already has an active download-only job (2):',
+    '    fw-b (002)  mwr1-abc123',
+    '    003  mwr1-def456',
+    '  no upgrade path for version 11.1.0 (1):',
+    '    fw-a (001)',
+  ]);
+});
+
+test('queueSummaryLines: when a reason holds more than 20 devices then the first ten are shown and the rest counted', (t) => {
+  const skippedDevices = Array.from({ length: 25 }, (_, i) => ({ device: String(i).padStart(3, '0'), hostname: `fw-${i}`, reason: 'not connected to Panorama at the last discovery' }));
+  const lines = queueSummaryLines({ dryRun: true, queued: 0, skipped: 25, queuedDevices: [], skippedDevices });
+  t.is(lines[0], 'Would queue 0 devices, skip 25 (dry run: nothing was queued)');
+  t.is(lines.length, 2 + 1 + 10 + 1);
+  t.is(lines.at(-1), '    … and 15 more (--json lists them all)');
+});
+
+function device(serial: string, swVersion: string, extra: Partial<InventoryDevice> = {}): InventoryDevice {
+  return {
+    serial,
+    hostname: `fw-${serial}`,
+    mgmtIp: '127.0.0.1',
+    model: 'PA-440',
+    family: '400',
+    swVersion,
+    appVersion: '8700-7000',
+    connected: true,
+    haState: null,
+    haPeer: null,
+    discoveredAt: '',
+    updatedAt: '',
+    ...extra,
+  };
+}
+
+test('pickDevices: when upgrades are picked then staged standalone devices on different versions come first, and an HA pair counts once', (t) => {
+  const devices = [
+    device('a1', '10.0.2'),
+    device('a2', '10.0.2'),
+    device('b1', '10.1.6'),
+    device('c1', '10.2.4', { connected: false }),
+    device('d1', '10.2.9', { model: 'PA-5220' }),
+    device('e1', '10.2.9'),
+    device('h1', '10.2.4', { haState: 'active', haPeer: 'h2' }),
+    device('h2', '10.2.4', { haState: 'passive', haPeer: 'h1' }),
+    device('u1', '10.0.8'),
+  ];
+  const staged = new Set(['a1', 'a2', 'b1', 'c1', 'd1', 'e1', 'h1', 'h2']);
+  const picked = pickDevices(devices, staged, upgradePlan({ upgrades: 4, haPairs: 1 }));
+  t.deepEqual(
+    picked.map((d) => d.serial),
+    ['a1', 'b1', 'e1', 'a2', 'h1'],
+  );
+  t.deepEqual(
+    pickDevices(devices, staged, upgradePlan({ upgrades: 0, haPairs: 2 })).map((d) => d.serial),
+    ['h1'],
+  );
+});

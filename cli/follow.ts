@@ -1,10 +1,10 @@
 import type { StatusRecord } from '../actors/daemon.ts';
-import type { JobStatusRecord, UpgradeStatus } from '../machines/upgrade-job.fold.ts';
+import type { UpgradeStatus } from '../machines/upgrade-job.fold.ts';
 import type { DaemonClient } from './client.ts';
 import { describeError, InterruptedError } from './errors.ts';
 import { isFinished, isPair, JobFeed } from './job-feed.ts';
 import { FleetProgress, JobBars } from './progress.ts';
-import { jobName, type Output } from './output.ts';
+import { deviceName, jobName, type Output } from './output.ts';
 
 /** Call `onSignal` on the first Ctrl-C (or SIGTERM) until the returned function is called. */
 export function onInterrupt(onSignal: (signal: NodeJS.Signals) => void): () => void {
@@ -107,12 +107,13 @@ export class DownloadFollower {
   private resolveDone: (() => void) | undefined;
   private readonly warn = warner();
 
-  private constructor(out: Output, private readonly grow: boolean) {
-    this.progress = new FleetProgress(out, 'Downloads');
+  private constructor(out: Output, private readonly grow: boolean, activeBars: number) {
+    this.progress = new FleetProgress(out, 'Downloads', activeBars);
   }
 
-  static async start(client: DaemonClient, out: Output, options: { grow?: boolean } = {}): Promise<DownloadFollower> {
-    const follower = new DownloadFollower(out, options.grow === true);
+  /** `activeBars`: on a terminal, a bar for each device being worked on, at most that many. */
+  static async start(client: DaemonClient, out: Output, options: { grow?: boolean; activeBars?: number } = {}): Promise<DownloadFollower> {
+    const follower = new DownloadFollower(out, options.grow === true, options.activeBars ?? 0);
     follower.feed = await JobFeed.start({ client, onJob: (job) => follower.onJob(job), onError: (err) => follower.warn(err) });
     return follower;
   }
@@ -125,12 +126,12 @@ export class DownloadFollower {
       // The peers' own jobs, in case their events went by before we listened.
       for (const p of job.peers) if (p.job_id && !this.seenJobs.has(p.job_id)) this.feed?.refresh(p.job_id);
     } else {
-      this.record(job.device_serial, job.upgrade_status, (job as JobStatusRecord).submitted_at);
+      this.record(job.device_serial, job.upgrade_status, job.submitted_at, { name: deviceName(job.hostname, job.device_serial), progress: job.progress, message: job.upgrade_message });
     }
     this.check();
   }
 
-  private record(serial: string, status: UpgradeStatus, submittedAt: string | null): void {
+  private record(serial: string, status: UpgradeStatus, submittedAt: string | null, detail?: { name: string; progress: number; message: string }): void {
     if (this.expected && !this.expected.has(serial)) {
       if (!this.grow) return;
       this.expected.add(serial);
@@ -140,7 +141,7 @@ export class DownloadFollower {
     const known = this.devices.get(serial);
     if (known && known.submittedAt > at) return;
     this.devices.set(serial, { status, submittedAt: at });
-    this.progress.set(serial, status);
+    this.progress.set(serial, status, detail);
   }
 
   /**

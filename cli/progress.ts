@@ -64,10 +64,12 @@ export class FleetProgress {
   private multi: MultiBar | undefined;
   private bar: SingleBar | undefined;
   private readonly statuses = new Map<string, UpgradeStatus>();
+  private readonly deviceBars = new Map<string, SingleBar>();
   private total = 0;
   private lastTenth = -1;
 
-  constructor(private readonly out: Output, private readonly label: string) {
+  /** `activeBars`: on a terminal, also a bar for each device being worked on (at most that many at once). */
+  constructor(private readonly out: Output, private readonly label: string, private readonly activeBars = 0) {
     if (out.isTTY) {
       this.multi = new MultiBar({ ...BAR_OPTIONS, barsize: 30, stream: out.stream, format: '{label} {bar} {value}/{total} finished  {summary}' });
       this.bar = this.multi.create(1, 0, { label, summary: '' });
@@ -80,10 +82,31 @@ export class FleetProgress {
     this.render();
   }
 
-  set(serial: string, status: UpgradeStatus): void {
+  set(serial: string, status: UpgradeStatus, detail?: { name: string; progress: number; message: string }): void {
+    this.deviceBar(serial, status, detail);
     if (this.statuses.get(serial) === status) return;
     this.statuses.set(serial, status);
     this.render();
+  }
+
+  /** A device being worked on gets its own bar under the overall one until its job ends. */
+  private deviceBar(serial: string, status: UpgradeStatus, detail: { name: string; progress: number; message: string } | undefined): void {
+    if (!this.multi || this.activeBars === 0) return;
+    const bar = this.deviceBars.get(serial);
+    const working = status !== 'pending' && !TERMINAL_STATUSES.has(status);
+    if (!working) {
+      if (bar) {
+        this.multi.remove(bar);
+        this.deviceBars.delete(serial);
+      }
+      return;
+    }
+    if (!detail) return;
+    const payload = { label: `  ${detail.name.padEnd(28)}`, summary: `${paintStatus(this.out, status)} ${detail.message}` };
+    if (bar) bar.update(detail.progress, payload);
+    else if (this.deviceBars.size < this.activeBars) {
+      this.deviceBars.set(serial, this.multi.create(100, detail.progress, payload, { format: '{label} {bar} {percentage}% {summary}', barsize: 24 }));
+    }
   }
 
   counts(): Record<string, number> {

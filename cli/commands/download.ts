@@ -109,7 +109,7 @@ export function registerDownload(program: Command): void {
   download
     .command('status')
     .description('download progress: counts by status and one row per device (its latest download-only job)')
-    .option('-w, --watch', 'follow live until no download is pending or running; exit 1 if any failed')
+    .option('-w, --watch', 'follow live (an overall bar, and a bar per device being worked on) until no download is pending or running; exit 1 if any failed')
     .addOption(new Option('--json', "print the daemon's reply as JSON").conflicts('watch'))
     .action(async (opts: { watch?: boolean; json?: boolean }, cmd: Command) => {
       const out = outputTo();
@@ -122,7 +122,7 @@ export function registerDownload(program: Command): void {
           return;
         }
         // Listen before reading, so a change between the read and the subscription is not missed.
-        const follower = await DownloadFollower.start(client, out, { grow: true });
+        const follower = await DownloadFollower.start(client, out, { grow: true, activeBars: 12 });
         try {
           const initial = await downloadStatus(client);
           if (initial.devices.every(rowFinished)) {

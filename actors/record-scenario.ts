@@ -246,6 +246,8 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
     return b;
   };
   const autoCommit = new Map<string, { failed: number; seen: Set<number>; error: string }>();
+  /** Devices whose software list the recorder cut at 4000 characters. */
+  const cut: string[] = [];
   const lastUptime = new Map<string, { uptimeMs: number; at: number }>();
   /** The latest restart of each device. */
   const current = new Map<string, RebootSeen>();
@@ -286,7 +288,7 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
         if (sw && !d.software) {
           d.softwareAt = c.at;
           d.software = sw.value.entries.map((e) => ({ version: e.version, sizeMb: e.sizeMb, releasedOn: e.releasedOn, downloaded: e.downloaded, current: e.current }));
-          if (sw.truncated) notes.push(`device ${serial}: its software list was cut by the recorder; the oldest versions may be missing`);
+          if (sw.truncated) cut.push(serial);
         }
         break;
       }
@@ -390,6 +392,7 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
   }
 
   for (const r of reboots) if (r.backAt === undefined && r.answeredAt !== undefined) r.backAt = r.answeredAt;
+  if (cut.length > 0) notes.push(`the recorder cut the software list of ${cut.length} device(s) at 4000 characters; their oldest versions may be missing (${cut.join(', ')})`);
   // Timings: enqueue → FIN of successful jobs, restart → back.
   const finished = [...jobs.values()].filter((j) => j.finishedAt !== undefined);
   const durations = (op: string): number[] => finished.filter((j) => j.operation === op && j.ok).map((j) => j.finishedAt! - j.enqueuedAt);
@@ -546,6 +549,10 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
     if (hops.length > 0) paths[s.device.swVersion] ??= hops;
   }
 
+  // A failure can only name a device the scenario has.
+  const kept = failures.filter((f) => bySerial.has(f.device as string));
+  for (const f of failures) if (!kept.includes(f)) notes.push(`device ${String(f.device)}: its ${String(f.operation)} failure is left out with the device`);
+
   const panoramaHost = [...panoramaHosts][0];
   const panoramaIp = panoramaHost ? hostIp(panoramaHost) : undefined;
   const document: Record<string, unknown> = {
@@ -557,7 +564,7 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
     ...(panoramaIp && isIP(panoramaIp) !== 0 && !ipToSerial.has(panoramaIp) ? { panorama: { mgmt_ip: panoramaIp } } : {}),
     ...(catalogue.size > 0 ? { images: [...catalogue.entries()].map(([version, c]) => ({ version, ...c })) } : {}),
     devices: entries,
-    ...(failures.length > 0 ? { failures } : {}),
+    ...(kept.length > 0 ? { failures: kept } : {}),
     ...(Object.keys(paths).length > 0 ? { upgrade_paths: paths } : {}),
   };
   const doc = new Document(document);

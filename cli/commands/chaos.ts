@@ -98,7 +98,7 @@ function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: nu
       rebootSecondsByModel: {},
       rebootStartGraceSeconds: rebootSeconds / 2,
     },
-    poll: { jobSeconds: 0.05, rebootSeconds: 0.05 },
+    poll: { jobSeconds: 0.1, rebootSeconds: 0.1 },
   };
 }
 

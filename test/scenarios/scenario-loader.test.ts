@@ -181,7 +181,7 @@ test('chaos.yaml: when loaded then it has 30 devices, 2 HA pairs and each of the
   const serials = new Set(s.devices.map((d) => d.serial));
   t.true(s.failures.every((f) => f.device === '*' || serials.has(f.device)));
   t.true(s.failures.every((f) => typeof f.line === 'number' && f.line > 0));
-  const downloads = s.failures.filter((f) => f.operation === 'download');
+  const downloads = s.failures.filter((f) => f.operation === 'download' && f.mode === undefined);
   t.true(downloads.length >= 2 && downloads.every((f) => f.failureRate === 0.3));
   t.is(s.failures.filter((f) => f.operation === 'install').length, 1);
   t.is(s.failures.filter((f) => f.operation === 'reboot' && f.mode === 'never_returns').length, 1);

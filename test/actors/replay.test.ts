@@ -1,0 +1,138 @@
+import test from 'ava';
+import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
+import type { EventEnvelope, StoredSnapshot } from '../../eventstore/index.ts';
+import { describeAnswer, describeCommand, replayJobStream } from '../../actors/replay.ts';
+import { DEFAULT_POLICY, type JobFact } from '../../machines/upgrade-job.events.ts';
+import { submittedJobState, upgradeJobMachine } from '../../machines/upgrade-job.machine.ts';
+import { haPairMachine, submittedPairState } from '../../machines/ha-pair.machine.ts';
+import type { PairFact } from '../../machines/ha-pair.fold.ts';
+
+const T0 = Date.parse('2026-06-01T22:00:00Z');
+const at = (ms: number): string => new Date(T0 + ms).toISOString();
+const DEVICE = { serial: '001234567890', hostname: 'fw-a', mgmtIp: '127.0.1.1', model: 'PA-3220', swVersion: '10.0.2', haState: null, haPeer: null };
+
+const quiet = <I>() => fromCallback<{ type: string }, I>(() => undefined);
+
+/**
+ * Run a job machine the way the daemon does, with effects that do nothing (the test plays their part
+ * by sending events), and record what it emits as the log would: envelopes and the last snapshot.
+ */
+function record(machine: AnyStateMachine, first: EventEnvelope, input: unknown, events: Array<{ type: string; [k: string]: unknown }>): { log: EventEnvelope[]; snapshot: StoredSnapshot } {
+  const clock = new SimulatedClock();
+  const actor = createActor(machine, { input, clock });
+  const log: EventEnvelope[] = [first];
+  actor.on('facts', (e: { facts: Array<{ type: string; data: unknown; at: string }> }) => {
+    for (const f of e.facts) log.push({ gseq: log.length + 1, stream: first.stream, seq: log.length + 1, type: f.type, at: f.at, data: f.data });
+  });
+  actor.start();
+  for (const e of events) actor.send(e);
+  const snapshot = { seq: log.length, gseq: log.length, state: JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as unknown };
+  actor.stop();
+  return { log, snapshot };
+}
+
+const jobMachine = upgradeJobMachine.provide({
+  actors: { validate: quiet(), snapshot: quiet(), updateContent: quiet(), download: quiet(), install: quiet(), reboot: quiet(), deadline: quiet() },
+});
+
+function jobRun(events: Array<{ type: string; [k: string]: unknown }>, policy = DEFAULT_POLICY) {
+  const submitted: Extract<JobFact, { type: 'job.submitted' }> = {
+    type: 'job.submitted',
+    data: { jobId: 'j1', kind: 'upgrade', dryRun: false, device: DEVICE, targetVersion: null, plan: [{ version: '10.1.0', action: 'install', reason: 'static path' }], planSource: 'static', policy },
+  };
+  const first: EventEnvelope = { gseq: 1, stream: 'job:j1', seq: 1, type: submitted.type, at: at(0), data: submitted.data };
+  return record(jobMachine, first, { state: submittedJobState(submitted, at(0)) }, events);
+}
+
+const fact = (type: string, data: unknown, ms: number) => ({ type: 'fact', fact: { type, data }, now: T0 + ms });
+
+test('replay: when a job retried a failed download, then was cancelled between steps, then replaying its log gives the same facts, fold and snapshot', (t) => {
+  const { log, snapshot } = jobRun([
+    { type: 'start', now: T0 + 10 },
+    fact('job.validated', { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 2048, contentUpdate: false, notes: [] }, 20),
+    { type: 'step.done', now: T0 + 30 },
+    fact('job.snapshot.taken', { phase: 'pre', metrics: { tcpSessions: 10, routes: 2, arpEntries: 3, freeDiskMb: 9000 } }, 40),
+    { type: 'step.done', now: T0 + 50 },
+    { type: 'step.failed', reason: 'x.example is unreachable: reset', retryable: true, now: T0 + 60 },
+    { type: 'deadline.reached', now: T0 + 30_070 },
+    { type: 'cancel', by: 'operator', now: T0 + 30_080 },
+    fact('job.download.requested', { version: '10.1.0', hop: 0, baselineJobId: 0, direct: true }, 30_090),
+    { type: 'step.done', now: T0 + 30_100 },
+  ]);
+  t.deepEqual(log.slice(-4).map((e) => e.type), ['job.cancel.requested', 'job.download.requested', 'job.step.completed', 'job.cancelled']);
+  t.true(log.some((e) => e.type === 'job.retry.scheduled'));
+  t.deepEqual(replayJobStream(log, snapshot), { ok: true, kind: 'job', state: (snapshot.state as { context: unknown }).context });
+});
+
+test('replay: when a job is cancelled before it starts, or fails for good, then its log replays exactly', (t) => {
+  const pending = jobRun([{ type: 'cancel', by: 'operator', now: T0 + 5 }]);
+  t.deepEqual(pending.log.map((e) => e.type), ['job.submitted', 'job.cancelled']);
+  t.true(replayJobStream(pending.log, pending.snapshot).ok);
+
+  const failed = jobRun([{ type: 'start', now: T0 + 10 }, { type: 'step.failed', reason: 'not enough free disk', retryable: false, now: T0 + 20 }]);
+  t.is(failed.log.at(-1)?.type, 'job.failed');
+  t.true(replayJobStream(failed.log, failed.snapshot).ok);
+
+  // A retry that was cancelled while it waited.
+  const waiting = jobRun([{ type: 'start', now: T0 + 10 }, { type: 'step.failed', reason: 'busy', retryable: true, now: T0 + 20 }, { type: 'cancel', by: 'ops', now: T0 + 30 }]);
+  t.deepEqual(waiting.log.slice(-2).map((e) => e.type), ['job.cancel.requested', 'job.cancelled']);
+  t.true(replayJobStream(waiting.log, waiting.snapshot).ok);
+});
+
+test('replay: when a recorded fact was changed then the first difference names the seq and the field', (t) => {
+  const { log, snapshot } = jobRun([{ type: 'start', now: T0 + 10 }, { type: 'step.failed', reason: 'not enough free disk', retryable: false, now: T0 + 20 }]);
+  const tampered = log.map((e) => (e.type === 'job.step.failed' ? { ...e, data: { ...(e.data as object), attempt: 7 } } : e));
+  const r = replayJobStream(tampered, snapshot);
+  t.false(r.ok);
+  const seq = log.find((e) => e.type === 'job.step.failed')!.seq;
+  t.regex(r.difference ?? '', new RegExp(`^seq ${seq} \\(job\\.step\\.failed at .*\\): recorded job\\.step\\.failed, the machine emits job\\.step\\.failed — data\\.attempt: 7 vs 1$`));
+});
+
+const pairMachine = haPairMachine.provide({
+  actors: { checkPair: quiet(), runChild: quiet(), preparePeer: quiet(), restorePeer: quiet(), verifyPair: quiet(), recover: quiet() },
+});
+
+function pairRun(events: Array<{ type: string; [k: string]: unknown }>) {
+  const submitted: Extract<PairFact, { type: 'job.ha.submitted' }> = {
+    type: 'job.ha.submitted',
+    data: { jobId: 'p1', kind: 'upgrade', strategy: 'passive-first', pauseBetweenPeers: true, targetVersion: null, peers: [DEVICE, { ...DEVICE, serial: '001234567891', hostname: 'fw-b' }], versions: ['10.1.0'] },
+  };
+  const first: EventEnvelope = { gseq: 1, stream: 'job:p1', seq: 1, type: submitted.type, at: at(0), data: submitted.data };
+  return record(pairMachine, first, { state: submittedPairState(submitted, at(0)) }, events);
+}
+
+test('replay: when an HA pair paused between peers, resumed, and failed after suspending a peer then its log replays through the pair machine', (t) => {
+  const done = (ms: number) => ({ type: 'step.done', now: T0 + ms });
+  const { log, snapshot } = pairRun([
+    { type: 'start', now: T0 + 1 },
+    fact('job.ha.checked', { first: '001234567891', second: '001234567890', active: '001234567890', passive: '001234567891', preemptive: false, runningSync: 'synchronized', version: '10.0.2' }, 2),
+    done(3),
+    done(4),
+    done(5),
+    done(6),
+    done(7),
+    done(8),
+    { type: 'resume', by: 'ops', now: T0 + 9 },
+    fact('job.ha.peer.suspended', { serial: '001234567890' }, 10),
+    done(11),
+    { type: 'step.failed', reason: 'child job failed', now: T0 + 12 },
+    fact('job.ha.peer.functional', { serial: '001234567890', state: 'passive' }, 13),
+    done(14),
+  ]);
+  const types = log.map((e) => e.type);
+  t.true(types.includes('job.ha.paused') && types.includes('job.ha.resumed'));
+  t.is(types.at(-1), 'job.ha.failed');
+  t.deepEqual(replayJobStream(log, snapshot), { ok: true, kind: 'pair', state: (snapshot.state as { context: unknown }).context });
+
+  const cancelled = pairRun([{ type: 'cancel', by: 'ops', now: T0 + 1 }]);
+  t.deepEqual(cancelled.log.map((e) => e.type), ['job.ha.submitted', 'job.ha.cancel.requested', 'job.ha.cancelled']);
+  t.true(replayJobStream(cancelled.log, cancelled.snapshot).ok);
+});
+
+test('describe: when a command and its answer are shown in short then they read as a person would say them', (t) => {
+  t.is(describeCommand('<request><system><software><install><version>10.5.1</version></install></software></system></request>'), 'request system software install 10.5.1');
+  t.is(describeCommand('<show><jobs><id>12</id></jobs></show>'), 'show jobs id 12');
+  const job = '<response status="success"><result><job><tenq>x</tenq><id>12</id><type>SWInstall</type><status>FIN</status><result>FAIL</result><progress>100</progress><details><line>Image file is corrupt</line></details></job></result></response>';
+  t.is(describeAnswer('<show><jobs><id>12</id></jobs></show>', job), 'job 12 SWInstall FIN FAIL: Image file is corrupt');
+  t.is(describeAnswer('<show><chassis-ready/></show>', '<response status="error" code="13"><msg><line>Device 0079 is not connected</line></msg></response>'), 'error 13: Device 0079 is not connected');
+});

@@ -5,7 +5,8 @@ import { LmdbEventStore } from '../../eventstore/index.ts';
 import { NotFoundError } from '../../panos/errors.ts';
 import { exportRun, listRuns, stateAt, timeline, verifyRun, type RunSummary, type StateAt, type TimelineEntry, type VerifyReport } from '../../actors/replay.ts';
 import { recordScenario } from '../../actors/record-scenario.ts';
-import { eventLogPath, resolveDataDir } from '../runtime.ts';
+import { dataDirPath } from '../data-dir.ts';
+import { eventLogPath } from '../runtime.ts';
 
 interface Common {
   dataDir?: string;
@@ -23,9 +24,9 @@ function dataDirOf(cmd: Command): string | undefined {
   return cmd.optsWithGlobals<{ dataDir?: string }>().dataDir;
 }
 
-/** The data dir's event log, read-only in spirit: replay never appends. */
+/** The data dir's event log, read-only in spirit: replay never appends, and creates nothing. */
 async function withLog<T>(cmd: Command, use: (store: LmdbEventStore) => T | Promise<T>): Promise<T> {
-  const path = eventLogPath(resolveDataDir(dataDirOf(cmd)));
+  const path = eventLogPath(dataDirPath(dataDirOf(cmd)));
   if (!existsSync(path)) throw new NotFoundError('event log', `${path} (give the daemon's --data-dir)`);
   const store = LmdbEventStore.open({ path });
   try {

@@ -367,7 +367,7 @@ export function evolveSimDevice(s: SimDeviceState, e: EventEnvelope): SimDeviceS
   const job = (status: string): SimDeviceState['lastJob'] => ({ jobId: Number(d.jobId), kind: String(d.kind ?? ''), version: String(d.version ?? ''), status });
   switch (e.type) {
     case 'sim.download.started':
-      return { ...next, lastJob: { ...job('downloading')! } };
+      return { ...next, lastJob: job('downloading') };
     case 'sim.download.completed':
       return {
         ...next,

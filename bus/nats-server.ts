@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { BusError } from './errors.ts';
@@ -14,7 +14,16 @@ export interface NatsServerOptions {
   onInstall?: (message: string) => void;
   /** How long to wait for the server to accept clients. */
   startTimeoutMs?: number;
+  /** Largest message the server accepts; default DEFAULT_MAX_PAYLOAD_BYTES. */
+  maxPayloadBytes?: number;
 }
+
+/**
+ * The private server's message limit. NATS's own default (1 MB) is smaller than answers the simulator
+ * must carry: Panorama's `show devices connected` for 1,000 firewalls (1.3 MB of XML) or a data-centre
+ * firewall's route table. 8 MB is the largest value NATS recommends.
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 
 /** A private nats-server child process. */
 export interface NatsServerHandle {
@@ -111,9 +120,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   let port = options.port ?? 0;
   let child: ChildProcess | undefined;
+  // max_payload has no command-line flag: it goes in a config file of its own, never in the store dir.
+  const confDir = mkdtempSync(join(tmpdir(), 'panos-nats-conf-'));
+  const confFile = join(confDir, 'nats-server.conf');
+  writeFileSync(confFile, `max_payload: ${Math.floor(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)}\n`);
 
   const launch = async (): Promise<void> => {
-    const args = ['-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0'];
+    const args = ['-c', confFile, '-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0'];
     if (jetstream) args.push('-js', '-sd', storeDir);
     const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
@@ -168,9 +181,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     });
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    rmSync(confDir, { recursive: true, force: true });
+    throw err;
+  }
   const stopOnExit = (): void => {
     child?.kill('SIGKILL');
+    rmSync(confDir, { recursive: true, force: true });
   };
   process.once('exit', stopOnExit);
 
@@ -189,6 +208,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       process.off('exit', stopOnExit);
       await halt();
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+      rmSync(confDir, { recursive: true, force: true });
     },
     async restart() {
       await halt();

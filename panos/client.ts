@@ -47,6 +47,7 @@ import {
   type DiskRow,
   type HaState,
   type ManagedDevice,
+  type PanosAnswer,
   type PanosResponse,
   type ParsedJob,
   type RouteEntry,
@@ -505,7 +506,7 @@ export class PanosClient {
       },
       opts,
     );
-    const key = this.parseWith(parseKeygen, reply.body, this.host);
+    const key = this.parseWith(parseKeygen, reply.response, this.host);
     this.apiKey = key;
     return key;
   }
@@ -536,14 +537,15 @@ export class PanosClient {
     return this.call({ type: 'op', params, command: cmd, mutating, ...(accept ? { accept } : {}) }, opts);
   }
 
-  private async typed<T>(command: OpCommand | string, opts: CallOptions, parse: (xml: string) => T, mutating = false): Promise<T> {
+  private async typed<T>(command: OpCommand | string, opts: CallOptions, parse: (xml: PanosAnswer) => T, mutating = false): Promise<T> {
     const cmd = typeof command === 'string' ? command : renderOpCommand(command);
     const reply = await this.opCall(cmd, opts, mutating);
-    return this.parseWith(parse, reply.body, opts.target ?? this.host);
+    // The envelope `interpret` parsed: each answer is parsed once, not once more by the typed reader.
+    return this.parseWith(parse, reply.response, opts.target ?? this.host);
   }
 
   /** Parsers name the device `device`; name it properly. */
-  private parseWith<T>(parse: (xml: string) => T, xml: string, who: string): T {
+  private parseWith<T>(parse: (xml: PanosAnswer) => T, xml: PanosAnswer, who: string): T {
     try {
       return parse(xml);
     } catch (err) {
@@ -673,7 +675,7 @@ export class PanosClient {
     const accept = (res: PanosResponse) => res.lines.some((l) => l.trim().startsWith(RESTART_TEXT));
     try {
       const reply = await this.opCall(renderOpCommand({ kind: 'request.restart.system' }), opts, true, accept);
-      return { acknowledged: true, text: parseRestartResponse(reply.body) };
+      return { acknowledged: true, text: parseRestartResponse(reply.response) };
     } catch (err) {
       if (err instanceof TransportError && err.requestSent && (err.reason === 'reset' || err.reason === 'timeout')) {
         return { acknowledged: false };

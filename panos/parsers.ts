@@ -85,10 +85,18 @@ function responseLines(resp: XmlObject): string[] {
 }
 
 /**
+ * What every parser below accepts: the raw body of an answer, or the envelope `parseResponse` already
+ * made of it (the HTTP client parses each answer once to check its status, and hands that on).
+ */
+export type PanosAnswer = string | PanosResponse;
+
+/**
  * Parse any API answer. Throws BadResponseError for an empty body, HTML, other non-XML text, or
  * XML without a `<response>` root — what a rebooting device's web server produces (§11).
+ * An already parsed envelope is returned as it is.
  */
-export function parseResponse(xml: string): PanosResponse {
+export function parseResponse(xml: PanosAnswer): PanosResponse {
+  if (typeof xml !== 'string') return xml;
   const text = xml.trim();
   if (text === '') throw bad('an empty body');
   if (/^<!doctype\s+html|^<html[\s>]/i.test(text)) throw bad('HTML instead of XML');
@@ -117,14 +125,14 @@ function toError(res: PanosResponse): Error {
 }
 
 /** The `<result>` of a success answer; throws PanosAuthError (403) or PanosApiError otherwise. */
-export function expectSuccess(xml: string): XmlValue | undefined {
+export function expectSuccess(xml: PanosAnswer): XmlValue | undefined {
   const res = parseResponse(xml);
   if (res.status !== 'success') throw toError(res);
   return res.result;
 }
 
 /** The `<result>` of a success answer, which must be present. */
-function resultOf(xml: string, what: string): XmlValue {
+function resultOf(xml: PanosAnswer, what: string): XmlValue {
   const r = expectSuccess(xml);
   if (r === undefined) throw bad(`a ${what} answer without <result>`);
   return r;
@@ -154,7 +162,7 @@ function need(v: XmlValue | undefined, what: string): XmlValue {
 
 // ---- keygen ----
 
-export function parseKeygen(xml: string): string {
+export function parseKeygen(xml: PanosAnswer): string {
   const key = str(resultOf(xml, 'keygen'), 'key');
   if (key === '') throw bad('a keygen answer without <key>');
   return key;
@@ -187,7 +195,7 @@ export interface SystemInfo {
   isPanorama: boolean;
 }
 
-export function parseSystemInfo(xml: string): SystemInfo {
+export function parseSystemInfo(xml: PanosAnswer): SystemInfo {
   const s = need(child(resultOf(xml, 'show system info'), 'system'), '<system>');
   const model = str(s, 'model');
   const uptime = str(s, 'uptime');
@@ -271,7 +279,7 @@ function member(n: XmlValue | undefined): HaMemberInfo | undefined {
 }
 
 /** Firewall (`result/group/…`) and Panorama (`result/local-info`) forms; HA off when `enabled` is missing or `no`. */
-export function parseHaState(xml: string): HaState {
+export function parseHaState(xml: PanosAnswer): HaState {
   const r = resultOf(xml, 'show high-availability state');
   if (!yes(r, 'enabled')) return { enabled: false, panorama: false };
   const group = child(r, 'group');
@@ -290,7 +298,7 @@ export function parseHaState(xml: string): HaState {
 }
 
 /** `Successfully changed HA state to suspended|functional`. */
-export function parseHaResultText(xml: string): { text: string; state?: 'suspended' | 'functional' } {
+export function parseHaResultText(xml: PanosAnswer): { text: string; state?: 'suspended' | 'functional' } {
   const text = textOf(expectSuccess(xml)).trim();
   const m = /changed HA state to (suspended|functional)/i.exec(text);
   return m ? { text, state: m[1]!.toLowerCase() as 'suspended' | 'functional' } : { text };
@@ -312,7 +320,7 @@ export interface SessionInfo {
   all: Record<string, number>;
 }
 
-export function parseSessionInfo(xml: string): SessionInfo {
+export function parseSessionInfo(xml: PanosAnswer): SessionInfo {
   const r = resultOf(xml, 'show session info');
   const all: Record<string, number> = {};
   if (isXmlObject(r)) {
@@ -350,7 +358,7 @@ export interface RouteEntry {
   routeTable: string;
 }
 
-export function parseRoutes(xml: string): { count: number; entries: RouteEntry[] } {
+export function parseRoutes(xml: PanosAnswer): { count: number; entries: RouteEntry[] } {
   const r = expectSuccess(xml);
   const entries = children(r, 'entry').map((e) => {
     const route: RouteEntry = {
@@ -379,7 +387,7 @@ export interface RoutingSummary {
 }
 
 /** Totals from the unnamed `<entry>`'s `All-Routes`. */
-export function parseRoutingSummary(xml: string): RoutingSummary {
+export function parseRoutingSummary(xml: PanosAnswer): RoutingSummary {
   const entries = children(expectSuccess(xml), 'entry');
   const global = entries.find((e) => attrOf(e, 'name') === undefined);
   const summary: RoutingSummary = {
@@ -410,7 +418,7 @@ export interface ArpTable {
   entries: ArpEntry[];
 }
 
-export function parseArp(xml: string): ArpTable {
+export function parseArp(xml: PanosAnswer): ArpTable {
   const r = expectSuccess(xml);
   const entries = children(child(r, 'entries'), 'entry').map((e) => {
     const a: ArpEntry = {
@@ -455,7 +463,7 @@ export function parseDfSize(token: string): number | undefined {
 }
 
 /** Rows of the `df -h` text; a filesystem name on a line of its own is joined with the next line. */
-export function parseDiskSpace(xml: string): DiskRow[] {
+export function parseDiskSpace(xml: PanosAnswer): DiskRow[] {
   const text = textOf(expectSuccess(xml));
   const rows: DiskRow[] = [];
   let carry: string | undefined;
@@ -515,7 +523,7 @@ export interface SoftwareInfo {
   entries: SoftwareEntry[];
 }
 
-export function parseSoftwareInfo(xml: string): SoftwareInfo {
+export function parseSoftwareInfo(xml: PanosAnswer): SoftwareInfo {
   const updates = need(child(resultOf(xml, 'software info'), 'sw-updates'), '<sw-updates>');
   const entries = children(child(updates, 'versions'), 'entry').map((e) => {
     const dl = str(e, 'downloaded').toLowerCase();
@@ -554,7 +562,7 @@ export interface ContentEntry {
   installing: boolean;
 }
 
-export function parseContentInfo(xml: string): { current?: string; entries: ContentEntry[] } {
+export function parseContentInfo(xml: PanosAnswer): { current?: string; entries: ContentEntry[] } {
   const updates = need(child(resultOf(xml, 'content info'), 'content-updates'), '<content-updates>');
   const entries = children(updates, 'entry').map((e) => ({
     version: str(e, 'version'),
@@ -574,7 +582,7 @@ export function parseContentInfo(xml: string): { current?: string; entries: Cont
 // ---- §8–§10 jobs ----
 
 /** `result/job` of a code-19 answer (download, install, content). */
-export function parseJobEnqueued(xml: string): { jobId: number; lines: string[] } {
+export function parseJobEnqueued(xml: PanosAnswer): { jobId: number; lines: string[] } {
   const res = parseResponse(xml);
   if (res.status !== 'success') throw toError(res);
   const jobId = num(opt(res.result, 'job'));
@@ -653,14 +661,14 @@ function jobFrom(j: XmlValue): ParsedJob {
   return job;
 }
 
-export function parseJob(xml: string): ParsedJob {
+export function parseJob(xml: PanosAnswer): ParsedJob {
   const j = children(resultOf(xml, 'show jobs id'), 'job')[0];
   if (j === undefined) throw bad('a show jobs answer without <job>');
   return jobFrom(j);
 }
 
 /** `show jobs all`, in the order given (newest first on PAN-OS); `[]` for `<result/>`. */
-export function parseJobsAll(xml: string): ParsedJob[] {
+export function parseJobsAll(xml: PanosAnswer): ParsedJob[] {
   return children(expectSuccess(xml), 'job').map(jobFrom);
 }
 
@@ -669,7 +677,7 @@ export function parseJobsAll(xml: string): ParsedJob[] {
 export const RESTART_TEXT = 'Command succeeded with no output';
 
 /** Accepts the success form and the older status="error" form of "Command succeeded with no output". */
-export function parseRestartResponse(xml: string): string {
+export function parseRestartResponse(xml: PanosAnswer): string {
   const res = parseResponse(xml);
   if (res.status === 'success') return textOf(res.result).trim() || res.lines[0] || RESTART_TEXT;
   if (res.lines.some((l) => l.trim().startsWith(RESTART_TEXT))) return RESTART_TEXT;
@@ -677,18 +685,18 @@ export function parseRestartResponse(xml: string): string {
 }
 
 /** `show chassis-ready`: true when the result text is `yes`. */
-export function parseChassisReady(xml: string): boolean {
+export function parseChassisReady(xml: PanosAnswer): boolean {
   return textOf(expectSuccess(xml)).trim().toLowerCase() === 'yes';
 }
 
-export function parseClock(xml: string): { text: string; epochMs?: number } {
+export function parseClock(xml: PanosAnswer): { text: string; epochMs?: number } {
   const text = textOf(expectSuccess(xml)).trim();
   const epochMs = parseClockText(text);
   return epochMs !== undefined ? { text, epochMs } : { text };
 }
 
 /** `show system software status`: the lines, and the process names reported as not running. */
-export function parseSoftwareStatus(xml: string): { lines: string[]; notRunning: string[] } {
+export function parseSoftwareStatus(xml: PanosAnswer): { lines: string[]; notRunning: string[] } {
   const lines = textOf(expectSuccess(xml))
     .split('\n')
     .map((l) => l.trim())
@@ -719,7 +727,7 @@ export interface ManagedDevice {
   uptimeSeconds?: number;
 }
 
-export function parseDevices(xml: string): ManagedDevice[] {
+export function parseDevices(xml: PanosAnswer): ManagedDevice[] {
   return children(child(expectSuccess(xml), 'devices'), 'entry').map((e) => {
     const d: ManagedDevice = {
       serial: str(e, 'serial') || (attrOf(e, 'name') ?? ''),

@@ -744,3 +744,15 @@ test('parseResponse: when a user-id answer carries uid-response entries then the
     '<response status="error"><msg><line><uid-response><version>2.0</version><payload><login><entry name="u1" ip="10.1.1.1" message="bad"/></login></payload></uid-response></line></msg></response>';
   t.deepEqual(parseResponse(xml).lines, ['name: u1 ip: 10.1.1.1 message: bad']);
 });
+
+// ---- parsed once ----
+
+test('parsers: when given the envelope parseResponse already made then they read it exactly as they read the text', (t) => {
+  const rec = firewall({ multiVsys: true });
+  const info = systemInfoXml(rec, NOW);
+  t.deepEqual(parseSystemInfo(parseResponse(info)), parseSystemInfo(info));
+  const routes = routingRouteXml(rec);
+  t.deepEqual(parseRoutes(parseResponse(routes)), parseRoutes(routes));
+  const envelope = parseResponse(info);
+  t.is(parseResponse(envelope), envelope);
+});

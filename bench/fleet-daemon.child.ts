@@ -1,0 +1,130 @@
+// The orchestrator in its own process, composed as `panos-upgrade daemon` composes it: its own event
+// log with durable events published on NATS, the XML client to the gateway, commands on panos.cmd.*.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import pino from 'pino';
+import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../actors/config.ts';
+import { Daemon } from '../actors/daemon.ts';
+import { createDeviceAccess } from '../actors/device-access.ts';
+import { connectNats, eventPublisher, Subjects } from '../bus/index.ts';
+import { LmdbEventStore } from '../eventstore/index.ts';
+import { processStats, serveParent } from './lib/child.ts';
+import { summarize } from './lib/stats.ts';
+
+/** The daemon's API calls from its `api` stream: how many, how long, and through which host kind. */
+function apiCallSummary(store: LmdbEventStore, panoramaHost: string): Record<string, unknown> {
+  const byCommand = new Map<string, number[]>();
+  let viaPanorama = 0;
+  let direct = 0;
+  const outcomes: Record<string, number> = {};
+  for (const e of store.readStream('api')) {
+    const d = e.data as { host: string; command: string; durationMs: number; outcome: string };
+    if (d.host === panoramaHost) viaPanorama++;
+    else direct++;
+    outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
+    const name = (/^<(\w+)><([\w-]+)>(?:<([\w-]+)>)?/.exec(d.command) ?? []).slice(1).filter(Boolean).join(' ') || d.command.slice(0, 30);
+    const list = byCommand.get(name) ?? [];
+    list.push(d.durationMs);
+    byCommand.set(name, list);
+  }
+  const commands = Object.fromEntries(
+    [...byCommand]
+      .sort((a, b) => b[1].length - a[1].length)
+      .map(([k, v]) => {
+        const s = summarize(v);
+        return [k, { count: s.count, p50Ms: s.p50, p99Ms: s.p99 }];
+      }),
+  );
+  return { total: viaPanorama + direct, viaPanorama, direct, outcomes, commands };
+}
+
+export interface FleetDaemonArgs {
+  natsUrl: string;
+  prefix: string;
+  port: number;
+  fingerprint: string;
+  apiKey: string;
+  concurrency: number;
+  upgradePaths: Record<string, string[]>;
+  pollSeconds: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as FleetDaemonArgs;
+
+// Counted for the report: every TLS connection the daemon's clients open (each one a full handshake).
+let tlsConnections = 0;
+const connect = tls.connect;
+(tls as { connect: typeof tls.connect }).connect = ((...a: Parameters<typeof tls.connect>) => {
+  tlsConnections++;
+  return connect(...a);
+}) as typeof tls.connect;
+
+/** How long each job step took (step started → completed, from the job streams), p50 and p99 per step. */
+function stepSummary(store: LmdbEventStore): Record<string, { count: number; p50Ms: number; p99Ms: number }> {
+  const durations = new Map<string, number[]>();
+  for (const stream of store.streamNames('job:')) {
+    const open = new Map<string, number>();
+    for (const e of store.readStream(stream)) {
+      const d = e.data as { step?: string; hop?: number };
+      if (e.type === 'job.step.started' || e.type === 'job.ha.step.started') open.set(`${d.step}`, Date.parse(e.at));
+      else if (e.type === 'job.step.completed') {
+        const started = open.get(`${d.step}`);
+        if (started === undefined) continue;
+        const list = durations.get(`${d.step}`) ?? [];
+        list.push(Date.parse(e.at) - started);
+        durations.set(`${d.step}`, list);
+      }
+    }
+  }
+  return Object.fromEntries(
+    [...durations].map(([k, v]) => {
+      const s = summarize(v);
+      return [k, { count: s.count, p50Ms: s.p50, p99Ms: s.p99 }];
+    }),
+  );
+}
+
+await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
+  const nc = await connectNats(args.natsUrl, 'bench daemon');
+  const subjects = new Subjects(args.prefix);
+  const dataDir = mkdtempSync(join(tmpdir(), 'panos-bench-daemon-'));
+  const log = pino({ level: 'error' });
+  const config: DaemonConfig = {
+    ...DEFAULT_CONFIG,
+    panorama: { host: `127.0.0.1:${args.port}`, apiKey: args.apiKey, username: '', password: '' },
+    protocol: 'https',
+    tls: { caFile: '', fingerprint: args.fingerprint, insecure: false },
+    concurrency: args.concurrency,
+    // The ideal counts no rate limit, so none binds here (the default, 20/s, is for a real Panorama).
+    rateLimit: 100_000,
+    upgrade: { ...DEFAULT_CONFIG.upgrade, paths: args.upgradePaths },
+    retries: { maxAttempts: 3, backoffSeconds: 0.1 },
+    timeouts: { apiSeconds: 30, jobSeconds: 120, rebootSeconds: 120, rebootSecondsByModel: {}, rebootStartGraceSeconds: 10 },
+    poll: { jobSeconds: args.pollSeconds, rebootSeconds: args.pollSeconds },
+  };
+  saveConfig(dataDir, config);
+  const store = LmdbEventStore.open({ path: join(dataDir, 'events'), runId: 'daemon' });
+  const off = store.onAppend(eventPublisher(nc, subjects));
+  const access = createDeviceAccess(config, { store, log: log.child({ component: 'client' }) });
+  const daemon = await Daemon.start({ store, log: log.child({ component: 'daemon' }), config, access, dataDir, nc, subjects });
+  return {
+    info: { pid: process.pid, config: { ...config, panorama: { ...config.panorama, apiKey: '[redacted]' } } },
+    handlers: {
+      stats: () => processStats(),
+      eventCount: () => store.lastGseq(),
+      apiCalls: () => apiCallSummary(store, config.panorama.host),
+      steps: () => stepSummary(store),
+      tlsConnections: () => tlsConnections,
+    },
+    async onStop() {
+      await daemon.stop();
+      access.close();
+      off();
+      await store.close();
+      await nc.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+});

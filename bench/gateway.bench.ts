@@ -1,0 +1,107 @@
+import type { BenchDef } from './lib/bench.ts';
+import { peakRssOfPid, processStats, startService } from './lib/child.ts';
+import { command, type Figure } from './lib/report.ts';
+import { median, round } from './lib/stats.ts';
+import type { GatewayServerInfo } from './gateway-server.child.ts';
+import type { LoadResult, LoadRun } from './load-generator.child.ts';
+
+const CONCURRENCY = [1, 16, 64] as const;
+const REPS = 3;
+const DURATION_MS = 2500;
+const WARMUP_MS = 500;
+const DEVICES = 1000;
+
+type Stats = ReturnType<typeof processStats>;
+
+/**
+ * `show system info` through the gateway (plain HTTP, Panorama with `target=`, over NATS to the
+ * simulator) against a bare Koa handler returning a body of the same size, driven by the same load
+ * generator in its own process; trials alternate between the two so noise falls on both.
+ */
+export function gatewayBench(): BenchDef {
+  const id = 'gateway';
+  return {
+    id,
+    group: 'gateway',
+    budgetMs: 120_000,
+    async run(ctx) {
+      const gw = await startService<GatewayServerInfo>('bench/gateway-server.child.ts', { role: 'gateway-server', args: [String(DEVICES)], profile: ctx.profile });
+      const bare = await startService<{ url: string }>('bench/bare-server.child.ts', { role: 'bare-server', args: [String(gw.info.bodyBytes)], profile: ctx.profile });
+      const load = await startService('bench/load-generator.child.ts', { role: 'load-generator', profile: ctx.profile });
+      const trials: Array<{ target: 'gateway' | 'bare'; concurrency: number; rep: number; result: LoadResult }> = [];
+      let gwStats: Stats;
+      let bareStats: Stats;
+      let natsPeak: number | undefined;
+      try {
+        const gwBefore = await gw.call<Stats>('stats');
+        for (const concurrency of CONCURRENCY) {
+          for (let rep = 0; rep < REPS; rep++) {
+            const order = rep % 2 === 0 ? (['bare', 'gateway'] as const) : (['gateway', 'bare'] as const);
+            for (const target of order) {
+              const origin = target === 'gateway' ? gw.info.url : bare.info.url;
+              const run: LoadRun = { origin, paths: gw.info.paths, concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS };
+              const result = await load.call<LoadResult>('run', run, 60_000);
+              ctx.progress(`${target} c=${concurrency} rep ${rep + 1}: ${Math.round(result.rps)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, errors ${result.errors}`);
+              trials.push({ target, concurrency, rep, result });
+            }
+          }
+        }
+        gwStats = await gw.call<Stats>('stats');
+        gwStats = { ...gwStats, cpuUserS: gwStats.cpuUserS - gwBefore.cpuUserS, cpuSystemS: gwStats.cpuSystemS - gwBefore.cpuSystemS };
+        bareStats = await bare.call<Stats>('stats');
+        natsPeak = await peakRssOfPid(gw.info.natsPid);
+      } finally {
+        await load.stop();
+        await bare.stop();
+        await gw.stop();
+      }
+      const cmd = command(id);
+      const figures: Figure[] = [];
+      const summary: Record<string, unknown> = {};
+      for (const concurrency of CONCURRENCY) {
+        const pick = (target: 'gateway' | 'bare') => trials.filter((t) => t.target === target && t.concurrency === concurrency).map((t) => t.result);
+        const g = pick('gateway');
+        const b = pick('bare');
+        const gRps = median(g.map((r) => r.rps));
+        const bRps = median(b.map((r) => r.rps));
+        const gP50 = median(g.map((r) => r.latency.p50));
+        const bP50 = median(b.map((r) => r.latency.p50));
+        const gP99 = median(g.map((r) => r.latency.p99));
+        const bP99 = median(b.map((r) => r.latency.p99));
+        figures.push(
+          {
+            bench: id,
+            name: `gateway c=${concurrency}: throughput`,
+            value: gRps,
+            unit: 'req/s',
+            baseline: { label: 'bare Koa', value: bRps, unit: 'req/s' },
+            ratio: gRps / bRps,
+            goal: { op: '>=', value: 0.5 },
+            command: cmd,
+          },
+          { bench: id, name: `gateway c=${concurrency}: latency p50`, value: gP50, unit: 'ms', baseline: { label: 'bare Koa', value: bP50, unit: 'ms' }, ratio: gP50 / bP50, command: cmd },
+          { bench: id, name: `gateway c=${concurrency}: latency p99`, value: gP99, unit: 'ms', baseline: { label: 'bare Koa', value: bP99, unit: 'ms' }, ratio: gP99 / bP99, command: cmd },
+        );
+        summary[`c${concurrency}`] = {
+          gateway: { rps: round(gRps), p50: round(gP50, 3), p99: round(gP99, 3), errors: g.reduce((s, r) => s + r.errors, 0) },
+          bare: { rps: round(bRps), p50: round(bP50, 3), p99: round(bP99, 3), errors: b.reduce((s, r) => s + r.errors, 0) },
+        };
+      }
+      return {
+        figures,
+        details: {
+          devices: DEVICES,
+          bodyBytes: gw.info.bodyBytes,
+          durationMs: DURATION_MS,
+          warmupMs: WARMUP_MS,
+          reps: REPS,
+          summary,
+          gatewayProcess: gwStats,
+          bareProcess: bareStats,
+          natsPeakRssMiB: natsPeak,
+          trials: trials.map((t) => ({ target: t.target, concurrency: t.concurrency, rep: t.rep, rps: round(t.result.rps), p50: round(t.result.latency.p50, 3), p99: round(t.result.latency.p99, 3), errors: t.result.errors })),
+        },
+      };
+    },
+  };
+}

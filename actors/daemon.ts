@@ -173,7 +173,10 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(options);
     daemon.restore();
-    if (options.nc && options.subjects) daemon.listen(options.nc, options.subjects);
+    if (options.nc && options.subjects) {
+      daemon.listen(options.nc, options.subjects);
+      await options.nc.flush();
+    }
     return daemon;
   }
 
@@ -475,13 +478,15 @@ export class Daemon {
     // The device is taken before the first await, so two submits in a row cannot both pass the check.
     if (!child) this.activeBySerial.set(device.serial, jobId);
     const state = submittedJobState(submitted, at);
+    // Registered before the append: whoever sees the published job.submitted can read the job at once.
+    const runner = this.makeRunner(jobId, { state });
     try {
       await this.store.append(`job:${jobId}`, [{ ...submitted, at }], { expectedSeq: 0 });
     } catch (err) {
       if (!child) this.activeBySerial.delete(device.serial);
+      this.runners.delete(jobId);
       throw err;
     }
-    const runner = this.makeRunner(jobId, { state });
     if (!child) this.scheduler.enqueue({ id: jobId, devices: [device.serial], run: () => this.runJob(runner) });
     return state;
   }
@@ -505,14 +510,15 @@ export class Daemon {
     this.activeBySerial.set(a.serial, jobId);
     this.activeBySerial.set(b.serial, jobId);
     const state = submittedPairState(submitted, at);
+    const runner = this.makePairRunner(jobId, { state });
     try {
       await this.store.append(`job:${jobId}`, [{ ...submitted, at }], { expectedSeq: 0 });
     } catch (err) {
       this.activeBySerial.delete(a.serial);
       this.activeBySerial.delete(b.serial);
+      this.pairRunners.delete(jobId);
       throw err;
     }
-    const runner = this.makePairRunner(jobId, { state });
     this.scheduler.enqueue({ id: jobId, devices: [a.serial, b.serial], run: () => this.runPair(runner) });
     return state;
   }
@@ -558,8 +564,19 @@ export class Daemon {
   }
 
   /** The seed's bulk pre-staging: every discovered device with a path and no job gets a download-only job; HA peers as one pair job. */
-  async queueAllDownloads(p: PayloadOf<'download.queue-all'>): Promise<QueueSummary> {
-    const summary: QueueSummary = { dryRun: p.dryRun === true, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] };
+  queueAllDownloads(p: PayloadOf<'download.queue-all'>): Promise<QueueSummary> {
+    return this.queueJobs('download-only', this.devices(), undefined, p.dryRun === true);
+  }
+
+  /** Upgrade jobs for the given devices (or every discovered one); an HA member brings its peer, as one pair job. */
+  queueUpgrades(p: PayloadOf<'upgrade.queue'>): Promise<QueueSummary> {
+    if (!p.all && !p.devices) throw new ValidationError('upgrade.queue needs "devices" (a list of serials) or "all": true');
+    const selected = p.all ? this.devices() : p.devices!.map((serial) => this.deviceFor(serial));
+    return this.queueJobs('upgrade', selected, p.targetVersion, p.dryRun === true);
+  }
+
+  private async queueJobs(kind: JobKind, selected: InventoryDevice[], targetVersion: string | undefined, dryRun: boolean): Promise<QueueSummary> {
+    const summary: QueueSummary = { dryRun, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] };
     const rules = this.pathRules();
     const handled = new Set<string>();
     // Jobs are created concurrently: their submitted facts share commits instead of one fsync each.
@@ -569,15 +586,16 @@ export class Daemon {
         summary.queued++;
         summary.queuedDevices.push(row);
       }
-      if (p.dryRun) return;
+      if (dryRun) return;
       creations.push(
         create().then(({ jobId }) => {
           for (const row of rows) row.jobId = jobId;
         }),
       );
     };
-    for (const device of this.devices()) {
+    for (const device of selected) {
       if (handled.has(device.serial)) continue;
+      handled.add(device.serial);
       const skip = (reason: string): void => {
         summary.skipped++;
         summary.skippedDevices.push({ device: device.serial, hostname: device.hostname, reason });
@@ -592,27 +610,36 @@ export class Daemon {
         continue;
       }
       const hops = rules.staticPaths[device.swVersion];
-      if (!hops || hops.length === 0) {
+      if ((!hops || hops.length === 0) && !targetVersion) {
         skip(`no upgrade path for version ${device.swVersion}`);
         continue;
       }
-      const plan = planUpgrade({ current: device.swVersion, available: hops, rules });
-      if (!plan.ok) {
-        skip(plan.reason);
+      let plan: UpgradePlan;
+      try {
+        plan = targetVersion ? await this.plan(device, targetVersion) : this.staticPlan(device);
+      } catch (err) {
+        skip(err instanceof NoPathError ? err.reason : err instanceof Error ? err.message : String(err));
         continue;
       }
       const peer = this.peerOf(device);
-      const versions = plan.plan.hops.map((h) => h.version);
+      const versions = plan.hops.map((h) => h.version);
       if (peer && !this.activeJobOf(peer.serial) && peer.swVersion === device.swVersion) {
         handled.add(peer.serial);
         const rows = [device, peer].map((d) => ({ device: d.serial, hostname: d.hostname, jobId: null as string | null, versions }));
-        queue(rows, () => this.createPair('download-only', device, peer, plan.plan, null));
+        queue(rows, () => this.createPair(kind, device, peer, plan, targetVersion ?? null));
         continue;
       }
-      queue([{ device: device.serial, hostname: device.hostname, jobId: null, versions }], () => this.createJob(device, 'download-only', plan.plan, null));
+      queue([{ device: device.serial, hostname: device.hostname, jobId: null, versions }], () => this.createJob(device, kind, plan, targetVersion ?? null));
     }
     await Promise.all(creations);
     return summary;
+  }
+
+  private staticPlan(device: InventoryDevice): UpgradePlan {
+    const rules = this.pathRules();
+    const result = planUpgrade({ current: device.swVersion, available: rules.staticPaths[device.swVersion] ?? [], rules });
+    if (!result.ok) throw new NoPathError(device.serial, result.reason);
+    return result.plan;
   }
 
   downloadStatus(): { counts: Record<string, number>; total: number; devices: DownloadStatusRow[] } {
@@ -685,6 +712,7 @@ export class Daemon {
     serve('job.resume', (p) => this.resume(p.jobId));
     serve('download.queue-all', (p) => this.queueAllDownloads(p));
     serve('download.status', () => this.downloadStatus());
+    serve('upgrade.queue', (p) => this.queueUpgrades(p));
     serve('device.discover', () => this.discover());
     serve('device.list', () => ({ devices: this.devices() }));
     serve('device.get', (p) => {

@@ -68,7 +68,11 @@ export function clientDeviceApi(client: PanosClient, target?: string): DeviceApi
     contentInfo: (o = {}) => client.contentInfo({ ...t, ...o }),
     diskSpace: (o = {}) => client.diskSpace({ ...t, ...o }),
     sessionInfo: (o = {}) => client.sessionInfo({ ...t, ...o }),
-    routes: (o = {}) => client.routes({ ...t, ...o }),
+    // The summary's total instead of the whole table: a data-centre firewall's table runs to megabytes.
+    routes: async (o = {}) => {
+      const summary = await client.routingSummary({ ...t, ...o });
+      return summary.total > 0 ? { count: summary.total } : { count: (await client.routes({ ...t, ...o })).count };
+    },
     arp: (o = {}) => client.arp({ ...t, ...o }),
     download: (version, o) => client.download(version, { ...t, ...o }),
     install: (version, o = {}) => client.install(version, { ...t, ...o }),

@@ -5,6 +5,7 @@ import { registerDaemon } from './commands/daemon.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerDownload } from './commands/download.ts';
+import { registerUpgrade } from './commands/upgrade.ts';
 import { registerJob } from './commands/job.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerStatus } from './commands/status.ts';
@@ -30,6 +31,7 @@ registerConfig(program);
 registerDevice(program);
 registerJob(program);
 registerDownload(program);
+registerUpgrade(program);
 registerReplay(program);
 registerChaos(program);
 

@@ -195,11 +195,11 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
         case 'content':
           return { ...next, status: 'downloading', message: 'Updating content before the upgrade', progress: Math.max(s.progress, 9) };
         case 'download':
-          return { ...next, status: 'downloading', message: `Downloading version ${version} ${ordinal(s, hop)}`, progress: progressAt(s, hop, 0) };
+          return { ...next, status: 'downloading', message: `Downloading version ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 0)) };
         case 'install':
-          return { ...next, status: 'installing', message: `Installing version ${version} ${ordinal(s, hop)}`, progress: progressAt(s, hop, 0.3) };
+          return { ...next, status: 'installing', message: `Installing version ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 0.3)) };
         case 'reboot':
-          return { ...next, status: 'rebooting', message: `Rebooting into ${version} ${ordinal(s, hop)}`, progress: progressAt(s, hop, 0.6) };
+          return { ...next, status: 'rebooting', message: `Rebooting into ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 0.6)) };
         case 'post-snapshot':
           return { ...next, status: 'verifying', message: 'Taking post-upgrade snapshot', progress: 92 };
         case 'compare':
@@ -242,7 +242,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
         hop,
         skippedVersions: s.skippedVersions.includes(version) ? s.skippedVersions : [...s.skippedVersions, version],
         message: `Version ${version} already downloaded, skipping ${ordinal(s, hop)}`,
-        progress: progressAt(s, hop, 0.5),
+        progress: Math.max(s.progress, progressAt(s, hop, s.kind === 'download-only' ? 0.5 : 0.3)),
       };
     }
     case 'job.download.requested': {

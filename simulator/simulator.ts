@@ -100,7 +100,11 @@ export class Simulator {
         data: { scenario: this.scenario.name, file: this.scenario.file, devices: this.devices.size, restored: this.restoredCount, seed: this.scenario.seed },
       },
     ]);
-    if (options.nc && options.subjects) this.listen(options.nc, options.subjects);
+    if (options.nc && options.subjects) {
+      this.listen(options.nc, options.subjects);
+      // The subscriptions reach the server before start resolves: no "no responders" just after start.
+      await options.nc.flush();
+    }
   }
 
   /** Devices restored from the event log rather than created from the scenario. */

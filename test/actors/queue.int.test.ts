@@ -106,3 +106,19 @@ test('download queue-all: when one download fails once it is retried to success,
   const status = await command<DownloadStatus>(stack, 'download.status');
   t.deepEqual(status.counts, { download_complete: 3, failed: 1 });
 });
+
+test('upgrade queue: when devices are given then each with a path gets an upgrade job, an HA member brings its peer, and the rest are skipped with the reason', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'ha-pair', timeScale: 0.02 });
+  t.is(await discover(stack), 3);
+  const dry = await command<QueueSummary>(stack, 'upgrade.queue', { all: true, dryRun: true });
+  t.like(dry, { dryRun: true, queued: 3, skipped: 0 });
+  const summary = await command<QueueSummary>(stack, 'upgrade.queue', { devices: ['001234567890', '001234567892'] });
+  t.like(summary, { dryRun: false, queued: 3, skipped: 0 });
+  const pairJob = summary.queuedDevices.find((d) => d.device === '001234567890')!.jobId;
+  t.is(summary.queuedDevices.find((d) => d.device === '001234567891')!.jobId, pairJob, 'both peers share one pair job');
+  const again = await command<QueueSummary>(stack, 'upgrade.queue', { devices: ['001234567892'] });
+  t.like(again, { queued: 0, skipped: 1 });
+  t.regex(again.skippedDevices[0]!.reason, /^already has an active upgrade job /);
+  const ended = await jobEnded(stack, pairJob!, 120_000);
+  t.is(ended.upgrade_status, 'complete');
+});

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import type { QueueSummary } from '../../actors/daemon.ts';
+import { DaemonClient } from '../client.ts';
+import { globalOptions, parseSerial, parseVersion } from '../options.ts';
+import { outputTo, printJson } from '../output.ts';
+import { queueSummaryLines } from './download.ts';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, parseSerial(value)];
+}
+
+export function registerUpgrade(program: Command): void {
+  const upgrade = program.command('upgrade').description('upgrade many devices at once (HA pairs as one unit each)');
+  upgrade
+    .command('queue')
+    .description('queue an upgrade job for each given device, or for every discovered device with --all (an HA member brings its peer)')
+    .option('-d, --device <serial>', 'a device to upgrade (repeat for more)', collect)
+    .option('--all', 'every discovered device that has an upgrade path and no active job')
+    .option('--target <version>', 'upgrade to this version (planned from each device’s own software list)', parseVersion)
+    .option('--dry-run', 'say what would be queued and skipped; queue nothing')
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (opts: { device?: string[]; all?: boolean; target?: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      if (!opts.all && !opts.device) cmd.error('error: give --device SERIAL (one or more) or --all', { exitCode: 2 });
+      if (opts.all && opts.device) cmd.error('error: --all and --device do not go together', { exitCode: 2 });
+      const out = outputTo();
+      const client = DaemonClient.fromOptions(globalOptions(cmd));
+      try {
+        const payload = {
+          ...(opts.all ? { all: true } : { devices: opts.device }),
+          ...(opts.target ? { targetVersion: opts.target } : {}),
+          ...(opts.dryRun ? { dryRun: true } : {}),
+        };
+        const summary = await client.request<QueueSummary>('upgrade.queue', payload);
+        if (opts.json) return printJson(out, summary);
+        for (const line of queueSummaryLines(summary)) out.line(line);
+        if (!summary.dryRun && summary.queued > 0) out.line('Follow them with: panos-upgrade job list --active');
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -19,7 +19,7 @@ import type { DeviceApi } from './device-api.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type InventoryDevice } from './inventory.ts';
 import { JobRunner, type StampedFact } from './job-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
-import { Scheduler } from './scheduler.ts';
+import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
 
 /** How the daemon reaches devices; the composition root builds these from the configuration. */
@@ -199,6 +199,11 @@ export class Daemon {
     // Scheduled once every job is restored: a resumed pair re-attaches its children at once, and a child
     // whose stream sorts after its pair's must already have its runner (or it would be created again).
     const schedule: Array<() => void> = [];
+    const later = (unit: WorkUnit, pending: boolean): void => {
+      if (pending) queued++;
+      else resumed++;
+      schedule.push(() => (pending ? this.scheduler.enqueue(unit) : this.scheduler.adopt(unit)));
+    };
     for (const stream of this.store.streamNames('job:')) {
       const jobId = stream.slice(4);
       const events = this.store.readStream(stream);
@@ -211,14 +216,7 @@ export class Daemon {
         }
         const runner = this.makePairRunner(jobId, snap ? { snapshot: snap.state } : { state });
         for (const p of state.peers) this.activeBySerial.set(p.serial, jobId);
-        const unit = { id: jobId, devices: state.peers.map((p) => p.serial), run: () => this.runPair(runner, state.status !== 'pending') };
-        if (state.status === 'pending') {
-          queued++;
-          schedule.push(() => this.scheduler.enqueue(unit));
-        } else {
-          resumed++;
-          schedule.push(() => this.scheduler.adopt(unit));
-        }
+        later({ id: jobId, devices: state.peers.map((p) => p.serial), run: () => this.runJob(runner, state.status !== 'pending') }, state.status === 'pending');
         continue;
       }
       const state = events.reduce((st, e) => jobFold.evolve(st, e as never), jobFold.initialState());
@@ -232,14 +230,7 @@ export class Daemon {
         continue;
       }
       if (state.device) this.activeBySerial.set(state.device.serial, jobId);
-      const unit = { id: jobId, devices: [state.device?.serial ?? ''], run: () => this.runJob(runner, state.status !== 'pending') };
-      if (state.status === 'pending') {
-        queued++;
-        schedule.push(() => this.scheduler.enqueue(unit));
-      } else {
-        resumed++;
-        schedule.push(() => this.scheduler.adopt(unit));
-      }
+      later({ id: jobId, devices: [state.device?.serial ?? ''], run: () => this.runJob(runner, state.status !== 'pending') }, state.status === 'pending');
     }
     for (const run of schedule) run();
     if (resumed + queued > 0) this.log.info({ resumed, queued }, 'restored unfinished jobs from the event log');
@@ -278,14 +269,8 @@ export class Daemon {
     return runner;
   }
 
-  private async runJob(runner: JobRunner<JobState>, resumed = false): Promise<void> {
-    if (this.stopping) return;
-    runner.start();
-    if (!resumed && runner.state.status === 'pending') runner.send({ type: 'start', now: this.clock.now() });
-    await runner.done();
-  }
-
-  private async runPair(runner: JobRunner<PairState>, resumed = false): Promise<void> {
+  /** Run a device job or an HA pair job to its end; a resumed one is already past its start. */
+  private async runJob<S extends { status: string }>(runner: JobRunner<S>, resumed = false): Promise<void> {
     if (this.stopping) return;
     runner.start();
     if (!resumed && runner.state.status === 'pending') runner.send({ type: 'start', now: this.clock.now() });
@@ -333,20 +318,20 @@ export class Daemon {
   // ---- queries ----
 
   jobState(jobId: string): JobState | undefined {
-    return this.runners.get(jobId)?.state ?? this.finished.get(jobId);
+    return this.runners.get(jobId)?.recorded ?? this.finished.get(jobId);
   }
 
   pairState(jobId: string): PairState | undefined {
-    return this.pairRunners.get(jobId)?.state ?? this.finishedPairs.get(jobId);
+    return this.pairRunners.get(jobId)?.recorded ?? this.finishedPairs.get(jobId);
   }
 
   /** Device jobs (HA pair children included), oldest first. */
   allJobs(): JobState[] {
-    return [...this.finished.values(), ...[...this.runners.values()].map((r) => r.state)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
+    return [...this.finished.values(), ...[...this.runners.values()].map((r) => r.recorded)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
   }
 
   allPairs(): PairState[] {
-    return [...this.finishedPairs.values(), ...[...this.pairRunners.values()].map((r) => r.state)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
+    return [...this.finishedPairs.values(), ...[...this.pairRunners.values()].map((r) => r.recorded)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
   }
 
   devices(): InventoryDevice[] {
@@ -519,7 +504,7 @@ export class Daemon {
       this.pairRunners.delete(jobId);
       throw err;
     }
-    this.scheduler.enqueue({ id: jobId, devices: [a.serial, b.serial], run: () => this.runPair(runner) });
+    this.scheduler.enqueue({ id: jobId, devices: [a.serial, b.serial], run: () => this.runJob(runner) });
     return state;
   }
 

@@ -39,6 +39,7 @@ export class JobRunner<State = unknown> {
   private stopped = false;
   private started = false;
   private readonly finished: Promise<State>;
+  private durableState: State;
   private resolveFinished!: (s: State) => void;
 
   constructor(private readonly options: JobRunnerOptions<State>) {
@@ -47,6 +48,7 @@ export class JobRunner<State = unknown> {
     this.log = options.log;
     this.finished = new Promise((r) => (this.resolveFinished = r));
     const input = { state: options.state ?? (options.snapshot as unknown as { context: State }).context };
+    this.durableState = input.state;
     this.actor = createActor(options.machine, options.snapshot ? { input, snapshot: options.snapshot } : { input });
     this.actor.on('facts', (e: { facts: StampedFact[] }) => {
       this.buffered.push(...e.facts);
@@ -76,6 +78,11 @@ export class JobRunner<State = unknown> {
 
   get state(): State {
     return this.actor.getSnapshot().context as State;
+  }
+
+  /** The state as far as it is on disk: what the API reports, so it never shows what a crash could lose. */
+  get recorded(): State {
+    return this.durableState;
   }
 
   /** Resolves when everything recorded so far is durable. */
@@ -108,6 +115,7 @@ export class JobRunner<State = unknown> {
     );
     this.lastAppend = append.then(
       () => {
+        this.durableState = state;
         this.options.onChange?.(state, facts);
         if (this.options.isTerminal(state)) this.resolveFinished(state);
       },

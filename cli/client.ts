@@ -1,3 +1,5 @@
+import type { Command } from 'commander';
+import { globalOptions } from './options.ts';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { NoResponderError, requestJson, Subjects, type CommandName } from '../bus/index.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
@@ -113,5 +115,15 @@ export class DaemonClient {
     const nc = this.nc;
     this.nc = undefined;
     if (nc && !nc.isClosed()) await nc.close();
+  }
+}
+
+/** Run one command against the daemon located from the command's global options, then close the connection. */
+export async function withDaemon<T>(cmd: Command, run: (client: DaemonClient) => Promise<T>): Promise<T> {
+  const client = DaemonClient.fromOptions(globalOptions(cmd));
+  try {
+    return await run(client);
+  } finally {
+    await client.close();
   }
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { InventoryDevice } from '../../actors/inventory.ts';
 import type { JobStatusRecord } from '../../machines/upgrade-job.fold.ts';
-import { DaemonClient } from '../client.ts';
-import { globalOptions, parseSerial } from '../options.ts';
+import { DaemonClient, withDaemon } from '../client.ts';
+import { parseSerial } from '../options.ts';
 import { deviceName, outputTo, printJson, table, type Output } from '../output.ts';
 import { jobTable } from './job.ts';
 
@@ -50,14 +50,11 @@ export function registerDevice(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await discoverDevices(client);
         if (opts.json) printJson(out, reply);
         else printDiscovered(out, reply);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   device
@@ -66,16 +63,13 @@ export function registerDevice(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ devices: InventoryDevice[] }>('device.list');
         if (opts.json) return printJson(out, reply);
         if (reply.devices.length === 0) return out.line('No devices in the inventory yet. Run: panos-upgrade device discover');
         out.write(deviceTable(out, reply.devices));
         out.line(`${reply.devices.length} device(s)`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   device
@@ -85,8 +79,7 @@ export function registerDevice(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (serial: string, opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ device: InventoryDevice; jobs: JobStatusRecord[] }>('device.get', { serial });
         if (opts.json) return printJson(out, reply);
         const d = reply.device;
@@ -105,8 +98,6 @@ export function registerDevice(program: Command): void {
         out.line();
         if (reply.jobs.length === 0) out.line('No jobs for this device.');
         else out.write(jobTable(out, reply.jobs));
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { DownloadStatusRow, QueueSummary } from '../../actors/daemon.ts';
 import type { UpgradeStatus } from '../../machines/upgrade-job.fold.ts';
-import { DaemonClient } from '../client.ts';
+import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
 import { DownloadFollower } from '../follow.ts';
 import { isFinished } from '../job-feed.ts';
-import { globalOptions } from '../options.ts';
 import { countsLine, deviceName, outputTo, paintStatus, printJson, table, type Output } from '../output.ts';
 
 export interface DownloadStatusReply {
@@ -94,16 +93,13 @@ export function registerDownload(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         if (!opts.json && process.stderr.isTTY) process.stderr.write('Queueing download-only jobs…\n');
         const summary = await queueAllDownloads(client, opts.dryRun === true);
         if (opts.json) return printJson(out, summary);
         for (const line of queueSummaryLines(summary)) out.line(line);
         if (!summary.dryRun && summary.queued > 0) out.line('Follow them with: panos-upgrade download status --watch');
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   download
@@ -113,8 +109,7 @@ export function registerDownload(program: Command): void {
     .addOption(new Option('--json', "print the daemon's reply as JSON").conflicts('watch'))
     .action(async (opts: { watch?: boolean; json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         if (!opts.watch) {
           const reply = await downloadStatus(client);
           if (opts.json) printJson(out, reply);
@@ -140,8 +135,6 @@ export function registerDownload(program: Command): void {
         printDownloadStatus(out, final);
         const failed = final.counts.failed ?? 0;
         if (failed > 0) throw new CliError(`${failed} download(s) failed; see the messages above, then re-run: panos-upgrade download queue-all`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

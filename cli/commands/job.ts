@@ -2,11 +2,11 @@ import { Option, type Command } from 'commander';
 import type { DryRunResult, StatusRecord } from '../../actors/daemon.ts';
 import type { PairStatusRecord } from '../../machines/ha-pair.fold.ts';
 import type { JobStatusRecord, UpgradeStatus } from '../../machines/upgrade-job.fold.ts';
-import { DaemonClient } from '../client.ts';
+import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
 import { followJobs } from '../follow.ts';
 import { isFinished, isPair } from '../job-feed.ts';
-import { globalOptions, parseJobId, parsePositiveInt, parseSerial, parseStatus, parseVersion } from '../options.ts';
+import { parseJobId, parsePositiveInt, parseSerial, parseStatus, parseVersion } from '../options.ts';
 import { deviceName, jobName, outputTo, paintStatus, printJson, table, type Output } from '../output.ts';
 
 export interface SubmitPayload {
@@ -139,8 +139,7 @@ export function registerJob(program: Command): void {
     .option('--json', "print the daemon's reply as JSON (with --wait: the final job)")
     .action(async (opts: SubmitOptions, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const payload: SubmitPayload = {
           device: opts.device,
           ...(opts.downloadOnly ? { downloadOnly: true } : {}),
@@ -167,9 +166,7 @@ export function registerJob(program: Command): void {
         if (opts.json) printJson(out, { ok: true, job: final });
         else out.line(resultLine(out, final));
         if (!succeeded(final)) throw new CliError(`job ${final.job_id} ended ${final.upgrade_status}: ${final.error?.reason ?? final.upgrade_message}`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   job
@@ -182,8 +179,7 @@ export function registerJob(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (opts: { device?: string; status?: UpgradeStatus; active?: boolean; limit?: number; json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ jobs: StatusRecord[] }>('job.list', {
           ...(opts.device ? { device: opts.device } : {}),
           ...(opts.status ? { status: opts.status } : {}),
@@ -194,9 +190,7 @@ export function registerJob(program: Command): void {
         if (reply.jobs.length === 0) return out.line('No jobs match.');
         out.write(jobTable(out, reply.jobs));
         out.line(`${reply.jobs.length} job(s)`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   job
@@ -207,14 +201,11 @@ export function registerJob(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (jobId: string, opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ job: StatusRecord }>('job.get', { jobId });
         if (opts.json) printJson(out, reply);
         else printJob(out, reply.job);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   job
@@ -224,8 +215,7 @@ export function registerJob(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (jobId: string, opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ job: StatusRecord }>('job.cancel', { jobId });
         if (opts.json) return printJson(out, reply);
         const j = reply.job;
@@ -234,9 +224,7 @@ export function registerJob(program: Command): void {
             ? `Cancelled job ${j.job_id} (${jobName(j)})`
             : `Cancel requested for job ${j.job_id} (${jobName(j)}): it stops after its current step (${j.upgrade_message})`,
         );
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   job
@@ -246,13 +234,10 @@ export function registerJob(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (jobId: string, opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ job: StatusRecord }>('job.resume', { jobId });
         if (opts.json) return printJson(out, reply);
         out.line(`Resumed job ${reply.job.job_id} (${jobName(reply.job)}): ${reply.job.upgrade_message}`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { DaemonClient } from '../client.ts';
-import { globalOptions } from '../options.ts';
+import { withDaemon } from '../client.ts';
 import { countsLine, outputTo, printJson } from '../output.ts';
 
 /** What `panos.cmd.daemon.status` answers. */
@@ -21,8 +20,7 @@ export function registerStatus(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const s = await client.request<DaemonStatusReply>('daemon.status');
         if (opts.json) return printJson(out, s);
         const where = client.location.url === undefined ? '' : `${client.location.url} (from ${client.location.source})`;
@@ -31,8 +29,6 @@ export function registerStatus(program: Command): void {
         out.line(`  devices:  ${s.devices} in the inventory`);
         out.line(`  jobs:     ${countsLine(s.jobs, out)}`);
         out.line(`  running:  ${s.running} (at most ${s.concurrency} at a time), ${s.waiting} waiting`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { QueueSummary } from '../../actors/daemon.ts';
-import { DaemonClient } from '../client.ts';
-import { globalOptions, parseSerial, parseVersion } from '../options.ts';
+import { withDaemon } from '../client.ts';
+import { parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson } from '../output.ts';
 import { queueSummaryLines } from './download.ts';
 
@@ -23,8 +23,7 @@ export function registerUpgrade(program: Command): void {
       if (!opts.all && !opts.device) cmd.error('error: give --device SERIAL (one or more) or --all', { exitCode: 2 });
       if (opts.all && opts.device) cmd.error('error: --all and --device do not go together', { exitCode: 2 });
       const out = outputTo();
-      const client = DaemonClient.fromOptions(globalOptions(cmd));
-      try {
+      await withDaemon(cmd, async (client) => {
         const payload = {
           ...(opts.all ? { all: true } : { devices: opts.device }),
           ...(opts.target ? { targetVersion: opts.target } : {}),
@@ -34,8 +33,6 @@ export function registerUpgrade(program: Command): void {
         if (opts.json) return printJson(out, summary);
         for (const line of queueSummaryLines(summary)) out.line(line);
         if (!summary.dryRun && summary.queued > 0) out.line('Follow them with: panos-upgrade job list --active');
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

@@ -135,7 +135,8 @@ const STEP_PROGRESS: Record<PairStep, number> = {
   recover: 95,
 };
 
-function nameOf(s: PairState, serial: string | null): string {
+/** `hostname (serial)` of a peer, for messages. */
+export function nameOf(s: PairState, serial: string | null): string {
   const d = s.peers.find((p) => p.serial === serial);
   return d ? `${d.hostname} (${d.serial})` : (serial ?? '?');
 }

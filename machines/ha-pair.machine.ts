@@ -1,6 +1,6 @@
 import { enqueueActions, setup } from 'xstate';
 import { notProvidedCallback } from './effects.ts';
-import { evolvePair, initialPairState, type ChildRole, type PairFact, type PairState, type PairStep } from './ha-pair.fold.ts';
+import { evolvePair, initialPairState, nameOf, type ChildRole, type PairFact, type PairState, type PairStep } from './ha-pair.fold.ts';
 
 export type PairEvent =
   | { type: 'start'; now: number }
@@ -103,7 +103,7 @@ export const haPairMachine = setup({
           message:
             ctx.kind === 'download-only'
               ? `Images on both peers: ${ctx.children.map((c) => `${c.serial}: ${c.message}`).join('; ')}`
-              : `HA pair upgraded: ${ctx.first} then ${ctx.second} to ${ctx.versions.at(-1) ?? '?'}; ${ctx.message}`,
+              : `HA pair upgraded to ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.first)} first, then ${nameOf(ctx, ctx.second)}; ${ctx.message}`,
         },
       },
     ]),

@@ -226,7 +226,7 @@ test('ha pair machine: when the strategy is passive-first then the passive peer 
     ],
   );
   t.like(end.context, { status: 'complete', progress: 100, first: PASSIVE, second: ACTIVE, suspended: null, step: null, error: null });
-  t.is(end.context.message, `HA pair upgraded: ${PASSIVE} then ${ACTIVE} to 10.5.1; fw-dc1-02 (${PASSIVE}) active, fw-dc1-01 (${ACTIVE}) passive, config synchronized`);
+  t.is(end.context.message, `HA pair upgraded to 10.5.1: fw-dc1-02 (${PASSIVE}) first, then fw-dc1-01 (${ACTIVE}); fw-dc1-02 (${PASSIVE}) active, fw-dc1-01 (${ACTIVE}) passive, config synchronized`);
   t.deepEqual(end.context, h.folded());
 });
 

@@ -16,3 +16,4 @@ export * from './connect.ts';
 export * from './subjects.ts';
 export * from './rpc.ts';
 export * from './event-publisher.ts';
+export * from './event-stream.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { connectBus, eventPublisher, Subjects, type BusConnection } from '../bus/index.ts';
+import { connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection } from '../bus/index.ts';
 import { LmdbEventStore } from '../eventstore/index.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
 
@@ -51,6 +51,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const subjects = new Subjects(options.prefix ?? subjectPrefix());
   const store = LmdbEventStore.open({ path: eventLogPath(dataDir), runId });
+  if (!(await ensureEventStream(bus.nc, subjects))) options.log.info({ nats: bus.url }, 'no JetStream on this NATS server: events are published, not kept on NATS');
   const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, (err) => options.log.warn({ err }, 'could not publish event')));
   await store.append(`run:${runId}`, [
     { type: 'run.started', data: { role: options.role, pid: process.pid, natsUrl: bus.url, ...(options.details ?? {}) } },

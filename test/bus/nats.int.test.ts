@@ -9,6 +9,7 @@ import { eventPublisher, type PublishableEvent } from '../../bus/event-publisher
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../../bus/nats-server.ts';
 import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { Subjects } from '../../bus/subjects.ts';
+import { ensureEventStream, eventStreamName } from '../../bus/event-stream.ts';
 import { ConcurrencyError } from '../../eventstore/errors.ts';
 import type { EventEnvelope } from '../../eventstore/types.ts';
 import { openTestStore, startTestNats, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
@@ -318,4 +319,24 @@ test('event publisher: when the connection is closed then publishing is a no-op'
   const errors: unknown[] = [];
   eventPublisher(nc, new Subjects(uniquePrefix()), (err) => errors.push(err))([{ gseq: 1, stream: 'api', seq: 1, type: 'api.x' }]);
   t.deepEqual(errors, []);
+});
+
+test('event stream: when ensured twice then one JetStream stream keeps every event once, even when an event is republished', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  t.true(await ensureEventStream(nc, subjects));
+  t.true(await ensureEventStream(nc, subjects));
+  const publish = eventPublisher(nc, subjects);
+  const e = { gseq: 1, stream: 'job:j1', seq: 1, type: 'job.submitted' };
+  publish([e]);
+  publish([e]);
+  publish([{ gseq: 2, stream: 'job:j1', seq: 2, type: 'job.started' }]);
+  await nc.flush();
+  const jsm = await jetstreamManager(nc);
+  const info = await waitFor(async () => {
+    const i = await jsm.streams.info(eventStreamName(subjects));
+    return i.state.messages >= 2 ? i : undefined;
+  });
+  t.deepEqual(info.config.subjects, [`${subjects.prefix}.evt.>`]);
+  t.is(info.state.messages, 2);
 });

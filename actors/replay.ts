@@ -429,16 +429,32 @@ export interface StateAt {
  * run wrote them (a job resumed after a restart began in an earlier run).
  */
 export function stateAt(src: ReplaySource, runId: string, position?: number): StateAt {
-  const events = requireRun(src, runId);
-  const to = position ?? events.at(-1)!.gseq;
-  const streams = new Set<string>();
-  const serials = new Set<string>();
-  for (const e of events) {
-    if (e.gseq > to) break;
-    streams.add(e.stream);
+  // One ordered pass over the log: the run's own events, and every job, device and simulator stream.
+  const byStream = new Map<string, EventEnvelope[]>();
+  const runStreams: Array<{ stream: string; gseq: number }> = [];
+  let lastOfRun: EventEnvelope | undefined;
+  let atPosition: string | null = null;
+  for (const e of src.readAll()) {
+    if (e.stream.startsWith('job:') || e.stream.startsWith('device:') || e.stream.startsWith('sim:')) {
+      const list = byStream.get(e.stream);
+      if (list) list.push(e);
+      else byStream.set(e.stream, [e]);
+    }
+    if (e.runId === runId) {
+      runStreams.push({ stream: e.stream, gseq: e.gseq });
+      lastOfRun = e;
+    }
+    if (e.gseq === position) atPosition = e.at;
   }
-  const out: StateAt = { runId, position: to, at: null, jobs: [], pairs: [], devices: [], simulated: [] };
-  const upTo = (stream: string): EventEnvelope[] => src.readStream(stream).filter((e) => e.gseq <= to);
+  if (!lastOfRun) throw new RunNotFoundError(runId, listRuns(src).map((r) => r.runId));
+  const to = position ?? lastOfRun.gseq;
+  const streams = new Set(runStreams.filter((r) => r.gseq <= to).map((r) => r.stream));
+  const serials = new Set<string>();
+  const out: StateAt = { runId, position: to, at: position === undefined ? lastOfRun.at : atPosition, jobs: [], pairs: [], devices: [], simulated: [] };
+  const upTo = (stream: string): EventEnvelope[] => {
+    const list = byStream.get(stream) ?? [];
+    return list.at(-1) !== undefined && list.at(-1)!.gseq <= to ? list : list.filter((e) => e.gseq <= to);
+  };
   for (const stream of [...streams].sort()) {
     if (!stream.startsWith('job:')) continue;
     const es = upTo(stream);
@@ -461,7 +477,6 @@ export function stateAt(src: ReplaySource, runId: string, position?: number): St
     const sim = upTo(`sim:${serial}`);
     if (sim.length > 0) out.simulated.push(sim.reduce(evolveSimDevice, initialSimDevice(serial)));
   }
-  for (const e of src.readAll({ after: to - 1, to })) out.at = e.at;
   return out;
 }
 

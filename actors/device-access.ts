@@ -41,6 +41,8 @@ export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEve
     host: config.panorama.host,
     ...(config.panorama.apiKey ? { apiKey: config.panorama.apiKey } : { username: config.panorama.username, password: config.panorama.password }),
     requestsPerSecond: config.rateLimit,
+    // Every job of the fleet talks through this one client: 8 sockets (the default) queue them behind each other.
+    maxSockets: Math.max(8, Math.min(64, config.concurrency)),
   });
   const port = config.firewall.port ?? portOf(config.panorama.host);
   const fwKey = config.firewall.apiKey || (config.firewall.username ? '' : config.panorama.apiKey);

@@ -7,7 +7,7 @@ import { compareContentVersions } from '../panos/model.ts';
 import { sleep } from '../panos/client.ts';
 import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
 import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-job.events.ts';
-import type { JobState } from '../machines/upgrade-job.fold.ts';
+import type { InFlight, JobState } from '../machines/upgrade-job.fold.ts';
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 
@@ -227,33 +227,75 @@ export function contentStep(deps: StepDeps): StepFn {
   };
 }
 
+function hopVersion(job: JobState, hop: number): string {
+  const version = job.plan[hop]?.version;
+  if (!version) throw new FatalStepError(`hop ${hop} is not in the plan`);
+  return version;
+}
+
+interface SendOnce {
+  kind: 'download' | 'install';
+  panosType: 'Downld' | 'SWInstall';
+  version: string;
+  hop: number;
+  inflight: InFlight | null;
+  /** Before a new request: true when there is nothing to send (the image is already there). */
+  alreadyDone?: () => Promise<boolean>;
+  /** The `*.requested` fact, from the highest PAN-OS job id before the request. */
+  requested: (baselineJobId: number) => JobFact;
+  send: () => Promise<number>;
+}
+
+/**
+ * A download or install sent at most once: attach to the PAN-OS job a recorded request created (looked
+ * up in `show jobs all` when a crash came between the request and its job id), or else record the
+ * request, send it and record its job id before anything polls it. Undefined when nothing was to send.
+ */
+async function sendOnce(api: DeviceApi, ctx: StepContext, r: SendOnce): Promise<number | undefined> {
+  const o = { signal: ctx.signal };
+  const { version, hop } = r;
+  const enqueued = (panosJobId: number): JobFact =>
+    r.kind === 'download' ? { type: 'job.download.enqueued', data: { version, hop, panosJobId } } : { type: 'job.install.enqueued', data: { version, hop, panosJobId } };
+  if (r.inflight?.panosJobId != null) return r.inflight.panosJobId;
+  if (r.inflight) {
+    const found = findJobAfter(await api.jobsAll(o), r.panosType, r.inflight.baselineJobId);
+    if (found !== undefined) {
+      await ctx.record(enqueued(found));
+      return found;
+    }
+  }
+  if (r.alreadyDone && (await r.alreadyDone())) return undefined;
+  await ctx.record(r.requested(highestJobId(await api.jobsAll(o))));
+  const panosJobId = await r.send();
+  await ctx.record(enqueued(panosJobId));
+  return panosJobId;
+}
+
 export function downloadStep(deps: StepDeps): StepFn {
   return async ({ job, hop }, ctx) => {
     const device = deviceOf(job);
-    const hopSpec = job.plan[hop];
-    if (!hopSpec) throw new FatalStepError(`hop ${hop} is not in the plan`);
-    const version = hopSpec.version;
+    const version = hopVersion(job, hop);
     const inflight = job.download && job.download.hop === hop ? job.download : null;
-    const api = (inflight?.direct ?? deps.directDownloads) ? deps.directApi(device) : deps.api(device);
+    const direct = inflight?.direct ?? deps.directDownloads;
+    const api = direct ? deps.directApi(device) : deps.api(device);
     const o = { signal: ctx.signal };
-    const progress = progressReporter(ctx, (percent) => ({ type: 'job.download.progressed', data: { version, hop, percent } }));
-    let panosJobId = inflight?.panosJobId ?? undefined;
-    if (inflight && panosJobId === undefined) {
-      // The request was recorded but its job id was not: did it reach the device?
-      panosJobId = findJobAfter(await api.jobsAll(o), 'Downld', inflight.baselineJobId);
-      if (panosJobId !== undefined) await ctx.record({ type: 'job.download.enqueued', data: { version, hop, panosJobId } });
-    }
-    if (panosJobId === undefined) {
-      const software = await api.softwareInfo(o);
-      if (software.entries.some((e) => e.version === version && e.downloaded)) {
+    const panosJobId = await sendOnce(api, ctx, {
+      kind: 'download',
+      panosType: 'Downld',
+      version,
+      hop,
+      inflight,
+      alreadyDone: async () => {
+        const software = await api.softwareInfo(o);
+        if (!software.entries.some((e) => e.version === version && e.downloaded)) return false;
         if (!job.downloadedVersions.includes(version)) await ctx.record({ type: 'job.download.skipped', data: { version, hop } });
-        return;
-      }
-      const baselineJobId = highestJobId(await api.jobsAll(o));
-      await ctx.record({ type: 'job.download.requested', data: { version, hop, baselineJobId, direct: (inflight?.direct ?? deps.directDownloads) } });
-      panosJobId = await api.download(version, { syncToPeer: device.haPeer !== null, ...o });
-      await ctx.record({ type: 'job.download.enqueued', data: { version, hop, panosJobId } });
-    }
+        return true;
+      },
+      requested: (baselineJobId) => ({ type: 'job.download.requested', data: { version, hop, baselineJobId, direct } }),
+      send: () => api.download(version, { syncToPeer: device.haPeer !== null, ...o }),
+    });
+    if (panosJobId === undefined) return;
+    const progress = progressReporter(ctx, (percent) => ({ type: 'job.download.progressed', data: { version, hop, percent } }));
     await waitOk(api, deps, ctx, panosJobId, progress);
     await ctx.record({ type: 'job.download.completed', data: { version, hop } });
   };
@@ -262,22 +304,18 @@ export function downloadStep(deps: StepDeps): StepFn {
 export function installStep(deps: StepDeps): StepFn {
   return async ({ job, hop }, ctx) => {
     const device = deviceOf(job);
-    const version = job.plan[hop]?.version;
-    if (!version) throw new FatalStepError(`hop ${hop} is not in the plan`);
+    const version = hopVersion(job, hop);
     const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
-    const o = { signal: ctx.signal };
-    const inflight = job.install && job.install.hop === hop ? job.install : null;
-    let panosJobId = inflight?.panosJobId ?? undefined;
-    if (inflight && panosJobId === undefined) {
-      panosJobId = findJobAfter(await api.jobsAll(o), 'SWInstall', inflight.baselineJobId);
-      if (panosJobId !== undefined) await ctx.record({ type: 'job.install.enqueued', data: { version, hop, panosJobId } });
-    }
-    if (panosJobId === undefined) {
-      const baselineJobId = highestJobId(await api.jobsAll(o));
-      await ctx.record({ type: 'job.install.requested', data: { version, hop, baselineJobId } });
-      panosJobId = await api.install(version, o);
-      await ctx.record({ type: 'job.install.enqueued', data: { version, hop, panosJobId } });
-    }
+    const panosJobId = await sendOnce(api, ctx, {
+      kind: 'install',
+      panosType: 'SWInstall',
+      version,
+      hop,
+      inflight: job.install && job.install.hop === hop ? job.install : null,
+      requested: (baselineJobId) => ({ type: 'job.install.requested', data: { version, hop, baselineJobId } }),
+      send: () => api.install(version, { signal: ctx.signal }),
+    });
+    if (panosJobId === undefined) throw new FatalStepError(`the install of ${version} was not sent`);
     const progress = progressReporter(ctx, (percent) => ({ type: 'job.install.progressed', data: { version, hop, percent } }));
     await waitOk(api, deps, ctx, panosJobId, progress);
     await ctx.record({ type: 'job.install.completed', data: { version, hop } });
@@ -328,8 +366,7 @@ async function rebootedWhileAway(api: DeviceApi, device: JobDevice, version: str
 export function rebootStep(deps: StepDeps): StepFn {
   return async ({ job, hop }, ctx) => {
     const device = deviceOf(job);
-    const version = job.plan[hop]?.version;
-    if (!version) throw new FatalStepError(`hop ${hop} is not in the plan`);
+    const version = hopVersion(job, hop);
     const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
     const o = { signal: ctx.signal };
     const inflight = job.reboot && job.reboot.hop === hop ? job.reboot : null;

@@ -1,94 +1,30 @@
 import test from 'ava';
-import { SimulatedClock, createActor } from 'xstate';
+import { SimulatedClock } from 'xstate';
 import {
   SOFTWARE_MANAGER_BUSY,
   deadlineEffect,
   firewallMachine,
   nextRandom,
   type DeviceFaults,
-  type DeviceTiming,
   type Fact,
-  type FirewallContext,
-  type FirewallEvent,
   type SimReply,
 } from '../../machines/index.ts';
-import type { FirewallRecord, HaRecord, PanosJob } from '../../panos/model.ts';
+import type { FirewallRecord, HaRecord } from '../../panos/model.ts';
 import { parseScenario } from '../../scenarios/index.ts';
 import { ScenarioError } from '../../panos/errors.ts';
 import { faultsFor } from '../../simulator/device-factory.ts';
 import { reactToPeerFacts } from '../../simulator/ha-pairs.ts';
 import { HostedFirewall } from '../../simulator/hosted-firewall.ts';
+import { TIMING, bootFirewall, seedRecord } from './firewall-harness.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
-const GB = 2048;
-const TIMING: DeviceTiming = { downloadMs: 10_000, installMs: 5_000, rebootMs: 100_000, contentDownloadMs: 3_000, contentInstallMs: 3_000, autoCommitMs: 20_000 };
-
 function record(over: Partial<FirewallRecord> = {}): FirewallRecord {
-  const image = (version: string) => ({ version, sizeMb: GB, releasedOn: '2025/01/01 00:00:00' });
-  return {
-    serial: '001234567890',
-    hostname: 'fw-a',
-    model: 'PA-3220',
-    family: '3200',
-    mgmtIp: '10.1.1.10',
-    netmask: '255.255.255.0',
-    defaultGateway: '10.1.1.254',
-    macAddress: '00:1b:17:aa:bb:cc',
-    swVersion: '10.0.2',
-    bootedAt: T0 - 37 * 86_400_000,
-    multiVsys: false,
-    images: ['10.0.2', '10.1.0', '10.5.1', '11.1.0'].map(image),
-    downloaded: ['10.0.2'],
-    content: { installed: '8799-8509', available: [], downloaded: [] },
-    avVersion: '0',
-    metrics: { tcpSessions: 45_000, udpSessions: 12_000, routes: 1200, arpEntries: 500 },
-    disk: { panrepoTotalMb: 15 * 1024, panrepoUsedMb: GB },
-    jobs: [],
-    nextJobId: 1,
-    ...over,
-  };
+  return seedRecord(T0, { hostname: 'fw-a', ...over }, ['10.0.2', '10.1.0', '10.5.1', '11.1.0']);
 }
-
-type Command = FirewallEvent extends infer E ? (E extends { now: number } ? Omit<E, 'now'> : never) : never;
 
 /** A firewall on a simulated clock, with the facts and replies it emits. */
 function boot(faults: DeviceFaults, over: Partial<FirewallRecord> = {}, rng = 7) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const machine = firewallMachine.provide({ actors: { deadline: deadlineEffect(clock) } });
-  const actor = createActor(machine, { input: { record: record(over), timing: TIMING, faults, rng } });
-  const facts: Fact[] = [];
-  const replies: SimReply[] = [];
-  actor.on('facts', (e) => facts.push(...e.facts));
-  actor.on('reply', (e) => replies.push(e.reply));
-  actor.start();
-  return {
-    clock,
-    facts,
-    advanceTo(at: number): void {
-      for (;;) {
-        const before = actor.getSnapshot();
-        clock.set(at);
-        if (actor.getSnapshot() === before) return;
-      }
-    },
-    send(command: Command): SimReply | undefined {
-      const before = replies.length;
-      actor.send({ ...command, now: clock.now() } as FirewallEvent);
-      return replies[before];
-    },
-    get ctx(): FirewallContext {
-      return actor.getSnapshot().context;
-    },
-    get value(): unknown {
-      return actor.getSnapshot().value;
-    },
-    job(id: number): PanosJob {
-      const j = actor.getSnapshot().context.record.jobs.find((x) => x.id === id);
-      if (!j) throw new Error(`no job ${id}`);
-      return j;
-    },
-  };
+  return bootFirewall({ record: record(over), t0: T0, faults, rng });
 }
 
 function jobId(reply: SimReply | undefined): number {

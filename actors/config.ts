@@ -1,99 +1,159 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { PanosUpgradeError, ValidationError } from '../panos/errors.ts';
+import { hostProblem } from '../panos/host.ts';
 import { isVersion } from '../panos/version.ts';
-import { DEFAULT_THRESHOLDS, type CheckThresholds } from '../machines/upgrade-job.events.ts';
+import { DEFAULT_THRESHOLDS } from '../machines/upgrade-job.events.ts';
+
+// One schema for config.json: `config set` checks a typed value against it, loading the file parses with it,
+// and the daemon parses with it at start, so a value is refused in the same words wherever it is read.
+// Rules are worded as the end of "<key> …" ("must be at least 1"); the key and the value are added around them.
+
+const int = (min: number, max?: number) => {
+  const s = z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(min, { error: `must be at least ${min}` });
+  return max === undefined ? s : s.max(max, { error: `must be at most ${max}` });
+};
+const num = (min: number) => z.number({ error: 'must be a number' }).min(min, { error: `must be at least ${min}` });
+const bool = () => z.boolean({ error: 'must be true or false' });
+const str = () => z.string({ error: 'must be a string' });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
+
+const host = str().refine((h) => h === '' || hostProblem(h) === undefined, { error: (iss) => hostProblem(String(iss.input)) ?? 'must be host or host:port' });
+const fingerprint = str().refine((f) => f === '' || /^[0-9a-fA-F]{64}$/.test(normalizeFingerprintText(f)), {
+  error: 'must be a SHA-256 fingerprint: 64 hex digits, colons allowed (AB:CD:…)',
+});
+const modelMap = z.record(str(), int(1), { error: 'must be a JSON object of model → seconds, e.g. {"PA-7050": 3600}' });
+const pathsMap = z.record(
+  str().refine(isVersion, { error: 'must map a PAN-OS version to a list of versions' }),
+  z.array(z.unknown(), { error: 'must map a version to a list of versions' }).refine((a) => a.every(isVersion), {
+    error: 'must map a version to a list of versions',
+  }),
+  { error: 'must map versions to lists of versions' },
+);
+
+/** config.json, as stored (camelCase). Unknown keys are refused; every key has its default. */
+export const configSchema = z
+  .strictObject({
+    panorama: z
+      .strictObject({ host: host.default(''), apiKey: str().default(''), username: str().default(''), password: str().default('') })
+      .prefault({}),
+    /** Credentials for direct firewall connections; empty = the Panorama's. */
+    firewall: z
+      .strictObject({ apiKey: str().default(''), username: str().default(''), password: str().default(''), port: int(1, 65535).nullable().default(null) })
+      .prefault({}),
+    protocol: oneOf(['https', 'http'] as const).default('https'),
+    tls: z.strictObject({ caFile: str().default(''), fingerprint: fingerprint.default(''), insecure: bool().default(false) }).prefault({}),
+    /** Devices (or HA pairs) upgraded at the same time. */
+    concurrency: int(1).default(10),
+    /** Requests per second to Panorama. */
+    rateLimit: num(0.1).default(20),
+    upgrade: z
+      .strictObject({
+        pathsFile: str().default(''),
+        paths: pathsMap.default(() => ({})),
+        maxSkippedReleases: int(0).default(0),
+        updateContent: bool().default(true),
+      })
+      .prefault({}),
+    downloads: z.strictObject({ direct: bool().default(true) }).prefault({}),
+    install: z.strictObject({ via: oneOf(['panorama', 'direct'] as const).default('panorama') }).prefault({}),
+    retries: z.strictObject({ maxAttempts: int(1).default(3), backoffSeconds: num(0).default(30) }).prefault({}),
+    thresholds: z
+      .strictObject({
+        sessionsPct: num(0).default(DEFAULT_THRESHOLDS.sessionsPct),
+        routesDelta: int(0).default(DEFAULT_THRESHOLDS.routesDelta),
+        arpPct: num(0).default(DEFAULT_THRESHOLDS.arpPct),
+        arpDelta: int(0).default(DEFAULT_THRESHOLDS.arpDelta),
+      })
+      .prefault({}),
+    timeouts: z
+      .strictObject({
+        apiSeconds: num(0.1).default(30),
+        jobSeconds: num(1).default(3600),
+        rebootSeconds: num(1).default(1800),
+        /** Per model, e.g. { "PA-7050": 3600 }; replaced as a whole, so `{}` clears it. */
+        rebootSecondsByModel: modelMap.default(() => ({ 'PA-7050': 3600, 'PA-7080': 3600, 'PA-5450': 2700 })),
+        rebootStartGraceSeconds: num(1).default(300),
+      })
+      .prefault({}),
+    poll: z.strictObject({ jobSeconds: num(0.01).default(5), rebootSeconds: num(0.01).default(10) }).prefault({}),
+    ha: z
+      .strictObject({ strategy: oneOf(['passive-first', 'active-first'] as const).default('passive-first'), pauseBetweenPeers: bool().default(false) })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    // The TLS client's own rules (panos/client.ts), checked before anything connects.
+    const tlsSet = c.tls.caFile !== '' || c.tls.fingerprint !== '' || c.tls.insecure;
+    if (c.protocol === 'http' && tlsSet) {
+      ctx.addIssue({ code: 'custom', path: ['protocol'], params: { between: true }, message: 'must be https while a tls.* option is set (tls.ca_file, tls.fingerprint or tls.insecure)' });
+    }
+    if (c.tls.insecure && (c.tls.fingerprint !== '' || c.tls.caFile !== '')) {
+      const other = c.tls.fingerprint !== '' ? 'tls.fingerprint' : 'tls.ca_file';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'insecure'],
+        params: { between: true },
+        message: `cannot be true while ${other} is set: a checked certificate and no check exclude each other. Turn one off: panos-upgrade config set tls.insecure false, or panos-upgrade config set ${other} ""`,
+      });
+    }
+  });
 
 /** Everything the daemon needs to drive a fleet. Stored as `config.json` (mode 0600) in the data dir. */
-export interface DaemonConfig {
-  panorama: { host: string; apiKey: string; username: string; password: string };
-  /** Credentials for direct firewall connections; empty = the Panorama's. */
-  firewall: { apiKey: string; username: string; password: string; port: number | null };
-  protocol: 'https' | 'http';
-  tls: { caFile: string; fingerprint: string; insecure: boolean };
-  /** Devices (or HA pairs) upgraded at the same time. */
-  concurrency: number;
-  /** Requests per second to Panorama. */
-  rateLimit: number;
-  upgrade: { pathsFile: string; paths: Record<string, string[]>; maxSkippedReleases: number; updateContent: boolean };
-  downloads: { direct: boolean };
-  install: { via: 'panorama' | 'direct' };
-  retries: { maxAttempts: number; backoffSeconds: number };
-  thresholds: CheckThresholds;
-  timeouts: {
-    apiSeconds: number;
-    jobSeconds: number;
-    rebootSeconds: number;
-    /** Per model, e.g. { "PA-7050": 3600 }. */
-    rebootSecondsByModel: Record<string, number>;
-    rebootStartGraceSeconds: number;
-  };
-  poll: { jobSeconds: number; rebootSeconds: number };
-  ha: { strategy: 'passive-first' | 'active-first'; pauseBetweenPeers: boolean };
-}
+export type DaemonConfig = z.output<typeof configSchema>;
 
-export const DEFAULT_CONFIG: DaemonConfig = {
-  panorama: { host: '', apiKey: '', username: '', password: '' },
-  firewall: { apiKey: '', username: '', password: '', port: null },
-  protocol: 'https',
-  tls: { caFile: '', fingerprint: '', insecure: false },
-  concurrency: 10,
-  rateLimit: 20,
-  upgrade: { pathsFile: '', paths: {}, maxSkippedReleases: 0, updateContent: true },
-  downloads: { direct: true },
-  install: { via: 'panorama' },
-  retries: { maxAttempts: 3, backoffSeconds: 30 },
-  thresholds: DEFAULT_THRESHOLDS,
-  timeouts: { apiSeconds: 30, jobSeconds: 3600, rebootSeconds: 1800, rebootSecondsByModel: { 'PA-7050': 3600, 'PA-7080': 3600, 'PA-5450': 2700 }, rebootStartGraceSeconds: 300 },
-  poll: { jobSeconds: 5, rebootSeconds: 10 },
-  ha: { strategy: 'passive-first', pauseBetweenPeers: false },
-};
+export const DEFAULT_CONFIG: DaemonConfig = configSchema.parse({});
 
-type Kind = 'string' | 'secret' | 'number' | 'int' | 'boolean' | 'enum' | 'version-map' | 'json';
+/** How a value typed on the command line is read before the schema checks it. */
+type Kind = 'string' | 'secret' | 'number' | 'boolean' | 'json' | 'port';
 
 interface KeySpec {
   path: string[];
   kind: Kind;
-  values?: readonly string[];
-  min?: number;
   help: string;
+  /** The daemon cannot start without it: `config set KEY ""` is refused. */
+  required?: boolean;
 }
 
-/** The keys `config set|get|list` know, in the order `config list` shows them. */
+/** The keys `config set|get|list` know, in the order `config list` shows them; each names a place in {@link configSchema}. */
 export const CONFIG_KEYS: Record<string, KeySpec> = {
-  'panorama.host': { path: ['panorama', 'host'], kind: 'string', help: 'Panorama address, host or host:port' },
+  'panorama.host': { path: ['panorama', 'host'], kind: 'string', required: true, help: 'Panorama address, host or host:port' },
   'panorama.api_key': { path: ['panorama', 'apiKey'], kind: 'secret', help: 'API key for Panorama (or use username/password)' },
   'panorama.username': { path: ['panorama', 'username'], kind: 'string', help: 'admin user for keygen' },
   'panorama.password': { path: ['panorama', 'password'], kind: 'secret', help: 'password for keygen' },
   'firewall.api_key': { path: ['firewall', 'apiKey'], kind: 'secret', help: 'API key for direct firewall connections (default: Panorama’s)' },
   'firewall.username': { path: ['firewall', 'username'], kind: 'string', help: 'admin user on the firewalls (default: Panorama’s)' },
   'firewall.password': { path: ['firewall', 'password'], kind: 'secret', help: 'password on the firewalls' },
-  'firewall.port': { path: ['firewall', 'port'], kind: 'int', min: 1, help: 'management port of the firewalls (default: Panorama’s port)' },
-  protocol: { path: ['protocol'], kind: 'enum', values: ['https', 'http'], help: 'https (default) or http' },
+  'firewall.port': { path: ['firewall', 'port'], kind: 'port', help: 'management port of the firewalls ("" = Panorama’s port)' },
+  protocol: { path: ['protocol'], kind: 'string', help: 'https (default) or http' },
   'tls.ca_file': { path: ['tls', 'caFile'], kind: 'string', help: 'PEM file of the CA that signed the management certificates' },
   'tls.fingerprint': { path: ['tls', 'fingerprint'], kind: 'string', help: 'pin the server certificate by its SHA-256 fingerprint' },
   'tls.insecure': { path: ['tls', 'insecure'], kind: 'boolean', help: 'skip certificate verification (self-signed labs only)' },
-  concurrency: { path: ['concurrency'], kind: 'int', min: 1, help: 'devices (or HA pairs) upgraded at the same time' },
-  rate_limit: { path: ['rateLimit'], kind: 'number', min: 0.1, help: 'API requests per second to Panorama' },
+  concurrency: { path: ['concurrency'], kind: 'number', help: 'devices (or HA pairs) upgraded at the same time' },
+  rate_limit: { path: ['rateLimit'], kind: 'number', help: 'API requests per second to Panorama' },
   'upgrade.paths_file': { path: ['upgrade', 'pathsFile'], kind: 'string', help: 'YAML/JSON file mapping current version → versions to install' },
-  'upgrade.max_skipped_releases': { path: ['upgrade', 'maxSkippedReleases'], kind: 'int', min: 0, help: 'feature releases one hop may skip (PAN-OS 10.1+; 0 = none)' },
+  'upgrade.max_skipped_releases': { path: ['upgrade', 'maxSkippedReleases'], kind: 'number', help: 'feature releases one hop may skip (PAN-OS 10.1+; 0 = none)' },
   'upgrade.update_content': { path: ['upgrade', 'updateContent'], kind: 'boolean', help: 'install the latest content before upgrading' },
   'downloads.direct': { path: ['downloads', 'direct'], kind: 'boolean', help: 'download straight from each firewall’s management address' },
-  'install.via': { path: ['install', 'via'], kind: 'enum', values: ['panorama', 'direct'], help: 'send install and reboot through Panorama or directly' },
-  'retries.max_attempts': { path: ['retries', 'maxAttempts'], kind: 'int', min: 1, help: 'attempts per step for retryable failures' },
-  'retries.backoff_seconds': { path: ['retries', 'backoffSeconds'], kind: 'number', min: 0, help: 'first retry delay, doubled each attempt' },
-  'thresholds.sessions_pct': { path: ['thresholds', 'sessionsPct'], kind: 'number', min: 0, help: 'allowed change of TCP sessions after upgrade, %' },
-  'thresholds.routes_delta': { path: ['thresholds', 'routesDelta'], kind: 'int', min: 0, help: 'allowed change of the route count (0 = exact)' },
-  'thresholds.arp_pct': { path: ['thresholds', 'arpPct'], kind: 'number', min: 0, help: 'allowed change of ARP entries, %' },
-  'thresholds.arp_delta': { path: ['thresholds', 'arpDelta'], kind: 'int', min: 0, help: 'allowed change of ARP entries, count' },
-  'timeouts.api_seconds': { path: ['timeouts', 'apiSeconds'], kind: 'number', min: 0.1, help: 'per API call' },
-  'timeouts.job_seconds': { path: ['timeouts', 'jobSeconds'], kind: 'number', min: 1, help: 'per PAN-OS download/install job' },
-  'timeouts.reboot_seconds': { path: ['timeouts', 'rebootSeconds'], kind: 'number', min: 1, help: 'reboot budget (default for models not listed)' },
-  'timeouts.reboot_seconds_by_model': { path: ['timeouts', 'rebootSecondsByModel'], kind: 'json', help: 'reboot budget per model, JSON: {"PA-7050": 3600}' },
-  'timeouts.reboot_start_grace_seconds': { path: ['timeouts', 'rebootStartGraceSeconds'], kind: 'number', min: 1, help: 'how long a device may keep answering after a restart' },
-  'poll.job_seconds': { path: ['poll', 'jobSeconds'], kind: 'number', min: 0.01, help: 'interval between show jobs polls' },
-  'poll.reboot_seconds': { path: ['poll', 'rebootSeconds'], kind: 'number', min: 0.01, help: 'interval between polls while a device reboots' },
-  'ha.strategy': { path: ['ha', 'strategy'], kind: 'enum', values: ['passive-first', 'active-first'], help: 'which HA peer to upgrade first' },
+  'install.via': { path: ['install', 'via'], kind: 'string', help: 'send install and reboot through Panorama or directly' },
+  'retries.max_attempts': { path: ['retries', 'maxAttempts'], kind: 'number', help: 'attempts per step for retryable failures' },
+  'retries.backoff_seconds': { path: ['retries', 'backoffSeconds'], kind: 'number', help: 'first retry delay, doubled each attempt' },
+  'thresholds.sessions_pct': { path: ['thresholds', 'sessionsPct'], kind: 'number', help: 'allowed change of TCP sessions after upgrade, %' },
+  'thresholds.routes_delta': { path: ['thresholds', 'routesDelta'], kind: 'number', help: 'allowed change of the route count (0 = exact)' },
+  'thresholds.arp_pct': { path: ['thresholds', 'arpPct'], kind: 'number', help: 'allowed change of ARP entries, %' },
+  'thresholds.arp_delta': { path: ['thresholds', 'arpDelta'], kind: 'number', help: 'allowed change of ARP entries, count' },
+  'timeouts.api_seconds': { path: ['timeouts', 'apiSeconds'], kind: 'number', help: 'per API call' },
+  'timeouts.job_seconds': { path: ['timeouts', 'jobSeconds'], kind: 'number', help: 'per PAN-OS download/install job' },
+  'timeouts.reboot_seconds': { path: ['timeouts', 'rebootSeconds'], kind: 'number', help: 'reboot budget (default for models not listed)' },
+  'timeouts.reboot_seconds_by_model': {
+    path: ['timeouts', 'rebootSecondsByModel'],
+    kind: 'json',
+    help: 'reboot budget per model, JSON: {"PA-7050": 3600}; {} clears it',
+  },
+  'timeouts.reboot_start_grace_seconds': { path: ['timeouts', 'rebootStartGraceSeconds'], kind: 'number', help: 'how long a device may keep answering after a restart' },
+  'poll.job_seconds': { path: ['poll', 'jobSeconds'], kind: 'number', help: 'interval between show jobs polls' },
+  'poll.reboot_seconds': { path: ['poll', 'rebootSeconds'], kind: 'number', help: 'interval between polls while a device reboots' },
+  'ha.strategy': { path: ['ha', 'strategy'], kind: 'string', help: 'which HA peer to upgrade first' },
   'ha.pause_between_peers': { path: ['ha', 'pauseBetweenPeers'], kind: 'boolean', help: 'wait for an operator’s go between the two peers' },
 };
 
@@ -107,8 +167,12 @@ export function configPath(dataDir: string): string {
   return join(dataDir, 'config.json');
 }
 
-function getAt(obj: unknown, path: string[]): unknown {
-  return path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+function normalizeFingerprintText(f: string): string {
+  return f.trim().replace(/^sha256[:/=]?/i, '').replace(/[:\s]/g, '');
+}
+
+function getAt(obj: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  return path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), obj);
 }
 
 function setAt<T>(obj: T, path: string[], value: unknown): T {
@@ -118,10 +182,48 @@ function setAt<T>(obj: T, path: string[], value: unknown): T {
   return { ...o, [head]: setAt(o[head], rest, value) } as T;
 }
 
-/** Parse and check a value given on the command line for `key`. */
-export function parseConfigValue(key: string, raw: string): unknown {
-  const spec = CONFIG_KEYS[key];
-  if (!spec) throw new ValidationError(`unknown config key "${key}"; run "panos-upgrade config list" to see the keys`, key);
+function unknownKey(key: string): ValidationError {
+  return new ValidationError(`unknown config key "${key}"; run "panos-upgrade config list" to see the keys`, key);
+}
+
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The `config set` name of a place in config.json: `timeouts.reboot_seconds_by_model["PA-7050"]`. */
+function keyName(path: ReadonlyArray<PropertyKey>): string {
+  let best: [string, number] | undefined;
+  for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+    if (spec.path.length <= path.length && spec.path.every((p, i) => p === path[i]) && (!best || spec.path.length > best[1])) best = [key, spec.path.length];
+  }
+  const [head, used] = best ?? [path.filter((p) => typeof p === 'string').slice(0, 2).map(String).map(snake).join('.'), Math.min(2, path.length)];
+  return head + path.slice(used).map((p) => `[${JSON.stringify(typeof p === 'number' ? p : String(p))}]`).join('');
+}
+
+/** Every problem the schema finds, one sentence each, e.g. `concurrency must be at least 1 (got 0)`. */
+function problems(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => {
+        const where = [...issue.path, k].map(String).join('.');
+        const hint = closestKey([...issue.path.map(String), k]);
+        return `unknown key "${where}"${hint ? ` (did you mean "${hint}"?)` : ''}: remove it; "panos-upgrade config list" shows the keys`;
+      });
+    }
+    // A record key's problem, or a rule between keys, has no single value to show.
+    const showValue = issue.code !== 'invalid_key' && !(issue.code === 'custom' && issue.params?.['between'] === true);
+    return [`${keyName(issue.path)} ${issue.message}${showValue ? ` (got ${JSON.stringify(getAt(input, issue.path)) ?? 'nothing'})` : ''}`];
+  });
+}
+
+/** The stored name that an unknown key in config.json most likely meant (`panorama.api_key` → `panorama.apiKey`). */
+function closestKey(path: string[]): string | undefined {
+  const flat = (p: string): string => p.toLowerCase().replace(/[_-]/g, '');
+  const want = path.map(flat).join('.');
+  for (const spec of Object.values(CONFIG_KEYS)) if (spec.path.map(flat).join('.') === want) return spec.path.join('.');
+  return undefined;
+}
+
+/** Read a value typed on the command line into JSON for the schema; what cannot be read is passed on as text, for the schema to name. */
+function fromText(spec: KeySpec, raw: string): unknown {
   switch (spec.kind) {
     case 'string':
     case 'secret':
@@ -129,40 +231,64 @@ export function parseConfigValue(key: string, raw: string): unknown {
     case 'boolean':
       if (/^(true|yes|on|1)$/i.test(raw)) return true;
       if (/^(false|no|off|0)$/i.test(raw)) return false;
-      throw new ValidationError(`${key} must be true or false, got "${raw}"`, key);
+      return raw;
+    case 'port':
+      if (raw.trim() === '') return null;
+      return Number.isFinite(Number(raw)) ? Number(raw) : raw;
     case 'number':
-    case 'int': {
-      const n = Number(raw);
-      if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) throw new ValidationError(`${key} must be ${spec.kind === 'int' ? 'a whole number' : 'a number'}, got "${raw}"`, key);
-      if (spec.min !== undefined && n < spec.min) throw new ValidationError(`${key} must be at least ${spec.min}, got ${n}`, key);
-      return n;
-    }
-    case 'enum':
-      if (!spec.values!.includes(raw)) throw new ValidationError(`${key} must be one of ${spec.values!.join(', ')}, got "${raw}"`, key);
-      return raw;
-    case 'json': {
+      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    case 'json':
       try {
-        const v = JSON.parse(raw) as unknown;
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-        return v;
+        return JSON.parse(raw) as unknown;
       } catch {
-        throw new ValidationError(`${key} must be a JSON object, got ${JSON.stringify(raw)}`, key);
+        return raw;
       }
-    }
-    case 'version-map':
-      return raw;
   }
+}
+
+/**
+ * Parse a config.json object with the schema; the error lists every problem, each naming the key as
+ * `config set` spells it. `where` (the file) prefixes each sentence.
+ */
+export function parseConfig(input: unknown, where?: string): DaemonConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigError(`${where ?? 'the configuration'} must hold a JSON object`);
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    problems(result.error.issues, input)
+      .map((p) => (where ? `${where}: ${p}` : p))
+      .join('\n'),
+  );
+}
+
+/** Parse and check a value given on the command line for `key`, against the whole configuration it goes into. */
+export function setConfigValue(config: DaemonConfig, key: string, raw: string): DaemonConfig {
+  const spec = CONFIG_KEYS[key];
+  if (!spec) throw unknownKey(key);
+  if (spec.required && raw.trim() === '') throw new ValidationError(`${key} must not be empty: the daemon cannot start without it`, key);
+  const value = fromText(spec, raw);
+  const next = setAt(config, spec.path, value);
+  const result = configSchema.safeParse(next);
+  if (result.success) return result.data;
+  // A rule about this key comes first; a rule it breaks elsewhere (tls.insecure against a pin) after it.
+  const issues = [...result.error.issues].sort((a, b) => Number(!startsWith(b.path, spec.path)) - Number(!startsWith(a.path, spec.path)));
+  const first = issues[0]!;
+  throw new ValidationError(problems([first], next)[0]!, key);
+}
+
+function startsWith(path: ReadonlyArray<PropertyKey>, prefix: string[]): boolean {
+  return prefix.every((p, i) => path[i] === p);
+}
+
+/** The value `config set` would store for `raw`, checked alone (no other key involved). */
+export function parseConfigValue(key: string, raw: string): unknown {
+  return getConfigValue(setConfigValue(DEFAULT_CONFIG, key, raw), key);
 }
 
 export function getConfigValue(config: DaemonConfig, key: string): unknown {
   const spec = CONFIG_KEYS[key];
-  if (!spec) throw new ValidationError(`unknown config key "${key}"; run "panos-upgrade config list" to see the keys`, key);
+  if (!spec) throw unknownKey(key);
   return getAt(config, spec.path);
-}
-
-export function setConfigValue(config: DaemonConfig, key: string, raw: string): DaemonConfig {
-  const spec = CONFIG_KEYS[key]!;
-  return setAt(config, spec ? spec.path : [key], parseConfigValue(key, raw));
 }
 
 /** A value as `config get|list` shows it: secrets masked. */
@@ -177,15 +303,7 @@ export function maskSecret(value: string): string {
   return value.length <= 4 ? '****' : `****${value.slice(-4)}`;
 }
 
-function merge<T>(base: T, over: unknown): T {
-  if (over === null || typeof over !== 'object' || Array.isArray(over)) return (over === undefined ? base : over) as T;
-  if (base === null || typeof base !== 'object' || Array.isArray(base)) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over)) out[k] = k in out ? merge(out[k], v) : v;
-  return out as T;
-}
-
-/** Read the config file (defaults for what it lacks); a malformed file is a ConfigError naming it. */
+/** Read the config file (defaults for what it lacks); a malformed file, an unknown key or a bad value is a ConfigError naming the file. */
 export function loadConfig(dataDir: string): DaemonConfig {
   const file = configPath(dataDir);
   if (!existsSync(file)) return structuredClone(DEFAULT_CONFIG);
@@ -195,41 +313,17 @@ export function loadConfig(dataDir: string): DaemonConfig {
   } catch (err) {
     throw new ConfigError(`${file} is not valid JSON (${(err as Error).message}); fix it or remove it and set the values again`);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file} must hold a JSON object`);
-  const config = merge(structuredClone(DEFAULT_CONFIG), raw);
-  checkConfig(config, file);
-  return config;
+  return parseConfig(raw, file);
 }
 
-function checkConfig(config: DaemonConfig, file: string): void {
-  for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    const v = getAt(config, spec.path);
-    const bad = (what: string): never => {
-      throw new ConfigError(`${file}: ${key} ${what} (got ${JSON.stringify(v)})`);
-    };
-    if (spec.kind === 'string' || spec.kind === 'secret') {
-      if (typeof v !== 'string') bad('must be a string');
-    } else if (spec.kind === 'boolean') {
-      if (typeof v !== 'boolean') bad('must be true or false');
-    } else if (spec.kind === 'number' || spec.kind === 'int') {
-      if (v === null && key === 'firewall.port') continue;
-      if (typeof v !== 'number' || !Number.isFinite(v)) bad('must be a number');
-      if (spec.kind === 'int' && !Number.isInteger(v)) bad('must be a whole number');
-      if (spec.min !== undefined && (v as number) < spec.min) bad(`must be at least ${spec.min}`);
-    } else if (spec.kind === 'enum') {
-      if (!spec.values!.includes(v as string)) bad(`must be one of ${spec.values!.join(', ')}`);
-    } else if (spec.kind === 'json') {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('must be a JSON object');
-    }
-  }
-  const paths: unknown = config.upgrade.paths;
-  if (paths === null || typeof paths !== 'object' || Array.isArray(paths)) {
-    throw new ConfigError(`${file}: upgrade.paths must map versions to lists of versions (got ${JSON.stringify(paths)})`);
-  }
-  for (const [from, hops] of Object.entries(config.upgrade.paths)) {
-    if (!isVersion(from) || !Array.isArray(hops) || !hops.every(isVersion)) {
-      throw new ConfigError(`${file}: upgrade.paths["${from}"] must map a version to a list of versions`);
-    }
+/**
+ * What the daemon checks at start beyond the schema: a Panorama and a way to log in to it.
+ * Throws the ConfigError the daemon stops with.
+ */
+export function checkRunnable(config: DaemonConfig): void {
+  if (!config.panorama.host) throw new ConfigError('no Panorama configured: run "panos-upgrade config set panorama.host HOST" (and panorama.api_key, or panorama.username and panorama.password)');
+  if (!config.panorama.apiKey && !(config.panorama.username && config.panorama.password)) {
+    throw new ConfigError('no Panorama credentials: set panorama.api_key, or panorama.username and panorama.password');
   }
 }
 

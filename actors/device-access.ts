@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { PanosClient, type ApiCallRecord, type PanosClientOptions } from '../panos/client.ts';
 import type { DaemonConfig } from './config.ts';
-import { ConfigError } from './config.ts';
+import { checkRunnable } from './config.ts';
 import type { DeviceAccess } from './daemon.ts';
 import { clientDeviceApi } from './device-api.ts';
 
@@ -17,10 +17,7 @@ function portOf(host: string): number | undefined {
  * address for direct downloads. Every API call is recorded in the `api` stream, without secrets.
  */
 export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEventStore; log: Logger; extra?: Partial<PanosClientOptions> }): DeviceAccess & { close(): void } {
-  if (!config.panorama.host) throw new ConfigError('no Panorama configured: run "panos-upgrade config set panorama.host HOST" (and panorama.api_key, or panorama.username and panorama.password)');
-  if (!config.panorama.apiKey && !(config.panorama.username && config.panorama.password)) {
-    throw new ConfigError('no Panorama credentials: set panorama.api_key, or panorama.username and panorama.password');
-  }
+  checkRunnable(config);
   const recorder = deps.store
     ? (call: ApiCallRecord): void => {
         deps.store!.append('api', [{ type: 'api.call.recorded', data: { ...call } }]).catch((err: unknown) => deps.log.warn({ err }, 'could not record an API call'));

@@ -22,6 +22,7 @@ import {
   type UnreachableReason,
 } from './errors.ts';
 import { renderOpCommand, type OpCommand } from './commands.ts';
+import { parseHost, type Endpoint } from './host.ts';
 import {
   RESTART_TEXT,
   parseArp,
@@ -297,31 +298,6 @@ class PinnedAgent extends https.Agent {
     });
     return undefined;
   }
-}
-
-interface Endpoint {
-  hostname: string;
-  port: number;
-}
-
-function parseHost(host: string, defaultPort: number): Endpoint {
-  const h = host.trim();
-  if (/^[a-z]+:\/\//i.test(h) || h.includes('/')) throw new ValidationError(`host must be host or host:port, not a URL: ${h}`, 'host');
-  let hostname: string;
-  let port: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(h);
-  if (bracketed) {
-    hostname = bracketed[1] ?? '';
-    port = bracketed[2];
-  } else if (h.split(':').length === 2) {
-    [hostname = '', port] = h.split(':');
-  } else {
-    hostname = h;
-  }
-  if (hostname === '' || /\s/.test(hostname)) throw new ValidationError(`invalid host: ${JSON.stringify(h)}`, 'host');
-  const p = port === undefined ? defaultPort : Number(port);
-  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new ValidationError(`invalid port in host: ${h}`, 'host');
-  return { hostname, port: p };
 }
 
 /** Commands that read: `show …` and the check/info requests. Everything else is treated as changing the device. */

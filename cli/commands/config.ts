@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { CONFIG_KEYS, configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue, type DaemonConfig } from '../../actors/config.ts';
+import { CONFIG_KEYS, configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue } from '../../actors/config.ts';
 import { loadPathsFile } from '../../actors/paths-file.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { dataDirPath, resolveDataDir } from '../data-dir.ts';
@@ -28,22 +28,6 @@ function checkFileValue(key: string, raw: string): string {
   return file;
 }
 
-/** The checks the daemon's TLS client would make at start, made now, when the value is typed. */
-function checkTls(key: string, next: DaemonConfig): void {
-  if (key === 'tls.fingerprint' && next.tls.fingerprint !== '') {
-    const hex = next.tls.fingerprint.trim().replace(/^sha256[:/=]?/i, '').replace(/[:\s]/g, '');
-    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new ValidationError('tls.fingerprint must be a SHA-256 fingerprint: 64 hex digits, colons allowed (AB:CD:…)', key);
-  }
-  if (next.tls.fingerprint !== '' && next.tls.insecure) {
-    throw new ValidationError(
-      key === 'tls.insecure'
-        ? 'tls.fingerprint is set: a pinned certificate and tls.insecure exclude each other. Unset it first with: panos-upgrade config set tls.fingerprint ""'
-        : 'tls.insecure is on: a pinned certificate and tls.insecure exclude each other. Turn it off first with: panos-upgrade config set tls.insecure false',
-      key,
-    );
-  }
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -67,7 +51,6 @@ export function registerConfig(program: Command): void {
       let raw = value === '-' ? await readStdin() : value;
       if (key === 'upgrade.paths_file' || key === 'tls.ca_file') raw = checkFileValue(key, raw);
       const next = setConfigValue(current, key, raw);
-      checkTls(key, next);
       saveConfig(dataDir, next);
       out.line(`Set ${key} = ${displayValue(key, getConfigValue(next, key))} in ${configPath(dataDir)}`);
       const daemon = readDaemonFile(dataDir);

@@ -40,7 +40,7 @@ test('config: when a value is bad then it exits 2 with the expected form and not
   const dir = tempDir(t);
   const r = await runCli(t, ['config', 'set', 'concurrency', 'ten', '--data-dir', dir]);
   t.is(r.code, 2);
-  t.is(r.stderr, 'error: concurrency must be a whole number, got "ten"\n');
+  t.is(r.stderr, 'error: concurrency must be a whole number (got "ten")\n');
   const e = await runCli(t, ['config', 'set', 'install.via', 'carrier-pigeon', '--data-dir', dir]);
   t.is(e.code, 2);
   t.regex(e.stderr, /install\.via must be one of panorama, direct/);
@@ -76,4 +76,42 @@ test('config: when config.json is malformed then reading and writing exit 2 nami
   const daemon = await runCli(t, ['daemon', '--data-dir', dir], { env: { NATS_URL: 'nats://127.0.0.1:1' } });
   t.is(daemon.code, 2);
   t.true(daemon.stderr.includes(file), daemon.stderr);
+});
+
+// issue 12: each of these was accepted by `config set`, and the daemon then refused to start.
+test('config: when panorama.host is a value the daemon refuses then config set exits 2 with the words the daemon would use', async (t) => {
+  const dir = tempDir(t);
+  const cases: Array<[string, string]> = [
+    ['https://x/', 'panorama.host must be host or host:port, not a URL (got "https://x/")'],
+    ['host:99999', 'panorama.host must have a port from 1 to 65535 after the colon (got "host:99999")'],
+    ['a b', 'panorama.host must be host or host:port, without spaces (got "a b")'],
+    ['', 'panorama.host must not be empty: the daemon cannot start without it'],
+  ];
+  for (const [value, message] of cases) {
+    const r = await runCli(t, ['config', 'set', 'panorama.host', value, '--data-dir', dir]);
+    t.is(r.code, 2, value);
+    t.is(r.stderr, `error: ${message}\n`, value);
+  }
+  t.throws(() => statSync(join(dir, 'config.json')), undefined, 'nothing was written');
+  // The same value written into the file by hand: the daemon stops at start with the same sentence.
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ panorama: { host: 'host:99999', apiKey: 'k' } }), { mode: 0o600 });
+  const daemon = await runCli(t, ['daemon', '--data-dir', dir], { env: { NATS_URL: 'nats://127.0.0.1:1' } });
+  t.is(daemon.code, 2);
+  t.is(daemon.stderr, `error: ${join(dir, 'config.json')}: ${cases[1]![1]}\n`);
+});
+
+test('config: when config.json has an unknown key then config list exits 2 naming it', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ panorama: { host: 'pano', hostname: 'pano' } }), { mode: 0o600 });
+  const r = await runCli(t, ['config', 'list', '--data-dir', dir]);
+  t.is(r.code, 2);
+  t.is(r.stderr, `error: ${join(dir, 'config.json')}: unknown key "panorama.hostname": remove it; "panos-upgrade config list" shows the keys\n`);
+});
+
+test('config: when a map is set to {} then config get shows it empty', async (t) => {
+  const dir = tempDir(t);
+  t.is((await runCli(t, ['config', 'get', 'timeouts.reboot_seconds_by_model', '--data-dir', dir])).stdout, '{"PA-7050":3600,"PA-7080":3600,"PA-5450":2700}\n');
+  const set = await runCli(t, ['config', 'set', 'timeouts.reboot_seconds_by_model', '{}', '--data-dir', dir]);
+  t.is(set.code, 0, set.stderr);
+  t.is((await runCli(t, ['config', 'get', 'timeouts.reboot_seconds_by_model', '--data-dir', dir])).stdout, '{}\n');
 });

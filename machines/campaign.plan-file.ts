@@ -1,0 +1,173 @@
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { z } from 'zod';
+import { PanosUpgradeError } from '../panos/errors.ts';
+import { isVersion } from '../panos/version.ts';
+import type { FailureBudget } from './campaign.events.ts';
+import { parseBudget, parseWaveSpec, type PlanInput, type PlannerDevice, type Timings, type WaveEntry, DEFAULT_TIMINGS } from './campaign.plan.ts';
+import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
+
+/** A campaign plan file that is not valid: names the file, line and field. */
+export class CampaignFileError extends PanosUpgradeError {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super('CAMPAIGN_PLAN', `${file}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${problem}`);
+  }
+}
+
+const DURATION_RE = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/;
+
+/** `90s`, `10m`, `1h30m`, or a number of seconds → ms. */
+export function parseDuration(v: string | number): number | null {
+  if (typeof v === 'number') return v >= 0 && Number.isFinite(v) ? v * 1000 : null;
+  const t = v.trim();
+  if (t === '') return null;
+  if (/^\d+(?:\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const m = DURATION_RE.exec(t);
+  if (!m || (!m[1] && !m[2] && !m[3])) return null;
+  return Math.round((Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000);
+}
+
+const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== null, 'a duration such as 90s, 10m, 1h30m or a number of seconds');
+const budget = z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$|^\d+$/, 'a number of failures (3) or a percentage (10%)')]);
+const names = z.array(z.string().min(1)).min(1);
+const window = z.string().superRefine((w, ctx) => {
+  try {
+    parseWindow(w);
+  } catch (err) {
+    if (err instanceof WindowSyntaxError) ctx.addIssue({ code: 'custom', message: err.message });
+    else throw err;
+  }
+});
+const phase = z.strictObject({ download: duration.optional(), install: duration.optional(), reboot: duration.optional() });
+
+const waveEntry = z.strictObject({
+  name: z.string().min(1).optional(),
+  size: z.union([z.number().int().min(1), z.string().regex(/^(\d+(\.\d+)?%|\d+|rest)$/, 'a count (2), a percentage (10%) or rest')]).optional(),
+  devices: names.optional(),
+  concurrency: z.number().int().min(1).optional(),
+  soak: duration.optional(),
+  approval: z.boolean().optional(),
+});
+
+/**
+ * A campaign plan: the YAML file of `campaign create --plan`, and the payload of `panos.cmd.campaign.create`
+ * (with `dryRun`). One schema for both.
+ */
+export const CAMPAIGN_PLAN_SCHEMA = z.strictObject({
+  name: z.string().min(1).max(80).optional(),
+  target: z.string().refine(isVersion, 'a PAN-OS version such as 11.1.2').optional(),
+  select: z
+    .strictObject({
+      all: z.boolean().optional(),
+      serials: names.optional(),
+      hostnames: names.optional(),
+      models: names.optional(),
+      deviceGroups: names.optional(),
+      versions: names.optional(),
+    })
+    .optional(),
+  exclude: z.strictObject({ serials: names.optional(), hostnames: names.optional() }).optional(),
+  waves: z.union([z.string().min(1), z.array(waveEntry).min(1)]).optional(),
+  concurrency: z.number().int().min(1).max(1000).optional(),
+  soak: duration.optional(),
+  approval: z.boolean().optional(),
+  windows: z.array(window).optional(),
+  maxFailures: budget.optional(),
+  maxWaveFailures: budget.optional(),
+  groupBy: z.enum(['none', 'site', 'device-group']).optional(),
+  groups: z.enum(['spread', 'together']).optional(),
+  prestage: z.boolean().optional(),
+  timeScale: z.number().positive().max(1000).optional(),
+  timings: phase.extend({ byModel: z.record(z.string(), phase).optional() }).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export type CampaignPlan = z.infer<typeof CAMPAIGN_PLAN_SCHEMA>;
+
+/** zod issues as `path: message` pairs. */
+export function planIssues(err: z.ZodError): Array<{ path: Array<string | number>; message: string }> {
+  return err.issues.map((i) => ({ path: i.path.filter((p): p is string | number => typeof p !== 'symbol'), message: i.message }));
+}
+
+/** Parse a YAML plan; errors name the file, line and field. */
+export function parsePlanFile(text: string, file: string): CampaignPlan {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const problem = doc.errors[0];
+  if (problem) {
+    const pos = problem.linePos?.[0];
+    throw new CampaignFileError(file, pos?.line, '', `the YAML cannot be read: ${problem.message.split('\n')[0]}`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const result = CAMPAIGN_PLAN_SCHEMA.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = planIssues(result.error)[0]!;
+  let line: number | undefined;
+  for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n), true);
+    if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
+  }
+  return fail(file, line, issue.path.join('.'), issue.message);
+}
+
+function fail(file: string, line: number | undefined, path: string, problem: string): never {
+  throw new CampaignFileError(file, line, path, problem);
+}
+
+function ms(v: string | number | undefined): number | undefined {
+  return v === undefined ? undefined : parseDuration(v)!;
+}
+
+function timingsOf(t: CampaignPlan['timings'], base: Timings): Timings {
+  if (!t) return base;
+  const byModel: Timings['byModel'] = { ...base.byModel };
+  for (const [model, p] of Object.entries(t.byModel ?? {})) {
+    byModel[model] = { ...(p.download !== undefined ? { downloadMs: ms(p.download) } : {}), ...(p.install !== undefined ? { installMs: ms(p.install) } : {}), ...(p.reboot !== undefined ? { rebootMs: ms(p.reboot) } : {}) };
+  }
+  return { downloadMs: ms(t.download) ?? base.downloadMs, installMs: ms(t.install) ?? base.installMs, rebootMs: ms(t.reboot) ?? base.rebootMs, byModel };
+}
+
+/** A validated plan as planner input. */
+export function planInput(
+  plan: CampaignPlan,
+  ctx: { campaignId: string; devices: readonly PlannerDevice[]; concurrency: number; timings?: Timings; hops?: (d: PlannerDevice) => number },
+): PlanInput {
+  const waves: string | WaveEntry[] =
+    plan.waves === undefined
+      ? 'rest'
+      : typeof plan.waves === 'string'
+        ? parseWaveSpec(plan.waves)
+        : plan.waves.map((w) => ({
+            ...(w.name ? { name: w.name } : {}),
+            ...(w.size !== undefined ? { size: w.size } : {}),
+            ...(w.devices ? { devices: w.devices } : {}),
+            ...(w.concurrency !== undefined ? { concurrency: w.concurrency } : {}),
+            ...(w.soak !== undefined ? { soakMs: ms(w.soak) } : {}),
+            ...(w.approval !== undefined ? { approval: w.approval } : {}),
+          }));
+  const overall: FailureBudget = plan.maxFailures === undefined ? { count: 0, percent: null } : parseBudget(plan.maxFailures, 'maxFailures');
+  const wave: FailureBudget = parseBudget(plan.maxWaveFailures, 'maxWaveFailures');
+  return {
+    campaignId: ctx.campaignId,
+    ...(plan.name ? { name: plan.name } : {}),
+    devices: ctx.devices,
+    selection: { ...(plan.select ?? {}), ...(plan.exclude ? { exclude: plan.exclude } : {}) },
+    targetVersion: plan.target ?? null,
+    waves,
+    concurrency: plan.concurrency ?? ctx.concurrency,
+    soakMs: ms(plan.soak) ?? 0,
+    approval: plan.approval ?? false,
+    windows: plan.windows ?? [],
+    budget: { wave, overall },
+    groupBy: plan.groupBy ?? 'none',
+    groups: plan.groups ?? 'spread',
+    prestage: plan.prestage ?? false,
+    timeScale: plan.timeScale ?? 1,
+    timings: timingsOf(plan.timings, ctx.timings ?? DEFAULT_TIMINGS),
+    ...(ctx.hops ? { hops: ctx.hops } : {}),
+  };
+}

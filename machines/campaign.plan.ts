@@ -1,0 +1,333 @@
+import { PanosUpgradeError } from '../panos/errors.ts';
+import type { CampaignSpec, CampaignUnit, CampaignWave, FailureBudget } from './campaign.events.ts';
+import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
+
+/** A plan that cannot be built; `field` names what to fix (`waves[1].size`, `select.hostnames`). */
+export class CampaignPlanError extends PanosUpgradeError {
+  constructor(readonly field: string, readonly problem: string) {
+    super('CAMPAIGN_PLAN', `${field ? `${field}: ` : ''}${problem}`);
+  }
+}
+
+/** A device as the planner sees it (the daemon's inventory). */
+export interface PlannerDevice {
+  serial: string;
+  hostname: string;
+  model: string;
+  swVersion: string;
+  haPeer: string | null;
+  connected: boolean;
+  deviceGroup?: string | null;
+}
+
+export interface Selection {
+  all?: boolean;
+  serials?: string[];
+  /** Globs: `fw-dc*`, `fw-?-01`. */
+  hostnames?: string[];
+  models?: string[];
+  deviceGroups?: string[];
+  /** Current versions, exact or globs (`10.1.*`). */
+  versions?: string[];
+  exclude?: { serials?: string[]; hostnames?: string[] };
+}
+
+export interface WaveEntry {
+  name?: string;
+  /** Units: a count, a percentage of all units (`10%`), or `rest`. */
+  size?: number | string;
+  /** Explicit members: serials or hostname globs; an HA member brings its pair. */
+  devices?: string[];
+  concurrency?: number;
+  soakMs?: number;
+  approval?: boolean;
+}
+
+/** Expected durations, in ms of campaign time (production timings, or a scenario's unscaled ones). */
+export interface Timings {
+  downloadMs: number;
+  installMs: number;
+  rebootMs: number;
+  byModel?: Record<string, Partial<Omit<Timings, 'byModel'>>>;
+}
+
+export const DEFAULT_TIMINGS: Timings = { downloadMs: 5 * 60_000, installMs: 10 * 60_000, rebootMs: 15 * 60_000 };
+
+export interface PlanInput {
+  campaignId: string;
+  name?: string;
+  devices: readonly PlannerDevice[];
+  selection: Selection;
+  targetVersion: string | null;
+  /** `canary:2,10%,25%,rest`, or explicit entries. */
+  waves: string | WaveEntry[];
+  /** Default per-wave concurrency. */
+  concurrency: number;
+  soakMs?: number;
+  approval?: boolean;
+  windows?: string[];
+  budget?: { wave?: FailureBudget; overall?: FailureBudget };
+  /** `site` (from the hostname) or `device-group`; `spread` mixes groups across waves, `together` keeps a group in one wave. */
+  groupBy?: 'none' | 'site' | 'device-group';
+  groups?: 'spread' | 'together';
+  prestage?: boolean;
+  timeScale?: number;
+  timings?: Timings;
+  /** Upgrade hops a device needs (default 1). */
+  hops?: (device: PlannerDevice) => number;
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+function matchesAny(value: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => globToRegExp(p).test(value));
+}
+
+/** `10.1.*` or `10.1.3`. */
+function matchesVersion(version: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.includes('*') || p.includes('?') ? globToRegExp(p).test(version) : p === version));
+}
+
+/** The site of a hostname: `fw-berlin-03` → `berlin`, `fw-dc1-02` → `dc1`; else the hostname without its trailing number. */
+export function siteOf(hostname: string): string {
+  const m = /^[^-]+-(.+)-\d+$/.exec(hostname);
+  if (m) return m[1]!;
+  return hostname.replace(/[-_]?\d+$/, '') || hostname;
+}
+
+/** Parse `--max-failures` values: `3` or `10%`. */
+export function parseBudget(text: string | number | undefined, field: string): FailureBudget {
+  if (text === undefined || text === '') return { count: null, percent: null };
+  const t = String(text).trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
+  if (pct) return { count: null, percent: Number(pct[1]) };
+  if (/^\d+$/.test(t)) return { count: Number(t), percent: null };
+  throw new CampaignPlanError(field, `"${t}" is not a number of failures (3) or a percentage (10%)`);
+}
+
+/** `canary:2,10%,25%,rest` → wave entries. */
+export function parseWaveSpec(text: string): WaveEntry[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new CampaignPlanError('waves', `"${text}" has an empty wave (expected e.g. canary:2,10%,25%,rest)`);
+  return parts.map((p, i) => {
+    const colon = p.indexOf(':');
+    const name = colon >= 0 ? p.slice(0, colon).trim() : undefined;
+    const size = colon >= 0 ? p.slice(colon + 1).trim() : p;
+    checkSize(size, `waves[${i}]`);
+    return { ...(name ? { name } : {}), size: /^\d+$/.test(size) ? Number(size) : size };
+  });
+}
+
+function checkSize(size: number | string, field: string): void {
+  if (typeof size === 'number') {
+    if (!Number.isInteger(size) || size < 1) throw new CampaignPlanError(field, `a wave size is a whole number of at least 1, not ${size}`);
+    return;
+  }
+  if (size === 'rest' || /^\d+$/.test(size)) return;
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(size);
+  if (!pct || Number(pct[1]) <= 0 || Number(pct[1]) > 100) throw new CampaignPlanError(field, `"${size}" is not a wave size (a count such as 2, a percentage such as 10%, or rest)`);
+}
+
+/** The devices a selection names, and those it leaves out on purpose (with why). */
+export function selectDevices(devices: readonly PlannerDevice[], sel: Selection): { selected: PlannerDevice[]; excluded: Array<{ serial: string; hostname: string; reason: string }> } {
+  const adders = (sel.serials?.length ?? 0) + (sel.hostnames?.length ?? 0);
+  const filters = (sel.models?.length ?? 0) + (sel.deviceGroups?.length ?? 0) + (sel.versions?.length ?? 0);
+  if (!sel.all && adders === 0 && filters === 0) throw new CampaignPlanError('select', 'select some devices: all, serials, hostnames, models, deviceGroups or versions');
+  const bySerial = new Map(devices.map((d) => [d.serial, d]));
+  for (const s of sel.serials ?? []) if (!bySerial.has(s)) throw new CampaignPlanError('select.serials', `${s} is not in the inventory (run "panos-upgrade device discover" first)`);
+  let picked = sel.all || adders === 0 ? [...devices] : devices.filter((d) => (sel.serials ?? []).includes(d.serial) || matchesAny(d.hostname, sel.hostnames ?? []));
+  if (sel.models?.length) picked = picked.filter((d) => sel.models!.some((m) => m.toLowerCase() === d.model.toLowerCase()));
+  if (sel.deviceGroups?.length) picked = picked.filter((d) => d.deviceGroup != null && sel.deviceGroups!.includes(d.deviceGroup));
+  if (sel.versions?.length) picked = picked.filter((d) => matchesVersion(d.swVersion, sel.versions!));
+  const excluded: Array<{ serial: string; hostname: string; reason: string }> = [];
+  const exSerials = new Set(sel.exclude?.serials ?? []);
+  const exHosts = sel.exclude?.hostnames ?? [];
+  const selected: PlannerDevice[] = [];
+  for (const d of picked) {
+    if (exSerials.has(d.serial) || matchesAny(d.hostname, exHosts)) excluded.push({ serial: d.serial, hostname: d.hostname, reason: 'excluded by the plan' });
+    else if (!d.connected) excluded.push({ serial: d.serial, hostname: d.hostname, reason: 'not connected to Panorama at the last discovery' });
+    else selected.push(d);
+  }
+  return { selected, excluded };
+}
+
+function timingsFor(t: Timings, model: string): { downloadMs: number; installMs: number; rebootMs: number } {
+  const m = t.byModel?.[model] ?? {};
+  return { downloadMs: m.downloadMs ?? t.downloadMs, installMs: m.installMs ?? t.installMs, rebootMs: m.rebootMs ?? t.rebootMs };
+}
+
+/**
+ * Units from the selected devices: an HA member whose peer is in the inventory forms one unit with
+ * it (never split); if the peer was excluded, the pair is left out and the report says why.
+ */
+export function formUnits(
+  selected: readonly PlannerDevice[],
+  all: readonly PlannerDevice[],
+  excluded: Array<{ serial: string; hostname: string; reason: string }>,
+  opts: { groupBy: 'none' | 'site' | 'device-group'; timings: Timings; hops: (d: PlannerDevice) => number },
+): CampaignUnit[] {
+  const bySerial = new Map(all.map((d) => [d.serial, d]));
+  const excludedSerials = new Set(excluded.map((e) => e.serial));
+  const done = new Set<string>();
+  const units: CampaignUnit[] = [];
+  const sorted = [...selected].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.serial.localeCompare(b.serial));
+  for (const d of sorted) {
+    if (done.has(d.serial)) continue;
+    done.add(d.serial);
+    const peer = d.haPeer ? bySerial.get(d.haPeer) : undefined;
+    if (peer && excludedSerials.has(peer.serial)) {
+      excluded.push({ serial: d.serial, hostname: d.hostname, reason: `its HA peer ${peer.hostname} (${peer.serial}) is excluded; a pair is never split` });
+      continue;
+    }
+    const members = peer ? [d, peer] : [d];
+    if (peer) done.add(peer.serial);
+    const hops = Math.max(1, ...members.map(opts.hops));
+    const t = timingsFor(opts.timings, d.model);
+    // An HA pair: images to both peers, then each peer installs and reboots in turn.
+    const expectedMs = hops * (members.length * t.downloadMs + members.length * (t.installMs + t.rebootMs));
+    const group = opts.groupBy === 'site' ? siteOf(d.hostname) : opts.groupBy === 'device-group' ? (d.deviceGroup ?? '(none)') : null;
+    units.push({ id: units.length, serials: members.map((m) => m.serial), hostnames: members.map((m) => m.hostname), models: [...new Set(members.map((m) => m.model))], group, ha: !!peer, expectedMs });
+  }
+  return units;
+}
+
+/** Order units so that groups are spread over the waves (round robin over the groups), or kept together. */
+export function orderUnits(units: readonly CampaignUnit[], groups: 'spread' | 'together'): CampaignUnit[] {
+  if (units.every((u) => u.group === null)) return [...units];
+  const byGroup = new Map<string, CampaignUnit[]>();
+  for (const u of units) {
+    const g = u.group ?? '';
+    byGroup.set(g, [...(byGroup.get(g) ?? []), u]);
+  }
+  const lists = [...byGroup.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([, l]) => l);
+  if (groups === 'together') return lists.flat();
+  const out: CampaignUnit[] = [];
+  for (let i = 0; out.length < units.length; i++) for (const l of lists) if (l[i]) out.push(l[i]!);
+  return out;
+}
+
+function sizeOf(size: number | string | undefined, total: number, remaining: number): number {
+  if (size === undefined || size === 'rest') return remaining;
+  if (typeof size === 'number') return size;
+  if (/^\d+$/.test(size)) return Number(size);
+  const pct = Number(size.slice(0, -1));
+  return Math.max(1, Math.ceil((total * pct) / 100));
+}
+
+/**
+ * Waves from ordered units: explicit member lists take their units first; then sized waves take
+ * the next units in order. With `together`, a wave takes whole groups (it may end up a little larger).
+ */
+export function splitWaves(
+  units: readonly CampaignUnit[],
+  entries: readonly WaveEntry[],
+  defaults: { concurrency: number; soakMs: number; approval: boolean; groups: 'spread' | 'together' },
+): CampaignWave[] {
+  if (entries.length === 0) throw new CampaignPlanError('waves', 'at least one wave is needed');
+  const taken = new Set<number>();
+  const explicit = new Map<number, number[]>();
+  entries.forEach((e, i) => {
+    if (!e.devices) return;
+    if (e.size !== undefined) throw new CampaignPlanError(`waves[${i}]`, 'give either devices or size, not both');
+    const ids: number[] = [];
+    for (const pattern of e.devices) {
+      const hit = units.filter((u) => !taken.has(u.id) && (u.serials.includes(pattern) || u.hostnames.some((h) => globToRegExp(pattern).test(h))));
+      if (hit.length === 0 && !units.some((u) => u.serials.includes(pattern) || u.hostnames.some((h) => globToRegExp(pattern).test(h))))
+        throw new CampaignPlanError(`waves[${i}].devices`, `"${pattern}" matches no selected device`);
+      for (const u of hit) {
+        taken.add(u.id);
+        ids.push(u.id);
+      }
+    }
+    explicit.set(i, ids);
+  });
+  const total = units.length;
+  const pool = units.filter((u) => !taken.has(u.id));
+  let next = 0;
+  const waves: CampaignWave[] = [];
+  entries.forEach((e, i) => {
+    e.size !== undefined && checkSize(e.size, `waves[${i}].size`);
+    let ids: number[];
+    if (explicit.has(i)) ids = explicit.get(i)!;
+    else {
+      const want = sizeOf(e.size, total, pool.length - next);
+      ids = [];
+      while (next < pool.length && ids.length < want) ids.push(pool[next++]!.id);
+      if (defaults.groups === 'together') {
+        // Finish the group the last unit belongs to.
+        const g = pool[next - 1]?.group;
+        while (g != null && next < pool.length && pool[next]!.group === g) ids.push(pool[next++]!.id);
+      }
+    }
+    if (ids.length === 0) return;
+    const concurrency = e.concurrency ?? defaults.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new CampaignPlanError(`waves[${i}].concurrency`, `must be a whole number of at least 1, not ${concurrency}`);
+    waves.push({
+      index: waves.length,
+      name: e.name ?? `wave ${waves.length + 1}`,
+      units: ids,
+      concurrency,
+      soakMs: e.soakMs ?? defaults.soakMs,
+      approval: e.approval ?? defaults.approval,
+    });
+  });
+  if (next < pool.length) {
+    const left = pool.slice(next);
+    throw new CampaignPlanError(
+      'waves',
+      `${left.length} selected unit(s) are in no wave (first: ${left[0]!.hostnames.join(' / ')}): end the waves with "rest", or exclude them`,
+    );
+  }
+  return waves;
+}
+
+/** Selection → units → waves, windows and budget: the campaign's whole spec. Pure. */
+export function planCampaign(input: PlanInput): CampaignSpec {
+  const windows = input.windows ?? [];
+  windows.forEach((w, i) => {
+    try {
+      parseWindow(w);
+    } catch (err) {
+      if (err instanceof WindowSyntaxError) throw new CampaignPlanError(`windows[${i}]`, err.message);
+      throw err;
+    }
+  });
+  if (!Number.isInteger(input.concurrency) || input.concurrency < 1) throw new CampaignPlanError('concurrency', `must be a whole number of at least 1, not ${input.concurrency}`);
+  const timeScale = input.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new CampaignPlanError('timeScale', `must be above 0, not ${timeScale}`);
+  const { selected, excluded } = selectDevices(input.devices, input.selection);
+  const groupBy = input.groupBy ?? 'none';
+  const groups = input.groups ?? 'spread';
+  const units = formUnits(selected, input.devices, excluded, { groupBy, timings: input.timings ?? DEFAULT_TIMINGS, hops: input.hops ?? (() => 1) });
+  if (units.length === 0) throw new CampaignPlanError('select', `the selection matches no device that can be upgraded${excluded.length ? ` (${excluded.length} excluded)` : ''}`);
+  const ordered = orderUnits(units, groups);
+  const entries = typeof input.waves === 'string' ? parseWaveSpec(input.waves) : input.waves;
+  const waves = splitWaves(ordered, entries, { concurrency: input.concurrency, soakMs: input.soakMs ?? 0, approval: input.approval ?? false, groups });
+  const sel = input.selection;
+  const selection = [
+    sel.all ? 'all devices' : null,
+    sel.serials?.length ? `serials ${sel.serials.join(', ')}` : null,
+    sel.hostnames?.length ? `hostnames ${sel.hostnames.join(', ')}` : null,
+    sel.models?.length ? `models ${sel.models.join(', ')}` : null,
+    sel.deviceGroups?.length ? `device groups ${sel.deviceGroups.join(', ')}` : null,
+    sel.versions?.length ? `versions ${sel.versions.join(', ')}` : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return {
+    campaignId: input.campaignId,
+    name: input.name ?? input.campaignId,
+    targetVersion: input.targetVersion,
+    units: ordered,
+    waves,
+    windows,
+    budget: { wave: input.budget?.wave ?? { count: null, percent: null }, overall: input.budget?.overall ?? { count: 0, percent: null } },
+    prestage: input.prestage ?? false,
+    timeScale,
+    selection: selection || 'all devices',
+    excluded,
+  };
+}

@@ -1,0 +1,151 @@
+import test from 'ava';
+import { CampaignFileError, parseDuration, parsePlanFile, planInput } from '../../machines/campaign.plan-file.ts';
+import { CampaignPlanError, parseWaveSpec, planCampaign, siteOf, type PlannerDevice, type PlanInput } from '../../machines/campaign.plan.ts';
+
+function fleet(): PlannerDevice[] {
+  const out: PlannerDevice[] = [];
+  // Two HA pairs in dc1, 18 branches over three sites.
+  out.push({ serial: 'P1A', hostname: 'fw-dc1-01', model: 'PA-5220', swVersion: '10.1.3', haPeer: 'P1B', connected: true, deviceGroup: 'dc' });
+  out.push({ serial: 'P1B', hostname: 'fw-dc1-02', model: 'PA-5220', swVersion: '10.1.3', haPeer: 'P1A', connected: true, deviceGroup: 'dc' });
+  out.push({ serial: 'P2A', hostname: 'fw-dc1-03', model: 'PA-5220', swVersion: '10.1.3', haPeer: 'P2B', connected: true, deviceGroup: 'dc' });
+  out.push({ serial: 'P2B', hostname: 'fw-dc1-04', model: 'PA-5220', swVersion: '10.1.3', haPeer: 'P2A', connected: true, deviceGroup: 'dc' });
+  const sites = ['berlin', 'paris', 'rome'];
+  for (let i = 0; i < 18; i++) {
+    const site = sites[i % 3]!;
+    out.push({ serial: `B${i}`, hostname: `fw-${site}-${String(Math.floor(i / 3) + 1).padStart(2, '0')}`, model: i % 2 ? 'PA-440' : 'PA-220', swVersion: i < 9 ? '10.1.3' : '10.2.4', haPeer: null, connected: true, deviceGroup: 'branch' });
+  }
+  return out;
+}
+
+function input(change: Partial<PlanInput> = {}): PlanInput {
+  return { campaignId: 'c1', devices: fleet(), selection: { all: true }, targetVersion: '11.1.2', waves: 'canary:2,10%,25%,rest', concurrency: 3, ...change };
+}
+
+const members = (spec: ReturnType<typeof planCampaign>, wave: number): string[] =>
+  spec.waves[wave]!.units.flatMap((id) => spec.units.find((u) => u.id === id)!.serials);
+
+test('planner: canary:2,10%,25%,rest over 20 units (2 HA pairs + 18 devices) gives waves of 2, 2, 5 and the rest', (t) => {
+  const spec = planCampaign(input());
+  t.is(spec.units.length, 20);
+  t.deepEqual(spec.waves.map((w) => w.units.length), [2, 2, 5, 11]);
+  t.deepEqual(spec.waves.map((w) => w.name), ['canary', 'wave 2', 'wave 3', 'wave 4']);
+  t.is(new Set(spec.waves.flatMap((w) => w.units)).size, 20, 'every unit in exactly one wave');
+});
+
+test('planner: an HA pair is one unit, never split across waves, and counts as one', (t) => {
+  const spec = planCampaign(input({ waves: '1,rest' }));
+  const pairs = spec.units.filter((u) => u.ha);
+  t.is(pairs.length, 2);
+  t.deepEqual(pairs.map((p) => p.serials.sort()), [['P1A', 'P1B'], ['P2A', 'P2B']]);
+  for (let w = 0; w < spec.waves.length; w++) {
+    const m = members(spec, w);
+    t.is(m.includes('P1A'), m.includes('P1B'));
+  }
+  // Selecting one peer brings its pair.
+  const one = planCampaign(input({ selection: { serials: ['P1A'] }, waves: 'rest' }));
+  t.deepEqual(one.units.map((u) => u.serials.sort()), [['P1A', 'P1B']]);
+});
+
+test('planner: excluding one peer leaves the whole pair out and says why', (t) => {
+  const spec = planCampaign(input({ selection: { all: true, exclude: { serials: ['P1B'] } }, waves: 'rest' }));
+  t.false(spec.units.some((u) => u.serials.includes('P1A') || u.serials.includes('P1B')));
+  const why = spec.excluded.find((e) => e.serial === 'P1A');
+  t.truthy(why);
+  t.regex(why!.reason, /HA peer fw-dc1-02 \(P1B\) is excluded/);
+});
+
+test('planner: selection by hostname glob, model, device group and version, minus exclusions', (t) => {
+  const serials = (sel: PlanInput['selection']): string[] => planCampaign(input({ selection: sel, waves: 'rest' })).units.flatMap((u) => u.serials).sort();
+  t.deepEqual(serials({ hostnames: ['fw-berlin-*'] }), ['B0', 'B12', 'B15', 'B3', 'B6', 'B9']);
+  t.deepEqual(serials({ hostnames: ['fw-berlin-*'], models: ['pa-440'] }), ['B15', 'B3', 'B9']);
+  t.deepEqual(serials({ versions: ['10.2.*'], exclude: { hostnames: ['fw-rome-*'] } }), ['B10', 'B12', 'B13', 'B15', 'B16', 'B9']);
+  t.deepEqual(serials({ deviceGroups: ['dc'] }), ['P1A', 'P1B', 'P2A', 'P2B']);
+  t.throws(() => planCampaign(input({ selection: {} })), { instanceOf: CampaignPlanError, message: /select some devices/ });
+  t.throws(() => planCampaign(input({ selection: { serials: ['NOPE'] } })), { message: /NOPE is not in the inventory/ });
+  t.throws(() => planCampaign(input({ selection: { models: ['PA-7050'] } })), { message: /matches no device/ });
+});
+
+test('planner: devices of a site are spread over the waves, or kept together in one wave', (t) => {
+  const sel = { hostnames: ['fw-berlin-*', 'fw-paris-*', 'fw-rome-*'] };
+  const spread = planCampaign(input({ selection: sel, waves: '3,rest', groupBy: 'site', groups: 'spread' }));
+  t.deepEqual(spread.waves[0]!.units.map((id) => spread.units.find((u) => u.id === id)!.group), ['berlin', 'paris', 'rome']);
+  const together = planCampaign(input({ selection: sel, waves: '3,rest', groupBy: 'site', groups: 'together' }));
+  // The first wave asked for 3 units and takes the whole first site (6), never part of one.
+  t.deepEqual(together.waves[0]!.units.map((id) => together.units.find((u) => u.id === id)!.group), Array(6).fill('berlin'));
+  t.is(siteOf('fw-dc1-02'), 'dc1');
+  t.is(siteOf('edge7'), 'edge');
+});
+
+test('planner: explicit wave lists take their devices first; units left in no wave are an error', (t) => {
+  const spec = planCampaign(input({ waves: [{ name: 'pilot', devices: ['fw-paris-01', 'P1A'], concurrency: 1, approval: true }, { size: 'rest', soakMs: 60_000 }] }));
+  t.deepEqual(members(spec, 0).sort(), ['B1', 'P1A', 'P1B']);
+  t.is(spec.waves[0]!.concurrency, 1);
+  t.true(spec.waves[0]!.approval);
+  t.is(spec.waves[1]!.soakMs, 60_000);
+  const err = t.throws(() => planCampaign(input({ waves: '2,10%' })), { instanceOf: CampaignPlanError });
+  t.regex(err!.message, /in no wave .*end the waves with "rest"/);
+  t.throws(() => planCampaign(input({ waves: [{ devices: ['fw-nowhere-*'] }, { size: 'rest' }] })), { message: /waves\[0\]\.devices: "fw-nowhere-\*" matches no selected device/ });
+});
+
+test('planner: wave spec syntax errors name the wave', (t) => {
+  t.deepEqual(parseWaveSpec('canary:2,10%,rest'), [{ name: 'canary', size: 2 }, { size: '10%' }, { size: 'rest' }]);
+  t.throws(() => parseWaveSpec('canary:2,,rest'), { message: /empty wave/ });
+  t.throws(() => parseWaveSpec('canary:two,rest'), { message: /waves\[0\]: "two" is not a wave size/ });
+  t.throws(() => parseWaveSpec('150%'), { message: /"150%" is not a wave size/ });
+});
+
+test('planner: expected duration of a unit from the model timings; an HA pair takes both peers', (t) => {
+  const spec = planCampaign(
+    input({ waves: 'rest', timings: { downloadMs: 60_000, installMs: 120_000, rebootMs: 300_000, byModel: { 'PA-5220': { rebootMs: 600_000 } } }, hops: (d) => (d.swVersion === '10.1.3' ? 2 : 1) }),
+  );
+  const single = spec.units.find((u) => u.serials[0] === 'B9')!; // 10.2.4, PA-440
+  t.is(single.expectedMs, 60_000 + 120_000 + 300_000);
+  const pair = spec.units.find((u) => u.ha)!;
+  t.is(pair.expectedMs, 2 * (2 * 60_000 + 2 * (120_000 + 600_000)));
+});
+
+const PLAN = `name: spring
+target: 11.1.2
+select:
+  all: true
+exclude:
+  hostnames: [fw-rome-*]
+waves:
+  - name: canary
+    size: 2
+    soak: 10m
+    approval: true
+  - size: rest
+    concurrency: 5
+windows:
+  - Sat 01:00-05:00 Europe/Berlin
+maxFailures: 10%
+maxWaveFailures: 1
+groupBy: site
+`;
+
+test('plan file: a YAML plan becomes a campaign spec', (t) => {
+  const plan = parsePlanFile(PLAN, 'spring.yaml');
+  const spec = planCampaign(planInput(plan, { campaignId: 'c2', devices: fleet(), concurrency: 2 }));
+  t.is(spec.name, 'spring');
+  t.is(spec.targetVersion, '11.1.2');
+  t.deepEqual(spec.waves.map((w) => [w.name, w.units.length, w.concurrency, w.soakMs, w.approval]), [
+    ['canary', 2, 2, 600_000, true],
+    ['wave 2', 12, 5, 0, false],
+  ]);
+  t.deepEqual(spec.budget, { wave: { count: 1, percent: null }, overall: { count: null, percent: 10 } });
+  t.deepEqual(spec.windows, ['Sat 01:00-05:00 Europe/Berlin']);
+  t.is(spec.excluded.length, 6);
+});
+
+test('plan file: errors name the file, the line and the field', (t) => {
+  const bad = (text: string): CampaignFileError => t.throws(() => parsePlanFile(text, 'p.yaml'), { instanceOf: CampaignFileError })!;
+  t.is(bad(PLAN.replace('    soak: 10m', '    soak: ten minutes')).message, 'p.yaml:10: waves.0.soak: a duration such as 90s, 10m, 1h30m or a number of seconds');
+  t.regex(bad(PLAN.replace('Sat 01:00-05:00 Europe/Berlin', 'Sat 01:00-05:00 Berlin')).message, /^p\.yaml:15: windows\.0: maintenance window "Sat 01:00-05:00 Berlin": "Berlin" is not a time zone/);
+  t.regex(bad(PLAN.replace('groupBy: site', 'groupBy: city')).message, /^p\.yaml:18: groupBy: /);
+  t.regex(bad(PLAN + 'colour: blue\n').message, /^p\.yaml:1: .*colour/);
+  t.regex(bad('select: [unclosed\n').message, /^p\.yaml:\d+: the YAML cannot be read/);
+  t.is(parseDuration('1h30m'), 5_400_000);
+  t.is(parseDuration(90), 90_000);
+  t.is(parseDuration('soon'), null);
+});

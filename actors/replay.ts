@@ -19,6 +19,7 @@ import {
   parseSystemInfo,
 } from '../panos/parsers.ts';
 import { evolveDevice, type InventoryDevice } from './inventory.ts';
+import { replayCampaignStream } from './campaign-replay.ts';
 
 /**
  * Record and replay: what a run did, read back from the event log. Pure over a read-only view of the
@@ -604,8 +605,8 @@ function firstDifference(a: unknown, b: unknown, path = ''): string {
 
 export interface StreamVerdict {
   stream: string;
-  /** `job`, `pair`, or `log` for a stream whose seq is checked but which no machine owns. */
-  kind: 'job' | 'pair' | 'log';
+  /** `job`, `pair`, `campaign`, or `log` for a stream whose seq is checked but which no machine owns. */
+  kind: 'job' | 'pair' | 'campaign' | 'log';
   ok: boolean;
   events: number;
   /** The first difference, when not ok. */
@@ -744,6 +745,9 @@ export function verifyRun(src: ReplaySource, runId: string): VerifyReport {
     if (stream.startsWith('job:')) {
       const r = seqProblem ? { ok: false, kind: es[0]?.type === 'job.ha.submitted' ? ('pair' as const) : ('job' as const), difference: seqProblem } : replayJobStream(es, src.getSnapshot(stream));
       verdicts.push({ stream, kind: r.kind, ok: r.ok, events: es.length, ...(r.difference ? { difference: r.difference } : {}) });
+    } else if (stream.startsWith('campaign:')) {
+      const r = seqProblem ? { ok: false, difference: seqProblem } : replayCampaignStream(es, src.getSnapshot(stream));
+      verdicts.push({ stream, kind: 'campaign', ok: r.ok, events: es.length, ...(r.difference ? { difference: r.difference } : {}) });
     } else {
       verdicts.push({ stream, kind: 'log', ok: !seqProblem, events: es.length, ...(seqProblem ? { difference: seqProblem } : {}) });
     }

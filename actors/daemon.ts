@@ -17,6 +17,7 @@ import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } fro
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type InventoryDevice } from './inventory.ts';
+import { crashListener, crashPointFromEnv } from './crash-hook.ts';
 import { JobRunner, type StampedFact } from './job-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
@@ -172,6 +173,12 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(options);
+    // Test only (both PANOS_UPGRADE_TEST_* variables must be set): armed before resuming, so a kill can land in a resume too.
+    const crashPoint = crashPointFromEnv(process.env);
+    if (crashPoint) {
+      daemon.log.warn({ crashPoint }, 'test hook: this daemon kills itself after the given durable event');
+      options.store.onAppend(crashListener(crashPoint));
+    }
     daemon.restore();
     if (options.nc && options.subjects) {
       daemon.listen(options.nc, options.subjects);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { fromCallback } from 'xstate';
 import { featureRelease } from '../panos/version.ts';
 import type { HaState } from '../panos/parsers.ts';
-import type { ChildRole, PairFact, PairState } from '../machines/ha-pair.fold.ts';
+import { pairStepDone, type ChildRole, type PairFact, type PairState } from '../machines/ha-pair.fold.ts';
 import type { PairEvent, PairStepInput } from '../machines/ha-pair.machine.ts';
 import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import type { JobState } from '../machines/upgrade-job.fold.ts';
@@ -51,7 +51,10 @@ function pairStep(deps: PairDeps, run: PairStepFn) {
     // A step restored after a restart is restarted by XState with the input it was first invoked with:
     // what it recorded since (its child's id, a suspension) is only in the pair's current state.
     const pair = deps.current(input.pair.jobId) ?? input.pair;
-    run({ ...input, pair }, ctx).then(
+    // The step's effect is already recorded done (a crash came before the step moved on): only complete it.
+    const already = pairStepDone(pair, input.step);
+    if (already) deps.log.info({ jobId: pair.jobId, step: input.step }, 'HA pair step already done: completing it');
+    (already ? Promise.resolve() : run({ ...input, pair }, ctx)).then(
       () => send({ type: 'step.done', now: deps.now() }),
       (err: unknown) => {
         if (ac.signal.aborted) return;
@@ -162,6 +165,22 @@ export function runChildStep(deps: PairDeps): PairStepFn {
   };
 }
 
+/**
+ * Make the peer this job suspended functional again, sent at most once: the intent is recorded first;
+ * the device then decides. Not suspended any more → the request (this one or one before a crash) took
+ * effect and nothing is sent; still suspended → none took effect (the device applies it at once), send it.
+ */
+async function makeFunctional(deps: PairDeps, ctx: PairContext, pair: PairState, device: JobDevice): Promise<void> {
+  const api = deps.api(device);
+  const before = await api.haState({ signal: ctx.signal });
+  if (before.local?.state === 'suspended') {
+    if (pair.functionalRequested !== device.serial) await ctx.record({ type: 'job.ha.peer.functional.requested', data: { serial: device.serial } });
+    await api.haFunctional({ signal: ctx.signal });
+  }
+  const ha = await waitForHa(deps, ctx, device, 'functional', (h) => h.local?.state !== 'suspended');
+  await ctx.record({ type: 'job.ha.peer.functional', data: { serial: device.serial, state: ha.local?.state ?? 'unknown' } });
+}
+
 export function preparePeerStep(deps: PairDeps): PairStepFn {
   return async ({ pair, serial }, ctx) => {
     const device = peer(pair, serial);
@@ -182,11 +201,7 @@ export function preparePeerStep(deps: PairDeps): PairStepFn {
 export function restorePeerStep(deps: PairDeps): PairStepFn {
   return async ({ pair, serial }, ctx) => {
     const device = peer(pair, serial);
-    if (pair.suspended === device.serial) {
-      await deps.api(device).haFunctional({ signal: ctx.signal });
-      const ha = await waitForHa(deps, ctx, device, 'functional', (h) => h.local?.state !== 'suspended');
-      await ctx.record({ type: 'job.ha.peer.functional', data: { serial: device.serial, state: ha.local?.state ?? 'unknown' } });
-    }
+    if (pair.suspended === device.serial) await makeFunctional(deps, ctx, pair, device);
     const ha = await waitForHa(deps, ctx, device, 'passive or active and synchronized', back);
     await ctx.record({ type: 'job.ha.peer.back', data: { serial: device.serial, state: ha.local?.state ?? 'unknown', runningSync: ha.runningSync ?? 'unknown' } });
   };
@@ -207,10 +222,7 @@ export function verifyPairStep(deps: PairDeps): PairStepFn {
 export function recoverStep(deps: PairDeps): PairStepFn {
   return async ({ pair }, ctx) => {
     if (!pair.suspended) return;
-    const device = peer(pair, pair.suspended);
-    await deps.api(device).haFunctional({ signal: ctx.signal });
-    const ha = await waitForHa(deps, ctx, device, 'functional', (h) => h.local?.state !== 'suspended');
-    await ctx.record({ type: 'job.ha.peer.functional', data: { serial: device.serial, state: ha.local?.state ?? 'unknown' } });
+    await makeFunctional(deps, ctx, pair, peer(pair, pair.suspended));
   };
 }
 

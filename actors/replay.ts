@@ -519,6 +519,7 @@ const PAIR_EFFECT_FACTS = new Set([
   'job.ha.child.finished',
   'job.ha.peer.suspended',
   'job.ha.failover.confirmed',
+  'job.ha.peer.functional.requested',
   'job.ha.peer.functional',
   'job.ha.peer.back',
   'job.ha.verified',

@@ -7,7 +7,7 @@ import { compareContentVersions } from '../panos/model.ts';
 import { sleep } from '../panos/client.ts';
 import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
 import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-job.events.ts';
-import type { InFlight, JobState } from '../machines/upgrade-job.fold.ts';
+import { effectDone, type InFlight, type JobEffect, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 
@@ -76,8 +76,12 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** Wrap a step function as the callback actor the machine invokes. */
-function step(deps: StepDeps, run: StepFn) {
+/**
+ * Wrap a step function as the callback actor the machine invokes. A step with an `effect` first asks
+ * the log whether that effect is already done for the hop (a crash came after it was recorded and
+ * before the step was): then it only completes, and sends nothing.
+ */
+function step(deps: StepDeps, run: StepFn, effect?: JobEffect) {
   return fromCallback<{ type: string }, StepInput>(({ input, sendBack }) => {
     const ac = new AbortController();
     const send = (e: UpgradeJobEvent): void => {
@@ -95,7 +99,9 @@ function step(deps: StepDeps, run: StepFn) {
     // A step restored after a crash is restarted by XState with the input it was first invoked with:
     // what it recorded since (a request, a PAN-OS job id) is only in the job's current state.
     const job = deps.current(input.job.jobId) ?? input.job;
-    run({ ...input, job }, ctx).then(
+    const already = effect !== undefined && effectDone(job, effect, input.hop);
+    if (already) deps.log.info({ jobId: job.jobId, step: input.step, hop: input.hop }, 'step effect already done: completing the step');
+    (already ? Promise.resolve() : run({ ...input, job }, ctx)).then(
       () => send({ type: 'step.done', now: deps.now() }),
       (err: unknown) => {
         if (ac.signal.aborted) return;
@@ -214,14 +220,52 @@ export function snapshotStep(deps: StepDeps): StepFn {
   };
 }
 
+/** The newest content the device offers, and whether it is downloaded or installed already. */
+async function newestContent(api: DeviceApi, o: { signal: AbortSignal }): Promise<{ installed: string | undefined; newest: string | undefined; downloaded: boolean }> {
+  const content = await api.contentInfo(o);
+  const newest = content.entries.map((e) => e.version).sort(compareContentVersions).at(-1);
+  const installed = content.current;
+  const downloaded = content.entries.some((e) => e.version === newest && (e.downloaded || e.current));
+  return { installed, newest, downloaded };
+}
+
+function contentAtLeast(installed: string | undefined, newest: string | undefined): boolean {
+  return installed !== undefined && (newest === undefined || compareContentVersions(installed, newest) >= 0);
+}
+
+/** Download then install the latest content, each sent at most once (the same rule as software downloads and installs). */
 export function contentStep(deps: StepDeps): StepFn {
-  return async ({ job }, ctx) => {
+  return async ({ job, hop }, ctx) => {
     const api = deps.api(deviceOf(job));
     const o = { signal: ctx.signal };
-    const downloadJob = await api.contentDownloadLatest(o);
-    await waitOk(api, deps, ctx, downloadJob);
-    const installJob = await api.contentInstall('latest', o);
-    await waitOk(api, deps, ctx, installJob);
+    const version = 'latest';
+    if (!effectDone(job, 'content-download', hop)) {
+      const downloadJob = await sendOnce(api, ctx, {
+        panosType: 'Downld',
+        inflight: job.contentDownload && job.contentDownload.hop === hop ? job.contentDownload : null,
+        alreadyDone: async () => {
+          const c = await newestContent(api, o);
+          return c.downloaded || contentAtLeast(c.installed, c.newest);
+        },
+        requested: (baselineJobId) => ({ type: 'job.content.download.requested', data: { version, hop, baselineJobId } }),
+        enqueued: (panosJobId) => ({ type: 'job.content.download.enqueued', data: { version, hop, panosJobId } }),
+        send: () => api.contentDownloadLatest(o),
+      });
+      if (downloadJob !== undefined) await waitOk(api, deps, ctx, downloadJob);
+      await ctx.record({ type: 'job.content.download.completed', data: { version, hop } });
+    }
+    const installJob = await sendOnce(api, ctx, {
+      panosType: 'Content',
+      inflight: job.contentInstall && job.contentInstall.hop === hop ? job.contentInstall : null,
+      alreadyDone: async () => {
+        const c = await newestContent(api, o);
+        return contentAtLeast(c.installed, c.newest);
+      },
+      requested: (baselineJobId) => ({ type: 'job.content.install.requested', data: { version, hop, baselineJobId } }),
+      enqueued: (panosJobId) => ({ type: 'job.content.install.enqueued', data: { version, hop, panosJobId } }),
+      send: () => api.contentInstall(version, o),
+    });
+    if (installJob !== undefined) await waitOk(api, deps, ctx, installJob);
     const content = await api.contentInfo(o);
     await ctx.record({ type: 'job.content.updated', data: { version: content.current ?? 'latest' } });
   };
@@ -234,28 +278,27 @@ function hopVersion(job: JobState, hop: number): string {
 }
 
 interface SendOnce {
-  kind: 'download' | 'install';
-  panosType: 'Downld' | 'SWInstall';
-  version: string;
-  hop: number;
+  /** The PAN-OS job type the request creates, to find it in `show jobs all`. */
+  panosType: 'Downld' | 'SWInstall' | 'Content';
   inflight: InFlight | null;
   /** Before a new request: true when there is nothing to send (the image is already there). */
   alreadyDone?: () => Promise<boolean>;
   /** The `*.requested` fact, from the highest PAN-OS job id before the request. */
   requested: (baselineJobId: number) => JobFact;
+  /** The `*.enqueued` fact: the device's acknowledgement, its job id. */
+  enqueued: (panosJobId: number) => JobFact;
   send: () => Promise<number>;
 }
 
 /**
- * A download or install sent at most once: attach to the PAN-OS job a recorded request created (looked
- * up in `show jobs all` when a crash came between the request and its job id), or else record the
- * request, send it and record its job id before anything polls it. Undefined when nothing was to send.
+ * A download or install (software or content) sent at most once: attach to the PAN-OS job a recorded
+ * request created (looked up in `show jobs all` when a crash came between the request and its job id),
+ * or else record the request, send it and record its job id before anything polls it. Undefined when
+ * nothing was to send.
  */
 async function sendOnce(api: DeviceApi, ctx: StepContext, r: SendOnce): Promise<number | undefined> {
   const o = { signal: ctx.signal };
-  const { version, hop } = r;
-  const enqueued = (panosJobId: number): JobFact =>
-    r.kind === 'download' ? { type: 'job.download.enqueued', data: { version, hop, panosJobId } } : { type: 'job.install.enqueued', data: { version, hop, panosJobId } };
+  const enqueued = r.enqueued;
   if (r.inflight?.panosJobId != null) return r.inflight.panosJobId;
   if (r.inflight) {
     const found = findJobAfter(await api.jobsAll(o), r.panosType, r.inflight.baselineJobId);
@@ -280,10 +323,7 @@ export function downloadStep(deps: StepDeps): StepFn {
     const api = direct ? deps.directApi(device) : deps.api(device);
     const o = { signal: ctx.signal };
     const panosJobId = await sendOnce(api, ctx, {
-      kind: 'download',
       panosType: 'Downld',
-      version,
-      hop,
       inflight,
       alreadyDone: async () => {
         const software = await api.softwareInfo(o);
@@ -292,6 +332,7 @@ export function downloadStep(deps: StepDeps): StepFn {
         return true;
       },
       requested: (baselineJobId) => ({ type: 'job.download.requested', data: { version, hop, baselineJobId, direct } }),
+      enqueued: (panosJobId) => ({ type: 'job.download.enqueued', data: { version, hop, panosJobId } }),
       send: () => api.download(version, { syncToPeer: device.haPeer !== null, ...o }),
     });
     if (panosJobId === undefined) return;
@@ -307,12 +348,10 @@ export function installStep(deps: StepDeps): StepFn {
     const version = hopVersion(job, hop);
     const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
     const panosJobId = await sendOnce(api, ctx, {
-      kind: 'install',
       panosType: 'SWInstall',
-      version,
-      hop,
       inflight: job.install && job.install.hop === hop ? job.install : null,
       requested: (baselineJobId) => ({ type: 'job.install.requested', data: { version, hop, baselineJobId } }),
+      enqueued: (panosJobId) => ({ type: 'job.install.enqueued', data: { version, hop, panosJobId } }),
       send: () => api.install(version, { signal: ctx.signal }),
     });
     if (panosJobId === undefined) throw new FatalStepError(`the install of ${version} was not sent`);
@@ -372,11 +411,15 @@ export function rebootStep(deps: StepDeps): StepFn {
     const inflight = job.reboot && job.reboot.hop === hop ? job.reboot : null;
     let uptimeBefore = inflight?.uptimeBefore;
     let acknowledged = inflight?.acknowledged ?? false;
+    // DESIGN.md: a wait that spans a crash counts from the logged time of the request, not from this resume
+    // (a restart sent by this attempt is waited for from now, which is when it was sent).
+    let requestedAt = inflight?.requestedAt ? Date.parse(inflight.requestedAt) : undefined;
     const sendRestart = async (): Promise<void> => {
       await waitForHaPeer(api, device, deps, ctx);
       const info = await api.systemInfo(o);
       if (info.swVersion === version && inflight) return; // it already rebooted into the version
       uptimeBefore = info.uptimeSeconds ?? 0;
+      requestedAt = undefined;
       await ctx.record({ type: 'job.reboot.requested', data: { version, hop, uptimeBefore } });
       const r = await api.restart(o);
       if (r.acknowledged) {
@@ -386,17 +429,22 @@ export function rebootStep(deps: StepDeps): StepFn {
     };
     if (uptimeBefore === undefined) await sendRestart();
     let result: RebootWaitResult;
-    const wait = () =>
-      api.waitForReboot({
+    const wait = () => {
+      const since = requestedAt === undefined ? 0 : Math.max(0, deps.now() - requestedAt);
+      const budget = deps.rebootBudgetMs(device.model);
+      return api.waitForReboot({
         previousUptimeSeconds: uptimeBefore ?? 0,
         ...(job.runningVersion && job.runningVersion !== version ? { previousVersion: job.runningVersion } : {}),
         expectedVersion: version,
-        budgetMs: deps.rebootBudgetMs(device.model),
+        // What is left since the request; at least a grace, so that a resume long after can still see the device is back.
+        budgetMs: Math.max(Math.min(deps.rebootStartGraceMs, budget), budget - since),
         pollMs: deps.pollRebootMs,
-        startGraceMs: deps.rebootStartGraceMs,
+        // At least one poll: a device that rebooted while nobody watched shows it at the first answer.
+        startGraceMs: Math.max(deps.pollRebootMs, deps.rebootStartGraceMs - since),
         signal: ctx.signal,
         onPhase: (phase) => ctx.note({ type: 'job.reboot.phase-changed', data: { version, hop, phase } }),
       });
+    };
     try {
       result = await wait();
     } catch (err) {
@@ -422,9 +470,9 @@ export function stepEffects(deps: StepDeps) {
   return {
     validate: step(deps, validateStep(deps)),
     snapshot: step(deps, snapshotStep(deps)),
-    updateContent: step(deps, contentStep(deps)),
-    download: step(deps, downloadStep(deps)),
-    install: step(deps, installStep(deps)),
-    reboot: step(deps, rebootStep(deps)),
+    updateContent: step(deps, contentStep(deps), 'content-install'),
+    download: step(deps, downloadStep(deps), 'download'),
+    install: step(deps, installStep(deps), 'install'),
+    reboot: step(deps, rebootStep(deps), 'reboot'),
   };
 }

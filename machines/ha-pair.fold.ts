@@ -44,6 +44,8 @@ export type PairFact =
   | { type: 'job.ha.child.finished'; data: { role: ChildRole; jobId: string; serial: string; status: UpgradeStatus; message: string } }
   | { type: 'job.ha.peer.suspended'; data: { serial: string } }
   | { type: 'job.ha.failover.confirmed'; data: { active: string } }
+  /** Recorded before `request high-availability state functional` is sent to the suspended peer. */
+  | { type: 'job.ha.peer.functional.requested'; data: { serial: string } }
   | { type: 'job.ha.peer.functional'; data: { serial: string; state: string } }
   | { type: 'job.ha.peer.back'; data: { serial: string; state: string; runningSync: string } }
   | { type: 'job.ha.paused'; data: { reason: string } }
@@ -54,6 +56,31 @@ export type PairFact =
   | { type: 'job.ha.completed'; data: { message: string } }
   | { type: 'job.ha.failed'; data: { step: PairStep | null; reason: string } }
   | { type: 'job.ha.cancelled'; data: { reason: string } };
+
+export type PairFactType = PairFact['type'];
+
+/** Every `job.ha.*` fact type, in the order a pair job records them. */
+export const PAIR_FACT_TYPES: readonly PairFactType[] = [
+  'job.ha.submitted',
+  'job.ha.started',
+  'job.ha.step.started',
+  'job.ha.checked',
+  'job.ha.child.created',
+  'job.ha.child.finished',
+  'job.ha.peer.suspended',
+  'job.ha.failover.confirmed',
+  'job.ha.peer.functional.requested',
+  'job.ha.peer.functional',
+  'job.ha.peer.back',
+  'job.ha.paused',
+  'job.ha.resumed',
+  'job.ha.verified',
+  'job.ha.step.failed',
+  'job.ha.cancel.requested',
+  'job.ha.completed',
+  'job.ha.failed',
+  'job.ha.cancelled',
+];
 
 export interface PairChild {
   role: ChildRole;
@@ -82,6 +109,10 @@ export interface PairState {
   children: PairChild[];
   /** The peer this job suspended and has not yet made functional again. */
   suspended: string | null;
+  /** The suspended peer a functional request was recorded for (it may or may not have been sent). */
+  functionalRequested: string | null;
+  /** Steps whose effect is recorded done (`prepare-first` once the failover is confirmed): a resumed one only completes. */
+  done: PairStep[];
   paused: boolean;
   cancelRequested: boolean;
   /** Why the job is failing, kept while the suspended peer is being restored. */
@@ -110,6 +141,8 @@ export function initialPairState(): PairState {
     step: null,
     children: [],
     suspended: null,
+    functionalRequested: null,
+    done: [],
     paused: false,
     cancelRequested: false,
     failure: null,
@@ -170,6 +203,16 @@ function stepMessage(s: PairState, step: PairStep): string {
   }
 }
 
+/** Whether the log says the step's effect is done: a step resumed after a crash then only completes. */
+export function pairStepDone(state: PairState, step: PairStep): boolean {
+  return (state.done ?? []).includes(step);
+}
+
+function markStepDone(s: PairState, step: PairStep | null): PairStep[] {
+  const done = s.done ?? [];
+  return step === null || done.includes(step) ? done : [...done, step];
+}
+
 export function evolvePair(state: PairState, fact: PairFact & { at?: string }): PairState {
   const s: PairState = { ...state, updatedAt: fact.at ?? state.updatedAt };
   switch (fact.type) {
@@ -206,7 +249,7 @@ export function evolvePair(state: PairState, fact: PairFact & { at?: string }): 
       return { ...s, step, status: step === 'recover' ? s.status : status, message: stepMessage(s, step), progress: Math.max(s.progress, progress) };
     }
     case 'job.ha.checked':
-      return { ...s, first: fact.data.first, second: fact.data.second, preemptive: fact.data.preemptive };
+      return { ...s, first: fact.data.first, second: fact.data.second, preemptive: fact.data.preemptive, done: markStepDone(s, 'check') };
     case 'job.ha.child.created': {
       const { role, jobId, serial } = fact.data;
       return { ...s, children: [...s.children.filter((c) => c.role !== role), { role, jobId, serial, status: 'pending', message: 'Queued' }] };
@@ -218,17 +261,25 @@ export function evolvePair(state: PairState, fact: PairFact & { at?: string }): 
     case 'job.ha.peer.suspended':
       return { ...s, suspended: fact.data.serial, message: `${nameOf(s, fact.data.serial)} suspended` };
     case 'job.ha.failover.confirmed':
-      return { ...s, message: `${nameOf(s, fact.data.active)} is active` };
+      return { ...s, done: markStepDone(s, s.step), message: `${nameOf(s, fact.data.active)} is active` };
+    case 'job.ha.peer.functional.requested':
+      return { ...s, functionalRequested: fact.data.serial };
     case 'job.ha.peer.functional':
-      return { ...s, suspended: s.suspended === fact.data.serial ? null : s.suspended, message: `${nameOf(s, fact.data.serial)} functional again (${fact.data.state})` };
+      return {
+        ...s,
+        suspended: s.suspended === fact.data.serial ? null : s.suspended,
+        functionalRequested: null,
+        done: s.step === 'recover' ? markStepDone(s, 'recover') : (s.done ?? []),
+        message: `${nameOf(s, fact.data.serial)} functional again (${fact.data.state})`,
+      };
     case 'job.ha.peer.back':
-      return { ...s, message: `${nameOf(s, fact.data.serial)} is back: ${fact.data.state}, config ${fact.data.runningSync}` };
+      return { ...s, done: markStepDone(s, s.step), message: `${nameOf(s, fact.data.serial)} is back: ${fact.data.state}, config ${fact.data.runningSync}` };
     case 'job.ha.paused':
       return { ...s, paused: true, message: fact.data.reason };
     case 'job.ha.resumed':
       return { ...s, paused: false, message: `Resumed by ${fact.data.by}` };
     case 'job.ha.verified':
-      return { ...s, message: `${nameOf(s, fact.data.active)} active, ${nameOf(s, fact.data.passive)} passive, config ${fact.data.runningSync}` };
+      return { ...s, done: markStepDone(s, 'verify'), message: `${nameOf(s, fact.data.active)} active, ${nameOf(s, fact.data.passive)} passive, config ${fact.data.runningSync}` };
     case 'job.ha.step.failed':
       return { ...s, failure: s.failure ?? { step: fact.data.step, reason: fact.data.reason }, message: fact.data.reason };
     case 'job.ha.cancel.requested':

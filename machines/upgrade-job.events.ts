@@ -79,6 +79,12 @@ export type JobFact =
   | { type: 'job.validated'; data: { swVersion: string; freeDiskMb: number; neededMb: number; contentUpdate: boolean; notes: string[] } }
   | { type: 'job.snapshot.taken'; data: { phase: 'pre' | 'post'; metrics: SnapshotMetrics } }
   | { type: 'job.checks.evaluated'; data: { results: CheckResult[]; ok: boolean } }
+  /** Content: `version` is what was asked for (`latest`), `hop` the hop the job stood at (the content step runs once, before the hops). */
+  | { type: 'job.content.download.requested'; data: { version: string; hop: number; baselineJobId: number } }
+  | { type: 'job.content.download.enqueued'; data: { version: string; hop: number; panosJobId: number } }
+  | { type: 'job.content.download.completed'; data: { version: string; hop: number } }
+  | { type: 'job.content.install.requested'; data: { version: string; hop: number; baselineJobId: number } }
+  | { type: 'job.content.install.enqueued'; data: { version: string; hop: number; panosJobId: number } }
   | { type: 'job.content.updated'; data: { version: string } }
   | { type: 'job.download.skipped'; data: { version: string; hop: number } }
   | { type: 'job.download.requested'; data: { version: string; hop: number; baselineJobId: number; direct: boolean } }
@@ -112,6 +118,11 @@ export const JOB_FACT_TYPES: readonly JobFactType[] = [
   'job.validated',
   'job.snapshot.taken',
   'job.checks.evaluated',
+  'job.content.download.requested',
+  'job.content.download.enqueued',
+  'job.content.download.completed',
+  'job.content.install.requested',
+  'job.content.install.enqueued',
   'job.content.updated',
   'job.download.skipped',
   'job.download.requested',

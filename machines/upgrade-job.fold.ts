@@ -33,6 +33,27 @@ export interface RebootInFlight {
   uptimeBefore: number;
   acknowledged: boolean;
   phase: string | null;
+  /** When the restart was recorded as requested: a wait resumed after a crash counts from here. */
+  requestedAt: string | null;
+}
+
+/** The mutating effects of a job's steps; each is done at most once per hop. */
+export type JobEffect = 'content-download' | 'content-install' | 'download' | 'install' | 'reboot';
+
+/** The key of an effect of one hop in `JobState.done`. */
+export function effectKey(effect: JobEffect, hop: number): string {
+  return `${effect}@${hop}`;
+}
+
+/** Whether the log says the effect is done for the hop: a step resumed after a crash then only completes. */
+export function effectDone(state: JobState, effect: JobEffect, hop: number): boolean {
+  return (state.done ?? []).includes(effectKey(effect, hop));
+}
+
+function markDone(state: JobState, effect: JobEffect, hop: number): string[] {
+  const done = state.done ?? [];
+  const key = effectKey(effect, hop);
+  return done.includes(key) ? done : [...done, key];
 }
 
 /** Everything known about a job: the fold of its stream, and the upgrade-job machine's context. */
@@ -61,6 +82,10 @@ export interface JobState {
   download: InFlight | null;
   install: InFlight | null;
   reboot: RebootInFlight | null;
+  contentDownload: InFlight | null;
+  contentInstall: InFlight | null;
+  /** Effects done, by hop (`install@1`): recorded with the fact that says so, never inferred from a later event. */
+  done: string[];
   runningVersion: string | null;
   pre: SnapshotMetrics | null;
   post: SnapshotMetrics | null;
@@ -98,6 +123,9 @@ export function initialJobState(): JobState {
     download: null,
     install: null,
     reboot: null,
+    contentDownload: null,
+    contentInstall: null,
+    done: [],
     runningVersion: null,
     pre: null,
     post: null,
@@ -219,6 +247,8 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
         ...s,
         download: d.step === 'download' ? over(s.download) : s.download,
         install: d.step === 'install' ? over(s.install) : s.install,
+        contentDownload: d.step === 'content' ? over(s.contentDownload ?? null) : (s.contentDownload ?? null),
+        contentInstall: d.step === 'content' ? over(s.contentInstall ?? null) : (s.contentInstall ?? null),
         message: `${capitalize(d.step)} failed (attempt ${d.attempt}): ${d.reason}`,
       };
     }
@@ -232,12 +262,31 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return fact.data.phase === 'pre' ? { ...s, pre: fact.data.metrics } : { ...s, post: fact.data.metrics };
     case 'job.checks.evaluated':
       return { ...s, checks: fact.data.results };
+    case 'job.content.download.requested': {
+      const { version, hop, baselineJobId } = fact.data;
+      return { ...s, contentDownload: { version, hop, baselineJobId, panosJobId: null } };
+    }
+    case 'job.content.download.enqueued': {
+      const { version, hop, panosJobId } = fact.data;
+      return { ...s, contentDownload: { ...(s.contentDownload ?? { version, hop, baselineJobId: 0 }), panosJobId } };
+    }
+    case 'job.content.download.completed':
+      return { ...s, contentDownload: null, done: markDone(s, 'content-download', fact.data.hop) };
+    case 'job.content.install.requested': {
+      const { version, hop, baselineJobId } = fact.data;
+      return { ...s, contentInstall: { version, hop, baselineJobId, panosJobId: null } };
+    }
+    case 'job.content.install.enqueued': {
+      const { version, hop, panosJobId } = fact.data;
+      return { ...s, contentInstall: { ...(s.contentInstall ?? { version, hop, baselineJobId: 0 }), panosJobId } };
+    }
     case 'job.content.updated':
-      return { ...s, notes: [...s.notes, `content updated to ${fact.data.version}`] };
+      return { ...s, contentInstall: null, done: markDone(s, 'content-install', s.hop), notes: [...s.notes, `content updated to ${fact.data.version}`] };
     case 'job.download.skipped': {
       const { version, hop } = fact.data;
       return {
         ...s,
+        done: markDone(s, 'download', hop),
         status: 'downloading',
         hop,
         skippedVersions: s.skippedVersions.includes(version) ? s.skippedVersions : [...s.skippedVersions, version],
@@ -264,6 +313,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return {
         ...s,
         download: null,
+        done: markDone(s, 'download', hop),
         downloadedVersions: s.downloadedVersions.includes(version) ? s.downloadedVersions : [...s.downloadedVersions, version],
         progress: Math.max(s.progress, progressAt(s, hop, s.kind === 'download-only' ? 1 : 0.3)),
       };
@@ -280,10 +330,10 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     case 'job.install.progressed':
       return { ...s, progress: Math.max(s.progress, progressAt(s, fact.data.hop, 0.3 + (0.3 * fact.data.percent) / 100)) };
     case 'job.install.completed':
-      return { ...s, install: null, progress: Math.max(s.progress, progressAt(s, fact.data.hop, 0.6)) };
+      return { ...s, install: null, done: markDone(s, 'install', fact.data.hop), progress: Math.max(s.progress, progressAt(s, fact.data.hop, 0.6)) };
     case 'job.reboot.requested': {
       const { version, hop, uptimeBefore } = fact.data;
-      return { ...s, reboot: { version, hop, uptimeBefore, acknowledged: false, phase: null } };
+      return { ...s, reboot: { version, hop, uptimeBefore, acknowledged: false, phase: null, requestedAt: fact.at ?? null } };
     }
     case 'job.reboot.acknowledged':
       return s.reboot ? { ...s, reboot: { ...s.reboot, acknowledged: true } } : s;
@@ -298,7 +348,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     }
     case 'job.reboot.completed': {
       const { version, hop } = fact.data;
-      return { ...s, reboot: null, runningVersion: version, message: `Running ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 1)) };
+      return { ...s, reboot: null, done: markDone(s, 'reboot', hop), runningVersion: version, message: `Running ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 1)) };
     }
     case 'job.cancel.requested':
       return { ...s, cancelRequested: true, message: `${s.message} (cancel requested: stopping after this step)` };

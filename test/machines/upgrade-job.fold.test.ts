@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import {
   DEFAULT_POLICY,
   downloadSummary,
+  effectDone,
   evolveJob,
   foldJob,
   initialJobState,
@@ -133,18 +134,51 @@ test('job fold: when a reboot is requested, acknowledged, changes phase and comp
   const start: Stamped[] = [submitted(), { type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.1.0', attempt: 1 } }];
   t.like(foldJob(start), { status: 'rebooting', message: 'Rebooting into 10.1.0 (1/3)' });
   const requested = given(...start)
-    .when({ type: 'job.reboot.requested', data: { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800 } })
-    .then(t, { reboot: { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800, acknowledged: false, phase: null } });
-  const acknowledged = given(...start, { type: 'job.reboot.requested', data: { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800 } })
+    .when({ type: 'job.reboot.requested', at: AT, data: { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800 } })
+    .then(t, { reboot: { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800, acknowledged: false, phase: null, requestedAt: AT } });
+  const acknowledged = given(...start, { type: 'job.reboot.requested', at: AT, data: { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800 } })
     .when({ type: 'job.reboot.acknowledged', data: { version: '10.1.0', hop: 0 } })
     .then(t, { reboot: { ...requested.reboot!, acknowledged: true } });
   const phased = evolveJob(acknowledged, { type: 'job.reboot.phase-changed', data: { version: '10.1.0', hop: 0, phase: 'waiting-for-auto-commit' } });
-  t.deepEqual(phased.reboot, { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800, acknowledged: true, phase: 'waiting-for-auto-commit' });
+  t.deepEqual(phased.reboot, { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800, acknowledged: true, phase: 'waiting-for-auto-commit', requestedAt: AT });
   t.is(phased.message, 'Rebooting into 10.1.0 (1/3): waiting for auto commit');
   const completed = evolveJob(phased, { type: 'job.reboot.completed', data: { version: '10.1.0', hop: 0, uptime: 95 } });
   t.is(completed.reboot, null);
   t.is(completed.runningVersion, '10.1.0');
   t.is(completed.message, 'Running 10.1.0 (1/3)');
+});
+
+// Issue 11: a crash between an effect's completion and its step's must not make the step send it again.
+test('job fold: when an effect completes then the log says it is done for that hop, and only that hop', (t) => {
+  const start: Stamped[] = [submitted(), { type: 'job.step.started', data: { step: 'install', hop: 1, version: '10.5.1', attempt: 1 } }];
+  const installed = given(...start).when({ type: 'job.install.completed', data: { version: '10.5.1', hop: 1 } }).then(t, { done: ['install@1'] });
+  t.true(effectDone(installed, 'install', 1));
+  t.false(effectDone(installed, 'install', 0));
+  t.false(effectDone(installed, 'reboot', 1));
+  const rebooted = evolveJob(installed, { type: 'job.reboot.completed', data: { version: '10.5.1', hop: 1, uptime: 3 } });
+  t.true(effectDone(rebooted, 'reboot', 1));
+  const skipped = evolveJob(rebooted, { type: 'job.download.skipped', data: { version: '11.1.0', hop: 2 } });
+  t.true(effectDone(skipped, 'download', 2));
+  const failed = evolveJob(skipped, { type: 'job.step.failed', data: { step: 'install', hop: 2, version: '11.1.0', reason: 'x', retryable: true, attempt: 1 } });
+  t.deepEqual(failed.done, ['install@1', 'reboot@1', 'download@2']);
+});
+
+test('job fold: when content is downloaded and installed then each has its in-flight record and its done mark', (t) => {
+  const start: Stamped[] = [submitted(), { type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.1.0', attempt: 1 } }];
+  const requested = given(...start)
+    .when({ type: 'job.content.download.requested', data: { version: 'latest', hop: 0, baselineJobId: 7 } })
+    .then(t, { contentDownload: { version: 'latest', hop: 0, baselineJobId: 7, panosJobId: null } });
+  const enqueued = evolveJob(requested, { type: 'job.content.download.enqueued', data: { version: 'latest', hop: 0, panosJobId: 8 } });
+  t.deepEqual(enqueued.contentDownload, { version: 'latest', hop: 0, baselineJobId: 7, panosJobId: 8 });
+  const downloaded = evolveJob(enqueued, { type: 'job.content.download.completed', data: { version: 'latest', hop: 0 } });
+  t.is(downloaded.contentDownload, null);
+  t.true(effectDone(downloaded, 'content-download', 0));
+  t.false(effectDone(downloaded, 'content-install', 0));
+  const installing = evolveJob(downloaded, { type: 'job.content.install.requested', data: { version: 'latest', hop: 0, baselineJobId: 8 } });
+  t.like(installing.contentInstall, { baselineJobId: 8, panosJobId: null });
+  const updated = evolveJob(installing, { type: 'job.content.updated', data: { version: '8799-8509' } });
+  t.is(updated.contentInstall, null);
+  t.true(effectDone(updated, 'content-install', 0));
 });
 
 test('job fold: when a reboot acknowledgement arrives without a request then nothing about the reboot changes', (t) => {

@@ -1,0 +1,185 @@
+import test from 'ava';
+import pino from 'pino';
+import type { DeviceApi, RebootWaitOptions } from '../../actors/device-api.ts';
+import { contentStep, rebootStep, type StepDeps } from '../../actors/step-effects.ts';
+import { DEFAULT_POLICY, evolveJob, initialJobState, type JobFact, type JobState } from '../../machines/index.ts';
+import type { ParsedJob } from '../../panos/parsers.ts';
+
+/**
+ * Step effects against a scripted device: what a resumed step sends (and what it does not) follows
+ * from the job's log, and its waits count from the logged time of the request (DESIGN.md).
+ */
+const NOW = Date.parse('2026-01-10T10:00:00.000Z');
+const GRACE = 60_000;
+const BUDGET = 600_000;
+const POLL = 50;
+
+function jobWith(...facts: Array<JobFact & { at?: string }>): JobState {
+  const submitted: JobFact = {
+    type: 'job.submitted',
+    data: {
+      jobId: 'j1',
+      kind: 'upgrade',
+      dryRun: false,
+      device: { serial: 'S1', hostname: 'fw1', mgmtIp: '10.0.0.1', model: 'PA-440', swVersion: '10.1.0', haState: null, haPeer: null },
+      targetVersion: '10.5.1',
+      plan: [{ version: '10.5.1', action: 'install', reason: 'test' }],
+      planSource: 'static',
+      policy: DEFAULT_POLICY,
+    },
+  };
+  return [submitted, ...facts].reduce((s, f) => evolveJob(s, f), initialJobState());
+}
+
+/** A device whose answers the test gives; every call is counted, a call nobody scripted fails the step. */
+function device(answers: Partial<DeviceApi>): { api: DeviceApi; calls: string[] } {
+  const calls: string[] = [];
+  const api = new Proxy({} as DeviceApi, {
+    get: (_t, name: string) => {
+      const f = (answers as Record<string, unknown>)[name];
+      return (...args: unknown[]) => {
+        calls.push(name);
+        if (typeof f !== 'function') throw new Error(`unexpected call ${name}`);
+        return (f as (...a: unknown[]) => unknown)(...args);
+      };
+    },
+  });
+  return { api, calls };
+}
+
+function deps(api: DeviceApi): StepDeps {
+  return {
+    api: () => api,
+    directApi: () => api,
+    directDownloads: false,
+    installVia: 'panorama',
+    updateContent: true,
+    pollJobMs: 1,
+    jobTimeoutMs: 1000,
+    pollRebootMs: POLL,
+    rebootBudgetMs: () => BUDGET,
+    rebootStartGraceMs: GRACE,
+    pathRules: { staticPaths: {}, maxSkippedReleases: 0 } as unknown as StepDeps['pathRules'],
+    durable: async () => undefined,
+    current: () => undefined,
+    now: () => NOW,
+    log: pino({ level: 'silent' }),
+  };
+}
+
+function context(recorded: JobFact[]) {
+  return { signal: new AbortController().signal, record: async (f: JobFact) => void recorded.push(f), note: (f: JobFact) => void recorded.push(f) };
+}
+
+const finished = (id: number, type: string): ParsedJob => ({ id, type, status: 'FIN', result: 'OK', finished: true, ok: true, progress: 100, details: [] }) as unknown as ParsedJob;
+
+test('reboot step: when it resumes a restart requested ten minutes ago then the start grace and budget count from the recorded request, and nothing is sent', async (t) => {
+  const requestedAt = new Date(NOW - 10 * 60_000).toISOString();
+  const job = jobWith(
+    { type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.reboot.requested', at: requestedAt, data: { version: '10.5.1', hop: 0, uptimeBefore: 5000 } },
+    { type: 'job.reboot.acknowledged', data: { version: '10.5.1', hop: 0 } },
+  );
+  let seen: RebootWaitOptions | undefined;
+  const { api, calls } = device({
+    waitForReboot: async (o: RebootWaitOptions) => {
+      seen = o;
+      return { version: '10.5.1', uptimeSeconds: 30 };
+    },
+  });
+  const recorded: JobFact[] = [];
+  await rebootStep(deps(api))({ job, step: 'reboot', hop: 0 }, context(recorded));
+  t.deepEqual(calls, ['waitForReboot']);
+  t.is(seen?.startGraceMs, POLL, 'the grace since the recorded request has passed: one poll to look');
+  t.is(seen?.budgetMs, GRACE, 'the budget since the recorded request is spent: a grace to see the device back');
+  t.is(seen?.previousVersion, '10.1.0');
+  t.deepEqual(recorded.map((f) => f.type), ['job.reboot.completed']);
+});
+
+test('reboot step: when it resumes a restart requested 20 s ago then it waits only what is left of the grace and budget', async (t) => {
+  const job = jobWith(
+    { type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.reboot.requested', at: new Date(NOW - 20_000).toISOString(), data: { version: '10.5.1', hop: 0, uptimeBefore: 5000 } },
+  );
+  let seen: RebootWaitOptions | undefined;
+  const { api } = device({
+    waitForReboot: async (o: RebootWaitOptions) => {
+      seen = o;
+      return { version: '10.5.1', uptimeSeconds: 30 };
+    },
+  });
+  await rebootStep(deps(api))({ job, step: 'reboot', hop: 0 }, context([]));
+  t.is(seen?.startGraceMs, GRACE - 20_000);
+  t.is(seen?.budgetMs, BUDGET - 20_000);
+});
+
+test('content step: when it runs fresh then download and install are each recorded as requested before they are sent, and enqueued after', async (t) => {
+  let jobs: ParsedJob[] = [finished(3, 'AutoCom')];
+  const { api, calls } = device({
+    contentInfo: async () => ({ current: '8700-8000', entries: [{ version: '8800-8100', downloaded: false, current: false } as never, { version: '8700-8000', downloaded: true, current: true } as never] }),
+    jobsAll: async () => jobs,
+    contentDownloadLatest: async () => {
+      jobs = [...jobs, finished(4, 'Downld')];
+      return 4;
+    },
+    contentInstall: async () => {
+      jobs = [...jobs, finished(5, 'Content')];
+      return 5;
+    },
+    waitForJob: async (id: number) => jobs.find((j) => j.id === id)!,
+  });
+  const job = jobWith({ type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 1 } });
+  const recorded: JobFact[] = [];
+  await contentStep(deps(api))({ job, step: 'content', hop: 0 }, context(recorded));
+  t.deepEqual(recorded.map((f) => f.type), [
+    'job.content.download.requested',
+    'job.content.download.enqueued',
+    'job.content.download.completed',
+    'job.content.install.requested',
+    'job.content.install.enqueued',
+    'job.content.updated',
+  ]);
+  t.is(calls.filter((c) => c === 'contentDownloadLatest').length, 1);
+  t.is(calls.filter((c) => c === 'contentInstall').length, 1);
+  t.like(recorded[0]!.data, { baselineJobId: 3 });
+});
+
+test('content step: when it resumes after a crash between the download request and its job id then it attaches to the job show jobs all lists, and downloads nothing', async (t) => {
+  const jobs = [finished(3, 'AutoCom'), finished(4, 'Downld')];
+  const { api, calls } = device({
+    contentInfo: async () => ({ current: '8800-8100', entries: [{ version: '8800-8100', downloaded: true, current: true } as never] }),
+    jobsAll: async () => jobs,
+    waitForJob: async (id: number) => jobs.find((j) => j.id === id)!,
+  });
+  const job = jobWith(
+    { type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.content.download.requested', data: { version: 'latest', hop: 0, baselineJobId: 3 } },
+  );
+  const recorded: JobFact[] = [];
+  await contentStep(deps(api))({ job, step: 'content', hop: 0 }, context(recorded));
+  t.false(calls.includes('contentDownloadLatest'));
+  t.false(calls.includes('contentInstall'), 'the newest content is installed already');
+  t.deepEqual(recorded.slice(0, 2).map((f) => [f.type, (f.data as { panosJobId?: number }).panosJobId]), [
+    ['job.content.download.enqueued', 4],
+    ['job.content.download.completed', undefined],
+  ]);
+  t.is(recorded.at(-1)?.type, 'job.content.updated');
+});
+
+test('content step: when the download is recorded done and the install enqueued then the resumed step sends nothing and waits for that install', async (t) => {
+  const jobs = [finished(4, 'Downld'), finished(5, 'Content')];
+  const { api, calls } = device({
+    contentInfo: async () => ({ current: '8800-8100', entries: [] }),
+    waitForJob: async (id: number) => jobs.find((j) => j.id === id)!,
+  });
+  const job = jobWith(
+    { type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.content.download.completed', data: { version: 'latest', hop: 0 } },
+    { type: 'job.content.install.requested', data: { version: 'latest', hop: 0, baselineJobId: 4 } },
+    { type: 'job.content.install.enqueued', data: { version: 'latest', hop: 0, panosJobId: 5 } },
+  );
+  const recorded: JobFact[] = [];
+  await contentStep(deps(api))({ job, step: 'content', hop: 0 }, context(recorded));
+  t.deepEqual(calls, ['waitForJob', 'contentInfo']);
+  t.deepEqual(recorded.map((f) => f.type), ['job.content.updated']);
+});

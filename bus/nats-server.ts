@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { BusError } from './errors.ts';
@@ -7,8 +7,16 @@ import { BusError } from './errors.ts';
 export interface NatsServerOptions {
   /** Loopback port; 0 (default) lets the server pick a free one. */
   port?: number;
-  /** JetStream store directory; a fresh temp dir (removed on stop) by default. */
+  /**
+   * The server's own directory: its configuration, PID file, last port and JetStream store (`jetstream/`).
+   * Give a directory in the data dir so that streams survive a restart; a fresh temp dir (removed on stop)
+   * by default. One server at a time per directory: a server left running there is stopped first.
+   */
   storeDir?: string;
+  /** More nats-server configuration (e.g. accounts and users), appended to the generated file. */
+  config?: string;
+  /** How the server is tied to this process's life; `pdeathsig` (default when setpriv exists) or `none`. */
+  guard?: 'pdeathsig' | 'none';
   jetstream?: boolean;
   /** Where to say that the Debian package is being installed. */
   onInstall?: (message: string) => void;
@@ -111,24 +119,87 @@ export function listenPort(output: string): number | undefined {
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
+/** Whether `pid` is a live process (EPERM: alive, someone else's). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The command line of `pid` where /proc shows it (Linux), else undefined. */
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stop a nats-server still running on `dir` (its PID file names it and its command line names the dir):
+ * one whose parent was killed before it could be tied to it, or one still shutting down when a service
+ * manager restarts the daemon. Two servers on one JetStream store would corrupt it.
+ */
+export async function reapLeftoverServer(dir: string, pidFile: string): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid || !isAlive(pid)) return undefined;
+  const cmd = commandLine(pid);
+  if (cmd === undefined || !cmd.includes('nats-server') || !cmd.includes(dir)) return undefined;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; isAlive(pid); waited += 50) {
+    if (waited === 5_000) process.kill(pid, 'SIGKILL');
+    if (waited > 10_000) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pid;
+}
+
+/**
+ * The command that starts nats-server so that it cannot outlive this process: under util-linux
+ * `setpriv --pdeathsig TERM`, the kernel sends it SIGTERM when the process that spawned it dies, even by
+ * SIGKILL. Node spawns on its main thread, whose end is the process's end, so the signal comes at the
+ * right moment. Without setpriv the PID file lets the next start in the same directory stop a leftover.
+ */
+export function guardedCommand(binary: string, args: readonly string[], setpriv: string | undefined): { file: string; args: string[] } {
+  if (!setpriv) return { file: binary, args: [...args] };
+  return { file: setpriv, args: ['--pdeathsig', 'TERM', '--', binary, ...args] };
+}
+
 /** Start a private nats-server on a loopback port, with JetStream on by default. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const binary = ensureNatsServerBinary(options.onInstall);
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'panos-nats-'));
+  mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  chmodSync(storeDir, 0o700);
   const jetstream = options.jetstream ?? true;
   const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const setpriv = (options.guard ?? 'pdeathsig') === 'pdeathsig' ? findOnPath('setpriv') : undefined;
+  const pidFile = join(storeDir, 'nats-server.pid');
+  const portFile = join(storeDir, 'nats-server.port');
+  // A server kept in a directory comes back on its last port when it is free, so clients reconnect by themselves.
+  const lastPort = !ownStore && options.port === undefined && existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : undefined;
   let port = options.port ?? 0;
   let child: ChildProcess | undefined;
-  // max_payload has no command-line flag: it goes in a config file of its own, never in the store dir.
-  const confDir = mkdtempSync(join(tmpdir(), 'panos-nats-conf-'));
-  const confFile = join(confDir, 'nats-server.conf');
-  writeFileSync(confFile, `max_payload: ${Math.floor(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)}\n`);
+  // max_payload has no command-line flag; the file may hold users' public keys, so only this user reads it.
+  const confFile = join(storeDir, 'nats-server.conf');
+  writeFileSync(confFile, `max_payload: ${Math.floor(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)}\n${options.config ?? ''}`, { mode: 0o600 });
+  chmodSync(confFile, 0o600);
 
   const launch = async (): Promise<void> => {
-    const args = ['-c', confFile, '-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0'];
+    await reapLeftoverServer(storeDir, pidFile);
+    const args = ['-c', confFile, '-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0', '-P', pidFile];
     if (jetstream) args.push('-js', '-sd', storeDir);
-    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = guardedCommand(binary, args, setpriv);
+    const proc = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     port = await new Promise<number>((resolve, reject) => {
       let output = '';
@@ -165,6 +236,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       proc.once('exit', onExit);
       proc.once('error', onError);
     });
+    if (!ownStore) writeFileSync(portFile, `${port}\n`, { mode: 0o600 });
   };
 
   const halt = async (): Promise<void> => {
@@ -182,14 +254,23 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   };
 
   try {
-    await launch();
+    if (lastPort !== undefined && Number.isInteger(lastPort) && lastPort > 0) {
+      port = lastPort;
+      // Taken by something else since: any free port.
+      await launch().catch(() => {
+        port = 0;
+        return launch();
+      });
+    } else {
+      await launch();
+    }
   } catch (err) {
-    rmSync(confDir, { recursive: true, force: true });
+    if (ownStore) rmSync(storeDir, { recursive: true, force: true });
     throw err;
   }
   const stopOnExit = (): void => {
     child?.kill('SIGKILL');
-    rmSync(confDir, { recursive: true, force: true });
+    if (ownStore) rmSync(storeDir, { recursive: true, force: true });
   };
   process.once('exit', stopOnExit);
 
@@ -208,7 +289,6 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       process.off('exit', stopOnExit);
       await halt();
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });
-      rmSync(confDir, { recursive: true, force: true });
     },
     async restart() {
       await halt();

@@ -60,9 +60,10 @@ export function readDaemonFile(dataDir: string): DaemonFileRead {
  * Announce this daemon in the data dir. Two daemons on one data dir would run the same jobs twice, so a
  * live one already announced there is an error; a stale file (kill -9) is replaced.
  */
-export function writeDaemonFile(dataDir: string, info: DaemonInfo): string {
-  const existing = readDaemonFile(dataDir);
-  if (existing.state === 'running' && existing.info.pid !== info.pid) throw new DaemonAlreadyRunningError(existing.file, existing.info.pid);
+export function writeDaemonFile(dataDir: string, info: DaemonInfo, options: { locked?: boolean } = {}): string {
+  // The data dir's lock holder owns the file: a live pid in it is an unrelated process that reused a dead daemon's pid.
+  const existing = options.locked ? undefined : readDaemonFile(dataDir);
+  if (existing?.state === 'running' && existing.info.pid !== info.pid) throw new DaemonAlreadyRunningError(existing.file, existing.info.pid);
   const file = daemonFilePath(dataDir);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });

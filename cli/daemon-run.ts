@@ -1,7 +1,8 @@
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
+import { lockDataDir } from '../actors/data-dir-lock.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
-import { readDaemonFile, removeDaemonFile, writeDaemonFile, DaemonAlreadyRunningError } from './daemon-file.ts';
+import { removeDaemonFile, writeDaemonFile } from './daemon-file.ts';
 import { createLogger } from './logger.ts';
 import type { GlobalOptions } from './options.ts';
 import { openRuntime, resolveDataDir, untilSignal } from './runtime.ts';
@@ -13,10 +14,17 @@ import { openRuntime, resolveDataDir, untilSignal } from './runtime.ts';
 export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const log = createLogger();
   const dataDir = resolveDataDir(opts.dataDir);
+  // Taken before anything is read or resumed: two daemons on one data dir would run the same jobs twice.
+  const lock = await lockDataDir(dataDir, 'daemon');
+  try {
+    await serve(opts, dataDir, log);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeof createLogger>): Promise<void> {
   const config = loadDaemonConfig(dataDir);
-  // Checked before anything starts: two daemons on one data dir would run the same jobs twice.
-  const existing = readDaemonFile(dataDir);
-  if (existing.state === 'running' && existing.info.pid !== process.pid) throw new DaemonAlreadyRunningError(existing.file, existing.info.pid);
   const rt = await openRuntime({
     role: 'daemon',
     log,
@@ -37,7 +45,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       nc: rt.bus.nc,
       subjects: rt.subjects,
     });
-    const file = writeDaemonFile(dataDir, { natsUrl: rt.bus.url, pid: process.pid, runId: rt.runId, startedAt: new Date().toISOString(), subjectPrefix: rt.subjects.prefix });
+    const file = writeDaemonFile(dataDir, { natsUrl: rt.bus.url, pid: process.pid, runId: rt.runId, startedAt: new Date().toISOString(), subjectPrefix: rt.subjects.prefix }, { locked: true });
     log.info({ panorama: config.panorama.host, nats: rt.bus.url, eventLog: rt.store.path, runId: rt.runId, daemonFile: file, status: daemon.status() }, 'daemon up');
     process.stdout.write(
       `Daemon up: Panorama ${config.panorama.host}, NATS ${rt.bus.url} (subjects ${rt.subjects.prefix}.cmd.*), event log ${rt.store.path}, run ${rt.runId}\n` +

@@ -158,7 +158,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
   try {
     // The components' logs would tear the progress bars: they go to a file in the data dir.
     const log = createLogger({ destination: createWriteStream(logFile, { flags: 'a' }) });
-    parts.nats = await step(startNatsServer({ onInstall: (m) => process.stderr.write(m + '\n') }));
+    parts.nats = await step(startNatsServer({ storeDir: join(dataDir, 'nats'), onInstall: (m) => process.stderr.write(m + '\n') }));
     parts.rt = await step(openRuntime({ role: 'demo', log, dataDir, natsUrl: parts.nats.url, details: { scenario: scenario.name, timeScale: options.timeScale } }));
     parts.dataDir = parts.rt.dataDir;
     const { bus, subjects } = parts.rt;

@@ -12,6 +12,11 @@ export function eventLogPath(dataDir: string): string {
   return join(dataDir, 'events');
 }
 
+/** Where the private nats-server of `role` keeps its configuration and JetStream store. */
+export function natsServerDir(dataDir: string, role: string): string {
+  return join(dataDir, 'nats', role);
+}
+
 /** A run id: sortable by time, unique enough for one machine (`r20261122T041500-3fa2`). */
 export function newRunId(now = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
@@ -46,6 +51,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runId = newRunId();
   const bus = await connectBus({
     ...(options.natsUrl ? { url: options.natsUrl } : {}),
+    // A private server keeps its JetStream store in the data dir: the event stream survives a restart.
+    storeDir: natsServerDir(dataDir, options.role),
     name: `panos-upgrade ${options.role}`,
     onInstall: (m) => options.log.warn(m),
   });

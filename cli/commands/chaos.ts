@@ -216,7 +216,7 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
   try {
     await simStore.append(`run:${runId}`, [{ type: 'run.started', data: { role: 'chaos', pid: process.pid, scenario: scenario.name, seed: scenario.seed, devices: scenario.devices.length } }]);
     await simStore.append('chaos', [{ type: 'chaos.planned', data: { plan } }]);
-    nats = await startNatsServer({});
+    nats = await startNatsServer({ storeDir: join(workDir, 'nats') });
     nc = await connectNats(nats.url, 'panos-upgrade chaos');
     const subjects = new Subjects('panos');
     const startSim = async (): Promise<Simulator> => Simulator.start({ scenario, store: simStore, log: simLog.child({ component: 'simulator' }), nc: nc!, subjects });

@@ -2,6 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import type { Simulator } from '../../simulator/index.ts';
+import { lockDataDir } from '../../actors/data-dir-lock.ts';
+import { resolveDataDir } from '../data-dir.ts';
 import { shippedScenario } from '../paths.ts';
 import { globalOptions, parsePositiveNumber } from '../options.ts';
 
@@ -52,10 +54,13 @@ export function registerSim(program: Command): void {
       const log = createLogger();
       const started = performance.now();
       const scenario = loadScenarioFile(opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
+      // One simulator per data dir: its device state, event log and private NATS store are its own.
+      const simDir = resolveDataDir(dataDir);
+      await lockDataDir(simDir, 'simulator');
       const rt = await openRuntime({
         role: 'simulator',
         log,
-        ...(dataDir ? { dataDir } : {}),
+        dataDir: simDir,
         ...(natsUrl ? { natsUrl } : {}),
         details: { scenario: scenario.name, file: scenario.file },
       });

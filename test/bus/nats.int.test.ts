@@ -6,7 +6,7 @@ import type { Msg } from '@nats-io/transport-node';
 import { connectBus, connectNats } from '../../bus/connect.ts';
 import { InvalidTokenError, NoResponderError, RemoteError, RequestTimeoutError } from '../../bus/errors.ts';
 import { eventPublisher, type PublishableEvent } from '../../bus/event-publisher.ts';
-import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../../bus/nats-server.ts';
+import { guardedCommand, startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../../bus/nats-server.ts';
 import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { Subjects } from '../../bus/subjects.ts';
 import { ensureEventStream, eventStreamName } from '../../bus/event-stream.ts';
@@ -339,4 +339,25 @@ test('event stream: when ensured twice then one JetStream stream keeps every eve
   });
   t.deepEqual(info.config.subjects, [`${subjects.prefix}.evt.>`]);
   t.is(info.state.messages, 2);
+});
+
+test('nats server: when a server is still running on a store dir then the next start there stops it first and comes back on its port', async (t) => {
+  const storeDir = join(tempDir(t), 'nats');
+  const left = await startNatsServer({ storeDir, guard: 'none' });
+  const leftPid = left.pid!;
+  const port = left.port;
+  // Never stopped by its handle: as if its owner was killed without a parent-death signal.
+  const next = await startNatsServer({ storeDir });
+  t.teardown(() => next.stop());
+  t.false(isRunning(leftPid));
+  t.is(next.port, port);
+  t.not(next.pid, leftPid);
+});
+
+test('nats server: guarded command: under setpriv the server gets SIGTERM when its parent dies; without setpriv it is started as is', (t) => {
+  t.deepEqual(guardedCommand('/usr/sbin/nats-server', ['-p', '-1'], '/usr/bin/setpriv'), {
+    file: '/usr/bin/setpriv',
+    args: ['--pdeathsig', 'TERM', '--', '/usr/sbin/nats-server', '-p', '-1'],
+  });
+  t.deepEqual(guardedCommand('/usr/sbin/nats-server', ['-p', '-1'], undefined), { file: '/usr/sbin/nats-server', args: ['-p', '-1'] });
 });

@@ -30,7 +30,7 @@ test('daemon: when it runs on its own private nats-server then the CLI finds it 
 
   const second = await runCli(t, ['daemon', '--data-dir', dir]);
   t.is(second.code, 1);
-  t.regex(second.stderr, new RegExp(`^error: another daemon \\(pid ${info.pid}\\) is already running on this data dir`, 'm'));
+  t.regex(second.stderr, new RegExp(`^error: another daemon \\(pid ${info.pid}, running since [^)]+\\) is already running on this data dir \\(${dir}\\)`, 'm'));
   t.true(existsSync(file), 'the refused daemon leaves the running one announced');
 
   daemon.kill('SIGTERM');

@@ -5,6 +5,7 @@ import type { DaemonConfig } from './config.ts';
 import { checkRunnable } from './config.ts';
 import type { DeviceAccess } from './daemon.ts';
 import { clientDeviceApi } from './device-api.ts';
+import { panoramaTrustAdvice } from './tls-advice.ts';
 
 function portOf(host: string): number | undefined {
   const m = /:(\d+)$/.exec(host);
@@ -28,6 +29,7 @@ export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEve
     ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}),
     ...(config.tls.fingerprint ? { fingerprint: config.tls.fingerprint } : {}),
     insecure: config.tls.insecure,
+    trustAdvice: panoramaTrustAdvice,
     timeoutMs: config.timeouts.apiSeconds * 1000,
     ...(recorder ? { recorder } : {}),
     logger: deps.log,

@@ -184,7 +184,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     out.line(out.paint('bold', `panos-upgrade demo: ${scenario.devices.length} simulated firewalls behind one Panorama (${source}), time scale ${options.timeScale}`));
     out.line(`  data dir:  ${dataDir}`);
     out.line(`  NATS:      ${bus.url} (a private nats-server, subjects ${subjects.prefix}.>)`);
-    out.line(`  Panorama:  ${parts.gateway.panoramaUrl}/api/ (self-signed certificate, pinned by SHA-256 fingerprint)`);
+    out.line(`  Panorama:  ${parts.gateway.panoramaUrl}/api/ (certificate issued by the simulated CA, pinned by SHA-256 fingerprint)`);
     out.line(`  watch it from another terminal: panos-upgrade --data-dir ${dataDir} download status --watch`);
     out.line();
 

@@ -6,7 +6,8 @@ import { PanosUpgradeError } from '../panos/index.ts';
 import { rawHttpError } from './api-errors.ts';
 import { buildGateway, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
 import { SimClient, SimulatorUnavailableError, type SimDescription } from './sim-client.ts';
-import { generateSelfSigned, loadTlsFiles, MAX_IP_SANS, type TlsMaterial } from './tls-material.ts';
+import { loadTlsIdentity, type TlsIdentity } from './tls-identity.ts';
+import { loadTlsFiles, MAX_IP_SANS, type TlsMaterial } from './tls-material.ts';
 
 export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'description'> {
   /** The Panorama's listen address; default: the Panorama's `mgmtIp` from the simulator (127.0.0.1). */
@@ -14,8 +15,12 @@ export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'descriptio
   /** The port on every address; 0 picks a free one on the Panorama address and reuses it on the firewalls'. */
   port: number;
   protocol: 'https' | 'http';
-  /** PEM files; without them an HTTPS gateway generates a self-signed certificate at start. */
+  /** PEM files; without them an HTTPS gateway serves certificates issued by the simulator's CA. */
   tls?: { certFile: string; keyFile: string };
+  /** Where the simulator's CA and certificates are kept across starts (`<data-dir>/tls`); without it they live for this run only. */
+  tlsDir?: string;
+  /** Make a new CA and certificates even if some are kept. */
+  newCert?: boolean;
   /** Also listen on each firewall's management address, so a client there sees exactly one firewall. */
   direct: boolean;
   /** Skip the `describe` round trip (tests, or a caller that already has it). */
@@ -36,6 +41,8 @@ export interface GatewayHandle {
   /** SHA-256 fingerprint of the certificate (HTTPS only), for clients that pin it. */
   readonly fingerprint: string | undefined;
   readonly tls: TlsMaterial | undefined;
+  /** The simulator's CA and certificates (HTTPS without `tls` files). */
+  readonly identity: TlsIdentity | undefined;
   readonly description: SimDescription;
   readonly app: Koa;
   close(): Promise<void>;
@@ -65,11 +72,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   const deviceAddresses = options.direct ? description.devices.filter((d) => d.mgmtIp !== host) : [];
 
   let tls: TlsMaterial | undefined;
+  let identity: TlsIdentity | undefined;
   if (options.protocol === 'https') {
     if (options.tls) {
       tls = loadTlsFiles(options.tls);
     } else {
-      tls = await generateSelfSigned([host, ...deviceAddresses.map((d) => d.mgmtIp)]);
+      identity = await loadTlsIdentity({
+        ...(options.tlsDir ? { dir: options.tlsDir } : {}),
+        addresses: [host, ...deviceAddresses.map((d) => d.mgmtIp)],
+        ...(options.newCert ? { renew: true } : {}),
+      });
+      tls = identity.materialFor(host);
       if (deviceAddresses.length + 3 > MAX_IP_SANS) {
         log.warn({ named: tls.ipSans.length, devices: deviceAddresses.length }, 'certificate names only the first addresses; pin its fingerprint');
       }
@@ -157,6 +170,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     skipped,
     fingerprint: tls?.fingerprint,
     tls,
+    identity,
     description,
     app,
     async close() {

@@ -7,8 +7,6 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
 import {
   BadResponseError,
   DeviceNotConnectedError,
@@ -23,6 +21,8 @@ import {
 } from './errors.ts';
 import { renderOpCommand, type OpCommand } from './commands.ts';
 import { parseHost, type Endpoint } from './host.ts';
+export { normalizeFingerprint } from './tls-trust.ts';
+import { defaultTrustAdvice, normalizeFingerprint, TlsTrustError, TrustingAgent, type TrustAdvice, type TrustMode } from './tls-trust.ts';
 import {
   RESTART_TEXT,
   parseArp,
@@ -105,6 +105,8 @@ export interface PanosClientOptions {
   fingerprint?: string;
   /** Accept any certificate (self-signed lab devices). Off by default: certificates are fully verified. */
   insecure?: boolean;
+  /** What a certificate failure tells the user to do (the daemon names its config keys); default: generic advice. */
+  trustAdvice?: TrustAdvice;
   /** Per call, default 30 s. */
   timeoutMs?: number;
   /** Attempts per call for retryable failures, default 4. */
@@ -248,55 +250,6 @@ class TokenBucket {
       }
       await this.sleepFn(Math.ceil(((1 - this.tokens) * 1000) / this.rate), signal);
     }
-  }
-}
-
-/** `AB:CD:…` or `abcd…` → 64 lower-case hex digits; undefined when it is not a SHA-256. */
-export function normalizeFingerprint(text: string): string | undefined {
-  const hex = text.trim().replace(/^sha256[:/=]?/i, '').replace(/[:\s]/g, '').toLowerCase();
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
-}
-
-class PinMismatchError extends Error {
-  readonly code = 'ERR_TLS_CERT_PIN_MISMATCH';
-  constructor() {
-    super('server certificate does not match the pinned SHA-256 fingerprint');
-  }
-}
-
-/**
- * Verifies the pin before the socket is handed to the request, so not one byte of the request (and its key)
- * is written to a server that fails it. Node calls `checkServerIdentity` only after chain verification passed,
- * which a self-signed certificate never does, so the pin is checked here instead.
- */
-class PinnedAgent extends https.Agent {
-  constructor(
-    private readonly pin: string,
-    options: https.AgentOptions,
-  ) {
-    super({ ...options, rejectUnauthorized: false, maxCachedSessions: 0 });
-  }
-
-  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
-    const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false });
-    const done = (err: Error | null) => callback?.(err, socket);
-    const onError = (err: Error) => done(err);
-    socket.once('error', onError);
-    const connectTimedOut = () => socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
-    socket.setTimeout(options.timeout ?? DEFAULT_TIMEOUT_MS, connectTimedOut);
-    socket.once('secureConnect', () => {
-      socket.removeListener('error', onError);
-      socket.setTimeout(0);
-      const fp = normalizeFingerprint(socket.getPeerCertificate().fingerprint256 ?? '');
-      if (fp !== this.pin) {
-        const err = new PinMismatchError();
-        socket.destroy();
-        done(err);
-        return;
-      }
-      done(null);
-    });
-    return undefined;
   }
 }
 
@@ -444,18 +397,22 @@ export class PanosClient {
     if (modes > 1 || (options.caFile && options.insecure)) {
       throw new ValidationError('choose one of fingerprint, insecure, or caFile', 'fingerprint');
     }
-    const tlsOptions: https.AgentOptions = {};
-    if (options.caFile) tlsOptions.ca = readFileSync(options.caFile);
+    if (options.insecure) {
+      this.agent = new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: false });
+      this.freshAgent = new https.Agent({ keepAlive: false, maxSockets, rejectUnauthorized: false });
+      return;
+    }
+    let mode: TrustMode;
     if (options.fingerprint !== undefined) {
       const pin = normalizeFingerprint(options.fingerprint);
       if (!pin) throw new ValidationError('fingerprint must be a SHA-256 in hex (64 digits, colons allowed)', 'fingerprint');
-      this.agent = new PinnedAgent(pin, { keepAlive: true, maxSockets, ...tlsOptions });
-      this.freshAgent = new PinnedAgent(pin, { keepAlive: false, maxSockets, ...tlsOptions });
-      return;
+      mode = { kind: 'pin', pin };
+    } else {
+      mode = { kind: 'verify', ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}) };
     }
-    if (options.insecure) tlsOptions.rejectUnauthorized = false;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets, ...tlsOptions });
-    this.freshAgent = new https.Agent({ keepAlive: false, maxSockets, ...tlsOptions });
+    const advice = options.trustAdvice ?? defaultTrustAdvice;
+    this.agent = new TrustingAgent(mode, this.host, advice, this.timeoutMs, { keepAlive: true, maxSockets });
+    this.freshAgent = new TrustingAgent(mode, this.host, advice, this.timeoutMs, { keepAlive: false, maxSockets });
   }
 
   /** Close pooled connections. */
@@ -741,6 +698,7 @@ export class PanosClient {
       try {
         return await this.attempt(spec, opts, attempt, key);
       } catch (err) {
+        if (err instanceof TlsTrustError) this.logger?.warn({ host: this.host, target: opts.target, problem: err.problem, presented: err.presented, expected: err.expected }, err.message);
         if (opts.signal?.aborted || attempt >= maxAttempts || !this.retryable(err, spec.mutating)) throw err;
         const delayMs = this.backoff(attempt);
         this.logger?.warn(
@@ -848,7 +806,11 @@ export class PanosClient {
       };
       const fail = (err: NodeJS.ErrnoException) => {
         const reason = transportReason(err.code);
-        const certificate = reason === 'tls' && (err instanceof PinMismatchError || CERT_CODES.test(err.code ?? ''));
+        if (err instanceof TlsTrustError) {
+          finish(err);
+          return;
+        }
+        const certificate = reason === 'tls' && CERT_CODES.test(err.code ?? '');
         // A handshake failure happens before the request is written.
         const requestSent = reason === 'refused' || reason === 'dns' || reason === 'tls' ? false : sent;
         finish(new TransportError(this.host, reason, requestSent, { cause: err, certificate }));

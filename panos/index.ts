@@ -15,3 +15,4 @@ export * from './parsers.ts';
 export * from './upgrade-path.ts';
 export * from './client.ts';
 export * from './reboot-wait.ts';
+export * from './tls-trust.ts';

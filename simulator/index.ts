@@ -12,3 +12,4 @@ export * from './op-handler.ts';
 export * from './control.ts';
 export * from './device-factory.ts';
 export * from './hosted-firewall.ts';
+export * from './connection-file.ts';

@@ -8,6 +8,7 @@ import { dataDirPath, resolveDataDir } from '../data-dir.ts';
 import { readDaemonFile } from '../daemon-file.ts';
 import { globalOptions } from '../options.ts';
 import { outputTo, printJson, table } from '../output.ts';
+import { registerConfigFromSim } from './config-from-sim.ts';
 
 function keyList(): string {
   return Object.keys(CONFIG_KEYS).join(', ');
@@ -93,4 +94,6 @@ export function registerConfig(program: Command): void {
         ),
       );
     });
+
+  registerConfigFromSim(config);
 }

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
@@ -17,6 +18,7 @@ interface SimOptions {
   tlsKey?: string;
   direct: boolean;
   hangLimit?: number;
+  newCert?: boolean;
 }
 
 export function parsePort(value: string): number {
@@ -34,9 +36,10 @@ export function registerSim(program: Command): void {
     .option('--fresh', 'ignore device state recorded by earlier sessions in the data dir and start from the scenario')
     .option('--port <port>', 'port of the XML API on the Panorama and on every firewall address (0: any free port)', parsePort, 8443)
     .option('--http', 'serve plain HTTP instead of HTTPS')
-    .option('--tls-cert <file>', 'PEM certificate for HTTPS (default: a self-signed one generated at start)')
+    .option('--tls-cert <file>', "PEM certificate for HTTPS (default: issued by the simulator's CA, kept in <data-dir>/tls)")
     .option('--tls-key <file>', 'PEM private key that goes with --tls-cert')
     .option('--no-direct', "do not listen on each firewall's own management address (reach firewalls through Panorama with target=)")
+    .option('--new-cert', "make a new CA and new certificates instead of reusing the ones kept in <data-dir>/tls (clients must trust them again)")
     .option('--hang-limit <seconds>', 'how long a hung device holds a connection before it is closed (default 120)', parsePositiveNumber)
     .action(async (opts: SimOptions, cmd: Command) => {
       const { dataDir, natsUrl } = globalOptions(cmd);
@@ -44,7 +47,7 @@ export function registerSim(program: Command): void {
         throw new ValidationError('--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate');
       }
       // Loaded here so that the short commands do not pay for the simulator's imports.
-      const [{ startGateway }, { loadScenarioFile }, { Simulator }, { createLogger }, { openRuntime, untilSignal }] = await Promise.all([
+      const [{ startGateway, IDENTITY_DIR }, { loadScenarioFile }, { Simulator, writeSimConnection }, { createLogger }, { openRuntime, untilSignal }] = await Promise.all([
         import('../../gateway/index.ts'),
         import('../../scenarios/index.ts'),
         import('../../simulator/index.ts'),
@@ -83,7 +86,8 @@ export function registerSim(program: Command): void {
           port: opts.port,
           protocol: opts.http ? 'http' : 'https',
           direct: opts.direct,
-          ...(opts.tlsCert && opts.tlsKey ? { tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey } } : {}),
+          ...(opts.tlsCert && opts.tlsKey ? { tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey } } : { tlsDir: join(rt.dataDir, IDENTITY_DIR) }),
+          ...(opts.newCert ? { newCert: true } : {}),
           ...(opts.hangLimit !== undefined ? { hangLimitMs: Math.round(opts.hangLimit * 1000) } : {}),
         });
       } catch (err) {
@@ -91,6 +95,22 @@ export function registerSim(program: Command): void {
         await rt.close();
         throw err;
       }
+      const connectionFile = writeSimConnection(rt.dataDir, {
+        version: 1,
+        url: gateway.panoramaUrl,
+        host: new URL(gateway.panoramaUrl).host,
+        protocol: gateway.protocol,
+        apiKey: scenario.apiKey,
+        ...(gateway.fingerprint ? { fingerprint: gateway.fingerprint } : {}),
+        ...(gateway.identity?.caFile ? { caFile: gateway.identity.caFile } : {}),
+        direct: gateway.addresses.length > 1,
+        scenario: resolve(scenario.file),
+        scenarioName: scenario.name,
+        natsUrl: rt.bus.url,
+        subjectPrefix: rt.subjects.prefix,
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+      });
       const ms = Math.round(performance.now() - started);
       log.info(
         {
@@ -107,7 +127,7 @@ export function registerSim(program: Command): void {
         },
         'simulator up',
       );
-      process.stdout.write(banner(sim, scenario.file, scenario.apiKey, scenario.admins[0]?.username, gateway, rt));
+      process.stdout.write(banner(sim, scenario.file, scenario.apiKey, scenario.admins[0]?.username, gateway, rt, connectionFile));
       const signal = await untilSignal();
       log.info({ signal }, 'stopping simulator');
       await gateway.close();
@@ -123,7 +143,8 @@ function banner(
   apiKey: string,
   adminUser: string | undefined,
   gw: GatewayHandle,
-  rt: { bus: { url: string }; subjects: { prefix: string }; store: { path: string }; runId: string },
+  rt: { bus: { url: string }; subjects: { prefix: string }; store: { path: string }; runId: string; dataDir: string },
+  connectionFile: string,
 ): string {
   const api = (origin: string): string => `${origin}/api/`;
   const curlKey = encodeURIComponent(apiKey).replaceAll("'", '%27');
@@ -144,7 +165,13 @@ function banner(
   lines.push(`  API key:     ${apiKey}`);
   if (adminUser !== undefined) lines.push(`  keygen user: ${adminUser} (its password is under admins: in ${file}; admin/admin when none is listed)`);
   if (gw.fingerprint) {
-    lines.push(`  TLS:         ${gw.tls?.generated ? 'self-signed certificate generated for this run' : 'certificate from --tls-cert'}`);
+    const id = gw.identity;
+    if (id?.dir) {
+      lines.push(`  TLS:         certificates issued by the simulator's CA, ${id.created ? 'made now and ' : ''}kept in ${id.dir} (the same on every start; --new-cert for new ones)`);
+      lines.push(`               CA file ${id.caFile}`);
+    } else {
+      lines.push(`  TLS:         ${id ? "certificates issued by the simulator's CA for this run" : 'certificate from --tls-cert'}`);
+    }
     lines.push(`               SHA-256 fingerprint ${gw.fingerprint}`);
   } else {
     lines.push('  TLS:         off (plain HTTP)');
@@ -158,6 +185,8 @@ function banner(
   lines.push(`  NATS:        ${rt.bus.url} (subjects ${rt.subjects.prefix}.sim.*)`);
   lines.push(`  event log:   ${rt.store.path}`);
   lines.push(`  run:         ${rt.runId}`);
+  lines.push(`  connection:  ${connectionFile} (URL, API key, fingerprint, CA file, scenario; mode 0600)`);
+  lines.push(`  Configure a daemon for it: panos-upgrade config from-sim ${rt.dataDir}`);
   lines.push('Press Ctrl-C to stop.');
   return lines.join('\n') + '\n';
 }

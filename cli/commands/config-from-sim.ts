@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue, type DaemonConfig } from '../../actors/config.ts';
+import { loadPathsFile } from '../../actors/paths-file.ts';
+import { readSimConnection, type SimConnection } from '../../simulator/connection-file.ts';
+import { resolveDataDir } from '../data-dir.ts';
+import { readDaemonFile } from '../daemon-file.ts';
+import { globalOptions } from '../options.ts';
+import { outputTo, printJson } from '../output.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The keys `config from-sim` sets, in order, from a simulator's connection file. */
+export function simConfigValues(conn: SimConnection): Array<[string, string]> {
+  const values: Array<[string, string]> = [
+    ['panorama.host', conn.host],
+    ['panorama.api_key', conn.apiKey],
+    ['protocol', conn.protocol],
+  ];
+  if (conn.protocol === 'https') {
+    // Panorama pinned by its fingerprint: what an operator does with a self-signed Panorama.
+    values.push(['tls.fingerprint', conn.fingerprint ?? ''], ['tls.ca_file', ''], ['tls.insecure', 'false']);
+  }
+  values.push(['downloads.direct', String(conn.direct)]);
+  return values;
+}
+
+export function registerConfigFromSim(config: Command): void {
+  config
+    .command('from-sim')
+    .description("configure the daemon for a running simulator, from the connection file in its data dir (URL, API key, fingerprint, CA, scenario)")
+    .argument('<sim-data-dir>', 'the data dir the simulator was started with (panos-upgrade sim --data-dir DIR)')
+    .option('--json', 'print { file, simulator, values } as JSON')
+    .action((simDir: string, opts: { json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      const conn = readSimConnection(resolve(simDir));
+      const dataDir = resolveDataDir(globalOptions(cmd).dataDir);
+      let next: DaemonConfig = loadConfig(dataDir);
+      const values = simConfigValues(conn);
+      let pathsNote: string | undefined;
+      try {
+        if (Object.keys(loadPathsFile(conn.scenario)).length > 0) values.push(['upgrade.paths_file', conn.scenario]);
+      } catch (err) {
+        pathsNote = `upgrade.paths_file left as it was: ${(err as Error).message}`;
+      }
+      for (const [key, raw] of values) next = setConfigValue(next, key, raw);
+      saveConfig(dataDir, next);
+      const running = alive(conn.pid);
+      const shown = Object.fromEntries(values.map(([key]) => [key, displayValue(key, getConfigValue(next, key))]));
+      if (opts.json) {
+        printJson(out, { file: configPath(dataDir), simulator: { url: conn.url, scenario: conn.scenario, pid: conn.pid, running }, values: shown });
+        return;
+      }
+      out.line(`Configured ${configPath(dataDir)} for the simulator at ${conn.url} (scenario ${conn.scenarioName}):`);
+      for (const [key, value] of Object.entries(shown)) out.line(`  ${key} = ${value}`);
+      if (pathsNote) out.line(`  ${pathsNote}`);
+      if (!running) {
+        out.line(`The simulator (pid ${conn.pid}) is not running now: start it again with`);
+        out.line(`  panos-upgrade sim --data-dir ${resolve(simDir)} --scenario ${conn.scenario}`);
+        out.line('It keeps its certificates, so this configuration stays valid.');
+      }
+      const daemon = readDaemonFile(dataDir);
+      if (daemon.state === 'running') out.line(`The daemon (pid ${daemon.info.pid}) reads its configuration at start: restart it to apply this.`);
+      else out.line('Next: panos-upgrade daemon');
+    });
+}

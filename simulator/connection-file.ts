@@ -1,0 +1,69 @@
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PanosUpgradeError } from '../panos/errors.ts';
+
+/** Name of the connection file in the simulator's data dir. */
+export const CONNECTION_FILE = 'connection.json';
+
+/**
+ * How to reach a running simulator, for machines (`panos-upgrade config from-sim DIR`): written at
+ * every start, mode 0600 because it holds the API key.
+ */
+export const simConnectionSchema = z.object({
+  version: z.literal(1),
+  /** The Panorama's origin, `https://127.0.0.1:8443`. */
+  url: z.string(),
+  /** `host:port` of the Panorama, as `panorama.host` takes it. */
+  host: z.string(),
+  protocol: z.enum(['https', 'http']),
+  apiKey: z.string(),
+  /** SHA-256 of the Panorama's certificate (`AB:CD:…`); absent over plain HTTP. */
+  fingerprint: z.string().optional(),
+  /** PEM of the simulator's CA, which issued every certificate it serves; absent over HTTP or with --tls-cert. */
+  caFile: z.string().optional(),
+  /** Firewalls listen on their own management addresses (direct downloads work). */
+  direct: z.boolean(),
+  /** The scenario file (it also holds the upgrade paths). */
+  scenario: z.string(),
+  scenarioName: z.string(),
+  natsUrl: z.string(),
+  subjectPrefix: z.string(),
+  pid: z.number().int(),
+  startedAt: z.string(),
+});
+
+export type SimConnection = z.infer<typeof simConnectionSchema>;
+
+export function connectionFilePath(dataDir: string): string {
+  return join(dataDir, CONNECTION_FILE);
+}
+
+export function writeSimConnection(dataDir: string, connection: SimConnection): string {
+  const file = connectionFilePath(dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(simConnectionSchema.parse(connection), null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return file;
+}
+
+/** Read a simulator's connection file; a missing or malformed one is a configuration error that says what to do. */
+export function readSimConnection(dataDir: string): SimConnection {
+  const file = connectionFilePath(dataDir);
+  if (!existsSync(file)) {
+    throw new PanosUpgradeError('CONFIG', `no simulator connection file at ${file}: start the simulator with: panos-upgrade sim --data-dir ${dataDir}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new PanosUpgradeError('CONFIG', `${file} is not valid JSON (${(err as Error).message}); start the simulator again to rewrite it`);
+  }
+  const parsed = simConnectionSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PanosUpgradeError('CONFIG', `${file}: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}; start the simulator again to rewrite it`);
+  }
+  return parsed.data;
+}

@@ -19,15 +19,16 @@ function alive(pid: number): boolean {
 
 /** The keys `config from-sim` sets, in order, from a simulator's connection file. */
 export function simConfigValues(conn: SimConnection): Array<[string, string]> {
+  // Cleared first, so no rule between keys (insecure against a pin, TLS options against http) trips halfway.
   const values: Array<[string, string]> = [
+    ['tls.insecure', 'false'],
+    ['tls.ca_file', ''],
+    // Panorama pinned by its fingerprint: what an operator does with a self-signed Panorama.
+    ['tls.fingerprint', conn.protocol === 'https' ? (conn.fingerprint ?? '') : ''],
+    ['protocol', conn.protocol],
     ['panorama.host', conn.host],
     ['panorama.api_key', conn.apiKey],
-    ['protocol', conn.protocol],
   ];
-  if (conn.protocol === 'https') {
-    // Panorama pinned by its fingerprint: what an operator does with a self-signed Panorama.
-    values.push(['tls.fingerprint', conn.fingerprint ?? ''], ['tls.ca_file', ''], ['tls.insecure', 'false']);
-  }
   values.push(['downloads.direct', String(conn.direct)]);
   return values;
 }

@@ -1,0 +1,42 @@
+import test from 'ava';
+import { DEFAULT_CONFIG, setConfigValue, type DaemonConfig } from '../../actors/config.ts';
+import { simConfigValues } from '../../cli/commands/config-from-sim.ts';
+import type { SimConnection } from '../../simulator/connection-file.ts';
+
+const FP = 'AB:'.repeat(31) + 'AB';
+const conn: SimConnection = {
+  version: 1,
+  url: 'https://127.0.0.1:8443',
+  host: '127.0.0.1:8443',
+  protocol: 'https',
+  apiKey: 'sim-key-1234',
+  fingerprint: FP,
+  caFile: '/sim/tls/ca.pem',
+  direct: true,
+  scenario: '/repo/scenarios/basic.yaml',
+  scenarioName: 'basic',
+  natsUrl: 'nats://127.0.0.1:4333',
+  subjectPrefix: 'panos',
+  pid: 1,
+  startedAt: '2026-12-04T12:00:00.000Z',
+};
+
+const apply = (base: DaemonConfig, c: SimConnection): DaemonConfig => simConfigValues(c).reduce((cfg, [k, v]) => setConfigValue(cfg, k, v), base);
+
+test('config from-sim: when the configuration was set for a lab (tls.insecure) then the pin replaces it without tripping the rule between them', (t) => {
+  const lab = setConfigValue(DEFAULT_CONFIG, 'tls.insecure', 'true');
+  const next = apply(lab, conn);
+  t.is(next.tls.fingerprint, FP);
+  t.false(next.tls.insecure);
+  t.is(next.tls.caFile, '');
+  t.is(next.panorama.host, '127.0.0.1:8443');
+  t.is(next.panorama.apiKey, 'sim-key-1234');
+});
+
+test('config from-sim: when the simulator serves plain HTTP then every tls option is cleared before the protocol is set', (t) => {
+  const pinned = apply(DEFAULT_CONFIG, conn);
+  const { fingerprint: _fp, caFile: _ca, ...rest } = conn;
+  const next = apply(pinned, { ...rest, protocol: 'http', url: 'http://127.0.0.1:8443' });
+  t.is(next.protocol, 'http');
+  t.is(next.tls.fingerprint, '');
+});

@@ -63,7 +63,7 @@ export function multipartNotSupported(): ApiError {
 export function unsupportedType(type: string): ApiError {
   return new ApiError(
     200,
-    errorXml('1', [`type=${type} is not supported by the panos-upgrade simulator; it answers type=op, type=keygen and type=version`]),
+    errorXml('1', [`type=${type} is not supported by the panos-upgrade simulator; it answers type=op, type=keygen, type=version and type=config`]),
     'bad-request',
     `unsupported type ${type}`,
   );

@@ -148,7 +148,16 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
 
     const cmd = params.get('cmd');
     // Recorded even when the caller is refused: what was attempted is worth knowing, and holds no secret.
-    call.command = type === 'op' ? (cmd === undefined ? null : truncate(cmd)) : type === 'version' ? 'version' : null;
+    call.command =
+      type === 'op'
+        ? cmd === undefined
+          ? null
+          : truncate(cmd)
+        : type === 'version'
+          ? 'version'
+          : type === 'config'
+            ? truncate(`config ${params.get('action') ?? ''} ${params.get('xpath') ?? ''}`.trimEnd())
+            : null;
     const refused = await authenticate(ctx, params, deps, call);
     if (refused) {
       deliver(ctx, call, refused, deps);
@@ -167,6 +176,17 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
     if (type === 'version') {
       deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type }, 'api call');
       deliver(ctx, call, versionOf(await toDevice({ type: 'op', cmd: SHOW_SYSTEM_INFO })), deps);
+      return;
+    }
+    if (type === 'config') {
+      const action = params.get('action');
+      if (action === undefined) throw missingParameter('action', 'executing a config command');
+      const xpath = params.get('xpath');
+      deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type, action }, 'api call');
+      // Xpaths are short; a longer one is cut so that it fits a NATS message (the device then finds nothing there).
+      const payload: SimOpPayload = { type: 'config', action: truncate(xmlSafe(action), 40) };
+      if (xpath !== undefined) payload.xpath = truncate(xmlSafe(xpath), 4096);
+      deliver(ctx, call, await toDevice(payload), deps);
       return;
     }
     throw unsupportedType(type);

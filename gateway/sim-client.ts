@@ -6,8 +6,11 @@ import { BusError, NoResponderError, RemoteError, RequestTimeoutError, requestJs
  * `SimOpRequest`; the gateway does not import the simulator). Secrets travel only for keygen.
  */
 export interface SimOpPayload {
-  type: 'op' | 'keygen';
+  type: 'op' | 'keygen' | 'config';
   cmd?: string;
+  /** `type=config`: action and xpath (the element of a write is not forwarded: writes are refused). */
+  action?: string;
+  xpath?: string;
   target?: string;
   user?: string;
   password?: string;

@@ -8,6 +8,7 @@ import {
   type RunningSync,
 } from '../panos/model.ts';
 import { baseImageOf, changesFeatureRelease, compareVersions } from '../panos/version.ts';
+import type { ReadinessFaults } from '../panos/readiness-model.ts';
 import { drawBetween, nextRandom } from './random.ts';
 
 /**
@@ -54,6 +55,8 @@ export interface DeviceFaults {
   crash?: FaultRate & { on: 'peer_install'; downMs?: number };
   /** Answers of the API layer, read by the simulator host (not by these rules). */
   api?: ApiFaults;
+  /** What readiness checks see (expired license, NTP, BGP peer down, …), read by the simulator host. */
+  readiness?: ReadinessFaults;
 }
 
 /** Faults of the transport and management plane; the host applies them before the rules run. */

@@ -3,6 +3,15 @@
  * (client side). Errors mimic PAN-OS: unknown elements are code 17 ` a -> b  is unexpected`.
  */
 import { parseXmlElements, XmlSyntaxError, escapeXml, type XmlElement } from './xml.ts';
+import {
+  PANORAMA_ONLY_READINESS_KINDS,
+  READINESS_COMMAND_KINDS,
+  isReadinessCommand,
+  mergeGrammar,
+  readinessGrammar,
+  renderReadinessCommand,
+  type ReadinessCommand,
+} from './commands-readiness.ts';
 
 export type OpCommand =
   | { kind: 'show.system.info' }
@@ -29,7 +38,8 @@ export type OpCommand =
   | { kind: 'request.content.upgrade.install'; version: string; commit: boolean; syncToPeer: boolean }
   | { kind: 'show.devices.connected' }
   | { kind: 'show.devices.all' }
-  | { kind: 'show.clock'; more: boolean };
+  | { kind: 'show.clock'; more: boolean }
+  | ReadinessCommand;
 
 export type OpCommandKind = OpCommand['kind'];
 
@@ -65,6 +75,7 @@ export const OP_COMMAND_KINDS = [
   'show.devices.connected',
   'show.devices.all',
   'show.clock',
+  ...READINESS_COMMAND_KINDS,
 ] as const satisfies readonly OpCommandKind[];
 
 // Compile-time check that OP_COMMAND_KINDS names every kind of OpCommand.
@@ -72,7 +83,11 @@ const everyKindListed: [Exclude<OpCommandKind, (typeof OP_COMMAND_KINDS)[number]
 void everyKindListed;
 
 /** Commands only Panorama answers; a firewall says ` show -> devices  is unexpected`. */
-export const PANORAMA_ONLY_KINDS: ReadonlySet<OpCommandKind> = new Set(['show.devices.connected', 'show.devices.all']);
+export const PANORAMA_ONLY_KINDS: ReadonlySet<OpCommandKind> = new Set([
+  'show.devices.connected',
+  'show.devices.all',
+  ...(PANORAMA_ONLY_READINESS_KINDS as ReadonlySet<OpCommandKind>),
+]);
 
 /** Larger `cmd` values are refused before parsing, so a huge body cannot stall the event loop. */
 export const MAX_CMD_LENGTH = 64 * 1024;
@@ -312,6 +327,9 @@ const GRAMMAR: Branch = {
   },
 };
 
+// The read-only commands of readiness tooling (commands-readiness.ts) join the grammar here.
+mergeGrammar(GRAMMAR, readinessGrammar({ noArgs: noArgs as never, params, paramText, unexpectedError, invalidError }) as Branch);
+
 function walk(node: XmlElement, spec: Branch | Leaf, path: string[]): Result {
   if (typeof spec === 'function') return spec(node, path);
   const [first, second] = node.children;
@@ -357,6 +375,7 @@ const param = (name: string, value: string) => `<${name}>${escapeXml(value)}</${
 
 /** The `cmd` XML for a command, in the open/close form pan-python sends for parameters. */
 export function renderOpCommand(cmd: OpCommand): string {
+  if (isReadinessCommand(cmd)) return renderReadinessCommand(cmd);
   const words = cmd.kind.split('.');
   const parents = words.slice(0, -1);
   const last = words[words.length - 1] ?? '';

@@ -1,4 +1,5 @@
 import type { ContentPackage, DeviceMetrics, DiskRecord, HaLocalState, SoftwareImage } from '../panos/model.ts';
+import type { ReadinessSpec } from '../panos/readiness-model.ts';
 
 /** Timing modes of the seed: fast (CI), realistic (demos, a range), production (stress). */
 export type TimingMode = 'fast' | 'realistic' | 'production';
@@ -55,6 +56,8 @@ export interface DeviceSpec {
   ha?: HaSpec;
   /** Whether Panorama shows it connected at start. */
   connected: boolean;
+  /** Readiness fields (NTP, BGP, tunnels, licenses, …); absent: every default. Shared between devices that take it from `defaults:`. */
+  readiness?: ReadinessSpec;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { DeviceFaults } from '../machines/firewall.logic.ts';
 import type { DeviceMetrics } from '../panos/model.ts';
 import type { HostedFirewall } from './hosted-firewall.ts';
 import type { Simulator } from './simulator.ts';
+import { parseReadinessFaults, ReadinessFaultError } from './readiness-faults.ts';
 
 /** A device as the management REST API and `panos.sim.ctl` list it. */
 export interface DeviceSummary {
@@ -56,6 +57,7 @@ const FAULT_KEYS = new Set([
   'busy',
   'crash',
   'api',
+  'readiness',
 ]);
 
 function parseFaults(value: unknown): Partial<DeviceFaults> {
@@ -63,7 +65,16 @@ function parseFaults(value: unknown): Partial<DeviceFaults> {
   for (const k of Object.keys(value)) {
     if (!FAULT_KEYS.has(k)) throw new ValidationError(`unknown fault "${k}"; known: ${[...FAULT_KEYS].join(', ')}`, `faults.${k}`);
   }
-  return value as Partial<DeviceFaults>;
+  const faults = value as Partial<DeviceFaults>;
+  if (faults.readiness !== undefined) {
+    try {
+      return { ...faults, readiness: parseReadinessFaults(faults.readiness) };
+    } catch (err) {
+      if (err instanceof ReadinessFaultError) throw new ValidationError(err.message, `faults.${err.field}`);
+      throw err;
+    }
+  }
+  return faults;
 }
 
 function targets(sim: Simulator, serial: string): HostedFirewall[] {
@@ -95,7 +106,9 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       const replace = payload.replace === true;
       const devices = targets(sim, serial);
       for (const d of devices) {
-        const next = replace ? (faults as DeviceFaults) : { ...d.context.faults, ...faults, api: { ...d.context.faults.api, ...faults.api } };
+        const next = replace
+          ? (faults as DeviceFaults)
+          : { ...d.context.faults, ...faults, api: { ...d.context.faults.api, ...faults.api }, readiness: { ...d.context.faults.readiness, ...faults.readiness } };
         d.notify({ type: 'faults.set', faults: next, now });
       }
       return { changed: devices.length };

@@ -48,6 +48,23 @@ export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number)
     jobs: [],
     nextJobId: 1,
   };
+  // A device that booted before the simulation has the auto-commit of that boot in its job list, as a
+  // real one does: `show jobs all` right after boot is never empty.
+  const autoCommitAt = record.bootedAt + 60_000 + (Math.abs(Math.round(bootJitter)) % 60_000);
+  record.jobs.push({
+    id: record.nextJobId++,
+    type: 'AutoCom',
+    user: '',
+    enqueuedAt: autoCommitAt,
+    startedAt: autoCommitAt,
+    endsAt: autoCommitAt + 31_000,
+    finishedAt: autoCommitAt + 31_000,
+    status: 'FIN',
+    result: 'OK',
+    details: ['Configuration committed successfully'],
+    warnings: [],
+    description: '',
+  });
   if (spec.ha) {
     record.ha = {
       config: { peerSerial: spec.ha.peerSerial, priority: spec.ha.priority, preemptive: spec.ha.preemptive, mode: 'Active-Passive', groupId: spec.ha.groupId },

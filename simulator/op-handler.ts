@@ -3,7 +3,6 @@ import type { SimReply } from '../machines/firewall.logic.ts';
 import { isOpError, parseOpCommand, PANORAMA_ONLY_KINDS, unexpectedError, type OpCommand } from '../panos/commands.ts';
 import type { ManagedDeviceView } from '../panos/model.ts';
 import {
-  arpXml,
   authErrorXml,
   chassisReadyXml,
   clockXml,
@@ -24,8 +23,6 @@ import {
   opErrorXml,
   panoramaSystemInfoXml,
   restartXml,
-  routingRouteXml,
-  routingSummaryXml,
   sessionInfoXml,
   softwareInfoXml,
   softwareStatusXml,
@@ -36,11 +33,26 @@ import { nextRandom, seedFor } from '../machines/random.ts';
 import { keygenKey } from './device-factory.ts';
 import type { HostedFirewall } from './hosted-firewall.ts';
 import type { Simulator } from './simulator.ts';
+import { isReadinessCommand } from '../panos/commands-readiness.ts';
+import {
+  clockMoreOp,
+  configRequest,
+  firewallConfigRoot,
+  firewallReadinessOp,
+  panoramaConfigRoot,
+  panoramaReadinessOp,
+  readinessOf,
+  recordAsShown,
+  topologyOp,
+} from './readiness-op.ts';
 
 /** One XML API call as the gateway forwards it over NATS. Secrets travel only for keygen. */
 export interface SimOpRequest {
-  type?: 'op' | 'keygen';
+  type?: 'op' | 'keygen' | 'config';
   cmd?: string;
+  /** `type=config`: the action (get, show, set, …) and the xpath. */
+  action?: string;
+  xpath?: string;
   /** Through Panorama: the managed firewall to forward to. */
   target?: string;
   user?: string;
@@ -114,6 +126,7 @@ export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest
   if (serial === sim.panorama.serial) {
     if (req.type === 'keygen') return keygen(sim, req);
     if (req.target !== undefined && req.target !== '') return throughPanorama(sim, req.target, req);
+    if (req.type === 'config') return xml(configRequest(panoramaConfigRoot(sim), str(req.action), str(req.xpath)));
     return panoramaOp(sim, typeof req.cmd === 'string' ? req.cmd : '');
   }
   const device = sim.device(serial);
@@ -128,8 +141,11 @@ export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest
     return sim.clock.now() < half ? { status: 503, body: BOOTING_HTML, contentType: 'text/html' } : xml(authErrorXml(), 403);
   }
   if (req.type === 'keygen') return keygen(sim, req);
+  if (req.type === 'config') return xml(configRequest(firewallConfigRoot(sim, device), str(req.action), str(req.xpath)));
   return firewallOp(sim, device, typeof req.cmd === 'string' ? req.cmd : '');
 }
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 async function throughPanorama(sim: Simulator, target: string, req: SimOpRequest): Promise<SimAnswer> {
   const device = sim.device(target);
@@ -139,6 +155,7 @@ async function throughPanorama(sim: Simulator, target: string, req: SimOpRequest
   const fault = await transportFault(sim, device);
   if (fault) return fault;
   if (req.type === 'keygen') return keygen(sim, req);
+  if (req.type === 'config') return xml(configRequest(firewallConfigRoot(sim, device), str(req.action), str(req.xpath)));
   return firewallOp(sim, device, typeof req.cmd === 'string' ? req.cmd : '');
 }
 
@@ -180,8 +197,10 @@ function panoramaOp(sim: Simulator, cmdText: string): SimAnswer {
       return xml(successXml('<enabled>no</enabled>'));
     case 'show.clock':
       return xml(clockXml(now));
-    default:
-      return xml(opErrorXml(unexpectedError(pathOf(cmd))));
+    default: {
+      const answer = isReadinessCommand(cmd) ? panoramaReadinessOp(sim, cmd) : undefined;
+      return xml(answer ?? opErrorXml(unexpectedError(pathOf(cmd))));
+    }
   }
 }
 
@@ -203,7 +222,7 @@ function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): Si
     case 'show.high-availability.state': {
       const peer = rec.ha ? sim.device(rec.ha.config.peerSerial) : undefined;
       const peerUp = peer ? peer.reachability !== 'down' && peer.reachability !== 'starting' : false;
-      return xml(haStateXml(rec, peer?.context.record, now, peerUp));
+      return xml(haStateXml(recordAsShown(readinessOf(sim, device)), peer?.context.record, now, peerUp));
     }
     case 'request.high-availability.state.suspend':
       return answerReply(device.send({ type: 'ha.suspend', now }), (r) => successXml(r.kind === 'text' ? r.text : ''));
@@ -212,13 +231,12 @@ function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): Si
     case 'show.session.info':
       return xml(sessionInfoXml(rec));
     case 'show.routing.route':
-      return xml(routingRouteXml(rec));
+      return xml(topologyOp(sim, device, cmd.kind, cmd.virtualRouter));
     case 'show.routing.summary':
-      return xml(routingSummaryXml(rec));
     case 'show.arp.entry':
-      return xml(arpXml(rec));
+      return xml(topologyOp(sim, device, cmd.kind));
     case 'show.system.disk-space':
-      return xml(diskSpaceXml(rec));
+      return xml(diskSpaceXml(recordAsShown(readinessOf(sim, device))));
     case 'show.system.software.status':
       return xml(softwareStatusXml());
     case 'request.system.software.check':
@@ -248,8 +266,9 @@ function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): Si
     case 'request.content.upgrade.install':
       return answerReply(device.send({ type: 'content.install', version: cmd.version, now }), (r) => contentInstallEnqueuedXml(jobId(r)));
     case 'show.clock':
-      return xml(clockXml(now));
+      return xml(cmd.more ? clockMoreOp(sim, device) : clockXml(now));
     default:
+      if (isReadinessCommand(cmd)) return xml(firewallReadinessOp(sim, device, cmd));
       return xml(opErrorXml(unexpectedError(pathOf(cmd))));
   }
 }

@@ -250,6 +250,41 @@ const samples: OpCommand[] = [
   { kind: 'show.devices.all' },
   { kind: 'show.clock', more: false },
   { kind: 'show.clock', more: true },
+  // The read-only commands of readiness tooling (commands-readiness.ts).
+  { kind: 'show.panorama-status' },
+  { kind: 'show.ntp' },
+  { kind: 'check.full-commit-required' },
+  { kind: 'check.pending-changes' },
+  { kind: 'request.license.info' },
+  { kind: 'request.support.check' },
+  { kind: 'show.session.all' },
+  { kind: 'show.session.all', filter: { source: '10.1.2.3', destinationPort: 443, protocol: 6, count: true } },
+  { kind: 'show.running.tunnel.flow.all' },
+  { kind: 'show.config.running' },
+  { kind: 'show.config.candidate' },
+  { kind: 'show.system.setting.jumbo-frame' },
+  { kind: 'show.system.environmentals' },
+  { kind: 'show.running.resource-monitor', period: 'minute', last: 5 },
+  { kind: 'show.running.resource-monitor', period: 'hour' },
+  { kind: 'show.system.state', filter: 'sys.monitor.*.mp.exports' },
+  { kind: 'show.system.state' },
+  { kind: 'show.system.resources' },
+  { kind: 'show.config-locks', vsys: 'all' },
+  { kind: 'show.commit-locks' },
+  { kind: 'show.redistribution.service.client.all' },
+  { kind: 'show.redistribution.service.agent.all' },
+  { kind: 'show.user.user-id-service.status' },
+  { kind: 'show.interface', name: 'hardware' },
+  { kind: 'show.interface', name: 'ethernet1/1.100' },
+  { kind: 'show.routing.protocol.bgp.peer' },
+  { kind: 'show.routing.protocol.bgp.peer', peer: 'peer-1', virtualRouter: 'default' },
+  { kind: 'show.routing.fib' },
+  { kind: 'show.routing.fib', virtualRouter: 'vr-2' },
+  { kind: 'show.advanced-routing.route' },
+  { kind: 'show.advanced-routing.fib' },
+  { kind: 'show.devicegroups' },
+  { kind: 'show.devicegroups', name: 'branches' },
+  { kind: 'show.templates' },
 ];
 
 for (const cmd of samples) {
@@ -271,5 +306,5 @@ test('renderOpCommand: when rendering the commands pan-os-python sends then the 
 
 test('OP_COMMAND_KINDS: when every sample is rendered then each kind is covered and Panorama-only kinds are listed', (t) => {
   t.deepEqual(new Set(samples.map((s) => s.kind)), new Set(OP_COMMAND_KINDS));
-  t.deepEqual([...PANORAMA_ONLY_KINDS].sort(), ['show.devices.all', 'show.devices.connected']);
+  t.deepEqual([...PANORAMA_ONLY_KINDS].sort(), ['show.devicegroups', 'show.devices.all', 'show.devices.connected', 'show.templates']);
 });

@@ -116,7 +116,11 @@ test('simulator: when it restarts mid-download then the device resumes the same 
   t.is(done.result, 'OK');
   const jobs = second.sim.device(SERIAL)!.context.record.jobs;
   t.is(jobs.filter((j) => j.status !== 'FIN').length, 0, 'no half-finished phantom job');
-  t.is(jobs.length, 1);
+  t.deepEqual(
+    jobs.map((j) => j.type),
+    ['AutoCom', 'Downld'],
+    'the boot-time auto-commit and the download',
+  );
 });
 
 test('simulator: when a device reboots then direct calls are dropped and Panorama reports it not connected until it is back', async (t) => {

@@ -225,7 +225,8 @@ export function apiCallSerial(data: ApiCallData, serialByIp: ReadonlyMap<string,
   return serialByIp.get(ip) ?? null;
 }
 
-function summarize(e: EventEnvelope): string {
+/** One line about an event, as `replay show` prints it. */
+export function summarize(e: EventEnvelope): string {
   const d = (e.data ?? {}) as Record<string, unknown>;
   const pick = (...keys: string[]): string =>
     keys

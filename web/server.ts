@@ -1,0 +1,372 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { BusError, NoResponderError, RemoteError, RequestTimeoutError, requestJson, type CommandName, type Subjects } from '../bus/index.ts';
+import type { EventEnvelope, LmdbEventStore } from '../eventstore/index.ts';
+import { toStatusRecord } from '../machines/upgrade-job.fold.ts';
+import { toPairStatusRecord } from '../machines/ha-pair.fold.ts';
+import { summarize } from '../actors/replay.ts';
+import { PanosUpgradeError } from '../panos/errors.ts';
+import { FleetView, isViewStream, type JobRow } from './fleet-view.ts';
+import { FleetMetrics, type MetricsOptions } from './metrics.ts';
+import { isOperatorToken, loadOperatorToken } from './operator-token.ts';
+
+/** `ui.listen` names an address that is not on this machine's loopback. */
+export class ListenAddressError extends PanosUpgradeError {
+  constructor(readonly listen: string, reason: string) {
+    super('UI_LISTEN', `ui.listen "${listen}": ${reason}`);
+  }
+}
+
+/**
+ * `127.0.0.1:8470`, `localhost:8470`, `[::1]:8470` or a bare port (on 127.0.0.1). The page and
+ * /metrics are for this machine only: anything off loopback is refused.
+ */
+export function parseListenAddress(listen: string): { host: string; port: number } {
+  const text = listen.trim();
+  const m = /^\d+$/.test(text) ? [text, undefined, undefined, text] : /^(?:\[([^\]]+)\]|([^:[\]/]+)):(\d+)$/.exec(text);
+  if (!m) throw new ListenAddressError(listen, 'expected host:port on loopback, e.g. 127.0.0.1:8470');
+  const host = m[1] ?? m[2] ?? '127.0.0.1';
+  const port = Number(m[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ListenAddressError(listen, 'the port must be 0-65535');
+  const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+  if (!loopback) throw new ListenAddressError(listen, `${host} is not a loopback address; the live view listens on 127.0.0.1, localhost or [::1] only`);
+  return { host, port };
+}
+
+export interface WebServerOptions {
+  /** The daemon's event log: the view starts from it, job timelines are read from it. */
+  store: LmdbEventStore;
+  nc: NatsConnection;
+  subjects: Subjects;
+  log: Logger;
+  /** `ui.listen`; port 0 picks a free one. */
+  listen: string;
+  /** Where the operator token is kept (and made on first start). */
+  dataDir: string;
+  metrics?: MetricsOptions;
+  /** How often changed rows are pushed to the browsers; default 250 ms. */
+  patchIntervalMs?: number;
+  /** The built page (index.html, app.js); default web/dist of this package. */
+  assetsDir?: string;
+}
+
+export interface WebServerHandle {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  readonly view: FleetView;
+  readonly metrics: FleetMetrics;
+  /** Live feed clients right now. */
+  readonly clients: number;
+  close(): Promise<void>;
+}
+
+/** An event envelope as published on `panos.evt.>` (bus/event-publisher.ts). */
+const envelopeSchema = z.object({
+  gseq: z.number().int().nonnegative(),
+  stream: z.string().min(1),
+  seq: z.number().int().positive(),
+  type: z.string().min(1),
+  at: z.string(),
+  data: z.unknown(),
+  runId: z.string().optional(),
+  causationId: z.string().optional(),
+});
+
+const ACTIONS: Record<string, CommandName> = { cancel: 'job.cancel', resume: 'job.resume' };
+
+interface LiveClient {
+  stream: PassThrough;
+  /** Job page: also every event of this job (and of an HA pair's children). */
+  job: string | undefined;
+}
+
+function defaultAssetsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // From source (web/server.ts) the bundle is web/dist; from a compiled build (dist/web/server.js) it is ../../web/dist.
+  for (const dir of [join(here, 'dist'), resolve(here, '..', '..', 'web', 'dist')]) if (existsSync(join(dir, 'index.html'))) return dir;
+  return join(here, 'dist');
+}
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>panos-upgrade</title>
+<p>The page is not built: run <code>npm run build:web</code> (npm ci runs it). <a href="/api/fleet">/api/fleet</a> and <a href="/metrics">/metrics</a> work without it.</p>`;
+
+const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+
+/** A timeline line of the job page, like `replay show`. */
+export interface TimelineLine {
+  gseq: number;
+  at: string;
+  stream: string;
+  type: string;
+  summary: string;
+}
+
+function timelineLine(e: EventEnvelope): TimelineLine {
+  return { gseq: e.gseq, at: e.at, stream: e.stream, type: e.type, summary: summarize(e) };
+}
+
+/**
+ * The daemon's HTTP face on a loopback address: the live fleet page (bundled at build time), its
+ * JSON and server-sent-events feed, actions for operators, and Prometheus `/metrics`. The view is
+ * the event log folded at start, then kept current from NATS (`panos.evt.>`); browsers get the
+ * changed rows pushed every `patchIntervalMs`, never one request per device.
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServerHandle> {
+  const { store, nc, subjects, log } = options;
+  const { host, port } = parseListenAddress(options.listen);
+  const token = loadOperatorToken(options.dataDir);
+  const assetsDir = options.assetsDir ?? defaultAssetsDir();
+  const view = new FleetView();
+  const clients = new Set<LiveClient>();
+  const metrics = new FleetMetrics({ view, natsConnected: () => !nc.isClosed(), liveClients: () => clients.size }, options.metrics);
+
+  // Subscribed before the log is read: what is appended meanwhile arrives here and is de-duplicated by seq.
+  let loaded = false;
+  const backlog: EventEnvelope[] = [];
+  let badPayloads = 0;
+  const sub: Subscription = nc.subscribe(subjects.allEvents(), {
+    callback: (err, msg) => {
+      if (err) return;
+      let e: EventEnvelope;
+      try {
+        e = envelopeSchema.parse(JSON.parse(msg.string())) as EventEnvelope;
+      } catch {
+        if (badPayloads++ === 0) log.warn({ subject: msg.subject }, 'ignoring an event that is not an event envelope');
+        return;
+      }
+      if (loaded) receive(e);
+      else backlog.push(e);
+    },
+  });
+
+  const jobOf = (e: EventEnvelope): string | undefined => (e.stream.startsWith('job:') ? e.stream.slice(4) : undefined);
+  const send = (c: LiveClient, event: string, data: unknown): void => {
+    c.stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+
+  const fold = (e: EventEnvelope): boolean => {
+    let outcome = view.offer(e);
+    if (outcome === 'gap') {
+      // Missed on NATS (published before we subscribed, or dropped): the log has them.
+      store.lastGseq(); // a fresh read transaction: the daemon may be another process
+      for (const missing of store.readStream(e.stream, { fromSeq: view.seqOf(e.stream) + 1, toSeq: e.seq - 1 })) view.offer(missing);
+      outcome = view.offer(e);
+      if (outcome === 'gap') log.warn({ stream: e.stream, seq: e.seq, have: view.seqOf(e.stream) }, 'events missing from the log; the view may lag for this stream');
+    }
+    return outcome === 'applied';
+  };
+
+  const receive = (e: EventEnvelope): void => {
+    const isApi = e.type === 'api.call.recorded';
+    if (!isViewStream(e.stream) && !isApi) return;
+    if (!isApi && !fold(e)) return;
+    metrics.observe(e, (id) => view.jobRow(id)?.kind);
+    const jobId = jobOf(e);
+    if (!jobId) return;
+    const parent = view.jobs.get(jobId)?.parentId ?? null;
+    for (const c of clients) if (c.job && (c.job === jobId || c.job === parent)) send(c, 'job', timelineLine(e));
+  };
+
+  for (const prefix of ['device:', 'job:']) {
+    for (const stream of store.streamNames(prefix)) for (const e of store.readStream(stream)) view.offer(e);
+  }
+  view.takePatch();
+  loaded = true;
+  for (const e of backlog.splice(0)) receive(e);
+
+  const timer = setInterval(() => {
+    const patch = view.takePatch();
+    if (!patch) return;
+    for (const c of clients) send(c, 'patch', patch);
+  }, options.patchIntervalMs ?? 250);
+  // Comments keep idle connections (and proxies) from timing out.
+  const ping = setInterval(() => {
+    for (const c of clients) c.stream.write(': ping\n\n');
+  }, 15_000);
+
+  const app = new Koa();
+  const router = new Router();
+
+  app.use(async (ctx, next) => {
+    // DNS rebinding: a page on another origin that resolves to 127.0.0.1 still sends its own Host.
+    const h = (ctx.request.host ?? '').replace(/:\d+$/, '');
+    if (h !== 'localhost' && h !== '[::1]' && !(isIP(h) === 4 && h.startsWith('127.'))) {
+      ctx.status = 403;
+      ctx.body = { error: { code: 'FORBIDDEN_HOST', message: `requests must name a loopback host, not "${h}"` } };
+      return;
+    }
+    try {
+      await next();
+    } catch (err) {
+      ctx.status = 500;
+      ctx.body = { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
+      log.warn({ err, path: ctx.path }, 'web request failed');
+    }
+  });
+
+  const page = (): string => {
+    const file = join(assetsDir, 'index.html');
+    return existsSync(file) ? readFileSync(file, 'utf8') : NOT_BUILT;
+  };
+  router.get('/', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = page();
+  });
+  router.get('/jobs/:id', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = page();
+  });
+  router.get('/assets/:file', (ctx) => {
+    const name = ctx.params.file ?? '';
+    const ext = /\.[a-z]+$/.exec(name)?.[0] ?? '';
+    const file = join(assetsDir, name);
+    if (!/^[\w.-]+$/.test(name) || !CONTENT_TYPES[ext] || !existsSync(file)) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.type = CONTENT_TYPES[ext]!;
+    ctx.body = readFileSync(file);
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.text();
+  });
+
+  router.get('/api/fleet', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = view.snapshot(new Date().toISOString());
+  });
+
+  router.get('/api/session', (ctx) => {
+    ctx.body = { operator: isOperatorToken(bearer(ctx.get('authorization')), token) };
+  });
+
+  router.get('/api/jobs/:id', (ctx) => {
+    const id = ctx.params.id ?? '';
+    const job = view.jobs.get(id);
+    const pair = view.pairs.get(id);
+    if (!job && !pair) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'NOT_FOUND', message: `no job ${id}` } };
+      return;
+    }
+    const childIds = pair ? pair.children.map((c) => c.jobId) : [];
+    const streams = [`job:${id}`, ...childIds.map((c) => `job:${c}`)];
+    const timeline = streams
+      .flatMap((s) => store.readStream(s))
+      .sort((a, b) => a.gseq - b.gseq)
+      .map(timelineLine);
+    const validated = job ? store.readStream(`job:${id}`).filter((e) => e.type === 'job.validated').map((e) => e.data) : [];
+    ctx.body = {
+      job: view.jobRow(id),
+      record: job ? toStatusRecord(job) : toPairStatusRecord(pair!),
+      plan: job ? job.plan : pair!.versions.map((version) => ({ version })),
+      readiness: job ? { validated: validated.at(-1) ?? null, pre: job.pre, notes: job.notes } : null,
+      postflight: job ? { post: job.post, checks: job.checks } : null,
+      children: childIds.flatMap((c) => view.jobRow(c) ?? []),
+      devices: (job ? [job.device?.serial ?? ''] : pair!.peers.map((p) => p.serial)).flatMap((s) => view.deviceRow(s) ?? []),
+      timeline,
+    };
+  });
+
+  router.get('/api/stream', (ctx) => {
+    const job = typeof ctx.query.job === 'string' && ctx.query.job !== '' ? ctx.query.job : undefined;
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    const stream = new PassThrough();
+    const client: LiveClient = { stream, job };
+    clients.add(client);
+    const drop = (): void => {
+      clients.delete(client);
+      stream.end();
+    };
+    ctx.req.on('close', drop);
+    stream.on('error', drop);
+    ctx.status = 200;
+    ctx.body = stream;
+    // What the page has is as of `position`: patches after this carry every row changed since.
+    stream.write('retry: 2000\n\n');
+    send(client, 'hello', { position: view.position });
+  });
+
+  router.post('/api/jobs/:id/:action', async (ctx) => {
+    const command = ACTIONS[ctx.params.action ?? ''];
+    if (!command) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'NOT_FOUND', message: `no action "${ctx.params.action}"; actions: ${Object.keys(ACTIONS).join(', ')}` } };
+      return;
+    }
+    const presented = bearer(ctx.get('authorization'));
+    if (!isOperatorToken(presented, token)) {
+      ctx.status = presented ? 403 : 401;
+      ctx.body = { error: { code: presented ? 'FORBIDDEN' : 'UNAUTHORIZED', message: 'actions need the operator token (see ui-operator-token in the data dir); this view is read-only without it' } };
+      return;
+    }
+    try {
+      ctx.body = await requestJson(nc, subjects.cmd(command), { jobId: ctx.params.id });
+    } catch (err) {
+      ctx.status = err instanceof RemoteError ? (err.code === 'NOT_FOUND' ? 404 : 409) : err instanceof NoResponderError || err instanceof RequestTimeoutError ? 503 : 500;
+      ctx.body = { error: { code: err instanceof BusError || err instanceof PanosUpgradeError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
+    }
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  const server: Server = createServer(app.callback());
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  log.info({ url: `http://${urlHost}:${boundPort}`, devices: view.devices.size, jobs: view.jobs.size + view.pairs.size }, 'live view up');
+
+  let closed = false;
+  return {
+    url: `http://${urlHost}:${boundPort}`,
+    port: boundPort,
+    view,
+    metrics,
+    get clients() {
+      return clients.size;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      clearInterval(ping);
+      sub.unsubscribe();
+      for (const c of clients) c.stream.end();
+      clients.clear();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+export type { JobRow };

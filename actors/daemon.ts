@@ -19,6 +19,7 @@ import type { DeviceApi } from './device-api.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type InventoryDevice } from './inventory.ts';
 import { crashListener, crashPointFromEnv } from './crash-hook.ts';
 import { JobRunner, type StampedFact } from './job-runner.ts';
+import { CampaignRunner, type CampaignHost } from './campaign-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
@@ -125,6 +126,8 @@ export class Daemon {
   private readonly machine;
   private readonly pairMachine;
   private stopping = false;
+  /** Campaigns: waves of jobs made through the same path as `job submit` (actors/campaign-runner.ts). */
+  readonly campaigns: CampaignRunner;
 
   private constructor(private readonly options: DaemonOptions) {
     this.log = options.log;
@@ -169,6 +172,7 @@ export class Daemon {
         log: this.log,
       }),
     });
+    this.campaigns = new CampaignRunner({ store: this.store, log: this.log.child({ component: 'campaign' }), clock: this.clock, host: this.campaignHost() });
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -180,6 +184,7 @@ export class Daemon {
       options.store.onAppend(crashListener(crashPoint));
     }
     daemon.restore();
+    daemon.campaigns.restore();
     if (options.nc && options.subjects) {
       daemon.listen(options.nc, options.subjects);
       await options.nc.flush();
@@ -449,9 +454,10 @@ export class Daemon {
     plan: UpgradePlan,
     targetVersion: string | null,
     child?: { jobId: string; parentId: string },
+    fixedId?: string,
   ): Promise<JobState> {
     const now = this.clock.now();
-    const jobId = child?.jobId ?? newJobId(now);
+    const jobId = child?.jobId ?? fixedId ?? newJobId(now);
     const at = new Date(now).toISOString();
     const submitted: Extract<JobFact, { type: 'job.submitted' }> = {
       type: 'job.submitted',
@@ -483,9 +489,9 @@ export class Daemon {
     return state;
   }
 
-  private async createPair(kind: JobKind, a: InventoryDevice, b: InventoryDevice, plan: UpgradePlan, targetVersion: string | null): Promise<PairState> {
+  private async createPair(kind: JobKind, a: InventoryDevice, b: InventoryDevice, plan: UpgradePlan, targetVersion: string | null, fixedId?: string): Promise<PairState> {
     const now = this.clock.now();
-    const jobId = newJobId(now);
+    const jobId = fixedId ?? newJobId(now);
     const at = new Date(now).toISOString();
     const submitted: Extract<PairFact, { type: 'job.ha.submitted' }> = {
       type: 'job.ha.submitted',
@@ -685,7 +691,33 @@ export class Daemon {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const s of this.subscriptions) s.unsubscribe();
+    await this.campaigns.stop();
     await Promise.all([...this.pairRunners.values(), ...this.runners.values()].map((r) => r.stop()));
+  }
+
+  /** A campaign's jobs are made and queued like `job submit`'s, under the id the campaign recorded. */
+  private campaignHost(): CampaignHost {
+    return {
+      devices: () => this.devices(),
+      hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),
+      concurrency: () => this.scheduler.concurrency,
+      hasJob: (jobId) => this.record(jobId) !== undefined,
+      createJob: async (jobId, serials, kind, targetVersion) => {
+        const devices = serials.map((s) => this.deviceFor(s));
+        for (const d of devices) this.checkNoActiveJob(d.serial, kind);
+        const plan = await this.plan(devices[0]!, targetVersion ?? undefined);
+        if (devices[1]) await this.createPair(kind, devices[0]!, devices[1], plan, targetVersion, jobId);
+        else await this.createJob(devices[0]!, kind, plan, targetVersion, undefined, jobId);
+      },
+      jobEnded: async (jobId) => {
+        const s = (await (this.runners.get(jobId) ?? this.pairRunners.get(jobId))?.done()) ?? this.jobState(jobId) ?? this.pairState(jobId);
+        if (!s) throw new NotFoundError('job', jobId);
+        return { status: s.status, message: s.message };
+      },
+      cancelJob: async (jobId) => {
+        await this.cancel(jobId);
+      },
+    };
   }
 
   private listen(nc: NatsConnection, subjects: Subjects): void {
@@ -712,6 +744,7 @@ export class Daemon {
       return { device, jobs: this.list({ device: p.serial }).jobs };
     });
     serve('daemon.status', () => this.status());
+    this.subscriptions.push(...this.campaigns.listen(nc, subjects, (err, subject) => this.log.warn({ err, subject }, 'could not answer a command')));
   }
 }
 

@@ -20,6 +20,8 @@ export interface JobRunnerOptions<State> {
   state?: State;
   /** A job restored after a restart: the snapshot recorded with its last fact. */
   snapshot?: Snapshot<unknown>;
+  /** The log stream its facts go to (default `job:<id>`; a campaign uses `campaign:<id>`). */
+  stream?: string;
   /** Called after each batch of facts is durable. */
   onChange?: (state: State, facts: readonly StampedFact[]) => void;
 }
@@ -109,7 +111,7 @@ export class JobRunner<State = unknown> {
     const snapshot = this.actor.getPersistedSnapshot();
     const state = this.state;
     const append = this.store.append(
-      `job:${this.jobId}`,
+      this.options.stream ?? `job:${this.jobId}`,
       facts.map((f) => ({ type: f.type, data: f.data, at: f.at })),
       { snapshot },
     );

@@ -26,6 +26,13 @@ export const COMMANDS = [
   'device.get',
   'upgrade.queue',
   'daemon.status',
+  'campaign.create',
+  'campaign.list',
+  'campaign.get',
+  'campaign.pause',
+  'campaign.resume',
+  'campaign.approve',
+  'campaign.abort',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 

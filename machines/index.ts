@@ -18,3 +18,4 @@ export * from './campaign.decide.ts';
 export * from './campaign.machine.ts';
 export * from './campaign.plan.ts';
 export * from './campaign.plan-file.ts';
+export * from './campaign.record.ts';

@@ -11,6 +11,7 @@ import { registerSim } from './commands/sim.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerChaos } from './commands/chaos.ts';
+import { registerCampaign } from './commands/campaign.ts';
 import { exitCodeFor, describeError } from './errors.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +33,7 @@ registerDevice(program);
 registerJob(program);
 registerDownload(program);
 registerUpgrade(program);
+registerCampaign(program);
 registerReplay(program);
 registerChaos(program);
 

@@ -278,6 +278,7 @@ export function forecast(s: CampaignState, now: number): Forecast {
     }
     while (slots.length < plan.concurrency) slots.push(t);
     let end = t;
+    let firstBegin: number | null = null;
     for (const u of units) {
       if (unitEnded(u) || unitInFlight(u)) continue;
       const expected = specUnits.get(u.id)?.expectedMs ?? 0;
@@ -287,6 +288,7 @@ export function forecast(s: CampaignState, now: number): Forecast {
         failed = true;
         break;
       }
+      firstBegin ??= begin;
       slots[0] = begin + expected;
     }
     if (failed) {
@@ -294,7 +296,7 @@ export function forecast(s: CampaignState, now: number): Forecast {
       continue;
     }
     end = Math.max(end, ...slots);
-    out.waves.push({ index: plan.index, start: wave.startedAt ?? wallTime(s, start), end: wallTime(s, end) });
+    out.waves.push({ index: plan.index, start: wave.startedAt ?? wallTime(s, firstBegin ?? start), end: wallTime(s, end) });
     t = end;
     if (!last) {
       t += plan.soakMs;

@@ -1,20 +1,20 @@
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
-import { PanosUpgradeError } from '../panos/errors.ts';
+import { ValidationError } from '../panos/errors.ts';
 import { isVersion } from '../panos/version.ts';
 import type { FailureBudget } from './campaign.events.ts';
 import { parseBudget, parseWaveSpec, type PlanInput, type PlannerDevice, type Timings, type WaveEntry, DEFAULT_TIMINGS } from './campaign.plan.ts';
 import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
 
 /** A campaign plan file that is not valid: names the file, line and field. */
-export class CampaignFileError extends PanosUpgradeError {
+export class CampaignFileError extends ValidationError {
   constructor(
     readonly file: string,
     readonly line: number | undefined,
     readonly path: string,
     readonly problem: string,
   ) {
-    super('CAMPAIGN_PLAN', `${file}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${problem}`);
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${problem}`, path);
   }
 }
 

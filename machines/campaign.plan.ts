@@ -1,11 +1,11 @@
-import { PanosUpgradeError } from '../panos/errors.ts';
+import { ValidationError } from '../panos/errors.ts';
 import type { CampaignSpec, CampaignUnit, CampaignWave, FailureBudget } from './campaign.events.ts';
 import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
 
 /** A plan that cannot be built; `field` names what to fix (`waves[1].size`, `select.hostnames`). */
-export class CampaignPlanError extends PanosUpgradeError {
-  constructor(readonly field: string, readonly problem: string) {
-    super('CAMPAIGN_PLAN', `${field ? `${field}: ` : ''}${problem}`);
+export class CampaignPlanError extends ValidationError {
+  constructor(field: string, readonly problem: string) {
+    super(`${field ? `${field}: ` : ''}${problem}`, field);
   }
 }
 

@@ -1,0 +1,274 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Msg } from '@nats-io/transport-node';
+import type { DryRunPlan } from '../../actors/campaign-runner.ts';
+import type { EventEnvelope } from '../../eventstore/index.ts';
+import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
+import type { CampaignRecord } from '../../machines/campaign.record.ts';
+import { ValidationError } from '../../panos/errors.ts';
+import { loadScenarioFile } from '../../scenarios/index.ts';
+import { campaignPlanLines, eventLine, statusLines } from '../campaign-view.ts';
+import { DaemonClient, withDaemon } from '../client.ts';
+import { CliError, InterruptedError } from '../errors.ts';
+import { parsePositiveInt, parseSerial, parseVersion } from '../options.ts';
+import { outputTo, printJson, type Output } from '../output.ts';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function collectSerial(value: string, previous: string[] = []): string[] {
+  return [...previous, parseSerial(value)];
+}
+
+function parseCampaignId(value: string): string {
+  if (!/^[0-9a-z-]{1,24}$/.test(value)) throw new InvalidArgumentError(`expected a campaign id (as printed by campaign create or campaign list), got "${value}"`);
+  return value;
+}
+
+interface CreateOptions {
+  plan?: string;
+  name?: string;
+  target?: string;
+  all?: boolean;
+  device?: string[];
+  hostname?: string[];
+  model?: string[];
+  deviceGroup?: string[];
+  fromVersion?: string[];
+  exclude?: string[];
+  waves?: string;
+  concurrency?: number;
+  soak?: string;
+  approval?: boolean;
+  window?: string[];
+  maxFailures?: string;
+  maxWaveFailures?: string;
+  groupBy?: 'none' | 'site' | 'device-group';
+  groups?: 'spread' | 'together';
+  prestage?: boolean;
+  scenario?: string;
+  timeScale?: string;
+  dryRun?: boolean;
+  watch?: boolean;
+  json?: boolean;
+}
+
+/** Expected durations and time scale of a simulator scenario: the middle of each range, unscaled, in seconds. */
+function scenarioTimings(file: string): { timings: NonNullable<CampaignPlan['timings']>; timeScale: number } {
+  const s = loadScenarioFile(file);
+  const mid = (r: [number, number]): number => Math.round(((r[0] + r[1]) / 2 / s.timing.timeScale / 1000) * 1000) / 1000;
+  return { timings: { download: mid(s.timing.downloadMs), install: mid(s.timing.installMs), reboot: mid(s.timing.rebootMs) }, timeScale: s.timing.timeScale };
+}
+
+/** The plan: the `--plan` file, then each option given on the command line over it; checked with the daemon's schema. */
+export function buildPlan(o: CreateOptions): CampaignPlan {
+  const base: CampaignPlan = o.plan ? parsePlanFile(readText(o.plan), o.plan) : {};
+  const select = { ...(base.select ?? {}) };
+  if (o.all) select.all = true;
+  if (o.device?.length) select.serials = o.device;
+  if (o.hostname?.length) select.hostnames = o.hostname;
+  if (o.model?.length) select.models = o.model;
+  if (o.deviceGroup?.length) select.deviceGroups = o.deviceGroup;
+  if (o.fromVersion?.length) select.versions = o.fromVersion;
+  const exclude = { ...(base.exclude ?? {}) };
+  for (const x of o.exclude ?? []) {
+    if (/^[0-9A-Za-z]+$/.test(x) && !x.includes('-')) exclude.serials = [...(exclude.serials ?? []), x];
+    else exclude.hostnames = [...(exclude.hostnames ?? []), x];
+  }
+  const sim = o.scenario ? scenarioTimings(o.scenario) : undefined;
+  const plan: Record<string, unknown> = {
+    ...base,
+    ...(Object.keys(select).length ? { select } : {}),
+    ...(Object.keys(exclude).length ? { exclude } : {}),
+    ...(o.name ? { name: o.name } : {}),
+    ...(o.target ? { target: o.target } : {}),
+    ...(o.waves ? { waves: o.waves } : {}),
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    ...(o.soak ? { soak: o.soak } : {}),
+    ...(o.approval ? { approval: true } : {}),
+    ...(o.window?.length ? { windows: o.window } : {}),
+    ...(o.maxFailures ? { maxFailures: o.maxFailures } : {}),
+    ...(o.maxWaveFailures ? { maxWaveFailures: o.maxWaveFailures } : {}),
+    ...(o.groupBy ? { groupBy: o.groupBy } : {}),
+    ...(o.groups ? { groups: o.groups } : {}),
+    ...(o.prestage ? { prestage: true } : {}),
+    ...(sim ? { timings: { ...sim.timings, ...(base.timings ?? {}) }, timeScale: base.timeScale ?? sim.timeScale } : {}),
+    ...(o.timeScale ? { timeScale: Number(o.timeScale) } : {}),
+    ...(o.dryRun ? { dryRun: true } : {}),
+  };
+  const result = CAMPAIGN_PLAN_SCHEMA.safeParse(plan);
+  if (!result.success) {
+    const problems = planIssues(result.error).map((i) => `${i.path.join('.') || 'plan'}: ${i.message}`);
+    throw new ValidationError(`invalid campaign: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ValidationError(`${file}: cannot read the campaign plan: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+const ENDED = new Set(['completed', 'halted', 'aborted']);
+
+/** Print live progress lines for one campaign until it ends; events arrive from `panos.evt.campaign.<id>.>`. */
+async function follow(client: DaemonClient, out: Output, id: string, buffered: EventEnvelope[] = [], subscribe = true): Promise<CampaignRecord> {
+  const { campaign } = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true });
+  const names = new Map<number, string>();
+  for (const w of campaign.waves) for (const m of w.members ?? []) names.set(m.unit, m.hostnames.join(' / '));
+  const seen = new Set<number>();
+  let resolveEnd!: () => void;
+  const ended = new Promise<void>((r) => (resolveEnd = r));
+  const onEvent = (e: EventEnvelope): void => {
+    if (e.stream !== `campaign:${id}` || seen.has(e.seq)) return;
+    seen.add(e.seq);
+    const line = eventLine(e, names);
+    if (line) out.line(`${e.at.slice(11, 19)}  ${line}`);
+    if (e.type === 'campaign.completed' || e.type === 'campaign.halted' || e.type === 'campaign.aborted') resolveEnd();
+  };
+  const sub = subscribe ? await client.subscribe(client.subjects.streamEvents('campaign', id), (msg: Msg) => onEvent(msg.json<EventEnvelope>())) : undefined;
+  for (const e of buffered.sort((a, b) => a.seq - b.seq)) onEvent(e);
+  // Events before the subscription are in the record: end at once if it already ended.
+  const now = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id });
+  if (ENDED.has(now.campaign.status)) resolveEnd();
+  const interrupted = new Promise<never>((_, reject) => {
+    process.once('SIGINT', () => reject(new InterruptedError(`stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`)));
+  });
+  try {
+    await Promise.race([ended, interrupted]);
+  } finally {
+    sub?.unsubscribe();
+  }
+  return (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id })).campaign;
+}
+
+function exitFor(c: CampaignRecord): void {
+  if (c.status === 'halted' || c.status === 'aborted') throw new CliError(`campaign ${c.campaign_id} ${c.status}: ${c.message}`);
+}
+
+export function registerCampaign(program: Command): void {
+  const campaign = program.command('campaign').description('upgrade a fleet in waves: canaries, maintenance windows, gates and a failure budget');
+
+  campaign
+    .command('create')
+    .description('plan a campaign and start it (with --dry-run: print the whole plan and record nothing)')
+    .option('--plan <file>', 'a YAML plan (selection, waves, windows, gates, budget); options below override it')
+    .option('--name <name>', 'a name for reports')
+    .option('-t, --target <version>', 'upgrade to this version (default: each device’s configured upgrade path)', parseVersion)
+    .option('--all', 'select every discovered device')
+    .option('-d, --device <serial>', 'select a device (repeat)', collectSerial)
+    .option('--hostname <glob>', 'select hostnames matching a glob, e.g. "fw-dc*" (repeat)', collect)
+    .option('--model <model>', 'only this model (repeat)', collect)
+    .option('--device-group <name>', 'only this Panorama device group (repeat)', collect)
+    .option('--from-version <version>', 'only devices running this version or glob, e.g. "10.1.*" (repeat)', collect)
+    .option('--exclude <serial|glob>', 'leave out a device or hostname glob (repeat); an excluded HA peer leaves out its pair', collect)
+    .option('--waves <spec>', 'waves, e.g. canary:2,10%,25%,rest (default: one wave)')
+    .option('-c, --concurrency <n>', 'units of a wave upgraded at the same time (default: the daemon’s concurrency)', parsePositiveInt)
+    .option('--soak <duration>', 'wait after each wave before the next, e.g. 30m')
+    .option('--approval', 'an operator approves each next wave (panos-upgrade campaign approve ID)')
+    .option('--window <window>', 'maintenance window, e.g. "Sat 01:00-05:00 Europe/Berlin" (repeat)', collect)
+    .option('--max-failures <n|p%>', 'failed units the whole campaign tolerates before it halts (default 0)')
+    .option('--max-wave-failures <n|p%>', 'failed units one wave tolerates before the campaign halts')
+    .option('--group-by <key>', 'group units by site (from the hostname) or device-group')
+    .option('--groups <how>', 'spread a group over the waves, or keep it together in one wave')
+    .option('--prestage', 'download the images of a wave while waiting for its window')
+    .option('--scenario <file>', 'take expected durations and the time scale from a simulator scenario (rehearsals)')
+    .option('--time-scale <x>', 'campaign time runs 1/x as fast as wall time (rehearsals on a scaled simulator)')
+    .option('--dry-run', 'print the plan: waves, devices, windows, estimated duration; record nothing')
+    .option('-w, --watch', 'follow the campaign with live progress until it ends; exit 1 if it halts or is aborted')
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (opts: CreateOptions, cmd: Command) => {
+      const out = outputTo();
+      const plan = buildPlan(opts);
+      await withDaemon(cmd, async (client) => {
+        const buffered: EventEnvelope[] = [];
+        const sub = opts.watch && !opts.dryRun ? await client.subscribe(client.subjects.streamEvents('campaign'), (msg: Msg) => buffered.push(msg.json<EventEnvelope>())) : undefined;
+        try {
+          const reply = await client.request<{ campaign: CampaignRecord } | DryRunPlan>('campaign.create', plan, 60_000);
+          if (opts.json && !opts.watch) return printJson(out, reply);
+          if ('dryRun' in reply) {
+            for (const line of campaignPlanLines(reply.campaign, Date.now(), out)) out.line(line);
+            return;
+          }
+          const c = reply.campaign;
+          out.line(`Created campaign ${out.paint('bold', c.campaign_id)} (${c.name}): ${c.totals.units} unit(s) in ${c.waves.length} wave(s)`);
+          if (!opts.watch) {
+            out.line(`Follow it with: panos-upgrade campaign status ${c.campaign_id} --watch`);
+            return;
+          }
+          sub?.unsubscribe();
+          const end = await follow(client, out, c.campaign_id, buffered.filter((e) => e.stream === `campaign:${c.campaign_id}`));
+          if (opts.json) printJson(out, { campaign: end });
+          exitFor(end);
+        } finally {
+          sub?.unsubscribe();
+        }
+      });
+    });
+
+  campaign
+    .command('list')
+    .description('list campaigns, oldest first')
+    .option('-a, --active', 'only campaigns that have not ended')
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (opts: { active?: boolean; json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      await withDaemon(cmd, async (client) => {
+        const reply = await client.request<{ campaigns: CampaignRecord[] }>('campaign.list', opts.active ? { active: true } : {});
+        if (opts.json) return printJson(out, reply);
+        if (reply.campaigns.length === 0) return out.line('No campaigns.');
+        for (const c of reply.campaigns) {
+          out.line(`${c.campaign_id}  ${c.name}  ${c.status}  wave ${Math.max(c.wave, 0)}/${c.waves.length}  ${c.totals.complete}/${c.totals.units} complete, ${c.totals.failed} failed  ${c.message}`);
+        }
+      });
+    });
+
+  campaign
+    .command('status')
+    .description('per-wave progress, what the campaign waits for, and its ETA')
+    .argument('<campaign>', 'campaign id', parseCampaignId)
+    .option('-u, --units', 'list every unit that started, with its job')
+    .option('-w, --watch', 'then follow it with live progress until it ends')
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (id: string, opts: { units?: boolean; watch?: boolean; json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      await withDaemon(cmd, async (client) => {
+        const reply = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, ...(opts.units ? { units: true } : {}) });
+        if (opts.json && !opts.watch) return printJson(out, reply);
+        if (!opts.json) for (const line of statusLines(reply.campaign, Date.now(), out)) out.line(line);
+        if (!opts.watch) return;
+        const end = await follow(client, out, id);
+        if (opts.json) printJson(out, { campaign: end });
+        else for (const line of statusLines(end, Date.now(), out)) out.line(line);
+        exitFor(end);
+      });
+    });
+
+  for (const [name, verb, what] of [
+    ['pause', 'pause', 'nothing new starts; running jobs finish'],
+    ['resume', 'resume', 'continue a paused campaign'],
+    ['approve', 'approve', 'let the next wave start (at an approval gate)'],
+    ['abort', 'abort', 'cancel queued jobs; running ones stop after their current step; nothing new starts'],
+  ] as const) {
+    campaign
+      .command(name)
+      .description(what)
+      .argument('<campaign>', 'campaign id', parseCampaignId)
+      .option('--by <name>', 'who does it, for the record (default: $USER)')
+      .option('--json', "print the daemon's reply as JSON")
+      .action(async (id: string, opts: { by?: string; json?: boolean }, cmd: Command) => {
+        const out = outputTo();
+        await withDaemon(cmd, async (client) => {
+          const reply = await client.request<{ campaign: CampaignRecord }>(`campaign.${verb}`, { campaignId: id, by: opts.by ?? process.env.USER ?? 'operator' });
+          if (opts.json) return printJson(out, reply);
+          out.line(`Campaign ${id}: ${reply.campaign.status}: ${reply.campaign.message}`);
+          if (reply.campaign.waiting_for) out.line(`  waits for: ${reply.campaign.waiting_for}`);
+        });
+      });
+  }
+}

@@ -1,0 +1,80 @@
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestNats, tempDir, waitFor } from '../helpers/index.ts';
+import { command } from '../actors/orchestrator-fixture.ts';
+import type { CampaignRecord } from '../../machines/campaign.record.ts';
+import { startStack } from '../helpers/stack.ts';
+import { shippedScenario } from '../../cli/paths.ts';
+import { runCli, stackEnv } from './run-cli.ts';
+
+const nats = startTestNats(test);
+
+const PLAN = `name: night-one
+target: 11.1.0
+select:
+  versions: ["10.*"]
+waves:
+  - name: canary
+    size: 1
+    soak: 20m
+    approval: true
+  - size: rest
+    concurrency: 2
+windows: ["Sat 01:00-05:00 Europe/Berlin"]
+maxFailures: 1
+`;
+
+test('cli campaign: create --dry-run prints the waves, devices, windows, budget and estimate; a bad plan names file:line and field', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = stackEnv(nats.url, stack);
+  const dir = tempDir(t);
+  const args = ['--data-dir', dir];
+  t.is((await runCli(t, ['device', 'discover', ...args], { env })).code, 0);
+  const plan = join(dir, 'plan.yaml');
+  writeFileSync(plan, PLAN);
+  const dry = await runCli(t, ['campaign', 'create', '--plan', plan, '--scenario', shippedScenario('basic'), '--dry-run', ...args], { env });
+  t.is(dry.code, 0, dry.stderr);
+  t.regex(dry.stdout, /^Campaign night-one: dry run, nothing recorded$/m);
+  t.regex(dry.stdout, /^ {2}4 unit\(s\) \(4 device\(s\); an HA pair is one unit\) in 2 wave\(s\)$/m);
+  t.regex(dry.stdout, /maintenance windows: Sat 01:00-05:00 Europe\/Berlin/);
+  t.regex(dry.stdout, /failure budget: per wave no limit, overall 1 failed unit/);
+  t.regex(dry.stdout, /^Wave 1 canary: 1 unit\(s\), 1 device\(s\), 10 at a time, then soak 20 min and approval$/m);
+  t.regex(dry.stdout, /^ {2}fw-branch-01 \(001234567893\) {2}~\d+ (s|min)$/m);
+  t.regex(dry.stdout, /^Wave 2 wave 2: 3 unit\(s\)/m);
+  t.regex(dry.stdout, /^Estimated duration: .* \(assumes the 1 approval\(s\) are given at once\)$/m);
+  const json = await runCli(t, ['campaign', 'create', '--plan', plan, '--dry-run', '--json', ...args], { env });
+  t.like(JSON.parse(json.stdout), { ok: true, dryRun: true, campaign: { name: 'night-one', windows: ['Sat 01:00-05:00 Europe/Berlin'] } });
+  t.deepEqual(JSON.parse((await runCli(t, ['campaign', 'list', '--json', ...args], { env })).stdout).campaigns, []);
+
+  writeFileSync(plan, PLAN.replace('size: rest', 'size: most'));
+  const bad = await runCli(t, ['campaign', 'create', '--plan', plan, '--dry-run', ...args], { env });
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, new RegExp(`^error: ${plan.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10: waves\\.1\\.size: a count \\(2\\), a percentage \\(10%\\) or rest$`, 'm'));
+});
+
+test('cli campaign: create --watch follows the canary to the gate; approve from another shell; status shows the waves', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = stackEnv(nats.url, stack);
+  const args = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...args], { env })).code, 0);
+  const created = await runCli(t, ['campaign', 'create', '--target', '11.1.0', '--from-version', '10.*', '--waves', 'canary:1,rest', '--approval', '--json', ...args], { env });
+  t.is(created.code, 0, created.stderr);
+  const id = (JSON.parse(created.stdout) as { campaign: { campaign_id: string } }).campaign.campaign_id;
+  await waitFor(async () => (await command<{ campaign: CampaignRecord }>(stack, 'campaign.get', { campaignId: id })).campaign.waves[0]!.status === 'awaiting-approval', 60_000, 50);
+  const status = JSON.parse((await runCli(t, ['campaign', 'status', id, '--json', ...args], { env })).stdout) as { campaign: CampaignRecord };
+  t.is(status.campaign.waves[0]!.status, 'awaiting-approval');
+  const human = await runCli(t, ['campaign', 'status', id, ...args], { env });
+  t.regex(human.stdout, new RegExp(`^ {2}waits for: an operator's approval of wave 2: panos-upgrade campaign approve ${id}$`, 'm'));
+  t.regex(human.stdout, /^WAVE\s+NAME\s+STATUS\s+UNITS\s+DONE\s+FAILED\s+RUNNING\s+WAITING\s+STARTED\s+ENDS \(EST\.\)$/m);
+  t.regex(human.stdout, /^\s+1\s+canary\s+awaiting-approval\s+1\s+1\s+0\s+0\s+0\s/m);
+  const approve = await runCli(t, ['campaign', 'approve', id, '--by', 'alice', ...args], { env });
+  t.is(approve.code, 0, approve.stderr);
+  t.regex(approve.stdout, /Approved by alice|Wave 2 started/);
+  const watch = await runCli(t, ['campaign', 'status', id, '--watch', ...args], { env });
+  t.is(watch.code, 0, watch.stderr);
+  t.regex(watch.stdout, /Campaign complete: 4 complete, 0 failed/);
+  const again = await runCli(t, ['campaign', 'approve', id, ...args], { env });
+  t.is(again.code, 2);
+  t.regex(again.stderr, /already ended \(completed\)/);
+});

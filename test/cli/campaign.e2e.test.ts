@@ -30,7 +30,7 @@ test('cli campaign: create --dry-run prints the waves, devices, windows, budget 
   const env = stackEnv(nats.url, stack);
   const dir = tempDir(t);
   const args = ['--data-dir', dir];
-  t.is((await runCli(t, ['device', 'discover', ...args], { env })).code, 0);
+  await command(stack, 'device.discover');
   const plan = join(dir, 'plan.yaml');
   writeFileSync(plan, PLAN);
   const dry = await runCli(t, ['campaign', 'create', '--plan', plan, '--scenario', shippedScenario('basic'), '--dry-run', ...args], { env });
@@ -45,7 +45,7 @@ test('cli campaign: create --dry-run prints the waves, devices, windows, budget 
   t.regex(dry.stdout, /^Estimated duration: .* \(assumes the 1 approval\(s\) are given at once\)$/m);
   const json = await runCli(t, ['campaign', 'create', '--plan', plan, '--dry-run', '--json', ...args], { env });
   t.like(JSON.parse(json.stdout), { ok: true, dryRun: true, campaign: { name: 'night-one', windows: ['Sat 01:00-05:00 Europe/Berlin'] } });
-  t.deepEqual(JSON.parse((await runCli(t, ['campaign', 'list', '--json', ...args], { env })).stdout).campaigns, []);
+  t.deepEqual((await command<{ campaigns: unknown[] }>(stack, 'campaign.list')).campaigns, [], 'a dry run records nothing');
 
   writeFileSync(plan, PLAN.replace('size: rest', 'size: most'));
   const bad = await runCli(t, ['campaign', 'create', '--plan', plan, '--dry-run', ...args], { env });
@@ -57,7 +57,7 @@ test('cli campaign: create --watch follows the canary to the gate; approve from 
   const stack = await startStack(t, nats, { scenario: 'basic' });
   const env = stackEnv(nats.url, stack);
   const args = ['--data-dir', tempDir(t)];
-  t.is((await runCli(t, ['device', 'discover', ...args], { env })).code, 0);
+  await command(stack, 'device.discover');
   const created = await runCli(t, ['campaign', 'create', '--target', '11.1.0', '--from-version', '10.*', '--waves', 'canary:1,rest', '--approval', '--json', ...args], { env });
   t.is(created.code, 0, created.stderr);
   const id = (JSON.parse(created.stdout) as { campaign: { campaign_id: string } }).campaign.campaign_id;

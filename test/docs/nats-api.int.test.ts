@@ -32,21 +32,23 @@ test('docs/nats-api.md: when every nats req example is sent as written then each
   const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 1 });
   const nc = stack.nc;
   let jobId = '';
+  let campaignId = '';
   const problems: string[] = [];
   for (const ex of all) {
     t.true(ex.subject.startsWith('panos.'), `line ${ex.line}: ${ex.subject}`);
     const subject = stack.subjects.prefix + ex.subject.slice('panos'.length);
-    const body = ex.body.replaceAll('<job-id>', jobId);
+    const body = ex.body.replaceAll('<job-id>', jobId).replaceAll('<campaign-id>', campaignId);
     const msg = await nc.request(subject, body, { timeout: 20_000 }).catch((err: unknown) => {
       throw new Error(`line ${ex.line}: ${subject} ${body}: ${String(err)}`);
     });
-    const reply = JSON.parse(msg.string()) as { ok?: boolean; error?: { code: string; message: string }; job?: { job_id?: string } };
+    const reply = JSON.parse(msg.string()) as { ok?: boolean; error?: { code: string; message: string }; job?: { job_id?: string }; campaign?: { campaign_id?: string } };
     if (ex.errorCode) {
       if (reply.error?.code !== ex.errorCode) problems.push(`line ${ex.line}: expected error ${ex.errorCode}, got ${msg.string().slice(0, 300)}`);
     } else if (reply.ok !== true) {
       problems.push(`line ${ex.line}: expected ok, got ${msg.string().slice(0, 300)}`);
     }
     if (ex.subject === 'panos.cmd.job.submit' && reply.ok && reply.job?.job_id) jobId = reply.job.job_id;
+    if (ex.subject === 'panos.cmd.campaign.create' && reply.ok && reply.campaign?.campaign_id && !body.includes('dryRun')) campaignId = reply.campaign.campaign_id;
   }
   t.deepEqual(problems, []);
 });

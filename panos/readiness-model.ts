@@ -119,6 +119,29 @@ export const READINESS_FAULT_MODES: Readonly<Record<string, keyof ReadinessFault
   weak_certificate: 'weakCertificate',
 };
 
+/** `daily 03:15` → recurring `daily` with at/action; `weekly sunday 04:10`; `hourly 20`; `every-30-mins`; `none`. */
+export function parseSchedule(text: string): { recurring: string; fields: [string, string][] } {
+  const parts = text.trim().split(/\s+/);
+  const [kind = 'none', a, b] = parts;
+  switch (kind) {
+    case 'daily':
+      return { recurring: 'daily', fields: [['at', a ?? '01:00'], ['action', 'download-and-install']] };
+    case 'weekly':
+      return { recurring: 'weekly', fields: [['day-of-week', a ?? 'sunday'], ['at', b ?? '01:00'], ['action', 'download-and-install']] };
+    case 'hourly':
+      return { recurring: 'hourly', fields: [['at', a ?? '0'], ['action', 'download-and-install']] };
+    case 'none':
+      return { recurring: 'none', fields: [] };
+    default:
+      return { recurring: kind, fields: [['at', a ?? '0'], ['action', 'download-and-install']] };
+  }
+}
+
+/** Whether a schedule text is one `parseSchedule` understands. */
+export function isScheduleText(text: string): boolean {
+  return /^(none|daily \d{2}:\d{2}|weekly (monday|tuesday|wednesday|thursday|friday|saturday|sunday) \d{2}:\d{2}|hourly \d{1,2}|every-(1|5|15|30)-mins|every-min|every-hour|real-time)$/.test(text.trim());
+}
+
 // ---- the data the builders render ----
 
 export interface SimInterface {

@@ -33,7 +33,7 @@ export interface FleetScenarioDocument {
   api_key: string;
   timing: { mode: TimingMode };
   panorama: { serial: string; hostname: string; model: string; version: string; mgmt_ip: string };
-  defaults: { available_versions: string[]; content_version: string };
+  defaults: { available_versions: string[]; content_version: string; readiness: { ntp_servers: string[] } };
   devices: FleetDeviceEntry[];
   ha_pairs: { active: string; passive: string; preemptive: boolean; group_id: number }[];
   upgrade_paths: Record<string, string[]>;
@@ -263,7 +263,9 @@ export function generateFleetScenario(options: FleetOptions = {}): FleetScenario
     timing: { mode: options.timingMode ?? 'fast' },
     // Panorama must run a release at least as new as the firewalls' target (11.1.0).
     panorama: { serial: '000702100001', hostname: 'panorama-01', model: 'Panorama', version: '11.1.2', mgmt_ip: '127.0.0.1' },
-    defaults: { available_versions: [...FLEET_AVAILABLE_VERSIONS], content_version: DEFAULT_CONTENT_VERSION },
+    // Readiness state (BGP peers, tunnels, device groups by site, licenses, …) is derived per device from its
+    // platform, hostname and serial; the fleet shares one pair of NTP servers.
+    defaults: { available_versions: [...FLEET_AVAILABLE_VERSIONS], content_version: DEFAULT_CONTENT_VERSION, readiness: { ntp_servers: ['ntp1.corp.example', 'ntp2.corp.example'] } },
     devices,
     ha_pairs: pairs,
     upgrade_paths: upgradePaths,
@@ -322,6 +324,7 @@ export function fleetScenarioYaml(options: FleetOptions = {}): string {
     'defaults:',
     `  available_versions: ${flow(doc.defaults.available_versions)}`,
     `  content_version: ${JSON.stringify(doc.defaults.content_version)}`,
+    `  readiness: ${flow(doc.defaults.readiness)}`,
     'devices:',
     ...doc.devices.map((d) => {
       const fields = [

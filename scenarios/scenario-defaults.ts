@@ -1,6 +1,7 @@
 import type { ContentPackage, DeviceMetrics } from '../panos/model.ts';
 import { parseVersion } from '../panos/version.ts';
 import type { AdminUser, FailureOperation, PanoramaSpec, TimingMode } from './types.ts';
+import { READINESS_FAULT_MODES } from '../panos/readiness-model.ts';
 
 /** The seed's API key; used when a scenario does not set `api_key`. */
 export const DEFAULT_API_KEY = 'test-api-key';
@@ -79,6 +80,7 @@ export const FAILURE_OPERATIONS = [
   'api',
   'busy',
   'crash',
+  'readiness',
 ] as const satisfies readonly FailureOperation[];
 
 /**
@@ -98,6 +100,8 @@ export const FAILURE_MODES: Readonly<Record<FailureOperation, readonly string[]>
   api: ['latency', 'hang', 'http_5xx', 'drop', 'not_connected'],
   busy: ['fail'],
   crash: ['peer_install'],
+  // A readiness area that fails on the device (`failure_rate`: the share of the matching devices that get it).
+  readiness: Object.keys(READINESS_FAULT_MODES),
 };
 
 /** What PAN-OS reports when a failure has no `error` text of its own. */
@@ -111,6 +115,7 @@ export const DEFAULT_FAILURE_ERRORS: Readonly<Record<FailureOperation, string>> 
   api: 'Transport fault',
   busy: 'The software manager is currently in use. Please try again later.',
   crash: 'Unplanned reboot (kernel panic)',
+  readiness: 'Readiness check fails',
 };
 
 /** The errors of download modes that have their own PAN-OS text. */

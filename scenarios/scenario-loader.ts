@@ -6,6 +6,7 @@ import type { Document, YAMLError } from 'yaml';
 import { ScenarioError } from '../panos/errors.ts';
 import { compareContentVersions } from '../panos/model.ts';
 import type { ContentPackage, DeviceMetrics, HaLocalState, SoftwareImage } from '../panos/model.ts';
+import { isScheduleText, type CriticalSession, type ReadinessSpec } from '../panos/readiness-model.ts';
 import { compareVersions, isVersion } from '../panos/version.ts';
 import {
   DEFAULT_ADMINS,
@@ -300,6 +301,72 @@ function orList(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
+/** `readiness:` of a device or of defaults (every field optional; names as in the YAML). */
+function readinessSpec(c: Checker, value: unknown, path: Path): ReadinessSpec {
+  const r = c.map(value, path, READINESS_FIELDS);
+  const out: ReadinessSpec = {};
+  const at = (f: string): Path => [...path, f];
+  const count = (f: (typeof READINESS_FIELDS)[number], max: number) => c.number(r[f], at(f), { integer: true, min: 0, max });
+  const pct = (f: (typeof READINESS_FIELDS)[number]) => c.number(r[f], at(f), { min: 0, max: 100, unit: '%' });
+  const date = (f: (typeof READINESS_FIELDS)[number]) => {
+    const v = r[f];
+    if (typeof v === 'string' && ISO_DATE_RE.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`))) return v;
+    return c.expected(v, at(f), 'a date in quotes, "YYYY-MM-DD"');
+  };
+  if (r.ntp_servers !== undefined) {
+    out.ntpServers = c.list(r.ntp_servers, at('ntp_servers')).map((s, i) => c.hostname(s, [...at('ntp_servers'), i]));
+    if (out.ntpServers.length > 2) c.fail(at('ntp_servers'), 'a firewall has at most 2 NTP servers (primary and secondary)');
+  }
+  if (r.interfaces !== undefined) out.interfaces = Math.max(2, count('interfaces', 32));
+  if (r.virtual_routers !== undefined) out.virtualRouters = c.number(r.virtual_routers, at('virtual_routers'), { integer: true, min: 1, max: 8 });
+  if (r.bgp_peers !== undefined) out.bgpPeers = count('bgp_peers', 16);
+  if (r.ipsec_tunnels !== undefined) out.ipsecTunnels = count('ipsec_tunnels', 64);
+  if (r.license_expires !== undefined) out.licenseExpires = date('license_expires');
+  if (r.support_expires !== undefined) out.supportExpires = date('support_expires');
+  if (r.support_level !== undefined) out.supportLevel = c.string(r.support_level, at('support_level'));
+  if (r.jumbo_frame !== undefined) out.jumboFrame = c.boolean(r.jumbo_frame, at('jumbo_frame'));
+  if (r.advanced_routing !== undefined) out.advancedRouting = c.boolean(r.advanced_routing, at('advanced_routing'));
+  if (r.panorama !== undefined) out.panorama = c.boolean(r.panorama, at('panorama'));
+  if (r.device_group !== undefined) out.deviceGroup = c.hostname(r.device_group, at('device_group'));
+  if (r.template_stack !== undefined) out.templateStack = c.hostname(r.template_stack, at('template_stack'));
+  if (r.user_id_service !== undefined) out.userIdService = c.boolean(r.user_id_service, at('user_id_service'));
+  if (r.redistribution_clients !== undefined) out.redistributionClients = count('redistribution_clients', 64);
+  if (r.dp_cpu_pct !== undefined) out.dpCpuPct = pct('dp_cpu_pct');
+  if (r.mp_cpu_pct !== undefined) out.mpCpuPct = pct('mp_cpu_pct');
+  if (r.mp_memory_pct !== undefined) out.mpMemoryPct = pct('mp_memory_pct');
+  if (r.critical_sessions !== undefined) {
+    out.criticalSessions = c.list(r.critical_sessions, at('critical_sessions')).map((item, i) => {
+      const p: Path = [...at('critical_sessions'), i];
+      const s = c.map(item, p, CRITICAL_SESSION_FIELDS, ['source', 'destination', 'port']);
+      const session: CriticalSession = {
+        source: c.ip(s.source, [...p, 'source']),
+        destination: c.ip(s.destination, [...p, 'destination']),
+        port: c.number(s.port, [...p, 'port'], { integer: true, min: 1, max: 65535 }),
+      };
+      if (s.protocol !== undefined) {
+        const proto = c.oneOf(s.protocol, [...p, 'protocol'], ['tcp', 'udp'] as const, 'protocol');
+        session.protocol = proto === 'udp' ? 17 : 6;
+      }
+      return session;
+    });
+  }
+  if (r.update_schedules !== undefined) {
+    const u = c.map(r.update_schedules, at('update_schedules'), UPDATE_SCHEDULE_FIELDS);
+    const schedules: NonNullable<ReadinessSpec['updateSchedules']> = {};
+    for (const f of UPDATE_SCHEDULE_FIELDS) {
+      if (u[f] === undefined) continue;
+      const p = [...at('update_schedules'), f];
+      const text = c.string(u[f], p);
+      if (!isScheduleText(text)) {
+        c.fail(p, `${f} must be a schedule like "daily 03:15", "weekly sunday 04:10", "hourly 20", "every-30-mins", "real-time" or "none", got ${JSON.stringify(text)}`);
+      }
+      schedules[f] = text.trim();
+    }
+    out.updateSchedules = schedules;
+  }
+  return Object.freeze(out);
+}
+
 const SERIAL_RE = /^\d{1,20}$/;
 const CONTENT_RE = /^\d+-\d+$/;
 const RELEASED_ON_RE = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -528,9 +595,35 @@ const SHARED_FIELDS = [
   'available_content',
   'connected',
   'metrics',
+  'readiness',
 ] as const;
 const DEVICE_FIELDS = ['serial', 'hostname', 'mgmt_ip', 'ha', ...SHARED_FIELDS] as const;
 const METRICS_FIELDS = ['tcp_sessions', 'udp_sessions', 'route_count', 'arp_count', 'disk_space_gb', 'disk_total_gb'] as const;
+const READINESS_FIELDS = [
+  'ntp_servers',
+  'interfaces',
+  'virtual_routers',
+  'bgp_peers',
+  'ipsec_tunnels',
+  'license_expires',
+  'support_expires',
+  'support_level',
+  'jumbo_frame',
+  'advanced_routing',
+  'panorama',
+  'device_group',
+  'template_stack',
+  'critical_sessions',
+  'user_id_service',
+  'redistribution_clients',
+  'dp_cpu_pct',
+  'mp_cpu_pct',
+  'mp_memory_pct',
+  'update_schedules',
+] as const;
+const CRITICAL_SESSION_FIELDS = ['source', 'destination', 'port', 'protocol'] as const;
+const UPDATE_SCHEDULE_FIELDS = ['threats', 'antivirus', 'wildfire'] as const;
+const ISO_DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const HA_FIELDS = ['peer', 'priority', 'preemptive', 'group_id', 'state'] as const;
 const HA_PAIR_FIELDS = ['active', 'passive', 'preemptive', 'group_id'] as const;
 const FAILURE_FIELDS = ['device', 'operation', 'failure_rate', 'error', 'mode', 'duration', 'factor'] as const;
@@ -554,6 +647,7 @@ interface SharedValues {
   available_content?: Sourced<string[]>;
   connected?: Sourced<boolean>;
   metrics: Partial<Record<MetricsField, Sourced<number>>>;
+  readiness?: Sourced<ReadinessSpec>;
 }
 
 interface CatalogueEntry {
@@ -791,6 +885,7 @@ class ScenarioBuilder {
       out.available_content = { value: list, path: at('available_content') };
     }
     if (obj.connected !== undefined) out.connected = { value: c.boolean(obj.connected, at('connected')), path: at('connected') };
+    if (obj.readiness !== undefined) out.readiness = { value: readinessSpec(c, obj.readiness, at('readiness')), path: at('readiness') };
     if (obj.metrics !== undefined) {
       const m = c.map(obj.metrics, at('metrics'), METRICS_FIELDS);
       for (const field of METRICS_FIELDS) {
@@ -927,7 +1022,7 @@ class ScenarioBuilder {
       }
 
       const own = this.shared(d, path);
-      const pick = <K extends Exclude<SharedField, 'metrics'>>(field: K): SharedValues[K] => own[field] ?? defaults[field];
+      const pick = <K extends Exclude<SharedField, 'metrics' | 'readiness'>>(field: K): SharedValues[K] => own[field] ?? defaults[field];
       const currentSrc = pick('current_version');
       if (!currentSrc) c.fail(path, 'missing required field "current_version" (give it here or under defaults:)');
       const current = currentSrc.value;
@@ -995,6 +1090,9 @@ class ScenarioBuilder {
         disk: { panrepoTotalMb: totalMb, panrepoUsedMb: totalMb - freeMb },
         connected: pick('connected')?.value ?? true,
       });
+      // A device's own readiness fields go over those of defaults:; without its own it shares the defaults' object.
+      const readiness = own.readiness && defaults.readiness ? { ...defaults.readiness.value, ...own.readiness.value } : (own.readiness ?? defaults.readiness)?.value;
+      if (readiness) specs[specs.length - 1]!.readiness = readiness;
       ha.push(d.ha === undefined ? undefined : this.haInput(d.ha, [...path, 'ha']));
     });
 
@@ -1151,14 +1249,15 @@ class ScenarioBuilder {
               return rate;
             })();
       const mode = f.mode === undefined ? undefined : c.oneOf(f.mode, [...path, 'mode'], FAILURE_MODES[operation], `${operation} failure mode`);
-      if (operation === 'api' && mode === undefined) {
-        c.fail(path, `an api failure needs a mode: ${orList(FAILURE_MODES.api)}`);
+      if ((operation === 'api' || operation === 'readiness') && mode === undefined) {
+        c.fail(path, `an ${operation} failure needs a mode: ${orList(FAILURE_MODES[operation])}`);
       }
-      // Transport faults add up (latency and drops on one device); every other operation has one entry per device.
-      const key = operation === 'api' ? `${device} api ${mode}` : `${device} ${operation}`;
+      // Transport and readiness faults add up (latency and drops, NTP and BGP on one device); every other operation has one entry per device.
+      const several = operation === 'api' || operation === 'readiness';
+      const key = several ? `${device} ${operation} ${mode}` : `${device} ${operation}`;
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        const what = operation === 'api' ? `an api ${mode}` : `a ${operation}`;
+        const what = several ? `an ${operation} ${mode}` : `a ${operation}`;
         c.fail(path, `device ${device} already has ${what} failure at failures[${earlier}]; merge the two entries`);
       }
       seen.set(key, i);

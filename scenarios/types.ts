@@ -74,7 +74,8 @@ export type FailureOperation =
   | 'autocommit'
   | 'api'
   | 'busy'
-  | 'crash';
+  | 'crash'
+  | 'readiness';
 
 export interface FailureSpec {
   /** A serial, or `*` for every device. */

@@ -4,6 +4,8 @@ import type { DeviceFaults, DeviceTiming } from '../machines/firewall.logic.ts';
 import type { FirewallInput } from '../machines/firewall.machine.ts';
 import { drawBetween, seedFor } from '../machines/random.ts';
 import type { DeviceSpec, FailureSpec, Scenario } from '../scenarios/types.ts';
+import { unitHash } from '../scenarios/scenario-defaults.ts';
+import { READINESS_FAULT_MODES } from '../panos/readiness-model.ts';
 
 /** The time a simulated device booted before the simulation started: uptimes look like a real fleet's. */
 const FLEET_UPTIME_MS = 37 * 86_400_000;
@@ -74,14 +76,14 @@ export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number)
       stateSync: 'Complete',
     };
   }
-  const faults = faultsFor(scenario.failures, spec.serial);
+  const faults = faultsFor(scenario.failures, spec.serial, scenario.seed);
   // A device the scenario declares disconnected stays so until the chaos control reconnects it.
   if (!spec.connected) faults.api = { ...faults.api, notConnected: true };
   return { record, timing, faults, rng };
 }
 
 /** The scenario's `failures` that apply to one device, as machine faults. */
-export function faultsFor(failures: readonly FailureSpec[], serial: string): DeviceFaults {
+export function faultsFor(failures: readonly FailureSpec[], serial: string, seed = 0): DeviceFaults {
   const faults: DeviceFaults = {};
   const api = (change: NonNullable<DeviceFaults['api']>): void => {
     faults.api = { ...faults.api, ...change };
@@ -119,6 +121,12 @@ export function faultsFor(failures: readonly FailureSpec[], serial: string): Dev
       case 'crash':
         faults.crash = { ...rate, on: 'peer_install', ...(f.durationMs !== undefined ? { downMs: f.durationMs } : {}) };
         break;
+      case 'readiness': {
+        // `failure_rate` is the share of the matching devices that have the fault, chosen by the seed.
+        const key = f.mode !== undefined ? READINESS_FAULT_MODES[f.mode] : undefined;
+        if (key && unitHash(`${seed}:${serial}:readiness:${f.mode}`) < f.failureRate) faults.readiness = { ...faults.readiness, [key]: key === 'clockSkewSeconds' ? 30 : true };
+        break;
+      }
       case 'api':
         switch (f.mode) {
           case 'latency':

@@ -25,6 +25,7 @@ import type {
   SimSession,
   SimTunnel,
 } from '../panos/readiness-model.ts';
+import { parseSchedule } from '../panos/readiness-model.ts';
 import { SIM_CERTIFICATES, type SimCertificate } from './readiness-certificates.ts';
 
 /** FNV-1a, as everywhere in the simulator: stable per text. */
@@ -130,6 +131,16 @@ export class DeviceReadiness {
     return this.rec.family === 'vm';
   }
 
+  /** Branch-class platforms (PA-200…800 and VMs) have fewer peers and routers than data-centre ones. */
+  get isBranch(): boolean {
+    return ['200', '400', '800', 'vm'].includes(this.rec.family);
+  }
+
+  /** The site of a fleet hostname (`fw-<site>-NN`), if it has one. */
+  private get site_(): string | undefined {
+    return /^fw-([a-z0-9]+)-\d+$/i.exec(this.rec.hostname)?.[1]?.toLowerCase();
+  }
+
   /** Second octet of the device's private space, 16…215. */
   private get site(): number {
     return 16 + (this.h % 200);
@@ -137,7 +148,7 @@ export class DeviceReadiness {
 
   get virtualRouters(): string[] {
     return this.memo('vrs', () => {
-      const n = Math.max(1, Math.min(8, this.spec.virtualRouters ?? 2));
+      const n = Math.max(1, Math.min(8, this.spec.virtualRouters ?? (this.isBranch ? 2 : 3)));
       return ['default', ...Array.from({ length: n - 1 }, (_, i) => `vr-${i + 2}`)];
     });
   }
@@ -198,7 +209,7 @@ export class DeviceReadiness {
 
   get bgpPeers(): SimBgpPeer[] {
     return this.memo('bgp', () => {
-      const n = Math.max(0, Math.min(16, this.spec.bgpPeers ?? 2));
+      const n = Math.max(0, Math.min(16, this.spec.bgpPeers ?? (this.isBranch ? 2 : 4)));
       const inside = this.insideIfs;
       const down = this.faults.bgpPeerDown;
       const peers: SimBgpPeer[] = [];
@@ -235,7 +246,7 @@ export class DeviceReadiness {
 
   private get tunnelSpecs(): SimTunnel[] {
     return this.memo('tun', () => {
-      const n = Math.max(0, Math.min(64, this.spec.ipsecTunnels ?? (this.isVm ? 1 : 2)));
+      const n = Math.max(0, Math.min(64, this.spec.ipsecTunnels ?? (this.isBranch ? 2 : 4)));
       const down = this.faults.tunnelDown;
       return Array.from({ length: n }, (_, t) => {
         const name = `tun-site-${t + 1}`;
@@ -286,7 +297,7 @@ export class DeviceReadiness {
       // BGP prefixes are counted whether or not the peer is up, so a peer coming back restores exactly its own.
       peers.forEach((p, pi) => {
         for (let j = 0; j < perPeer && out.length < target; j++) {
-          const route: SimRoute = { virtualRouter: p.virtualRouter, destination: `${ipOf(172, 20 + pi, j >> 8, j & 255)}/24`, nexthop: p.peerIp, metric: 0, flags: 'A B ', interface: p.interface, protocol: 'bgp' };
+          const route: SimRoute = { virtualRouter: p.virtualRouter, destination: `${ipOf(172, 16 + pi * 4 + (j >> 8), j & 255, 0)}/24`, nexthop: p.peerIp, metric: 0, flags: 'A B ', interface: p.interface, protocol: 'bgp' };
           if (p.established) out.push(route);
           else out.push({ ...route, flags: '' });
         }
@@ -353,7 +364,8 @@ export class DeviceReadiness {
       to: 'untrust',
       ingress: host.interface,
       egress: 'ethernet1/1',
-      startTime: this.now - 1000 * (5 + ((i * 31) % 3600)),
+      // Fixed per boot: a session keeps its start time from one answer to the next.
+      startTime: this.rec.bootedAt + 1000 * (90 + ((i * 31) % 3600)),
       bytes: 64 + ((i * 1543 + this.h) % 900_000),
       rule: c ? 'allow-critical' : app === 'dns' || app === 'ntp' ? 'allow-infra' : 'allow-outbound',
     };
@@ -496,7 +508,9 @@ export class DeviceReadiness {
   }
 
   get deviceGroup(): string {
-    return this.spec.deviceGroup ?? (['200', '400', '800', 'vm'].includes(this.rec.family) ? 'branches' : 'datacenter');
+    // Fleets group by site (`fw-dc1-01` → dg-dc1); other names by platform class.
+    const site = this.site_;
+    return this.spec.deviceGroup ?? (site ? `dg-${site}` : this.isBranch ? 'branches' : 'datacenter');
   }
 
   get templateStack(): string {
@@ -526,29 +540,6 @@ export class DeviceReadiness {
     ];
     return entries.map(([name, text]) => ({ name, ...parseSchedule(text) }));
   }
-}
-
-/** `daily 03:15` → recurring `daily` with at/action; `weekly sunday 04:10`; `hourly 20`; `every-30-mins`; `none`. */
-export function parseSchedule(text: string): { recurring: string; fields: [string, string][] } {
-  const parts = text.trim().split(/\s+/);
-  const [kind = 'none', a, b] = parts;
-  switch (kind) {
-    case 'daily':
-      return { recurring: 'daily', fields: [['at', a ?? '01:00'], ['action', 'download-and-install']] };
-    case 'weekly':
-      return { recurring: 'weekly', fields: [['day-of-week', a ?? 'sunday'], ['at', b ?? '01:00'], ['action', 'download-and-install']] };
-    case 'hourly':
-      return { recurring: 'hourly', fields: [['at', a ?? '0'], ['action', 'download-and-install']] };
-    case 'none':
-      return { recurring: 'none', fields: [] };
-    default:
-      return { recurring: kind, fields: [['at', a ?? '0'], ['action', 'download-and-install']] };
-  }
-}
-
-/** Whether a schedule text is one `parseSchedule` understands. */
-export function isScheduleText(text: string): boolean {
-  return /^(none|daily \d{2}:\d{2}|weekly (monday|tuesday|wednesday|thursday|friday|saturday|sunday) \d{2}:\d{2}|hourly \d{1,2}|every-(1|5|15|30)-mins|every-min|every-hour|real-time)$/.test(text.trim());
 }
 
 function networkOf(addr: string, len: number): string {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ValidationError } from '../panos/errors.ts';
 import { isVersion } from '../panos/version.ts';
+import { JOB_ID_PATTERN, SERIAL_PATTERN } from './ids.ts';
 
-const serial = z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'a device serial (letters and digits)');
-const jobId = z.string().regex(/^[0-9a-z-]{1,40}$/, 'a job id');
+const serial = z.string().regex(SERIAL_PATTERN, 'a device serial (letters and digits)');
+const jobId = z.string().regex(JOB_ID_PATTERN, 'a job id');
 const version = z.string().refine(isVersion, 'a PAN-OS version such as 10.1.3 or 10.1.9-h1');
 
 /** The payloads of `panos.cmd.*`, exactly as docs/nats-api.md documents them. Unknown fields are refused. */

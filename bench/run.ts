@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { eventLogAppendBench, eventLogReplayBench } from './eventlog.bench.ts';
+import { cliBench } from './cli.bench.ts';
 import { fleetBench } from './fleet.bench.ts';
 import { gatewayBench } from './gateway.bench.ts';
 import type { BenchDef } from './lib/bench.ts';
@@ -19,6 +20,7 @@ const BENCHES: BenchDef[] = [
   gatewayBench(),
   eventLogAppendBench(),
   eventLogReplayBench(),
+  cliBench(),
   // Last: the longest, and the most sensitive to a busy machine.
   fleetBench(250),
   fleetBench(100),

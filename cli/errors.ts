@@ -57,6 +57,18 @@ function remoteHints(err: RemoteError): string[] {
   }
 }
 
+/** The reply a script reads on stdout under `--json`: `{ ok: false, error: { code, message, …details, hints } }`. */
+export function errorJson(err: unknown): { ok: false; error: Record<string, unknown> } {
+  const code = err instanceof PanosUpgradeError || err instanceof BusError ? err.code : 'ERROR';
+  const message = err instanceof Error ? err.message : String(err);
+  const error: Record<string, unknown> = { code, message };
+  if (err instanceof RemoteError) for (const [k, v] of Object.entries(err.details)) if (!(k in error)) error[k] = v;
+  const hints = err instanceof RemoteError ? remoteHints(err).filter((h) => !message.includes(h)) : [];
+  if (hints.length > 0) error.hints = hints;
+  error.exitCode = exitCodeFor(err);
+  return { ok: false, error };
+}
+
 /** What went wrong and what to do, without a stack trace: the first line starts with `error:`. */
 export function describeError(err: unknown): string {
   const lines: string[] = [];

@@ -1,20 +1,26 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { registerConfig } from './commands/config.ts';
-import { registerDaemon } from './commands/daemon.ts';
-import { registerDemo } from './commands/demo.ts';
-import { registerDevice } from './commands/device.ts';
-import { registerDownload } from './commands/download.ts';
-import { registerUpgrade } from './commands/upgrade.ts';
-import { registerJob } from './commands/job.ts';
-import { registerSim } from './commands/sim.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerReplay } from './commands/replay.ts';
-import { registerChaos } from './commands/chaos.ts';
-import { registerCampaign } from './commands/campaign.ts';
-import { exitCodeFor, describeError } from './errors.ts';
+import { errorJson, exitCodeFor, describeError } from './errors.ts';
+import { rememberGlobalOptions, withGlobalOptions } from './hints.ts';
+import { endQuietlyOnClosedPipe } from './pipe.ts';
+import { PACKAGE_ROOT } from './paths.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+
+const args = process.argv.slice(2);
+rememberGlobalOptions(args);
+endQuietlyOnClosedPipe();
+
+/** `--json` on the line, before a `--` (after it, it would be an argument). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function printJsonError(reply: unknown): void {
+  process.stdout.write(`${withGlobalOptions(JSON.stringify(reply, null, 2))}\n`);
+}
 
 const program = new Command('panos-upgrade')
   .description('Upgrade fleets of PAN-OS firewalls managed by Panorama, and rehearse it in a simulator')
@@ -24,27 +30,52 @@ const program = new Command('panos-upgrade')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerDemo(program);
-registerSim(program);
-registerDaemon(program);
-registerStatus(program);
-registerConfig(program);
-registerDevice(program);
-registerJob(program);
-registerDownload(program);
-registerUpgrade(program);
-registerCampaign(program);
-registerReplay(program);
-registerChaos(program);
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in the order help lists them. Each is loaded only when it is the one asked for, so a
+ * read command does not load the simulator, the gateway or the event store (a fast answer: bench cli).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  demo: async () => (await import('./commands/demo.ts')).registerDemo,
+  sim: async () => (await import('./commands/sim.ts')).registerSim,
+  daemon: async () => (await import('./commands/daemon.ts')).registerDaemon,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
+  config: async () => (await import('./commands/config.ts')).registerConfig,
+  device: async () => (await import('./commands/device.ts')).registerDevice,
+  job: async () => (await import('./commands/job.ts')).registerJob,
+  download: async () => (await import('./commands/download.ts')).registerDownload,
+  upgrade: async () => (await import('./commands/upgrade.ts')).registerUpgrade,
+  campaign: async () => (await import('./commands/campaign.ts')).registerCampaign,
+  replay: async () => (await import('./commands/replay.ts')).registerReplay,
+  chaos: async () => (await import('./commands/chaos.ts')).registerChaos,
+};
+
+/** The command word of the line (`status` in `--data-dir D status --json`), past the global options. */
+function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--data-dir' || a === '--nats-url') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+const word = commandWord(args);
+// Help, a bare line or an unknown word: every command, so that help and "unknown command" list them all.
+for (const name of word && COMMANDS[word] ? [word] : Object.keys(COMMANDS)) (await COMMANDS[name]!())(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  const json = wantsJson(args);
   if (err instanceof CommanderError) {
     // help and version end with code 0; usage errors were already printed by commander
     process.exitCode = err.exitCode === 0 ? 0 : 2;
+    if (json && process.exitCode === 2) printJsonError({ ok: false, error: { code: 'USAGE', message: err.message.replace(/^error: /, ''), exitCode: 2 } });
   } else {
-    process.stderr.write(`${describeError(err)}\n`);
+    process.stderr.write(`${withGlobalOptions(describeError(err))}\n`);
     process.exitCode = exitCodeFor(err);
+    if (json) printJsonError(errorJson(err));
   }
 }

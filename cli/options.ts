@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { PAYLOADS } from '../actors/payloads.ts';
+import { JOB_ID_PATTERN, SERIAL_PATTERN } from '../actors/ids.ts';
+import { isVersion } from '../panos/version.ts';
 import type { UpgradeStatus } from '../machines/upgrade-job.fold.ts';
 
 export function parsePositiveNumber(value: string): number {
@@ -20,17 +21,17 @@ export function parseNonNegativeInt(value: string): number {
   return n;
 }
 
-/** A value checked against the daemon's own payload schema, so the CLI refuses exactly what the daemon would. */
-function bySchema(schema: { safeParse(v: unknown): { success: boolean } }, what: string) {
+/** A value checked by the rule of the daemon's own payload schema (actors/payloads.ts), so the CLI refuses exactly what the daemon would. */
+function byRule(ok: (value: string) => boolean, what: string) {
   return (value: string): string => {
-    if (!schema.safeParse(value).success) throw new InvalidArgumentError(`expected ${what}, got "${value}"`);
+    if (!ok(value)) throw new InvalidArgumentError(`expected ${what}, got "${value}"`);
     return value;
   };
 }
 
-export const parseSerial = bySchema(PAYLOADS['device.get'].shape.serial, 'a device serial (letters and digits, e.g. 001234567890)');
-export const parseJobId = bySchema(PAYLOADS['job.get'].shape.jobId, 'a job id (as printed by job submit or job list)');
-export const parseVersion = bySchema(PAYLOADS['job.submit'].shape.targetVersion, 'a PAN-OS version such as 10.1.3 or 10.1.9-h1');
+export const parseSerial = byRule((v) => SERIAL_PATTERN.test(v), 'a device serial (letters and digits, e.g. 001234567890)');
+export const parseJobId = byRule((v) => JOB_ID_PATTERN.test(v), 'a job id (as printed by job submit or job list)');
+export const parseVersion = byRule(isVersion, 'a PAN-OS version such as 10.1.3 or 10.1.9-h1');
 
 /** Every job status, in the order they are listed (waiting → finished). */
 export const JOB_STATUSES = [

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -15,7 +14,7 @@ import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
-import { shippedScenario } from '../paths.ts';
+import { CLI_BIN, shippedScenario } from '../paths.ts';
 import { newRunId } from '../runtime.ts';
 
 export interface ChaosOptions {
@@ -107,7 +106,7 @@ const OUTAGE_MARGIN_SECONDS = 5;
 /** How long the gateway waits for the simulator: a request lost in a restart fails fast, and the client retries. */
 const GATEWAY_REQUEST_TIMEOUT_MS = 1_500;
 
-const BIN = fileURLToPath(new URL('../../bin/panos-upgrade.mjs', import.meta.url));
+const BIN = CLI_BIN;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -4,6 +4,7 @@ import type { JobStatusRecord } from '../../machines/upgrade-job.fold.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { parseSerial } from '../options.ts';
 import { deviceName, outputTo, printJson, table, type Output } from '../output.ts';
+import { hint } from '../hints.ts';
 import { jobTable } from './job.ts';
 
 export interface DiscoverReply {
@@ -66,7 +67,7 @@ export function registerDevice(program: Command): void {
       await withDaemon(cmd, async (client) => {
         const reply = await client.request<{ devices: InventoryDevice[] }>('device.list');
         if (opts.json) return printJson(out, reply);
-        if (reply.devices.length === 0) return out.line('No devices in the inventory yet. Run: panos-upgrade device discover');
+        if (reply.devices.length === 0) return out.line(`No devices in the inventory yet. Run: ${hint('device discover')}`);
         out.write(deviceTable(out, reply.devices));
         out.line(`${reply.devices.length} device(s)`);
       });

@@ -5,6 +5,7 @@ import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
 import { DownloadFollower } from '../follow.ts';
 import { isFinished } from '../job-feed.ts';
+import { hint } from '../hints.ts';
 import { countsLine, deviceName, outputTo, paintStatus, printJson, table, type Output } from '../output.ts';
 
 export interface DownloadStatusReply {
@@ -72,7 +73,7 @@ export function downloadTable(out: Output, rows: readonly DownloadStatusRow[]): 
 
 export function printDownloadStatus(out: Output, r: DownloadStatusReply): void {
   if (r.total === 0) {
-    out.line('No download-only jobs yet. Queue them with: panos-upgrade download queue-all');
+    out.line(`No download-only jobs yet. Queue them with: ${hint('download queue-all')}`);
     return;
   }
   out.line(`Downloads: ${countsLine(r.counts, out)} (${r.total} device(s))`);
@@ -98,7 +99,7 @@ export function registerDownload(program: Command): void {
         const summary = await queueAllDownloads(client, opts.dryRun === true);
         if (opts.json) return printJson(out, summary);
         for (const line of queueSummaryLines(summary)) out.line(line);
-        if (!summary.dryRun && summary.queued > 0) out.line('Follow them with: panos-upgrade download status --watch');
+        if (!summary.dryRun && summary.queued > 0) out.line(`Follow them with: ${hint('download status --watch')}`);
       });
     });
 
@@ -127,7 +128,7 @@ export function registerDownload(program: Command): void {
             return;
           }
           follower.expect(initial.devices.map((r) => ({ device: r.device, jobId: r.jobId, status: r.status as UpgradeStatus })));
-          await follower.done('stopped watching; the downloads go on in the daemon. Check with: panos-upgrade download status');
+          await follower.done(`stopped watching; the downloads go on in the daemon. Check with: ${hint('download status')}`);
         } finally {
           follower.stop();
         }

@@ -7,6 +7,7 @@ import { CliError } from '../errors.ts';
 import { followJobs } from '../follow.ts';
 import { isFinished, isPair } from '../job-feed.ts';
 import { parseJobId, parsePositiveInt, parseSerial, parseStatus, parseVersion } from '../options.ts';
+import { hint } from '../hints.ts';
 import { deviceName, jobName, outputTo, paintStatus, printJson, table, type Output } from '../output.ts';
 
 export interface SubmitPayload {
@@ -71,7 +72,7 @@ function printPair(out: Output, job: PairStatusRecord): void {
   out.line(`Job ${out.paint('bold', job.job_id)} (HA pair)`);
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) out.line(`  ${(k + ':').padEnd(w + 1)} ${v}`);
-  if (job.paused) out.line(`  continue with: panos-upgrade job resume ${job.job_id}`);
+  if (job.paused) out.line(`  continue with: ${hint(`job resume ${job.job_id}`)}`);
 }
 
 /** `job status`: the seed's status record, one field a line. */
@@ -156,7 +157,7 @@ export function registerJob(program: Command): void {
           if (opts.json) printJson(out, reply);
           else {
             printSubmitted(out, reply.job);
-            out.line(`  follow it: panos-upgrade job status ${reply.job.job_id}   (or submit with --wait)`);
+            out.line(`  follow it: ${hint(`job status ${reply.job.job_id}`)}   (or submit with --wait)`);
           }
           return;
         }

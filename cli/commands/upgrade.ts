@@ -3,6 +3,7 @@ import type { QueueSummary } from '../../actors/daemon.ts';
 import { withDaemon } from '../client.ts';
 import { parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson } from '../output.ts';
+import { hint } from '../hints.ts';
 import { queueSummaryLines } from './download.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -32,7 +33,7 @@ export function registerUpgrade(program: Command): void {
         const summary = await client.request<QueueSummary>('upgrade.queue', payload);
         if (opts.json) return printJson(out, summary);
         for (const line of queueSummaryLines(summary)) out.line(line);
-        if (!summary.dryRun && summary.queued > 0) out.line('Follow them with: panos-upgrade job list --active');
+        if (!summary.dryRun && summary.queued > 0) out.line(`Follow them with: ${hint('job list --active')}`);
       });
     });
 }

@@ -6,16 +6,19 @@ import { runCli, stackEnv } from './run-cli.ts';
 const nats = startTestNats(test);
 
 test('cli: when no daemon answers on the configured NATS then the command exits 1 and says how to start one', async (t) => {
-  const r = await runCli(t, ['job', 'list', '--data-dir', tempDir(t)], { env: { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: uniquePrefix() } });
+  const dir = tempDir(t);
+  const r = await runCli(t, ['job', 'list', '--data-dir', dir], { env: { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: uniquePrefix() } });
   t.is(r.code, 1);
-  t.regex(r.stderr, /^error: no daemon is answering on panos-t\w+\.cmd\.job\.list\. Start it with: panos-upgrade daemon$/m);
+  // issue 12: the hint repeats the --data-dir the user gave.
+  t.true(r.stderr.includes(`. Start it with: panos-upgrade --data-dir ${dir} daemon\n`), r.stderr);
+  t.regex(r.stderr, /^error: no daemon is answering on panos-t\w+\.cmd\.job\.list\./m);
 });
 
 test('cli: when there is no NATS_URL and no daemon.json then job submit exits 1 with the hint and where it looked', async (t) => {
   const dir = tempDir(t);
   const r = await runCli(t, ['job', 'submit', '--device', '001234567890', '--data-dir', dir]);
   t.is(r.code, 1);
-  t.true(r.stderr.startsWith('error: no daemon is answering on panos.cmd.job.submit. Start it with: panos-upgrade daemon\n'), r.stderr);
+  t.true(r.stderr.startsWith(`error: no daemon is answering on panos.cmd.job.submit. Start it with: panos-upgrade --data-dir ${dir} daemon\n`), r.stderr);
   t.true(r.stderr.includes(`no daemon.json in ${dir}`), r.stderr);
 });
 

@@ -36,7 +36,7 @@ test('cli: when devices are discovered then device list and show print them, and
   const missing = await runCli(t, ['device', 'show', '009999999999', ...dir], { env });
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^error: device 009999999999 .*not found/m);
-  t.regex(missing.stderr, /panos-upgrade device discover/);
+  t.true(missing.stderr.includes(`panos-upgrade ${dir.join(' ')} device discover`), missing.stderr);
 });
 
 test('cli: when download queue-all runs on the basic scenario then it prints the seed summary and the downloads finish', async (t) => {
@@ -58,7 +58,7 @@ test('cli: when download queue-all runs on the basic scenario then it prints the
       'Skipped:',
       '  no upgrade path for version 11.1.0 (1):',
       '    fw-branch-02 (001234567894)',
-      'Follow them with: panos-upgrade download status --watch',
+      `Follow them with: panos-upgrade ${dir.join(' ')} download status --watch`,
       '',
     ].join('\n'),
   );

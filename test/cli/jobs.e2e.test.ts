@@ -44,11 +44,11 @@ test('cli: when a device already has a download-only job then an upgrade exits 1
   const conflict = await runCli(t, ['job', 'submit', '--device', '001234567890', ...dir], { env });
   t.is(conflict.code, 1);
   t.regex(conflict.stderr, new RegExp(`^error: device 001234567890 already has an active download-only job ${jobId}`, 'm'));
-  t.true(conflict.stderr.includes(`panos-upgrade job cancel ${jobId}`), conflict.stderr);
+  t.true(conflict.stderr.includes(`panos-upgrade ${dir.join(' ')} job cancel ${jobId}`), conflict.stderr);
 
   const duplicate = await runCli(t, ['job', 'submit', '--device', '001234567890', '--download-only', ...dir], { env });
   t.is(duplicate.code, 1);
-  t.true(duplicate.stderr.includes(`panos-upgrade job cancel ${jobId}`), duplicate.stderr);
+  t.true(duplicate.stderr.includes(`panos-upgrade ${dir.join(' ')} job cancel ${jobId}`), duplicate.stderr);
 
   const active = JSON.parse((await runCli(t, ['job', 'list', '--active', '--json', ...dir], { env })).stdout) as { jobs: Array<{ job_id: string }> };
   t.deepEqual(
@@ -65,5 +65,5 @@ test('cli: when a device already has a download-only job then an upgrade exits 1
 
   const unknown = await runCli(t, ['job', 'status', 'zz-000000', ...dir], { env });
   t.is(unknown.code, 1);
-  t.regex(unknown.stderr, /panos-upgrade job list/);
+  t.true(unknown.stderr.includes(`panos-upgrade ${dir.join(' ')} job list`), unknown.stderr);
 });

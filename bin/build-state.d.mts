@@ -1,0 +1,13 @@
+/** The package root (where package.json is). */
+export const ROOT: string;
+/** The folders whose files the build reads. */
+export const SOURCE_DIRS: string[];
+export const SOURCE_FILES: string[];
+export const DIST: string;
+export const STAMP: string;
+/** Every source file as `mtimeMs:size`, keyed by its path relative to `root`. */
+export function sourceState(root?: string): Record<string, string>;
+/** The compiled CLI entry when dist/ is a build of the sources as they are now, else undefined. */
+export function currentBuild(root?: string): string | undefined;
+/** Record that dist/ is a build of `sources`. */
+export function writeStamp(sources: Record<string, string>, root?: string): void;

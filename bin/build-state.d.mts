@@ -1,7 +1,7 @@
 /** The package root (where package.json is). */
 export const ROOT: string;
-/** The folders whose files the build reads. */
-export const SOURCE_DIRS: string[];
+/** Top-level folders the build does not read. */
+export const NOT_SOURCES: Set<string>;
 export const SOURCE_FILES: string[];
 export const DIST: string;
 export const STAMP: string;

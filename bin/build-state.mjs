@@ -6,10 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** What the build reads: the runtime folders' TypeScript and the files that steer the compiler. Add a folder here when a build step reads it. */
-export const SOURCE_DIRS = ['machines', 'actors', 'gateway', 'simulator', 'scenarios', 'eventstore', 'panos', 'bus', 'cli'];
+/**
+ * What the build reads: every top-level folder but these (tests, benchmarks, docs, outputs), so that a new
+ * runtime folder is watched without a line here, and the files that steer the compiler. A build step that
+ * reads other kinds of files adds their extension to SOURCE_EXTENSIONS.
+ */
+export const NOT_SOURCES = new Set(['node_modules', 'dist', 'test', 'bench', 'docs', 'bin', 'scripts', 'tmp']);
 export const SOURCE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
-const SOURCE_EXTENSIONS = /\.(ts|mts|json)$/;
+const SOURCE_EXTENSIONS = /\.(ts|mts|tsx|json|css|html)$/;
 
 export const DIST = 'dist';
 export const STAMP = 'build-stamp.json';
@@ -34,7 +38,9 @@ export function sourceState(root = ROOT) {
       else if (SOURCE_EXTENSIONS.test(e.name) && !e.name.endsWith('.d.ts')) add(abs);
     }
   };
-  for (const d of SOURCE_DIRS) walk(join(root, d));
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    if (e.isDirectory() && !e.name.startsWith('.') && !NOT_SOURCES.has(e.name)) walk(join(root, e.name));
+  }
   for (const f of SOURCE_FILES) add(join(root, f));
   return files;
 }

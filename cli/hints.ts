@@ -4,8 +4,6 @@
  */
 let given = '';
 
-const COMMAND_WORDS = ['demo', 'sim', 'daemon', 'status', 'config', 'device', 'job', 'download', 'upgrade', 'replay', 'chaos'];
-
 function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -34,7 +32,8 @@ export function rememberGlobalOptions(args: readonly string[]): void {
  */
 export function withGlobalOptions(text: string): string {
   if (given === '') return text;
-  return text.replace(new RegExp(`(?<!\\ba )\\bpanos-upgrade (?=(?:${COMMAND_WORDS.join('|')})\\b)`, 'g'), `panos-upgrade ${given} `);
+  // "panos-upgrade job …" is a command; "a panos-upgrade daemon" is a thing.
+  return text.replace(/(?<!\ba )\bpanos-upgrade (?=[a-z])/g, `panos-upgrade ${given} `);
 }
 
 /** A suggested command: `hint('job list')` → `panos-upgrade [global options] job list`. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run build` (also run by `npm ci` through `prepare`, and by .ci/run): compile the sources once to dist/,
 // so that the installed CLI starts without compiling TypeScript. Each step is one entry of STEPS; a step that
-// reads other files adds their folder to SOURCE_DIRS in bin/build-state.mjs, so an edit there marks dist/ stale.
+// reads files of another kind adds their extension to SOURCE_EXTENSIONS in bin/build-state.mjs (every top-level
+// folder but tests, benchmarks and docs is watched), so an edit there marks dist/ stale.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -102,7 +102,8 @@ test('sim: its certificate is kept in its data dir across restarts (--fresh too)
   t.is(refused.code, 1);
   const expected = `expected SHA-256 ${conn.fingerprint}, received ${next}`;
   t.true(refused.stderr.includes(expected), refused.stderr);
-  t.true(refused.stderr.includes(`panos-upgrade config set tls.fingerprint ${next}`), refused.stderr);
+  // The hint repeats the --data-dir given on the command line (issue 12).
+  t.true(refused.stderr.includes(`panos-upgrade --data-dir ${dataDir} config set tls.fingerprint ${next}`), refused.stderr);
   await waitFor(() => daemonLog.some((l) => l.includes(expected)), 10_000, 50);
   t.false(daemonLog.some((l) => l.includes(conn.apiKey)), 'no key in the daemon log');
   await renewed.stop();

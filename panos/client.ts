@@ -67,8 +67,10 @@ export interface ApiCallRecord {
   at: string;
   host: string;
   target?: string;
-  /** `op`, `keygen`. */
+  /** `op`, `keygen`, `config` (get). */
   type: string;
+  /** Whether the call may change the device (reads, keygen and config get do not). */
+  mutating: boolean;
   /** The `cmd` XML, truncated to 2000 characters; empty for keygen. */
   command: string;
   durationMs: number;
@@ -258,6 +260,8 @@ const READ_REQUESTS = [
   /^<request>\s*<system>\s*<software>\s*<(check|info)\s*\/?>/,
   /^<request>\s*<content>\s*<upgrade>\s*<(check|info)\s*\/?>/,
   /^<request>\s*<license>\s*<info\s*\/?>/,
+  /^<request>\s*<support>\s*<check\s*\/?>/,
+  /^<check>\s*<(pending-changes|full-commit-required)\s*\/?>/,
 ];
 
 /** Whether an op command changes the device (and so is never resent once it may have arrived). */
@@ -298,7 +302,7 @@ interface Exchange {
 }
 
 interface CallSpec {
-  type: 'op' | 'keygen';
+  type: 'op' | 'keygen' | 'config';
   params: [string, string][];
   command: string;
   mutating: boolean;
@@ -442,6 +446,18 @@ export class PanosClient {
     const key = this.parseWith(parseKeygen, reply.response, this.host);
     this.apiKey = key;
     return key;
+  }
+
+  /** `type=config&action=get` of one xpath: the raw XML of a success answer. Never changes the device. */
+  async configGet(xpath: string, opts: CallOptions = {}): Promise<string> {
+    const params: [string, string][] = [
+      ['type', 'config'],
+      ['action', 'get'],
+      ['xpath', xpath],
+    ];
+    if (opts.target !== undefined) params.push(['target', opts.target]);
+    const reply = await this.call({ type: 'config', params, command: xpath, mutating: false }, opts);
+    return reply.body;
   }
 
   private async ensureKey(signal?: AbortSignal): Promise<string> {
@@ -719,6 +735,7 @@ export class PanosClient {
       ...(opts.target !== undefined ? { target: opts.target } : {}),
       type: spec.type,
       command: truncate(this.scrub(spec.command), COMMAND_LIMIT),
+      mutating: spec.mutating,
       durationMs: 0,
       attempt,
       outcome: 'ok',

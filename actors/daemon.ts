@@ -23,6 +23,8 @@ import { CampaignRunner, type CampaignHost } from './campaign-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
+import { checkFleet, type CheckTarget, type FleetCheckResult } from './readiness.ts';
+import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '../checks/index.ts';
 
 /** How the daemon reaches devices; the composition root builds these from the configuration. */
 export interface DeviceAccess {
@@ -200,8 +202,33 @@ export class Daemon {
     return { ...DEFAULT_PATH_RULES, staticPaths: this.config.upgrade.paths, maxSkippedReleases: this.config.upgrade.maxSkippedReleases };
   }
 
-  private policy(): JobPolicy {
-    return { maxAttempts: this.config.retries.maxAttempts, retryBackoffMs: this.config.retries.backoffSeconds * 1000, thresholds: this.config.thresholds ?? DEFAULT_POLICY.thresholds };
+  private policy(readiness: ReadinessPolicy = defaultReadinessPolicy()): JobPolicy {
+    return { maxAttempts: this.config.retries.maxAttempts, retryBackoffMs: this.config.retries.backoffSeconds * 1000, thresholds: this.config.thresholds ?? DEFAULT_POLICY.thresholds, readiness };
+  }
+
+  /** A policy sent with a command (validated by the policy schema), or the shipped default. */
+  private readinessPolicy(raw: Record<string, unknown> | undefined): ReadinessPolicy {
+    return raw ? policyFromObject(raw, 'policy') : defaultReadinessPolicy();
+  }
+
+  /** Readiness of named devices or the fleet: read-only, nothing is submitted. */
+  async checkDevices(p: PayloadOf<'device.check'>): Promise<FleetCheckResult> {
+    if (!p.all && !p.devices) throw new ValidationError('device.check needs "devices" (a list of serials) or "all": true');
+    const policy = this.readinessPolicy(p.policy);
+    const selected = p.all ? this.devices() : p.devices!.map((serial) => this.deviceFor(serial));
+    const targets = await Promise.all(selected.map((d) => this.checkTarget(d, p.targetVersion)));
+    return checkFleet(targets, policy, () => this.clock.now(), Math.max(1, Math.min(8, this.config.concurrency)));
+  }
+
+  private async checkTarget(d: InventoryDevice, targetVersion: string | undefined): Promise<CheckTarget> {
+    const base = { device: { serial: d.serial, hostname: d.hostname, model: d.model }, api: this.access.viaPanorama(jobDevice(d)), rebootBudgetMs: this.rebootBudgetMs(d.model) };
+    try {
+      const plan = await this.plan(d, targetVersion);
+      const hops = plan.hops;
+      return { ...base, targetVersion: targetVersion ?? hops.at(-1)?.version ?? null, planVersions: hops.map((h) => h.version), installHops: hops.filter((h) => h.action === 'install').length };
+    } catch (err) {
+      return { ...base, targetVersion: targetVersion ?? null, planVersions: [], installHops: 0, planError: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   /** Rebuild every job from the log; resume the unfinished ones. Children of an HA pair run in their pair's slot. */
@@ -424,8 +451,14 @@ export class Daemon {
    * Submit a job for one device. A member of an HA pair whose peer is in the inventory gets a pair job:
    * the two peers are one unit of work, upgraded one after the other in one scheduler slot.
    */
-  async submit(p: PayloadOf<'job.submit'>): Promise<{ job: StatusRecord } | DryRunResult> {
+  async submit(p: PayloadOf<'job.submit'>): Promise<{ job: StatusRecord } | DryRunResult | { checksOnly: true; checks: FleetCheckResult }> {
     const device = this.deviceFor(p.device);
+    if (p.checksOnly) {
+      const peer = this.peerOf(device);
+      const checks = await this.checkDevices({ devices: peer ? [device.serial, peer.serial] : [device.serial], ...(p.targetVersion ? { targetVersion: p.targetVersion } : {}), ...(p.policy ? { policy: p.policy } : {}) });
+      return { checksOnly: true, checks };
+    }
+    const readiness = this.readinessPolicy(p.policy);
     const kind: JobKind = p.downloadOnly ? 'download-only' : 'upgrade';
     const peer = this.peerOf(device);
     this.checkNoActiveJob(device.serial, kind);
@@ -444,7 +477,7 @@ export class Daemon {
       return { dryRun: true, device: device.serial, haPeer: peer?.serial ?? null, plan, wouldDownload: own.wouldDownload, alreadyPresent: own.alreadyPresent, devices };
     }
     if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null)) };
-    const state = await this.createJob(device, kind, plan, p.targetVersion ?? null);
+    const state = await this.createJob(device, kind, plan, p.targetVersion ?? null, undefined, undefined, readiness);
     return { job: toStatusRecord(state) };
   }
 
@@ -455,6 +488,7 @@ export class Daemon {
     targetVersion: string | null,
     child?: { jobId: string; parentId: string },
     fixedId?: string,
+    readiness?: ReadinessPolicy,
   ): Promise<JobState> {
     const now = this.clock.now();
     const jobId = child?.jobId ?? fixedId ?? newJobId(now);
@@ -469,7 +503,7 @@ export class Daemon {
         targetVersion,
         plan: plan.hops,
         planSource: plan.source,
-        policy: this.policy(),
+        policy: this.policy(readiness),
         ...(child ? { parentId: child.parentId } : {}),
       },
     };
@@ -570,10 +604,10 @@ export class Daemon {
   queueUpgrades(p: PayloadOf<'upgrade.queue'>): Promise<QueueSummary> {
     if (!p.all && !p.devices) throw new ValidationError('upgrade.queue needs "devices" (a list of serials) or "all": true');
     const selected = p.all ? this.devices() : p.devices!.map((serial) => this.deviceFor(serial));
-    return this.queueJobs('upgrade', selected, p.targetVersion, p.dryRun === true);
+    return this.queueJobs('upgrade', selected, p.targetVersion, p.dryRun === true, this.readinessPolicy(p.policy));
   }
 
-  private async queueJobs(kind: JobKind, selected: InventoryDevice[], targetVersion: string | undefined, dryRun: boolean): Promise<QueueSummary> {
+  private async queueJobs(kind: JobKind, selected: InventoryDevice[], targetVersion: string | undefined, dryRun: boolean, readiness?: ReadinessPolicy): Promise<QueueSummary> {
     const summary: QueueSummary = { dryRun, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] };
     const rules = this.pathRules();
     const handled = new Set<string>();
@@ -627,7 +661,7 @@ export class Daemon {
         queue(rows, () => this.createPair(kind, device, peer, plan, targetVersion ?? null));
         continue;
       }
-      queue([{ device: device.serial, hostname: device.hostname, jobId: null, versions }], () => this.createJob(device, kind, plan, targetVersion ?? null));
+      queue([{ device: device.serial, hostname: device.hostname, jobId: null, versions }], () => this.createJob(device, kind, plan, targetVersion ?? null, undefined, undefined, readiness));
     }
     await Promise.all(creations);
     return summary;
@@ -743,6 +777,7 @@ export class Daemon {
       const device = this.deviceFor(p.serial);
       return { device, jobs: this.list({ device: p.serial }).jobs };
     });
+    serve('device.check', (p) => this.checkDevices(p));
     serve('daemon.status', () => this.status());
     this.subscriptions.push(...this.campaigns.listen(nc, subjects, (err, subject) => this.log.warn({ err, subject }, 'could not answer a command')));
   }

@@ -52,6 +52,12 @@ export interface DeviceApi {
   contentInstall(version: string, o?: CallOptions): Promise<number>;
   waitForJob(id: number, o: WaitJobOptions): Promise<ParsedJob>;
   waitForReboot(o: RebootWaitOptions): Promise<RebootWaitResult>;
+  /** A read-only op command, the raw XML of its success answer (readiness checks and snapshots parse it). */
+  readOp(cmd: string, o?: CallOptions): Promise<string>;
+  /** `type=config action=get` of one xpath, raw XML. */
+  configGet(xpath: string, o?: CallOptions): Promise<string>;
+  /** Panorama's own `show system info` when the device is reached through Panorama; undefined when reached directly. */
+  panoramaInfo(o?: CallOptions): Promise<SystemInfo | undefined>;
 }
 
 /** A DeviceApi over the PAN-OS XML client: through Panorama when `target` is given, else the device itself. */
@@ -80,6 +86,9 @@ export function clientDeviceApi(client: PanosClient, target?: string): DeviceApi
     contentDownloadLatest: (o = {}) => client.contentDownloadLatest({ ...t, ...o }),
     contentInstall: (version, o = {}) => client.contentInstall(version, { ...t, ...o }),
     waitForJob: (id, o) => client.waitForJob(id, { ...t, ...o }),
+    readOp: (cmd, o = {}) => client.op(cmd, { ...t, ...o, mutating: false }),
+    configGet: (xpath, o = {}) => client.configGet(xpath, { ...t, ...o }),
+    panoramaInfo: async (o = {}) => (target ? client.systemInfo(o) : undefined),
     waitForReboot: async (o) => {
       const r = await waitForReboot(client, { ...t, ...o });
       return { version: r.version, uptimeSeconds: r.uptimeSeconds ?? 0 };

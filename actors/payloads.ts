@@ -14,6 +14,10 @@ export const PAYLOADS = {
     downloadOnly: z.boolean().optional(),
     dryRun: z.boolean().optional(),
     targetVersion: version.optional(),
+    /** Run the readiness checks only (read-only), instead of submitting a job. */
+    checksOnly: z.boolean().optional(),
+    /** A readiness policy (the YAML's shape), checked by the policy's own schema; the shipped default when absent. */
+    policy: z.record(z.string(), z.unknown()).optional(),
   }),
   'job.cancel': z.strictObject({ jobId }),
   'job.get': z.strictObject({ jobId }),
@@ -29,11 +33,18 @@ export const PAYLOADS = {
   'device.discover': z.strictObject({}),
   'device.list': z.strictObject({}),
   'device.get': z.strictObject({ serial }),
+  'device.check': z.strictObject({
+    devices: z.array(serial).min(1).optional(),
+    all: z.boolean().optional(),
+    targetVersion: version.optional(),
+    policy: z.record(z.string(), z.unknown()).optional(),
+  }),
   'upgrade.queue': z.strictObject({
     devices: z.array(serial).min(1).optional(),
     all: z.boolean().optional(),
     targetVersion: version.optional(),
     dryRun: z.boolean().optional(),
+    policy: z.record(z.string(), z.unknown()).optional(),
   }),
   'daemon.status': z.strictObject({}),
 } as const;

@@ -10,6 +10,8 @@ import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-jo
 import { effectDone, type InFlight, type JobEffect, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
+import { preflight } from './readiness.ts';
+import { describeBlocking } from '../checks/index.ts';
 
 /** What the step effects need from the daemon. */
 export interface StepDeps {
@@ -199,6 +201,14 @@ export function validateStep(deps: StepDeps): StepFn {
           contentUpdate = true;
           notes.push('content update needed');
         }
+      }
+    }
+    if (job.kind === 'upgrade') {
+      // Readiness checks (checks/): recorded, and a blocking failure stops the job here, before anything changes.
+      const report = await preflight(api, job, deps.rebootBudgetMs, deps.now(), { signal: ctx.signal });
+      if (report) {
+        await ctx.record({ type: 'job.readiness.evaluated', data: { report } });
+        if (!report.ok) throw new FatalStepError(`readiness check failed: ${describeBlocking(report.verdicts)}`);
       }
     }
     await ctx.record({ type: 'job.validated', data: { swVersion: info.swVersion, freeDiskMb: Math.floor(free), neededMb, contentUpdate, notes } });

@@ -24,6 +24,7 @@ export const COMMANDS = [
   'device.discover',
   'device.list',
   'device.get',
+  'device.check',
   'upgrade.queue',
   'daemon.status',
   'campaign.create',

@@ -38,11 +38,9 @@ checks:
   management_memory: { severity: warn, max_pct: 90 }
   no_locks: { severity: block }
   panorama_version: { severity: block }
-  reboot_budget:
-    severity: block
-    default_expected_minutes: 15
-    expected_minutes_by_model: { PA-VM: 8, PA-220: 12, PA-440: 10, PA-850: 15, PA-3220: 15, PA-5220: 20, PA-5450: 30, PA-7050: 45, PA-7080: 50 }
-    window_minutes: null
+  # Expected reboot minutes per model (default: the job's reboot budget for the model, timeouts.reboot_seconds_by_model);
+  # window_minutes: the time all of a job's reboots must fit in, e.g. { PA-7050: 45 } and 120.
+  reboot_budget: { severity: block, expected_minutes_by_model: {}, window_minutes: null }
 # snapshots: what may change between the snapshot before and after the upgrade. max_change_pct limits
 # the change of the entry count (max_change_count allows that many entries whatever the percentage);
 # keep_all / must_keep name entries that must still exist; allow_state_changes lets an entry's state change.

@@ -43,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   status: async () => (await import('./commands/status.ts')).registerStatus,
   config: async () => (await import('./commands/config.ts')).registerConfig,
   device: async () => (await import('./commands/device.ts')).registerDevice,
+  check: async () => (await import('./commands/check.ts')).registerCheck,
   job: async () => (await import('./commands/job.ts')).registerJob,
   download: async () => (await import('./commands/download.ts')).registerDownload,
   upgrade: async () => (await import('./commands/upgrade.ts')).registerUpgrade,

@@ -1,3 +1,5 @@
+import type { ReadinessPolicy } from '../checks/policy.ts';
+import type { ReadinessReport } from '../checks/run-checks.ts';
 import type { PlannedHop } from '../panos/upgrade-path.ts';
 
 /** Metrics compared before and after an upgrade. */
@@ -33,6 +35,8 @@ export interface JobPolicy {
   /** First retry delay; doubles with each attempt. */
   retryBackoffMs: number;
   thresholds: CheckThresholds;
+  /** The readiness policy: checks before the upgrade, snapshot comparison after. Absent in jobs recorded before it existed. */
+  readiness?: ReadinessPolicy;
 }
 
 export const DEFAULT_THRESHOLDS: CheckThresholds = { sessionsPct: 10, routesDelta: 0, arpPct: 5, arpDelta: 5 };
@@ -76,6 +80,8 @@ export type JobFact =
   | { type: 'job.step.failed'; data: { step: JobStep; hop: number; version: string | null; reason: string; retryable: boolean; attempt: number } }
   | { type: 'job.hop.completed'; data: { hop: number; version: string } }
   | { type: 'job.retry.scheduled'; data: { step: JobStep; attempt: number; at: number } }
+  /** The readiness checks before anything changes on the device (validation); a blocking failure fails the job there. */
+  | { type: 'job.readiness.evaluated'; data: { report: ReadinessReport } }
   | { type: 'job.validated'; data: { swVersion: string; freeDiskMb: number; neededMb: number; contentUpdate: boolean; notes: string[] } }
   | { type: 'job.snapshot.taken'; data: { phase: 'pre' | 'post'; metrics: SnapshotMetrics } }
   | { type: 'job.checks.evaluated'; data: { results: CheckResult[]; ok: boolean } }
@@ -115,6 +121,7 @@ export const JOB_FACT_TYPES: readonly JobFactType[] = [
   'job.step.failed',
   'job.hop.completed',
   'job.retry.scheduled',
+  'job.readiness.evaluated',
   'job.validated',
   'job.snapshot.taken',
   'job.checks.evaluated',

@@ -1,3 +1,4 @@
+import type { ReadinessReport } from '../checks/run-checks.ts';
 import type { PlannedHop } from '../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, type CheckResult, type JobDevice, type JobFact, type JobKind, type JobPolicy, type JobStep, type SnapshotMetrics } from './upgrade-job.events.ts';
 
@@ -90,6 +91,8 @@ export interface JobState {
   pre: SnapshotMetrics | null;
   post: SnapshotMetrics | null;
   checks: CheckResult[];
+  /** The readiness checks' verdicts (validation), when they ran. */
+  readiness: ReadinessReport | null;
   panosJobs: Array<{ version: string; kind: 'download' | 'install'; id: number }>;
   error: { step: JobStep | null; reason: string } | null;
   notes: string[];
@@ -130,6 +133,7 @@ export function initialJobState(): JobState {
     pre: null,
     post: null,
     checks: [],
+    readiness: null,
     panosJobs: [],
     error: null,
     notes: [],
@@ -256,6 +260,12 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return { ...s, hop: fact.data.hop + 1, step: null, attempt: 0 };
     case 'job.retry.scheduled':
       return { ...s, retryAt: fact.data.at, message: `${s.message}; retrying` };
+    case 'job.readiness.evaluated': {
+      const { report } = fact.data;
+      const c = report.counts;
+      const summary = `readiness: ${c.pass} passed, ${c.fail} blocking, ${c.warn} warning(s), ${c.unavailable} could not run`;
+      return { ...s, readiness: report, notes: [...s.notes, summary] };
+    }
     case 'job.validated':
       return { ...s, runningVersion: fact.data.swVersion, notes: [...s.notes, ...fact.data.notes], progress: Math.max(s.progress, s.kind === 'download-only' ? 20 : 8) };
     case 'job.snapshot.taken':
@@ -395,6 +405,7 @@ export interface JobStatusRecord {
   error: { step: JobStep | null; reason: string } | null;
   panos_jobs: Array<{ version: string; kind: 'download' | 'install'; id: number }>;
   checks: CheckResult[];
+  readiness: ReadinessReport | null;
   submitted_at: string | null;
   updated_at: string | null;
   finished_at: string | null;
@@ -422,6 +433,7 @@ export function toStatusRecord(s: JobState): JobStatusRecord {
     error: s.error,
     panos_jobs: s.panosJobs,
     checks: s.checks,
+    readiness: s.readiness,
     submitted_at: s.submittedAt,
     updated_at: s.updatedAt,
     finished_at: s.finishedAt,

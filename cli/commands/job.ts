@@ -4,6 +4,8 @@ import type { PairStatusRecord } from '../../machines/ha-pair.fold.ts';
 import type { JobStatusRecord, UpgradeStatus } from '../../machines/upgrade-job.fold.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
+import type { FleetCheckResult } from '../../actors/readiness.ts';
+import { policyPayload, printFleetChecks } from './check.ts';
 import { followJobs } from '../follow.ts';
 import { isFinished, isPair } from '../job-feed.ts';
 import { parseJobId, parsePositiveInt, parseSerial, parseStatus, parseVersion } from '../options.ts';
@@ -15,6 +17,7 @@ export interface SubmitPayload {
   downloadOnly?: boolean;
   dryRun?: boolean;
   targetVersion?: string;
+  policy?: Record<string, unknown>;
 }
 
 /** A job for one device, or for an HA pair when the device has a peer in the inventory. */
@@ -138,14 +141,26 @@ export function registerJob(program: Command): void {
     .option('-t, --target <version>', 'upgrade to this version (default: the end of the configured upgrade path)', parseVersion)
     .addOption(new Option('-w, --wait', 'follow the job with a progress bar until it ends; exit 1 if it fails').conflicts('dryRun'))
     .option('--json', "print the daemon's reply as JSON (with --wait: the final job)")
-    .action(async (opts: SubmitOptions, cmd: Command) => {
+    .addOption(new Option('--checks-only', 'run the readiness checks (read-only) and submit nothing; exit 1 when a blocking check fails').conflicts(['wait', 'downloadOnly', 'dryRun']))
+    .option('--policy <file>', 'readiness policy YAML for this job (default: the shipped one)')
+    .action(async (opts: SubmitOptions & { checksOnly?: boolean; policy?: string }, cmd: Command) => {
       const out = outputTo();
+      const policy = policyPayload(opts.policy);
       await withDaemon(cmd, async (client) => {
+        if (opts.checksOnly) {
+          // The daemon checks the device and its HA peer, if it has one in the inventory.
+          const { checks: r } = await client.request<{ checks: FleetCheckResult }>('job.submit', { device: opts.device, checksOnly: true, ...(opts.target ? { targetVersion: opts.target } : {}), ...policy });
+          if (opts.json) printJson(out, r);
+          else printFleetChecks(out, r);
+          if (!r.ok) throw new CliError('readiness: a blocking check failed');
+          return;
+        }
         const payload: SubmitPayload = {
           device: opts.device,
           ...(opts.downloadOnly ? { downloadOnly: true } : {}),
           ...(opts.dryRun ? { dryRun: true } : {}),
           ...(opts.target ? { targetVersion: opts.target } : {}),
+          ...policy,
         };
         const reply = await submitJob(client, payload);
         if ('dryRun' in reply) {

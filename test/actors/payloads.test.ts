@@ -6,7 +6,7 @@ type Name = keyof typeof PAYLOADS;
 
 /** A valid payload for every subject, using every field it allows. */
 const VALID: Record<Name, Record<string, unknown>> = {
-  'job.submit': { device: '001234567890', downloadOnly: true, dryRun: false, targetVersion: '11.1.0' },
+  'job.submit': { device: '001234567890', downloadOnly: true, dryRun: false, targetVersion: '11.1.0', checksOnly: false, policy: { checks: { ha: {} } } },
   'job.cancel': { jobId: 'job-7f3a-01' },
   'job.get': { jobId: 'job-7f3a-01' },
   'job.list': { device: '001234567890', status: 'downloading', active: true, limit: 50 },
@@ -16,7 +16,8 @@ const VALID: Record<Name, Record<string, unknown>> = {
   'device.discover': {},
   'device.list': {},
   'device.get': { serial: '001234567890' },
-  'upgrade.queue': { devices: ['001234567890', '001234567891'], all: false, targetVersion: '10.1.9-h1', dryRun: true },
+  'device.check': { devices: ['001234567890'], all: false, targetVersion: '11.1.0', policy: { checks: { no_locks: { severity: 'warn' } } } },
+  'upgrade.queue': { devices: ['001234567890', '001234567891'], all: false, targetVersion: '10.1.9-h1', dryRun: true, policy: {} },
   'daemon.status': {},
 };
 

@@ -58,12 +58,14 @@ const FAULTS: Array<[string, Partial<ReadingValues>, RegExp, Partial<CheckContex
   ['management_memory', { mpMemory: { totalMib: 1000, freeMib: 10, usedMib: 950, buffCacheMib: 40 } }, /95\.0% used \(950 of 1000 MiB\)/],
   ['no_locks', { configLocks: [{ owner: 'admin', location: 'shared' }] }, /config lock by admin on shared/],
   ['panorama_version', { panoramaInfo: { ...healthy().panoramaInfo, swVersion: '10.2.9' } }, /Panorama runs 10\.2\.9, older than the target 11\.1\.2/],
-  ['reboot_budget', { systemInfo: { ...healthy().systemInfo, model: 'PA-7050' } }, /PA-7050 is expected to take 45 min to reboot, more than the job's reboot budget of 30 min/],
+  ['reboot_budget', {}, /1 reboot\(s\) of a PA-3220 take about 30 min, more than the 20-minute window/],
 ];
+
+const WINDOW = policyFromObject({ checks: { reboot_budget: { window_minutes: 20 } } });
 
 for (const [name, fault, message, ctx] of FAULTS) {
   test(`catalogue: ${name} fails with the operator's message on a device with the matching fault`, (t) => {
-    const v = verdict(name, fault, ctx);
+    const v = verdict(name, fault, ctx, name === 'reboot_budget' ? WINDOW : policy);
     t.is(v.status, 'fail', v.message);
     t.regex(v.message, message);
   });
@@ -111,6 +113,13 @@ test('catalogue: a disabled check does not run and its readings are not asked fo
   t.deepEqual(runChecks(p, readings(), CTX).map((v) => v.check), ['ha']);
   t.deepEqual(readingsNeeded(p), ['ha']);
   t.true(readingsNeeded(policy).includes('environmentals'));
+});
+
+test('catalogue: reboot_budget refuses a model whose listed reboot time exceeds the job budget', (t) => {
+  const p = policyFromObject({ checks: { reboot_budget: { expected_minutes_by_model: { 'PA-7050': 45 } } } });
+  const v = verdict('reboot_budget', { systemInfo: { ...healthy().systemInfo, model: 'PA-7050' } }, {}, p);
+  t.regex(v.message, /PA-7050 is expected to take 45 min to reboot, more than the job's reboot budget of 30 min/);
+  t.is(verdict('reboot_budget', {}, {}, p).status, 'pass');
 });
 
 test('catalogue: HA pair states that block, and a pair in order that passes', (t) => {

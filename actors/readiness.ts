@@ -194,13 +194,15 @@ export async function checkFleet(targets: readonly CheckTarget[], policy: Readin
 /** The pre-flight of an upgrade job: the readiness checks on its device, with what its plan still needs. */
 export async function preflight(
   api: DeviceApi,
-  job: { device: { serial: string; hostname: string; model: string } | null; plan: Array<{ version: string; action: string }>; hop: number; targetVersion: string | null; policy: { readiness?: ReadinessPolicy } },
+  job: { device: { serial: string; hostname: string; model: string } | null; plan: Array<{ version: string; action: string }>; hop: number; targetVersion: string | null; parentId: string | null; policy: { readiness?: ReadinessPolicy } },
   rebootBudgetMs: (model: string) => number,
   now: number,
   o: CallOptions = {},
 ): Promise<ReadinessReport | undefined> {
-  const policy = job.policy.readiness;
-  if (!policy || !job.device) return undefined;
+  const own = job.policy.readiness;
+  if (!own || !job.device) return undefined;
+  // A peer of an HA pair job is suspended on purpose by the pair, which checks the pair's HA state itself.
+  const policy: ReadinessPolicy = job.parentId && own.checks.ha ? { ...own, checks: { ...own.checks, ha: { ...own.checks.ha, enabled: false } } } : own;
   const rest = job.plan.slice(job.hop);
   const ctx: CheckContext = {
     now,

@@ -10,6 +10,9 @@ import { READINESS_FAULT_MODES } from '../panos/readiness-model.ts';
 /** The time a simulated device booted before the simulation started: uptimes look like a real fleet's. */
 const FLEET_UPTIME_MS = 37 * 86_400_000;
 
+const BOOT_AUTOCOMMIT_DETAILS: readonly string[] = Object.freeze(['Configuration committed successfully']);
+const NO_LINES: readonly string[] = Object.freeze([]);
+
 /** The first actor input of a device, from its scenario entry; its timings are drawn from the seed. */
 export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number): FirewallInput {
   let rng = seedFor(scenario.seed, spec.serial);
@@ -63,8 +66,9 @@ export function firewallInput(scenario: Scenario, spec: DeviceSpec, now: number)
     finishedAt: autoCommitAt + 31_000,
     status: 'FIN',
     result: 'OK',
-    details: ['Configuration committed successfully'],
-    warnings: [],
+    // Shared by every device (frozen): nothing edits a job's lines in place.
+    details: BOOT_AUTOCOMMIT_DETAILS as string[],
+    warnings: NO_LINES as string[],
     description: '',
   });
   if (spec.ha) {

@@ -43,6 +43,7 @@ import {
   panoramaReadinessOp,
   readinessOf,
   recordAsShown,
+  systemInfoShown,
   topologyOp,
 } from './readiness-op.ts';
 
@@ -218,7 +219,7 @@ function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): Si
   const jobId = (r: SimReply): number => (r.kind === 'job' ? r.jobId : 0);
   switch (cmd.kind) {
     case 'show.system.info':
-      return xml(systemInfoXml(rec, now));
+      return xml(systemInfoShown(sim, device, systemInfoXml(rec, now)));
     case 'show.high-availability.state': {
       const peer = rec.ha ? sim.device(rec.ha.config.peerSerial) : undefined;
       const peerUp = peer ? peer.reachability !== 'down' && peer.reachability !== 'starting' : false;

@@ -210,6 +210,12 @@ export function topologyOp(sim: Simulator, device: HostedFirewall, kind: 'show.r
   return routeTableXml(routes);
 }
 
+/** `show system info` says `advanced-routing on` for a device the scenario puts on the advanced routing engine. */
+export function systemInfoShown(sim: Simulator, device: HostedFirewall, body: string): string {
+  if (specOf(sim, device.serial)?.readiness?.advancedRouting !== true) return body;
+  return body.replace('<advanced-routing>off</advanced-routing>', '<advanced-routing>on</advanced-routing>');
+}
+
 /** `show clock more`: the data-plane clock (the management clock is `show clock`). */
 export function clockMoreOp(sim: Simulator, device: HostedFirewall): string {
   return clockMoreXml(readinessOf(sim, device).dpClock);

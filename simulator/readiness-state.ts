@@ -289,7 +289,7 @@ export class DeviceReadiness {
         structural.push({ virtualRouter: i.virtualRouter, destination: `${net}/${len}`, nexthop: '0.0.0.0', metric: 0, flags: i.kind === 'loopback' ? 'A H ' : 'A C ', interface: i.name, protocol: i.kind === 'loopback' ? 'host' : 'connect' });
       }
       for (const t of this.tunnelSpecs) {
-        structural.push({ virtualRouter: 'default', destination: `${ipOf(10, 200 + (t.id % 50), this.site, 0)}/24`, nexthop: '0.0.0.0', metric: 10, flags: 'A S ', interface: t.innerIf, protocol: 'static' });
+        structural.push({ virtualRouter: 'default', destination: `${ipOf(192, 168, t.id, 0)}/24`, nexthop: '0.0.0.0', metric: 10, flags: 'A S ', interface: t.innerIf, protocol: 'static' });
       }
       for (const r of structural) if (out.length < target) out.push(r);
       const peers = this.bgpPeers;

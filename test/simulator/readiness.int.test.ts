@@ -287,6 +287,8 @@ test('readiness: when the scenario gives a readiness failure then the device sho
   const json = JSON.parse(textAt(are.result, 'json') ?? '{}') as Record<string, Record<string, unknown[]>>;
   t.truthy(json['default']?.['0.0.0.0/0'], 'advanced routing answers JSON per logical router');
   t.is((await op(lab, cmdXml('show advanced-routing route'), DIRECT_HQ1)).status, 'error', 'a legacy-routing device refuses it');
+  t.is(textAt((await op(lab, cmdXml('show system info'), { host: '127.0.14.3' })).result, 'system', 'advanced-routing'), 'on');
+  t.is(textAt((await op(lab, cmdXml('show system info'), DIRECT_HQ1)).result, 'system', 'advanced-routing'), 'off');
 });
 
 test('readiness: when Panorama is asked for device groups and templates then every firewall is in one group, in the config and in show devicegroups', async (t) => {

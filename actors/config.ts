@@ -40,7 +40,14 @@ export const configSchema = z
       .prefault({}),
     /** Credentials for direct firewall connections; empty = the Panorama's. */
     firewall: z
-      .strictObject({ apiKey: str().default(''), username: str().default(''), password: str().default(''), port: int(1, 65535).nullable().default(null) })
+      .strictObject({
+        apiKey: str().default(''),
+        username: str().default(''),
+        password: str().default(''),
+        port: int(1, 65535).nullable().default(null),
+        /** Trust for direct firewall connections; Panorama's tls.* never applies to them. */
+        tls: z.strictObject({ caFile: str().default(''), trustOnFirstUse: bool().default(false), insecure: bool().default(false) }).prefault({}),
+      })
       .prefault({}),
     protocol: oneOf(['https', 'http'] as const).default('https'),
     tls: z.strictObject({ caFile: str().default(''), fingerprint: fingerprint.default(''), insecure: bool().default(false) }).prefault({}),
@@ -88,6 +95,27 @@ export const configSchema = z
     if (c.protocol === 'http' && tlsSet) {
       ctx.addIssue({ code: 'custom', path: ['protocol'], params: { between: true }, message: 'must be https while a tls.* option is set (tls.ca_file, tls.fingerprint or tls.insecure)' });
     }
+    const fw = c.firewall.tls;
+    if (c.protocol === 'http' && (fw.caFile !== '' || fw.trustOnFirstUse || fw.insecure)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        params: { between: true },
+        message: 'must be https while a firewall.tls.* option is set (firewall.tls.ca_file, firewall.tls.trust_on_first_use or firewall.tls.insecure)',
+      });
+    }
+    const fwModes = [fw.caFile !== '' && 'firewall.tls.ca_file', fw.trustOnFirstUse && 'firewall.tls.trust_on_first_use', fw.insecure && 'firewall.tls.insecure'].filter(
+      (m): m is string => typeof m === 'string',
+    );
+    if (fwModes.length > 1) {
+      const [a, b] = fwModes as [string, string];
+      ctx.addIssue({
+        code: 'custom',
+        path: b === 'firewall.tls.ca_file' ? ['firewall', 'tls', 'caFile'] : b === 'firewall.tls.insecure' ? ['firewall', 'tls', 'insecure'] : ['firewall', 'tls', 'trustOnFirstUse'],
+        params: { between: true },
+        message: `cannot be set while ${a} is: firewalls are trusted one way (a CA, trust on first use, or no check). Turn one off: panos-upgrade config set ${a} ${a === 'firewall.tls.ca_file' ? '""' : 'false'}`,
+      });
+    }
     if (c.tls.insecure && (c.tls.fingerprint !== '' || c.tls.caFile !== '')) {
       const other = c.tls.fingerprint !== '' ? 'tls.fingerprint' : 'tls.ca_file';
       ctx.addIssue({
@@ -125,6 +153,13 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   'firewall.username': { path: ['firewall', 'username'], kind: 'string', help: 'admin user on the firewalls (default: Panorama’s)' },
   'firewall.password': { path: ['firewall', 'password'], kind: 'secret', help: 'password on the firewalls' },
   'firewall.port': { path: ['firewall', 'port'], kind: 'port', help: 'management port of the firewalls ("" = Panorama’s port)' },
+  'firewall.tls.ca_file': { path: ['firewall', 'tls', 'caFile'], kind: 'string', help: 'PEM file of the CA that signed the firewalls’ certificates (direct connections)' },
+  'firewall.tls.trust_on_first_use': {
+    path: ['firewall', 'tls', 'trustOnFirstUse'],
+    kind: 'boolean',
+    help: 'trust each firewall’s certificate as discovery first saw it; a later change stops work on that device',
+  },
+  'firewall.tls.insecure': { path: ['firewall', 'tls', 'insecure'], kind: 'boolean', help: 'skip certificate checks on direct firewall connections (labs only)' },
   protocol: { path: ['protocol'], kind: 'string', help: 'https (default) or http' },
   'tls.ca_file': { path: ['tls', 'caFile'], kind: 'string', help: 'PEM file of the CA that signed the management certificates' },
   'tls.fingerprint': { path: ['tls', 'fingerprint'], kind: 'string', help: 'pin the server certificate by its SHA-256 fingerprint' },

@@ -34,6 +34,8 @@ export interface DeviceAccess {
   viaPanorama(device: JobDevice): DeviceApi;
   /** A device at its management address. */
   direct(device: JobDevice): DeviceApi;
+  /** Accept the certificate a firewall presents now, for trust on first use (`device trust SERIAL`). */
+  trustCertificate?(device: JobDevice): Promise<{ address: string; fingerprint: string; at: string; previous?: string }>;
 }
 
 export interface DaemonOptions {
@@ -396,6 +398,15 @@ export class Daemon {
     for (const d of found) await this.recordDevice(d.serial, { type: 'device.discovered', data: d });
     const file = writeInventoryJson(this.dataDir, this.inventory.values(), new Date(this.clock.now()).toISOString());
     return { discovered: found.length, devices: found.map((d) => this.inventory.get(d.serial)!).filter(Boolean), inventoryFile: file };
+  }
+
+  /** Trust on first use: accept the certificate a firewall presents now (after a planned replacement). */
+  async trustDevice(serial: string): Promise<object> {
+    const d = this.deviceFor(serial);
+    if (!this.config.firewall.tls.trustOnFirstUse || !this.access.trustCertificate) {
+      throw new ValidationError('device trust records a firewall certificate for trust on first use, which is off: panos-upgrade config set firewall.tls.trust_on_first_use true, then restart the daemon', 'serial');
+    }
+    return { serial, ...(await this.access.trustCertificate(jobDevice(d))) };
   }
 
   private deviceFor(serial: string): InventoryDevice {
@@ -778,6 +789,7 @@ export class Daemon {
       return { device, jobs: this.list({ device: p.serial }).jobs };
     });
     serve('device.check', (p) => this.checkDevices(p));
+    serve('device.trust', (p) => this.trustDevice(p.serial));
     serve('daemon.status', () => this.status());
     this.subscriptions.push(...this.campaigns.listen(nc, subjects, (err, subject) => this.log.warn({ err, subject }, 'could not answer a command')));
   }

@@ -4,7 +4,9 @@ import { PanosClient, type ApiCallRecord, type PanosClientOptions } from '../pan
 import type { DaemonConfig } from './config.ts';
 import { checkRunnable } from './config.ts';
 import type { DeviceAccess } from './daemon.ts';
+import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import { clientDeviceApi } from './device-api.ts';
+import { CertificateNotRecordedError, FirewallTrust, firewallTrustAdvice } from './firewall-trust.ts';
 import { panoramaTrustAdvice } from './tls-advice.ts';
 
 function portOf(host: string): number | undefined {
@@ -47,22 +49,50 @@ export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEve
   const fwKey = config.firewall.apiKey || (config.firewall.username ? '' : config.panorama.apiKey);
   const fwUser = config.firewall.username || config.panorama.username;
   const fwPassword = config.firewall.password || config.panorama.password;
+  const fwTls = config.firewall.tls;
+  const trust = new FirewallTrust(deps.store, deps.log);
+  const tlsPort = port ?? 443;
+  /** Panorama's tls.* never applies here: each firewall has its own certificate. */
+  const directTrust = (device: JobDevice): Partial<PanosClientOptions> => {
+    if (config.protocol === 'http') return {};
+    if (fwTls.insecure) return { insecure: true, trustAdvice: firewallTrustAdvice(device.serial) };
+    if (fwTls.caFile) return { caFile: fwTls.caFile, trustAdvice: firewallTrustAdvice(device.serial) };
+    if (fwTls.trustOnFirstUse) {
+      const recorded = trust.recorded(device.serial);
+      if (!recorded) throw new CertificateNotRecordedError(device.serial, device.mgmtIp);
+      return { fingerprint: recorded.fingerprint, trustAdvice: firewallTrustAdvice(device.serial, recorded) };
+    }
+    // The system's CAs and the address as the name: a real firewall's certificate seldom passes, and the error says what to set.
+    return { trustAdvice: firewallTrustAdvice(device.serial) };
+  };
   const direct = new Map<string, PanosClient>();
-  const directClient = (mgmtIp: string): PanosClient => {
-    let c = direct.get(mgmtIp);
+  const directClient = (device: JobDevice): PanosClient => {
+    const tlsOptions = directTrust(device);
+    // A re-trusted certificate gets a new client (and new connections).
+    const key = `${device.mgmtIp}|${tlsOptions.fingerprint ?? ''}`;
+    let c = direct.get(key);
     if (!c) {
+      const { caFile: _ca, fingerprint: _fp, insecure: _in, trustAdvice: _ad, ...panoramaless } = common;
       c = new PanosClient({
-        ...common,
-        host: port ? `${mgmtIp}:${port}` : mgmtIp,
+        ...panoramaless,
+        ...tlsOptions,
+        host: port ? `${device.mgmtIp}:${port}` : device.mgmtIp,
         ...(fwKey ? { apiKey: fwKey } : { username: fwUser, password: fwPassword }),
       });
-      direct.set(mgmtIp, c);
+      direct.set(key, c);
     }
     return c;
   };
   return {
     async discover() {
       const devices = await panorama.devicesConnected();
+      if (fwTls.trustOnFirstUse && config.protocol === 'https') {
+        const seen = await trust.observe(
+          devices.map((d) => ({ serial: d.serial, mgmtIp: d.ipAddress })),
+          tlsPort,
+        );
+        deps.log.info({ recorded: seen.recorded, unchanged: seen.unchanged, changed: seen.changed.length, unreachable: seen.unreachable }, 'firewall certificates (trust on first use)');
+      }
       return devices.map((d) => ({
         serial: d.serial,
         hostname: d.hostname,
@@ -77,7 +107,17 @@ export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEve
       }));
     },
     viaPanorama: (device) => clientDeviceApi(panorama, device.serial),
-    direct: (device) => clientDeviceApi(directClient(device.mgmtIp)),
+    direct: (device) => clientDeviceApi(directClient(device)),
+    async trustCertificate(device) {
+      const accepted = await trust.accept(device.serial, device.mgmtIp, tlsPort);
+      for (const [key, c] of direct) {
+        if (key.startsWith(`${device.mgmtIp}|`)) {
+          c.close();
+          direct.delete(key);
+        }
+      }
+      return accepted;
+    },
     close() {
       panorama.close();
       for (const c of direct.values()) c.close();

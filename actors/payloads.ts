@@ -39,6 +39,7 @@ export const PAYLOADS = {
     targetVersion: version.optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
   }),
+  'device.trust': z.strictObject({ serial }),
   'upgrade.queue': z.strictObject({
     devices: z.array(serial).min(1).optional(),
     all: z.boolean().optional(),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { fromCallback } from 'xstate';
-import { DeviceUnreachableError, PanosApiError, PanosJobFailedError, PanosUpgradeError } from '../panos/errors.ts';
+import { DeviceUnreachableError, PanosApiError, PanosJobFailedError, PanosUpgradeError, TransportError } from '../panos/errors.ts';
 import type { ParsedJob } from '../panos/parsers.ts';
 import { panrepoAvailMb } from '../panos/parsers.ts';
 import { compareContentVersions } from '../panos/model.ts';
@@ -66,6 +66,8 @@ const DISK = /disk space|no space left/i;
 /** Whether another attempt of the step can succeed: transport trouble and a busy device, yes; the rest, no. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof FatalStepError) return false;
+  // A certificate that is not trusted is configuration (or a changed device): another attempt cannot pass.
+  if (err instanceof TransportError && err.certificate) return false;
   if (err instanceof RetryableStepError || err instanceof DeviceUnreachableError) return true;
   if (err instanceof PanosJobFailedError) return !DISK.test(err.details.join(' ')) && (BUSY.test(err.details.join(' ')) || err.jobType === 'Downld');
   if (err instanceof PanosApiError) return BUSY.test(err.lines.join(' '));

@@ -12,7 +12,7 @@ import { createDeviceAccess } from '../actors/device-access.ts';
 import { stateAt } from '../actors/replay.ts';
 import { connectNats, eventPublisher, startNatsServer, Subjects } from '../bus/index.ts';
 import { LmdbEventStore, type EventEnvelope } from '../eventstore/index.ts';
-import { startGateway } from '../gateway/index.ts';
+import { startGateway, writeCaFile } from '../gateway/index.ts';
 import { Simulator } from '../simulator/index.ts';
 import { processStats, serveParent } from './lib/child.ts';
 import { twoHopFleet } from './lib/fleet-scenario.ts';
@@ -179,6 +179,7 @@ async function templateRun(devices: number): Promise<{ events: EventEnvelope[]; 
     ...DEFAULT_CONFIG,
     panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
     tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
+    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile: gateway.identity ? writeCaFile(gateway.identity, dataDir) : '', trustOnFirstUse: false, insecure: false } },
     concurrency: devices,
     rateLimit: 100_000,
     upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },

@@ -1,6 +1,6 @@
 // The orchestrator in its own process, composed as `panos-upgrade daemon` composes it: its own event
 // log with durable events published on NATS, the XML client to the gateway, commands on panos.cmd.*.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -45,6 +45,7 @@ export interface FleetDaemonArgs {
   prefix: string;
   port: number;
   fingerprint: string;
+  caCert: string;
   apiKey: string;
   concurrency: number;
   upgradePaths: Record<string, string[]>;
@@ -96,6 +97,7 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
     panorama: { host: `127.0.0.1:${args.port}`, apiKey: args.apiKey, username: '', password: '' },
     protocol: 'https',
     tls: { caFile: '', fingerprint: args.fingerprint, insecure: false },
+    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile: args.caCert ? (writeFileSync(join(dataDir, 'sim-ca.pem'), args.caCert), join(dataDir, 'sim-ca.pem')) : '', trustOnFirstUse: false, insecure: false } },
     concurrency: args.concurrency,
     // The ideal counts no rate limit, so none binds here (the default, 20/s, is for a real Panorama).
     rateLimit: 100_000,

@@ -29,6 +29,8 @@ export interface FleetSimInfo {
   prefix: string;
   port: number;
   fingerprint: string;
+  /** The simulated CA (PEM) that issued each firewall's certificate. */
+  caCert: string;
   apiKey: string;
   upgradePaths: Record<string, string[]>;
   devices: number;
@@ -112,6 +114,7 @@ await serveParent<FleetSimInfo>(async () => {
       prefix,
       port: gateway.port,
       fingerprint: gateway.fingerprint ?? '',
+      caCert: gateway.identity?.caCert ?? '',
       apiKey: scenario.apiKey,
       upgradePaths: scenario.upgradePaths,
       devices: scenario.devices.length,

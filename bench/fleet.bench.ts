@@ -53,6 +53,7 @@ export function fleetBench(concurrency: number): BenchDef {
         prefix: info.prefix,
         port: info.port,
         fingerprint: info.fingerprint,
+        caCert: info.caCert,
         apiKey: info.apiKey,
         concurrency,
         upgradePaths: info.upgradePaths,

@@ -25,6 +25,7 @@ export const COMMANDS = [
   'device.list',
   'device.get',
   'device.check',
+  'device.trust',
   'upgrade.queue',
   'daemon.status',
   'campaign.create',

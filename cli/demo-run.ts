@@ -10,7 +10,7 @@ import type { StatusRecord } from '../actors/daemon.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
 import { eventPublisher, startNatsServer, type NatsServerHandle } from '../bus/index.ts';
 import { LmdbEventStore } from '../eventstore/index.ts';
-import { startGateway, type GatewayHandle } from '../gateway/index.ts';
+import { startGateway, writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { generateFleetScenario, loadScenarioFile, scenarioFromObject, type Scenario } from '../scenarios/index.ts';
 import { Simulator } from '../simulator/index.ts';
 import { DaemonClient } from './client.ts';
@@ -77,7 +77,7 @@ export function pickDevices(devices: readonly InventoryDevice[], staged: Readonl
 }
 
 /** The daemon's configuration for the simulated fleet: what `config set` would write for a lab. */
-function demoConfig(gateway: GatewayHandle, scenario: Scenario, options: DemoOptions, pathsFile: string): DaemonConfig {
+function demoConfig(gateway: GatewayHandle, scenario: Scenario, options: DemoOptions, pathsFile: string, caFile: string): DaemonConfig {
   // Waits that are real time on a real fleet shrink with the simulation, but never below what a busy machine needs.
   const k = Math.max(1, options.timeScale);
   return {
@@ -85,6 +85,8 @@ function demoConfig(gateway: GatewayHandle, scenario: Scenario, options: DemoOpt
     panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
     protocol: 'https',
     tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
+    // Each firewall serves its own certificate, issued by the simulated CA: trusted through that CA.
+    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile, trustOnFirstUse: false, insecure: false } },
     concurrency: options.concurrency,
     rateLimit: 1000,
     upgrade: { ...DEFAULT_CONFIG.upgrade, pathsFile },
@@ -171,7 +173,8 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     );
     const pathsFile = join(dataDir, 'upgrade-paths.yaml');
     writeFileSync(pathsFile, `# The upgrade paths of ${scenario.name}: current version → versions to install, in order.\n${stringify(scenario.upgradePaths)}`);
-    saveConfig(dataDir, demoConfig(parts.gateway, scenario, options, pathsFile));
+    const caFile = parts.gateway.identity ? writeCaFile(parts.gateway.identity, dataDir) : '';
+    saveConfig(dataDir, demoConfig(parts.gateway, scenario, options, pathsFile, caFile));
     // The same path as `panos-upgrade daemon`: configuration from the data dir, then the daemon on NATS.
     const config = loadDaemonConfig(dataDir);
     parts.access = createDeviceAccess(config, { store: parts.rt.store, log: log.child({ component: 'client' }) });

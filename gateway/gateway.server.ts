@@ -1,13 +1,18 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, isIPv6, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { isIPv6, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import { PanosUpgradeError } from '../panos/index.ts';
 import { rawHttpError } from './api-errors.ts';
 import { buildGateway, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
 import { SimClient, SimulatorUnavailableError, type SimDescription } from './sim-client.ts';
 import { loadTlsIdentity, type TlsIdentity } from './tls-identity.ts';
-import { loadTlsFiles, MAX_IP_SANS, type TlsMaterial } from './tls-material.ts';
+import { loadTlsFiles, type TlsMaterial } from './tls-material.ts';
+
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256;
 
 export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'description'> {
   /** The Panorama's listen address; default: the Panorama's `mgmtIp` from the simulator (127.0.0.1). */
@@ -21,6 +26,15 @@ export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'descriptio
   tlsDir?: string;
   /** Make a new CA and certificates even if some are kept. */
   newCert?: boolean;
+  /** A client must send its whole request line and headers within this (slow or partial headers are closed). Default 20 s. */
+  headersTimeoutMs?: number;
+  /** …and its whole request, body included, within this. Default 60 s. */
+  httpRequestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** How often those limits are checked. Default 1 s. */
+  connectionsCheckingIntervalMs?: number;
+  /** Open connections one client address may hold on one listening address; more are closed at once. Default 256. */
+  maxConnectionsPerClient?: number;
   /** Also listen on each firewall's management address, so a client there sees exactly one firewall. */
   direct: boolean;
   /** Skip the `describe` round trip (tests, or a caller that already has it). */
@@ -83,16 +97,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         ...(options.newCert ? { renew: true } : {}),
       });
       tls = identity.materialFor(host);
-      if (deviceAddresses.length + 3 > MAX_IP_SANS) {
-        log.warn({ named: tls.ipSans.length, devices: deviceAddresses.length }, 'certificate names only the first addresses; pin its fingerprint');
-      }
     }
   }
 
   const { app, recorder } = buildGateway({ ...options, description });
   const handler = app.callback();
-  const server: HttpServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+  const limits = {
+    headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeout: options.httpRequestTimeoutMs ?? DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+    connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? Math.min(1_000, options.headersTimeoutMs ?? 1_000),
+  };
+  const perClient = options.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
+  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
     log.debug({ code: err.code }, 'malformed http request');
     // As Node's own handler: answer only when no response of this connection has started (a body sent
     // without framing after a keep-alive request parses as a broken next request), then close.
@@ -104,28 +121,58 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       socket.write(rawHttpError(status, reason));
     }
     socket.destroy();
-  });
-  server.on('tlsClientError', (err: NodeJS.ErrnoException) => log.debug({ code: err.code }, 'tls handshake failed'));
-
-  const sockets = new Set<Socket>();
-  const listeners: NetServer[] = [];
-  const accept = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    server.emit('connection', socket);
   };
-  const listen = (address: string, port: number): Promise<NetServer> =>
+
+  // Open connections per (listener, client address): one client cannot take every socket of a device.
+  const open = new Map<string, number>();
+  const refused = { count: 0, lastLog: 0 };
+  const sockets = new Set<Socket>();
+  const servers: Array<HttpServer | HttpsServer> = [];
+  const track = (address: string) => (socket: Socket): void => {
+    const key = `${address}|${socket.remoteAddress ?? '?'}`;
+    const n = (open.get(key) ?? 0) + 1;
+    if (n > perClient) {
+      refused.count++;
+      const now = Date.now();
+      if (now - refused.lastLog > 10_000) {
+        refused.lastLog = now;
+        log.warn({ address, refused: refused.count, limit: perClient }, 'connections over the per-client limit closed');
+      }
+      socket.destroy();
+      return;
+    }
+    open.set(key, n);
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      const left = (open.get(key) ?? 1) - 1;
+      if (left <= 0) open.delete(key);
+      else open.set(key, left);
+    });
+  };
+  // One server per address, each listening itself, so Node arms its header and request timeouts
+  // (it does so on 'listening') and each address serves its own certificate.
+  const listen = (address: string, port: number): Promise<HttpServer | HttpsServer> =>
     new Promise((resolve, reject) => {
-      const listener = createNetServer({ noDelay: true, keepAlive: true }, accept);
-      listener.once('error', reject);
-      listener.listen({ host: address, port, exclusive: true }, () => {
-        listener.off('error', reject);
-        listener.on('error', (err) => log.warn({ err, address }, 'listener error'));
-        resolve(listener);
+      const material = identity ? identity.materialFor(address) : tls;
+      // requireHostHeader off: a request without Host still gets a PAN-OS answer from the app, not Node's bare 400.
+      const serverOptions = { ...limits, requireHostHeader: false, noDelay: true, keepAlive: true };
+      const server: HttpServer | HttpsServer = material
+        ? createHttpsServer({ ...serverOptions, cert: material.cert, key: material.key, handshakeTimeout: limits.headersTimeout }, handler)
+        : createHttpServer(serverOptions, handler);
+      server.on('clientError', onClientError);
+      server.on('tlsClientError', (err: NodeJS.ErrnoException) => log.debug({ code: err.code }, 'tls handshake failed'));
+      server.on('connection', track(address));
+      server.once('error', reject);
+      server.listen({ host: address, port, exclusive: true }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => log.warn({ err, address }, 'listener error'));
+        servers.push(server);
+        resolve(server);
       });
     });
 
-  let panoramaListener: NetServer;
+  let panoramaListener: HttpServer | HttpsServer;
   try {
     panoramaListener = await listen(host, options.port);
   } catch (err) {
@@ -133,7 +180,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const hint = code === 'EADDRINUSE' ? `: port ${options.port} is in use on ${host}; choose another with --port` : '';
     throw new PanosUpgradeError('CONFIG', `cannot listen on ${host}:${options.port} (${code ?? (err as Error).message})${hint}`, { cause: err });
   }
-  listeners.push(panoramaListener);
   const port = (panoramaListener.address() as { port: number }).port;
 
   const scheme = options.protocol;
@@ -145,7 +191,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   bound.forEach((result, i) => {
     const d = deviceAddresses[i]!;
     if (result.status === 'fulfilled') {
-      listeners.push(result.value);
       urls[d.serial] = origin(d.mgmtIp);
       addresses.push(d.mgmtIp);
     } else {
@@ -176,7 +221,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     async close() {
       if (closed) return;
       closed = true;
-      const stopped = listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+      const stopped = servers.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
       // A listener's close waits for its connections: keep-alive and hung ones are ended here.
       for (const s of sockets) s.destroy();
       await Promise.all(stopped);

@@ -21,4 +21,4 @@ export { SimClient, SimulatorReplyError, SimulatorUnavailableError, XML_CONTENT_
 export { API_CALL_SERVED, API_STREAM, type ApiCallRecord, type ApiCallStore } from './api-recorder.ts';
 export type { ApiOutcome } from './api-errors.ts';
 export { fingerprintOf, generateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls-material.ts';
-export { IDENTITY_DIR, loadTlsIdentity, type TlsIdentity } from './tls-identity.ts';
+export { IDENTITY_DIR, loadTlsIdentity, writeCaFile, type TlsIdentity } from './tls-identity.ts';

@@ -24,7 +24,7 @@ export interface TlsIdentity {
   readonly caCert: string;
   readonly caFile: string | undefined;
   readonly caFingerprint: string;
-  /** The certificate a listener on `address` serves. */
+  /** The certificate a listener on `address` serves: each management address has its own, all issued by the CA. */
   materialFor(address: string): TlsMaterial;
   /** True when this start made a new CA (first start, or `--new-cert`). */
   readonly created: boolean;
@@ -33,7 +33,7 @@ export interface TlsIdentity {
 const pemPair = z.object({ cert: z.string(), key: z.string() });
 const identityFile = z.object({
   version: z.literal(1),
-  /** Certificate name → PEMs; `shared` names every address in its SANs. */
+  /** Address → the PEMs served there. */
   certificates: z.record(z.string(), pemPair),
 });
 
@@ -125,7 +125,6 @@ function stillGood(pem: { cert: string; key: string }, ca: X509Certificate, ips:
  */
 export async function loadTlsIdentity(options: IdentityOptions): Promise<TlsIdentity> {
   const now = (options.now ?? Date.now)();
-  const ips = ipsOf(options.addresses);
   const dir = options.dir;
   const caFile = dir ? join(dir, 'ca.pem') : undefined;
   const caKeyFile = dir ? join(dir, 'ca-key.pem') : undefined;
@@ -160,10 +159,19 @@ export async function loadTlsIdentity(options: IdentityOptions): Promise<TlsIden
   ca ??= await makeCa(now);
   const caX509 = new X509Certificate(ca.cert);
 
+  // The Panorama's certificate also names localhost and the loopback addresses; each firewall's names its own address only.
+  const [panorama = '127.0.0.1', ...firewalls] = [...new Set(options.addresses)];
+  const wanted = new Map<string, string[]>([[panorama, ipsOf([panorama])], ...firewalls.filter((a) => isIP(a) !== 0).map((a): [string, string[]] => [a, [a]])]);
   let changed = created;
-  const shared = certificates.shared;
-  if (!shared || !stillGood(shared, caX509, ips, now)) {
-    certificates = { ...certificates, shared: await issue(ca, 'panos-upgrade simulator', ips, now) };
+  const missing = [...wanted].filter(([address, ips]) => {
+    const kept = certificates[address];
+    return !kept || !stillGood(kept, caX509, ips, now);
+  });
+  // Signing runs on libuv's pool: a few at a time keeps both cores busy on a first start of a large fleet.
+  for (let i = 0; i < missing.length; i += 16) {
+    const batch = missing.slice(i, i + 16);
+    const issued = await Promise.all(batch.map(([address, ips]) => issue(ca!, address === panorama ? 'panos-upgrade simulator Panorama' : address, ips, now)));
+    batch.forEach(([address], j) => (certificates[address] = issued[j]!));
     changed = true;
   }
   if (dir && changed) {
@@ -174,11 +182,12 @@ export async function loadTlsIdentity(options: IdentityOptions): Promise<TlsIden
     writeSecret(certsFile!, JSON.stringify({ version: 1, certificates }, null, 2) + '\n');
   }
   const material = new Map<string, TlsMaterial>();
-  const materialOf = (name: string, ipSans: string[]): TlsMaterial => {
+  const materialFor = (address: string): TlsMaterial => {
+    const name = wanted.has(address) ? address : panorama;
     let m = material.get(name);
     if (!m) {
       const pem = certificates[name]!;
-      m = { cert: pem.cert, key: pem.key, fingerprint: fingerprintOf(pem.cert), generated: true, ipSans };
+      m = { cert: pem.cert, key: pem.key, fingerprint: fingerprintOf(pem.cert), generated: true, ipSans: wanted.get(name) ?? [] };
       material.set(name, m);
     }
     return m;
@@ -189,6 +198,13 @@ export async function loadTlsIdentity(options: IdentityOptions): Promise<TlsIden
     caFile,
     caFingerprint: caX509.fingerprint256,
     created,
-    materialFor: () => materialOf('shared', ips),
+    materialFor,
   };
+}
+
+/** Write the CA certificate to `<dir>/sim-ca.pem` (for `firewall.tls.ca_file` when the identity lives in memory); returns the file. */
+export function writeCaFile(identity: Pick<TlsIdentity, 'caCert'>, dir: string): string {
+  const file = join(dir, 'sim-ca.pem');
+  writeSecret(file, identity.caCert);
+  return file;
 }

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { TransportError } from './errors.ts';
 
@@ -203,4 +204,35 @@ export class TrustingAgent extends https.Agent {
     if (identity) return failureOf('hostname-mismatch', this.host, hostname, hasCert ? cert : undefined, { verifyCode: (identity as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID' });
     return undefined;
   }
+}
+
+/** What a server presents, read without trusting it (trust on first use records it). */
+export interface PresentedCertificate {
+  fingerprint: string;
+  subject?: string;
+  issuer?: string;
+  validTo?: string;
+}
+
+/**
+ * Read the certificate a TLS server presents, and close: nothing is sent after the handshake. Rejects
+ * with the connection's error, or `ETIMEDOUT` after `timeoutMs`.
+ */
+export function probeCertificate(host: string, port: number, timeoutMs: number): Promise<PresentedCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: isIP(host) ? '' : host });
+    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    socket.once('error', reject);
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      socket.destroy();
+      if (!cert || !cert.raw) {
+        reject(Object.assign(new Error('no certificate presented'), { code: 'ERR_TLS_NO_CERT' }));
+        return;
+      }
+      const f = failureOf('rejected', `${host}:${port}`, host, cert);
+      resolve({ fingerprint: f.presented!, ...(f.subject ? { subject: f.subject } : {}), ...(f.issuer ? { issuer: f.issuer } : {}), ...(f.validTo ? { validTo: f.validTo } : {}) });
+    });
+  });
 }

@@ -25,6 +25,10 @@ export function simConfigValues(conn: SimConnection): Array<[string, string]> {
     ['tls.ca_file', ''],
     // Panorama pinned by its fingerprint: what an operator does with a self-signed Panorama.
     ['tls.fingerprint', conn.protocol === 'https' ? (conn.fingerprint ?? '') : ''],
+    ['firewall.tls.insecure', 'false'],
+    ['firewall.tls.trust_on_first_use', 'false'],
+    // Each simulated firewall has its own certificate, issued by the simulator's CA: as a fleet with its own CA.
+    ['firewall.tls.ca_file', conn.protocol === 'https' ? (conn.caFile ?? '') : ''],
     ['protocol', conn.protocol],
     ['panorama.host', conn.host],
     ['panorama.api_key', conn.apiKey],

@@ -25,7 +25,7 @@ function checkFileValue(key: string, raw: string): string {
   const file = resolve(raw);
   if (!existsSync(file)) throw new ValidationError(`${key}: no such file: ${file}`, key);
   if (key === 'upgrade.paths_file') loadPathsFile(file);
-  if (key === 'tls.ca_file' && !readFileSync(file, 'utf8').includes('BEGIN CERTIFICATE')) throw new ValidationError(`${key}: ${file} is not a PEM certificate`, key);
+  if ((key === 'tls.ca_file' || key === 'firewall.tls.ca_file') && !readFileSync(file, 'utf8').includes('BEGIN CERTIFICATE')) throw new ValidationError(`${key}: ${file} is not a PEM certificate`, key);
   return file;
 }
 
@@ -50,7 +50,7 @@ export function registerConfig(program: Command): void {
       const dataDir = resolveDataDir(globalOptions(cmd).dataDir);
       const current = loadConfig(dataDir);
       let raw = value === '-' ? await readStdin() : value;
-      if (key === 'upgrade.paths_file' || key === 'tls.ca_file') raw = checkFileValue(key, raw);
+      if (key === 'upgrade.paths_file' || key === 'tls.ca_file' || key === 'firewall.tls.ca_file') raw = checkFileValue(key, raw);
       const next = setConfigValue(current, key, raw);
       saveConfig(dataDir, next);
       out.line(`Set ${key} = ${displayValue(key, getConfigValue(next, key))} in ${configPath(dataDir)}`);

@@ -101,4 +101,19 @@ export function registerDevice(program: Command): void {
         else out.write(jobTable(out, reply.jobs));
       });
     });
+
+  device
+    .command('trust')
+    .description("trust on first use: accept the certificate a firewall presents now, after it was replaced on purpose (firewall.tls.trust_on_first_use)")
+    .argument('<serial>', 'device serial', parseSerial)
+    .option('--json', "print the daemon's reply as JSON")
+    .action(async (serial: string, opts: { json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      await withDaemon(cmd, async (client) => {
+        const reply = await client.request<{ serial: string; address: string; fingerprint: string; previous?: string }>('device.trust', { serial });
+        if (opts.json) return printJson(out, reply);
+        out.line(`Trusted the certificate of ${reply.serial} at ${reply.address}: SHA-256 ${reply.fingerprint}`);
+        if (reply.previous) out.line(`  (it replaces ${reply.previous})`);
+      });
+    });
 }

@@ -17,6 +17,7 @@ const VALID: Record<Name, Record<string, unknown>> = {
   'device.list': {},
   'device.get': { serial: '001234567890' },
   'device.check': { devices: ['001234567890'], all: false, targetVersion: '11.1.0', policy: { checks: { no_locks: { severity: 'warn' } } } },
+  'device.trust': { serial: '001234567890' },
   'upgrade.queue': { devices: ['001234567890', '001234567891'], all: false, targetVersion: '10.1.9-h1', dryRun: true, policy: {} },
   'daemon.status': {},
 };

@@ -23,12 +23,13 @@ const conn: SimConnection = {
 
 const apply = (base: DaemonConfig, c: SimConnection): DaemonConfig => simConfigValues(c).reduce((cfg, [k, v]) => setConfigValue(cfg, k, v), base);
 
-test('config from-sim: when the configuration was set for a lab (tls.insecure) then the pin replaces it without tripping the rule between them', (t) => {
-  const lab = setConfigValue(DEFAULT_CONFIG, 'tls.insecure', 'true');
+test('config from-sim: when the configuration was set for a lab (tls.insecure, firewall.tls.insecure) then the pin replaces it without tripping the rule between them', (t) => {
+  const lab = setConfigValue(setConfigValue(DEFAULT_CONFIG, 'tls.insecure', 'true'), 'firewall.tls.insecure', 'true');
   const next = apply(lab, conn);
   t.is(next.tls.fingerprint, FP);
   t.false(next.tls.insecure);
   t.is(next.tls.caFile, '');
+  t.is(next.firewall.tls.caFile, '/sim/tls/ca.pem');
   t.is(next.panorama.host, '127.0.0.1:8443');
   t.is(next.panorama.apiKey, 'sim-key-1234');
 });
@@ -39,4 +40,5 @@ test('config from-sim: when the simulator serves plain HTTP then every tls optio
   const next = apply(pinned, { ...rest, protocol: 'http', url: 'http://127.0.0.1:8443' });
   t.is(next.protocol, 'http');
   t.is(next.tls.fingerprint, '');
+  t.is(next.firewall.tls.caFile, '');
 });

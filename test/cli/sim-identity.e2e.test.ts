@@ -70,11 +70,17 @@ test('sim: its certificate is kept in its data dir across restarts (--fresh too)
   t.regex(configured.stdout, new RegExp(`^ {2}tls\\.fingerprint = ${conn.fingerprint}$`, 'm'));
   t.regex(configured.stdout, /^ {2}panorama\.api_key = \*\*\*\*/m);
   t.false(configured.stdout.includes(conn.apiKey), 'the key is shown masked');
-  const config = JSON.parse(readFileSync(join(dataDir, 'config.json'), 'utf8')) as { panorama: { host: string; apiKey: string }; tls: { fingerprint: string }; upgrade: { pathsFile: string } };
+  const config = JSON.parse(readFileSync(join(dataDir, 'config.json'), 'utf8')) as {
+    panorama: { host: string; apiKey: string };
+    tls: { fingerprint: string };
+    firewall: { tls: { caFile: string } };
+    upgrade: { pathsFile: string };
+  };
   t.is(config.panorama.host, conn.host);
   t.is(config.panorama.apiKey, conn.apiKey);
   t.is(config.tls.fingerprint, conn.fingerprint);
   t.is(config.upgrade.pathsFile, conn.scenario);
+  t.is(config.firewall.tls.caFile, conn.caFile);
 
   const daemon = startCli(t, ['daemon', '--data-dir', dataDir]);
   const daemonOut: string[] = [];

@@ -9,7 +9,7 @@ import { LmdbEventStore } from '../../eventstore/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator } from '../../simulator/index.ts';
-import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
+import { startGateway, writeCaFile, type GatewayHandle } from '../../gateway/index.ts';
 import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../../actors/config.ts';
 import { Daemon } from '../../actors/daemon.ts';
 import { createDeviceAccess } from '../../actors/device-access.ts';
@@ -27,6 +27,8 @@ export interface StackOptions {
   daemon?: boolean;
   protocol?: 'https' | 'http';
   direct?: boolean;
+  /** Keep the gateway's CA and certificates here (as `sim --data-dir` does), e.g. to restart it with one certificate changed. */
+  tlsDir?: string;
 }
 
 /** The whole product on real parts: nats-server, simulator, gateway over HTTP(S), daemon, LMDB logs. */
@@ -53,10 +55,12 @@ export interface Stack {
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Test defaults: fast polling, short retries, everything scaled for a simulator at a small time scale. */
-export function testConfig(gateway: GatewayHandle, scenario: Scenario): DaemonConfig {
+export function testConfig(gateway: GatewayHandle, scenario: Scenario, caFile = ''): DaemonConfig {
   return {
     ...DEFAULT_CONFIG,
     panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
+    // Panorama pinned; each firewall (its own certificate) trusted through the simulated CA, as on a real fleet.
+    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile, trustOnFirstUse: false, insecure: false } },
     protocol: gateway.protocol,
     tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
     concurrency: 10,
@@ -88,8 +92,10 @@ export async function startStack(t: ExecutionContext, nats: TestNats, options: S
     port: 0,
     protocol: options.protocol ?? 'https',
     direct: options.direct ?? true,
+    ...(options.tlsDir ? { tlsDir: options.tlsDir } : {}),
   });
-  const config = (options.config ?? ((c) => c))(testConfig(gateway, scenario));
+  const caFile = gateway.identity ? writeCaFile(gateway.identity, dataDir) : '';
+  const config = (options.config ?? ((c) => c))(testConfig(gateway, scenario, caFile));
   saveConfig(dataDir, config);
 
   let daemon: Daemon | undefined;

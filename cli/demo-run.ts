@@ -16,12 +16,15 @@ import { Simulator } from '../simulator/index.ts';
 import { DaemonClient } from './client.ts';
 import { discoverDevices, printDiscovered } from './commands/device.ts';
 import { downloadStatus, queueAllDownloads, queueSummaryLines } from './commands/download.ts';
-import { resultLine, submitJob, succeeded } from './commands/job.ts';
+import { resultLine, succeeded } from './commands/job.ts';
+import { followCampaign, timingsOfScenario } from './commands/campaign.ts';
+import type { CampaignRecord } from '../machines/campaign.record.ts';
+import type { EventEnvelope } from '../eventstore/index.ts';
 import type { DemoOptions } from './commands/demo.ts';
 import { resolveDataDir } from './data-dir.ts';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.ts';
 import { CliError, InterruptedError } from './errors.ts';
-import { DownloadFollower, followJobs, onInterrupt } from './follow.ts';
+import { DownloadFollower, onInterrupt } from './follow.ts';
 import { createLogger } from './logger.ts';
 import type { GlobalOptions } from './options.ts';
 import { countsLine, deviceName, formatDuration, jobName, outputTo, type Output } from './output.ts';
@@ -217,14 +220,11 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     if (targets.length > 0) {
       const standalone = targets.filter((d) => !d.haState).length;
       const what = [standalone > 0 ? `${standalone} standalone firewall(s)` : '', targets.length > standalone ? `${targets.length - standalone} HA pair(s)` : ''].filter(Boolean).join(' and ');
-      out.line(out.paint('bold', `[3/4] Upgrade ${what}`) + out.paint('dim', '   (panos-upgrade job submit --device SERIAL --wait)'));
-      const submitted: StatusRecord[] = [];
-      for (const d of targets) {
-        const reply = await step(submitJob(client, { device: d.serial }));
-        // A job on an HA member may come back as an 'ha-upgrade' for the pair: it is followed the same way.
-        if ('job' in reply) submitted.push(reply.job);
-      }
-      if (submitted.length > 0) upgraded.push(...(await step(followJobs(client, submitted, out))));
+      out.line(
+        out.paint('bold', `[3/4] Upgrade ${what} in a campaign: a canary, a gate, then the rest`) +
+          out.paint('dim', '   (panos-upgrade campaign create --waves canary:1,rest --soak 20s --approval --watch)'),
+      );
+      upgraded.push(...(await step(runCampaign(client, out, targets.map((d) => d.serial), scenario, options))));
       const pairs = targets.length - standalone;
       if (standalone < options.upgrades || pairs < options.haPairs) {
         out.line(`  (asked for ${options.upgrades} standalone firewall(s) and ${options.haPairs} HA pair(s); the fleet has ${standalone} and ${pairs} that fit: staged, connected, not PA-5200/7000)`);
@@ -249,6 +249,44 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     interrupted?.();
     await parts.stop();
   }
+}
+
+/**
+ * The demo's upgrades as a campaign: the first unit is the canary; after it, a short soak and an
+ * operator's approval (the demo gives it, as `campaign approve` would), then the rest at once.
+ */
+async function runCampaign(client: DaemonClient, out: Output, serials: string[], scenario: Scenario, options: DemoOptions): Promise<StatusRecord[]> {
+  const buffered: EventEnvelope[] = [];
+  const sub = await client.subscribe(client.subjects.streamEvents('campaign'), (msg) => buffered.push(msg.json<EventEnvelope>()));
+  let id = '';
+  try {
+    const { timings, timeScale } = timingsOfScenario(scenario);
+    const reply = await client.request<{ campaign: CampaignRecord }>('campaign.create', {
+      name: 'demo',
+      select: { serials },
+      waves: [{ name: 'canary', size: 1 }, { name: 'rest', size: 'rest' }],
+      soak: '20s',
+      approval: true,
+      concurrency: options.concurrency,
+      timings,
+      timeScale,
+    });
+    id = reply.campaign.campaign_id;
+    out.line(`  Campaign ${id}: ${reply.campaign.waves.map((w) => `${w.name} ${w.units} unit(s)`).join(', ')}`);
+  } finally {
+    sub.unsubscribe();
+  }
+  await followCampaign(client, out, id, buffered, (e) => {
+    if (e.type !== 'campaign.approval.requested') return;
+    out.line(`          the demo approves: panos-upgrade campaign approve ${id}`);
+    void client.request('campaign.approve', { campaignId: id, by: 'demo' }).catch((err: unknown) => out.line(`  could not approve: ${(err as Error).message}`));
+  });
+  const { campaign } = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true });
+  const jobs: StatusRecord[] = [];
+  for (const w of campaign.waves) {
+    for (const m of w.members ?? []) if (m.job_id) jobs.push((await client.request<{ job: StatusRecord }>('job.get', { jobId: m.job_id })).job);
+  }
+  return jobs;
 }
 
 /** Counts by status, one line per upgraded device, and every failure with its reason; returns the failures. */

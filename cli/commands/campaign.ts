@@ -7,9 +7,11 @@ import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, type CampaignPlan } fr
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
+import type { Scenario } from '../../scenarios/types.ts';
 import { campaignPlanLines, eventLine, statusLines } from '../campaign-view.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError, InterruptedError } from '../errors.ts';
+import { onInterrupt } from '../follow.ts';
 import { parsePositiveInt, parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson, type Output } from '../output.ts';
 
@@ -56,7 +58,10 @@ interface CreateOptions {
 
 /** Expected durations and time scale of a simulator scenario: the middle of each range, unscaled, in seconds. */
 function scenarioTimings(file: string): { timings: NonNullable<CampaignPlan['timings']>; timeScale: number } {
-  const s = loadScenarioFile(file);
+  return timingsOfScenario(loadScenarioFile(file));
+}
+
+export function timingsOfScenario(s: Scenario): { timings: NonNullable<CampaignPlan['timings']>; timeScale: number } {
   const mid = (r: [number, number]): number => Math.round(((r[0] + r[1]) / 2 / s.timing.timeScale / 1000) * 1000) / 1000;
   return { timings: { download: mid(s.timing.downloadMs), install: mid(s.timing.installMs), reboot: mid(s.timing.rebootMs) }, timeScale: s.timing.timeScale };
 }
@@ -116,33 +121,45 @@ function readText(file: string): string {
 
 const ENDED = new Set(['completed', 'halted', 'aborted']);
 
-/** Print live progress lines for one campaign until it ends; events arrive from `panos.evt.campaign.<id>.>`. */
-async function follow(client: DaemonClient, out: Output, id: string, buffered: EventEnvelope[] = [], subscribe = true): Promise<CampaignRecord> {
+/**
+ * Print live progress lines for one campaign until it ends; events arrive from `panos.evt.campaign.<id>.>`
+ * (`buffered`: those that arrived before its id was known). `onEvent` sees each event once, after its line.
+ */
+export async function followCampaign(
+  client: DaemonClient,
+  out: Output,
+  id: string,
+  buffered: EventEnvelope[] = [],
+  onEvent?: (e: EventEnvelope) => void,
+): Promise<CampaignRecord> {
   const { campaign } = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true });
   const names = new Map<number, string>();
   for (const w of campaign.waves) for (const m of w.members ?? []) names.set(m.unit, m.hostnames.join(' / '));
   const seen = new Set<number>();
   let resolveEnd!: () => void;
   const ended = new Promise<void>((r) => (resolveEnd = r));
-  const onEvent = (e: EventEnvelope): void => {
+  const handle = (e: EventEnvelope): void => {
     if (e.stream !== `campaign:${id}` || seen.has(e.seq)) return;
     seen.add(e.seq);
     const line = eventLine(e, names);
     if (line) out.line(`${e.at.slice(11, 19)}  ${line}`);
+    onEvent?.(e);
     if (e.type === 'campaign.completed' || e.type === 'campaign.halted' || e.type === 'campaign.aborted') resolveEnd();
   };
-  const sub = subscribe ? await client.subscribe(client.subjects.streamEvents('campaign', id), (msg: Msg) => onEvent(msg.json<EventEnvelope>())) : undefined;
-  for (const e of buffered.sort((a, b) => a.seq - b.seq)) onEvent(e);
+  const sub = await client.subscribe(client.subjects.streamEvents('campaign', id), (msg: Msg) => handle(msg.json<EventEnvelope>()));
+  for (const e of buffered.sort((a, b) => a.seq - b.seq)) handle(e);
   // Events before the subscription are in the record: end at once if it already ended.
   const now = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id });
   if (ENDED.has(now.campaign.status)) resolveEnd();
+  let off: (() => void) | undefined;
   const interrupted = new Promise<never>((_, reject) => {
-    process.once('SIGINT', () => reject(new InterruptedError(`stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`)));
+    off = onInterrupt(() => reject(new InterruptedError(`stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`)));
   });
   try {
     await Promise.race([ended, interrupted]);
   } finally {
-    sub?.unsubscribe();
+    off?.();
+    sub.unsubscribe();
   }
   return (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id })).campaign;
 }
@@ -202,7 +219,7 @@ export function registerCampaign(program: Command): void {
             return;
           }
           sub?.unsubscribe();
-          const end = await follow(client, out, c.campaign_id, buffered.filter((e) => e.stream === `campaign:${c.campaign_id}`));
+          const end = await followCampaign(client, out, c.campaign_id, buffered.filter((e) => e.stream === `campaign:${c.campaign_id}`));
           if (opts.json) printJson(out, { campaign: end });
           exitFor(end);
         } finally {
@@ -242,7 +259,7 @@ export function registerCampaign(program: Command): void {
         if (opts.json && !opts.watch) return printJson(out, reply);
         if (!opts.json) for (const line of statusLines(reply.campaign, Date.now(), out)) out.line(line);
         if (!opts.watch) return;
-        const end = await follow(client, out, id);
+        const end = await followCampaign(client, out, id);
         if (opts.json) printJson(out, { campaign: end });
         else for (const line of statusLines(end, Date.now(), out)) out.line(line);
         exitFor(end);

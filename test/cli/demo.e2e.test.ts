@@ -15,7 +15,13 @@ test('demo: when run on a small generated fleet then it discovers, pre-stages, u
   t.regex(out, /^ {2}Discovered 24 devices \(2 in HA pairs\)$/m);
   t.regex(out, /^ {2}Queued 22 devices, skipped 2$/m);
   t.regex(out, /^Downloads: 22\/22 finished \(100%\): 22 download_complete$/m);
-  t.regex(out, /^\[3\/4\] Upgrade 2 standalone firewall\(s\)/m);
+  t.regex(out, /^\[3\/4\] Upgrade 2 standalone firewall\(s\) in a campaign: a canary, a gate, then the rest/m);
+  // The campaign: the canary wave, its gate (soak, then the demo's approval), then the rest.
+  const campaign = out.split('\n').filter((l) => /^\d\d:\d\d:\d\d {2}(wave|gate|Campaign)/.test(l)).map((l) => l.slice(10));
+  t.deepEqual(campaign.slice(0, 2), ['wave 1 started', 'wave 1 ended: 1 complete, 0 failed']);
+  t.true(campaign.includes("gate after wave 1: waiting for an operator's approval"));
+  t.true(campaign.indexOf('gate after wave 1: approved by demo') < campaign.indexOf('wave 2 started'));
+  t.is(campaign.at(-1), 'Campaign complete: 2 complete, 0 failed, 0 not started');
   t.regex(out, /^ {2}Upgrades: {2}2 complete$/m);
   t.is(out.match(/^ {4}fw-[a-z0-9-]+ \(\d{12}\) {2}complete {2}Upgrade complete: /gm)?.length, 2);
   t.regex(out, /^ {2}Failures: {2}none$/m);

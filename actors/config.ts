@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import { hostProblem } from '../panos/host.ts';
 import { isVersion } from '../panos/version.ts';
+import { listenProblem } from './listen-address.ts';
 import { DEFAULT_THRESHOLDS } from '../machines/upgrade-job.events.ts';
 
 // One schema for config.json: `config set` checks a typed value against it, loading the file parses with it,
@@ -31,6 +32,8 @@ const pathsMap = z.record(
   }),
   { error: 'must map versions to lists of versions' },
 );
+
+const listenAddress = str().refine((l) => l === '' || listenProblem(l) === undefined, { error: (iss) => listenProblem(String(iss.input)) ?? 'must be a loopback host:port' });
 
 /** config.json, as stored (camelCase). Unknown keys are refused; every key has its default. */
 export const configSchema = z
@@ -88,6 +91,10 @@ export const configSchema = z
     ha: z
       .strictObject({ strategy: oneOf(['passive-first', 'active-first'] as const).default('passive-first'), pauseBetweenPeers: bool().default(false) })
       .prefault({}),
+    /** The live fleet view and /metrics (web/): a loopback host:port; '' = off. */
+    ui: z.strictObject({ listen: listenAddress.default('') }).prefault({}),
+    /** Per-device series (a serial label) in /metrics: off, one series per firewall is a lot on a big fleet. */
+    metrics: z.strictObject({ deviceLabels: bool().default(false) }).prefault({}),
   })
   .superRefine((c, ctx) => {
     // The TLS client's own rules (panos/client.ts), checked before anything connects.
@@ -190,6 +197,8 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   'poll.reboot_seconds': { path: ['poll', 'rebootSeconds'], kind: 'number', help: 'interval between polls while a device reboots' },
   'ha.strategy': { path: ['ha', 'strategy'], kind: 'string', help: 'which HA peer to upgrade first' },
   'ha.pause_between_peers': { path: ['ha', 'pauseBetweenPeers'], kind: 'boolean', help: 'wait for an operator’s go between the two peers' },
+  'ui.listen': { path: ['ui', 'listen'], kind: 'string', help: 'serve the live fleet view and /metrics on this loopback host:port, e.g. 127.0.0.1:8470 ("" = off)' },
+  'metrics.device_labels': { path: ['metrics', 'deviceLabels'], kind: 'boolean', help: 'per-device series (serial label) in /metrics; off for big fleets' },
 };
 
 export class ConfigError extends PanosUpgradeError {

@@ -2,6 +2,7 @@ import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import { lockDataDir } from '../actors/data-dir-lock.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
+import { startWebServer, operatorTokenPath, type WebServerHandle } from '../web/index.ts';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.ts';
 import { createLogger } from './logger.ts';
 import type { GlobalOptions } from './options.ts';
@@ -34,6 +35,7 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
   });
   let access: ReturnType<typeof createDeviceAccess> | undefined;
   let daemon: Daemon | undefined;
+  let web: WebServerHandle | undefined;
   try {
     access = createDeviceAccess(config, { store: rt.store, log: log.child({ component: 'client' }) });
     daemon = await Daemon.start({
@@ -51,9 +53,14 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
       `Daemon up: Panorama ${config.panorama.host}, NATS ${rt.bus.url} (subjects ${rt.subjects.prefix}.cmd.*), event log ${rt.store.path}, run ${rt.runId}\n` +
         `  the CLI finds it through ${file}; Ctrl-C stops it (unfinished jobs resume at the next start)\n`,
     );
+    if (config.ui.listen) {
+      web = await startWebServer({ store: rt.store, nc: rt.bus.nc, subjects: rt.subjects, log: log.child({ component: 'web' }), listen: config.ui.listen, dataDir, metrics: config.metrics });
+      process.stdout.write(`  live view ${web.url}/ and ${web.url}/metrics (actions need the operator token in ${operatorTokenPath(dataDir)})\n`);
+    }
     const signal = await untilSignal();
     log.info({ signal }, 'stopping daemon; unfinished jobs resume at the next start');
   } finally {
+    await web?.close();
     removeDaemonFile(dataDir);
     await daemon?.stop();
     access?.close();

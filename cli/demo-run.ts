@@ -13,6 +13,7 @@ import { LmdbEventStore } from '../eventstore/index.ts';
 import { startGateway, writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { generateFleetScenario, loadScenarioFile, scenarioFromObject, type Scenario } from '../scenarios/index.ts';
 import { Simulator } from '../simulator/index.ts';
+import { startWebServer, type WebServerHandle } from '../web/index.ts';
 import { DaemonClient } from './client.ts';
 import { discoverDevices, printDiscovered } from './commands/device.ts';
 import { downloadStatus, queueAllDownloads, queueSummaryLines } from './commands/download.ts';
@@ -120,6 +121,7 @@ class Parts {
   gateway: GatewayHandle | undefined;
   access: ReturnType<typeof createDeviceAccess> | undefined;
   daemon: Daemon | undefined;
+  web: WebServerHandle | undefined;
   client: DaemonClient | undefined;
   dataDir = '';
 
@@ -131,6 +133,7 @@ class Parts {
         // shutting down: the first error has been reported already
       }
     };
+    await quietly(() => this.web?.close());
     await quietly(() => this.client?.close());
     if (this.dataDir) await quietly(() => removeDaemonFile(this.dataDir));
     await quietly(() => this.daemon?.stop());
@@ -183,6 +186,9 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     parts.access = createDeviceAccess(config, { store: parts.rt.store, log: log.child({ component: 'client' }) });
     parts.daemon = await step(Daemon.start({ store: parts.rt.store, log: log.child({ component: 'daemon' }), config, access: parts.access, dataDir, nc: bus.nc, subjects }));
     writeDaemonFile(dataDir, { natsUrl: bus.url, pid: process.pid, runId: parts.rt.runId, startedAt: new Date().toISOString(), subjectPrefix: subjects.prefix });
+    parts.web = await step(
+      startWebServer({ store: parts.rt.store, nc: bus.nc, subjects, log: log.child({ component: 'web' }), listen: options.ui, dataDir, metrics: config.metrics }),
+    );
     // The CLI's own client on its own connection: every step below is what the commands send.
     const client = new DaemonClient({ url: bus.url, source: 'the demo', prefix: subjects.prefix });
     parts.client = client;
@@ -191,6 +197,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     out.line(`  data dir:  ${dataDir}`);
     out.line(`  NATS:      ${bus.url} (a private nats-server, subjects ${subjects.prefix}.>)`);
     out.line(`  Panorama:  ${parts.gateway.panoramaUrl}/api/ (certificate issued by the simulated CA, pinned by SHA-256 fingerprint)`);
+    out.line(`  live view: ${parts.web.url}/   metrics: ${parts.web.url}/metrics`);
     out.line(`  watch it from another terminal: panos-upgrade --data-dir ${dataDir} download status --watch`);
     out.line();
 
@@ -240,6 +247,10 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     out.line(`  Event log: ${parts.rt.store.path} (daemon: jobs, devices, API calls), ${simEvents} (simulator)`);
     out.line(`  Logs:      ${logFile}`);
     const took = formatDuration(performance.now() - started);
+    if (options.stay) {
+      out.line(`  The live view stays up at ${parts.web.url}/ until Ctrl-C.`);
+      await interruption.catch(() => undefined);
+    }
     if (failures > 0) {
       out.line(`Demo finished in ${took} with ${failures} failure(s).`);
       throw new CliError(`${failures} job(s) failed; see the summary above and ${logFile}`);

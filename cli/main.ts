@@ -50,6 +50,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   campaign: async () => (await import('./commands/campaign.ts')).registerCampaign,
   replay: async () => (await import('./commands/replay.ts')).registerReplay,
   chaos: async () => (await import('./commands/chaos.ts')).registerChaos,
+  ui: async () => (await import('./commands/ui.ts')).registerUi,
 };
 
 /** The command word of the line (`status` in `--data-dir D status --json`), past the global options. */

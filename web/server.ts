@@ -18,29 +18,9 @@ import { PanosUpgradeError } from '../panos/errors.ts';
 import { FleetView, isViewStream, type JobRow } from './fleet-view.ts';
 import { FleetMetrics, type MetricsOptions } from './metrics.ts';
 import { isOperatorToken, loadOperatorToken } from './operator-token.ts';
+import { parseListenAddress } from '../actors/listen-address.ts';
 
-/** `ui.listen` names an address that is not on this machine's loopback. */
-export class ListenAddressError extends PanosUpgradeError {
-  constructor(readonly listen: string, reason: string) {
-    super('UI_LISTEN', `ui.listen "${listen}": ${reason}`);
-  }
-}
-
-/**
- * `127.0.0.1:8470`, `localhost:8470`, `[::1]:8470` or a bare port (on 127.0.0.1). The page and
- * /metrics are for this machine only: anything off loopback is refused.
- */
-export function parseListenAddress(listen: string): { host: string; port: number } {
-  const text = listen.trim();
-  const m = /^\d+$/.test(text) ? [text, undefined, undefined, text] : /^(?:\[([^\]]+)\]|([^:[\]/]+)):(\d+)$/.exec(text);
-  if (!m) throw new ListenAddressError(listen, 'expected host:port on loopback, e.g. 127.0.0.1:8470');
-  const host = m[1] ?? m[2] ?? '127.0.0.1';
-  const port = Number(m[3]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ListenAddressError(listen, 'the port must be 0-65535');
-  const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-  if (!loopback) throw new ListenAddressError(listen, `${host} is not a loopback address; the live view listens on 127.0.0.1, localhost or [::1] only`);
-  return { host, port };
-}
+export { ListenAddressError, parseListenAddress } from '../actors/listen-address.ts';
 
 export interface WebServerOptions {
   /** The daemon's event log: the view starts from it, job timelines are read from it. */
@@ -109,10 +89,17 @@ export interface TimelineLine {
   stream: string;
   type: string;
   summary: string;
+  /** The step of a `job.step.*` event, for the job page's step table. */
+  step?: { step: string; hop: number; version: string | null; reason?: string };
 }
 
 function timelineLine(e: EventEnvelope): TimelineLine {
-  return { gseq: e.gseq, at: e.at, stream: e.stream, type: e.type, summary: summarize(e) };
+  const line: TimelineLine = { gseq: e.gseq, at: e.at, stream: e.stream, type: e.type, summary: summarize(e) };
+  if (e.type.startsWith('job.step.')) {
+    const d = e.data as { step: string; hop: number; version: string | null; reason?: string };
+    line.step = { step: d.step, hop: d.hop, version: d.version ?? null, ...(d.reason !== undefined ? { reason: d.reason } : {}) };
+  }
+  return line;
 }
 
 /**
@@ -323,6 +310,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
   });
 
+  // A browser closing its live feed ends the stream early: that is how a feed ends, not an error.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE' && err.code !== 'ECONNRESET') log.warn({ err }, 'web server error');
+  });
   app.use(router.routes());
   app.use(router.allowedMethods());
 

@@ -7,6 +7,10 @@ export interface DemoOptions {
   upgrades: number;
   haPairs: number;
   concurrency: number;
+  /** The live view's loopback address (port 0: a free one). */
+  ui: string;
+  /** Keep the live view up after the summary, until Ctrl-C. */
+  stay?: boolean;
 }
 
 /** Fast enough that the whole demo takes well under a minute on two cores, slow enough to watch. */
@@ -24,6 +28,8 @@ export function registerDemo(program: Command): void {
     .option('--upgrades <n>', 'standalone firewalls to upgrade after the downloads (0: none)', parseNonNegativeInt, 4)
     .option('--ha-pairs <n>', 'HA pairs to upgrade after the downloads, each as one pair job (0: none)', parseNonNegativeInt, 1)
     .option('--concurrency <n>', 'jobs the daemon runs at the same time', parsePositiveInt, 50)
+    .option('--ui <host:port>', 'serve the live fleet view and /metrics on this loopback address', '127.0.0.1:0')
+    .option('--stay', 'keep the live view up after the summary, until Ctrl-C')
     .addHelpText('after', '\nState goes to a fresh directory under the OS temp dir unless --data-dir is given (it must not hold an earlier run).')
     .action(async (opts: DemoOptions, cmd: Command) => {
       // Loaded here so that the short commands do not pay for the simulator's imports.

@@ -35,6 +35,7 @@ function validFor(key: string): [string, unknown] {
   const e = ENUMS[key];
   if (e) return [e, e];
   if (key === 'tls.fingerprint') return ['AB'.repeat(32), 'AB'.repeat(32)];
+  if (key === 'ui.listen') return ['127.0.0.1:8470', '127.0.0.1:8470'];
   const v = VALID[spec.kind];
   if (!v) throw new Error(`no sample for ${spec.kind}`);
   return v;

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { exited, onLines, startTestNats, waitFor } from '../helpers/index.ts';
+import { startStack } from '../helpers/stack.ts';
+import { runCli, startCli } from './run-cli.ts';
+
+const nats = startTestNats(test);
+
+test('daemon: with ui.listen set it serves the live view and /metrics there and prints the address; panos-upgrade ui serves the same from another process', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', daemon: false });
+  const dir = stack.dataDir;
+  const refused = await runCli(t, ['config', 'set', 'ui.listen', '0.0.0.0:8470', '--data-dir', dir]);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /ui\.listen.*0\.0\.0\.0 is not a loopback address/);
+  t.is((await runCli(t, ['config', 'set', 'ui.listen', '127.0.0.1:0', '--data-dir', dir])).code, 0);
+
+  const daemon = startCli(t, ['daemon', '--data-dir', dir]);
+  const output: string[] = [];
+  onLines(daemon.stdout, (l) => output.push(l));
+  const line = await waitFor(() => output.find((l) => l.includes('live view http://')), 30_000, 50);
+  const url = /live view (http:\/\/127\.0\.0\.1:\d+)\//.exec(line)![1]!;
+  t.true(line.includes(join(dir, 'ui-operator-token')), line);
+  t.is((await runCli(t, ['device', 'discover', '--data-dir', dir])).code, 0);
+  const metrics = await waitFor(async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return /^panos_upgrade_devices\{version="10\.0\.2"\} 3$/m.test(text) ? text : undefined;
+  }, 30_000, 100);
+  t.regex(metrics, /^process_cpu_seconds_total /m);
+  t.regex(await (await fetch(`${url}/`)).text(), /<div id="app">|npm run build:web/);
+
+  // The same view from a separate process, reading the daemon's log and following its NATS.
+  const ui = startCli(t, ['ui', '--listen', '127.0.0.1:0', '--data-dir', dir]);
+  const uiOut: string[] = [];
+  onLines(ui.stdout, (l) => uiOut.push(l));
+  const uiLine = await waitFor(() => uiOut.find((l) => l.startsWith('Live view http://')), 30_000, 50);
+  const uiUrl = /Live view (http:\/\/127\.0\.0\.1:\d+)\//.exec(uiLine)![1]!;
+  const fleet = (await (await fetch(`${uiUrl}/api/fleet`)).json()) as { devices: Array<{ serial: string }> };
+  t.is(fleet.devices.length, 5);
+  ui.kill('SIGTERM');
+  t.deepEqual(await exited(ui), { code: 0, signal: null });
+
+  daemon.kill('SIGTERM');
+  t.deepEqual(await exited(daemon), { code: 0, signal: null });
+  t.false(existsSync(join(dir, 'daemon.json')));
+});

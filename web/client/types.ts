@@ -1,0 +1,71 @@
+// The shapes the server sends (web/fleet-view.ts, web/server.ts), restated for the browser bundle,
+// which must not pull in the server's modules.
+
+export interface DeviceRow {
+  serial: string;
+  hostname: string;
+  model: string;
+  version: string;
+  connected: boolean;
+  haState: string | null;
+  haPeer: string | null;
+  group: string | null;
+  status: string;
+  progress: number;
+  message: string;
+  reason: string | null;
+  jobId: string | null;
+  jobKind: string | null;
+  updatedAt: string | null;
+}
+
+export interface JobRow {
+  jobId: string;
+  kind: 'upgrade' | 'download-only' | 'ha-upgrade' | 'ha-download-only';
+  devices: string[];
+  hostname: string;
+  status: string;
+  progress: number;
+  message: string;
+  step: string | null;
+  reason: string | null;
+  parentId: string | null;
+  paused: boolean;
+  submittedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface FleetPatch {
+  position: number;
+  devices: DeviceRow[];
+  jobs: JobRow[];
+}
+
+export interface TimelineLine {
+  gseq: number;
+  at: string;
+  stream: string;
+  type: string;
+  summary: string;
+  step?: { step: string; hop: number; version: string | null; reason?: string };
+}
+
+export interface Metrics {
+  tcpSessions: number;
+  routes: number;
+  arpEntries: number;
+  freeDiskMb: number;
+}
+
+export interface JobDetail {
+  job: JobRow;
+  record: Record<string, unknown> & { upgrade_status: string; upgrade_message: string; progress: number; path: string[] };
+  plan: Array<{ version: string; action?: string }>;
+  readiness: { validated: { swVersion?: string; freeDiskMb?: number; neededMb?: number; contentUpdate?: boolean; notes?: string[] } | null; pre: Metrics | null; notes: string[] } | null;
+  postflight: { post: Metrics | null; checks: Array<{ metric: string; before: number; after: number; limit: string; ok: boolean }> } | null;
+  children: JobRow[];
+  devices: DeviceRow[];
+  timeline: TimelineLine[];
+}
+
+export const TERMINAL = new Set(['download_complete', 'complete', 'failed', 'cancelled', 'skipped']);

@@ -23,7 +23,7 @@ import { CampaignRunner, type CampaignHost } from './campaign-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
-import { checkFleet, type CheckTarget, type FleetCheckResult } from './readiness.ts';
+import { checkFleet, preflight, type CheckTarget, type FleetCheckResult } from './readiness.ts';
 import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '../checks/index.ts';
 
 /** How the daemon reaches devices; the composition root builds these from the configuration. */
@@ -174,6 +174,15 @@ export class Daemon {
         now,
         sleep,
         log: this.log,
+        preflight: (pair, device, signal) =>
+          preflight(
+            this.access.viaPanorama(device),
+            // The pair's own HA state is checked by the pair step; each peer's other checks run here, before either is touched.
+            { device, plan: pair.versions.map((version) => ({ version, action: 'install' })), hop: 0, targetVersion: pair.targetVersion, parentId: pair.jobId, policy: this.policy() },
+            (model) => this.rebootBudgetMs(model),
+            now(),
+            { signal },
+          ),
       }),
     });
     this.campaigns = new CampaignRunner({ store: this.store, log: this.log.child({ component: 'campaign' }), clock: this.clock, host: this.campaignHost() });

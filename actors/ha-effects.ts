@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { describeBlocking, type ReadinessReport } from '../checks/index.ts';
 import { fromCallback } from 'xstate';
 import { featureRelease } from '../panos/version.ts';
 import type { HaState } from '../panos/parsers.ts';
@@ -25,6 +26,8 @@ export interface PairDeps {
   now: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   log: Logger;
+  /** The readiness checks of one peer (read-only); both peers are checked before either is touched. */
+  preflight?: (pair: PairState, device: JobDevice, signal: AbortSignal) => Promise<ReadinessReport | undefined>;
 }
 
 interface PairContext {
@@ -122,6 +125,12 @@ export function checkPairStep(deps: PairDeps): PairStepFn {
       if (ha.runningSyncEnabled !== false && ha.runningSync !== 'synchronized') problems.push(`running config is ${ha.runningSync ?? 'unknown'}, not synchronized`);
       if (ha.local?.buildRel && hb.local?.buildRel && ha.local.buildRel !== hb.local.buildRel) problems.push(`the peers run different versions (${ha.local.buildRel} and ${hb.local.buildRel})`);
       if (ha.local?.preemptive === undefined) problems.push('preemption state unknown');
+    }
+    if (pair.kind === 'upgrade' && deps.preflight) {
+      for (const peer of [a, b]) {
+        const report = await deps.preflight(pair, peer, ctx.signal);
+        if (report && !report.ok) problems.push(`readiness check failed on ${peer.hostname} (${peer.serial}): ${describeBlocking(report.verdicts)}`);
+      }
     }
     if (problems.length > 0) throw new Error(`pre-checks failed: ${problems.join('; ')}`);
     const first = pair.strategy === 'active-first' ? (active ?? a) : (passive ?? a);

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { FleetCheckResult } from '../../actors/readiness.ts';
 import { startTestNats } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
-import { command, control, discover } from './orchestrator-fixture.ts';
+import { MUTATING_KINDS, command, control, discover, jobEnded, servedCalls } from './orchestrator-fixture.ts';
 
 const nats = startTestNats(test);
 const SEED_DEVICE = '001234567890';
@@ -77,4 +77,21 @@ test('readiness on the simulator: HA state and config sync are checked on a pair
   t.like(v, { status: 'fail', blocking: true });
   t.regex(v.message, /HA configuration is not synchronised/);
   t.false(ok);
+});
+
+test('readiness on the simulator: an HA pair checks both peers before touching either; a blocking fault on the peer upgraded second stops the pair with nothing changed', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'ha-pair', timeScale: 0.02 });
+  await discover(stack);
+  const PEER = '001234567891';
+  // The active peer is upgraded second (passive first): its lock must stop the pair before the passive is touched.
+  await control(stack, SEED_DEVICE, 'faults', { faults: { readiness: { configLock: 'ops-admin' } } });
+  const before = servedCalls(stack).length;
+  const { job } = await command<{ job: { job_id: string } }>(stack, 'job.submit', { device: PEER });
+  const done = await jobEnded(stack, job.job_id);
+  t.is(done.upgrade_status, 'failed');
+  t.regex(done.upgrade_message, /readiness check failed on \S+ \(001234567890\): no_locks: config lock by ops-admin/);
+  const served = servedCalls(stack).slice(before).filter((c) => c.serial === SEED_DEVICE || c.serial === PEER);
+  t.true(served.length > 0);
+  t.deepEqual(served.filter((c) => MUTATING_KINDS.has(c.kind)), []);
+  t.deepEqual([SEED_DEVICE, PEER].map((s) => stack.sim.device(s)?.context.record.swVersion), stack.scenario.devices.filter((d) => d.serial === SEED_DEVICE || d.serial === PEER).map((d) => d.swVersion));
 });

@@ -1250,14 +1250,14 @@ class ScenarioBuilder {
             })();
       const mode = f.mode === undefined ? undefined : c.oneOf(f.mode, [...path, 'mode'], FAILURE_MODES[operation], `${operation} failure mode`);
       if ((operation === 'api' || operation === 'readiness') && mode === undefined) {
-        c.fail(path, `an ${operation} failure needs a mode: ${orList(FAILURE_MODES[operation])}`);
+        c.fail(path, `${operation === 'api' ? 'an' : 'a'} ${operation} failure needs a mode: ${orList(FAILURE_MODES[operation])}`);
       }
       // Transport and readiness faults add up (latency and drops, NTP and BGP on one device); every other operation has one entry per device.
       const several = operation === 'api' || operation === 'readiness';
       const key = several ? `${device} ${operation} ${mode}` : `${device} ${operation}`;
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        const what = several ? `an ${operation} ${mode}` : `a ${operation}`;
+        const what = several ? `${operation === 'api' ? 'an' : 'a'} ${operation} ${mode}` : `a ${operation}`;
         c.fail(path, `device ${device} already has ${what} failure at failures[${earlier}]; merge the two entries`);
       }
       seen.set(key, i);

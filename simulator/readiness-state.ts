@@ -89,6 +89,9 @@ const APPS: ReadonlyArray<[number, number, string]> = [
   [6, 8443, 'ssl'],
 ];
 
+const TCP_APPS = APPS.filter(([proto]) => proto === 6);
+const UDP_APPS = APPS.filter(([proto]) => proto === 17);
+
 export interface ReadinessInput {
   record: FirewallRecord;
   spec: ReadinessSpec | undefined;
@@ -342,12 +345,13 @@ export class DeviceReadiness {
   /** Session `i` of the `num-active` population (0-based); critical sessions of the scenario come first. */
   session(i: number): SimSession {
     const crit = this.spec.criticalSessions ?? [];
-    const { tcp, active } = this.sessionCounts;
-    const arp = this.arp.filter((e) => e.interface !== 'ethernet1/1');
+    const { tcpSessions: tcp, udpSessions: udp } = this.rec.metrics;
+    const active = tcp + udp;
+    const arp = this.memo('hosts', () => this.arp.filter((e) => e.interface !== 'ethernet1/1'));
     const host = arp.length > 0 ? arp[i % arp.length]! : { interface: this.insideIfs[0]?.name ?? 'ethernet1/2', ip: this.hostIp(this.insideIfs[0] ?? this.interfaces[0]!, 2) };
     const c = crit[i];
     const wantTcp = c ? (c.protocol ?? 6) === 6 : i < Math.round((tcp * Math.min(active, SESSION_COUNT_SCAN_LIMIT)) / Math.max(1, active));
-    const choices = APPS.filter(([proto]) => proto === (wantTcp ? 6 : 17));
+    const choices = wantTcp ? TCP_APPS : UDP_APPS;
     const [proto, port, app] = choices[(i + this.h) % choices.length]!;
     const sport = 1024 + ((i * 7919 + this.h) % 60000);
     return {

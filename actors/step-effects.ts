@@ -4,7 +4,7 @@ import { DeviceUnreachableError, PanosApiError, PanosJobFailedError, PanosUpgrad
 import type { ParsedJob } from '../panos/parsers.ts';
 import { panrepoAvailMb } from '../panos/parsers.ts';
 import { compareContentVersions } from '../panos/model.ts';
-import { sleep } from '../panos/client.ts';
+import { isTransientError, sleep } from '../panos/client.ts';
 import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
 import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-job.events.ts';
 import { effectDone, type InFlight, type JobEffect, type JobState } from '../machines/upgrade-job.fold.ts';
@@ -154,11 +154,47 @@ async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, id: numb
   return job;
 }
 
+/** Read calls a step makes before it decides anything: a transient failure of one is tried again, not the whole attempt. */
+const READ_TRIES = 3;
+
+/**
+ * A read-only call tried again after a transient failure (Panorama's "not connected", a dropped
+ * connection, an odd body), after `pollJobMs`, then twice that. Safe: it changes nothing on the device.
+ */
+async function read<T>(deps: StepDeps, ctx: StepContext, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (ctx.signal.aborted || attempt >= READ_TRIES || !isTransientError(err)) throw err;
+      await sleep(deps.pollJobMs * 2 ** (attempt - 1), ctx.signal);
+    }
+  }
+}
+
+/** The device's read-only calls, each tried again after a transient failure (see `read`). */
+function patientReads(api: DeviceApi, deps: StepDeps, ctx: StepContext): DeviceApi {
+  const o = { signal: ctx.signal };
+  return {
+    ...api,
+    systemInfo: () => read(deps, ctx, () => api.systemInfo(o)),
+    chassisReady: () => read(deps, ctx, () => api.chassisReady(o)),
+    haState: () => read(deps, ctx, () => api.haState(o)),
+    jobsAll: () => read(deps, ctx, () => api.jobsAll(o)),
+    softwareInfo: () => read(deps, ctx, () => api.softwareInfo(o)),
+    contentInfo: () => read(deps, ctx, () => api.contentInfo(o)),
+    diskSpace: () => read(deps, ctx, () => api.diskSpace(o)),
+    sessionInfo: () => read(deps, ctx, () => api.sessionInfo(o)),
+    routes: () => read(deps, ctx, () => api.routes(o)),
+    arp: () => read(deps, ctx, () => api.arp(o)),
+  };
+}
+
 export function validateStep(deps: StepDeps): StepFn {
   return async (input, ctx) => {
     let job = input.job;
     const device = deviceOf(job);
-    const api = deps.api(device);
+    const api = patientReads(deps.api(device), deps, ctx);
     const info = await api.systemInfo({ signal: ctx.signal });
     if (!(await api.chassisReady({ signal: ctx.signal }))) throw new RetryableStepError('the chassis is not ready (show chassis-ready: no)');
     const running = (await api.jobsAll({ signal: ctx.signal })).filter((j) => !j.finished && j.type !== 'AutoCom');
@@ -219,7 +255,7 @@ export function validateStep(deps: StepDeps): StepFn {
 
 export function snapshotStep(deps: StepDeps): StepFn {
   return async ({ job, step }, ctx) => {
-    const api = deps.api(deviceOf(job));
+    const api = patientReads(deps.api(deviceOf(job)), deps, ctx);
     const o = { signal: ctx.signal };
     const [sessions, routes, arp, disk] = [await api.sessionInfo(o), await api.routes(o), await api.arp(o), await api.diskSpace(o)];
     const metrics: SnapshotMetrics = {

@@ -1,7 +1,9 @@
 import test from 'ava';
 import pino from 'pino';
 import type { DeviceApi, RebootWaitOptions } from '../../actors/device-api.ts';
-import { contentStep, rebootStep, type StepDeps } from '../../actors/step-effects.ts';
+import { contentStep, rebootStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
+import { DeviceNotConnectedError } from '../../panos/errors.ts';
+import { DEFAULT_PATH_RULES } from '../../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, evolveJob, initialJobState, type JobFact, type JobState } from '../../machines/index.ts';
 import type { ParsedJob } from '../../panos/parsers.ts';
 
@@ -32,7 +34,7 @@ function jobWith(...facts: Array<JobFact & { at?: string }>): JobState {
 }
 
 /** A device whose answers the test gives; every call is counted, a call nobody scripted fails the step. */
-function device(answers: Partial<DeviceApi>): { api: DeviceApi; calls: string[] } {
+function device(answers: Record<string, (...args: never[]) => unknown>): { api: DeviceApi; calls: string[] } {
   const calls: string[] = [];
   const api = new Proxy({} as DeviceApi, {
     get: (_t, name: string) => {
@@ -59,7 +61,7 @@ function deps(api: DeviceApi): StepDeps {
     pollRebootMs: POLL,
     rebootBudgetMs: () => BUDGET,
     rebootStartGraceMs: GRACE,
-    pathRules: { staticPaths: {}, maxSkippedReleases: 0 } as unknown as StepDeps['pathRules'],
+    pathRules: { ...DEFAULT_PATH_RULES, staticPaths: { '10.1.0': ['10.5.1'] } },
     durable: async () => undefined,
     current: () => undefined,
     now: () => NOW,
@@ -182,4 +184,37 @@ test('content step: when the download is recorded done and the install enqueued 
   await contentStep(deps(api))({ job, step: 'content', hop: 0 }, context(recorded));
   t.deepEqual(calls, ['waitForJob', 'contentInfo']);
   t.deepEqual(recorded.map((f) => f.type), ['job.content.updated']);
+});
+
+// Issue 11: one transient not-connected answer among validation's calls failed the whole attempt.
+test('validate step: when one of its read calls gets a transient not-connected answer then that call is tried again and the attempt succeeds', async (t) => {
+  let notConnected = 1;
+  const { api, calls } = device({
+    systemInfo: async () => ({ swVersion: '10.1.0', appVersion: '8800-8100', uptimeSeconds: 5000 }),
+    chassisReady: async () => true,
+    jobsAll: async () => [],
+    softwareInfo: async () => {
+      if (notConnected-- > 0) throw new DeviceNotConnectedError('S1', ['Device S1 is not connected to Panorama']);
+      return { entries: [{ version: '10.5.1', downloaded: false, sizeMb: 900 }] } as never;
+    },
+    diskSpace: async () => [{ filesystem: '/dev/sda8', sizeMb: 20_000, usedMb: 1000, availMb: 19_000, mount: '/opt/panrepo' }],
+    haState: async () => ({ enabled: false }) as never,
+    contentInfo: async () => ({ current: '8800-8100', entries: [] }),
+  });
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  const recorded: JobFact[] = [];
+  await validateStep(deps(api))({ job, step: 'validate', hop: 0 }, context(recorded));
+  t.is(calls.filter((c) => c === 'softwareInfo').length, 2, 'the failed call, then its retry');
+  t.is(recorded.at(-1)?.type, 'job.validated');
+});
+
+test('validate step: when a read call keeps answering not connected then the attempt fails after three tries of that call', async (t) => {
+  const { api, calls } = device({
+    systemInfo: async () => {
+      throw new DeviceNotConnectedError('S1', ['Device S1 is not connected to Panorama']);
+    },
+  });
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  await t.throwsAsync(validateStep(deps(api))({ job, step: 'validate', hop: 0 }, context([])), { instanceOf: DeviceNotConnectedError });
+  t.deepEqual(calls, ['systemInfo', 'systemInfo', 'systemInfo']);
 });

@@ -25,13 +25,18 @@ const SUBSET: ReadonlyArray<[scenario: string, type: string]> = [
 ];
 
 const limiter = new Limiter(3);
+const RUN_TIMEOUT_MS = 5 * 60_000;
+const QUEUE_TIMEOUT_MS = 90 * 60_000;
 const references = new Map<string, Promise<RunOutcome>>();
 const rows: Row[] = [];
 
 function reference(t: ExecutionContext, sc: MatrixScenario): Promise<RunOutcome> {
   let r = references.get(sc.name);
   if (!r) {
-    r = limiter.run(() => runScenario(t, nats, sc));
+    r = limiter.run(() => {
+      t.timeout(RUN_TIMEOUT_MS);
+      return runScenario(t, nats, sc);
+    });
     references.set(sc.name, r);
   }
   return r;
@@ -48,8 +53,10 @@ if (FULL) {
 
 for (const [sc, type] of selected) {
   test(`crash matrix: ${sc.name}: when the daemon is SIGKILLed right after ${type} is durable then the restarted daemon finishes the job sending nothing twice`, async (t) => {
-    t.timeout(10 * 60_000);
+    // Waiting for a slot can take long on a busy machine; each run, once it has one, gets RUN_TIMEOUT_MS.
+    t.timeout(QUEUE_TIMEOUT_MS);
     const ref = await reference(t, sc);
+    t.timeout(QUEUE_TIMEOUT_MS);
     t.deepEqual(problems(ref, ref), []);
     const n = ref.typeCounts[type] ?? 0;
     if (n === 0) {
@@ -65,7 +72,16 @@ for (const [sc, type] of selected) {
     const nths = FULL ? [...new Set([1, n])] : [1];
     for (const nth of nths) {
       const point: CrashPoint = { scenario: sc.name, type, nth };
-      const run = await limiter.run(() => runScenario(t, nats, sc, point));
+      t.timeout(QUEUE_TIMEOUT_MS);
+      const run = await limiter
+        .run(() => {
+          t.timeout(RUN_TIMEOUT_MS);
+          return runScenario(t, nats, sc, point);
+        })
+        .catch((err: unknown) => {
+          rows.push({ point: pointName(point), outcome: 'FAIL', detail: err instanceof Error ? err.message : String(err) });
+          throw err;
+        });
       const found = problems(ref, run);
       const outcome: Row['outcome'] = !run.crashed ? 'not reached' : found.length === 0 ? 'pass' : 'FAIL';
       rows.push({ point: pointName(point), outcome, detail: found.join('; ') || `${run.status}` });

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { DEFAULT_CONFIG, type DaemonConfig } from '../actors/config.ts';
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
-import { stateAt } from '../actors/replay.ts';
+import { stateAt } from '../forensics/replay.ts';
 import { connectNats, eventPublisher, startNatsServer, Subjects } from '../bus/index.ts';
 import { LmdbEventStore, type EventEnvelope } from '../eventstore/index.ts';
 import { startGateway, writeCaFile } from '../gateway/index.ts';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventEnvelope } from '../eventstore/index.ts';
-import { commandOf } from '../actors/replay.ts';
+import { commandOf } from '../forensics/replay.ts';
 import type { FleetView } from './fleet-view.ts';
 
 export interface MetricsOptions {

@@ -13,7 +13,7 @@ import { BusError, NoResponderError, RemoteError, RequestTimeoutError, requestJs
 import type { EventEnvelope, LmdbEventStore } from '../eventstore/index.ts';
 import { toStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { toPairStatusRecord } from '../machines/ha-pair.fold.ts';
-import { summarize } from '../actors/replay.ts';
+import { summarize } from '../forensics/replay.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
 import { FleetView, isViewStream, type JobRow } from './fleet-view.ts';
 import { FleetMetrics, type MetricsOptions } from './metrics.ts';

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LmdbEventStore } from '../../eventstore/index.ts';
 import { NotFoundError } from '../../panos/errors.ts';
-import { exportRun, listRuns, stateAt, timeline, verifyRun, type RunSummary, type StateAt, type TimelineEntry, type VerifyReport } from '../../actors/replay.ts';
-import { recordScenario } from '../../actors/record-scenario.ts';
+import { exportRun, listRuns, stateAt, timeline, verifyRun, type RunSummary, type StateAt, type TimelineEntry, type VerifyReport } from '../../forensics/replay.ts';
+import { recordScenario } from '../../forensics/record-scenario.ts';
 import { dataDirPath } from '../data-dir.ts';
 import { eventLogPath } from '../runtime.ts';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { Msg } from '@nats-io/transport-node';
 import { startTestNats, waitFor } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { verifyRun } from '../../actors/replay.ts';
+import { verifyRun } from '../../forensics/replay.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
 import { RemoteError } from '../../bus/index.ts';

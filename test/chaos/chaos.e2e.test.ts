@@ -2,8 +2,8 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ChaosReport } from '../../cli/commands/chaos.ts';
-import type { ChaosPlan } from '../../actors/chaos-check.ts';
-import { listRuns, verifyRun } from '../../actors/replay.ts';
+import type { ChaosPlan } from '../../forensics/chaos-check.ts';
+import { listRuns, verifyRun } from '../../forensics/replay.ts';
 import { LmdbEventStore } from '../../eventstore/index.ts';
 import { repoRoot, tempDir } from '../helpers/index.ts';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { EventEnvelope } from '../../eventstore/index.ts';
-import { chaosPlan, checkInvariants, estimateUpgradeMs, logGaps, observedFaults, type ChaosEvidence } from '../../actors/chaos-check.ts';
+import { chaosPlan, checkInvariants, estimateUpgradeMs, logGaps, observedFaults, type ChaosEvidence } from '../../forensics/chaos-check.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { shippedScenario } from '../../cli/paths.ts';
 import type { Scenario } from '../../scenarios/types.ts';

@@ -3,10 +3,10 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { LmdbEventStore, type EventEnvelope } from '../../eventstore/index.ts';
-import { exportRun, listRuns, stateAt, timeline, verifyRun } from '../../actors/replay.ts';
+import { exportRun, listRuns, stateAt, timeline, verifyRun } from '../../forensics/replay.ts';
 import { startTestNats, tempDir } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { command, discover, jobEnded, submit } from './orchestrator-fixture.ts';
+import { command, discover, jobEnded, submit } from '../actors/orchestrator-fixture.ts';
 import type { ExecutionContext } from 'ava';
 
 const nats = startTestNats(test);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
 import type { EventEnvelope, StoredSnapshot } from '../../eventstore/index.ts';
-import { describeAnswer, describeCommand, replayJobStream } from '../../actors/replay.ts';
+import { describeAnswer, describeCommand, replayJobStream } from '../../forensics/replay.ts';
 import { DEFAULT_POLICY, type JobFact } from '../../machines/upgrade-job.events.ts';
 import { submittedJobState, upgradeJobMachine } from '../../machines/upgrade-job.machine.ts';
 import { haPairMachine, submittedPairState } from '../../machines/ha-pair.machine.ts';

@@ -3,14 +3,14 @@ import pino from 'pino';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LmdbEventStore } from '../../eventstore/index.ts';
-import { API_KEY_PLACEHOLDER, recordScenario, repairTruncatedXml } from '../../actors/record-scenario.ts';
+import { API_KEY_PLACEHOLDER, recordScenario, repairTruncatedXml } from '../../forensics/record-scenario.ts';
 import { parseArp, parseHaState, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo, parseDevices } from '../../panos/parsers.ts';
 import { renderOpCommand, type OpCommand } from '../../panos/commands.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
 import { startTestNats, tempDir } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
-import { discover, jobEnded, submit } from './orchestrator-fixture.ts';
+import { discover, jobEnded, submit } from '../actors/orchestrator-fixture.ts';
 
 const nats = startTestNats(test);
 const ACTIVE = '001234567890';

@@ -22,6 +22,7 @@ import { JobRunner, type StampedFact } from './job-runner.ts';
 import { CampaignRunner, type CampaignHost } from './campaign-runner.ts';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
+import { downloadStatusReply, type DownloadStatusReply } from './download-status.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
 import { checkFleet, preflight, type CheckTarget, type FleetCheckResult } from './readiness.ts';
 import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '../checks/index.ts';
@@ -61,18 +62,6 @@ export interface QueueSummary {
   skipped: number;
   queuedDevices: Array<{ device: string; hostname: string; jobId: string | null; versions: string[] }>;
   skippedDevices: Array<{ device: string; hostname: string; reason: string }>;
-}
-
-export interface DownloadStatusRow {
-  device: string;
-  hostname: string;
-  version: string;
-  status: string;
-  progress: number;
-  message: string;
-  jobId: string | null;
-  downloaded_versions: string[];
-  skipped_versions: string[];
 }
 
 /** A job as the API shows it: a device job, or an HA pair job. */
@@ -694,7 +683,7 @@ export class Daemon {
     return result.plan;
   }
 
-  downloadStatus(): { counts: Record<string, number>; total: number; devices: DownloadStatusRow[] } {
+  downloadStatus(): DownloadStatusReply {
     const latest = new Map<string, JobState>();
     for (const j of this.allJobs()) if (j.kind === 'download-only' && j.device) latest.set(j.device.serial, j);
     // A pair's peer whose child job does not exist yet still shows, with the pair's status.
@@ -706,23 +695,7 @@ export class Daemon {
         latest.set(p.serial, placeholder(pair, p));
       }
     }
-    const counts: Record<string, number> = {};
-    const devices: DownloadStatusRow[] = [];
-    for (const [serial, j] of [...latest.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
-      counts[j.status] = (counts[j.status] ?? 0) + 1;
-      devices.push({
-        device: serial,
-        hostname: j.device?.hostname ?? '',
-        version: j.runningVersion ?? j.device?.swVersion ?? '',
-        status: j.status,
-        progress: j.progress,
-        message: j.message,
-        jobId: j.jobId,
-        downloaded_versions: j.downloadedVersions,
-        skipped_versions: j.skippedVersions,
-      });
-    }
-    return { counts, total: devices.length, devices };
+    return downloadStatusReply(latest);
   }
 
   status(): object {

@@ -221,7 +221,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     out.line();
 
     const devices = (await step(client.request<{ devices: InventoryDevice[] }>('device.list'))).devices;
-    const staged = new Set(downloads.devices.filter((r) => r.status === 'download_complete').map((r) => r.device));
+    const staged = new Set(downloads.devices.filter((r) => r.upgrade_status === 'download_complete').map((r) => r.device_serial));
     const targets = pickDevices(devices, staged, upgradePlan(options));
     const upgraded: StatusRecord[] = [];
     if (targets.length > 0) {
@@ -303,7 +303,7 @@ async function runCampaign(client: DaemonClient, out: Output, serials: string[],
 /** Counts by status, one line per upgraded device, and every failure with its reason; returns the failures. */
 function printSummary(out: Output, downloads: Awaited<ReturnType<typeof downloadStatus>>, upgraded: readonly StatusRecord[]): number {
   out.line(`  Downloads: ${countsLine(downloads.counts, out)} (${downloads.total} device(s))`);
-  const failedDownloads = downloads.devices.filter((r) => r.status === 'failed' || r.status === 'cancelled');
+  const failedDownloads = downloads.devices.filter((r) => r.upgrade_status === 'failed' || r.upgrade_status === 'cancelled');
   if (upgraded.length > 0) {
     const counts: Record<string, number> = {};
     for (const j of upgraded) counts[j.upgrade_status] = (counts[j.upgrade_status] ?? 0) + 1;
@@ -316,7 +316,7 @@ function printSummary(out: Output, downloads: Awaited<ReturnType<typeof download
     return 0;
   }
   out.line(`  Failures:  ${failedDownloads.length + failedUpgrades.length}`);
-  for (const r of failedDownloads) out.line(`    ${deviceName(r.hostname, r.device)}  download ${r.status}: ${r.message}`);
+  for (const r of failedDownloads) out.line(`    ${deviceName(r.hostname, r.device_serial)}  download ${r.upgrade_status}: ${r.upgrade_message}`);
   for (const j of failedUpgrades) out.line(`    ${jobName(j)}  upgrade ${j.upgrade_status}: ${j.error?.reason ?? j.upgrade_message}`);
   return failedDownloads.length + failedUpgrades.length;
 }

@@ -46,7 +46,6 @@ export const JOB_STATUSES = [
   'complete',
   'failed',
   'cancelled',
-  'skipped',
 ] as const satisfies readonly UpgradeStatus[];
 
 // A status added to the fold but not here fails to typecheck.

@@ -27,7 +27,6 @@ const STATUS_STYLE: Record<string, Style> = {
   download_complete: 'green',
   failed: 'red',
   cancelled: 'yellow',
-  skipped: 'yellow',
   pending: 'dim',
 };
 
@@ -37,7 +36,7 @@ export function paintStatus(out: Output, status: string): string {
 }
 
 /** The order statuses are listed in, from waiting to finished. */
-export const STATUS_ORDER = ['pending', 'validating', 'downloading', 'download_complete', 'installing', 'rebooting', 'verifying', 'paused', 'complete', 'failed', 'cancelled', 'skipped'];
+export const STATUS_ORDER = ['pending', 'validating', 'downloading', 'download_complete', 'installing', 'rebooting', 'verifying', 'paused', 'complete', 'failed', 'cancelled'];
 
 function statusRank(s: string): number {
   const i = STATUS_ORDER.indexOf(s);

@@ -14,10 +14,11 @@ export type UpgradeStatus =
   | 'paused'
   | 'complete'
   | 'failed'
-  | 'cancelled'
-  | 'skipped';
+  | 'cancelled';
+// No job status "skipped": devices passed over by queue-all are reported in its summary, not as jobs, and a
+// version found already present is listed in skipped_versions of a job that goes on.
 
-export const TERMINAL_STATUSES: ReadonlySet<UpgradeStatus> = new Set(['download_complete', 'complete', 'failed', 'cancelled', 'skipped']);
+export const TERMINAL_STATUSES: ReadonlySet<UpgradeStatus> = new Set(['download_complete', 'complete', 'failed', 'cancelled']);
 
 /** An operation sent to the device whose outcome the job must reconcile after a crash. */
 export interface InFlight {
@@ -180,6 +181,34 @@ function listVersions(vs: readonly string[]): string {
   return vs.join(', ');
 }
 
+/** Whether the message is the seed's "Version X already downloaded, skipping (n/m)" for the hop before `hop`. */
+function skippedJustBefore(s: JobState, hop: number): boolean {
+  const previous = s.plan[hop - 1]?.version;
+  return previous !== undefined && s.status === 'downloading' && s.message === `Version ${previous} already downloaded, skipping ${ordinal(s, hop - 1)}`;
+}
+
+/** What became of each version of the path, in order, as the status record lists it. */
+export type HopOutcome = 'pending' | 'downloading' | 'downloaded' | 'already-present' | 'installing' | 'rebooting' | 'installed' | 'failed' | 'cancelled';
+
+export function hopOutcomes(s: JobState): Array<{ version: string; outcome: HopOutcome }> {
+  return s.plan.map((h, i) => {
+    const skipped = s.skippedVersions.includes(h.version);
+    const fetched = s.downloadedVersions.includes(h.version);
+    const installs = h.action !== 'download' && s.kind !== 'download-only';
+    const installed = installs && (s.done ?? []).includes(effectKey('reboot', i));
+    let outcome: HopOutcome;
+    if (installed) outcome = 'installed';
+    else if (i === s.hop && s.status === 'installing') outcome = 'installing';
+    else if (i === s.hop && s.status === 'rebooting') outcome = 'rebooting';
+    else if (skipped) outcome = 'already-present';
+    else if (fetched) outcome = 'downloaded';
+    else if (i === s.hop && s.status === 'downloading' && s.step === 'download') outcome = 'downloading';
+    else if (i === s.hop && (s.status === 'failed' || s.status === 'cancelled')) outcome = s.status;
+    else outcome = 'pending';
+    return { version: h.version, outcome };
+  });
+}
+
 /** The seed's final download-only message. */
 export function downloadSummary(downloaded: readonly string[], skipped: readonly string[]): string {
   if (downloaded.length === 0 && skipped.length > 0) return `All ${skipped.length} version(s) already downloaded: ${listVersions(skipped)}`;
@@ -227,7 +256,8 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
         case 'content':
           return { ...next, status: 'downloading', message: 'Updating content before the upgrade', progress: Math.max(s.progress, 9) };
         case 'download':
-          return { ...next, status: 'downloading', message: `Downloading version ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 0)) };
+          // The message waits for the request: a version found already present never reads "Downloading" first.
+          return { ...next, status: 'downloading', progress: Math.max(s.progress, progressAt(s, hop, 0)) };
         case 'install':
           return { ...next, status: 'installing', message: `Installing version ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, 0.3)) };
         case 'reboot':
@@ -306,7 +336,9 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     }
     case 'job.download.requested': {
       const { version, hop, baselineJobId, direct } = fact.data;
-      return { ...s, download: { version, hop, baselineJobId, panosJobId: null, direct } };
+      // The seed's "Version X already downloaded, skipping (1/3)" stays until the next download runs on the device.
+      const message = skippedJustBefore(s, hop) ? s.message : `Downloading version ${version} ${ordinal(s, hop)}`;
+      return { ...s, message, download: { version, hop, baselineJobId, panosJobId: null, direct } };
     }
     case 'job.download.enqueued': {
       const { version, hop, panosJobId } = fact.data;
@@ -314,9 +346,9 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return { ...s, download: { ...download, panosJobId }, panosJobs: [...s.panosJobs, { version, kind: 'download', id: panosJobId }] };
     }
     case 'job.download.progressed': {
-      const { hop, percent } = fact.data;
+      const { version, hop, percent } = fact.data;
       const within = s.kind === 'download-only' ? percent / 100 : (0.3 * percent) / 100;
-      return { ...s, progress: Math.max(s.progress, progressAt(s, hop, within)) };
+      return { ...s, message: `Downloading version ${version} ${ordinal(s, hop)}`, progress: Math.max(s.progress, progressAt(s, hop, within)) };
     }
     case 'job.download.completed': {
       const { version, hop } = fact.data;
@@ -325,6 +357,8 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
         download: null,
         done: markDone(s, 'download', hop),
         downloadedVersions: s.downloadedVersions.includes(version) ? s.downloadedVersions : [...s.downloadedVersions, version],
+        // A download so quick that no progress was seen still ends the previous hop's skipping message.
+        ...(skippedJustBefore(s, hop) ? { message: `Downloaded version ${version} ${ordinal(s, hop)}` } : {}),
         progress: Math.max(s.progress, progressAt(s, hop, s.kind === 'download-only' ? 1 : 0.3)),
       };
     }
@@ -399,6 +433,8 @@ export interface JobStatusRecord {
   path: string[];
   downloaded_versions: string[];
   skipped_versions: string[];
+  /** Each version of the path with what became of it (downloaded, already-present, installed, …). */
+  hops: Array<{ version: string; outcome: HopOutcome }>;
   ready_for_install: boolean;
   step: JobStep | null;
   parent_job_id: string | null;
@@ -427,6 +463,7 @@ export function toStatusRecord(s: JobState): JobStatusRecord {
     path: s.plan.map((h) => (h.action === 'download' ? `${h.version} (download only)` : h.version)),
     downloaded_versions: s.downloadedVersions,
     skipped_versions: s.skippedVersions,
+    hops: hopOutcomes(s),
     ready_for_install: s.readyForInstall,
     step: s.step,
     parent_job_id: s.parentId,

@@ -1,18 +1,15 @@
 import { Option, type Command } from 'commander';
-import type { DownloadStatusRow, QueueSummary } from '../../actors/daemon.ts';
-import type { UpgradeStatus } from '../../machines/upgrade-job.fold.ts';
+import type { QueueSummary } from '../../actors/daemon.ts';
+import type { DownloadStatusReply } from '../../actors/download-status.ts';
+import type { JobStatusRecord } from '../../machines/upgrade-job.fold.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
 import { DownloadFollower } from '../follow.ts';
 import { isFinished } from '../job-feed.ts';
 import { hint } from '../hints.ts';
-import { countsLine, deviceName, outputTo, paintStatus, printJson, table, type Output } from '../output.ts';
+import { deviceName, outputTo, paintStatus, printJson, table, type Output } from '../output.ts';
 
-export interface DownloadStatusReply {
-  counts: Record<string, number>;
-  total: number;
-  devices: DownloadStatusRow[];
-}
+export type { DownloadStatusReply };
 
 /** `panos.cmd.download.queue-all`, as `download queue-all` and the demo send it. */
 export function queueAllDownloads(client: DaemonClient, dryRun: boolean): Promise<QueueSummary> {
@@ -56,16 +53,19 @@ export function queueSummaryLines(s: QueueSummary): string[] {
   return lines;
 }
 
-export function downloadTable(out: Output, rows: readonly DownloadStatusRow[]): string {
+/** One row per device, with the job record's fields (`--json` has the whole record). */
+export function downloadTable(out: Output, rows: readonly JobStatusRecord[]): string {
   return table(
     rows,
     [
-      { header: 'SERIAL', value: (r) => r.device },
+      { header: 'SERIAL', value: (r) => r.device_serial },
       { header: 'HOSTNAME', value: (r) => r.hostname },
-      { header: 'VERSION', value: (r) => r.version },
-      { header: 'STATUS', value: (r) => paintStatus(out, r.status) },
+      { header: 'VERSION', value: (r) => r.current_version ?? '' },
+      { header: 'STATUS', value: (r) => paintStatus(out, r.upgrade_status) },
       { header: 'PROGRESS', value: (r) => `${r.progress}%`, right: true },
-      { header: 'MESSAGE', value: (r) => r.message },
+      { header: 'READY', value: (r) => (r.ready_for_install ? 'yes' : 'no') },
+      { header: 'JOB', value: (r) => r.job_id },
+      { header: 'MESSAGE', value: (r) => r.upgrade_message },
     ],
     out,
   );
@@ -76,12 +76,12 @@ export function printDownloadStatus(out: Output, r: DownloadStatusReply): void {
     out.line(`No download-only jobs yet. Queue them with: ${hint('download queue-all')}`);
     return;
   }
-  out.line(`Downloads: ${countsLine(r.counts, out)} (${r.total} device(s))`);
+  out.line(`${r.summary} (${r.total} device(s))`);
   out.write(downloadTable(out, r.devices));
 }
 
-function rowFinished(r: DownloadStatusRow): boolean {
-  return isFinished({ upgrade_status: r.status as UpgradeStatus });
+function rowFinished(r: JobStatusRecord): boolean {
+  return isFinished(r);
 }
 
 export function registerDownload(program: Command): void {
@@ -127,7 +127,7 @@ export function registerDownload(program: Command): void {
             if (initial.total > 0) out.line('No download is pending or running.');
             return;
           }
-          follower.expect(initial.devices.map((r) => ({ device: r.device, jobId: r.jobId, status: r.status as UpgradeStatus })));
+          follower.expect(initial.devices.map((r) => ({ device: r.device_serial, jobId: r.job_id || null, status: r.upgrade_status })));
           await follower.done(`stopped watching; the downloads go on in the daemon. Check with: ${hint('download status')}`);
         } finally {
           follower.stop();
@@ -135,7 +135,7 @@ export function registerDownload(program: Command): void {
         const final = await downloadStatus(client);
         printDownloadStatus(out, final);
         const failed = final.counts.failed ?? 0;
-        if (failed > 0) throw new CliError(`${failed} download(s) failed; see the messages above, then re-run: panos-upgrade download queue-all`);
+        if (failed > 0) throw new CliError(`${failed} download(s) failed; see the messages above, then re-run: ${hint('download queue-all')}`);
       });
     });
 }

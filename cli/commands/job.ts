@@ -30,7 +30,7 @@ export function submitJob(client: DaemonClient, payload: SubmitPayload): Promise
 
 /** A finished job counts as a success when it did what it was asked (exit 0 under --wait). */
 export function succeeded(job: { upgrade_status: UpgradeStatus }): boolean {
-  return job.upgrade_status === 'complete' || job.upgrade_status === 'download_complete' || job.upgrade_status === 'skipped';
+  return job.upgrade_status === 'complete' || job.upgrade_status === 'download_complete';
 }
 
 function pathText(job: StatusRecord): string {

@@ -65,16 +65,29 @@ test('cli: when download queue-all runs on the basic scenario then it prints the
 
   const watch = await runCli(t, ['download', 'status', '--watch', ...dir], { env });
   t.is(watch.code, 0, watch.stderr);
-  t.regex(watch.stdout, /^Downloads: 4 download_complete \(4 device\(s\)\)$/m);
+  // issue 12: the seed's words, "150 complete, 10 downloading, 5 failed".
+  t.regex(watch.stdout, /^4 complete \(4 device\(s\)\)$/m);
 
   const status = await runCli(t, ['download', 'status', ...dir], { env });
-  t.regex(status.stdout, /^SERIAL\s+HOSTNAME\s+VERSION\s+STATUS\s+PROGRESS\s+MESSAGE$/m);
-  t.regex(status.stdout, /^001234567891\s+fw-dc1-02\s+10\.0\.2\s+download_complete\s+100%\s+Downloaded 2 version\(s\): 10\.5\.1, 11\.1\.0\. Skipped 1 \(already present\): 10\.1\.0$/m);
+  t.regex(status.stdout, /^SERIAL\s+HOSTNAME\s+VERSION\s+STATUS\s+PROGRESS\s+READY\s+JOB\s+MESSAGE$/m);
+  t.regex(status.stdout, /^001234567891\s+fw-dc1-02\s+10\.0\.2\s+download_complete\s+100%\s+yes\s+[0-9a-z-]+\s+Downloaded 2 version\(s\): 10\.5\.1, 11\.1\.0\. Skipped 1 \(already present\): 10\.1\.0$/m);
   t.regex(status.stdout, /^001234567892\s+.*All 3 version\(s\) already downloaded: 10\.1\.0, 10\.5\.1, 11\.1\.0$/m);
 
-  const json = JSON.parse((await runCli(t, ['download', 'status', '--json', ...dir], { env })).stdout) as { counts: Record<string, number>; total: number };
+  const json = JSON.parse((await runCli(t, ['download', 'status', '--json', ...dir], { env })).stdout) as {
+    summary: string;
+    counts: Record<string, number>;
+    total: number;
+    devices: Array<Record<string, unknown>>;
+  };
+  t.is(json.summary, '4 complete');
   t.deepEqual(json.counts, { download_complete: 4 });
   t.is(json.total, 4);
+  // One status record shape for job and download views: a row is the job record job status returns.
+  const row = json.devices.find((d) => d.device_serial === '001234567891')!;
+  t.like(row, { upgrade_status: 'download_complete', ready_for_install: true, skipped_versions: ['10.1.0'], downloaded_versions: ['10.5.1', '11.1.0'] });
+  const job = JSON.parse((await runCli(t, ['job', 'status', String(row.job_id), '--json', ...dir], { env })).stdout) as { job: Record<string, unknown> };
+  t.deepEqual(Object.keys(row).sort(), Object.keys(job.job).sort());
+  t.deepEqual(row, job.job);
 
   const again = await runCli(t, ['download', 'queue-all', '--json', ...dir], { env });
   const summary = JSON.parse(again.stdout) as { queued: number; skipped: number; queuedDevices: unknown[] };

@@ -95,19 +95,21 @@ test('job fold: when the plan is refined then the new plan replaces the old one 
     .then(t, { plan: refined, notes: [reason], status: 'validating' });
   t.deepEqual(toStatusRecord(s).path, ['10.1.0', '10.5.0 (download only)', '10.5.1', '11.1.0']);
   // Ordinals of an upgrade count the installs only; a download-only job counts every version.
-  const downloading = evolveJob(s, { type: 'job.step.started', data: { step: 'download', hop: 2, version: '10.5.1', attempt: 1 } });
+  const downloading = evolveJob(s, { type: 'job.download.requested', data: { version: '10.5.1', hop: 2, baselineJobId: 0, direct: true } });
   t.is(downloading.message, 'Downloading version 10.5.1 (2/3)');
   const dl = foldJob([submitted('download-only'), { type: 'job.plan.refined', data: { plan: refined, reason } }]);
-  t.is(evolveJob(dl, { type: 'job.step.started', data: { step: 'download', hop: 1, version: '10.5.0', attempt: 1 } }).message, 'Downloading version 10.5.0 (2/4)');
+  t.is(evolveJob(dl, { type: 'job.download.requested', data: { version: '10.5.0', hop: 1, baselineJobId: 0, direct: true } }).message, 'Downloading version 10.5.0 (2/4)');
 });
 
 test('job fold: when a download-only job skips a present version then it is listed once with the seed message and progress', (t) => {
   const history: Stamped[] = [
     submitted('download-only'),
     { type: 'job.started', data: {} },
+    { type: 'job.validated', data: { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 3000, contentUpdate: false, notes: [] } },
     { type: 'job.step.started', data: { step: 'download', hop: 0, version: '10.1.0', attempt: 1 } },
   ];
-  t.like(foldJob(history), { status: 'downloading', message: 'Downloading version 10.1.0 (1/3)', progress: 30 });
+  // issue 12: no "Downloading version 10.1.0" before it turns out to be present.
+  t.like(foldJob(history), { status: 'downloading', message: 'Validating device', progress: 30 });
   const s = given(...history)
     .when({ type: 'job.download.skipped', data: { version: '10.1.0', hop: 0 } })
     .then(t, { status: 'downloading', message: 'Version 10.1.0 already downloaded, skipping (1/3)', progress: 40, skippedVersions: ['10.1.0'] });
@@ -249,4 +251,41 @@ test('job fold: when a step fails after its PAN-OS job was enqueued then the in-
   )
     .when(failed('install'))
     .then(t, { install: { version: '10.1.0', hop: 0, baselineJobId: 41, panosJobId: null } });
+});
+
+// issue 12: the skipping state lasted milliseconds, so no status poll ever saw it.
+test('job fold: when a version was skipped then its message stays until the next download runs on the device, and each hop has its outcome', (t) => {
+  const skipped = foldJob([
+    submitted('download-only'),
+    { type: 'job.started', data: {} },
+    { type: 'job.step.started', data: { step: 'download', hop: 0, version: '10.1.0', attempt: 1 } },
+    { type: 'job.download.skipped', data: { version: '10.1.0', hop: 0 } },
+    { type: 'job.hop.completed', data: { hop: 0, version: '10.1.0' } },
+  ] as Stamped[]);
+  const seedAfterSkip = { status: 'downloading', message: 'Version 10.1.0 already downloaded, skipping (1/3)', progress: 40, skippedVersions: ['10.1.0'], downloadedVersions: [] };
+  t.like(skipped, seedAfterSkip);
+  const started = evolveJob(skipped, { type: 'job.step.started', data: { step: 'download', hop: 1, version: '10.5.1', attempt: 1 } });
+  const requested = evolveJob(started, { type: 'job.download.requested', data: { version: '10.5.1', hop: 1, baselineJobId: 7, direct: true } });
+  const enqueued = evolveJob(requested, { type: 'job.download.enqueued', data: { version: '10.5.1', hop: 1, panosJobId: 8 } });
+  for (const s of [started, requested, enqueued]) t.is(s.message, seedAfterSkip.message);
+  t.deepEqual(
+    toStatusRecord(enqueued).hops,
+    [
+      { version: '10.1.0', outcome: 'already-present' },
+      { version: '10.5.1', outcome: 'downloading' },
+      { version: '11.1.0', outcome: 'pending' },
+    ],
+  );
+  const running = evolveJob(enqueued, { type: 'job.download.progressed', data: { version: '10.5.1', hop: 1, percent: 10 } });
+  t.is(running.message, 'Downloading version 10.5.1 (2/3)');
+  // A download over before any progress was seen ends the skipping message too.
+  const quick = evolveJob(enqueued, { type: 'job.download.completed', data: { version: '10.5.1', hop: 1 } });
+  t.is(quick.message, 'Downloaded version 10.5.1 (2/3)');
+  const next = foldJob([
+    { type: 'job.hop.completed', data: { hop: 1, version: '10.5.1' } },
+    { type: 'job.step.started', data: { step: 'download', hop: 2, version: '11.1.0', attempt: 1 } },
+    { type: 'job.download.requested', data: { version: '11.1.0', hop: 2, baselineJobId: 8, direct: true } },
+  ] as Stamped[], quick);
+  t.is(next.message, 'Downloading version 11.1.0 (3/3)');
+  t.deepEqual(toStatusRecord(next).hops.map((h) => h.outcome), ['already-present', 'downloaded', 'downloading']);
 });

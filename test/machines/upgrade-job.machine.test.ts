@@ -374,6 +374,10 @@ jobTest('upgrade job: when a download-only job starts fetching the first of 3 ve
     kind: 'download-only',
     handlers: {
       download: (input, io) => {
+        // As the real effect: the request is recorded, and the device reports the download running.
+        const version = input.job.plan[input.hop]!.version;
+        io.fact({ type: 'job.download.requested', data: { version, hop: input.hop, baselineJobId: 0, direct: true } });
+        io.fact({ type: 'job.download.progressed', data: { version, hop: input.hop, percent: 0 } });
         release = () => {
           const version = input.job.plan[input.hop]!.version;
           io.fact({ type: 'job.download.completed', data: { version, hop: input.hop } });

@@ -1,10 +1,13 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectionOptions, preparePrivateAuth, type NatsAuth, type PrivateAuth, type PrivateUser } from './auth.ts';
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.ts';
 
 export interface BusConnection {
   readonly nc: NatsConnection;
   /** The private server this connection started, if NATS_URL was not given. */
   readonly server: NatsServerHandle | undefined;
+  /** The private server's users' NKey seed files, when it was started with `privateUser`. */
+  readonly privateAuth: PrivateAuth | undefined;
   readonly url: string;
   /** Drain the connection and stop the private server, if any. */
   close(): Promise<void>;
@@ -15,18 +18,32 @@ export interface ConnectBusOptions extends NatsServerOptions {
   url?: string;
   /** Client name shown by the server's monitoring. */
   name?: string;
+  /** Credentials for the server at `url` / NATS_URL. */
+  auth?: NatsAuth;
+  /**
+   * For a private server: require NKey users (daemon, operator, reader, simulator) with their
+   * permissions for this subject prefix, and connect as `user`. Needs `storeDir` (the seeds are kept there).
+   */
+  privateUsers?: { prefix: string; user: PrivateUser };
 }
 
 /** Connect to NATS: to `url` / NATS_URL when set, otherwise to a freshly started private server. */
 export async function connectBus(options: ConnectBusOptions = {}): Promise<BusConnection> {
   const given = options.url ?? process.env.NATS_URL;
-  const server = given ? undefined : await startNatsServer(options);
+  let privateAuth: PrivateAuth | undefined;
+  let server: NatsServerHandle | undefined;
+  if (!given) {
+    if (options.privateUsers && options.storeDir) privateAuth = preparePrivateAuth(options.storeDir, options.privateUsers.prefix);
+    server = await startNatsServer({ ...options, ...(privateAuth ? { config: `${options.config ?? ''}${privateAuth.serverConfig}` } : {}) });
+  }
   const url = given ?? server!.url;
+  const auth: NatsAuth | undefined = given ? options.auth : privateAuth && options.privateUsers ? { nkeyFile: privateAuth.files[options.privateUsers.user] } : undefined;
   try {
-    const nc = await connectNats(url, options.name ?? 'panos-upgrade');
+    const nc = await connectNats(url, options.name ?? 'panos-upgrade', auth);
     return {
       nc,
       server,
+      privateAuth,
       url,
       async close() {
         if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
@@ -40,12 +57,14 @@ export async function connectBus(options: ConnectBusOptions = {}): Promise<BusCo
 }
 
 /** A client connection that keeps reconnecting forever (a restarted server is found again). */
-export function connectNats(url: string, name: string): Promise<NatsConnection> {
+export function connectNats(url: string, name: string, auth?: NatsAuth, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
   return connect({
     servers: url,
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 10_000,
+    ...natsConnectionOptions(auth),
+    ...extra,
   });
 }

@@ -41,3 +41,25 @@ export class RemoteError extends BusError {
     super(code, message);
   }
 }
+
+/** The NATS server refused this user a publish or a subscription (its permissions do not allow the subject). */
+export class NatsPermissionError extends BusError {
+  constructor(readonly operation: 'publish' | 'subscribe', readonly subject: string, options?: ErrorOptions) {
+    super('NATS_PERMISSION', `the NATS user this connection signed in as may not ${operation === 'publish' ? 'send on' : 'subscribe to'} ${subject}`, options);
+  }
+}
+
+/** The NATS server refused the connection's credentials (none given, unknown user, wrong secret). */
+export class NatsAuthorizationError extends BusError {
+  constructor(readonly url: string, options?: ErrorOptions) {
+    super('NATS_AUTHORIZATION', `the NATS server at ${url} refused the connection's credentials (authorization violation)`, options);
+  }
+}
+
+/** Whether a nats.js error is the server refusing the credentials. */
+export function isAuthorizationFailure(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; cause?: unknown } | undefined;
+  if (!e) return false;
+  if (e.name === 'AuthorizationError' || /authorization violation|authentication/i.test(e.message ?? '')) return true;
+  return e.cause !== undefined && e.cause !== err && isAuthorizationFailure(e.cause);
+}

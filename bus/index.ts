@@ -13,6 +13,7 @@
 export * from './errors.ts';
 export * from './nats-server.ts';
 export * from './connect.ts';
+export * from './auth.ts';
 export * from './subjects.ts';
 export * from './rpc.ts';
 export * from './event-publisher.ts';

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { BusError, NoResponderError, RemoteError, RequestTimeoutError } from './errors.ts';
+import { BusError, NatsPermissionError, NoResponderError, RemoteError, RequestTimeoutError } from './errors.ts';
 
 /** The `{ error }` half of every reply on the bus. */
 export interface ErrorBody {
@@ -123,6 +123,9 @@ export async function requestJson<T extends object = Record<string, unknown>>(
 /** nats.js errors to ours: RequestError(cause NoRespondersError) → NoResponderError, TimeoutError → RequestTimeoutError. */
 export function mapRequestError(err: unknown, subject: string, timeoutMs: number): Error {
   const e = err as { name?: string; cause?: { name?: string }; message?: string };
+  // nats.js rejects a request whose publish the server refused (a user without the permission) at once.
+  const pv = [err, e?.cause].find((x) => (x as { name?: string } | undefined)?.name === 'PermissionViolationError') as { operation?: string; subject?: string } | undefined;
+  if (pv) return new NatsPermissionError(pv.operation === 'subscription' ? 'subscribe' : 'publish', pv.subject ?? subject, { cause: err });
   if (e?.name === 'NoRespondersError' || e?.cause?.name === 'NoRespondersError' || /no responders/i.test(e?.message ?? '')) {
     return new NoResponderError(subject, { cause: err });
   }

@@ -95,6 +95,18 @@ export const configSchema = z
     ui: z.strictObject({ listen: listenAddress.default('') }).prefault({}),
     /** Per-device series (a serial label) in /metrics: off, one series per firewall is a lot on a big fleet. */
     metrics: z.strictObject({ deviceLabels: bool().default(false) }).prefault({}),
+    /** The daemon's NATS (docs/nats-security.md): a server and the daemon user's credentials, as files; empty = a private server. */
+    nats: z
+      .strictObject({
+        url: str().default(''),
+        credsFile: str().default(''),
+        nkeyFile: str().default(''),
+        user: str().default(''),
+        passwordFile: str().default(''),
+        tokenFile: str().default(''),
+        tls: z.strictObject({ caFile: str().default(''), certFile: str().default(''), keyFile: str().default('') }).prefault({}),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     // The TLS client's own rules (panos/client.ts), checked before anything connects.
@@ -199,6 +211,15 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   'ha.pause_between_peers': { path: ['ha', 'pauseBetweenPeers'], kind: 'boolean', help: 'wait for an operator’s go between the two peers' },
   'ui.listen': { path: ['ui', 'listen'], kind: 'string', help: 'serve the live fleet view and /metrics on this loopback host:port, e.g. 127.0.0.1:8470 ("" = off)' },
   'metrics.device_labels': { path: ['metrics', 'deviceLabels'], kind: 'boolean', help: 'per-device series (serial label) in /metrics; off for big fleets' },
+  'nats.url': { path: ['nats', 'url'], kind: 'string', help: 'NATS server of the daemon (NATS_URL and --nats-url win; empty: a private one)' },
+  'nats.creds_file': { path: ['nats', 'credsFile'], kind: 'string', help: 'the daemon user’s .creds file (JWT + NKey seed)' },
+  'nats.nkey_file': { path: ['nats', 'nkeyFile'], kind: 'string', help: 'the daemon user’s NKey seed file' },
+  'nats.user': { path: ['nats', 'user'], kind: 'string', help: 'the daemon’s NATS user name (with nats.password_file)' },
+  'nats.password_file': { path: ['nats', 'passwordFile'], kind: 'string', help: 'file holding the NATS user’s password' },
+  'nats.token_file': { path: ['nats', 'tokenFile'], kind: 'string', help: 'file holding a NATS token' },
+  'nats.tls.ca_file': { path: ['nats', 'tls', 'caFile'], kind: 'string', help: 'PEM CA of the NATS server’s certificate (TLS to NATS)' },
+  'nats.tls.cert_file': { path: ['nats', 'tls', 'certFile'], kind: 'string', help: 'client certificate for NATS, when the server asks for one' },
+  'nats.tls.key_file': { path: ['nats', 'tls', 'keyFile'], kind: 'string', help: 'private key of nats.tls.cert_file' },
 };
 
 export class ConfigError extends PanosUpgradeError {

@@ -1,5 +1,6 @@
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { natsConnectionOptions, preparePrivateAuth, type NatsAuth, type PrivateAuth, type PrivateUser } from './auth.ts';
+import { isAuthorizationFailure, NatsAuthorizationError } from './errors.ts';
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.ts';
 
 export interface BusConnection {
@@ -57,14 +58,18 @@ export async function connectBus(options: ConnectBusOptions = {}): Promise<BusCo
 }
 
 /** A client connection that keeps reconnecting forever (a restarted server is found again). */
-export function connectNats(url: string, name: string, auth?: NatsAuth, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
-  return connect({
-    servers: url,
-    name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    pingInterval: 10_000,
-    ...natsConnectionOptions(auth),
-    ...extra,
-  });
+export async function connectNats(url: string, name: string, auth?: NatsAuth, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: url,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+      ...natsConnectionOptions(auth),
+      ...extra,
+    });
+  } catch (err) {
+    throw isAuthorizationFailure(err) ? new NatsAuthorizationError(url, { cause: err }) : err;
+  }
 }

@@ -1,27 +1,67 @@
 import type { Command } from 'commander';
 import { globalOptions } from './options.ts';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { NoResponderError, requestJson, Subjects, type CommandName } from '../bus/index.ts';
+import {
+  hasNatsAuth,
+  isAuthorizationFailure,
+  mergeNatsAuth,
+  natsAuthFromEnv,
+  natsConnectionOptions,
+  NatsAuthorizationError,
+  NoResponderError,
+  requestJson,
+  Subjects,
+  type CommandName,
+  type NatsAuth,
+} from '../bus/index.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
 import { dataDirPath, subjectPrefix } from './data-dir.ts';
 import { readDaemonFile } from './daemon-file.ts';
 
 /** Where the CLI looks for NATS, and why (for the message when nothing answers there). */
-export type NatsLocation = { url: string; source: string; prefix: string } | { url: undefined; why: string; prefix: string };
+export type NatsLocation =
+  | { url: string; source: string; prefix: string; auth?: NatsAuth; authSource?: string }
+  | { url: undefined; why: string; prefix: string };
+
+/** Credentials given to this command: `--nats-creds`/`--nats-nkey`/`--nats-user` over the NATS_* variables. */
+function givenAuth(options: NatsCliOptions): { auth: NatsAuth; source: string } | undefined {
+  const fromOptions: NatsAuth = {
+    ...(options.natsCreds ? { credsFile: options.natsCreds } : {}),
+    ...(options.natsNkey ? { nkeyFile: options.natsNkey } : {}),
+    ...(options.natsUser ? { user: options.natsUser } : {}),
+  };
+  const fromEnv = natsAuthFromEnv();
+  if (!hasNatsAuth(fromOptions) && !hasNatsAuth(fromEnv)) return undefined;
+  return { auth: mergeNatsAuth(fromEnv, fromOptions), source: hasNatsAuth(fromOptions) ? 'the --nats-* options' : 'the NATS_* variables' };
+}
+
+interface NatsCliOptions {
+  natsUrl?: string;
+  dataDir?: string;
+  natsCreds?: string;
+  natsNkey?: string;
+  natsUser?: string;
+}
 
 /**
  * `--nats-url`, else `NATS_URL`, else the URL the running daemon wrote to `<data-dir>/daemon.json`
  * (the daemon may run its own private nats-server on a random port).
  */
-export function locateNats(options: { natsUrl?: string; dataDir?: string }): NatsLocation {
-  if (options.natsUrl) return { url: options.natsUrl, source: '--nats-url', prefix: subjectPrefix() };
-  if (process.env.NATS_URL) return { url: process.env.NATS_URL, source: 'NATS_URL', prefix: subjectPrefix() };
+export function locateNats(options: NatsCliOptions): NatsLocation {
+  const given = givenAuth(options);
+  const withAuth = given ? { auth: given.auth, authSource: given.source } : {};
+  if (options.natsUrl) return { url: options.natsUrl, source: '--nats-url', prefix: subjectPrefix(), ...withAuth };
+  if (process.env.NATS_URL) return { url: process.env.NATS_URL, source: 'NATS_URL', prefix: subjectPrefix(), ...withAuth };
   const dataDir = dataDirPath(options.dataDir);
   const read = readDaemonFile(dataDir);
   const prefix = process.env.PANOS_SUBJECT_PREFIX || (read.state === 'running' ? read.info.subjectPrefix : undefined) || 'panos';
   switch (read.state) {
-    case 'running':
-      return { url: read.info.natsUrl, source: read.file, prefix };
+    case 'running': {
+      // The private server's operator seed, found as the URL is: by its file name, never the seed itself.
+      const operator = read.info.natsUsers?.operator;
+      const auth = given ? withAuth : operator ? { auth: { nkeyFile: operator }, authSource: `${read.file} (the operator user)` } : {};
+      return { url: read.info.natsUrl, source: read.file, prefix, ...auth };
+    }
     case 'stale':
       return { url: undefined, prefix, why: `${read.file} names pid ${read.info.pid}, which is not running (the daemon did not exit cleanly)` };
     case 'unreadable':
@@ -60,7 +100,7 @@ export class DaemonClient {
     this.subjects = new Subjects(location.prefix);
   }
 
-  static fromOptions(options: { natsUrl?: string; dataDir?: string }): DaemonClient {
+  static fromOptions(options: NatsCliOptions): DaemonClient {
     return new DaemonClient(locateNats(options));
   }
 
@@ -74,12 +114,14 @@ export class DaemonClient {
     if (this.nc) return this.nc;
     const url = this.location.url;
     if (url === undefined) throw new NoDaemonError(subject, this.where());
-    this.connecting ??= connect({ servers: url, name: 'panos-upgrade cli', timeout: 3_000, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const auth = this.location.auth;
+    this.connecting ??= connect({ servers: url, name: 'panos-upgrade cli', timeout: 3_000, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...natsConnectionOptions(auth) });
     try {
       this.nc = await this.connecting;
       return this.nc;
     } catch (err) {
       this.connecting = undefined;
+      if (isAuthorizationFailure(err)) throw new NatsAuthorizationError(url, { cause: err });
       throw new NoDaemonError(subject, `cannot connect to NATS at ${url} (from ${this.location.source}): ${(err as Error).message}`, { cause: err });
     }
   }

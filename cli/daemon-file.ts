@@ -10,6 +10,8 @@ export interface DaemonInfo {
   startedAt: string;
   /** The subject prefix the daemon serves, so a CLI without PANOS_SUBJECT_PREFIX still finds it. */
   subjectPrefix?: string;
+  /** The private server's users' NKey seed files (mode 0600), for a CLI on the same machine and account. */
+  natsUsers?: { operator: string; reader: string };
 }
 
 export class DaemonAlreadyRunningError extends PanosUpgradeError {

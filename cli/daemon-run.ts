@@ -1,6 +1,8 @@
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
+import type { DaemonConfig } from '../actors/config.ts';
 import { lockDataDir } from '../actors/data-dir-lock.ts';
+import { mergeNatsAuth, natsAuthFromEnv, type NatsAuth } from '../bus/index.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
 import { startWebServer, operatorTokenPath, type WebServerHandle } from '../web/index.ts';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.ts';
@@ -26,11 +28,14 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
 
 async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeof createLogger>): Promise<void> {
   const config = loadDaemonConfig(dataDir);
+  const natsUrl = opts.natsUrl ?? process.env.NATS_URL ?? (config.nats.url || undefined);
   const rt = await openRuntime({
     role: 'daemon',
     log,
     dataDir,
-    ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}),
+    ...(natsUrl ? { natsUrl } : {}),
+    auth: daemonNatsAuth(config),
+    privateUser: 'daemon',
     details: { panorama: config.panorama.host, concurrency: config.concurrency },
   });
   let access: ReturnType<typeof createDeviceAccess> | undefined;
@@ -47,10 +52,24 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
       nc: rt.bus.nc,
       subjects: rt.subjects,
     });
-    const file = writeDaemonFile(dataDir, { natsUrl: rt.bus.url, pid: process.pid, runId: rt.runId, startedAt: new Date().toISOString(), subjectPrefix: rt.subjects.prefix }, { locked: true });
+    const users = rt.bus.privateAuth?.files;
+    const file = writeDaemonFile(
+      dataDir,
+      {
+        natsUrl: rt.bus.url,
+        pid: process.pid,
+        runId: rt.runId,
+        startedAt: new Date().toISOString(),
+        subjectPrefix: rt.subjects.prefix,
+        // Where the private server's operator and read-only seeds are (files of mode 0600), never the seeds.
+        ...(users ? { natsUsers: { operator: users.operator, reader: users.reader } } : {}),
+      },
+      { locked: true },
+    );
     log.info({ panorama: config.panorama.host, nats: rt.bus.url, eventLog: rt.store.path, runId: rt.runId, daemonFile: file, status: daemon.status() }, 'daemon up');
     process.stdout.write(
       `Daemon up: Panorama ${config.panorama.host}, NATS ${rt.bus.url} (subjects ${rt.subjects.prefix}.cmd.*), event log ${rt.store.path}, run ${rt.runId}\n` +
+        (users ? `  NATS users (NKey seed files): operator ${users.operator}, read-only ${users.reader}\n` : '') +
         `  the CLI finds it through ${file}; Ctrl-C stops it (unfinished jobs resume at the next start)\n`,
     );
     if (config.ui.listen) {
@@ -66,4 +85,13 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     access?.close();
     await rt.close();
   }
+}
+
+/** The daemon user's NATS credentials: config.json's nats.* (files), then the NATS_* variables the nats CLI reads. */
+export function daemonNatsAuth(config: DaemonConfig): NatsAuth {
+  const n = config.nats;
+  return mergeNatsAuth(
+    { credsFile: n.credsFile, nkeyFile: n.nkeyFile, user: n.user, passwordFile: n.passwordFile, tokenFile: n.tokenFile, tls: { ...n.tls } },
+    natsAuthFromEnv(),
+  );
 }

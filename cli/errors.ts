@@ -1,4 +1,4 @@
-import { RemoteError, NoResponderError, RequestTimeoutError, BusError } from '../bus/errors.ts';
+import { RemoteError, NoResponderError, RequestTimeoutError, BusError, NatsAuthorizationError, NatsPermissionError } from '../bus/errors.ts';
 import { PanosUpgradeError, ScenarioError, ValidationError } from '../panos/errors.ts';
 
 /** Remote error codes that mean the request itself was wrong: usage, exit 2. */
@@ -69,6 +69,10 @@ export function errorJson(err: unknown): { ok: false; error: Record<string, unkn
   return { ok: false, error };
 }
 
+const NATS_CREDENTIALS_HINT =
+  '  give credentials with --nats-nkey FILE, --nats-creds FILE or --nats-user USER (password in NATS_PASSWORD), or NATS_NKEY / NATS_CREDS / NATS_USER;\n' +
+  '  a daemon with its own NATS keeps them in <data-dir>/nats/daemon/users/ (operator.nk, reader.nk). See docs/nats-security.md';
+
 /** What went wrong and what to do, without a stack trace: the first line starts with `error:`. */
 export function describeError(err: unknown): string {
   const lines: string[] = [];
@@ -81,6 +85,13 @@ export function describeError(err: unknown): string {
   } else if (err instanceof RequestTimeoutError) {
     lines.push(`error: ${err.message}.`);
     lines.push('  The daemon may be busy or stuck (check its log); the command may still complete: see panos-upgrade job list --active');
+  } else if (err instanceof NatsPermissionError) {
+    lines.push(`error: ${err.message}.`);
+    lines.push('  sending commands needs the operator user; a read-only user may only read status and events.');
+    lines.push(NATS_CREDENTIALS_HINT);
+  } else if (err instanceof NatsAuthorizationError) {
+    lines.push(`error: ${err.message}.`);
+    lines.push(NATS_CREDENTIALS_HINT);
   } else if (err instanceof RemoteError) {
     lines.push(`error: ${err.message}`);
     for (const hint of remoteHints(err)) {

@@ -27,6 +27,9 @@ const program = new Command('panos-upgrade')
   .version(version)
   .option('--data-dir <dir>', 'state directory: config.json, events/, inventory.json, daemon.json (default: $PANOS_UPGRADE_HOME or ~/.panos-upgrade)')
   .option('--nats-url <url>', 'NATS server (default: $NATS_URL; else the one the running daemon wrote to <data-dir>/daemon.json)')
+  .option('--nats-creds <file>', 'NATS .creds file (default: $NATS_CREDS; else the operator seed named in daemon.json)')
+  .option('--nats-nkey <file>', 'NATS user NKey seed file (default: $NATS_NKEY), e.g. <data-dir>/nats/daemon/users/reader.nk')
+  .option('--nats-user <user>', 'NATS user name, with the password in $NATS_PASSWORD (default: $NATS_USER)')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

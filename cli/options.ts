@@ -61,9 +61,15 @@ export function parseStatus(value: string): UpgradeStatus {
 export interface GlobalOptions {
   dataDir?: string;
   natsUrl?: string;
+  /** NATS credentials files and user (docs/nats-security.md); a password comes from NATS_PASSWORD only. */
+  natsCreds?: string;
+  natsNkey?: string;
+  natsUser?: string;
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals<GlobalOptions>();
-  return { ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}) };
+  const out: GlobalOptions = {};
+  for (const k of ['dataDir', 'natsUrl', 'natsCreds', 'natsNkey', 'natsUser'] as const) if (o[k]) out[k] = o[k];
+  return out;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection } from '../bus/index.ts';
+import { connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
 import { LmdbEventStore } from '../eventstore/index.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
 
@@ -38,6 +38,10 @@ export interface RuntimeOptions {
   natsUrl?: string;
   prefix?: string;
   log: Logger;
+  /** Credentials for the server at `natsUrl` / NATS_URL. */
+  auth?: NatsAuth;
+  /** Without a NATS URL: start the private server with its NKey users and connect as this one. */
+  privateUser?: PrivateUser;
   /** Extra facts about the run, recorded in `run.started`. */
   details?: Record<string, unknown>;
 }
@@ -49,14 +53,16 @@ export interface RuntimeOptions {
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dataDir = resolveDataDir(options.dataDir);
   const runId = newRunId();
+  const subjects = new Subjects(options.prefix ?? subjectPrefix());
   const bus = await connectBus({
     ...(options.natsUrl ? { url: options.natsUrl } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
     // A private server keeps its JetStream store in the data dir: the event stream survives a restart.
     storeDir: natsServerDir(dataDir, options.role),
+    ...(options.privateUser ? { privateUsers: { prefix: subjects.prefix, user: options.privateUser } } : {}),
     name: `panos-upgrade ${options.role}`,
     onInstall: (m) => options.log.warn(m),
   });
-  const subjects = new Subjects(options.prefix ?? subjectPrefix());
   const store = LmdbEventStore.open({ path: eventLogPath(dataDir), runId });
   if (!(await ensureEventStream(bus.nc, subjects))) options.log.info({ nats: bus.url }, 'no JetStream on this NATS server: events are published, not kept on NATS');
   const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, (err) => options.log.warn({ err }, 'could not publish event')));

@@ -4,6 +4,7 @@ import type { GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import type { Simulator } from '../../simulator/index.ts';
 import { lockDataDir } from '../../actors/data-dir-lock.ts';
+import { natsAuthFromEnv, type PrivateAuth } from '../../bus/index.ts';
 import { resolveDataDir } from '../data-dir.ts';
 import { shippedScenario } from '../paths.ts';
 import { globalOptions, parsePositiveNumber } from '../options.ts';
@@ -65,6 +66,9 @@ export function registerSim(program: Command): void {
         log,
         dataDir: simDir,
         ...(natsUrl ? { natsUrl } : {}),
+        // The simulator's user: alone in its NATS account, since its subjects carry keygen passwords.
+        auth: natsAuthFromEnv(),
+        privateUser: 'simulator',
         details: { scenario: scenario.name, file: scenario.file },
       });
       const sim = await Simulator.start({
@@ -143,7 +147,7 @@ function banner(
   apiKey: string,
   adminUser: string | undefined,
   gw: GatewayHandle,
-  rt: { bus: { url: string }; subjects: { prefix: string }; store: { path: string }; runId: string; dataDir: string },
+  rt: { bus: { url: string; privateAuth: PrivateAuth | undefined }; subjects: { prefix: string }; store: { path: string }; runId: string; dataDir: string },
   connectionFile: string,
 ): string {
   const api = (origin: string): string => `${origin}/api/`;
@@ -183,6 +187,8 @@ function banner(
     lines.push(`               ${curl} '${api(gw.panoramaUrl)}?type=op&cmd=<show><system><info/></system></show>&target=${first.serial}&key=${curlKey}'`);
   }
   lines.push(`  NATS:        ${rt.bus.url} (subjects ${rt.subjects.prefix}.sim.*)`);
+  const seed = rt.bus.privateAuth?.files.simulator;
+  if (seed) lines.push(`               as the simulator user only: nats --nkey ${seed} …`);
   lines.push(`  event log:   ${rt.store.path}`);
   lines.push(`  run:         ${rt.runId}`);
   lines.push(`  connection:  ${connectionFile} (URL, API key, fingerprint, CA file, scenario; mode 0600)`);

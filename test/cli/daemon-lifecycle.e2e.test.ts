@@ -25,7 +25,7 @@ async function upDaemon(t: Parameters<typeof startCli>[0], dir: string) {
   const output: string[] = [];
   onLines(child.stdout, (l) => output.push(l));
   await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 30_000, 50);
-  const info = JSON.parse(readFileSync(join(dir, 'daemon.json'), 'utf8')) as { natsUrl: string; pid: number; runId: string };
+  const info = JSON.parse(readFileSync(join(dir, 'daemon.json'), 'utf8')) as { natsUrl: string; pid: number; runId: string; natsUsers: { operator: string; reader: string } };
   return { child, info };
 }
 
@@ -82,7 +82,7 @@ test('daemon: when SIGKILLed then its private nats-server ends too, and the next
   t.true(existsSync(join(dir, 'nats', 'daemon', 'jetstream')), 'the JetStream store is in the data dir');
   const serverPid = Number(readFileSync(pidFile, 'utf8').trim());
   t.true(alive(serverPid));
-  const countBefore = await streamMessages(first.info.natsUrl, t);
+  const countBefore = await streamMessages(first.info.natsUrl, first.info.natsUsers.reader, t);
   t.true(countBefore >= 6, `events before the kill: ${countBefore}`);
 
   first.child.kill('SIGKILL');
@@ -92,7 +92,8 @@ test('daemon: when SIGKILLed then its private nats-server ends too, and the next
   const second = await upDaemon(t, dir);
   t.not(second.info.runId, first.info.runId);
   t.is(second.info.natsUrl, first.info.natsUrl, 'back on its last port, so clients reconnect by themselves');
-  const nc = await connectNats(second.info.natsUrl, 'catch-up reader');
+  // A monitoring client that was away catches up, as the read-only user.
+  const nc = await connectNats(second.info.natsUrl, 'catch-up reader', { nkeyFile: second.info.natsUsers.reader });
   t.teardown(() => nc.close());
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info('PANOS_EVT');
@@ -106,8 +107,8 @@ test('daemon: when SIGKILLed then its private nats-server ends too, and the next
   await waitFor(() => !alive(secondServer), 10_000, 20);
 });
 
-async function streamMessages(url: string, t: Parameters<typeof startCli>[0]): Promise<number> {
-  const nc = await connectNats(url, 'count');
+async function streamMessages(url: string, nkeyFile: string, t: Parameters<typeof startCli>[0]): Promise<number> {
+  const nc = await connectNats(url, 'count', { nkeyFile });
   t.teardown(() => nc.close());
   const jsm = await jetstreamManager(nc);
   const n = (await jsm.streams.info('PANOS_EVT')).state.messages;

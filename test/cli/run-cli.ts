@@ -10,7 +10,7 @@ export interface CliResult {
 }
 
 export interface RunCliOptions {
-  /** Added to a clean environment (no NATS_URL, PANOS_SUBJECT_PREFIX or PANOS_UPGRADE_HOME of the caller's). */
+  /** Added to a clean environment (no NATS_URL, NATS credentials, PANOS_SUBJECT_PREFIX or PANOS_UPGRADE_HOME of the caller's). */
   env?: Record<string, string>;
   input?: string;
   timeoutMs?: number;
@@ -25,7 +25,7 @@ export function stackEnv(natsUrl: string, stack: { subjects: { prefix: string } 
 export function startCli(t: ExecutionContext, args: readonly string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !['NATS_URL', 'PANOS_SUBJECT_PREFIX', 'PANOS_UPGRADE_HOME', 'FORCE_COLOR'].includes(k)) clean[k] = v;
+    if (v !== undefined && !['NATS_URL', 'PANOS_SUBJECT_PREFIX', 'PANOS_UPGRADE_HOME', 'FORCE_COLOR'].includes(k) && !/^NATS_(CREDS|NKEY|USER|PASSWORD|TOKEN|CA|CERT|KEY)$/.test(k)) clean[k] = v;
   }
   const child = spawn(process.execPath, [join(repoRoot, 'bin/panos-upgrade.mjs'), ...args], { cwd: repoRoot, env: { ...clean, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   t.teardown(() => {

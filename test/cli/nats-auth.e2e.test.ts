@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { onLines, startTestNats, waitFor } from '../helpers/index.ts';
+import { startStack } from '../helpers/stack.ts';
+import { runCli, startCli } from './run-cli.ts';
+
+const nats = startTestNats(test);
+
+// issue 13 point 1: any local process could upgrade the whole fleet through the daemon's NATS.
+test('cli: against a daemon on its own NATS, the operator (found through daemon.json) submits; the read-only user and no credentials are refused with a clear error', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', daemon: false });
+  const dir = stack.dataDir;
+  const daemon = startCli(t, ['daemon', '--data-dir', dir]);
+  const output: string[] = [];
+  onLines(daemon.stdout, (l) => output.push(l));
+  await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 60_000, 50);
+  const info = JSON.parse(readFileSync(join(dir, 'daemon.json'), 'utf8')) as { natsUrl: string; natsUsers: { operator: string; reader: string } };
+  t.deepEqual(info.natsUsers, { operator: join(dir, 'nats/daemon/users/operator.nk'), reader: join(dir, 'nats/daemon/users/reader.nk') });
+  t.notRegex(readFileSync(join(dir, 'daemon.json'), 'utf8'), /SU[A-Z0-9]{20,}/, 'no seed in daemon.json');
+  t.true(output.some((l) => l.includes(`operator ${info.natsUsers.operator}, read-only ${info.natsUsers.reader}`)));
+
+  const discover = await runCli(t, ['device', 'discover', '--data-dir', dir]);
+  t.is(discover.code, 0, discover.stderr);
+  const serial = stack.scenario.devices[0]!.serial;
+
+  const asReader = ['--data-dir', dir, '--nats-nkey', info.natsUsers.reader];
+  const list = await runCli(t, ['job', 'list', ...asReader]);
+  t.is(list.code, 0, list.stderr);
+  const started = Date.now();
+  const refused = await runCli(t, ['job', 'submit', '--device', serial, '--download-only', ...asReader]);
+  t.true(Date.now() - started < 30_000, 'refused, not left to time out');
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /^error: the NATS user this connection signed in as may not send on panos\.cmd\.job\.submit\.$/m);
+  t.regex(refused.stderr, /needs the operator user/);
+
+  const anonymous = await runCli(t, ['job', 'submit', '--device', serial, '--download-only', '--nats-url', info.natsUrl]);
+  t.is(anonymous.code, 1);
+  t.regex(anonymous.stderr, new RegExp(`^error: the NATS server at ${info.natsUrl} refused the connection's credentials \\(authorization violation\\)\\.$`, 'm'));
+
+  const submitted = await runCli(t, ['job', 'submit', '--device', serial, '--download-only', '--data-dir', dir]);
+  t.is(submitted.code, 0, submitted.stderr);
+  const asOperatorByEnv = await runCli(t, ['job', 'list', '--nats-url', info.natsUrl], { env: { NATS_NKEY: info.natsUsers.operator } });
+  t.is(asOperatorByEnv.code, 0, asOperatorByEnv.stderr);
+  t.true(asOperatorByEnv.stdout.includes(serial));
+});

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { repoRoot, startTestNats } from '../helpers/index.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectBus, connectNats } from '../../bus/connect.ts';
+import type { PrivateUser } from '../../bus/auth.ts';
+import { repoRoot, tempDir, uniquePrefix } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
-
-const nats = startTestNats(test);
 
 interface Example {
   line: number;
@@ -28,9 +29,20 @@ test('docs/nats-api.md: when every nats req example is sent as written then each
   const doc = readFileSync(join(repoRoot, 'docs/nats-api.md'), 'utf8');
   const all = examples(doc);
   t.true(all.length >= 20, `found ${all.length} examples`);
+  // The doc's server as it ships: a private one with its users. The daemon answers as `daemon`, the
+  // simulator as `simulator` (its own account); the examples go as the doc says: cmd as the operator, sim as the simulator.
+  const prefix = uniquePrefix();
+  const bus = await connectBus({ url: undefined, storeDir: tempDir(t), privateUsers: { prefix, user: 'daemon' }, name: 'docs daemon' });
+  t.teardown(() => bus.close());
+  const as = async (user: PrivateUser): Promise<NatsConnection> => {
+    const nc = await connectNats(bus.url, `docs ${user}`, { nkeyFile: bus.privateAuth!.files[user] });
+    t.teardown(() => nc.close());
+    return nc;
+  };
   // Real-time downloads (10 s): the job the examples submit is still running when they cancel it.
-  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 1 });
-  const nc = stack.nc;
+  const stack = await startStack(t, undefined, { scenario: 'basic', timeScale: 1, prefix, connections: { sim: await as('simulator'), daemon: bus.nc } });
+  const operator = await as('operator');
+  const simulator = await as('simulator');
   let jobId = '';
   let campaignId = '';
   const problems: string[] = [];
@@ -38,6 +50,7 @@ test('docs/nats-api.md: when every nats req example is sent as written then each
     t.true(ex.subject.startsWith('panos.'), `line ${ex.line}: ${ex.subject}`);
     const subject = stack.subjects.prefix + ex.subject.slice('panos'.length);
     const body = ex.body.replaceAll('<job-id>', jobId).replaceAll('<campaign-id>', campaignId);
+    const nc = ex.subject.startsWith('panos.sim.') ? simulator : operator;
     const msg = await nc.request(subject, body, { timeout: 20_000 }).catch((err: unknown) => {
       throw new Error(`line ${ex.line}: ${subject} ${body}: ${String(err)}`);
     });

@@ -29,10 +29,15 @@ export interface StackOptions {
   direct?: boolean;
   /** Keep the gateway's CA and certificates here (as `sim --data-dir` does), e.g. to restart it with one certificate changed. */
   tlsDir?: string;
+  /** Connections of the simulator (with the gateway) and of the daemon, e.g. as different NATS users; default one from `nats`. */
+  connections?: { sim: NatsConnection; daemon: NatsConnection };
+  /** The subject prefix; default a unique one. */
+  prefix?: string;
 }
 
 /** The whole product on real parts: nats-server, simulator, gateway over HTTP(S), daemon, LMDB logs. */
 export interface Stack {
+  /** The daemon's connection (the simulator's too, unless options.connections gave it another). */
   nc: NatsConnection;
   subjects: Subjects;
   scenario: Scenario;
@@ -72,9 +77,11 @@ export function testConfig(gateway: GatewayHandle, scenario: Scenario, caFile = 
   };
 }
 
-export async function startStack(t: ExecutionContext, nats: TestNats, options: StackOptions = {}): Promise<Stack> {
-  const nc = await nats.connect(t);
-  const subjects = new Subjects(uniquePrefix());
+export async function startStack(t: ExecutionContext, nats: TestNats | undefined, options: StackOptions = {}): Promise<Stack> {
+  if (!nats && !options.connections) throw new Error('startStack: give a TestNats or options.connections');
+  const simNc = options.connections?.sim ?? (await nats!.connect(t));
+  const nc = options.connections?.daemon ?? simNc;
+  const subjects = new Subjects(options.prefix ?? uniquePrefix());
   const scenario =
     typeof options.scenario === 'object'
       ? options.scenario
@@ -82,10 +89,10 @@ export async function startStack(t: ExecutionContext, nats: TestNats, options: S
   const simDir = mkdtempSync(join(tmpdir(), 'panos-sim-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'panos-data-'));
   const simStore = LmdbEventStore.open({ path: simDir, runId: 'sim' });
-  const offSim = simStore.onAppend(eventPublisher(nc, subjects));
-  const sim = await Simulator.start({ scenario, store: simStore, log, nc, subjects });
+  const offSim = simStore.onAppend(eventPublisher(simNc, subjects));
+  const sim = await Simulator.start({ scenario, store: simStore, log, nc: simNc, subjects });
   const gateway = await startGateway({
-    nc,
+    nc: simNc,
     subjects,
     store: simStore,
     log,

@@ -6,7 +6,7 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { connectBus, connectNats, type BusConnection } from '../../bus/connect.ts';
 import { NatsPermissionError } from '../../bus/errors.ts';
 import { ensureEventStream, eventStreamName } from '../../bus/event-stream.ts';
-import { READ_ONLY_COMMANDS, type PrivateUser } from '../../bus/auth.ts';
+import { natsAuthFromEnv, READ_ONLY_COMMANDS, type PrivateUser } from '../../bus/auth.ts';
 import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { COMMANDS, Subjects } from '../../bus/subjects.ts';
 import { shippedScenario } from '../../cli/paths.ts';
@@ -14,7 +14,10 @@ import { startGateway } from '../../gateway/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { Simulator } from '../../simulator/index.ts';
 import { openTestStore, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNatsServer } from '../../bus/nats-server.ts';
+import { generateSelfSigned } from '../../gateway/tls-material.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -152,4 +155,24 @@ test('nats auth: when the simulator answers a keygen then its password is not re
       `${u} saw the keygen password`,
     );
   }
+});
+
+test('nats auth: when the server speaks TLS then a client given its CA connects, and one without it is refused', async (t) => {
+  const dir = tempDir(t);
+  const material = await generateSelfSigned(['127.0.0.1'], 'nats test server');
+  const cert = join(dir, 'server.pem');
+  const key = join(dir, 'server-key.pem');
+  writeFileSync(cert, material.cert);
+  writeFileSync(key, material.key, { mode: 0o600 });
+  const server = await startNatsServer({ jetstream: false, config: `tls { cert_file: ${JSON.stringify(cert)}, key_file: ${JSON.stringify(key)} }\n` });
+  t.teardown(() => server.stop());
+
+  const nc = await connectNats(server.url, 'tls client', natsAuthFromEnv({ NATS_CA: cert }));
+  t.teardown(() => nc.close());
+  t.true(nc.info?.tls_required === true);
+  const sub = nc.subscribe('tls.ping', { callback: (_e, m) => void m.respond('pong') });
+  t.teardown(() => sub.unsubscribe());
+  t.is((await nc.request('tls.ping', '', { timeout: 5_000 })).string(), 'pong');
+
+  await t.throwsAsync(connectNats(server.url, 'no ca', undefined, { maxReconnectAttempts: 0, timeout: 5_000 }));
 });

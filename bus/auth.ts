@@ -113,7 +113,7 @@ export const PRIVATE_USERS = ['daemon', 'operator', 'reader', 'simulator'] as co
 export type PrivateUser = (typeof PRIVATE_USERS)[number];
 
 /** The daemon's read-only requests: what the `reader` user may send. */
-export const READ_ONLY_COMMANDS = ['job.get', 'job.list', 'device.list', 'device.get', 'download.status', 'daemon.status'] as const satisfies readonly CommandName[];
+export const READ_ONLY_COMMANDS = ['job.get', 'job.list', 'device.list', 'device.get', 'download.status', 'daemon.status', 'campaign.list', 'campaign.get'] as const satisfies readonly CommandName[];
 
 /** What a reader of the event stream needs from the JetStream API: stream info, message get, consumers. Never delete, purge or update. */
 export function streamReadSubjects(stream: string): string[] {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { realpathSync, rmSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { PanosUpgradeError } from '../panos/errors.ts';
@@ -44,7 +44,7 @@ export function lockAddress(dataDir: string, role: string, platform: NodeJS.Plat
 }
 
 /** Ask the holder who it is; undefined when it does not say within `timeoutMs` (busy, or another program). */
-export function askHolder(address: string, timeoutMs = 2_000): Promise<LockHolder | undefined> {
+export function askHolder(address: string, timeoutMs = 3_000): Promise<LockHolder | undefined> {
   return new Promise((resolve) => {
     let text = '';
     const sock = createConnection(address);
@@ -99,11 +99,13 @@ export async function lockDataDir(dataDir: string, role: string): Promise<DataDi
   });
   // The lock must not keep the process alive on its own.
   server.unref();
+  const infoFile = join(dataDir, `.${role}.lock.json`);
   try {
     await listen(server, address);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    const holder = await askHolder(address);
+    // A holder busy starting up may not answer in time: what it wrote beside the lock says the same.
+    const holder = (await askHolder(address)) ?? writtenHolder(infoFile);
     // A socket file left by a dead holder (not Linux): nobody answers, so it is stale.
     if (!holder && !address.startsWith('\0') && (await refused(address))) {
       rmSync(address, { force: true });
@@ -111,12 +113,31 @@ export async function lockDataDir(dataDir: string, role: string): Promise<DataDi
     }
     throw new DataDirLockedError(dataDir, role, holder);
   }
+  writeFileSync(infoFile, JSON.stringify(me) + '\n', { mode: 0o600 });
   return {
     dataDir,
     role,
     address,
-    release: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    release: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          if (writtenHolder(infoFile)?.pid === process.pid) rmSync(infoFile, { force: true });
+          resolve();
+        }),
+      ),
   };
+}
+
+/** The holder as it wrote itself down when it took the lock, if that process still lives. */
+function writtenHolder(file: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
+    if (typeof h.pid !== 'number') return undefined;
+    process.kill(h.pid, 0);
+    return h;
+  } catch {
+    return undefined;
+  }
 }
 
 function refused(address: string): Promise<boolean> {

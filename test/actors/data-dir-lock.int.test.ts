@@ -7,8 +7,8 @@ import { exited, onLines, spawnTs, tempDir, waitFor } from '../helpers/index.ts'
 const FIXTURE = 'test/fixtures/hold-data-dir-lock.ts';
 
 /** Start a process that takes the lock; resolves with its first line of output, or its exit. */
-function holder(t: Parameters<typeof spawnTs>[0], dir: string, role = 'daemon') {
-  const child = spawnTs(t, FIXTURE, [dir, role]);
+function holder(t: Parameters<typeof spawnTs>[0], dir: string, role = 'daemon', busy = false) {
+  const child = spawnTs(t, FIXTURE, [dir, role, ...(busy ? ['busy'] : [])]);
   const lines: string[] = [];
   let stderr = '';
   onLines(child.stdout!, (l) => lines.push(l));
@@ -55,4 +55,14 @@ test('data dir lock: when the same dir is reached through a symlink then it is t
   await lock.release();
   const again = await lockDataDir(join(base, 'link'), 'daemon');
   await again.release();
+});
+
+test('data dir lock: when the holder is too busy to answer then the refusal still names its pid, from what it wrote beside the lock', async (t) => {
+  const dir = tempDir(t);
+  const first = holder(t, dir, 'daemon', true);
+  t.true((await first.outcome).locked);
+  const second = await holder(t, dir).outcome;
+  t.false(second.locked);
+  if (second.locked) return;
+  t.true(second.stderr().includes(`another daemon (pid ${first.child.pid}, running since `), second.stderr());
 });

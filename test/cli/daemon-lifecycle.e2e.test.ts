@@ -24,7 +24,7 @@ async function upDaemon(t: Parameters<typeof startCli>[0], dir: string) {
   const child = startCli(t, ['daemon', '--data-dir', dir]);
   const output: string[] = [];
   onLines(child.stdout, (l) => output.push(l));
-  await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 30_000, 50);
+  await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 90_000, 50);
   const info = JSON.parse(readFileSync(join(dir, 'daemon.json'), 'utf8')) as { natsUrl: string; pid: number; runId: string; natsUsers: { operator: string; reader: string } };
   return { child, info };
 }
@@ -58,7 +58,7 @@ test('daemon: when two are started together on one data dir then one runs and th
   t.is(loser.code, 1);
   const said = outputs.get(loser.child.pid!)!;
   t.regex(said, new RegExp(`^error: another daemon \\(pid ${winner.pid}, running since [^)]+\\) is already running on this data dir \\(${dir.replaceAll('/', '\\/')}\\)`, 'm'));
-  await waitFor(() => outputs.get(winner.pid!)!.includes('Daemon up:'), 30_000, 50);
+  await waitFor(() => outputs.get(winner.pid!)!.includes('Daemon up:'), 90_000, 50);
 
   winner.kill('SIGTERM');
   t.deepEqual(await exited(winner), { code: 0, signal: null });
@@ -87,7 +87,7 @@ test('daemon: when SIGKILLed then its private nats-server ends too, and the next
 
   first.child.kill('SIGKILL');
   await exited(first.child);
-  await waitFor(() => !alive(serverPid), 10_000, 20);
+  await waitFor(() => !alive(serverPid), 30_000, 20);
 
   const second = await upDaemon(t, dir);
   t.not(second.info.runId, first.info.runId);
@@ -104,7 +104,7 @@ test('daemon: when SIGKILLed then its private nats-server ends too, and the next
   second.child.kill('SIGTERM');
   t.deepEqual(await exited(second.child), { code: 0, signal: null });
   const secondServer = Number(readFileSync(pidFile, 'utf8').trim());
-  await waitFor(() => !alive(secondServer), 10_000, 20);
+  await waitFor(() => !alive(secondServer), 30_000, 20);
 });
 
 async function streamMessages(url: string, nkeyFile: string, t: Parameters<typeof startCli>[0]): Promise<number> {

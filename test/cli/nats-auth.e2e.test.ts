@@ -14,7 +14,7 @@ test('cli: against a daemon on its own NATS, the operator (found through daemon.
   const daemon = startCli(t, ['daemon', '--data-dir', dir]);
   const output: string[] = [];
   onLines(daemon.stdout, (l) => output.push(l));
-  await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 60_000, 50);
+  await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 90_000, 50);
   const info = JSON.parse(readFileSync(join(dir, 'daemon.json'), 'utf8')) as { natsUrl: string; natsUsers: { operator: string; reader: string } };
   t.deepEqual(info.natsUsers, { operator: join(dir, 'nats/daemon/users/operator.nk'), reader: join(dir, 'nats/daemon/users/reader.nk') });
   t.notRegex(readFileSync(join(dir, 'daemon.json'), 'utf8'), /SU[A-Z0-9]{20,}/, 'no seed in daemon.json');

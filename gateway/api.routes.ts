@@ -143,6 +143,8 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
       call.command = `keygen ${truncate(user, 200)}`.trimEnd();
       if (!plausibleCredential(user, password)) throw invalidCredential();
       deliver(ctx, call, await toDevice({ type: 'keygen', user, password }), deps);
+      // A wrong password is a refused call like a wrong key: counted, not recorded one by one.
+      if (ctx.status === 403 && (call.outcome === undefined || call.outcome === 'answered')) call.outcome = 'unauthorized';
       return;
     }
 
@@ -315,6 +317,10 @@ function hold(ctx: Context, call: ApiCall, deps: ApiDeps): void {
 export function finishCall(ctx: Context, call: ApiCall, recorder: ApiRecorder): void {
   if (call.recorded) return;
   call.recorded = true;
+  if (call.outcome === 'unauthorized') {
+    recorder.refuse(call);
+    return;
+  }
   const answered = call.outcome !== 'dropped' && call.outcome !== 'hung';
   const body = answered && typeof ctx.body === 'string' ? ctx.body : null;
   const shownBody = body !== null && call.carriesKey ? redactKeys(body) : body;

@@ -26,6 +26,8 @@ export interface GatewayAppOptions {
   requestTimeoutMs?: number;
   /** Largest accepted POST body. Default 5 MB, as PAN-OS documents for POST. */
   maxBodyBytes?: number;
+  /** How often calls refused for their credentials are recorded, as one count. Default 60 s. */
+  refusedFlushMs?: number;
 }
 
 export const DEFAULT_HANG_LIMIT_MS = 120_000;
@@ -47,7 +49,7 @@ export function buildGateway(options: GatewayAppOptions): { app: Koa; recorder: 
   const sim = new SimClient(options.nc, options.subjects, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   const directory = new DeviceDirectory(options.description);
   const keys = new KeyRing(options.description.keyDigests);
-  const recorder = new ApiRecorder(options.store, log);
+  const recorder = new ApiRecorder(options.store, log, options.refusedFlushMs);
 
   const app = new Koa();
   // Errors are handled by the one sink below; this only hears what escapes Koa itself (a broken socket).

@@ -18,7 +18,7 @@
 export { createGatewayApp, DEFAULT_HANG_LIMIT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
 export { startGateway, SimulatorNotRunningError, type GatewayHandle, type StartGatewayOptions } from './gateway.server.ts';
 export { SimClient, SimulatorReplyError, SimulatorUnavailableError, XML_CONTENT_TYPE, type SimDescription, type SimOpPayload, type SimReply } from './sim-client.ts';
-export { API_CALL_SERVED, API_STREAM, type ApiCallRecord, type ApiCallStore } from './api-recorder.ts';
+export { API_CALL_SERVED, API_CALLS_REFUSED, API_STREAM, type ApiCallRecord, type ApiCallStore, type RefusedCallsRecord } from './api-recorder.ts';
 export type { ApiOutcome } from './api-errors.ts';
 export { fingerprintOf, generateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls-material.ts';
 export { IDENTITY_DIR, loadTlsIdentity, writeCaFile, type TlsIdentity } from './tls-identity.ts';

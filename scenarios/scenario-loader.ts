@@ -34,6 +34,7 @@ import {
 import type { TimingSeconds } from './scenario-defaults.ts';
 import type {
   AdminUser,
+  AuthenticationSettings,
   DeviceSpec,
   FailureOperation,
   FailureSpec,
@@ -555,6 +556,7 @@ const ROOT_FIELDS = [
   'seed',
   'api_key',
   'admins',
+  'authentication',
   'timing',
   'panorama',
   'images',
@@ -564,6 +566,7 @@ const ROOT_FIELDS = [
   'failures',
   'upgrade_paths',
 ] as const;
+const AUTHENTICATION_FIELDS = ['failed_attempts', 'lockout_time'] as const;
 const TIMING_FIELDS = [
   'mode',
   'download_duration',
@@ -704,6 +707,7 @@ class ScenarioBuilder {
     this.seed = root.seed === undefined ? DEFAULT_SEED : c.number(root.seed, ['seed'], { integer: true, min: 0 });
     const apiKey = root.api_key === undefined ? DEFAULT_API_KEY : c.string(root.api_key, ['api_key']);
     const admins = this.admins(root.admins);
+    const authentication = this.authentication(root.authentication);
     const timing = this.timing(root.timing);
     const panorama = this.panorama(root.panorama);
     this.images(root.images);
@@ -719,6 +723,7 @@ class ScenarioBuilder {
       seed: this.seed,
       apiKey,
       admins,
+      authentication,
       timing,
       panorama,
       devices: devices.specs,
@@ -732,6 +737,15 @@ class ScenarioBuilder {
     if (known !== undefined) return known;
     this.strings.set(text, text);
     return text;
+  }
+
+  private authentication(value: unknown): AuthenticationSettings {
+    const c: Checker = this.c;
+    const a = value === undefined ? {} : c.map(value, ['authentication'], AUTHENTICATION_FIELDS);
+    return {
+      failedAttempts: a.failed_attempts === undefined ? 10 : c.number(a.failed_attempts, ['authentication', 'failed_attempts'], { integer: true, min: 0, max: 10 }),
+      lockoutMinutes: a.lockout_time === undefined ? 5 : c.number(a.lockout_time, ['authentication', 'lockout_time'], { min: 0, max: 60, unit: 'minutes' }),
+    };
   }
 
   private admins(value: unknown): AdminUser[] {

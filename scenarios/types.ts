@@ -95,6 +95,14 @@ export interface FailureSpec {
   line?: number;
 }
 
+/** PAN-OS administrator lockout (Device > Setup > Management > Authentication Settings). */
+export interface AuthenticationSettings {
+  /** Wrong passwords in a row before a user is locked out of a device; 0 = never (PAN-OS: 0–10). */
+  failedAttempts: number;
+  /** How long the lockout lasts, in minutes (PAN-OS: 0–60); wall time, not scaled by the timing. */
+  lockoutMinutes: number;
+}
+
 export interface Scenario {
   /** The file it was loaded from (as given), or `<inline>`. */
   file: string;
@@ -103,6 +111,8 @@ export interface Scenario {
   seed: number;
   apiKey: string;
   admins: AdminUser[];
+  /** Keygen lockout; default 10 attempts, 5 minutes. */
+  authentication: AuthenticationSettings;
   timing: ScenarioTiming;
   panorama: PanoramaSpec;
   devices: DeviceSpec[];

@@ -31,6 +31,7 @@ import {
 } from '../panos/responses.ts';
 import { nextRandom, seedFor } from '../machines/random.ts';
 import { keygenKey } from './device-factory.ts';
+import { KeygenLockout } from './keygen-lockout.ts';
 import type { HostedFirewall } from './hosted-firewall.ts';
 import type { Simulator } from './simulator.ts';
 import { isReadinessCommand } from '../panos/commands-readiness.ts';
@@ -108,9 +109,27 @@ function constantTimeEquals(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-function keygen(sim: Simulator, req: SimOpRequest): SimAnswer {
+const lockouts = new WeakMap<Simulator, KeygenLockout>();
+
+/** The simulator's keygen lockout (per device and user), made on first use from the scenario. */
+export function keygenLockout(sim: Simulator): KeygenLockout {
+  let l = lockouts.get(sim);
+  if (!l) {
+    l = new KeygenLockout(sim.scenario.authentication);
+    lockouts.set(sim, l);
+  }
+  return l;
+}
+
+function keygen(sim: Simulator, serial: string, req: SimOpRequest): SimAnswer {
   const user = typeof req.user === 'string' ? req.user : '';
   const password = typeof req.password === 'string' ? req.password : '';
+  const lockout = keygenLockout(sim);
+  // A locked-out user is refused as a wrong password would be, without comparing (PAN-OS says no more).
+  if (lockout.locked(serial, user)) {
+    lockout.refusedWhileLocked++;
+    return xml(authErrorXml(), 403);
+  }
   let match = false;
   for (const admin of sim.scenario.admins) {
     // Evaluate both comparisons for every admin, so the time taken does not tell which part was wrong.
@@ -118,6 +137,7 @@ function keygen(sim: Simulator, req: SimOpRequest): SimAnswer {
     const p = constantTimeEquals(admin.password, password);
     if (u && p) match = true;
   }
+  lockout.record(serial, user, match);
   if (!match) return xml(authErrorXml(), 403);
   return xml(keygenXml(keygenKey(sim.scenario, user, password)));
 }
@@ -125,7 +145,7 @@ function keygen(sim: Simulator, req: SimOpRequest): SimAnswer {
 /** Answer one call addressed to `serial`: the Panorama (optionally with a target) or a firewall directly. */
 export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest): Promise<SimAnswer> {
   if (serial === sim.panorama.serial) {
-    if (req.type === 'keygen') return keygen(sim, req);
+    if (req.type === 'keygen') return keygen(sim, serial, req);
     if (req.target !== undefined && req.target !== '') return throughPanorama(sim, req.target, req);
     if (req.type === 'config') return xml(configRequest(panoramaConfigRoot(sim), str(req.action), str(req.xpath)));
     return panoramaOp(sim, typeof req.cmd === 'string' ? req.cmd : '');
@@ -141,7 +161,7 @@ export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest
     const half = plan ? (plan.startingAt + plan.notReadyAt) / 2 : 0;
     return sim.clock.now() < half ? { status: 503, body: BOOTING_HTML, contentType: 'text/html' } : xml(authErrorXml(), 403);
   }
-  if (req.type === 'keygen') return keygen(sim, req);
+  if (req.type === 'keygen') return keygen(sim, serial, req);
   if (req.type === 'config') return xml(configRequest(firewallConfigRoot(sim, device), str(req.action), str(req.xpath)));
   return firewallOp(sim, device, typeof req.cmd === 'string' ? req.cmd : '');
 }
@@ -155,7 +175,7 @@ async function throughPanorama(sim: Simulator, target: string, req: SimOpRequest
   if (flaky && drawApi(sim, device.serial) < flaky) return xml(notConnectedXml(target));
   const fault = await transportFault(sim, device);
   if (fault) return fault;
-  if (req.type === 'keygen') return keygen(sim, req);
+  if (req.type === 'keygen') return keygen(sim, target, req);
   if (req.type === 'config') return xml(configRequest(firewallConfigRoot(sim, device), str(req.action), str(req.xpath)));
   return firewallOp(sim, device, typeof req.cmd === 'string' ? req.cmd : '');
 }

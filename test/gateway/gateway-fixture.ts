@@ -28,6 +28,8 @@ export interface Lab {
 
 export interface LabOptions extends Partial<Pick<StartGatewayOptions, 'protocol' | 'direct' | 'hangLimitMs' | 'requestTimeoutMs' | 'tls' | 'port'>> {
   timeScale?: number;
+  /** Anything else startGateway takes (short timeouts, connection limits). */
+  gateway?: Partial<StartGatewayOptions>;
 }
 
 export async function startLab(t: ExecutionContext, nats: TestNats, yaml: string, options: LabOptions = {}): Promise<Lab> {
@@ -56,6 +58,7 @@ export async function startLab(t: ExecutionContext, nats: TestNats, yaml: string
     ...(options.hangLimitMs !== undefined ? { hangLimitMs: options.hangLimitMs } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...options.gateway,
   });
   t.teardown(() => gw.close());
   return {
@@ -82,6 +85,8 @@ export interface HttpInit {
   /** TLS client options (pinning); by default certificates are not verified, as pan-python does. */
   tls?: ConnectionOptions;
   timeoutMs?: number;
+  /** Source address of the connection (another loopback address is another client). */
+  localAddress?: string;
 }
 
 /**
@@ -101,6 +106,7 @@ export function http(origin: string, path: string, init: HttpInit = {}): Promise
         method: init.method ?? 'GET',
         headers: init.headers ?? {},
         ...(init.agent ? { agent: init.agent } : { agent: false }),
+        ...(init.localAddress ? { localAddress: init.localAddress } : {}),
         ...(secure ? { rejectUnauthorized: false, ...init.tls } : {}),
       },
       (res) => {

@@ -220,7 +220,9 @@ export function validateStep(deps: StepDeps): StepFn {
     const fetch = stillToFetch(job, downloaded);
     const sizes = new Map(software.entries.map((e) => [e.version, e.sizeMb]));
     const neededMb = fetch.reduce((sum, v) => sum + (sizes.get(v) ?? 0), 0);
-    const free = panrepoAvailMb(await api.diskSpace({ signal: ctx.signal })) ?? 0;
+    // The images land on the firewall's own disk: when downloads go straight to it, ask it, not Panorama.
+    const diskApi = deps.directDownloads && neededMb > 0 ? patientReads(deps.directApi(device), deps, ctx) : api;
+    const free = panrepoAvailMb(await diskApi.diskSpace({ signal: ctx.signal })) ?? 0;
     // pan-os-upgrade-assurance's rule: 10 % headroom over the images still to download.
     if (neededMb > 0 && free < neededMb * 1.1) {
       throw new FatalStepError(

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import type { Simulator } from '../../simulator/index.ts';
@@ -11,6 +11,7 @@ import { globalOptions, parsePositiveNumber } from '../options.ts';
 
 interface SimOptions {
   scenario: string;
+  config?: string;
   timeScale?: number;
   fresh?: boolean;
   port: number;
@@ -33,6 +34,7 @@ export function registerSim(program: Command): void {
     .command('sim')
     .description('run the PAN-OS/Panorama simulator on a scenario, with its XML API gateway, until interrupted')
     .option('-s, --scenario <file>', 'scenario YAML file', shippedScenario('basic'))
+    .addOption(new Option('--config <file>', "the same as --scenario (the original mock server's name for it)").conflicts('scenario'))
     .option('--time-scale <factor>', 'multiply every simulated duration (e.g. 0.1 for ten times faster)', parsePositiveNumber)
     .option('--fresh', 'ignore device state recorded by earlier sessions in the data dir and start from the scenario')
     .option('--port <port>', 'port of the XML API on the Panorama and on every firewall address (0: any free port)', parsePort, 8443)
@@ -57,7 +59,7 @@ export function registerSim(program: Command): void {
       ]);
       const log = createLogger();
       const started = performance.now();
-      const scenario = loadScenarioFile(opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
+      const scenario = loadScenarioFile(opts.config ?? opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
       // One simulator per data dir: its device state, event log and private NATS store are its own.
       const simDir = resolveDataDir(dataDir);
       await lockDataDir(simDir, 'simulator');

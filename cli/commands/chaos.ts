@@ -15,6 +15,8 @@ import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
 import { CLI_BIN, shippedScenario } from '../paths.ts';
+import { awaitChaosCampaign, startChaosCampaign } from '../chaos-campaign.ts';
+import { checkCampaignInvariants } from '../../actors/campaign-check.ts';
 import { newRunId } from '../runtime.ts';
 
 export interface ChaosOptions {
@@ -29,6 +31,8 @@ export interface ChaosOptions {
   keep?: boolean;
   /** Give up waiting for the jobs after this long. */
   timeoutSeconds?: number;
+  /** Upgrade the fleet with one campaign (waves, gate, window, budget) and check its invariants too. */
+  campaign?: boolean;
 }
 
 export interface DisruptionDone {
@@ -240,7 +244,8 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
     const discovered = await until(async () => (await ask<{ discovered: number }>('device.discover')).discovered, 30_000, 200);
     if (discovered === undefined) throw new Error('discovery did not answer within 30 s');
     const done = new Set<string>();
-    for (const d of scenario.devices) {
+    const campaignId = o.campaign ? await startChaosCampaign(ask, scenario, concurrency) : undefined;
+    for (const d of campaignId ? [] : scenario.devices) {
       if (done.has(d.serial)) continue;
       try {
         const r = await ask<{ job: { job_id: string; devices?: string[] } }>('job.submit', { device: d.serial });
@@ -300,6 +305,7 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
       log.error({ err }, 'a disruption failed');
     });
 
+    if (campaignId) timedOut = !(await awaitChaosCampaign(ask, campaignId, timeoutMs, submitted));
     const ids = new Set(submitted.filter((s) => s.jobId).map((s) => s.jobId!));
     const finished = await until(async () => {
       const r = await ask<{ jobs: Array<{ job_id: string; upgrade_status: string }> }>('job.list', {});
@@ -335,7 +341,7 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
     const simEvents: EventEnvelope[] = [...simStore.readAll()];
     const runs = listRuns(daemonStore).filter((r) => r.role === 'daemon');
     const verify = runs.map((r) => ({ runId: r.runId, report: verifyRun(daemonStore, r.runId) }));
-    const invariants = checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify });
+    const invariants = [...checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify }), ...(o.campaign ? checkCampaignInvariants(daemonEvents) : [])];
     if (timedOut || disruptionError) {
       const terminal = invariants[0]!;
       terminal.ok = false;
@@ -443,10 +449,11 @@ export function registerChaos(program: Command): void {
     .option('--timeout <seconds>', 'stop waiting for the jobs after this long', parsePositive)
     .option('--work-dir <dir>', 'keep the logs (event logs, daemon output, report.json) here')
     .option('--keep', 'keep the temporary work dir even when every invariant holds')
+    .option('--campaign', 'upgrade the fleet with one campaign (canary, 25 %, rest; soak; a window; a budget) and check its invariants too')
     .option('--plan', 'only print the plan this seed gives (disruptions, live faults) and exit')
     .option('--json', 'print the report as JSON')
     .action(
-      async (opts: { scenario: string; seed: number; devices?: number; timeScale?: number; concurrency?: number; timeout?: number; workDir?: string; keep?: boolean; plan?: boolean; json?: boolean }) => {
+      async (opts: { scenario: string; seed: number; campaign?: boolean; devices?: number; timeScale?: number; concurrency?: number; timeout?: number; workDir?: string; keep?: boolean; plan?: boolean; json?: boolean }) => {
         const options: ChaosOptions = {
           scenario: opts.scenario,
           seed: opts.seed,
@@ -456,6 +463,7 @@ export function registerChaos(program: Command): void {
           ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
           ...(opts.workDir ? { workDir: opts.workDir } : {}),
           ...(opts.keep ? { keep: true } : {}),
+          ...(opts.campaign ? { campaign: true } : {}),
         };
         if (opts.plan) {
           const scenario = chaosScenario(options);

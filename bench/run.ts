@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { eventLogAppendBench, eventLogReplayBench } from './eventlog.bench.ts';
 import { cliBench } from './cli.bench.ts';
 import { fleetBench } from './fleet.bench.ts';
+import { campaignBench } from './campaign.bench.ts';
 import { gatewayBench } from './gateway.bench.ts';
 import type { BenchDef } from './lib/bench.ts';
 import { repoRoot, stopAllServices } from './lib/child.ts';
@@ -24,6 +25,7 @@ const BENCHES: BenchDef[] = [
   // Last: the longest, and the most sensitive to a busy machine.
   fleetBench(250),
   fleetBench(100),
+  campaignBench(),
 ];
 
 /**

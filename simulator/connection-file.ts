@@ -28,6 +28,8 @@ export const simConnectionSchema = z.object({
   scenario: z.string(),
   scenarioName: z.string(),
   natsUrl: z.string(),
+  /** The simulator user's NKey seed file on its private NATS (mode 0600; its path, never the seed). */
+  natsNkeyFile: z.string().optional(),
   subjectPrefix: z.string(),
   pid: z.number().int(),
   startedAt: z.string(),

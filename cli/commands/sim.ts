@@ -113,6 +113,7 @@ export function registerSim(program: Command): void {
         scenario: resolve(scenario.file),
         scenarioName: scenario.name,
         natsUrl: rt.bus.url,
+        ...(rt.bus.privateAuth ? { natsNkeyFile: rt.bus.privateAuth.files.simulator } : {}),
         subjectPrefix: rt.subjects.prefix,
         pid: process.pid,
         startedAt: new Date().toISOString(),

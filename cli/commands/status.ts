@@ -26,6 +26,8 @@ export function registerStatus(program: Command): void {
         const where = client.location.url === undefined ? '' : `${client.location.url} (from ${client.location.source})`;
         out.line(`Daemon up: run ${s.runId ?? '?'}, Panorama ${s.panorama || '(not configured)'}`);
         out.line(`  NATS:     ${where}, subjects ${client.subjects.prefix}.cmd.*`);
+        const l = client.location;
+        out.line(`  as:       ${l.url !== undefined && l.authSource ? `credentials from ${l.authSource}` : 'no credentials (a server without users)'}`);
         out.line(`  devices:  ${s.devices} in the inventory`);
         out.line(`  jobs:     ${countsLine(s.jobs, out)}`);
         out.line(`  running:  ${s.running} (at most ${s.concurrency} at a time), ${s.waiting} waiting`);

@@ -27,6 +27,7 @@ test('daemon: when it runs on its own private nats-server then the CLI finds it 
   t.regex(discover.stdout, /^Discovered 5 devices$/m);
   const status = await runCli(t, ['status', '--data-dir', dir]);
   t.regex(status.stdout, new RegExp(`^ {2}NATS: +${info.natsUrl} \\(from ${file}\\)`, 'm'));
+  t.regex(status.stdout, new RegExp(`^ {2}as: +credentials from ${file} \\(the operator user\\)$`, 'm'));
 
   const second = await runCli(t, ['daemon', '--data-dir', dir]);
   t.is(second.code, 1);

@@ -6,6 +6,7 @@ import { readSimConnection, type SimConnection } from '../../simulator/connectio
 import { resolveDataDir } from '../data-dir.ts';
 import { readDaemonFile } from '../daemon-file.ts';
 import { globalOptions } from '../options.ts';
+import { hint } from '../hints.ts';
 import { outputTo, printJson } from '../output.ts';
 
 function alive(pid: number): boolean {
@@ -73,6 +74,6 @@ export function registerConfigFromSim(config: Command): void {
       }
       const daemon = readDaemonFile(dataDir);
       if (daemon.state === 'running') out.line(`The daemon (pid ${daemon.info.pid}) reads its configuration at start: restart it to apply this.`);
-      else out.line('Next: panos-upgrade daemon');
+      else out.line(`Next: ${hint('daemon')}`);
     });
 }

@@ -4,6 +4,9 @@ import type { JobFact } from '../machines/upgrade-job.events.ts';
 import { jobFold, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { PairFact, PairState } from '../machines/ha-pair.fold.ts';
 import { pairFold } from '../machines/ha-pair.fold.ts';
+import type { CampaignFact } from '../machines/campaign.events.ts';
+import { campaignFold, isCampaignTerminal, type CampaignState } from '../machines/campaign.fold.ts';
+import { toCampaignRecord, type CampaignRecord } from '../machines/campaign.record.ts';
 
 /** One row of the page's device table: the device as discovered, and where its latest job stands. */
 export interface DeviceRow {
@@ -49,14 +52,15 @@ export interface FleetPatch {
   position: number;
   devices: DeviceRow[];
   jobs: JobRow[];
+  campaigns: CampaignRecord[];
 }
 
 export interface FleetSnapshot extends FleetPatch {
   at: string;
 }
 
-/** The stream kinds the view folds; every other event (sim:, run:, api) passes it by. */
-const VIEW_KINDS = ['job:', 'device:'] as const;
+/** The stream kinds the view folds (campaigns, jobs, devices); every other event (sim:, run:, api) passes it by. */
+const VIEW_KINDS = ['job:', 'device:', 'campaign:'] as const;
 
 export function isViewStream(stream: string): boolean {
   return VIEW_KINDS.some((k) => stream.startsWith(k));
@@ -110,6 +114,8 @@ export class FleetView {
   readonly devices = new Map<string, InventoryDevice>();
   readonly jobs = new Map<string, JobState>();
   readonly pairs = new Map<string, PairState>();
+  readonly campaigns = new Map<string, CampaignState>();
+  private readonly dirtyCampaigns = new Set<string>();
   /** The job (device or pair) each device was last given, by submission order. */
   private readonly latestBySerial = new Map<string, string>();
   private readonly seqs = new Map<string, number>();
@@ -138,6 +144,12 @@ export class FleetView {
   }
 
   private apply(e: EventEnvelope): void {
+    if (e.stream.startsWith('campaign:')) {
+      const id = e.stream.slice('campaign:'.length);
+      this.campaigns.set(id, campaignFold.evolve(this.campaigns.get(id) ?? campaignFold.initialState(), e as unknown as CampaignFact & { at: string }));
+      this.dirtyCampaigns.add(id);
+      return;
+    }
     if (e.stream.startsWith('device:')) {
       const serial = e.stream.slice('device:'.length);
       const next = evolveDevice(this.devices.get(serial) ?? null, e);
@@ -202,6 +214,17 @@ export class FleetView {
     return pair ? pairRow(pair) : undefined;
   }
 
+  /** A campaign with its waves, progress and what it waits for, as of `now` (ms). */
+  campaignRecord(id: string, now: number, members = false): CampaignRecord | undefined {
+    const c = this.campaigns.get(id);
+    return c ? toCampaignRecord(c, now, { members }) : undefined;
+  }
+
+  /** What a running campaign waits for changes with time (a soak, a window): its row goes out again. */
+  touchActiveCampaigns(): void {
+    for (const [id, c] of this.campaigns) if (!isCampaignTerminal(c)) this.dirtyCampaigns.add(id);
+  }
+
   /** Every row, for a page that has just opened. */
   snapshot(now: string): FleetSnapshot {
     const devices: DeviceRow[] = [];
@@ -209,16 +232,20 @@ export class FleetView {
     const jobs: JobRow[] = [...[...this.jobs.values()].map(jobRow), ...[...this.pairs.values()].map(pairRow)].sort((a, b) =>
       (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''),
     );
-    return { at: now, position: this.position, devices, jobs };
+    const ms = Date.parse(now);
+    const campaigns = [...this.campaigns.keys()].flatMap((id) => this.campaignRecord(id, ms) ?? []);
+    return { at: now, position: this.position, devices, jobs, campaigns };
   }
 
   /** The rows that changed since the last call, or undefined when nothing did. */
-  takePatch(): FleetPatch | undefined {
-    if (this.dirtyDevices.size === 0 && this.dirtyJobs.size === 0) return undefined;
+  takePatch(now: number): FleetPatch | undefined {
+    if (this.dirtyDevices.size === 0 && this.dirtyJobs.size === 0 && this.dirtyCampaigns.size === 0) return undefined;
     const devices = [...this.dirtyDevices].flatMap((s) => this.deviceRow(s) ?? []);
     const jobs = [...this.dirtyJobs].flatMap((j) => this.jobRow(j) ?? []);
+    const campaigns = [...this.dirtyCampaigns].flatMap((c) => this.campaignRecord(c, now) ?? []);
     this.dirtyDevices.clear();
     this.dirtyJobs.clear();
-    return { position: this.position, devices, jobs };
+    this.dirtyCampaigns.clear();
+    return { position: this.position, devices, jobs, campaigns };
   }
 }

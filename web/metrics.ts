@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { EventEnvelope } from '../eventstore/index.ts';
 import { commandOf } from '../forensics/replay.ts';
 import type { FleetView } from './fleet-view.ts';
+import { isCampaignTerminal } from '../machines/campaign.fold.ts';
 
 export interface MetricsOptions {
   /** Label per-device series with the serial (off by default: one series per firewall of the fleet). */
@@ -116,6 +117,44 @@ export class FleetMetrics {
         const counts = new Map<string, number>();
         for (const d of view.devices.values()) counts.set(d.swVersion, (counts.get(d.swVersion) ?? 0) + 1);
         for (const [version, n] of counts) this.set({ version }, n);
+      },
+    });
+    new Gauge({
+      name: 'panos_upgrade_campaigns',
+      help: 'Campaigns by status',
+      labelNames: ['status'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const c of view.campaigns.values()) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+        for (const [status, n] of counts) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'panos_upgrade_campaign_units',
+      help: 'Units (a device, or both peers of an HA pair) of each campaign that has not ended, by wave (1-based) and status',
+      labelNames: ['campaign', 'wave', 'status'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [id, c] of view.campaigns) {
+          if (isCampaignTerminal(c)) continue;
+          for (const w of view.campaignRecord(id, now)?.waves ?? []) {
+            for (const status of ['complete', 'failed', 'cancelled', 'running', 'waiting'] as const) this.set({ campaign: id, wave: String(w.wave), status }, w[status]);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'panos_upgrade_campaign_wave',
+      help: 'The wave (1-based; 0 before the first) each campaign that has not ended is working on',
+      labelNames: ['campaign'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [id, c] of view.campaigns) if (!isCampaignTerminal(c)) this.set({ campaign: id }, c.wave + 1);
       },
     });
     if (options.deviceLabels) {

@@ -63,6 +63,7 @@ const envelopeSchema = z.object({
 });
 
 const ACTIONS: Record<string, CommandName> = { cancel: 'job.cancel', resume: 'job.resume' };
+const CAMPAIGN_ACTIONS: Record<string, CommandName> = { pause: 'campaign.pause', resume: 'campaign.resume', approve: 'campaign.approve', abort: 'campaign.abort' };
 
 interface LiveClient {
   stream: PassThrough;
@@ -164,18 +165,21 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     for (const c of clients) if (c.job && (c.job === jobId || c.job === parent)) send(c, 'job', timelineLine(e));
   };
 
-  for (const prefix of ['device:', 'job:']) {
+  for (const prefix of ['device:', 'job:', 'campaign:']) {
     for (const stream of store.streamNames(prefix)) for (const e of store.readStream(stream)) view.offer(e);
   }
-  view.takePatch();
+  view.takePatch(Date.now());
   loaded = true;
   for (const e of backlog.splice(0)) receive(e);
 
+  let ticks = 0;
+  const interval = options.patchIntervalMs ?? 250;
   const timer = setInterval(() => {
-    const patch = view.takePatch();
+    if (++ticks % Math.max(1, Math.round(2000 / interval)) === 0) view.touchActiveCampaigns();
+    const patch = view.takePatch(Date.now());
     if (!patch) return;
     for (const c of clients) send(c, 'patch', patch);
-  }, options.patchIntervalMs ?? 250);
+  }, interval);
   // Comments keep idle connections (and proxies) from timing out.
   const ping = setInterval(() => {
     for (const c of clients) c.stream.write(': ping\n\n');
@@ -289,11 +293,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     send(client, 'hello', { position: view.position });
   });
 
-  router.post('/api/jobs/:id/:action', async (ctx) => {
-    const command = ACTIONS[ctx.params.action ?? ''];
+  /** An operator's command to the daemon over NATS, as the CLI sends it; the reply or the daemon's error. */
+  const act = async (ctx: Koa.Context, actions: Record<string, CommandName>, payload: object): Promise<void> => {
+    const command = actions[ctx.params.action ?? ''];
     if (!command) {
       ctx.status = 404;
-      ctx.body = { error: { code: 'NOT_FOUND', message: `no action "${ctx.params.action}"; actions: ${Object.keys(ACTIONS).join(', ')}` } };
+      ctx.body = { error: { code: 'NOT_FOUND', message: `no action "${ctx.params.action}"; actions: ${Object.keys(actions).join(', ')}` } };
       return;
     }
     const presented = bearer(ctx.get('authorization'));
@@ -303,11 +308,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     try {
-      ctx.body = await requestJson(nc, subjects.cmd(command), { jobId: ctx.params.id });
+      ctx.body = await requestJson(nc, subjects.cmd(command), payload);
     } catch (err) {
       ctx.status = err instanceof RemoteError ? (err.code === 'NOT_FOUND' ? 404 : 409) : err instanceof NoResponderError || err instanceof RequestTimeoutError ? 503 : 500;
       ctx.body = { error: { code: err instanceof BusError || err instanceof PanosUpgradeError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
     }
+  };
+  router.post('/api/jobs/:id/:action', (ctx) => act(ctx, ACTIONS, { jobId: ctx.params.id }));
+  router.post('/api/campaigns/:id/:action', (ctx) => act(ctx, CAMPAIGN_ACTIONS, { campaignId: ctx.params.id, by: 'live view' }));
+
+  router.get('/api/campaigns/:id', (ctx) => {
+    const record = view.campaignRecord(ctx.params.id ?? '', Date.now(), true);
+    if (!record) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'NOT_FOUND', message: `no campaign ${ctx.params.id}` } };
+      return;
+    }
+    ctx.body = { campaign: record };
   });
 
   // A browser closing its live feed ends the stream early: that is how a feed ends, not an error.

@@ -9,7 +9,10 @@ import { shippedScenario } from '../../cli/paths.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { startWebServer } from '../../web/index.ts';
 import { command, discover, LONG } from '../actors/orchestrator-fixture.ts';
-import { repoRoot, startTestNats, waitFor } from '../helpers/index.ts';
+import { openTestStore, repoRoot, startTestNats, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
+import { eventPublisher, Subjects } from '../../bus/index.ts';
+import { readFileSync } from 'node:fs';
+import { operatorTokenPath } from '../../web/index.ts';
 import { startStack } from '../helpers/stack.ts';
 
 /** Screenshots land here, next to the test output (and are kept by CI's workspace). */
@@ -141,5 +144,83 @@ test('job page: an upgrade job progresses live to complete, with readiness and p
   t.regex(post, /routes\s+110\s+110/);
   t.regex(await text(page, 'steps'), /reboot/);
   await page.screenshot({ path: join(OUTPUT, 'job-complete.png'), fullPage: true });
+  t.deepEqual(problems, [], 'page errors, failed requests or requests off this machine');
+});
+
+test('fleet page: a campaign shows its waves and what it waits for; an operator with the token approves its gate from the page', async (t) => {
+  mkdirSync(OUTPUT, { recursive: true });
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const web = await startWebServer({ store: stack.daemonStore!, nc: stack.nc, subjects: stack.subjects, log, listen: '127.0.0.1:0', dataDir: stack.dataDir, patchIntervalMs: 100 });
+  t.teardown(() => web.close());
+  await discover(stack);
+  const { page, problems } = await browser(t);
+  await page.goto(`${web.url}/`);
+  await page.getByTestId('live-state').filter({ hasText: 'live' }).waitFor();
+  const { campaign } = await command<{ campaign: { campaign_id: string } }>(stack, 'campaign.create', {
+    target: '11.1.0',
+    select: { versions: ['10.*'] },
+    waves: 'canary:1,rest',
+    approval: true,
+    concurrency: 2,
+  });
+  const card = page.locator(`[data-campaign="${campaign.campaign_id}"]`);
+  await card.getByText('awaits approval').waitFor({ timeout: LONG });
+  t.regex(await card.innerText(), new RegExp(`waits for .*campaign approve ${campaign.campaign_id}`));
+  // Read-only: no action buttons until the operator token is given.
+  t.is(await card.getByRole('button').count(), 0);
+  await page.getByRole('button', { name: 'operator token…' }).click();
+  await page.getByPlaceholder('ui-operator-token from the data dir').fill(readFileSync(operatorTokenPath(stack.dataDir), 'utf8').trim());
+  await page.getByRole('button', { name: 'use' }).click();
+  await page.getByTestId('operator').filter({ hasText: 'operator' }).getByRole('button', { name: 'sign out' }).waitFor();
+  await page.screenshot({ path: join(OUTPUT, 'campaign-gate.png'), fullPage: true });
+  await card.getByRole('button', { name: 'approve' }).click();
+  await page.locator(`[data-campaign="${campaign.campaign_id}"][data-status="completed"]`).waitFor({ timeout: LONG });
+  t.regex(await card.innerText(), /4\/4 units/);
+  t.deepEqual(problems, [], 'page errors, failed requests or requests off this machine');
+});
+
+test('fleet page: 10,000 devices load, filter and scroll with only the visible rows in the page, and a new device appears live', async (t) => {
+  const store = openTestStore(t);
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const off = store.onAppend(eventPublisher(nc, subjects));
+  t.teardown(off);
+  const models = ['PA-440', 'PA-3220', 'PA-5220', 'PA-VM'];
+  const versions = ['10.0.2', '10.1.0', '10.5.1', '11.1.0'];
+  const device = (i: number) => ({
+    type: 'device.discovered',
+    data: { serial: `0190${String(i).padStart(8, '0')}`, hostname: `fw-${String(i).padStart(5, '0')}`, mgmtIp: `10.${(i >> 8) & 255}.${i & 255}.1`, model: models[i % 4], family: 'x', swVersion: versions[i % 4], appVersion: '1', connected: true, haState: null, haPeer: null },
+  });
+  const N = 10_000;
+  for (let from = 0; from < N; from += 1000) {
+    await Promise.all(Array.from({ length: 1000 }, (_, k) => store.append(`device:0190${String(from + k).padStart(8, '0')}`, [device(from + k)])));
+  }
+  const web = await startWebServer({ store, nc, subjects, log, listen: '127.0.0.1:0', dataDir: tempDir(t), patchIntervalMs: 100 });
+  t.teardown(() => web.close());
+
+  const { page, problems } = await browser(t);
+  await page.goto(`${web.url}/`);
+  await page.getByTestId('device-count').filter({ hasText: /^10000$/ }).waitFor({ timeout: LONG });
+  const rendered = await page.locator('[data-testid="device-rows"] .row').count();
+  t.true(rendered > 5 && rendered < 100, `${rendered} rows in the DOM for 10,000 devices`);
+  await page.getByTestId('filter-version').selectOption('11.1.0');
+  t.is(await text(page, 'device-shown'), '2500 of 10000 devices');
+  await page.getByTestId('filter-model').selectOption('PA-VM');
+  t.is(await text(page, 'device-shown'), '2500 of 10000 devices');
+  await page.getByTestId('filter-model').selectOption('PA-440');
+  t.is(await text(page, 'device-shown'), '0 of 10000 devices');
+  await page.getByTestId('filter-model').selectOption('');
+  await page.getByTestId('filter-version').selectOption('');
+  await page.getByTestId('search').fill('fw-09999');
+  t.is(await text(page, 'device-shown'), '1 of 10000 devices');
+  await page.getByTestId('search').fill('');
+  // The end of the list is reachable by scrolling, and only then rendered.
+  t.is(await page.locator('[data-serial="019000009999"]').count(), 0);
+  await page.getByTestId('device-rows').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+  await page.locator('[data-serial="019000009999"]').waitFor();
+  t.true((await page.locator('[data-testid="device-rows"] .row').count()) < 100);
+  // A device discovered now arrives through NATS and the feed.
+  await store.append('device:019000010000', [device(N)]);
+  await page.getByTestId('device-count').filter({ hasText: /^10001$/ }).waitFor({ timeout: LONG });
   t.deepEqual(problems, [], 'page errors, failed requests or requests off this machine');
 });

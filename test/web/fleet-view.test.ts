@@ -4,6 +4,7 @@ import { FleetView } from '../../web/fleet-view.ts';
 import { ListenAddressError, parseListenAddress } from '../../web/server.ts';
 
 let gseq = 0;
+const NOW = 1_700_000_100_000;
 function ev(stream: string, seq: number, type: string, data: unknown): EventEnvelope {
   return { gseq: ++gseq, stream, seq, type, at: new Date(1_700_000_000_000 + gseq * 1000).toISOString(), data };
 }
@@ -24,8 +25,8 @@ const submitted = (jobId: string) =>
 test('fleet view: when an event repeats then it is dropped, and when one is missing then the next is held back as a gap', (t) => {
   const view = new FleetView();
   t.is(view.offer(ev('device:001', 1, 'device.discovered', device)), 'applied');
-  t.like(view.takePatch()!.devices[0], { serial: '001', status: 'idle', version: '10.1.0' });
-  t.is(view.takePatch(), undefined);
+  t.like(view.takePatch(NOW)!.devices[0], { serial: '001', status: 'idle', version: '10.1.0' });
+  t.is(view.takePatch(NOW), undefined);
 
   const s = submitted('j1');
   t.is(view.offer(s), 'applied');
@@ -36,7 +37,7 @@ test('fleet view: when an event repeats then it is dropped, and when one is miss
   t.is(view.seqOf('job:j1'), 1);
   t.is(view.offer(started), 'applied');
   t.is(view.offer(failed), 'applied');
-  const patch = view.takePatch()!;
+  const patch = view.takePatch(NOW)!;
   t.like(patch.devices[0], { serial: '001', status: 'failed', reason: 'disk full', jobId: 'j1' });
   t.like(patch.jobs[0], { jobId: 'j1', status: 'failed', reason: 'disk full', kind: 'download-only' });
   t.is(patch.position, failed.gseq);
@@ -48,9 +49,9 @@ test('fleet view: a device shows its latest job, not an older one that changes l
   view.offer(ev('device:001', 1, 'device.discovered', device));
   view.offer(submitted('old'));
   view.offer(submitted('new'));
-  view.takePatch();
+  view.takePatch(NOW);
   view.offer(ev('job:old', 2, 'job.cancelled', { reason: 'by operator' }));
-  const patch = view.takePatch()!;
+  const patch = view.takePatch(NOW)!;
   t.deepEqual(patch.devices, []);
   t.like(patch.jobs[0], { jobId: 'old', status: 'cancelled' });
   t.like(view.deviceRow('001'), { jobId: 'new', status: 'pending' });

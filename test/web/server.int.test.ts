@@ -170,3 +170,36 @@ test('live view: a request naming another host (DNS rebinding) is refused', asyn
   t.is(status, 403);
   t.is((await fetch(`${web.url}/api/fleet`)).status, 200);
 });
+
+test('live view: a campaign shows its waves and what it waits for; an operator approves its gate over HTTP; /metrics has its progress by wave', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const web = await startView(t, stack);
+  const feed = await SseReader.open(t, `${web.url}/api/stream`);
+  await discover(stack);
+  const plan = { target: '11.1.0', select: { versions: ['10.*'] }, waves: 'canary:1,rest', approval: true, concurrency: 2 };
+  const { campaign } = await command<{ campaign: { campaign_id: string } }>(stack, 'campaign.create', plan);
+  const id = campaign.campaign_id;
+  type Row = FleetPatch['campaigns'][number];
+  const gate = await feed.next((m) => (m.event === 'patch' ? (m.data as FleetPatch).campaigns.find((c: Row) => c.campaign_id === id && c.waves[0]!.status === 'awaiting-approval') : undefined), LONG);
+  t.regex(gate.waiting_for, new RegExp(`campaign approve ${id}`));
+  t.like(gate.waves[0], { complete: 1, units: 1 });
+  t.like(gate.waves[1], { units: 3, running: 0 });
+
+  const text = await (await fetch(`${web.url}/metrics`)).text();
+  t.is(sample(text, `panos_upgrade_campaign_units{campaign="${id}",wave="1",status="complete"}`), 1);
+  t.is(sample(text, `panos_upgrade_campaign_units{campaign="${id}",wave="2",status="waiting"}`), 3);
+  t.is(sample(text, `panos_upgrade_campaign_wave{campaign="${id}"}`), 1);
+  t.is(sample(text, 'panos_upgrade_campaigns{status="running"}'), 1);
+
+  t.is((await post(`${web.url}/api/campaigns/${id}/approve`)).status, 401);
+  const token = readFileSync(operatorTokenPath(stack.dataDir), 'utf8').trim();
+  const approved = await post(`${web.url}/api/campaigns/${id}/approve`, { authorization: `Bearer ${token}` });
+  t.is(approved.status, 200, JSON.stringify(approved.body));
+  const done = await feed.next((m) => (m.event === 'patch' ? (m.data as FleetPatch).campaigns.find((c: Row) => c.campaign_id === id && c.status === 'completed') : undefined), LONG);
+  t.like(done.totals, { units: 4, complete: 4, failed: 0 });
+  const again = await post(`${web.url}/api/campaigns/${id}/approve`, { authorization: `Bearer ${token}` });
+  t.is(again.status, 409);
+  t.regex(again.body.error!.message, /already ended/);
+  const detail = (await (await fetch(`${web.url}/api/campaigns/${id}`)).json()) as { campaign: { waves: Array<{ members: unknown[] }> } };
+  t.is(detail.campaign.waves[1]!.members.length, 3);
+});

@@ -24,8 +24,8 @@ export async function isOperator(): Promise<boolean> {
 }
 
 /** An operator action on a job; resolves with the error message, or undefined when it was accepted. */
-export async function jobAction(jobId: string, action: string): Promise<string | undefined> {
-  const res = await fetch(`/api/jobs/${encodeURIComponent(jobId)}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken()}` } });
+export async function jobAction(jobId: string, action: string, kind: 'jobs' | 'campaigns' = 'jobs'): Promise<string | undefined> {
+  const res = await fetch(`/api/${kind}/${encodeURIComponent(jobId)}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken()}` } });
   if (res.ok) return undefined;
   const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
   return body.error?.message ?? `HTTP ${res.status}`;

@@ -1,5 +1,5 @@
 import { getJson } from './api.ts';
-import type { DeviceRow, FleetPatch, JobRow } from './types.ts';
+import type { CampaignRow, DeviceRow, FleetPatch, JobRow } from './types.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
@@ -11,6 +11,7 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 export class FleetStore {
   readonly devices = new Map<string, DeviceRow>();
   readonly jobs = new Map<string, JobRow>();
+  readonly campaigns = new Map<string, CampaignRow>();
   state: LiveState = 'connecting';
   position = 0;
   /** Patches applied since the page opened (the browser test watches it). */
@@ -70,6 +71,7 @@ export class FleetStore {
     this.pending = undefined;
     this.devices.clear();
     this.jobs.clear();
+    this.campaigns.clear();
     this.apply(snap);
     for (const p of later) this.apply(p);
     this.state = 'live';
@@ -79,6 +81,7 @@ export class FleetStore {
   private apply(patch: FleetPatch): void {
     for (const d of patch.devices) this.devices.set(d.serial, d);
     for (const j of patch.jobs) this.jobs.set(j.jobId, j);
+    for (const c of patch.campaigns ?? []) this.campaigns.set(c.campaign_id, c);
     this.position = Math.max(this.position, patch.position);
     this.patches++;
     this.changed();

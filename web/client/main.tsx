@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getJson, isOperator, jobAction, operatorToken, setOperatorToken } from './api.ts';
 import { fleet, type LiveState } from './fleet-store.ts';
-import { TERMINAL, type DeviceRow, type JobDetail, type JobRow, type Metrics, type TimelineLine } from './types.ts';
+import { CAMPAIGN_ENDED, TERMINAL, type CampaignRow, type DeviceRow, type JobDetail, type JobRow, type Metrics, type TimelineLine } from './types.ts';
 import { useVirtualRows } from './virtual.ts';
 
 const ROW_HEIGHT = 30;
@@ -24,8 +24,8 @@ function statusClass(status: string): string {
   return 'busy';
 }
 
-function Status({ status }: { status: string }) {
-  return <span class={`status ${statusClass(status)}`}>{status.replace('_', ' ')}</span>;
+function Status({ status, label }: { status: string; label?: string }) {
+  return <span class={`status ${statusClass(status)}`}>{(label ?? status).replace(/[_-]/g, ' ')}</span>;
 }
 
 function Progress({ value, status }: { value: number; status: string }) {
@@ -89,7 +89,7 @@ function OperatorControl({ operator, onToken }: { operator: boolean; onToken: (t
   );
 }
 
-function ActionButton({ job, action, label }: { job: JobRow; action: string; label: string }) {
+function ActionButton({ id, what, action, label, kind = 'jobs' }: { id: string; what: string; action: string; label: string; kind?: 'jobs' | 'campaigns' }) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   return (
@@ -97,9 +97,9 @@ function ActionButton({ job, action, label }: { job: JobRow; action: string; lab
       <button
         disabled={busy}
         onClick={async () => {
-          if (action === 'cancel' && !confirm(`Cancel job ${job.jobId} (${job.hostname})?`)) return;
+          if ((action === 'cancel' || action === 'abort') && !confirm(`${label} ${what}?`)) return;
           setBusy(true);
-          setError(await jobAction(job.jobId, action));
+          setError(await jobAction(id, action, kind));
           setBusy(false);
         }}
       >
@@ -114,8 +114,8 @@ function JobActions({ job, operator }: { job: JobRow; operator: boolean }) {
   if (!operator || TERMINAL.has(job.status)) return null;
   return (
     <span class="actions">
-      {job.paused && <ActionButton job={job} action="resume" label="resume" />}
-      <ActionButton job={job} action="cancel" label="cancel" />
+      {job.paused && <ActionButton id={job.jobId} what={`job ${job.jobId} (${job.hostname})`} action="resume" label="resume" />}
+      <ActionButton id={job.jobId} what={`job ${job.jobId} (${job.hostname})`} action="cancel" label="cancel" />
     </span>
   );
 }
@@ -136,6 +136,73 @@ function Header({ live, operator, onToken }: { live: LiveState | null; operator:
       <span class="spacer" />
       <OperatorControl operator={operator} onToken={onToken} />
     </header>
+  );
+}
+
+function CampaignActions({ c, operator }: { c: CampaignRow; operator: boolean }) {
+  if (!operator || CAMPAIGN_ENDED.has(c.status)) return null;
+  const what = `campaign ${c.name || c.campaign_id}`;
+  const wave = c.waves[c.wave - 1];
+  return (
+    <span class="actions">
+      {wave?.status === 'awaiting-approval' && <ActionButton id={c.campaign_id} kind="campaigns" what={what} action="approve" label="approve" />}
+      {c.status === 'paused' ? (
+        <ActionButton id={c.campaign_id} kind="campaigns" what={what} action="resume" label="resume" />
+      ) : (
+        <ActionButton id={c.campaign_id} kind="campaigns" what={what} action="pause" label="pause" />
+      )}
+      <ActionButton id={c.campaign_id} kind="campaigns" what={what} action="abort" label="abort" />
+    </span>
+  );
+}
+
+function waveStatus(status: string): string {
+  return status === 'passed' ? 'complete' : status === 'stopped' ? 'failed' : status === 'awaiting-approval' || status === 'soaking' ? 'paused' : status === 'waiting' ? 'pending' : 'running';
+}
+
+function Campaigns({ campaigns, operator }: { campaigns: CampaignRow[]; operator: boolean }) {
+  if (campaigns.length === 0) return null;
+  return (
+    <section class="panel" data-testid="campaigns">
+      <h2>Campaigns ({campaigns.length})</h2>
+      {campaigns.map((c) => {
+        const done = c.totals.complete + c.totals.failed + c.totals.cancelled;
+        const pct = c.totals.units === 0 ? 0 : Math.round((done / c.totals.units) * 100);
+        const st = c.status === 'completed' ? 'complete' : c.status === 'halted' || c.status === 'aborted' ? 'failed' : c.status === 'paused' ? 'paused' : 'running';
+        return (
+          <div class="campaign" data-campaign={c.campaign_id} data-status={c.status}>
+            <div class="chead">
+              <b>{c.name || c.campaign_id}</b> {c.name && c.name !== c.campaign_id && <span class="kind">{c.campaign_id}</span>} <Status status={c.status} /> <Progress value={pct} status={st} />{' '}
+              <span>
+                {done}/{c.totals.units} units · {c.totals.devices} devices · {c.totals.failed} failed{c.target_version ? ` · to ${c.target_version}` : ''}
+              </span>
+              <CampaignActions c={c} operator={operator} />
+            </div>
+            <div class="msg">
+              {c.message}
+              {c.waiting_for && <span class="waiting"> · waits for {c.waiting_for}</span>}
+              {c.eta && <span class="quiet"> · ETA {time(c.eta)}</span>}
+            </div>
+            <div class="waves">
+              {c.waves.map((w) => (
+                <span class={`wave ${w.wave === c.wave ? 'current' : ''}`} title={`${w.complete} complete, ${w.failed} failed, ${w.running} running, ${w.waiting} waiting`}>
+                  <span class="wname">
+                    {w.wave}. {w.name}
+                  </span>
+                  <Status status={waveStatus(w.status)} label={w.status} />
+                  <span class="quiet">
+                    {w.complete + w.failed + w.cancelled}/{w.units}
+                    {w.failed > 0 ? `, ${w.failed} failed` : ''}
+                    {w.status === 'soaking' && w.soak_until ? `, soak until ${time(w.soak_until)}` : ''}
+                    {w.status === 'awaiting-approval' ? ', awaits approval' : ''}
+                  </span>
+                </span>
+              ))}
+            </div>
+          </div>
+        );
+      })}
+    </section>
   );
 }
 
@@ -267,6 +334,7 @@ function FleetPage({ operator, onToken }: { operator: boolean; onToken: (t: stri
       .sort((a, b) => a.serial.localeCompare(b.serial));
   }, [all, filters]);
 
+  const campaigns = useMemo(() => [...fleet.campaigns.values()].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '')), [version]);
   const active = jobs.filter((j) => !TERMINAL.has(j.status) && !j.parentId && !j.kind.startsWith('ha-'));
   const pairs = jobs.filter((j) => j.kind.startsWith('ha-'));
   const failures = jobs.filter((j) => j.status === 'failed').reverse();
@@ -299,6 +367,8 @@ function FleetPage({ operator, onToken }: { operator: boolean; onToken: (t: stri
             ))}
         </div>
       </section>
+
+      <Campaigns campaigns={campaigns.slice(0, 10)} operator={operator} />
 
       <div class="columns">
         <section class="panel">

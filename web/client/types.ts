@@ -35,10 +35,42 @@ export interface JobRow {
   finishedAt: string | null;
 }
 
+export interface CampaignWave {
+  wave: number;
+  name: string;
+  status: string;
+  units: number;
+  devices: number;
+  complete: number;
+  failed: number;
+  cancelled: number;
+  running: number;
+  waiting: number;
+  approval: boolean;
+  soak_until: string | null;
+  approved_by: string | null;
+}
+
+/** machines/campaign.record.ts, the fields the page shows. */
+export interface CampaignRow {
+  campaign_id: string;
+  name: string;
+  status: string;
+  message: string;
+  target_version: string | null;
+  wave: number;
+  waiting_for: string;
+  eta: string | null;
+  totals: { units: number; devices: number; complete: number; failed: number; cancelled: number; running: number; waiting: number };
+  waves: CampaignWave[];
+  created_at: string | null;
+}
+
 export interface FleetPatch {
   position: number;
   devices: DeviceRow[];
   jobs: JobRow[];
+  campaigns: CampaignRow[];
 }
 
 export interface TimelineLine {
@@ -69,3 +101,5 @@ export interface JobDetail {
 }
 
 export const TERMINAL = new Set(['download_complete', 'complete', 'failed', 'cancelled', 'skipped']);
+
+export const CAMPAIGN_ENDED = new Set(['completed', 'halted', 'aborted']);

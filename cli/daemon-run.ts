@@ -4,6 +4,8 @@ import type { DaemonConfig } from '../actors/config.ts';
 import { lockDataDir } from '../actors/data-dir-lock.ts';
 import { mergeNatsAuth, natsAuthFromEnv, type NatsAuth } from '../bus/index.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats } from '../bus/index.ts';
 import { startWebServer, operatorTokenPath, type WebServerHandle } from '../web/index.ts';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.ts';
 import { createLogger } from './logger.ts';
@@ -41,6 +43,7 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
   let access: ReturnType<typeof createDeviceAccess> | undefined;
   let daemon: Daemon | undefined;
   let web: WebServerHandle | undefined;
+  let webCommands: NatsConnection | undefined;
   try {
     access = createDeviceAccess(config, { store: rt.store, log: log.child({ component: 'client' }) });
     daemon = await Daemon.start({
@@ -73,13 +76,25 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
         `  the CLI finds it through ${file}; Ctrl-C stops it (unfinished jobs resume at the next start)\n`,
     );
     if (config.ui.listen) {
-      web = await startWebServer({ store: rt.store, nc: rt.bus.nc, subjects: rt.subjects, log: log.child({ component: 'web' }), listen: config.ui.listen, dataDir, metrics: config.metrics });
+      // The daemon's own user may not send commands: the page's actions go as the operator, once the HTTP side checked the operator token.
+      if (users) webCommands = await connectNats(rt.bus.url, 'panos-upgrade live view', { nkeyFile: users.operator });
+      web = await startWebServer({
+        store: rt.store,
+        nc: rt.bus.nc,
+        ...(webCommands ? { commands: webCommands } : {}),
+        subjects: rt.subjects,
+        log: log.child({ component: 'web' }),
+        listen: config.ui.listen,
+        dataDir,
+        metrics: config.metrics,
+      });
       process.stdout.write(`  live view ${web.url}/ and ${web.url}/metrics (actions need the operator token in ${operatorTokenPath(dataDir)})\n`);
     }
     const signal = await untilSignal();
     log.info({ signal }, 'stopping daemon; unfinished jobs resume at the next start');
   } finally {
     await web?.close();
+    await webCommands?.close();
     removeDaemonFile(dataDir);
     await daemon?.stop();
     access?.close();

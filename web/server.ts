@@ -25,7 +25,10 @@ export { ListenAddressError, parseListenAddress } from '../actors/listen-address
 export interface WebServerOptions {
   /** The daemon's event log: the view starts from it, job timelines are read from it. */
   store: LmdbEventStore;
+  /** Where the events come from (any user that may subscribe to `panos.evt.>`). */
   nc: NatsConnection;
+  /** Where operator actions are sent: a connection of a NATS user that may send them (the operator); default `nc`. */
+  commands?: NatsConnection;
   subjects: Subjects;
   log: Logger;
   /** `ui.listen`; port 0 picks a free one. */
@@ -308,9 +311,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     try {
-      ctx.body = await requestJson(nc, subjects.cmd(command), payload);
+      ctx.body = await requestJson(options.commands ?? nc, subjects.cmd(command), payload);
     } catch (err) {
-      ctx.status = err instanceof RemoteError ? (err.code === 'NOT_FOUND' ? 404 : 409) : err instanceof NoResponderError || err instanceof RequestTimeoutError ? 503 : 500;
+      const code = (err as { code?: unknown }).code;
+      ctx.status =
+        err instanceof RemoteError ? (err.code === 'NOT_FOUND' ? 404 : 409) : err instanceof NoResponderError || err instanceof RequestTimeoutError ? 503 : code === 'NATS_PERMISSION' ? 403 : 500;
       ctx.body = { error: { code: err instanceof BusError || err instanceof PanosUpgradeError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
     }
   };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { exited, onLines, startTestNats, waitFor } from '../helpers/index.ts';
@@ -28,6 +28,12 @@ test('daemon: with ui.listen set it serves the live view and /metrics there and 
   }, 30_000, 100);
   t.regex(metrics, /^process_cpu_seconds_total /m);
   t.regex(await (await fetch(`${url}/`)).text(), /<div id="app">|npm run build:web/);
+  // An action reaches the daemon as the NATS operator (the daemon's own user may not send commands).
+  const token = readFileSync(join(dir, 'ui-operator-token'), 'utf8').trim();
+  const res = await fetch(`${url}/api/jobs/no-such-job/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  t.is(res.status, 404, JSON.stringify(body));
+  t.is(body.error.code, 'NOT_FOUND');
 
   // The same view from a separate process, reading the daemon's log and following its NATS.
   const ui = startCli(t, ['ui', '--listen', '127.0.0.1:0', '--data-dir', dir]);

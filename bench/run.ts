@@ -13,12 +13,14 @@ import { repoRoot, stopAllServices } from './lib/child.ts';
 import { machineInfo } from './lib/machine.ts';
 import { markdownTable, shortfall, type BenchOutcome } from './lib/report.ts';
 import { simScaleBench } from './sim-scale.bench.ts';
+import { slowClientsBench } from './slow-clients.bench.ts';
 
 const BENCHES: BenchDef[] = [
   simScaleBench(1_000),
   simScaleBench(10_000),
   simScaleBench(100_000),
   gatewayBench(),
+  slowClientsBench(),
   eventLogAppendBench(),
   eventLogReplayBench(),
   cliBench(),

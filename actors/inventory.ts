@@ -69,6 +69,6 @@ export function inventoryJson(devices: Iterable<InventoryDevice>, now: string): 
 
 export function writeInventoryJson(dataDir: string, devices: Iterable<InventoryDevice>, now: string): string {
   const file = join(dataDir, 'inventory.json');
-  writeFileSync(file, JSON.stringify(inventoryJson(devices, now), null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(inventoryJson(devices, now), null, 2) + '\n', { mode: 0o600 });
   return file;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { privateDir } from '../actors/private-dir.ts';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -12,9 +12,7 @@ export function subjectPrefix(): string {
   return process.env.PANOS_SUBJECT_PREFIX || 'panos';
 }
 
-/** The data dir, created (mode 0700: it holds secrets and the event log) if missing. */
+/** The data dir, created if missing, and it and its files made 0700 / 0600 whatever they were: it holds secrets and the event log. */
 export function resolveDataDir(given?: string): string {
-  const dir = dataDirPath(given);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
+  return privateDir(dataDirPath(given));
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
 import { LmdbEventStore } from '../eventstore/index.ts';
+import { privateUmask } from '../actors/private-dir.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
 
 export { resolveDataDir };
@@ -51,6 +52,8 @@ export interface RuntimeOptions {
  * with durable events published on `panos.evt.>`, and a run recorded as `run:<id>`.
  */
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  // Everything a long-running command writes (event log, inventory, logs, the NATS store) is private.
+  privateUmask();
   const dataDir = resolveDataDir(options.dataDir);
   const runId = newRunId();
   const subjects = new Subjects(options.prefix ?? subjectPrefix());

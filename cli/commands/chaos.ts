@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { privateDir, privateUmask } from '../../actors/private-dir.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -196,11 +197,13 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
   const concurrency = o.concurrency ?? 10;
   const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, concurrency));
   const timeoutMs = (o.timeoutSeconds ?? Math.max(60, (plan.estimateMs * 6) / 1000 + 30)) * 1000;
-  const workDir = o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'panos-chaos-'));
+  // Its logs and event logs hold what the daemon's do: private, whatever a given --work-dir was.
+  privateUmask();
+  const workDir = privateDir(o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'panos-chaos-')));
   const simDir = join(workDir, 'sim');
   const dataDir = join(workDir, 'daemon');
-  mkdirSync(simDir, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(simDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runId = newRunId();
   const simLog = pino({ level: process.env.PANOS_LOG_LEVEL ?? 'warn' }, pino.destination({ dest: join(workDir, 'simulator.log'), sync: true }));
 

@@ -49,6 +49,14 @@ export function registerConfig(program: Command): void {
       const out = outputTo();
       const dataDir = resolveDataDir(globalOptions(cmd).dataDir);
       const current = loadConfig(dataDir);
+      if (value !== '-' && value !== '' && CONFIG_KEYS[key]?.kind === 'secret') {
+        // Still set (the user asked), but the value is now in the shell history and was visible in ps.
+        process.stderr.write(
+          `warning: ${key} was given on the command line, where other users see it (ps) and the shell keeps it (history). ` +
+            `Next time read it from standard input: panos-upgrade config set ${key} -   (paste it, then Ctrl-D), ` +
+            `or: printf %s "$SECRET" | panos-upgrade config set ${key} -\n`,
+        );
+      }
       let raw = value === '-' ? await readStdin() : value;
       if (key === 'upgrade.paths_file' || key === 'tls.ca_file' || key === 'firewall.tls.ca_file') raw = checkFileValue(key, raw);
       const next = setConfigValue(current, key, raw);

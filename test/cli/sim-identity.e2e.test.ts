@@ -92,6 +92,9 @@ test('sim: its certificate is kept in its data dir across restarts (--fresh too)
   const before = await discover();
   t.is(before.code, 0, before.stderr);
   t.regex(before.stdout, /^Discovered 5 devices$/m);
+  // Issue 13 point 4: what the daemon and the simulator write is theirs alone.
+  for (const dir of [dataDir, simDir, join(dataDir, 'events'), join(simDir, 'events')]) t.is(mode(dir), 0o700, dir);
+  for (const f of [join(dataDir, 'inventory.json'), join(dataDir, 'config.json'), join(dataDir, 'events', 'data.mdb'), join(simDir, 'events', 'data.mdb')]) t.is(mode(f), 0o600, f);
 
   await first.stop();
   const fresh = await startSim(t, simDir, port, ['--fresh']);

@@ -8,7 +8,7 @@ import {
   type RunningSync,
 } from '../panos/model.ts';
 import { baseImageOf, changesFeatureRelease, compareVersions } from '../panos/version.ts';
-import type { ReadinessFaults } from '../panos/readiness-model.ts';
+import { panrepoFreeAfterFaults, type ReadinessFaults } from '../panos/readiness-model.ts';
 import { drawBetween, nextRandom } from './random.ts';
 
 /**
@@ -254,10 +254,12 @@ export function decideDownload(ctx: FirewallContext, version: string, now: numbe
     job = finishedJob(job, true, [`Image ${version} is already downloaded`]);
     return { context: { ...ctx, record: addJob(rec, job) }, reply: { kind: 'job', jobId: job.id, jobType: 'Downld' }, facts: [] };
   }
-  if (freeDiskMb(rec) < image.sizeMb) {
+  // The low-disk readiness fault fills /opt/panrepo for downloads too, not only in `show system disk-space`.
+  const free = panrepoFreeAfterFaults(freeDiskMb(rec), ctx.faults.readiness);
+  if (free < image.sizeMb) {
     // [unconfirmed] simulator choice: too little disk is reported as a failed download job
     job = finishedJob(job, false, [
-      `Failed to download ${version}: not enough free disk space on /opt/panrepo (${image.sizeMb} MB needed, ${freeDiskMb(rec)} MB available)`,
+      `Failed to download ${version}: not enough free disk space on /opt/panrepo (${image.sizeMb} MB needed, ${free} MB available)`,
     ]);
     return {
       context: { ...ctx, record: addJob(rec, job) },
@@ -716,7 +718,7 @@ export function receiveImage(ctx: FirewallContext, version: string, from: string
   const rec = ctx.record;
   const image = rec.images.find((i) => i.version === version);
   if (!image || rec.downloaded.includes(version)) return { context: ctx, facts: [] };
-  if (freeDiskMb(rec) < image.sizeMb) {
+  if (panrepoFreeAfterFaults(freeDiskMb(rec), ctx.faults.readiness) < image.sizeMb) {
     return { context: ctx, facts: [{ type: 'sim.image.sync-failed', data: { version, from, reason: 'not enough free disk space on /opt/panrepo' } }] };
   }
   const record = { ...rec, downloaded: [...rec.downloaded, version], disk: { ...rec.disk, panrepoUsedMb: rec.disk.panrepoUsedMb + image.sizeMb } };

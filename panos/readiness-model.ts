@@ -78,6 +78,15 @@ export interface ReadinessFaults {
   weakCertificate?: boolean;
 }
 
+/** The free space on /opt/panrepo a device shows and downloads into, after the low-disk fault. */
+export function panrepoFreeAfterFaults(freeMb: number, faults: ReadinessFaults | undefined): number {
+  const v = faults?.lowDisk;
+  if (v === undefined || v === false) return freeMb;
+  return Math.min(freeMb, v === true ? LOW_DISK_DEFAULT_MB : v);
+}
+
+export const LOW_DISK_DEFAULT_MB = 1200;
+
 export const READINESS_FAULT_KEYS = [
   'licenseExpired',
   'supportExpired',

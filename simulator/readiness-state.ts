@@ -25,7 +25,7 @@ import type {
   SimSession,
   SimTunnel,
 } from '../panos/readiness-model.ts';
-import { parseSchedule } from '../panos/readiness-model.ts';
+import { panrepoFreeAfterFaults, parseSchedule } from '../panos/readiness-model.ts';
 import { SIM_CERTIFICATES, type SimCertificate } from './readiness-certificates.ts';
 
 /** FNV-1a, as everywhere in the simulator: stable per text. */
@@ -448,8 +448,7 @@ export class DeviceReadiness {
 
   /** Free MB on /opt/panrepo after the low-disk fault. */
   panrepoFreeMb(actualFreeMb: number): number {
-    const cap = level(this.faults.lowDisk, 1200);
-    return cap === undefined ? actualFreeMb : Math.min(actualFreeMb, cap);
+    return panrepoFreeAfterFaults(actualFreeMb, this.faults);
   }
 
   /** CPU load of data-plane core `core` in minute `minute` (0 = the current one), percent. */

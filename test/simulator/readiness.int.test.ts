@@ -230,6 +230,11 @@ test('readiness: when each readiness fault is switched on over panos.sim.ctl the
   const df = text((await op(lab, cmdXml('show system disk-space'), v)).result);
   const panrepo = df.split('\n').find((l) => l.endsWith('/opt/panrepo'))!.split(/\s+/);
   t.is(panrepo[3], '1.2G', 'low free space on /opt/panrepo');
+  const enqueued = await op(lab, '<request><system><software><download><version>10.2.0</version></download></software></system></request>', v);
+  const jobId = textAt(enqueued.result, 'job');
+  const job = (await op(lab, `<show><jobs><id>${jobId}</id></jobs></show>`, v)).result;
+  t.is(textAt(job, 'job', 'result'), 'FAIL', 'a download does not fit either');
+  t.regex(JSON.stringify(at(job, 'job', 'details')), /not enough free disk space on \/opt\/panrepo \(2048 MB needed, 1200 MB available\)/);
   t.is(textAt((await op(lab, cmdXml('show high-availability state'), v)).result, 'group', 'running-sync'), 'not synchronized');
   const peers = children((await op(lab, cmdXml('show routing protocol bgp peer'), v)).result, 'entry');
   t.not(textAt(peers[0], 'status'), 'Established');

@@ -399,13 +399,13 @@ test('ha pair: when a pair gets a download-only job then the first peer download
   t.deepEqual(calls.filter((c) => CHANGES_A_PEER.has(c.kind)), []);
   for (const serial of [ACTIVE, PASSIVE]) t.deepEqual([...(stack.sim.device(serial)?.context.record.downloaded ?? [])].sort(), HOPS);
 
-  const status = await command<{ counts: Record<string, number>; devices: Array<{ device: string; status: string; jobId: string; skipped_versions: string[]; downloaded_versions: string[] }> }>(
+  const status = await command<{ counts: Record<string, number>; devices: Array<{ device_serial: string; upgrade_status: string; job_id: string; skipped_versions: string[]; downloaded_versions: string[] }> }>(
     stack,
     'download.status',
   );
   t.deepEqual(status.counts, { download_complete: 2 });
   t.deepEqual(
-    status.devices.map((d) => ({ device: d.device, status: d.status, jobId: d.jobId, downloaded: d.downloaded_versions, skipped: d.skipped_versions })),
+    status.devices.map((d) => ({ device: d.device_serial, status: d.upgrade_status, jobId: d.job_id, downloaded: d.downloaded_versions, skipped: d.skipped_versions })),
     [
       { device: ACTIVE, status: 'download_complete', jobId: secondPeer!.job_id, downloaded: [], skipped: HOPS },
       { device: PASSIVE, status: 'download_complete', jobId: firstPeer!.job_id, downloaded: HOPS, skipped: [] },
@@ -429,16 +429,16 @@ test('ha pair: when downloads are queued for all then both peers of the pair are
   const pairId = peers[0]!.jobId!;
   t.is(peers[1]!.jobId, pairId);
   // Before its children exist the pair's peers already show, one row each.
-  const early = await command<{ devices: Array<{ device: string }> }>(stack, 'download.status');
+  const early = await command<{ devices: Array<{ device_serial: string }> }>(stack, 'download.status');
   t.deepEqual(
-    early.devices.map((d) => d.device),
+    early.devices.map((d) => d.device_serial),
     [ACTIVE, PASSIVE, '001234567892'],
   );
 
   t.like(await pairAt(stack, pairId), { kind: 'ha-download-only', upgrade_status: 'download_complete', devices: [ACTIVE, PASSIVE] });
   const status = await waitFor(
     async () => {
-      const s = await command<{ counts: Record<string, number>; devices: Array<{ device: string; status: string; jobId: string }> }>(stack, 'download.status');
+      const s = await command<{ counts: Record<string, number>; devices: Array<{ device_serial: string; upgrade_status: string; job_id: string }> }>(stack, 'download.status');
       return s.counts.download_complete === 3 ? s : undefined;
     },
     LONG,
@@ -446,7 +446,7 @@ test('ha pair: when downloads are queued for all then both peers of the pair are
   );
   const children = (await getPair(stack, pairId)).peers;
   t.deepEqual(
-    status.devices.filter((d) => d.device !== '001234567892').map((d) => `${d.device} ${d.jobId}`),
+    status.devices.filter((d) => d.device_serial !== '001234567892').map((d) => `${d.device_serial} ${d.job_id}`),
     [ACTIVE, PASSIVE].map((s) => `${s} ${children.find((c) => c.serial === s)!.job_id}`),
   );
 });

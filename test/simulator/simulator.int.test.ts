@@ -99,20 +99,21 @@ test('simulator: when it restarts mid-download then the device resumes the same 
   const nc = await nats.connect(t);
   const subjects = new Subjects(uniquePrefix());
   const dir = tempDir(t);
-  const first = await startSim(t, dir, nc, subjects, 'basic', 0.05);
+  // A 5 s download: long enough that a stop and a start on a loaded machine still land in the middle of it.
+  const first = await startSim(t, dir, nc, subjects, 'basic', 0.5);
   const { jobId } = parseJobEnqueued(body(await first.sim.op(SERIAL, { type: 'op', cmd: cmd.download('10.5.1') })));
   const running = parseJob(body(await first.sim.op(SERIAL, { type: 'op', cmd: cmd.job(jobId) })));
   t.is(running.status, 'ACT');
   await first.stop();
 
-  const second = await startSim(t, dir, nc, subjects, 'basic', 0.05);
+  const second = await startSim(t, dir, nc, subjects, 'basic', 0.5);
   t.teardown(second.stop);
   t.is(second.sim.restored, 1);
   t.is(second.sim.device(SERIAL)!.stateName, 'downloading');
   const done = await waitFor(async () => {
     const j = parseJob(body(await second.sim.op(SERIAL, { type: 'op', cmd: cmd.job(jobId) })));
     return j.finished ? j : undefined;
-  }, 10_000, 20);
+  }, 30_000, 50);
   t.is(done.result, 'OK');
   const jobs = second.sim.device(SERIAL)!.context.record.jobs;
   t.is(jobs.filter((j) => j.status !== 'FIN').length, 0, 'no half-finished phantom job');

@@ -32,8 +32,8 @@ test('cli: when job submit --download-only --wait follows a job then it exits 0 
 });
 
 test('cli: when a device already has a download-only job then an upgrade exits 1 naming the job and the cancel command', async (t) => {
-  // Real-time downloads (10 s each): the first job is still running when the second is submitted.
-  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 1 });
+  // Slow downloads (50 s each): the first job is still running through six CLI calls, even on a loaded machine.
+  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 5 });
   const env = stackEnv(nats.url, stack);
   const dir = ['--data-dir', tempDir(t)];
   t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);

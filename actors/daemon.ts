@@ -5,7 +5,7 @@ import type { Snapshot } from 'xstate';
 import { serveJson, type CommandName, type Subjects } from '../bus/index.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { deadlineEffect, realClock, type DeadlineClock } from '../machines/effects.ts';
-import { DEFAULT_POLICY, type JobDevice, type JobFact, type JobKind, type JobPolicy } from '../machines/upgrade-job.events.ts';
+import { type JobDevice, type JobFact, type JobKind, type JobPolicy } from '../machines/upgrade-job.events.ts';
 import { isTerminal, jobFold, toStatusRecord, TERMINAL_STATUSES, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { submittedJobState, upgradeJobMachine, type StampedJobFact } from '../machines/upgrade-job.machine.ts';
 import { haPairMachine, submittedPairState } from '../machines/ha-pair.machine.ts';
@@ -202,13 +202,30 @@ export class Daemon {
     return { ...DEFAULT_PATH_RULES, staticPaths: this.config.upgrade.paths, maxSkippedReleases: this.config.upgrade.maxSkippedReleases };
   }
 
-  private policy(readiness: ReadinessPolicy = defaultReadinessPolicy()): JobPolicy {
-    return { maxAttempts: this.config.retries.maxAttempts, retryBackoffMs: this.config.retries.backoffSeconds * 1000, thresholds: this.config.thresholds ?? DEFAULT_POLICY.thresholds, readiness };
+  private policy(readiness: ReadinessPolicy = this.defaultReadiness()): JobPolicy {
+    return { maxAttempts: this.config.retries.maxAttempts, retryBackoffMs: this.config.retries.backoffSeconds * 1000, readiness };
   }
 
-  /** A policy sent with a command (validated by the policy schema), or the shipped default. */
+  /** The shipped policy, with the configuration's post-upgrade limits (`thresholds.*`) for sessions, routes and ARP. */
+  private defaultReadiness(): ReadinessPolicy {
+    const base = defaultReadinessPolicy();
+    const t = this.config.thresholds;
+    if (!t) return base;
+    const s = base.snapshots;
+    return {
+      ...base,
+      snapshots: {
+        ...s,
+        sessions: { ...s.sessions, max_change_pct: t.sessionsPct },
+        routes: { ...s.routes, max_change_pct: 0, max_change_count: t.routesDelta },
+        arp: { ...s.arp, max_change_pct: t.arpPct, max_change_count: t.arpDelta },
+      },
+    };
+  }
+
+  /** A policy sent with a command (validated by the policy schema), or the default. */
   private readinessPolicy(raw: Record<string, unknown> | undefined): ReadinessPolicy {
-    return raw ? policyFromObject(raw, 'policy') : defaultReadinessPolicy();
+    return raw ? policyFromObject(raw, 'policy') : this.defaultReadiness();
   }
 
   /** Readiness of named devices or the fleet: read-only, nothing is submitted. */

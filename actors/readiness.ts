@@ -1,4 +1,4 @@
-import { readingsNeeded, readinessReport, runChecks, takeSnapshot, type CheckContext, type DeviceSnapshot, type ReadinessPolicy, type ReadinessReport, type ReadingName, type Readings, type ReadingValues, type SnapshotArea } from '../checks/index.ts';
+import { defaultReadinessPolicy, readingsNeeded, readinessReport, runChecks, SNAPSHOT_AREAS, snapshotReadings, takeSnapshot, type CheckContext, type DeviceSnapshot, type ReadinessPolicy, type ReadinessReport, type ReadingName, type Readings, type ReadingValues, type SnapshotArea } from '../checks/index.ts';
 import { BadResponseError, PanosApiError } from '../panos/errors.ts';
 import { parseArp, parseClock, parseDiskSpace, parseHaState, parseJobsAll, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo } from '../panos/parsers.ts';
 import {
@@ -213,4 +213,11 @@ export async function preflight(
     rebootBudgetMs: rebootBudgetMs(job.device.model),
   };
   return (await runReadiness(api, job.device, policy, ctx, readingsNeeded(policy), o)).report;
+}
+
+/** The snapshot a job takes before and after its upgrade: the areas its policy compares (all, by default). */
+export async function jobSnapshot(api: DeviceApi, policy: ReadinessPolicy | undefined, o: CallOptions = {}): Promise<DeviceSnapshot> {
+  const rules = (policy ?? defaultReadinessPolicy()).snapshots;
+  const areas = SNAPSHOT_AREAS.filter((a) => rules[a]?.enabled);
+  return snapshotDevice(api, areas, snapshotReadings(areas), o);
 }

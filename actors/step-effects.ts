@@ -6,11 +6,11 @@ import { panrepoAvailMb } from '../panos/parsers.ts';
 import { compareContentVersions } from '../panos/model.ts';
 import { isTransientError, sleep } from '../panos/client.ts';
 import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
-import type { JobDevice, JobFact, SnapshotMetrics } from '../machines/upgrade-job.events.ts';
+import type { JobDevice, JobFact } from '../machines/upgrade-job.events.ts';
 import { effectDone, type InFlight, type JobEffect, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
-import { preflight } from './readiness.ts';
+import { jobSnapshot, preflight } from './readiness.ts';
 import { describeBlocking } from '../checks/index.ts';
 
 /** What the step effects need from the daemon. */
@@ -187,6 +187,9 @@ function patientReads(api: DeviceApi, deps: StepDeps, ctx: StepContext): DeviceA
     sessionInfo: () => read(deps, ctx, () => api.sessionInfo(o)),
     routes: () => read(deps, ctx, () => api.routes(o)),
     arp: () => read(deps, ctx, () => api.arp(o)),
+    readOp: (cmd) => read(deps, ctx, () => api.readOp(cmd, o)),
+    configGet: (xpath) => read(deps, ctx, () => api.configGet(xpath, o)),
+    panoramaInfo: () => read(deps, ctx, () => api.panoramaInfo(o)),
   };
 }
 
@@ -257,16 +260,9 @@ export function validateStep(deps: StepDeps): StepFn {
 
 export function snapshotStep(deps: StepDeps): StepFn {
   return async ({ job, step }, ctx) => {
-    const api = patientReads(deps.api(deviceOf(job)), deps, ctx);
-    const o = { signal: ctx.signal };
-    const [sessions, routes, arp, disk] = [await api.sessionInfo(o), await api.routes(o), await api.arp(o), await api.diskSpace(o)];
-    const metrics: SnapshotMetrics = {
-      tcpSessions: sessions.numTcp ?? sessions.numActive ?? 0,
-      routes: routes.count,
-      arpEntries: arp.total ?? arp.entries.length,
-      freeDiskMb: Math.floor(panrepoAvailMb(disk) ?? 0),
-    };
-    await ctx.record({ type: 'job.snapshot.taken', data: { phase: step === 'pre-snapshot' ? 'pre' : 'post', metrics } });
+    // Routes, FIB, ARP, sessions, interfaces, BGP, IPsec, licenses, content (checks/snapshot.ts); read-only.
+    const snapshot = await jobSnapshot(patientReads(deps.api(deviceOf(job)), deps, ctx), job.policy.readiness, { signal: ctx.signal });
+    await ctx.record({ type: 'job.snapshot.taken', data: { phase: step === 'pre-snapshot' ? 'pre' : 'post', snapshot } });
   };
 }
 

@@ -22,7 +22,15 @@ export const AREA_READINGS: Record<SnapshotArea, readonly ReadingName[]> = {
 export interface AreaSnapshot {
   count: number;
   entries: Record<string, Record<string, string>>;
+  /** More entries than a snapshot keeps (SNAPSHOT_ENTRY_CAP): only the count is compared. */
+  truncated?: boolean;
 }
+
+/**
+ * Entries kept per area: a snapshot goes into one event (LMDB, and a NATS message of at most 1 MB), and a
+ * data-centre routing table runs to hundreds of thousands of routes. Above this only counts are compared.
+ */
+export const SNAPSHOT_ENTRY_CAP = 5000;
 
 /** A device's state at one moment, plain JSON (it goes into the job's events). */
 export interface DeviceSnapshot {
@@ -36,6 +44,7 @@ export function snapshotReadings(areas: readonly SnapshotArea[] = SNAPSHOT_AREAS
 }
 
 function keyed<T>(items: readonly T[], key: (t: T) => string, fields: (t: T) => Record<string, string>): AreaSnapshot {
+  if (items.length > SNAPSHOT_ENTRY_CAP) return { count: items.length, entries: {}, truncated: true };
   const entries: Record<string, Record<string, string>> = {};
   for (const i of items) entries[key(i)] = fields(i);
   return { count: items.length, entries };
@@ -150,10 +159,12 @@ export function compareSnapshots(pre: DeviceSnapshot, post: DeviceSnapshot, rule
       areas.push({ area, severity: rule.severity, ok: true, before: a?.count ?? 0, after: b?.count ?? 0, changePct: null, missing: [], added: [], changed: [], problems: [], unavailable: why });
       continue;
     }
-    const missing = Object.keys(a.entries).filter((k) => !(k in b.entries));
-    const added = Object.keys(b.entries).filter((k) => !(k in a.entries));
+    // A table too large to keep is compared by its count only.
+    const whole = !a.truncated && !b.truncated;
+    const missing = whole ? Object.keys(a.entries).filter((k) => !(k in b.entries)) : [];
+    const added = whole ? Object.keys(b.entries).filter((k) => !(k in a.entries)) : [];
     const changed: FieldChange[] = [];
-    for (const [key, fields] of Object.entries(a.entries)) {
+    for (const [key, fields] of Object.entries(whole ? a.entries : {})) {
       const after = b.entries[key];
       if (!after) continue;
       for (const [field, value] of Object.entries(fields)) {
@@ -168,7 +179,7 @@ export function compareSnapshots(pre: DeviceSnapshot, post: DeviceSnapshot, rule
       if (Math.abs(delta) > allowed) problems.push(`count ${a.count} → ${b.count} (${delta > 0 ? '+' : ''}${delta}${changePct !== null ? `, ${changePct > 0 ? '+' : ''}${changePct}%` : ''}), allowed ±${rule.max_change_pct}%${rule.max_change_count ? ` or ±${rule.max_change_count}` : ''}`);
     }
     if (rule.keep_all && missing.length > 0) problems.push(`${plural(missing.length, 'entry', 'entries')} disappeared: ${cap(missing).slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
-    const lostRequired = rule.must_keep.filter((k) => !Object.keys(b.entries).some((e) => e === k || e.includes(k)));
+    const lostRequired = (whole ? rule.must_keep : []).filter((k) => !Object.keys(b.entries).some((e) => e === k || e.includes(k)));
     if (lostRequired.length > 0) problems.push(`required entr${lostRequired.length === 1 ? 'y' : 'ies'} missing after: ${lostRequired.join(', ')}`);
     if (!rule.allow_state_changes && changed.length > 0) problems.push(`${plural(changed.length, 'state change')}: ${changed.slice(0, 5).map((c) => `${c.key} ${c.field} ${c.before} → ${c.after}`).join(', ')}${changed.length > 5 ? ', …' : ''}`);
     areas.push({ area, severity: rule.severity, ok: problems.length === 0, before: a.count, after: b.count, changePct, missing: cap(missing), added: cap(added), changed: cap(changed), problems });

@@ -1,3 +1,4 @@
+import type { JobSnapshot } from '../machines/upgrade-job.events.ts';
 import { Document } from 'yaml';
 import { isIP } from 'node:net';
 import {
@@ -455,10 +456,12 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
     const pre = src.readStream(e.stream).find((f) => f.type === 'job.snapshot.taken' && (f.data as { phase: string }).phase === 'pre');
     const d = devices.get(serial);
     if (!pre || !d) continue;
-    const m = (pre.data as { metrics: { tcpSessions: number; routes: number; arpEntries: number } }).metrics;
-    d.tcpSessions ??= m.tcpSessions;
-    d.routes ??= m.routes;
-    d.arpEntries ??= m.arpEntries;
+    const areas = (pre.data as { snapshot?: JobSnapshot }).snapshot?.areas;
+    if (!areas) continue;
+    const tcp = Number(areas.sessions?.entries.totals?.tcp);
+    if (Number.isFinite(tcp)) d.tcpSessions ??= tcp;
+    if (areas.routes) d.routes ??= areas.routes.count;
+    if (areas.arp) d.arpEntries ??= areas.arp.count;
   }
 
   // Images the run itself put on a device (or on its peer with sync-to-peer) before its software list was

@@ -1,26 +1,20 @@
 import type { ReadinessPolicy } from '../checks/policy.ts';
 import type { ReadinessReport } from '../checks/run-checks.ts';
+import type { AreaDiff, DeviceSnapshot } from '../checks/snapshot.ts';
 import type { PlannedHop } from '../panos/upgrade-path.ts';
 
-/** Metrics compared before and after an upgrade. */
-export interface SnapshotMetrics {
-  tcpSessions: number;
-  routes: number;
-  arpEntries: number;
-  freeDiskMb: number;
-}
+/** A device's state before or after an upgrade, per snapshot area (checks/snapshot.ts). */
+export type JobSnapshot = DeviceSnapshot;
 
-export interface CheckResult {
-  metric: keyof SnapshotMetrics;
-  before: number;
-  after: number;
-  limit: string;
-  ok: boolean;
-}
+/** What changed in one snapshot area after the upgrade, and whether the policy allows it. */
+export type CheckResult = AreaDiff;
 
 export type JobKind = 'upgrade' | 'download-only';
 
-/** Post-upgrade check limits (defaults: sessions within 10 %, routes exact, ARP within 5 % or 5 entries). */
+/**
+ * The daemon configuration's post-upgrade limits (config `thresholds.*`), applied to the shipped policy's
+ * sessions, routes and ARP areas (defaults: sessions within 10 %, routes exact, ARP within 5 % or 5 entries).
+ */
 export interface CheckThresholds {
   sessionsPct: number;
   routesDelta: number;
@@ -34,13 +28,12 @@ export interface JobPolicy {
   maxAttempts: number;
   /** First retry delay; doubles with each attempt. */
   retryBackoffMs: number;
-  thresholds: CheckThresholds;
-  /** The readiness policy: checks before the upgrade, snapshot comparison after. Absent in jobs recorded before it existed. */
+  /** The readiness policy: checks before the upgrade, and the snapshot comparison's limits after it. */
   readiness?: ReadinessPolicy;
 }
 
 export const DEFAULT_THRESHOLDS: CheckThresholds = { sessionsPct: 10, routesDelta: 0, arpPct: 5, arpDelta: 5 };
-export const DEFAULT_POLICY: JobPolicy = { maxAttempts: 3, retryBackoffMs: 30_000, thresholds: DEFAULT_THRESHOLDS };
+export const DEFAULT_POLICY: JobPolicy = { maxAttempts: 3, retryBackoffMs: 30_000 };
 
 /** A device as the job saw it when it was submitted. */
 export interface JobDevice {
@@ -83,7 +76,7 @@ export type JobFact =
   /** The readiness checks before anything changes on the device (validation); a blocking failure fails the job there. */
   | { type: 'job.readiness.evaluated'; data: { report: ReadinessReport } }
   | { type: 'job.validated'; data: { swVersion: string; freeDiskMb: number; neededMb: number; contentUpdate: boolean; notes: string[] } }
-  | { type: 'job.snapshot.taken'; data: { phase: 'pre' | 'post'; metrics: SnapshotMetrics } }
+  | { type: 'job.snapshot.taken'; data: { phase: 'pre' | 'post'; snapshot: JobSnapshot } }
   | { type: 'job.checks.evaluated'; data: { results: CheckResult[]; ok: boolean } }
   /** Content: `version` is what was asked for (`latest`), `hop` the hop the job stood at (the content step runs once, before the hops). */
   | { type: 'job.content.download.requested'; data: { version: string; hop: number; baselineJobId: number } }

@@ -1,6 +1,6 @@
 import type { ReadinessReport } from '../checks/run-checks.ts';
 import type { PlannedHop } from '../panos/upgrade-path.ts';
-import { DEFAULT_POLICY, type CheckResult, type JobDevice, type JobFact, type JobKind, type JobPolicy, type JobStep, type SnapshotMetrics } from './upgrade-job.events.ts';
+import { DEFAULT_POLICY, type CheckResult, type JobDevice, type JobFact, type JobKind, type JobPolicy, type JobSnapshot, type JobStep } from './upgrade-job.events.ts';
 
 export type UpgradeStatus =
   | 'pending'
@@ -89,8 +89,8 @@ export interface JobState {
   /** Effects done, by hop (`install@1`): recorded with the fact that says so, never inferred from a later event. */
   done: string[];
   runningVersion: string | null;
-  pre: SnapshotMetrics | null;
-  post: SnapshotMetrics | null;
+  pre: JobSnapshot | null;
+  post: JobSnapshot | null;
   checks: CheckResult[];
   /** The readiness checks' verdicts (validation), when they ran. */
   readiness: ReadinessReport | null;
@@ -299,7 +299,8 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     case 'job.validated':
       return { ...s, runningVersion: fact.data.swVersion, notes: [...s.notes, ...fact.data.notes], progress: Math.max(s.progress, s.kind === 'download-only' ? 20 : 8) };
     case 'job.snapshot.taken':
-      return fact.data.phase === 'pre' ? { ...s, pre: fact.data.metrics } : { ...s, post: fact.data.metrics };
+      // Jobs recorded before snapshots existed carry three figures (`metrics`) instead: no snapshot to compare.
+      return fact.data.phase === 'pre' ? { ...s, pre: fact.data.snapshot ?? null } : { ...s, post: fact.data.snapshot ?? null };
     case 'job.checks.evaluated':
       return { ...s, checks: fact.data.results };
     case 'job.content.download.requested': {

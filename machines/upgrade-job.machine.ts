@@ -1,6 +1,7 @@
 import { enqueueActions, setup } from 'xstate';
 import { notProvidedCallback } from './effects.ts';
-import type { CheckResult, CheckThresholds, JobFact, JobStep, SnapshotMetrics } from './upgrade-job.events.ts';
+import { compareSnapshots, defaultReadinessPolicy, describeRegressions } from '../checks/index.ts';
+import type { JobFact, JobStep } from './upgrade-job.events.ts';
 import { downloadSummary, evolveJob, initialJobState, type JobState } from './upgrade-job.fold.ts';
 
 /** Events the machine receives: from its host (start, cancel), from step effects, and from its timer. */
@@ -48,29 +49,9 @@ function stepStarted(step: JobStep) {
   return record((ctx) => [{ type: 'job.step.started', data: { step, hop: ctx.hop, version: hopOf(ctx).version, attempt: ctx.step === step ? ctx.attempt + 1 : 1 } }]);
 }
 
-/** Compare post- with pre-upgrade metrics. Pure; thresholds come from the job's policy. */
-export function evaluateChecks(pre: SnapshotMetrics, post: SnapshotMetrics, t: CheckThresholds): CheckResult[] {
-  const pct = (metric: 'tcpSessions', p: number): CheckResult => {
-    const before = pre[metric];
-    const after = post[metric];
-    const allowed = Math.ceil((before * p) / 100);
-    return { metric, before, after, limit: `±${p}%`, ok: Math.abs(after - before) <= allowed };
-  };
-  const routesOk = Math.abs(post.routes - pre.routes) <= t.routesDelta;
-  const arpAllowed = Math.max(t.arpDelta, Math.ceil((pre.arpEntries * t.arpPct) / 100));
-  return [
-    pct('tcpSessions', t.sessionsPct),
-    { metric: 'routes', before: pre.routes, after: post.routes, limit: t.routesDelta === 0 ? 'exact' : `±${t.routesDelta}`, ok: routesOk },
-    { metric: 'arpEntries', before: pre.arpEntries, after: post.arpEntries, limit: `±${arpAllowed}`, ok: Math.abs(post.arpEntries - pre.arpEntries) <= arpAllowed },
-  ];
-}
-
-function describeFailedChecks(results: CheckResult[]): string {
-  const names: Record<string, string> = { tcpSessions: 'TCP sessions', routes: 'routes', arpEntries: 'ARP entries', freeDiskMb: 'free disk' };
-  return results
-    .filter((r) => !r.ok)
-    .map((r) => `${names[r.metric] ?? r.metric} ${r.before} → ${r.after} (allowed ${r.limit})`)
-    .join('; ');
+/** The job's snapshot comparison limits: its policy's, or the shipped default for jobs recorded without one. */
+function snapshotRules(ctx: Ctx) {
+  return (ctx.policy.readiness ?? defaultReadinessPolicy()).snapshots;
 }
 
 function completionMessage(ctx: Ctx): string {
@@ -143,11 +124,11 @@ export const upgradeJobMachine = setup({
     }),
     compare: record((ctx) => {
       if (!ctx.pre || !ctx.post) return [{ type: 'job.checks.evaluated', data: { results: [], ok: false } }];
-      const results = evaluateChecks(ctx.pre, ctx.post, ctx.policy.thresholds);
-      return [{ type: 'job.checks.evaluated', data: { results, ok: results.every((r) => r.ok) } }];
+      const { areas, ok } = compareSnapshots(ctx.pre, ctx.post, snapshotRules(ctx));
+      return [{ type: 'job.checks.evaluated', data: { results: areas, ok } }];
     }),
     failChecks: record((ctx) => [
-      { type: 'job.failed', data: { step: 'compare', reason: `Post-upgrade check failed on ${ctx.device?.serial ?? '?'}: ${describeFailedChecks(ctx.checks)}` } },
+      { type: 'job.failed', data: { step: 'compare', reason: `Post-upgrade check failed on ${ctx.device?.serial ?? '?'}: ${ctx.pre && ctx.post ? describeRegressions({ ok: false, areas: ctx.checks }) : 'no snapshot to compare'}` } },
     ]),
     complete: record((ctx) => [{ type: 'job.completed', data: { message: completionMessage(ctx) } }]),
     requestCancel: record((ctx, ev) => (ev.type === 'cancel' && !ctx.cancelRequested ? [{ type: 'job.cancel.requested', data: { by: ev.by } }] : [])),
@@ -174,7 +155,7 @@ export const upgradeJobMachine = setup({
     hopsDone: ({ context }) => context.hop >= context.plan.length,
     downloadHop: ({ context }) => context.plan[context.hop]?.action === 'download',
     needsContent: ({ context }) => context.notes.includes('content update needed'),
-    checksPassed: ({ context }) => context.checks.length > 0 && context.checks.every((c) => c.ok),
+    checksPassed: ({ context }) => context.pre !== null && context.post !== null && context.checks.every((c) => c.ok || c.severity !== 'block'),
     retryingValidate: ({ context }) => context.step === 'validate',
     retryingContent: ({ context }) => context.step === 'content',
     retryingPreSnapshot: ({ context }) => context.step === 'pre-snapshot',

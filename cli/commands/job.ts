@@ -6,6 +6,7 @@ import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
 import type { FleetCheckResult } from '../../actors/readiness.ts';
 import { policyPayload, printFleetChecks } from './check.ts';
+import { formatComparison, type SnapshotComparison } from '../../checks/index.ts';
 import { followJobs } from '../follow.ts';
 import { isFinished, isPair } from '../job-feed.ts';
 import { parseJobId, parsePositiveInt, parseSerial, parseStatus, parseVersion } from '../options.ts';
@@ -94,13 +95,38 @@ export function printJob(out: Output, job: StatusRecord): void {
   ];
   if (job.step && !isFinished(job)) rows.push(['step', job.step]);
   if (job.error) rows.push(['error', `${job.error.step ? `${job.error.step}: ` : ''}${job.error.reason}`]);
-  for (const c of job.checks) rows.push([`check ${c.metric}`, `${c.before} → ${c.after} (limit ${c.limit}) ${c.ok ? 'ok' : out.paint('red', 'FAILED')}`]);
+  if (job.readiness) {
+    const r = job.readiness;
+    rows.push(['readiness', `${r.ok ? 'ok' : out.paint('red', 'BLOCKED')}: ${r.counts.pass} passed, ${r.counts.fail} blocking, ${r.counts.warn} warning(s), ${r.counts.skipped} skipped, ${r.counts.unavailable} could not run`]);
+    for (const v of r.verdicts.filter((x) => x.status === 'fail')) rows.push([`  ${v.check}`, `${v.blocking ? out.paint('red', 'FAIL') : out.paint('yellow', 'warn')} ${v.message}`]);
+  }
+  for (const c of job.checks) {
+    const pct = c.changePct !== null && c.changePct !== 0 ? ` (${c.changePct > 0 ? '+' : ''}${c.changePct}%)` : '';
+    const verdict = c.unavailable ? 'not compared' : c.ok ? 'ok' : c.severity === 'block' ? out.paint('red', 'FAILED') : out.paint('yellow', 'changed');
+    rows.push([`check ${c.area}`, `${c.before} → ${c.after}${pct} ${verdict}${c.problems.length ? `: ${c.problems.join('; ')}` : ''}`]);
+  }
+  if (job.checks.length > 0) rows.push(['diff', `panos-upgrade job checks ${job.job_id}`]);
   if (job.panos_jobs.length > 0) rows.push(['PAN-OS jobs', job.panos_jobs.map((p) => `${p.kind} ${p.version} #${p.id}`).join(', ')]);
   rows.push(['submitted', job.submitted_at ?? '-']);
   if (job.finished_at) rows.push(['finished', job.finished_at]);
   out.line(`Job ${out.paint('bold', job.job_id)}${job.parent_job_id ? ` (peer job of HA pair job ${job.parent_job_id})` : ''}`);
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) out.line(`  ${(k + ':').padEnd(w + 1)} ${v}`);
+}
+
+function printJobChecks(out: Output, job: JobStatusRecord, comparison: SnapshotComparison | null): void {
+  out.line(`Job ${out.paint('bold', job.job_id)} on ${deviceName(job.hostname, job.device_serial)}: ${job.upgrade_status}`);
+  if (job.readiness) {
+    out.line(`Readiness (${job.readiness.at}): ${job.readiness.ok ? 'ok' : out.paint('red', 'blocked')}`);
+    for (const v of job.readiness.verdicts) {
+      const mark = v.status === 'fail' ? (v.blocking ? out.paint('red', 'FAIL') : out.paint('yellow', 'warn')) : v.status === 'unavailable' ? 'n/a ' : v.status === 'skipped' ? 'skip' : 'pass';
+      out.line(`  ${mark} ${v.check.padEnd(19)} ${v.message}`);
+    }
+  } else out.line('Readiness: not run');
+  if (comparison) {
+    out.line(`Snapshot before → after: ${comparison.ok ? 'ok' : out.paint('red', 'regression')}`);
+    for (const l of formatComparison(comparison)) out.line(`  ${l}`);
+  } else out.line('Snapshot comparison: not yet (it runs after the last reboot)');
 }
 
 export function jobTable(out: Output, jobs: readonly StatusRecord[]): string {
@@ -221,6 +247,22 @@ export function registerJob(program: Command): void {
         const reply = await client.request<{ job: StatusRecord }>('job.get', { jobId });
         if (opts.json) printJson(out, reply);
         else printJob(out, reply.job);
+      });
+    });
+
+  job
+    .command('checks')
+    .description("one job's readiness verdicts and its before/after snapshot diff (what disappeared, what changed, by how much)")
+    .argument('<job-id>', 'job id', parseJobId)
+    .option('--json', 'print them as JSON')
+    .action(async (jobId: string, opts: { json?: boolean }, cmd: Command) => {
+      const out = outputTo();
+      await withDaemon(cmd, async (client) => {
+        const { job } = await client.request<{ job: StatusRecord }>('job.get', { jobId });
+        if (isPair(job)) throw new CliError(`${jobId} is an HA pair job: run job checks on its peer jobs (${job.peers.map((x) => x.job_id).join(', ') || 'none yet'})`);
+        const comparison = job.checks.length > 0 ? { ok: job.checks.every((c) => c.ok || c.severity !== 'block'), areas: job.checks } : null;
+        if (opts.json) return printJson(out, { job_id: job.job_id, device_serial: job.device_serial, readiness: job.readiness, comparison });
+        printJobChecks(out, job, comparison);
       });
     });
 

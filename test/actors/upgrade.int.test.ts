@@ -165,10 +165,9 @@ test('upgrade: when the routes drop during the upgrade then the post-check fails
   const done = await jobEnded(stack, job.job_id);
   t.is(done.upgrade_status, 'failed');
   t.is(done.current_version, '10.5.1');
-  t.is(done.upgrade_message, `Post-upgrade check failed on ${serial}: routes 110 → 100 (allowed exact)`);
+  t.regex(done.upgrade_message, new RegExp(`^Post-upgrade check failed on ${serial}: routes: count 110 → 100 \\(-10, -9\\.09%\\), allowed ±0%`));
   t.like(done.error, { step: 'compare' });
-  t.like(
-    done.checks.find((c) => c.metric === 'routes'),
-    { before: 110, after: 100, ok: false },
-  );
+  const routes = done.checks.find((c) => c.area === 'routes');
+  t.like(routes, { before: 110, after: 100, ok: false });
+  t.is(routes?.missing.length, 10, 'the diff names the routes that disappeared');
 });

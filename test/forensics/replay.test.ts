@@ -51,7 +51,7 @@ test('replay: when a job retried a failed download, then was cancelled between s
     { type: 'start', now: T0 + 10 },
     fact('job.validated', { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 2048, contentUpdate: false, notes: [] }, 20),
     { type: 'step.done', now: T0 + 30 },
-    fact('job.snapshot.taken', { phase: 'pre', metrics: { tcpSessions: 10, routes: 2, arpEntries: 3, freeDiskMb: 9000 } }, 40),
+    fact('job.snapshot.taken', { phase: 'pre', snapshot: { areas: { routes: { count: 2, entries: { 'default 0.0.0.0/0 via 10.0.0.1': { interface: 'ethernet1/1' } } } }, unavailable: {} } }, 40),
     { type: 'step.done', now: T0 + 50 },
     { type: 'step.failed', reason: 'x.example is unreachable: reset', retryable: true, now: T0 + 60 },
     { type: 'deadline.reached', now: T0 + 30_070 },
@@ -62,6 +62,30 @@ test('replay: when a job retried a failed download, then was cancelled between s
   t.deepEqual(log.slice(-4).map((e) => e.type), ['job.cancel.requested', 'job.download.requested', 'job.step.completed', 'job.cancelled']);
   t.true(log.some((e) => e.type === 'job.retry.scheduled'));
   t.deepEqual(replayJobStream(log, snapshot), { ok: true, kind: 'job', state: (snapshot.state as { context: unknown }).context });
+});
+
+test('replay: a job with readiness verdicts and a post-upgrade regression replays to the same facts, fold and snapshot', (t) => {
+  const snapshot = (peers: Record<string, string>) => ({
+    areas: { bgp_peers: { count: Object.keys(peers).length, entries: Object.fromEntries(Object.entries(peers).map(([k, status]) => [k, { status }])) } },
+    unavailable: {},
+  });
+  const report = { serial: DEVICE.serial, hostname: DEVICE.hostname, at: at(20), ok: true, counts: { pass: 1, fail: 0, warn: 0, skipped: 0, unavailable: 0 }, verdicts: [{ check: 'no_locks', title: 'No config or commit locks', severity: 'block', status: 'pass', blocking: false, message: 'no locks' }] };
+  const run = jobRun([
+    { type: 'start', now: T0 + 10 },
+    fact('job.readiness.evaluated', { report }, 20),
+    fact('job.validated', { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 0, contentUpdate: false, notes: [] }, 21),
+    { type: 'step.done', now: T0 + 30 },
+    fact('job.snapshot.taken', { phase: 'pre', snapshot: snapshot({ default_g_isp1: 'Established', default_g_isp2: 'Established' }) }, 40),
+    { type: 'step.done', now: T0 + 50 },
+    { type: 'step.done', now: T0 + 60 },
+    { type: 'step.done', now: T0 + 70 },
+    { type: 'step.done', now: T0 + 80 },
+    fact('job.snapshot.taken', { phase: 'post', snapshot: snapshot({ default_g_isp1: 'Established', default_g_isp2: 'Active' }) }, 90),
+    { type: 'step.done', now: T0 + 100 },
+  ]);
+  t.deepEqual(run.log.slice(-2).map((e) => e.type), ['job.checks.evaluated', 'job.failed']);
+  t.regex(String((run.log.at(-1)?.data as { reason: string }).reason), /bgp peers: 1 state change: default_g_isp2 status Established → Active/);
+  t.deepEqual(replayJobStream(run.log, run.snapshot), { ok: true, kind: 'job', state: (run.snapshot.state as { context: unknown }).context });
 });
 
 test('replay: when a job is cancelled before it starts, or fails for good, then its log replays exactly', (t) => {

@@ -13,7 +13,7 @@ import {
   type JobPolicy,
   type JobState,
   type JobStatusRecord,
-  type SnapshotMetrics,
+  type JobSnapshot,
   type StampedJobFact,
   type StepInput,
   type UpgradeJobEvent,
@@ -26,7 +26,19 @@ const SERIAL = '001234567890';
 const SEED_PATH = ['10.1.0', '10.5.1', '11.1.0'];
 
 const DEVICE: JobDevice = { serial: SERIAL, hostname: 'fw-dc1-01', mgmtIp: '10.1.1.10', model: 'PA-3220', swVersion: '10.0.2', haState: null, haPeer: null };
-const PRE: SnapshotMetrics = { tcpSessions: 45_000, routes: 1200, arpEntries: 500, freeDiskMb: 9000 };
+/** A device snapshot with this many routes, active sessions and ARP entries (checks/snapshot.ts's shape). */
+function snap(routes: number, sessions: number, arp: number): JobSnapshot {
+  const table = (n: number, key: (i: number) => string) => ({ count: n, entries: Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), { interface: 'ethernet1/1' }])) });
+  return {
+    areas: {
+      routes: table(routes, (i) => `default 10.${i >> 8}.${i & 255}.0/24 via 10.0.0.1`),
+      arp: table(arp, (i) => `ethernet1/1 10.1.${i >> 8}.${i & 255}`),
+      sessions: { count: sessions, entries: {} },
+    },
+    unavailable: {},
+  };
+}
+const PRE: JobSnapshot = snap(1200, 45_000, 500);
 
 /** The seed's static path for fw-dc1-01, as the planner makes it. */
 function seedPlan(): PlannedHop[] {
@@ -60,7 +72,7 @@ interface FakeDevice {
   swVersion: string;
   downloaded: Set<string>;
   nextJobId: number;
-  post: SnapshotMetrics;
+  post: JobSnapshot;
   contentUpdate: boolean;
 }
 
@@ -74,7 +86,7 @@ function defaultHandlers(dev: FakeDevice): Record<StepName, StepHandler> {
       io.done();
     },
     snapshot: ({ step }, io) => {
-      io.fact({ type: 'job.snapshot.taken', data: step === 'pre-snapshot' ? { phase: 'pre', metrics: PRE } : { phase: 'post', metrics: dev.post } });
+      io.fact({ type: 'job.snapshot.taken', data: step === 'pre-snapshot' ? { phase: 'pre', snapshot: PRE } : { phase: 'post', snapshot: dev.post } });
       io.done();
     },
     updateContent: (_input, io) => {
@@ -120,7 +132,7 @@ interface JobOptions {
   policy?: Partial<JobPolicy>;
   /** Versions already in the software manager. */
   downloaded?: string[];
-  post?: SnapshotMetrics;
+  post?: JobSnapshot;
   contentUpdate?: boolean;
   handlers?: Partial<Record<StepName, StepHandler>>;
   /** Restore: the persisted snapshot, the clock it ran on and the facts it had recorded. */
@@ -156,7 +168,7 @@ function makeJob(opts: JobOptions = {}) {
     swVersion: DEVICE.swVersion,
     downloaded: new Set(opts.downloaded ?? []),
     nextJobId: 100,
-    post: opts.post ?? { ...PRE, tcpSessions: 44_100, arpEntries: 497 },
+    post: opts.post ?? snap(1200, 44_100, 497),
     contentUpdate: opts.contentUpdate ?? false,
   };
   const handlers = { ...defaultHandlers(dev), ...opts.handlers };
@@ -580,21 +592,21 @@ jobTest('upgrade job: when it is cancelled while waiting for a retry then it is 
 });
 
 jobTest('upgrade job: when the post-upgrade checks exceed a threshold then the job fails naming the metric', async (t, job) => {
-  const j = job({ post: { ...PRE, tcpSessions: 30_000, routes: 1190 } });
+  const j = job({ post: snap(1190, 30_000, 500) });
   j.send({ type: 'start' });
   await settle();
   t.is(j.value, 'failed');
   t.like(j.status, {
     upgrade_status: 'failed',
-    upgrade_message: `Post-upgrade check failed on ${SERIAL}: TCP sessions 45000 → 30000 (allowed ±10%); routes 1200 → 1190 (allowed exact)`,
+    upgrade_message: `Post-upgrade check failed on ${SERIAL}: routes: count 1200 → 1190 (-10, -0.83%), allowed ±0%; sessions: count 45000 → 30000 (-15000, -33.33%), allowed ±10%`,
     error: { step: 'compare' },
   });
   t.deepEqual(
-    j.status.checks.map((c) => [c.metric, c.ok]),
+    j.status.checks.filter((c) => !c.unavailable).map((c) => [c.area, c.ok]),
     [
-      ['tcpSessions', false],
       ['routes', false],
-      ['arpEntries', true],
+      ['arp', true],
+      ['sessions', false],
     ],
   );
 });

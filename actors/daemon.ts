@@ -25,6 +25,7 @@ import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { downloadStatusReply, type DownloadStatusReply } from './download-status.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
 import { checkFleet, preflight, type CheckTarget, type FleetCheckResult } from './readiness.ts';
+import { byJobOrder } from './job-order.ts';
 import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '../checks/index.ts';
 
 /** How the daemon reaches devices; the composition root builds these from the configuration. */
@@ -426,7 +427,7 @@ export class Daemon {
 
   private deviceFor(serial: string): InventoryDevice {
     const d = this.inventory.get(serial);
-    if (!d) throw new NotFoundError('device', `${serial} (not in the inventory: run "panos-upgrade device discover" first)`);
+    if (!d) throw new NotFoundError('device', serial, `device ${serial} is not in the inventory: run "panos-upgrade device discover" first`);
     return d;
   }
 
@@ -611,9 +612,7 @@ export class Daemon {
   }
 
   list(p: PayloadOf<'job.list'>): { jobs: StatusRecord[] } {
-    let jobs: StatusRecord[] = [...this.allJobs().map(toStatusRecord), ...this.allPairs().map(toPairStatusRecord)].sort((a, b) =>
-      (a.submitted_at ?? '').localeCompare(b.submitted_at ?? ''),
-    );
+    let jobs: StatusRecord[] = [...this.allJobs().map(toStatusRecord), ...this.allPairs().map(toPairStatusRecord)].sort(byJobOrder);
     if (p.device) jobs = jobs.filter((j) => j.device_serial.split('+').includes(p.device!));
     if (p.status) jobs = jobs.filter((j) => j.upgrade_status === p.status);
     if (p.active) jobs = jobs.filter((j) => !TERMINAL_STATUSES.has(j.upgrade_status));

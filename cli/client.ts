@@ -54,7 +54,7 @@ export function locateNats(options: NatsCliOptions): NatsLocation {
   if (process.env.NATS_URL) return { url: process.env.NATS_URL, source: 'NATS_URL', prefix: subjectPrefix(), ...withAuth };
   const dataDir = dataDirPath(options.dataDir);
   const read = readDaemonFile(dataDir);
-  const prefix = process.env.PANOS_SUBJECT_PREFIX || (read.state === 'running' ? read.info.subjectPrefix : undefined) || 'panos';
+  const prefix = (process.env.PANOS_SUBJECT_PREFIX ? subjectPrefix() : undefined) || (read.state === 'running' ? read.info.subjectPrefix : undefined) || 'panos';
   switch (read.state) {
     case 'running': {
       // The private server's operator seed, found as the URL is: by its file name, never the seed itself.

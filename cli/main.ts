@@ -5,6 +5,7 @@ import { errorJson, exitCodeFor, describeError } from './errors.ts';
 import { rememberGlobalOptions, withGlobalOptions } from './hints.ts';
 import { endQuietlyOnClosedPipe } from './pipe.ts';
 import { PACKAGE_ROOT } from './paths.ts';
+import { parseNatsUrl } from './data-dir.ts';
 
 const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -26,7 +27,7 @@ const program = new Command('panos-upgrade')
   .description('Upgrade fleets of PAN-OS firewalls managed by Panorama, and rehearse it in a simulator')
   .version(version)
   .option('--data-dir <dir>', 'state directory: config.json, events/, inventory.json, daemon.json (default: $PANOS_UPGRADE_HOME or ~/.panos-upgrade)')
-  .option('--nats-url <url>', 'NATS server (default: $NATS_URL; else the one the running daemon wrote to <data-dir>/daemon.json)')
+  .option('--nats-url <url>', 'NATS server (default: $NATS_URL; else the one the running daemon wrote to <data-dir>/daemon.json)', parseNatsUrl)
   .option('--nats-creds <file>', 'NATS .creds file (default: $NATS_CREDS; else the operator seed named in daemon.json)')
   .option('--nats-nkey <file>', 'NATS user NKey seed file (default: $NATS_NKEY), e.g. <data-dir>/nats/daemon/users/reader.nk')
   .option('--nats-user <user>', 'NATS user name, with the password in $NATS_PASSWORD (default: $NATS_USER)')

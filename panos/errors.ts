@@ -118,8 +118,8 @@ export class ConflictingJobTypeError extends PanosUpgradeError {
 
 /** Something named by the caller does not exist (job id, serial). */
 export class NotFoundError extends PanosUpgradeError {
-  constructor(readonly what: string, readonly id: string) {
-    super('NOT_FOUND', `${what} ${id} not found`);
+  constructor(readonly what: string, readonly id: string, message = `${what} ${id} not found`) {
+    super('NOT_FOUND', message);
   }
 }
 

@@ -36,6 +36,13 @@ function reasonGroup(reason: string): { group: string; detail: string | undefine
 /** The seed's summary: `Queued N devices, skipped M`, then why each was skipped, grouped by reason. */
 export function queueSummaryLines(s: QueueSummary): string[] {
   const lines = [s.dryRun ? `Would queue ${s.queued} devices, skip ${s.skipped} (dry run: nothing was queued)` : `Queued ${s.queued} devices, skipped ${s.skipped}`];
+  if (s.dryRun && s.queuedDevices.length > 0) {
+    // What would be queued, not only what would be skipped: the point of a dry run.
+    lines.push('Would queue:');
+    const shown = s.queuedDevices.length > GROUP_SHOWN ? s.queuedDevices.slice(0, 10) : s.queuedDevices;
+    for (const d of shown) lines.push(`  ${deviceName(d.hostname, d.device)}  ${d.versions.join(', ')}`);
+    if (shown.length < s.queuedDevices.length) lines.push(`  … and ${s.queuedDevices.length - shown.length} more (--json lists them all)`);
+  }
   const groups = new Map<string, Array<{ name: string; detail: string | undefined }>>();
   for (const d of s.skippedDevices) {
     const { group, detail } = reasonGroup(d.reason);

@@ -35,7 +35,8 @@ test('cli: when devices are discovered then device list and show print them, and
 
   const missing = await runCli(t, ['device', 'show', '009999999999', ...dir], { env });
   t.is(missing.code, 1);
-  t.regex(missing.stderr, /^error: device 009999999999 .*not found/m);
+  // issue 12: the not-found message reads as a sentence, not "device X (not in the inventory: …) not found".
+  t.regex(missing.stderr, /^error: device 009999999999 is not in the inventory: run "panos-upgrade [^"]*device discover" first$/m);
   t.true(missing.stderr.includes(`panos-upgrade ${dir.join(' ')} device discover`), missing.stderr);
 });
 
@@ -48,6 +49,9 @@ test('cli: when download queue-all runs on the basic scenario then it prints the
   const dry = await runCli(t, ['download', 'queue-all', '--dry-run', ...dir], { env });
   t.is(dry.code, 0, dry.stderr);
   t.regex(dry.stdout, /^Would queue 4 devices, skip 1 \(dry run: nothing was queued\)$/m);
+  // issue 12: a dry run lists what would be queued, with the versions, not only what is skipped.
+  t.regex(dry.stdout, /^Would queue:\n {2}fw-dc1-01 \(001234567890\) {2}10\.1\.0, 10\.5\.1, 11\.1\.0\n/m);
+  t.regex(dry.stdout, /^ {2}fw-dc2-01 \(001234567892\) {2}10\.1\.0, 10\.5\.1, 11\.1\.0$/m);
 
   const queued = await runCli(t, ['download', 'queue-all', ...dir], { env });
   t.is(queued.code, 0, queued.stderr);

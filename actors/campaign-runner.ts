@@ -109,7 +109,8 @@ export class CampaignRunner {
         const jobId = u.kind === 'download-only' ? u.stageJobId : u.jobId;
         if (jobId) this.launch(id, u.id, jobId, u.kind ?? 'upgrade');
       }
-      if (runner.state.status !== 'pending') runner.send({ type: 'tick', now: this.now });
+      // A campaign is started when it is created: one that a crash left created but not started starts now.
+      runner.send(runner.state.status === 'pending' ? { type: 'start', now: this.now } : { type: 'tick', now: this.now });
       resumed++;
     }
     if (resumed > 0) this.options.log.info({ resumed }, 'resumed unfinished campaigns from the event log');

@@ -22,7 +22,7 @@ interface Run {
 
 /** A fresh simulator (1,000 firewalls, all on the same two-hop path) and daemon; `drive` upgrades them. */
 async function onFreshFleet(ctx: BenchContext, role: string, drive: (ask: <T extends object>(name: string, payload?: object, timeoutMs?: number) => Promise<T>, info: FleetSimInfo) => Promise<Run>): Promise<Run> {
-  const sim = await startService<FleetSimInfo>('bench/fleet-sim.child.ts', { role: `${role}-sim`, args: [String(DEVICES), String(TIME_SCALE)], profile: ctx.profile });
+  const sim = await startService<FleetSimInfo>('bench/fleet-sim.child.ts', { role: `${role}-sim`, args: [String(DEVICES), String(TIME_SCALE)], profile: ctx.profile, startTimeoutMs: 300_000 });
   const info = sim.info;
   const args: FleetDaemonArgs = {
     natsUrl: info.natsUrl,
@@ -35,7 +35,7 @@ async function onFreshFleet(ctx: BenchContext, role: string, drive: (ask: <T ext
     upgradePaths: info.upgradePaths,
     pollSeconds: 0.1,
   };
-  const daemon = await startService<{ pid: number }>('bench/fleet-daemon.child.ts', { role: `${role}-daemon`, args: [JSON.stringify(args)], profile: ctx.profile });
+  const daemon = await startService<{ pid: number }>('bench/fleet-daemon.child.ts', { role: `${role}-daemon`, args: [JSON.stringify(args)], profile: ctx.profile, startTimeoutMs: 300_000 });
   const nc = await connectNats(info.natsUrl, `bench ${role}`);
   const subjects = new Subjects(info.prefix);
   const ask = <T extends object>(name: string, payload: object = {}, timeoutMs = 60_000): Promise<T> =>

@@ -19,7 +19,7 @@ import {
   parseSystemInfo,
 } from '../panos/parsers.ts';
 import { evolveDevice, type InventoryDevice } from '../actors/inventory.ts';
-import { replayCampaignStream } from '../actors/campaign-replay.ts';
+import { replayCampaignStream } from './campaign-replay.ts';
 
 /**
  * Record and replay: what a run did, read back from the event log. Pure over a read-only view of the

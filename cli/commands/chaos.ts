@@ -17,7 +17,7 @@ import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
 import { CLI_BIN, shippedScenario } from '../paths.ts';
 import { awaitChaosCampaign, startChaosCampaign } from '../chaos-campaign.ts';
-import { checkCampaignInvariants } from '../../actors/campaign-check.ts';
+import { checkCampaignInvariants } from '../../forensics/campaign-check.ts';
 import { newRunId } from '../runtime.ts';
 
 export interface ChaosOptions {

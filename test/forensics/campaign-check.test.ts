@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkCampaignInvariants } from '../../actors/campaign-check.ts';
+import { checkCampaignInvariants } from '../../forensics/campaign-check.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
 import { harness, MIN } from '../machines/campaign-harness.ts';
 

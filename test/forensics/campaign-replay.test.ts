@@ -1,5 +1,5 @@
 import test from 'ava';
-import { replayCampaignStream } from '../../actors/campaign-replay.ts';
+import { replayCampaignStream } from '../../forensics/campaign-replay.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
 import { harness, MIN } from '../machines/campaign-harness.ts';
 

@@ -30,8 +30,11 @@ const POINTS: Array<[string, number]> = FULL
 
 const PLAN = { target: '11.1.0', select: { versions: ['10.*'] }, waves: 'canary:1,rest', soak: '2s', approval: true, concurrency: 3 };
 
+// The whole list runs one point at a time: each is a simulator, a gateway and two daemon processes.
+const define = FULL ? test.serial : test;
+
 for (const [type, nth] of POINTS) {
-  test(`campaign crash: when the daemon is SIGKILLed right after ${type} #${nth} is durable then the restarted daemon finishes the campaign, nothing twice`, async (t) => {
+  define(`campaign crash: when the daemon is SIGKILLed right after ${type} #${nth} is durable then the restarted daemon finishes the campaign, nothing twice`, async (t) => {
     const stack = await startStack(t, nats, { scenario: 'basic', daemon: false });
     let daemon: DaemonChild = await startDaemonChild(t, stack, nats, crashAfter(type, nth));
     const gone = (): boolean => daemon.child.exitCode !== null || daemon.child.signalCode !== null;

@@ -25,8 +25,10 @@ export interface CampaignHost {
   concurrency(): number;
   /** Whether a job with this id exists (running, queued or ended). */
   hasJob(jobId: string): boolean;
-  /** Create and queue the job for a unit (a pair job for an HA pair) under the given id. */
-  createJob(jobId: string, serials: readonly string[], kind: CampaignJobKind, targetVersion: string | null): Promise<void>;
+  /** Create and queue the job for a unit (a pair job for an HA pair) under the given id, with the campaign's readiness policy. */
+  createJob(jobId: string, serials: readonly string[], kind: CampaignJobKind, targetVersion: string | null, readiness?: Record<string, unknown>): Promise<void>;
+  /** Throws a ValidationError naming the field when a readiness policy is not valid. */
+  checkPolicy(readiness: Record<string, unknown>): void;
   /** Resolves with the job's terminal status once it is on disk. */
   jobEnded(jobId: string): Promise<{ status: UpgradeStatus; message: string }>;
   /** Cancel a job: a queued one at once, a running one after its current step. */
@@ -159,7 +161,7 @@ export class CampaignRunner {
         const spec = runner?.state.spec;
         const members = spec?.units.find((u) => u.id === unit);
         if (!runner || !spec || !members) return;
-        if (!host.hasJob(jobId)) await host.createJob(jobId, members.serials, kind, spec.targetVersion);
+        if (!host.hasJob(jobId)) await host.createJob(jobId, members.serials, kind, spec.targetVersion, spec.readiness);
         if (runner.state.abortRequested) await host.cancelJob(jobId).catch(() => undefined);
         outcome = await host.jobEnded(jobId);
       } catch (err) {
@@ -177,6 +179,7 @@ export class CampaignRunner {
   /** Plan a campaign; unless it is a dry run, record it and start it. */
   async create(plan: CampaignPlan, defaults: { timings?: Timings } = {}): Promise<{ campaign: CampaignRecord } | DryRunPlan> {
     const host = this.options.host;
+    if (plan.policy) host.checkPolicy(plan.policy);
     const id = this.newId();
     const spec = planCampaign(planInput(plan, { campaignId: id, devices: host.devices(), concurrency: host.concurrency(), hops: (d) => host.hops(d), ...(defaults.timings ? { timings: defaults.timings } : {}) }));
     const at = new Date(this.now).toISOString();

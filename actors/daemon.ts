@@ -745,12 +745,13 @@ export class Daemon {
       hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),
       concurrency: () => this.scheduler.concurrency,
       hasJob: (jobId) => this.record(jobId) !== undefined,
-      createJob: async (jobId, serials, kind, targetVersion) => {
+      checkPolicy: (raw) => void this.readinessPolicy(raw),
+      createJob: async (jobId, serials, kind, targetVersion, readiness) => {
         const devices = serials.map((s) => this.deviceFor(s));
         for (const d of devices) this.checkNoActiveJob(d.serial, kind);
         const plan = await this.plan(devices[0]!, targetVersion ?? undefined);
         if (devices[1]) await this.createPair(kind, devices[0]!, devices[1], plan, targetVersion, jobId);
-        else await this.createJob(devices[0]!, kind, plan, targetVersion, undefined, jobId);
+        else await this.createJob(devices[0]!, kind, plan, targetVersion, undefined, jobId, this.readinessPolicy(readiness));
       },
       jobEnded: async (jobId) => {
         const s = (await (this.runners.get(jobId) ?? this.pairRunners.get(jobId))?.done()) ?? this.jobState(jobId) ?? this.pairState(jobId);

@@ -47,6 +47,8 @@ export interface CampaignSpec {
   prestage: boolean;
   /** Campaign time runs 1/timeScale as fast as wall time (rehearsals on a scaled simulator); 1 in production. */
   timeScale: number;
+  /** The readiness policy its jobs run at validation (the policy YAML's shape); absent: the shipped default. */
+  readiness?: Record<string, unknown>;
   /** What was selected, for the report. */
   selection: string;
   excluded: Array<{ serial: string; hostname: string; reason: string }>;

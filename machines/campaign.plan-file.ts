@@ -83,6 +83,8 @@ export const CAMPAIGN_PLAN_SCHEMA = z.strictObject({
   prestage: z.boolean().optional(),
   timeScale: z.number().positive().max(1000).optional(),
   timings: phase.extend({ byModel: z.record(z.string(), phase).optional() }).optional(),
+  /** The readiness policy of its jobs (the policy YAML's shape, checked by its own schema); the shipped default when absent. */
+  policy: z.record(z.string(), z.unknown()).optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -169,5 +171,6 @@ export function planInput(
     timeScale: plan.timeScale ?? 1,
     timings: timingsOf(plan.timings, ctx.timings ?? DEFAULT_TIMINGS),
     ...(ctx.hops ? { hops: ctx.hops } : {}),
+    ...(plan.policy ? { readiness: plan.policy } : {}),
   };
 }

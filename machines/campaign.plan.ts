@@ -75,6 +75,8 @@ export interface PlanInput {
   timings?: Timings;
   /** Upgrade hops a device needs (default 1). */
   hops?: (device: PlannerDevice) => number;
+  /** The readiness policy for its jobs (validated by the daemon with the policy's own schema). */
+  readiness?: Record<string, unknown>;
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -329,5 +331,6 @@ export function planCampaign(input: PlanInput): CampaignSpec {
     timeScale,
     selection: selection || 'all devices',
     excluded,
+    ...(input.readiness ? { readiness: input.readiness } : {}),
   };
 }

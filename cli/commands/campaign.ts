@@ -12,6 +12,7 @@ import { campaignPlanLines, eventLine, statusLines } from '../campaign-view.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError, InterruptedError } from '../errors.ts';
 import { onInterrupt } from '../follow.ts';
+import { policyPayload } from './check.ts';
 import { parsePositiveInt, parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson, type Output } from '../output.ts';
 
@@ -50,6 +51,7 @@ interface CreateOptions {
   groups?: 'spread' | 'together';
   prestage?: boolean;
   scenario?: string;
+  policy?: string;
   timeScale?: string;
   dryRun?: boolean;
   watch?: boolean;
@@ -101,6 +103,7 @@ export function buildPlan(o: CreateOptions): CampaignPlan {
     ...(sim ? { timings: { ...sim.timings, ...(base.timings ?? {}) }, timeScale: base.timeScale ?? sim.timeScale } : {}),
     ...(o.timeScale ? { timeScale: Number(o.timeScale) } : {}),
     ...(o.dryRun ? { dryRun: true } : {}),
+    ...policyPayload(o.policy),
   };
   const result = CAMPAIGN_PLAN_SCHEMA.safeParse(plan);
   if (!result.success) {
@@ -194,6 +197,7 @@ export function registerCampaign(program: Command): void {
     .option('--group-by <key>', 'group units by site (from the hostname) or device-group')
     .option('--groups <how>', 'spread a group over the waves, or keep it together in one wave')
     .option('--prestage', 'download the images of a wave while waiting for its window')
+    .option('--policy <file>', 'readiness policy YAML for every job of the campaign (default: the shipped one)')
     .option('--scenario <file>', 'take expected durations and the time scale from a simulator scenario (rehearsals)')
     .option('--time-scale <x>', 'campaign time runs 1/x as fast as wall time (rehearsals on a scaled simulator)')
     .option('--dry-run', 'print the plan: waves, devices, windows, estimated duration; record nothing')

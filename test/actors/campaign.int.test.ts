@@ -121,3 +121,19 @@ test('campaign: a bad payload gets an error naming the field; pause and abort st
   t.is(aborted.totals.complete + aborted.totals.failed, started, 'nothing new started after the pause');
   t.regex(aborted.message, /^Aborted: /);
 });
+
+test('campaign: its readiness policy reaches every job; a blocking check failing on the canary halts the campaign before the next wave', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  await command(stack, 'device.discover');
+  const bad = await t.throwsAsync(command(stack, 'campaign.create', { ...PLAN, policy: { checks: { dataplane_cpu: { max_pct: 180 } } } }), { instanceOf: RemoteError });
+  t.regex(bad!.message, /checks\.dataplane_cpu\.max_pct/);
+  // An ARP entry no device has, required by the campaign's policy: the canary stops at validation.
+  const policy = { checks: { arp_entries: { severity: 'block', entries: [{ ip: '203.0.113.250' }] } } };
+  const { campaign: created } = await command<{ campaign: CampaignRecord }>(stack, 'campaign.create', { ...PLAN, policy });
+  const end = await until(stack, created.campaign_id, (c) => c.status === 'halted', 'halted');
+  t.like(end.totals, { failed: 1, complete: 0, running: 0, waiting: 3 });
+  t.regex(end.message, /^Halted: wave 1 failure budget exceeded|^Halted: campaign failure budget exceeded/);
+  const canary = end.waves[0]!.members![0]!;
+  t.regex(canary.message, /readiness check failed: arp_entries/);
+  t.is(end.waves[1]!.status, 'waiting', 'the next wave never started');
+});

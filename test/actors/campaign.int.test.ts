@@ -22,7 +22,7 @@ async function until(stack: Stack, id: string, ok: (c: CampaignRecord) => boolea
     return await waitFor(async () => {
       last = await campaign(stack, id);
       return ok(last) ? last : undefined;
-    }, LONG, 50);
+    }, 3 * LONG, 50);
   } catch (err) {
     throw new Error(`campaign ${id}: not ${what}; last: ${last?.status} — ${last?.message} (waits for ${last?.waiting_for})`, { cause: err });
   }

@@ -56,7 +56,7 @@ for (const [type, nth] of POINTS) {
           if (c.waves[0]?.status === 'awaiting-approval') await command(stack, 'campaign.approve', { campaignId: id }).catch(() => undefined);
           return ['completed', 'halted', 'aborted'].includes(c.status) ? c.status : undefined;
         },
-        LONG,
+        3 * LONG,
         100,
       ).catch((err: unknown) => (gone() ? 'crashed' : Promise.reject(err)));
     let how = await drive();

@@ -134,3 +134,16 @@ export function mapRequestError(err: unknown, subject: string, timeoutMs: number
   }
   return err instanceof Error ? err : new BusError('BUS', String(err));
 }
+
+/**
+ * Subscribe to `subject` and drop the subscription again, throwing NatsPermissionError when the server
+ * refuses it: a service signed in as the wrong user finds out at start instead of serving nothing.
+ */
+export async function assertCanSubscribe(nc: NatsConnection, subject: string): Promise<void> {
+  const sub = nc.subscribe(subject, { callback: () => undefined });
+  // The server answers a refused SUB with -ERR before the PONG of the flush that follows it.
+  await nc.flush();
+  await nc.flush();
+  if (sub.isClosed()) throw new NatsPermissionError('subscribe', subject);
+  sub.unsubscribe();
+}

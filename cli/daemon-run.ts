@@ -38,6 +38,7 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     ...(natsUrl ? { natsUrl } : {}),
     auth: daemonNatsAuth(config),
     privateUser: 'daemon',
+    mustSubscribe: (subjects) => subjects.cmd('daemon.status'),
     details: { panorama: config.panorama.host, concurrency: config.concurrency },
   });
   let access: ReturnType<typeof createDeviceAccess> | undefined;
@@ -103,10 +104,10 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
 }
 
 /** The daemon user's NATS credentials: config.json's nats.* (files), then the NATS_* variables the nats CLI reads. */
-export function daemonNatsAuth(config: DaemonConfig): NatsAuth {
+export function daemonNatsAuth(config: DaemonConfig, env: NodeJS.ProcessEnv = process.env): NatsAuth {
   const n = config.nats;
   return mergeNatsAuth(
     { credsFile: n.credsFile, nkeyFile: n.nkeyFile, user: n.user, passwordFile: n.passwordFile, tokenFile: n.tokenFile, tls: { ...n.tls } },
-    natsAuthFromEnv(),
+    natsAuthFromEnv(env),
   );
 }

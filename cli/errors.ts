@@ -87,8 +87,12 @@ export function describeError(err: unknown): string {
     lines.push('  The daemon may be busy or stuck (check its log); the command may still complete: see panos-upgrade job list --active');
   } else if (err instanceof NatsPermissionError) {
     lines.push(`error: ${err.message}.`);
-    lines.push('  sending commands needs the operator user; a read-only user may only read status and events.');
-    lines.push(NATS_CREDENTIALS_HINT);
+    if (err.operation === 'publish') {
+      lines.push('  sending commands needs the operator user; a read-only user may only read status and events.');
+      lines.push(NATS_CREDENTIALS_HINT);
+    } else {
+      lines.push('  the daemon signs in as the daemon user: panos-upgrade config set nats.nkey_file FILE (or nats.creds_file, or NATS_NKEY / NATS_CREDS). See docs/nats-security.md');
+    }
   } else if (err instanceof NatsAuthorizationError) {
     lines.push(`error: ${err.message}.`);
     lines.push(NATS_CREDENTIALS_HINT);

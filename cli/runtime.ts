@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
+import { assertCanSubscribe, connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
 import { LmdbEventStore } from '../eventstore/index.ts';
 import { privateUmask } from '../actors/private-dir.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   auth?: NatsAuth;
   /** Without a NATS URL: start the private server with its NKey users and connect as this one. */
   privateUser?: PrivateUser;
+  /** A subject this role must be allowed to subscribe to, checked before anything is opened (a wrong NATS user stops here). */
+  mustSubscribe?: (subjects: Subjects) => string;
   /** Extra facts about the run, recorded in `run.started`. */
   details?: Record<string, unknown>;
 }
@@ -66,6 +68,14 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     name: `panos-upgrade ${options.role}`,
     onInstall: (m) => options.log.warn(m),
   });
+  if (options.mustSubscribe) {
+    try {
+      await assertCanSubscribe(bus.nc, options.mustSubscribe(subjects));
+    } catch (err) {
+      await bus.close();
+      throw err;
+    }
+  }
   const store = LmdbEventStore.open({ path: eventLogPath(dataDir), runId });
   if (!(await ensureEventStream(bus.nc, subjects))) options.log.info({ nats: bus.url }, 'no JetStream on this NATS server: events are published, not kept on NATS');
   const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, (err) => options.log.warn({ err }, 'could not publish event')));

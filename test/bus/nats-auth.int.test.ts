@@ -4,9 +4,9 @@ import pino from 'pino';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { connectBus, connectNats, type BusConnection } from '../../bus/connect.ts';
-import { NatsPermissionError } from '../../bus/errors.ts';
+import { NatsAuthorizationError, NatsPermissionError } from '../../bus/errors.ts';
 import { ensureEventStream, eventStreamName } from '../../bus/event-stream.ts';
-import { natsAuthFromEnv, READ_ONLY_COMMANDS, type PrivateUser } from '../../bus/auth.ts';
+import { natsAuthFromEnv, natsConnectionOptions, NatsCredentialsError, READ_ONLY_COMMANDS, type PrivateUser } from '../../bus/auth.ts';
 import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { COMMANDS, Subjects } from '../../bus/subjects.ts';
 import { shippedScenario } from '../../cli/paths.ts';
@@ -175,4 +175,26 @@ test('nats auth: when the server speaks TLS then a client given its CA connects,
   t.is((await nc.request('tls.ping', '', { timeout: 5_000 })).string(), 'pong');
 
   await t.throwsAsync(connectNats(server.url, 'no ca', undefined, { maxReconnectAttempts: 0, timeout: 5_000 }));
+});
+
+test('nats auth: when a server takes users with passwords or a token then the NATS_* variables sign in, a password file works, and a wrong password is refused', async (t) => {
+  const dir = tempDir(t);
+  const users = await startNatsServer({ jetstream: false, config: 'authorization { users: [ { user: "ops", password: "s3cret-ops" } ] }\n' });
+  t.teardown(() => users.stop());
+  const byEnv = await connectNats(users.url, 'user env', natsAuthFromEnv({ NATS_USER: 'ops', NATS_PASSWORD: 's3cret-ops' }));
+  t.teardown(() => byEnv.close());
+  const passwordFile = join(dir, 'password');
+  writeFileSync(passwordFile, 's3cret-ops\n', { mode: 0o600 });
+  const byFile = await connectNats(users.url, 'user file', { user: 'ops', passwordFile });
+  t.teardown(() => byFile.close());
+  const wrong = await t.throwsAsync(connectNats(users.url, 'wrong', { user: 'ops', password: 'nope' }, { maxReconnectAttempts: 0, timeout: 5_000 }), { instanceOf: NatsAuthorizationError });
+  t.false(String(wrong?.message).includes('nope'), 'the refusal does not repeat the secret');
+
+  const token = await startNatsServer({ jetstream: false, config: 'authorization { token: "tok-123" }\n' });
+  t.teardown(() => token.stop());
+  const byToken = await connectNats(token.url, 'token', natsAuthFromEnv({ NATS_TOKEN: 'tok-123' }));
+  t.teardown(() => byToken.close());
+  t.false(byToken.isClosed());
+  const missing = t.throws(() => natsConnectionOptions({ nkeyFile: join(dir, 'absent.nk') }), { instanceOf: NatsCredentialsError });
+  t.is(missing?.message, `cannot read the NATS NKey seed file ${join(dir, 'absent.nk')}: no such file`);
 });

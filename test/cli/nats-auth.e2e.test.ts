@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { onLines, startTestNats, waitFor } from '../helpers/index.ts';
+import { saveConfig } from '../../actors/config.ts';
+import { connectBus } from '../../bus/connect.ts';
+import { onLines, startTestNats, tempDir, waitFor } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
 import { runCli, startCli } from './run-cli.ts';
 
@@ -43,4 +45,32 @@ test('cli: against a daemon on its own NATS, the operator (found through daemon.
   const asOperatorByEnv = await runCli(t, ['job', 'list', '--nats-url', info.natsUrl], { env: { NATS_NKEY: info.natsUsers.operator } });
   t.is(asOperatorByEnv.code, 0, asOperatorByEnv.stderr);
   t.true(asOperatorByEnv.stdout.includes(serial));
+});
+
+test('daemon: on a NATS server of your own, it signs in with the nats.* files of its config; the CLI with the operator seed submits, and a daemon with a wrong seed exits saying so', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', daemon: false });
+  const dir = stack.dataDir;
+  // "Your own server": one with the users and permissions of docs/nats-security.md for the prefix panos.
+  const server = await connectBus({ url: undefined, storeDir: tempDir(t), privateUsers: { prefix: 'panos', user: 'reader' }, name: 'test owner' });
+  t.teardown(() => server.close());
+  const files = server.privateAuth!.files;
+
+  saveConfig(dir, { ...stack.config, nats: { ...stack.config.nats, url: server.url, nkeyFile: files.operator } });
+  const wrong = await runCli(t, ['daemon', '--data-dir', dir]);
+  t.is(wrong.code, 1);
+  t.false(existsSync(join(dir, 'events')), 'refused before the event log was opened');
+  t.regex(wrong.stderr, /^error: the NATS user this connection signed in as may not subscribe to panos\.cmd\.daemon\.status\.\n  the daemon signs in as the daemon user: panos-upgrade (--data-dir \S+ )?config set nats.nkey_file FILE/m);
+
+  saveConfig(dir, { ...stack.config, nats: { ...stack.config.nats, url: server.url, nkeyFile: files.daemon } });
+  const daemon = startCli(t, ['daemon', '--data-dir', dir]);
+  const output: string[] = [];
+  onLines(daemon.stdout, (l) => output.push(l));
+  await waitFor(() => output.some((l) => l.startsWith('Daemon up:')), 90_000, 50);
+  t.true(output[0]!.includes(`NATS ${server.url}`));
+
+  const asOperator = ['--nats-url', server.url, '--nats-nkey', files.operator];
+  const discover = await runCli(t, ['device', 'discover', ...asOperator]);
+  t.is(discover.code, 0, discover.stderr);
+  const submitted = await runCli(t, ['job', 'submit', '--device', stack.scenario.devices[0]!.serial, '--download-only', '--dry-run', ...asOperator]);
+  t.is(submitted.code, 0, submitted.stderr);
 });

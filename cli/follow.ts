@@ -150,12 +150,13 @@ export class DownloadFollower {
    */
   expect(rows: ReadonlyArray<{ device: string; jobId: string | null; status?: UpgradeStatus }>): void {
     this.expected = new Set(rows.map((r) => r.device));
-    this.progress.setTotal(this.expected.size);
     const reread = new Set<string>();
     for (const r of rows) {
       if (r.status && !this.devices.has(r.device)) this.record(r.device, r.status, '');
       if (r.jobId && !this.seenJobs.has(r.jobId) && !(r.status && isFinished({ upgrade_status: r.status }))) reread.add(r.jobId);
     }
+    // After the statuses read: the first line then counts every device, not only those whose events came first.
+    this.progress.setTotal(this.expected.size);
     for (const id of reread) this.feed?.refresh(id);
     this.check();
   }

@@ -126,14 +126,20 @@ export class FleetProgress {
     const finished = this.finished();
     if (this.bar) {
       if (this.bar.getTotal() !== total) this.bar.setTotal(total);
-      this.bar.update(finished, { label: this.label, summary: countsLine(this.counts(), this.out) });
+      this.bar.update(finished, { label: this.label, summary: this.summary(total) });
       return;
     }
     if (this.total === 0 || this.statuses.size === 0) return;
     const tenth = Math.floor((10 * finished) / total);
     if (tenth === this.lastTenth) return;
     this.lastTenth = tenth;
-    this.out.line(`${this.label}: ${finished}/${total} finished (${Math.round((100 * finished) / total)}%): ${countsLine(this.counts(), this.out)}`);
+    this.out.line(`${this.label}: ${finished}/${total} finished (${Math.round((100 * finished) / total)}%): ${this.summary(total)}`);
+  }
+
+  /** The counts by status, adding up to the total: devices of the run not heard from yet are counted as such. */
+  private summary(total: number): string {
+    const unseen = total - this.statuses.size;
+    return countsLine(this.counts(), this.out) + (unseen > 0 ? `, ${unseen} not reported yet` : '');
   }
 
   /** A line above the bar (or just a line, off a terminal). */

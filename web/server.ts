@@ -267,7 +267,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       job: view.jobRow(id),
       record: job ? toStatusRecord(job) : toPairStatusRecord(pair!),
       plan: job ? job.plan : pair!.versions.map((version) => ({ version })),
-      readiness: job ? { validated: validated.at(-1) ?? null, pre: job.pre, notes: job.notes } : null,
+      readiness: job ? { validated: validated.at(-1) ?? null, report: job.readiness ?? null, pre: job.pre, notes: job.notes } : null,
       postflight: job ? { post: job.post, checks: job.checks } : null,
       children: childIds.flatMap((c) => view.jobRow(c) ?? []),
       devices: (job ? [job.device?.serial ?? ''] : pair!.peers.map((p) => p.serial)).flatMap((s) => view.deviceRow(s) ?? []),

@@ -56,7 +56,7 @@ test('fleet page: during a simulated run it shows the device count, a job progre
   const broken = '001234567891';
   const error = 'Failed to download 10.5.1: connection to the update server timed out';
   scenario.failures = [{ device: broken, operation: 'download', failureRate: 1, error }];
-  const stack = await startStack(t, nats, { scenario, config: (c) => ({ ...c, concurrency: 2, retries: { maxAttempts: 1, backoffSeconds: 0.1 } }) });
+  const stack = await startStack(t, nats, { scenario, config: (c) => ({ ...c, concurrency: 2, retries: { maxAttempts: 2, backoffSeconds: 0.1 }, timeouts: { ...c.timeouts, apiSeconds: 60 } }) });
   const web = await startWebServer({ store: stack.daemonStore!, nc: stack.nc, subjects: stack.subjects, log, listen: '127.0.0.1:0', dataDir: stack.dataDir, patchIntervalMs: 100 });
   t.teardown(() => web.close());
 

@@ -6,6 +6,8 @@ import { startStack } from '../helpers/stack.ts';
 import { runCli, startCli } from './run-cli.ts';
 
 const nats = startTestNats(test);
+/** Child processes start slowly on a loaded 2-core machine. */
+const LOADED = 120_000;
 
 test('daemon: with ui.listen set it serves the live view and /metrics there and prints the address; panos-upgrade ui serves the same from another process', async (t) => {
   const stack = await startStack(t, nats, { scenario: 'basic', daemon: false });
@@ -18,14 +20,14 @@ test('daemon: with ui.listen set it serves the live view and /metrics there and 
   const daemon = startCli(t, ['daemon', '--data-dir', dir]);
   const output: string[] = [];
   onLines(daemon.stdout, (l) => output.push(l));
-  const line = await waitFor(() => output.find((l) => l.includes('live view http://')), 30_000, 50);
+  const line = await waitFor(() => output.find((l) => l.includes('live view http://')), LOADED, 50);
   const url = /live view (http:\/\/127\.0\.0\.1:\d+)\//.exec(line)![1]!;
   t.true(line.includes(join(dir, 'ui-operator-token')), line);
   t.is((await runCli(t, ['device', 'discover', '--data-dir', dir])).code, 0);
   const metrics = await waitFor(async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     return /^panos_upgrade_devices\{version="10\.0\.2"\} 3$/m.test(text) ? text : undefined;
-  }, 30_000, 100);
+  }, LOADED, 100);
   t.regex(metrics, /^process_cpu_seconds_total /m);
   t.regex(await (await fetch(`${url}/`)).text(), /<div id="app">|npm run build:web/);
   // An action reaches the daemon as the NATS operator (the daemon's own user may not send commands).
@@ -39,7 +41,10 @@ test('daemon: with ui.listen set it serves the live view and /metrics there and 
   const ui = startCli(t, ['ui', '--listen', '127.0.0.1:0', '--data-dir', dir]);
   const uiOut: string[] = [];
   onLines(ui.stdout, (l) => uiOut.push(l));
-  const uiLine = await waitFor(() => uiOut.find((l) => l.startsWith('Live view http://')), 30_000, 50);
+  onLines(ui.stderr, (l) => uiOut.push(l));
+  const uiLine = await waitFor(() => uiOut.find((l) => l.startsWith('Live view http://')), LOADED, 50).catch((err: Error) => {
+    throw new Error(`panos-upgrade ui did not come up: ${uiOut.join('\n')}`, { cause: err });
+  });
   const uiUrl = /Live view (http:\/\/127\.0\.0\.1:\d+)\//.exec(uiLine)![1]!;
   const fleet = (await (await fetch(`${uiUrl}/api/fleet`)).json()) as { devices: Array<{ serial: string }> };
   t.is(fleet.devices.length, 5);

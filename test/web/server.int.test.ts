@@ -49,7 +49,8 @@ test('live view: devices, the progress of a download job and a failure with its 
   const broken = '001234567891';
   const error = 'Failed to download 10.5.1: connection to the update server timed out';
   scenario.failures = [{ device: broken, operation: 'download', failureRate: 1, error }];
-  const stack = await startStack(t, nats, { scenario, config: (c) => ({ ...c, retries: { maxAttempts: 1, backoffSeconds: 0.1 } }) });
+  // Generous API timeouts: on a loaded machine a slow answer must not pass for the scenario's failure.
+  const stack = await startStack(t, nats, { scenario, config: (c) => ({ ...c, retries: { maxAttempts: 2, backoffSeconds: 0.1 }, timeouts: { ...c.timeouts, apiSeconds: 60 } }) });
   const web = await startView(t, stack);
   const feed = await SseReader.open(t, `${web.url}/api/stream`);
   await feed.next((m) => m.event === 'hello');

@@ -625,6 +625,26 @@ function JobPage({ jobId, operator }: { jobId: string; operator: boolean }) {
           ) : (
             <p class="quiet">no readiness results yet</p>
           )}
+          {detail.readiness?.report && (
+            <table class="small" data-testid="readiness-checks">
+              <tr>
+                <th>check</th>
+                <th>result</th>
+                <th>severity</th>
+                <th>says</th>
+              </tr>
+              {detail.readiness.report.verdicts.map((v) => (
+                <tr class={v.blocking ? 'bad' : ''}>
+                  <td title={v.check}>{v.title}</td>
+                  <td>
+                    <Status status={v.status === 'pass' ? 'complete' : v.status === 'fail' ? (v.blocking ? 'failed' : 'paused') : v.status === 'warn' ? 'paused' : 'skipped'} label={v.status} />
+                  </td>
+                  <td>{v.severity}</td>
+                  <td>{v.message}</td>
+                </tr>
+              ))}
+            </table>
+          )}
           {detail.postflight && (detail.readiness?.pre || detail.postflight.post) && (
             <>
               <h2>Pre- and post-flight</h2>

@@ -93,7 +93,13 @@ export interface JobDetail {
   job: JobRow;
   record: Record<string, unknown> & { upgrade_status: string; upgrade_message: string; progress: number; path: string[] };
   plan: Array<{ version: string; action?: string }>;
-  readiness: { validated: { swVersion?: string; freeDiskMb?: number; neededMb?: number; contentUpdate?: boolean; notes?: string[] } | null; pre: Metrics | null; notes: string[] } | null;
+  readiness: {
+    validated: { swVersion?: string; freeDiskMb?: number; neededMb?: number; contentUpdate?: boolean; notes?: string[] } | null;
+    /** checks/run-checks.ts ReadinessReport: the readiness checks' verdicts, when they ran. */
+    report: { ok: boolean; at: string; verdicts: Array<{ check: string; title: string; severity: string; status: string; blocking: boolean; message: string }> } | null;
+    pre: Metrics | null;
+    notes: string[];
+  } | null;
   postflight: { post: Metrics | null; checks: Array<{ metric: string; before: number; after: number; limit: string; ok: boolean }> } | null;
   children: JobRow[];
   devices: DeviceRow[];

@@ -401,6 +401,7 @@ function FleetPage({ operator, onToken }: { operator: boolean; onToken: (t: stri
                     <span class="kind">{j.step ?? j.kind}</span>
                     <Status status={j.status} />
                     <Progress value={j.progress} status={j.status} />
+                    <span class="pct">{j.progress}%</span>
                     <span class="msg">{j.reason ?? j.message}</span>
                     <JobActions job={j} operator={operator} />
                   </li>

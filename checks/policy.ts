@@ -185,3 +185,12 @@ export function defaultReadinessPolicy(): ReadinessPolicy {
   defaultPolicy ??= parsePolicy(DEFAULT_POLICY_YAML, '<default policy>');
   return defaultPolicy;
 }
+
+/** A validated policy back in the YAML's shape (what `policy` payloads carry): `policyFromObject(policyToObject(p))` is `p`. */
+export function policyToObject(p: ReadinessPolicy): Record<string, unknown> {
+  const checks: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(p.checks)) {
+    if (entry) checks[name] = { enabled: entry.enabled, ...(entry.severity ? { severity: entry.severity } : {}), ...entry.params };
+  }
+  return { ...(p.name ? { name: p.name } : {}), checks, snapshots: p.snapshots };
+}

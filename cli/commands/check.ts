@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { FleetCheckResult } from '../../actors/readiness.ts';
-import { DEFAULT_POLICY_YAML, loadPolicyFile, type CheckVerdict } from '../../checks/index.ts';
+import { DEFAULT_POLICY_YAML, loadPolicyFile, policyToObject, type CheckVerdict } from '../../checks/index.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
 import { parseSerial, parseVersion } from '../options.ts';
@@ -21,7 +21,7 @@ export function checkDevices(client: DaemonClient, payload: CheckPayload): Promi
 /** Read and validate a policy file here (file:line errors), and send it as an object. */
 export function policyPayload(file: string | undefined): { policy?: Record<string, unknown> } {
   if (!file) return {};
-  return { policy: loadPolicyFile(file) as unknown as Record<string, unknown> };
+  return { policy: policyToObject(loadPolicyFile(file)) };
 }
 
 const MARK: Record<string, string> = { pass: 'pass', fail: 'FAIL', warn: 'warn', skipped: 'skip', unavailable: 'n/a' };
@@ -90,7 +90,8 @@ export function registerCheck(program: Command): void {
         const r = await checkDevices(client, payload);
         if (opts.json) printJson(out, r);
         else printFleetChecks(out, r);
-        if (!r.ok) throw new CliError('readiness: a blocking check failed or a device could not be checked');
+        // The result says why (and with --json stays the one object printed): exit 1, no error line.
+        if (!r.ok) process.exitCode = 1;
       });
     });
 }

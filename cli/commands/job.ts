@@ -178,7 +178,7 @@ export function registerJob(program: Command): void {
           const { checks: r } = await client.request<{ checks: FleetCheckResult }>('job.submit', { device: opts.device, checksOnly: true, ...(opts.target ? { targetVersion: opts.target } : {}), ...policy });
           if (opts.json) printJson(out, r);
           else printFleetChecks(out, r);
-          if (!r.ok) throw new CliError('readiness: a blocking check failed');
+          if (!r.ok) process.exitCode = 1;
           return;
         }
         const payload: SubmitPayload = {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CHECK_NAMES, DEFAULT_POLICY_YAML, defaultReadinessPolicy, parsePolicy, policyFromObject, PolicyError, SNAPSHOT_AREAS } from '../../checks/index.ts';
+import { CHECK_NAMES, DEFAULT_POLICY_YAML, defaultReadinessPolicy, parsePolicy, policyFromObject, PolicyError, policyToObject, SNAPSHOT_AREAS } from '../../checks/index.ts';
 
 test('policy: the shipped default enables every check and every snapshot area', (t) => {
   const p = defaultReadinessPolicy();
@@ -64,4 +64,10 @@ test('policy: the object form (NATS payloads, job records) uses the same schema'
   const e = t.throws(() => policyFromObject({ checks: { no_locks: { severity: 'sometimes' } } }), { instanceOf: PolicyError });
   t.is(e?.path, 'checks.no_locks.severity');
   t.true(DEFAULT_POLICY_YAML.includes('snapshots:'));
+});
+
+test('policy: a validated policy goes back to the YAML shape and validates to itself (what payloads carry)', (t) => {
+  const p = parsePolicy('name: site\nchecks:\n  no_locks: { severity: warn }\n  dataplane_cpu: { max_pct: 70 }\nsnapshots:\n  routes: { max_change_pct: 2 }\n', 's.yaml');
+  t.deepEqual(policyFromObject(policyToObject(p)), p);
+  t.deepEqual(policyFromObject(policyToObject(defaultReadinessPolicy())), defaultReadinessPolicy());
 });

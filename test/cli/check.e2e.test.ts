@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { startTestNats, tempDir } from '../helpers/index.ts';
+import { startStack } from '../helpers/stack.ts';
+import { control } from '../actors/orchestrator-fixture.ts';
+import { runCli, stackEnv } from './run-cli.ts';
+
+const nats = startTestNats(test);
+
+test('cli: check prints a table per check and exits 0 on a ready fleet, 1 with the failing device named when a blocking check fails', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 0.02 });
+  const env = stackEnv(nats.url, stack);
+  const dir = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
+
+  const ready = await runCli(t, ['check', '--device', '001234567890', ...dir], { env });
+  t.is(ready.code, 0, ready.stderr);
+  t.regex(ready.stdout, /^no_locks — No config or commit locks$/m);
+  t.regex(ready.stdout, /^\s+fw-dc1-01 \(001234567890\)\s+pass\s+block\s+no locks$/m);
+  t.regex(ready.stdout, /^Ready: 1 device\(s\), no blocking failure \(policy default\)$/m);
+
+  await control(stack, '001234567891', 'faults', { faults: { readiness: { commitLock: 'ops' } } });
+  const all = await runCli(t, ['check', '--all', '--json', ...dir], { env });
+  t.is(all.code, 1);
+  const r = JSON.parse(all.stdout) as { ok: boolean; devices: Array<{ serial: string; report: { ok: boolean; verdicts: Array<{ check: string; status: string; message: string }> } }> };
+  t.false(r.ok);
+  t.is(r.devices.length, 5);
+  t.deepEqual(r.devices.filter((d) => !d.report.ok).map((d) => d.serial), ['001234567891']);
+  t.like(r.devices.find((d) => d.serial === '001234567891')?.report.verdicts.find((v) => v.check === 'no_locks'), { status: 'fail', message: 'commit lock by ops; remove the lock(s) before upgrading' });
+
+  const human = await runCli(t, ['check', '--all', ...dir], { env });
+  t.is(human.code, 1);
+  t.regex(human.stdout, /^no_locks — No config or commit locks: 1 device\(s\) failing$/m);
+  t.regex(human.stdout, /^Not ready: 001234567891 \(policy default\)$/m);
+
+  // A policy file with a mistake is refused here with its file, line and field; nothing is sent.
+  const bad = join(tempDir(t), 'site.yaml');
+  writeFileSync(bad, 'checks:\n  no_locks:\n    severity: sometimes\n');
+  const refused = await runCli(t, ['check', '--all', '--policy', bad, ...dir], { env });
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: checks\\.no_locks\\.severity`));
+  // The same lock as a warning: ready.
+  const lenient = join(tempDir(t), 'lenient.yaml');
+  writeFileSync(lenient, 'checks:\n  no_locks: { severity: warn }\n');
+  const lenientRun = await runCli(t, ['job', 'submit', '--device', '001234567891', '--checks-only', '--policy', lenient, ...dir], { env });
+  t.is(lenientRun.code, 0, lenientRun.stdout + lenientRun.stderr);
+});

@@ -7,6 +7,7 @@ import { exportRun, listRuns, stateAt, timeline, verifyRun, type RunSummary, typ
 import { recordScenario } from '../../forensics/record-scenario.ts';
 import { dataDirPath } from '../data-dir.ts';
 import { eventLogPath } from '../runtime.ts';
+import { askHolder, lockAddress } from '../../actors/data-dir-lock.ts';
 
 interface Common {
   dataDir?: string;
@@ -27,7 +28,7 @@ function dataDirOf(cmd: Command): string | undefined {
 /** The data dir's event log, read-only in spirit: replay never appends, and creates nothing. */
 async function withLog<T>(cmd: Command, use: (store: LmdbEventStore) => T | Promise<T>): Promise<T> {
   const path = eventLogPath(dataDirPath(dataDirOf(cmd)));
-  if (!existsSync(path)) throw new NotFoundError('event log', `${path} (give the daemon's --data-dir)`);
+  if (!existsSync(path)) throw new NotFoundError('event log', path, `there is no event log at ${path}: give the --data-dir the daemon or simulator ran with`);
   const store = LmdbEventStore.open({ path });
   try {
     return await use(store);
@@ -53,7 +54,50 @@ function time(at: string | null): string {
   return at ? at.replace('T', ' ').replace('Z', '') : '-';
 }
 
-export function formatRuns(runs: readonly RunSummary[]): string {
+/** `stopped` (its stop is recorded), `running` (its process is alive), `killed` (no stop recorded, process gone); unknown for runs without a start. */
+export type RunState = 'stopped' | 'running' | 'killed' | 'unknown';
+
+/**
+ * Each run's state. A daemon's or simulator's run is running when the holder of that role's data-dir lock
+ * is the run's process (a reused pid does not pass for it); another role's when its pid is alive.
+ */
+async function withStates(dataDir: string, runs: readonly RunSummary[]): Promise<Array<RunSummary & { state: RunState }>> {
+  const holders = new Map<string, number | undefined>();
+  const holderPid = async (role: string): Promise<number | undefined> => {
+    if (!holders.has(role)) {
+      let pid: number | undefined;
+      try {
+        pid = (await askHolder(lockAddress(dataDir, role), 1_000))?.pid;
+      } catch {
+        pid = undefined;
+      }
+      holders.set(role, pid);
+    }
+    return holders.get(role);
+  };
+  const out: Array<RunSummary & { state: RunState }> = [];
+  for (const r of runs) {
+    const pid = typeof r.details.pid === 'number' ? r.details.pid : undefined;
+    let state: RunState;
+    if (r.stoppedAt) state = 'stopped';
+    else if (r.role === 'unknown' || pid === undefined) state = 'unknown';
+    else if (r.role === 'daemon' || r.role === 'simulator') state = (await holderPid(r.role)) === pid ? 'running' : 'killed';
+    else state = alive(pid) ? 'running' : 'killed';
+    out.push({ ...r, state });
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function formatRuns(runs: ReadonlyArray<RunSummary & { state?: RunState }>): string {
   if (runs.length === 0) return 'No runs in this event log.';
   const rows = [['RUN', 'ROLE', 'STARTED', 'STOPPED', 'EVENTS', 'BY KIND']];
   for (const r of runs) {
@@ -61,7 +105,17 @@ export function formatRuns(runs: readonly RunSummary[]): string {
       .sort((a, b) => b[1] - a[1])
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
-    rows.push([r.runId, r.role, time(r.startedAt), r.stoppedAt ? time(r.stoppedAt) : r.role === 'unknown' ? '-' : '(no stop recorded)', String(r.events), kinds]);
+    const stopped =
+      r.stoppedAt !== null
+        ? time(r.stoppedAt)
+        : r.state === 'running'
+          ? `running (pid ${String(r.details.pid)})`
+          : r.state === 'killed'
+            ? 'killed (no stop recorded)'
+            : r.role === 'unknown'
+              ? '-'
+              : '(no stop recorded)';
+    rows.push([r.runId, r.role, time(r.startedAt), stopped, String(r.events), kinds]);
   }
   return table(rows);
 }
@@ -134,7 +188,8 @@ export function registerReplay(program: Command): void {
 
   common(replay.command('list').description('runs recorded in the event log (one per process session): id, role, start and stop, event counts')).action(
     async (opts: Common, cmd: Command) => {
-      const runs = await withLog(cmd, (store) => listRuns(store));
+      const listed = await withLog(cmd, (store) => listRuns(store));
+      const runs = await withStates(dataDirPath(dataDirOf(cmd)), listed);
       if (opts.json) json(runs);
       else print(formatRuns(runs));
     },

@@ -3,7 +3,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import type { Simulator } from '../../simulator/index.ts';
-import { lockDataDir } from '../../actors/data-dir-lock.ts';
+import { createServer } from 'node:net';
+import { askHolder, lockAddress, lockDataDir } from '../../actors/data-dir-lock.ts';
 import { natsAuthFromEnv, type PrivateAuth } from '../../bus/index.ts';
 import { resolveDataDir } from '../data-dir.ts';
 import { shippedScenario } from '../paths.ts';
@@ -21,6 +22,33 @@ interface SimOptions {
   direct: boolean;
   hangLimit?: number;
   newCert?: boolean;
+}
+
+async function refuseDaemonDataDir(dir: string): Promise<void> {
+  const holder = await askHolder(lockAddress(dir, 'daemon'), 1_000).catch(() => undefined);
+  if (holder) {
+    throw new ValidationError(
+      `a daemon (pid ${holder.pid}, running since ${holder.since}) uses this data dir (${dir}); give the simulator its own --data-dir. Nothing was started or changed`,
+      'data-dir',
+    );
+  }
+}
+
+function checkPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new ValidationError(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} is already in use on ${host} (another simulator, or another program): give another --port, or 0 for any free one. Nothing was started or recorded`
+            : `cannot listen on ${host}:${port} (${err.code ?? err.message}). Nothing was started or recorded`,
+          'port',
+        ),
+      ),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 export function parsePort(value: string): number {
@@ -63,6 +91,10 @@ export function registerSim(program: Command): void {
       // One simulator per data dir: its device state, event log and private NATS store are its own.
       const simDir = resolveDataDir(dataDir);
       await lockDataDir(simDir, 'simulator');
+      // A daemon's data dir is not a simulator's: their logs and private NATS stores would mix.
+      await refuseDaemonDataDir(simDir);
+      // Checked before the run is recorded: a simulator that cannot serve leaves no run behind.
+      if (opts.port !== 0) await checkPortFree('127.0.0.1', opts.port);
       const rt = await openRuntime({
         role: 'simulator',
         log,

@@ -158,9 +158,14 @@ export function tunnelFlowXml(tunnels: readonly SimTunnel[]): string {
   );
 }
 
-/** `show clock more`: one `<member>` with the data-plane time (PUA fixture, single data plane). */
-export function clockMoreXml(dpNow: number): string {
-  return successXml(el('member', `dataplane time: ${formatClock(dpNow)} `));
+/**
+ * `show clock more`: one `<member>` with the data-plane time (PUA fixture, single data plane), or with a
+ * `DP s1dpN:` block per data plane on multi-data-plane platforms (PUA fixture "alt format").
+ */
+export function clockMoreXml(dpTimes: readonly number[]): string {
+  if (dpTimes.length === 1) return successXml(el('member', `dataplane time: ${formatClock(dpTimes[0]!)} `));
+  const blocks = dpTimes.map((t, i) => `DP s1dp${i}:\n\ndataplane time: ${formatClock(t)}`).join('\n\n\n\n');
+  return successXml(el('member', blocks));
 }
 
 /** `show system environmentals` (PUA fixture): component → `Slot<N>` → entries; empty on a VM. */
@@ -191,14 +196,16 @@ export function environmentalsXml(entries: readonly SimEnvEntry[]): string {
  * `show running resource-monitor <period> last N` (PUA fixture): per data processor, per core, N comma-separated
  * loads, newest first. [unconfirmed] the maximum and the resource-utilization blocks.
  */
-export function resourceMonitorXml(period: string, values: readonly (readonly number[])[]): string {
-  const avg = rows(values, (v) => elXml('entry', el('coreid', values.indexOf(v)) + el('value', v.join(','))));
-  const max = values.map((v, core) => elXml('entry', el('coreid', core) + el('value', v.map((x) => Math.min(100, x + 3)).join(',')))).join('');
-  const all = values.flat();
-  const mean = all.length ? Math.round(all.reduce((a, b) => a + b, 0) / all.length) : 0;
-  const util = elXml('entry', el('name', 'session') + el('value', String(Math.max(0, Math.round(mean / 3))))) + elXml('entry', el('name', 'packet buffer') + el('value', '0'));
-  const dp = elXml(period, elXml('cpu-load-average', avg) + elXml('cpu-load-maximum', max) + elXml('resource-utilization', util));
-  return successXml(elXml('resource-monitor', elXml('data-processors', elXml('dp0', dp))));
+export function resourceMonitorXml(period: string, dataProcessors: readonly (readonly (readonly number[])[])[]): string {
+  const one = (values: readonly (readonly number[])[]) => {
+    const avg = values.map((v, core) => elXml('entry', el('coreid', core) + el('value', v.join(',')))).join('');
+    const max = values.map((v, core) => elXml('entry', el('coreid', core) + el('value', v.map((x) => Math.min(100, x + 3)).join(',')))).join('');
+    const all = values.flat();
+    const mean = all.length ? Math.round(all.reduce((a, b) => a + b, 0) / all.length) : 0;
+    const util = elXml('entry', el('name', 'session') + el('value', String(Math.max(0, Math.round(mean / 3))))) + elXml('entry', el('name', 'packet buffer') + el('value', '0'));
+    return elXml(period, elXml('cpu-load-average', avg) + elXml('cpu-load-maximum', max) + elXml('resource-utilization', util));
+  };
+  return successXml(elXml('resource-monitor', elXml('data-processors', dataProcessors.map((values, i) => elXml(`dp${i}`, one(values))).join(''))));
 }
 
 /** `show system state filter sys.monitor.*.mp.exports` (PUA fixture text in CDATA). */

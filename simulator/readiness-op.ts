@@ -118,8 +118,8 @@ function sessions(r: DeviceReadiness, cmd: Extract<ReadinessCommand, { kind: 'sh
 
 function resourceMonitor(r: DeviceReadiness, period: string, last: number | undefined): string {
   const n = Math.max(1, Math.min(last ?? 60, period === 'minute' ? 60 : period === 'hour' ? 24 : 60));
-  const values = Array.from({ length: r.dpCores }, (_, core) => Array.from({ length: n }, (_, m) => r.dpCpu(core, m)));
-  return resourceMonitorXml(period, values);
+  const dps = Array.from({ length: r.dataPlanes }, (_, dp) => Array.from({ length: r.dpCores }, (_, core) => Array.from({ length: n }, (_, m) => r.dpCpu(dp * 100 + core, m))));
+  return resourceMonitorXml(period, dps);
 }
 
 function systemState(r: DeviceReadiness, filter: string | undefined): string {
@@ -218,7 +218,8 @@ export function systemInfoShown(sim: Simulator, device: HostedFirewall, body: st
 
 /** `show clock more`: the data-plane clock (the management clock is `show clock`). */
 export function clockMoreOp(sim: Simulator, device: HostedFirewall): string {
-  return clockMoreXml(readinessOf(sim, device).dpClock);
+  const r = readinessOf(sim, device);
+  return clockMoreXml(Array.from({ length: r.dataPlanes }, (_, i) => (i === r.dataPlanes - 1 ? r.dpClock : r.now)));
 }
 
 // ---- Panorama ----

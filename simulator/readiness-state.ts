@@ -459,6 +459,11 @@ export class DeviceReadiness {
     return Math.max(0, Math.min(100, Math.round(base + wobble)));
   }
 
+  /** Data planes: three on PA-5200/5400, two on PA-7000, one elsewhere. A clock skew shows on the last one. */
+  get dataPlanes(): number {
+    return ['5200', '5400'].includes(this.rec.family) ? 3 : this.rec.family === '7000' ? 2 : 1;
+  }
+
   get dpCores(): number {
     return this.isVm ? 4 : 12;
   }

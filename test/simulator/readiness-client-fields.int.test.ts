@@ -1,6 +1,7 @@
 import test from 'ava';
 import { X509Certificate } from 'node:crypto';
 import { at, attrOf, children, parseXml, textAt, textOf, type XmlValue } from '../../panos/xml.ts';
+import { parseClockText } from '../../panos/time.ts';
 import { startTestNats } from '../helpers/index.ts';
 import { answered, form, http, startLab, type Lab } from '../gateway/gateway-fixture.ts';
 
@@ -58,7 +59,8 @@ test('client fields: CPU, memory and interface state texts match the regular exp
   const values = Object.fromEntries(['total', 'free', 'used', 'buff/cache'].map((k) => [k, Number(new RegExp(`([0-9.]+)\\s+${k.replace('/', '\\/')}`).exec(line)?.[1])]));
   t.true(values.total! > 0 && Math.abs(values.total! - values.free! - values.used! - values['buff/cache']!) < 1, JSON.stringify(values));
   const rm = await result(lab, '<show><running><resource-monitor><minute><last>7</last></minute></resource-monitor></running></show>');
-  const cores = children(at(rm, 'resource-monitor', 'data-processors', 'dp0', 'minute', 'cpu-load-average'), 'entry');
+  t.deepEqual(Object.keys(at(rm, 'resource-monitor', 'data-processors') as object), ['dp0', 'dp1', 'dp2'], 'one per data plane');
+  const cores = children(at(rm, 'resource-monitor', 'data-processors', 'dp2', 'minute', 'cpu-load-average'), 'entry');
   t.true(cores.length > 1);
   for (const c of cores) t.is((textAt(c, 'value') ?? '').split(',').map(Number).filter(Number.isInteger).length, 7);
   const detail = await result(lab, '<show><interface>ethernet1/3</interface></show>');
@@ -80,9 +82,19 @@ test('client fields: licenses, support, clocks, certificates and jobs parse with
   const mp = text(await result(lab, '<show><clock/></show>')).split(/\s+/).filter(Boolean);
   t.is(mp.length, 6, 'day-of-week month day time zone year');
   const dp = text(at(await result(lab, '<show><clock><more/></clock></show>'), 'member')).split('\n').filter((l) => l.toLowerCase().includes('dataplane time'));
-  t.is(dp.length, 1);
-  const parts = dp[0]!.split(/\s+/).filter(Boolean);
-  t.deepEqual([parts[3], parts[4], parts[5], parts[7]], [mp[1], mp[2], mp[3], mp[5]], 'the data plane shows the management time');
+  t.is(dp.length, 3, 'a PA-5220 has three data planes, each in its DP block');
+  const mpAt = parseClockText(mp.join(' '))!;
+  for (const line of dp) {
+    const parts = line.split(/\s+/).filter(Boolean);
+    t.is(parts.length, 8, 'dataplane time: day month date time zone year');
+    // Read a moment after `show clock`: within a couple of seconds of it.
+    t.true(Math.abs(parseClockText(parts.slice(2).join(' '))! - mpAt) <= 2_000, line);
+  }
+  await lab.ctl(HW, 'faults', { faults: { readiness: { clockSkewSeconds: 3600 } } });
+  const skewed = text(at(await result(lab, '<show><clock><more/></clock></show>'), 'member')).split('\n').filter((l) => l.includes('dataplane time'));
+  t.is(new Set(skewed).size, 2, 'the last data plane runs an hour off the others');
+  const single = text(at(await result(lab, '<show><clock><more/></clock></show>', VM), 'member'));
+  t.regex(single, /^dataplane time: \w{3} \w{3} [ \d]\d \d{2}:\d{2}:\d{2} UTC \d{4} ?$/, 'one data plane: the single-line form');
   const certs = children(at(await result(lab, '<show><config><running/></config></show>'), 'config', 'shared', 'certificate'), 'entry');
   t.true(certs.length >= 2);
   for (const c of certs) {

@@ -7,6 +7,7 @@ import { pairFold } from '../machines/ha-pair.fold.ts';
 import type { CampaignFact } from '../machines/campaign.events.ts';
 import { campaignFold, isCampaignTerminal, type CampaignState } from '../machines/campaign.fold.ts';
 import { toCampaignRecord, type CampaignRecord } from '../machines/campaign.record.ts';
+import { siteOf } from '../machines/campaign.plan.ts';
 
 /** One row of the page's device table: the device as discovered, and where its latest job stands. */
 export interface DeviceRow {
@@ -19,6 +20,8 @@ export interface DeviceRow {
   haPeer: string | null;
   /** Panorama device group, when discovery knew it. */
   group: string | null;
+  /** The site from the hostname (`fw-dc1-01` → `dc1`), as campaigns group by it. */
+  site: string;
   /** `idle` when the device never had a job; else the latest job's status. */
   status: string;
   progress: number;
@@ -197,6 +200,7 @@ export class FleetView {
       haState: d.haState,
       haPeer: d.haPeer,
       group: (d as InventoryDevice & { deviceGroup?: string }).deviceGroup ?? null,
+      site: siteOf(d.hostname),
       status: row?.status ?? 'idle',
       progress: row?.progress ?? 0,
       message: row?.message ?? '',

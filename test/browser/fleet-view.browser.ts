@@ -101,6 +101,9 @@ test('fleet page: during a simulated run it shows the device count, a job progre
   await page.getByTestId('search').fill('fw-dc1');
   t.is(await text(page, 'device-shown'), '2 of 5 devices');
   await page.getByTestId('search').fill('');
+  await page.getByTestId('filter-site').selectOption('branch');
+  t.is(await text(page, 'device-shown'), '2 of 5 devices');
+  await page.getByTestId('filter-site').selectOption('');
   await page.getByTestId('filter-status').selectOption('failed');
   t.is(await text(page, 'device-shown'), '1 of 5 devices');
   await page.getByTestId('filter-status').selectOption('');

@@ -25,7 +25,7 @@ const submitted = (jobId: string) =>
 test('fleet view: when an event repeats then it is dropped, and when one is missing then the next is held back as a gap', (t) => {
   const view = new FleetView();
   t.is(view.offer(ev('device:001', 1, 'device.discovered', device)), 'applied');
-  t.like(view.takePatch(NOW)!.devices[0], { serial: '001', status: 'idle', version: '10.1.0' });
+  t.like(view.takePatch(NOW)!.devices[0], { serial: '001', status: 'idle', version: '10.1.0', site: 'fw', group: null });
   t.is(view.takePatch(NOW), undefined);
 
   const s = submitted('j1');

@@ -209,6 +209,7 @@ function Campaigns({ campaigns, operator }: { campaigns: CampaignRow[]; operator
 // ---- fleet page ----
 
 interface Filters {
+  site: string;
   status: string;
   version: string;
   model: string;
@@ -216,7 +217,7 @@ interface Filters {
   search: string;
 }
 
-const NO_FILTERS: Filters = { status: '', version: '', model: '', group: '', search: '' };
+const NO_FILTERS: Filters = { site: '', status: '', version: '', model: '', group: '', search: '' };
 
 function distinct(rows: Iterable<DeviceRow>, pick: (d: DeviceRow) => string | null): string[] {
   const out = new Set<string>();
@@ -320,6 +321,7 @@ function FleetPage({ operator, onToken }: { operator: boolean; onToken: (t: stri
   const versions = useMemo(() => distinct(all, (d) => d.version), [all]);
   const models = useMemo(() => distinct(all, (d) => d.model), [all]);
   const groups = useMemo(() => distinct(all, (d) => d.group), [all]);
+  const sites = useMemo(() => distinct(all, (d) => d.site), [all]);
   const rows = useMemo(() => {
     const q = filters.search.trim().toLowerCase();
     return all
@@ -329,6 +331,7 @@ function FleetPage({ operator, onToken }: { operator: boolean; onToken: (t: stri
           (!filters.version || d.version === filters.version) &&
           (!filters.model || d.model === filters.model) &&
           (!filters.group || d.group === filters.group) &&
+          (!filters.site || d.site === filters.site) &&
           (!q || d.serial.includes(q) || d.hostname.toLowerCase().includes(q)),
       )
       .sort((a, b) => a.serial.localeCompare(b.serial));
@@ -438,6 +441,7 @@ function FleetPage({ operator, onToken }: { operator: boolean; onToken: (t: stri
           <Select label="version" value={filters.version} values={versions} onChange={set('version')} />
           <Select label="model" value={filters.model} values={models} onChange={set('model')} />
           {groups.length > 0 && <Select label="group" value={filters.group} values={groups} onChange={set('group')} />}
+          <Select label="site" value={filters.site} values={sites} onChange={set('site')} />
           {filters !== NO_FILTERS && <button onClick={() => setFilters(NO_FILTERS)}>clear</button>}
         </div>
         <DeviceTable rows={rows} total={all.length} />

@@ -10,6 +10,7 @@ export interface DeviceRow {
   haState: string | null;
   haPeer: string | null;
   group: string | null;
+  site: string;
   status: string;
   progress: number;
   message: string;

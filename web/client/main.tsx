@@ -488,30 +488,42 @@ function stepsOf(jobId: string, raw: TimelineLine[]): StepView[] {
 type Checks = NonNullable<JobDetail['postflight']>['checks'];
 
 function MetricsTable({ pre, post, checks }: { pre: Metrics | null; post: Metrics | null; checks: Checks }) {
-  const names: Array<[keyof Metrics, string]> = [
-    ['tcpSessions', 'TCP sessions'],
-    ['routes', 'routes'],
-    ['arpEntries', 'ARP entries'],
-    ['freeDiskMb', 'free disk (MB)'],
-  ];
+  // The comparison once it ran; before that the snapshot areas' counts.
+  const areas = checks.length > 0 ? checks.map((c) => c.area) : Object.keys(pre?.areas ?? {});
   return (
     <table class="small" data-testid="postflight">
       <tr>
-        <th>metric</th>
+        <th>area</th>
         <th>before</th>
         <th>after</th>
-        <th>limit</th>
+        <th>change</th>
         <th />
       </tr>
-      {names.map(([k, label]) => {
-        const check = checks.find((c) => c.metric === k);
+      {areas.map((area) => {
+        const check = checks.find((c) => c.area === area);
+        const before = check && !check.unavailable ? check.before : pre?.areas[area]?.count;
+        const after = check && !check.unavailable ? check.after : post?.areas[area]?.count;
         return (
           <tr>
-            <td>{label}</td>
-            <td>{pre ? pre[k] : '–'}</td>
-            <td>{post ? post[k] : '–'}</td>
-            <td>{check?.limit ?? ''}</td>
-            <td>{check ? check.ok ? <span class="status good">ok</span> : <span class="status bad">failed</span> : ''}</td>
+            <td>{area.replace('_', ' ')}</td>
+            <td>{before ?? '–'}</td>
+            <td>{after ?? '–'}</td>
+            <td>{check?.changePct ? `${check.changePct > 0 ? '+' : ''}${check.changePct}%` : ''}</td>
+            <td>
+              {check?.unavailable ? (
+                <span class="status quiet">not compared</span>
+              ) : check ? (
+                check.ok ? (
+                  <span class="status good">ok</span>
+                ) : (
+                  <span class={`status ${check.severity === 'block' ? 'bad' : 'wait'}`} title={check.problems.join('; ')}>
+                    {check.severity === 'block' ? 'failed' : 'changed'}
+                  </span>
+                )
+              ) : (
+                ''
+              )}
+            </td>
           </tr>
         );
       })}

@@ -83,11 +83,10 @@ export interface TimelineLine {
   step?: { step: string; hop: number; version: string | null; reason?: string };
 }
 
+/** checks/snapshot.ts DeviceSnapshot, as far as the page reads it: entry counts per area. */
 export interface Metrics {
-  tcpSessions: number;
-  routes: number;
-  arpEntries: number;
-  freeDiskMb: number;
+  areas: Record<string, { count: number } | undefined>;
+  unavailable: Record<string, string | undefined>;
 }
 
 export interface JobDetail {
@@ -101,7 +100,11 @@ export interface JobDetail {
     pre: Metrics | null;
     notes: string[];
   } | null;
-  postflight: { post: Metrics | null; checks: Array<{ metric: string; before: number; after: number; limit: string; ok: boolean }> } | null;
+  /** checks/snapshot.ts AreaDiff per area, once the post-upgrade comparison ran. */
+  postflight: {
+    post: Metrics | null;
+    checks: Array<{ area: string; severity: string; ok: boolean; before: number; after: number; changePct: number | null; problems: string[]; unavailable?: string }>;
+  } | null;
   children: JobRow[];
   devices: DeviceRow[];
   timeline: TimelineLine[];

@@ -12,7 +12,7 @@ const nats = startTestNats(test);
 interface DownloadStatus {
   counts: Record<string, number>;
   total: number;
-  devices: Array<{ device: string; status: string; jobId: string | null; downloaded_versions: string[]; skipped_versions: string[]; message: string }>;
+  devices: Array<{ device_serial: string; upgrade_status: string; job_id: string; downloaded_versions: string[]; skipped_versions: string[]; upgrade_message: string }>;
 }
 
 test('download queue-all: when fleet-230 is queued then 215 devices get a download job and 15 are skipped for having no upgrade path', async (t) => {

@@ -4,7 +4,7 @@
 // reads files of another kind adds their extension to SOURCE_EXTENSIONS in bin/build-state.mjs (every top-level
 // folder but tests, benchmarks and docs is watched), so an edit there marks dist/ stale.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST, ROOT, STAMP, currentBuild, sourceState, writeStamp } from '../bin/build-state.mjs';
 
@@ -21,6 +21,11 @@ const STEPS = [
 
 if (!process.argv.includes('--force') && currentBuild()) {
   process.stderr.write('build: dist/ is up to date with the sources (--force rebuilds it)\n');
+  process.exit(0);
+}
+if (!existsSync(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'))) {
+  // An install without dev dependencies (npm ci --omit=dev) has no compiler: the CLI runs from the sources.
+  process.stderr.write('build: typescript is not installed (dev dependencies omitted): skipped; the CLI runs from the sources through tsx\n');
   process.exit(0);
 }
 const started = performance.now();

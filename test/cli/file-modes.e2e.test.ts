@@ -42,6 +42,24 @@ test('data dir: tightening never follows a symbolic link out of it', (t) => {
   t.is(mode(join(dir, 'inventory.json')), 0o600);
 });
 
+test('data dir: a shared directory (sticky bit, like /tmp) is refused as a data dir, and a directory that is not one of ours is not walked', (t) => {
+  const shared = join(tempDir(t), 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  t.throws(() => privateDir(shared), { message: /is a shared directory \(sticky bit, as \/tmp is\)/ });
+  t.is(mode(shared), 0o777);
+
+  const home = join(tempDir(t), 'home');
+  mkdirSync(join(home, 'bin'), { recursive: true });
+  writeFileSync(join(home, 'bin', 'tool'), '#!/bin/sh\n');
+  chmodSync(join(home, 'bin', 'tool'), 0o755);
+  privateDir(home);
+  t.is(mode(join(home, 'bin', 'tool')), 0o755, 'no marker of a data dir: its content is left alone');
+  writeFileSync(join(home, 'config.json'), '{}');
+  privateDir(home);
+  t.is(mode(join(home, 'bin', 'tool')), 0o700, 'in a data dir, group and other bits go; the owner keeps its execute bit');
+});
+
 test('config set: when a secret is given on the command line then it is set, with a warning that says how to use -; from standard input there is none', async (t) => {
   const dir = join(tempDir(t), 'data');
   const secret = 'LUFRPT1-command-line-secret';

@@ -143,6 +143,8 @@ test('job page: an upgrade job progresses live to complete, with readiness and p
   t.true(progress.some((p) => p !== '0%' && p !== '100%'), progress.join(' '));
   t.regex(await text(page, 'job-message'), /10\.5\.1/);
   t.regex(await text(page, 'readiness'), /free disk \d+ MB/);
+  // The readiness checks' verdicts, one row per check of the policy.
+  t.regex(await text(page, 'readiness-checks'), /NTP synchronised\s+pass/);
   const post = await text(page, 'postflight');
   t.regex(post, /routes\s+110\s+110/);
   t.regex(await text(page, 'steps'), /reboot/);

@@ -634,7 +634,7 @@ function JobPage({ jobId, operator }: { jobId: string; operator: boolean }) {
               <li>
                 free disk {validated.freeDiskMb} MB, needed {validated.neededMb} MB
               </li>
-              {validated.contentUpdate !== undefined && <li>content update {validated.contentUpdate ? 'needed' : 'not needed'}</li>}
+              {validated.contentUpdate !== undefined && !(validated.notes ?? []).some((n) => n.startsWith('content update')) && <li>content update {validated.contentUpdate ? 'needed' : 'not needed'}</li>}
               {[...new Set([...(validated.notes ?? []), ...(detail.readiness?.notes ?? [])])].map((n) => (
                 <li>{n}</li>
               ))}

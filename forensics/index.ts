@@ -6,3 +6,4 @@
 export * from './replay.ts';
 export * from './record-scenario.ts';
 export * from './chaos-check.ts';
+export * from './duplicate-check.ts';

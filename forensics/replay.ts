@@ -322,7 +322,7 @@ export function timeline(src: ReplaySource, runId: string, filter: TimelineFilte
 }
 
 /** Management address → serial, from the inventory in the log and the simulator's device snapshots. */
-function deviceAddresses(src: ReplaySource, events: readonly EventEnvelope[]): Map<string, string> {
+export function deviceAddresses(src: ReplaySource, events: readonly EventEnvelope[]): Map<string, string> {
   const out = new Map<string, string>();
   const seen = new Set<string>();
   for (const e of events) {

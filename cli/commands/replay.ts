@@ -5,6 +5,7 @@ import { LmdbEventStore } from '../../eventstore/index.ts';
 import { NotFoundError } from '../../panos/errors.ts';
 import { exportRun, listRuns, stateAt, timeline, verifyRun, type RunSummary, type StateAt, type TimelineEntry, type VerifyReport } from '../../forensics/replay.ts';
 import { recordScenario } from '../../forensics/record-scenario.ts';
+import { checkDuplicates, formatCheck } from '../../forensics/duplicate-check.ts';
 import { dataDirPath } from '../data-dir.ts';
 import { eventLogPath } from '../runtime.ts';
 import { askHolder, lockAddress } from '../../actors/data-dir-lock.ts';
@@ -179,7 +180,7 @@ export function formatVerify(r: VerifyReport): string {
 export function registerReplay(program: Command): void {
   const replay = program
     .command('replay')
-    .description('explain a recorded run after the fact: list runs, show a timeline, state at a position, verify, export, record a scenario');
+    .description('explain a recorded run after the fact: list runs, show a timeline, state at a position, verify, check for duplicate commands, export, record a scenario');
   const common = (c: Command, withJson = true): Command => {
     c.option('--data-dir <dir>', 'state directory whose event log to read (default: $PANOS_UPGRADE_HOME or ~/.panos-upgrade)');
     if (withJson) c.option('--json', 'machine-readable output');
@@ -231,6 +232,20 @@ export function registerReplay(program: Command): void {
     const report = await withLog(cmd, (store) => verifyRun(store, run));
     if (opts.json) json(report);
     else print(formatVerify(report));
+    if (!report.ok) process.exitCode = 1;
+  });
+
+  common(
+    replay
+      .command('check')
+      .argument('[run]', 'run id (default: every run of the log)')
+      .description(
+        "from the daemon's API-call records and job logs: no device received a second mutating command (download, install, restart, content, HA suspend or functional) for the same step; exit 1 if one did",
+      ),
+  ).action(async (run: string | undefined, opts: Common, cmd: Command) => {
+    const report = await withLog(cmd, (store) => checkDuplicates(store, run));
+    if (opts.json) json(report);
+    else print(formatCheck(report));
     if (!report.ok) process.exitCode = 1;
   });
 

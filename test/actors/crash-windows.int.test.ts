@@ -3,6 +3,8 @@ import { startTestNats } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
 import { countBy, discover, jobEnded, servedCalls, submit } from './orchestrator-fixture.ts';
 import { crashAfter, crashed, startDaemonChild } from './daemon-child.ts';
+import type { CheckReport } from '../../forensics/duplicate-check.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 /**
  * The two windows of issue 11: the daemon SIGKILLed right after a step's effect is recorded done
@@ -29,5 +31,11 @@ for (const point of ['job.install.completed', 'job.reboot.completed']) {
     t.deepEqual([...countBy(calls.filter((c) => c.kind === 'request.system.software.install'), (c) => c.version ?? '?')], [['10.5.1', 1]], 'one install');
     t.is(calls.filter((c) => c.kind === 'request.restart.system').length, 1, 'one restart');
     t.is(calls.filter((c) => c.kind === 'request.system.software.download').length, 1, 'one download');
+    // The daemon's own log says the same: `replay check` over both daemon runs finds no duplicate.
+    const check = await runCli(t, ['replay', 'check', '--data-dir', stack.dataDir, '--json']);
+    const report = JSON.parse(check.stdout) as CheckReport;
+    t.is(check.code, 0, check.stdout);
+    t.deepEqual(report.duplicates, []);
+    t.true(report.mutating >= 3, `${report.mutating} mutating command(s) in the daemon's log`);
   });
 }

@@ -11,6 +11,7 @@ import type { DaemonConfig } from '../../actors/config.ts';
 import { waitFor, type TestNats } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { command, countBy, discover, MUTATING_KINDS, servedCalls } from '../actors/orchestrator-fixture.ts';
+import { checkDuplicates, formatCheck } from '../../forensics/duplicate-check.ts';
 import { crashAfter, killDaemon, startDaemonChild, type DaemonChild } from '../actors/daemon-child.ts';
 
 /**
@@ -95,6 +96,8 @@ export interface RunOutcome {
   typeCounts: Record<string, number>;
   bothDown: string[];
   leftSuspended: string[];
+  /** `replay check` of the daemon's log: the duplicates it reports. */
+  duplicates: string[];
   crashed: boolean;
 }
 
@@ -139,13 +142,17 @@ async function jobEnd(stack: Stack, jobId: string): Promise<{ upgrade_status: st
   }
 }
 
-/** The job's stream and its children's, from the daemon's event log (read once the daemon is gone). */
-async function jobEvents(stack: Stack, jobId: string): Promise<EventEnvelope[]> {
+/**
+ * From the daemon's event log (read once the daemon is gone): the job's stream and its children's, and
+ * what `replay check` finds in it (a duplicate seen from the daemon's own API-call records).
+ */
+async function fromDaemonLog(stack: Stack, jobId: string): Promise<{ events: EventEnvelope[]; duplicates: string[] }> {
   const store = LmdbEventStore.open({ path: join(stack.dataDir, 'events') });
   try {
     const own = store.readStream(`job:${jobId}`);
     const children = own.filter((e) => e.type === 'job.ha.child.created').map((e) => (e.data as { jobId: string }).jobId);
-    return [...own, ...children.flatMap((id) => store.readStream(`job:${id}`))];
+    const check = checkDuplicates(store);
+    return { events: [...own, ...children.flatMap((id) => store.readStream(`job:${id}`))], duplicates: check.ok ? [] : formatCheck(check).split('\n').filter((l) => l.includes('DUPLICATE')) };
   } finally {
     await store.close();
   }
@@ -200,7 +207,7 @@ export async function runScenario(t: ExecutionContext, nats: TestNats, sc: Matri
   const end = await jobEnd(stack, jobId);
   await killDaemon(daemon);
   const calls = servedCalls(stack).filter((c) => MUTATING_KINDS.has(c.kind));
-  const events = await jobEvents(stack, jobId);
+  const { events, duplicates } = await fromDaemonLog(stack, jobId);
   return {
     status: end.upgrade_status,
     message: end.upgrade_message,
@@ -208,6 +215,7 @@ export async function runScenario(t: ExecutionContext, nats: TestNats, sc: Matri
     typeCounts: Object.fromEntries(countBy(events, (e) => e.type)),
     bothDown: sc.pair ? bothUnavailable(stack, sc.pair) : [],
     leftSuspended: (sc.pair ?? []).filter((s) => stack.sim.device(s)?.context.record.ha?.state === 'suspended'),
+    duplicates,
     crashed,
   };
 }
@@ -232,6 +240,7 @@ export function problems(reference: RunOutcome, run: RunOutcome): string[] {
   }
   for (const m of run.bothDown) out.push(`both peers down at ${m}`);
   for (const s of run.leftSuspended) out.push(`${s} left suspended`);
+  for (const d of run.duplicates) out.push(`replay check: ${d.trim()}`);
   return out;
 }
 

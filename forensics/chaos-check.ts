@@ -7,6 +7,7 @@ import type { JobFact } from '../machines/upgrade-job.events.ts';
 import type { PairFact } from '../machines/ha-pair.fold.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { commandOf, type VerifyReport } from './replay.ts';
+import { formatCheck, type CheckReport } from './duplicate-check.ts';
 
 /**
  * Chaos runs, the pure part: the plan one seed gives (disruptions and live fault injections, each at a
@@ -16,15 +17,27 @@ import { commandOf, type VerifyReport } from './replay.ts';
 
 export type DisruptionKind = 'daemon-kill' | 'simulator-restart' | 'nats-restart';
 
+/**
+ * When a daemon SIGKILL hits: a daemon that has been up a while (`running`), the daemon started after
+ * the kill before it (`start-up`: `afterMs` after it was spawned, while it opens its log and resumes), or
+ * that daemon just after it answered (`resume`: `afterMs` after that, while its resumed jobs reconcile).
+ */
+export type KillPhase = 'running' | 'start-up' | 'resume';
+
 export interface PlannedDisruption {
   what: DisruptionKind;
-  /** After the jobs were submitted. */
+  /** After the jobs were submitted; a start-up or resume kill follows the kill before it, whatever its own. */
   atMs: number;
+  /** Daemon kills only. */
+  kill?: KillPhase;
+  afterMs?: number;
 }
 
 /** A fault switched on live over `panos.sim.ctl.<serial>.faults` for a while. */
 export interface PlannedInjection {
+  /** The device it is meant for; when its job is not running at that moment, the first of `candidates` whose job is. */
   device: string;
+  candidates: string[];
   fault: string;
   faults: DeviceFaults;
   atMs: number;
@@ -78,7 +91,7 @@ function describeFaults(f: DeviceFaults): string {
  * The plan of one seed: when the daemon is killed, the simulator and the NATS server restarted, and
  * which untouched standalone devices get transport or busy faults for a while. Pure: one seed, one plan.
  */
-export function chaosPlan(scenario: Scenario, estimateMs: number): ChaosPlan {
+export function chaosPlan(scenario: Scenario, estimateMs: number, options: { kills?: number } = {}): ChaosPlan {
   let rng = seedFor(scenario.seed, 'chaos');
   const draw = (min: number, max: number): number => {
     const [v, next] = drawBetween(rng, min, max);
@@ -86,11 +99,11 @@ export function chaosPlan(scenario: Scenario, estimateMs: number): ChaosPlan {
     return v;
   };
   const at = (from: number, to: number): number => Math.round(estimateMs * draw(from, to));
-  const disruptions: PlannedDisruption[] = [
-    { what: 'daemon-kill' as const, atMs: at(0.15, 0.45) },
-    { what: 'simulator-restart' as const, atMs: at(0.25, 0.6) },
-    { what: 'nats-restart' as const, atMs: at(0.35, 0.75) },
-  ].sort((a, b) => a.atMs - b.atMs);
+  const firstKill: PlannedDisruption = { what: 'daemon-kill', atMs: at(0.15, 0.45), kill: 'running' };
+  const others: PlannedDisruption[] = [
+    { what: 'simulator-restart', atMs: at(0.25, 0.6) },
+    { what: 'nats-restart', atMs: at(0.35, 0.75) },
+  ];
   const declaredSerials = new Set(scenario.failures.map((f) => f.device));
   const declared = scenario.failures.map((f) => {
     const rate = `${Math.round(f.failureRate * 100)}%`;
@@ -114,8 +127,23 @@ export function chaosPlan(scenario: Scenario, estimateMs: number): ChaosPlan {
   const injections = candidates.slice(0, Math.min(kinds.length, Math.ceil(candidates.length / 6))).map((device, i) => {
     const kind = kinds[i]!;
     const start = at(0, 0.3);
-    return { device, fault: `${kind.fault}: ${describeFaults(kind.faults)}`, faults: kind.faults, atMs: start, untilMs: start + at(0.3, 0.6) };
+    // The others in the seeded order, from this one on: the runner moves the fault to a device still being worked on.
+    const order = [...candidates.slice(i), ...candidates.slice(0, i)];
+    return { device, candidates: order, fault: `${kind.fault}: ${describeFaults(kind.faults)}`, faults: kind.faults, atMs: start, untilMs: start + at(0.3, 0.6) };
   });
+  // More kills (--kills N), drawn after everything else so that one kill plans as it always did: in
+  // groups of three, a running daemon killed, the next one killed during start-up, the one after that
+  // while it resumes.
+  const kills: PlannedDisruption[][] = [[firstKill]];
+  for (let i = 1; i < Math.max(1, options.kills ?? 1); i++) {
+    const group = kills.at(-1)!;
+    const phase: KillPhase = i % 3 === 1 ? 'start-up' : i % 3 === 2 ? 'resume' : 'running';
+    if (phase === 'running') kills.push([{ what: 'daemon-kill', atMs: at(0.2, 0.85), kill: 'running' }]);
+    else group.push({ what: 'daemon-kill', atMs: group[0]!.atMs, kill: phase, afterMs: Math.round(phase === 'start-up' ? draw(100, 1500) : draw(0, 400)) });
+  }
+  // Sorted by moment; a group's follow-up kills stay right after its first.
+  const units: PlannedDisruption[][] = [...kills, ...others.map((d) => [d])].sort((a, b) => a[0]!.atMs - b[0]!.atMs);
+  const disruptions = units.flat();
   return { seed: scenario.seed, estimateMs, disruptions, injections, declared };
 }
 
@@ -139,6 +167,8 @@ interface ServedCall {
   outcome: string;
   httpStatus: number | null;
   response: string;
+  durationMs: number | null;
+  via: string | null;
 }
 
 function servedCalls(events: readonly EventEnvelope[], scenario: Scenario): ServedCall[] {
@@ -146,14 +176,88 @@ function servedCalls(events: readonly EventEnvelope[], scenario: Scenario): Serv
   return events
     .filter((e) => e.type === 'api.call.served')
     .map((e) => {
-      const d = e.data as { via?: string; address?: string; target?: string | null; command?: string | null; outcome?: string; httpStatus?: number | null; response?: string | null };
+      const d = e.data as { via?: string; address?: string; target?: string | null; command?: string | null; outcome?: string; httpStatus?: number | null; response?: string | null; durationMs?: number };
       const { kind, version } = commandOf(d.command);
       const serial = d.target ? d.target : d.via === 'direct' ? (byIp.get(d.address ?? '') ?? null) : null;
-      return { gseq: e.gseq, atMs: Date.parse(e.at), serial, kind, version, outcome: d.outcome ?? '?', httpStatus: d.httpStatus ?? null, response: d.response ?? '' };
+      return {
+        gseq: e.gseq,
+        atMs: Date.parse(e.at),
+        serial,
+        kind,
+        version,
+        outcome: d.outcome ?? '?',
+        httpStatus: d.httpStatus ?? null,
+        response: d.response ?? '',
+        durationMs: typeof d.durationMs === 'number' ? d.durationMs : null,
+        via: d.via ?? null,
+      };
     });
 }
 
 const BUSY_RE = /software manager is currently in use/i;
+const NOT_CONNECTED_RE = /is not connected to Panorama/;
+/** A call answered just after a window closed was still inside it when it arrived. */
+const LATENCY_SLACK_MS = 1_000;
+const REBOOT_SLACK_MS = 500;
+
+interface Window {
+  from: number;
+  to: number;
+}
+
+function within(windows: readonly Window[] | undefined, at: number): boolean {
+  return (windows ?? []).some((w) => at >= w.from && at <= w.to + REBOOT_SLACK_MS);
+}
+
+/** Per device, from a restart or crash until it is ready again (or the end of the log). */
+function rebootWindows(events: readonly EventEnvelope[]): Map<string, Window[]> {
+  const out = new Map<string, Window[]>();
+  const open = new Map<string, number>();
+  for (const e of events) {
+    if (!e.stream.startsWith('sim:') || e.stream === 'sim:-') continue;
+    const serial = e.stream.slice(4);
+    const at = Date.parse(e.at);
+    if ((e.type === 'sim.reboot.started' || e.type === 'sim.crash.started') && !open.has(serial)) open.set(serial, at);
+    if ((e.type === 'sim.reboot.ready' || e.type === 'sim.reboot.completed') && open.has(serial)) {
+      out.set(serial, [...(out.get(serial) ?? []), { from: open.get(serial)!, to: at }]);
+      open.delete(serial);
+    }
+  }
+  for (const [serial, from] of open) out.set(serial, [...(out.get(serial) ?? []), { from, to: Number.MAX_SAFE_INTEGER }]);
+  return out;
+}
+
+/**
+ * Where latency was in force: live injections from the chaos stream (`chaos.fault.injected` with its
+ * faults, until `chaos.fault.cleared`), and the scenario's declared latency (always; only calls at least
+ * that slow count).
+ */
+function latencyWindows(events: readonly EventEnvelope[], scenario: Scenario): Array<Window & { device: string; latencyMs: number }> {
+  const out: Array<Window & { device: string; latencyMs: number }> = [];
+  for (const f of scenario.failures) {
+    if (f.operation !== 'api' || f.mode !== 'latency') continue;
+    const latencyMs = f.durationMs ?? 2000;
+    const devices = f.device === '*' ? scenario.devices.map((d) => d.serial) : [f.device];
+    for (const device of devices) out.push({ device, latencyMs, from: 0, to: Number.MAX_SAFE_INTEGER });
+  }
+  const open = new Map<string, Window & { device: string; latencyMs: number }>();
+  for (const e of events) {
+    if (e.stream !== 'chaos') continue;
+    const d = (e.data ?? {}) as { device?: string; faults?: DeviceFaults };
+    if (!d.device) continue;
+    if (e.type === 'chaos.fault.injected' && d.faults?.api?.latencyMs) {
+      const w = { device: d.device, latencyMs: d.faults.api.latencyMs, from: Date.parse(e.at), to: Number.MAX_SAFE_INTEGER };
+      open.set(d.device, w);
+      out.push(w);
+    }
+    if (e.type === 'chaos.fault.cleared') {
+      const w = open.get(d.device);
+      if (w) w.to = Date.parse(e.at);
+      open.delete(d.device);
+    }
+  }
+  return out;
+}
 
 /** The reason of a failed install, without PAN-OS's boilerplate lines around it. */
 function installReason(text: string): string {
@@ -229,11 +333,17 @@ export function observedFaults(simEvents: readonly EventEnvelope[], scenario: Sc
         break;
     }
   }
+  const rebooting = rebootWindows(simEvents);
+  const latency = latencyWindows(simEvents, scenario);
   for (const c of servedCalls(simEvents, scenario)) {
     if (!c.serial) continue;
     if (c.outcome === 'dropped') note(c.serial, 'dropped connection', c.atMs);
     else if (c.outcome === 'hung') note(c.serial, 'hang', c.atMs);
     else if (c.httpStatus !== null && c.httpStatus >= 500 && c.httpStatus < 600 && /Bad Gateway/.test(c.response)) note(c.serial, 'HTTP 5xx', c.atMs);
+    // Panorama says "not connected" while a firewall reboots; at any other moment it is a fault.
+    else if (c.via === 'panorama' && NOT_CONNECTED_RE.test(c.response) && !within(rebooting.get(c.serial), c.atMs)) note(c.serial, 'not connected through Panorama', c.atMs);
+    const slow = latency.find((w) => w.device === c.serial && c.atMs >= w.from && c.atMs <= w.to + LATENCY_SLACK_MS);
+    if (slow && c.durationMs !== null && c.durationMs >= slow.latencyMs) note(c.serial, `latency ${slow.latencyMs} ms`, c.atMs);
   }
   return [...out.values()].sort((a, b) => a.firstMs - b.firstMs || a.device.localeCompare(b.device));
 }
@@ -263,6 +373,8 @@ export interface ChaosEvidence {
   submitted: ReadonlyArray<{ device: string; jobId: string | null; reason?: string }>;
   /** `replay verify` of every daemon run. */
   verify: ReadonlyArray<{ runId: string; report: VerifyReport }>;
+  /** `replay check` of the daemon's whole log: duplicates seen from its own API-call records. */
+  check?: CheckReport;
 }
 
 /** Global positions 1…n without a gap, and each stream's seq 1…k without a gap. */
@@ -408,10 +520,13 @@ export function checkInvariants(ev: ChaosEvidence): InvariantResult[] {
         counted++;
       }
     }
+    // The same seen from the daemon's own log (`replay check`): every mutating command, HA ones and content too.
+    const fromDaemon = ev.check ? formatCheck(ev.check).split('\n').filter((l) => l.includes('DUPLICATE')).map((l) => `daemon log: ${l.trim()}`) : [];
+    violations.push(...fromDaemon);
     results.push({
       name: 'no device was sent a second install or restart for the same step',
       ok: violations.length === 0,
-      detail: `${counted} install(s) and restart(s) reached devices (gateway log), ${installs.size} install step(s), ${restarts.size} restart step(s)`,
+      detail: `${counted} install(s) and restart(s) reached devices (gateway log), ${installs.size} install step(s), ${restarts.size} restart step(s)${ev.check ? `; replay check: ${ev.check.mutating} mutating command(s) in the daemon's log, ${ev.check.duplicates.length} duplicate(s)` : ''}`,
       violations,
     });
   }

@@ -10,8 +10,19 @@ import { connectNats, requestJson, startNatsServer, Subjects, type NatsServerHan
 import { LmdbEventStore, type EventEnvelope } from '../../eventstore/index.ts';
 import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../../actors/config.ts';
 import { listRuns, verifyRun } from '../../forensics/replay.ts';
-import { chaosPlan, checkInvariants, estimateUpgradeMs, observedFaults, type ChaosPlan, type DisruptionKind, type InvariantResult, type ObservedFault } from '../../forensics/chaos-check.ts';
-import { startGateway, type GatewayHandle } from '../../gateway/index.ts';
+import { checkDuplicates } from '../../forensics/duplicate-check.ts';
+import {
+  chaosPlan,
+  checkInvariants,
+  estimateUpgradeMs,
+  observedFaults,
+  type ChaosPlan,
+  type DisruptionKind,
+  type InvariantResult,
+  type KillPhase,
+  type ObservedFault,
+} from '../../forensics/chaos-check.ts';
+import { startGateway, writeCaFile, type GatewayHandle } from '../../gateway/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
@@ -34,10 +45,13 @@ export interface ChaosOptions {
   timeoutSeconds?: number;
   /** Upgrade the fleet with one campaign (waves, gate, window, budget) and check its invariants too. */
   campaign?: boolean;
+  /** Daemon SIGKILLs in the run (default 1): some while it runs, some during its start-up and its resume. */
+  kills?: number;
 }
 
 export interface DisruptionDone {
   what: DisruptionKind;
+  kill?: KillPhase;
   plannedMs: number;
   /** When it started, after the jobs were submitted. */
   atMs: number;
@@ -57,6 +71,8 @@ export interface ChaosReport {
   plan: ChaosPlan;
   disruptions: DisruptionDone[];
   injected: ObservedFault[];
+  /** Live faults as they were switched on: on which device (the planned one, or a candidate still being worked on), when. */
+  live: Array<{ device: string; planned: string; fault: string; atMs: number; clearedMs: number | null }>;
   submitted: Array<{ device: string; jobId: string | null; reason?: string }>;
   jobs: Record<string, number>;
   daemonRuns: Array<{ runId: string; verified: boolean; mismatches: number; stopped: boolean }>;
@@ -82,7 +98,7 @@ export function chaosScenario(o: ChaosOptions): Scenario {
 }
 
 /** Daemon settings for a simulator at a small time scale; outages (restarts) are real time, so retries wait real time. */
-function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: number): DaemonConfig {
+function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: number, caFile: string): DaemonConfig {
   const t = scenario.timing;
   const slow = Math.max(1, ...scenario.failures.filter((f) => f.operation === 'reboot' && f.mode === 'slow').map((f) => f.factor ?? 4));
   // Scaled durations, plus real seconds for the outages the run causes (a lost request costs a timeout).
@@ -90,7 +106,10 @@ function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: nu
   return {
     ...DEFAULT_CONFIG,
     panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
-    protocol: 'http',
+    // As a real deployment: HTTPS, Panorama pinned by fingerprint, each firewall checked against its CA.
+    protocol: 'https',
+    tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
+    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile, trustOnFirstUse: false, insecure: false } },
     concurrency,
     rateLimit: 2000,
     upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },
@@ -144,7 +163,8 @@ class DaemonChild {
     private readonly subjects: Subjects,
   ) {}
 
-  async start(): Promise<string> {
+  /** Spawn a daemon; resolves its exit as `exited <signal or code>`. */
+  private spawn(): Promise<string> {
     this.starts++;
     const out = openSync(join(this.workDir, `daemon-${this.starts}.log`), 'w');
     const child = spawn(process.execPath, [BIN, 'daemon', '--data-dir', this.dataDir, '--nats-url', this.natsUrl], {
@@ -153,7 +173,20 @@ class DaemonChild {
     });
     closeSync(out);
     this.child = child;
-    const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`exited ${signal ?? code}`)));
+    return new Promise<string>((r) => child.once('exit', (code, signal) => r(`exited ${signal ?? code}`)));
+  }
+
+  /** Start a daemon and SIGKILL it `afterMs` after it was spawned: while it loads, opens its log and resumes its jobs. */
+  async killDuringStartUp(afterMs: number): Promise<string> {
+    const exited = this.spawn();
+    const early = await Promise.race([exited, sleep(afterMs).then(() => undefined)]);
+    if (early) return `daemon ${this.starts} ${early} by itself within ${afterMs} ms of its start; see ${this.workDir}/daemon-${this.starts}.log`;
+    await this.kill();
+    return `daemon ${this.starts} killed with SIGKILL ${afterMs} ms after it was started`;
+  }
+
+  async start(): Promise<string> {
+    const exited = this.spawn();
     const up = until(async () => {
       const s = await requestJson<{ runId?: string }>(this.nc, this.subjects.cmd('daemon.status'), {}, 1000);
       return s.runId;
@@ -195,7 +228,7 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
   const began = Date.now();
   const scenario = chaosScenario(o);
   const concurrency = o.concurrency ?? 10;
-  const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, concurrency));
+  const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, concurrency), { kills: o.kills ?? 1 });
   const timeoutMs = (o.timeoutSeconds ?? Math.max(60, (plan.estimateMs * 6) / 1000 + 30)) * 1000;
   // Its logs and event logs hold what the daemon's do: private, whatever a given --work-dir was.
   privateUmask();
@@ -234,12 +267,14 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
       log: simLog.child({ component: 'gateway' }),
       description: sim.describe(),
       port: 0,
-      protocol: 'http',
+      protocol: 'https',
+      tlsDir: join(workDir, 'tls'),
       direct: true,
       hangLimitMs: 3_000,
       requestTimeoutMs: GATEWAY_REQUEST_TIMEOUT_MS,
     });
-    saveConfig(dataDir, chaosConfig(scenario, gateway, concurrency));
+    if (!gateway.fingerprint || !gateway.identity) throw new Error('the gateway has no TLS identity: chaos runs over HTTPS');
+    saveConfig(dataDir, chaosConfig(scenario, gateway, concurrency, writeCaFile(gateway.identity, dataDir)));
     daemon = new DaemonChild(dataDir, nats.url, workDir, nc, subjects);
     await daemon.start();
     const ask = <T extends object>(name: Parameters<Subjects['cmd']>[0], payload: object = {}): Promise<T> => requestJson<T>(nc!, subjects.cmd(name), payload, 10_000);
@@ -264,32 +299,62 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
     startedAt = Date.now();
     log.info({ jobs: submitted.filter((s) => s.jobId).length, estimateMs: plan.estimateMs }, 'jobs submitted');
 
-    // Live faults on and off, at their moments.
+    // Live faults on and off, at their moments, on a device still being worked on: the planned one if its
+    // job is running then, else the first of its candidates whose job is (a fault on a finished device shows nothing).
+    const faulted = new Set<string>();
+    const inProgress = async (): Promise<Set<string>> => {
+      const r = await ask<{ jobs: Array<{ device_serial: string; upgrade_status: string }> }>('job.list', { active: true });
+      return new Set(r.jobs.filter((j) => j.upgrade_status !== 'pending' && j.upgrade_status !== 'paused').flatMap((j) => j.device_serial.split('+')));
+    };
     for (const i of plan.injections) {
+      let device: string | undefined;
       timers.push(
         setTimeout(() => {
-          void handleControl(sim!, i.device, 'faults', { faults: i.faults })
-            .then(() => simStore.append('chaos', [{ type: 'chaos.fault.injected', data: { device: i.device, fault: i.fault, atMs: Date.now() - startedAt } }]))
-            .catch((err: unknown) => log.warn({ err, device: i.device }, 'could not inject a fault'));
+          void (async () => {
+            const busy = await inProgress().catch(() => new Set<string>());
+            device = i.candidates.find((c) => busy.has(c) && !faulted.has(c));
+            if (!device) {
+              await simStore.append('chaos', [{ type: 'chaos.fault.skipped', data: { fault: i.fault, reason: 'no candidate device had a running job', atMs: Date.now() - startedAt } }]);
+              return;
+            }
+            faulted.add(device);
+            await handleControl(sim!, device, 'faults', { faults: i.faults });
+            await simStore.append('chaos', [{ type: 'chaos.fault.injected', data: { device, planned: i.device, fault: i.fault, faults: i.faults, atMs: Date.now() - startedAt } }]);
+          })().catch((err: unknown) => log.warn({ err, device: i.device }, 'could not inject a fault'));
         }, i.atMs),
         setTimeout(() => {
-          void handleControl(sim!, i.device, 'faults', { faults: {}, replace: true })
-            .then(() => simStore.append('chaos', [{ type: 'chaos.fault.cleared', data: { device: i.device, fault: i.fault, atMs: Date.now() - startedAt } }]))
-            .catch((err: unknown) => log.warn({ err, device: i.device }, 'could not clear a fault'));
+          if (!device) return;
+          const on = device;
+          void handleControl(sim!, on, 'faults', { faults: {}, replace: true })
+            .then(() => simStore.append('chaos', [{ type: 'chaos.fault.cleared', data: { device: on, fault: i.fault, atMs: Date.now() - startedAt } }]))
+            .then(() => faulted.delete(on))
+            .catch((err: unknown) => log.warn({ err, device: on }, 'could not clear a fault'));
         }, i.untilMs),
       );
     }
     // Disruptions one after the other, each at its moment (or as soon as the previous one is over).
     const disrupting = (async () => {
-      for (const d of plan.disruptions) {
+      for (const [index, d] of plan.disruptions.entries()) {
         const wait = startedAt + d.atMs - Date.now();
         if (wait > 0) await sleep(wait);
         const t0 = Date.now();
         let detail = '';
         if (d.what === 'daemon-kill') {
-          await daemon!.kill();
-          const next = await daemon!.start();
-          detail = `killed with SIGKILL, restarted as run ${next}`;
+          // A start-up or resume kill that follows hits the daemon started after this one: start it there.
+          const next = plan.disruptions[index + 1];
+          const followed = next?.what === 'daemon-kill' && (next.kill === 'start-up' || next.kill === 'resume');
+          if (d.kill === 'start-up') {
+            detail = await daemon!.killDuringStartUp(d.afterMs ?? 0);
+          } else if (d.kill === 'resume') {
+            const run = await daemon!.start();
+            await sleep(d.afterMs ?? 0);
+            await daemon!.kill();
+            detail = `run ${run} killed with SIGKILL ${d.afterMs ?? 0} ms after it answered, while it resumed its jobs`;
+          } else {
+            await daemon!.kill();
+            detail = 'killed with SIGKILL';
+          }
+          if (!followed) detail += `; restarted as run ${await daemon!.start()}`;
         } else if (d.what === 'simulator-restart') {
           await sim!.stop();
           sim = await startSim();
@@ -298,7 +363,7 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
           await nats!.restart();
           detail = `restarted on port ${nats!.port}`;
         }
-        disruptions.push({ what: d.what, plannedMs: d.atMs, atMs: t0 - startedAt, tookMs: Date.now() - t0, detail });
+        disruptions.push({ what: d.what, ...(d.kill ? { kill: d.kill } : {}), plannedMs: d.atMs, atMs: t0 - startedAt, tookMs: Date.now() - t0, detail });
         await simStore.append('chaos', [{ type: 'chaos.disruption.completed', data: { ...disruptions.at(-1)! } }]);
         log.info({ what: d.what, tookMs: Date.now() - t0 }, 'disruption done');
       }
@@ -344,7 +409,8 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
     const simEvents: EventEnvelope[] = [...simStore.readAll()];
     const runs = listRuns(daemonStore).filter((r) => r.role === 'daemon');
     const verify = runs.map((r) => ({ runId: r.runId, report: verifyRun(daemonStore, r.runId) }));
-    const invariants = [...checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify }), ...(o.campaign ? checkCampaignInvariants(daemonEvents) : [])];
+    const check = checkDuplicates(daemonStore);
+    const invariants = [...checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify, check }), ...(o.campaign ? checkCampaignInvariants(daemonEvents) : [])];
     if (timedOut || disruptionError) {
       const terminal = invariants[0]!;
       terminal.ok = false;
@@ -370,6 +436,7 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
       plan,
       disruptions,
       injected: observedFaults(simEvents, scenario, startedAt),
+      live: liveFaults(simEvents),
       submitted,
       jobs,
       daemonRuns: runs.map((r) => ({ runId: r.runId, verified: verify.find((v) => v.runId === r.runId)!.report.ok, mismatches: verify.find((v) => v.runId === r.runId)!.report.mismatches, stopped: r.stoppedAt !== null })),
@@ -386,6 +453,21 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
   return report;
 }
 
+/** The chaos stream's record of the live faults switched on and off. */
+function liveFaults(events: readonly EventEnvelope[]): ChaosReport['live'] {
+  const out: ChaosReport['live'] = [];
+  for (const e of events) {
+    if (e.stream !== 'chaos') continue;
+    const d = e.data as { device?: string; planned?: string; fault?: string; atMs?: number };
+    if (e.type === 'chaos.fault.injected' && d.device) out.push({ device: d.device, planned: d.planned ?? d.device, fault: d.fault ?? '?', atMs: d.atMs ?? 0, clearedMs: null });
+    if (e.type === 'chaos.fault.cleared') {
+      const open = out.find((f) => f.device === d.device && f.clearedMs === null);
+      if (open) open.clearedMs = d.atMs ?? null;
+    }
+  }
+  return out;
+}
+
 function ms(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`;
 }
@@ -394,13 +476,17 @@ export function formatChaosReport(r: ChaosReport): string {
   const out: string[] = [];
   out.push(`Chaos run of ${r.scenario} with seed ${r.seed}: ${r.devices} device(s), time scale ${r.timeScale}, ${ms(r.durationMs)}${r.timedOut ? ' (gave up waiting)' : ''}`);
   out.push('', 'Disruptions:');
-  for (const d of r.disruptions) out.push(`  +${ms(d.atMs).padEnd(9)} ${d.what.padEnd(18)} took ${ms(d.tookMs)}: ${d.detail}`);
+  for (const d of r.disruptions) out.push(`  +${ms(d.atMs).padEnd(9)} ${`${d.what}${d.kill && d.kill !== 'running' ? ` (${d.kill})` : ''}`.padEnd(22)} took ${ms(d.tookMs)}: ${d.detail}`);
   if (r.disruptions.length < r.plan.disruptions.length) out.push(`  (${r.plan.disruptions.length - r.disruptions.length} planned disruption(s) did not happen)`);
   out.push('', 'Faults declared in the scenario:');
   for (const f of r.plan.declared) out.push(`  ${f.device.padEnd(14)} ${f.fault}`);
   if (r.plan.injections.length > 0) {
-    out.push('', 'Faults switched on live (panos.sim.ctl.<serial>.faults):');
-    for (const i of r.plan.injections) out.push(`  ${i.device.padEnd(14)} ${i.fault}, from +${ms(i.atMs)} to +${ms(i.untilMs)}`);
+    out.push('', 'Faults switched on live (panos.sim.ctl.<serial>.faults), on devices still being worked on:');
+    for (const i of r.live) {
+      const moved = i.device !== i.planned ? ` (planned for ${i.planned}, whose job was not running)` : '';
+      out.push(`  ${i.device.padEnd(14)} ${i.fault}, from +${ms(i.atMs)}${i.clearedMs !== null ? ` to +${ms(i.clearedMs)}` : ''}${moved}`);
+    }
+    if (r.live.length < r.plan.injections.length) out.push(`  (${r.plan.injections.length - r.live.length} planned fault(s) found no device with a running job)`);
   }
   out.push('', 'Faults that showed (device, fault, when):');
   if (r.injected.length === 0) out.push('  none');
@@ -449,6 +535,7 @@ export function registerChaos(program: Command): void {
     .option('--devices <k>', 'only the first K devices (HA peers come along)', parseCount)
     .option('--time-scale <factor>', 'multiply every simulated duration (default 0.05)', parsePositive)
     .option('--concurrency <n>', 'devices (or HA pairs) upgraded at once', parseCount)
+    .option('--kills <n>', 'daemon SIGKILLs in the run (default 1); from the second on, some hit the restarted daemon during its start-up or while it resumes', parseCount)
     .option('--timeout <seconds>', 'stop waiting for the jobs after this long', parsePositive)
     .option('--work-dir <dir>', 'keep the logs (event logs, daemon output, report.json) here')
     .option('--keep', 'keep the temporary work dir even when every invariant holds')
@@ -456,13 +543,27 @@ export function registerChaos(program: Command): void {
     .option('--plan', 'only print the plan this seed gives (disruptions, live faults) and exit')
     .option('--json', 'print the report as JSON')
     .action(
-      async (opts: { scenario: string; seed: number; campaign?: boolean; devices?: number; timeScale?: number; concurrency?: number; timeout?: number; workDir?: string; keep?: boolean; plan?: boolean; json?: boolean }) => {
+      async (opts: {
+        scenario: string;
+        seed: number;
+        campaign?: boolean;
+        devices?: number;
+        timeScale?: number;
+        concurrency?: number;
+        kills?: number;
+        timeout?: number;
+        workDir?: string;
+        keep?: boolean;
+        plan?: boolean;
+        json?: boolean;
+      }) => {
         const options: ChaosOptions = {
           scenario: opts.scenario,
           seed: opts.seed,
           timeScale: opts.timeScale ?? 0.05,
           ...(opts.devices !== undefined ? { devices: opts.devices } : {}),
           ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+          ...(opts.kills !== undefined ? { kills: opts.kills } : {}),
           ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
           ...(opts.workDir ? { workDir: opts.workDir } : {}),
           ...(opts.keep ? { keep: true } : {}),
@@ -470,7 +571,7 @@ export function registerChaos(program: Command): void {
         };
         if (opts.plan) {
           const scenario = chaosScenario(options);
-          const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, options.concurrency ?? 10));
+          const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, options.concurrency ?? 10), { kills: options.kills ?? 1 });
           process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
           return;
         }
@@ -484,7 +585,7 @@ export function registerChaos(program: Command): void {
 
 export function formatPlan(p: ChaosPlan): string {
   const lines = [`Seed ${p.seed}, estimated upgrade ${ms(p.estimateMs)}:`];
-  for (const d of p.disruptions) lines.push(`  +${ms(d.atMs).padEnd(9)} ${d.what}`);
+  for (const d of p.disruptions) lines.push(`  +${ms(d.atMs).padEnd(9)} ${d.what}${d.kill && d.kill !== 'running' ? ` during ${d.kill}, ${d.afterMs ?? 0} ms after the restart ${d.kill === 'start-up' ? 'began' : 'answered'}` : ''}`);
   for (const i of p.injections) lines.push(`  +${ms(i.atMs).padEnd(9)} ${i.device}: ${i.fault} until +${ms(i.untilMs)}`);
   for (const f of p.declared) lines.push(`  declared   ${f.device}: ${f.fault}`);
   return lines.join('\n');

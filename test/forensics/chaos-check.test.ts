@@ -122,3 +122,66 @@ test('observed faults: when the simulator records busy refusals, a full disk and
     { device: '009900000003', fault: 'crash (unplanned reboot): Kernel panic: unplanned reboot', count: 1, firstMs: 500, lastMs: 500 },
   ]);
 });
+
+test('chaos plan: when a run asks for four kills then they come as a running kill, a kill during the next start-up, one while it resumes, and another running kill, the rest of the plan as with one', (t) => {
+  const s = scenario(11);
+  const est = estimateUpgradeMs(s, 10);
+  const one = chaosPlan(s, est);
+  const four = chaosPlan(s, est, { kills: 4 });
+  t.deepEqual(chaosPlan(s, est, { kills: 4 }), four, 'one seed, one plan');
+  const kills = four.disruptions.filter((d) => d.what === 'daemon-kill');
+  t.deepEqual(kills.map((k) => k.kill), ['running', 'start-up', 'resume', 'running']);
+  // The follow-ups come right after their running kill, with a delay drawn from the seed.
+  const i = four.disruptions.findIndex((d) => d.kill === 'start-up');
+  t.like(four.disruptions[i - 1], { what: 'daemon-kill', kill: 'running' });
+  t.like(four.disruptions[i + 1], { what: 'daemon-kill', kill: 'resume' });
+  t.true(kills[1]!.afterMs! >= 100 && kills[1]!.afterMs! <= 1500);
+  t.true(kills[2]!.afterMs! >= 0 && kills[2]!.afterMs! <= 400);
+  t.deepEqual(four.injections, one.injections);
+  t.deepEqual(
+    four.disruptions.filter((d) => d.what !== 'daemon-kill'),
+    one.disruptions.filter((d) => d.what !== 'daemon-kill'),
+  );
+  t.deepEqual(kills[0], one.disruptions.find((d) => d.what === 'daemon-kill'));
+  // Every live fault can move to another device whose job is running: its candidates start with it.
+  t.true(four.injections.every((inj) => inj.candidates[0] === inj.device && new Set(inj.candidates).size === inj.candidates.length));
+});
+
+// Issue 11: a run with a live 20 % not-connected fault reported "Faults that showed: none".
+test('observed faults: when Panorama answers not connected outside a reboot, and calls are slow while a latency fault is on, then both show; not connected during a reboot does not', (t) => {
+  const fw = '009900000005';
+  const notConnected = `<response status="error"><msg><line>Device ${fw} is not connected to Panorama</line></msg></response>`;
+  const info = '<response status="success"><result><system><sw-version>10.2.4</sw-version></system></result></response>';
+  const call = (response: string, durationMs: number) => ({ ...served(fw, '<show><system><info></info></system></show>', response), durationMs });
+  const events = log([
+    ['chaos', 'chaos.fault.injected', { device: fw, planned: fw, fault: 'api: not connected 20%, latency 40 ms', faults: { api: { notConnectedRate: 0.2, latencyMs: 40 } }, atMs: 100 }, 100],
+    ['api', 'api.call.served', call(notConnected, 45), 150],
+    ['api', 'api.call.served', call(info, 42), 200],
+    ['api', 'api.call.served', call(info, 3), 210],
+    ['chaos', 'chaos.fault.cleared', { device: fw, fault: 'api', atMs: 300 }, 300],
+    ['api', 'api.call.served', call(info, 45), 2_000],
+    [`sim:${fw}`, 'sim.reboot.started', { fromVersion: '10.2.4', intoVersion: '11.0.0' }, 3_000],
+    ['api', 'api.call.served', call(notConnected, 2), 3_100],
+    [`sim:${fw}`, 'sim.reboot.ready', { autoCommitJobId: 9 }, 4_000],
+  ]);
+  t.deepEqual(observedFaults(events, scenario(), T0), [
+    { device: fw, fault: 'not connected through Panorama', count: 1, firstMs: 150, lastMs: 150 },
+    { device: fw, fault: 'latency 40 ms', count: 2, firstMs: 150, lastMs: 200 },
+  ]);
+});
+
+test('chaos invariants: when replay check finds a duplicate in the daemon log then the no-second-command invariant fails and names it', (t) => {
+  const ev = evidence([]);
+  ev.check = {
+    runId: null,
+    ok: false,
+    mutating: 3,
+    unattributed: [],
+    duplicates: [{ serial: '009900000005', command: 'request.restart.system', jobId: 'j1', step: 'reboot', hop: 0, attempt: 1, sent: [{ gseq: 4, at: 'a', runId: 'r1' }, { gseq: 9, at: 'b', runId: 'r2' }] }],
+  };
+  const result = checkInvariants(ev).find((i) => i.name.startsWith('no device was sent'))!;
+  t.false(result.ok);
+  t.is(result.violations.length, 1);
+  t.regex(result.violations[0]!, /^daemon log: DUPLICATE 009900000005: request\.restart\.system sent 2× for job j1 \(reboot of hop 0, attempt 1\)/);
+  t.regex(result.detail, /replay check: 3 mutating command\(s\) in the daemon's log, 1 duplicate\(s\)/);
+});

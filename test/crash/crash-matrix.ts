@@ -10,7 +10,7 @@ import { shippedScenario } from '../../cli/paths.ts';
 import type { DaemonConfig } from '../../actors/config.ts';
 import { waitFor, type TestNats } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { command, countBy, discover, MUTATING_KINDS, servedCalls } from '../actors/orchestrator-fixture.ts';
+import { command, countBy, MUTATING_KINDS, servedCalls } from '../actors/orchestrator-fixture.ts';
 import { checkDuplicates, formatCheck } from '../../forensics/duplicate-check.ts';
 import { crashAfter, killDaemon, startDaemonChild, type DaemonChild } from '../actors/daemon-child.ts';
 
@@ -24,7 +24,7 @@ import { crashAfter, killDaemon, startDaemonChild, type DaemonChild } from '../a
  */
 
 /** Generous: these runs share two cores with everything else. */
-const LONG = 90_000;
+const LONG = 180_000;
 const TERMINAL = new Set(['complete', 'download_complete', 'failed', 'cancelled', 'skipped']);
 
 export interface MatrixScenario {
@@ -188,9 +188,9 @@ export async function runScenario(t: ExecutionContext, nats: TestNats, sc: Matri
   let jobId: string | undefined;
   if (!gone()) {
     try {
-      await discover(stack);
+      await command(stack, 'device.discover', {}, LONG);
       const payload = { device: sc.device, ...(sc.downloadOnly ? { downloadOnly: true } : {}), ...(sc.targetVersion ? { targetVersion: sc.targetVersion } : {}) };
-      jobId = (await command<{ job: { job_id: string } }>(stack, 'job.submit', payload, 10_000)).job.job_id;
+      jobId = (await command<{ job: { job_id: string } }>(stack, 'job.submit', payload, LONG)).job.job_id;
     } catch (err) {
       if (!gone()) throw err; // the daemon died at its crash point before it answered
     }
@@ -203,7 +203,7 @@ export async function runScenario(t: ExecutionContext, nats: TestNats, sc: Matri
   const crashed = how === 'crashed';
   if (crashed && daemon.child.signalCode !== 'SIGKILL') throw new Error(`the daemon ended with ${daemon.child.exitCode}, not at its crash point: ${daemon.stderr.slice(-10).join('\n')}`);
   if (crashed) daemon = await startDaemonChild(t, stack, nats);
-  jobId ??= await topJob(stack, sc.device);
+  jobId ??= await waitFor(() => topJob(stack, sc.device), LONG, 200);
   const end = await jobEnd(stack, jobId);
   await killDaemon(daemon);
   const calls = servedCalls(stack).filter((c) => MUTATING_KINDS.has(c.kind));

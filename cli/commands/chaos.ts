@@ -229,7 +229,8 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
   const scenario = chaosScenario(o);
   const concurrency = o.concurrency ?? 10;
   const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, concurrency), { kills: o.kills ?? 1 });
-  const timeoutMs = (o.timeoutSeconds ?? Math.max(60, (plan.estimateMs * 6) / 1000 + 30)) * 1000;
+  // Generous: a safety bound, not a measure; HTTPS handshakes and kills cost real time on a busy machine.
+  const timeoutMs = (o.timeoutSeconds ?? Math.max(120, (plan.estimateMs * 12) / 1000 + 60)) * 1000;
   // Its logs and event logs hold what the daemon's do: private, whatever a given --work-dir was.
   privateUmask();
   const workDir = privateDir(o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'panos-chaos-')));

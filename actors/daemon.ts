@@ -16,7 +16,7 @@ import { ConflictingJobTypeError, DuplicateJobError, NotFoundError, PanosUpgrade
 import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
-import { evolveDevice, loadInventory, writeInventoryJson, type InventoryDevice } from './inventory.ts';
+import { evolveDevice, loadInventory, writeInventoryJson, type DiscoveredDevice, type InventoryDevice } from './inventory.ts';
 import { crashListener, crashPointFromEnv } from './crash-hook.ts';
 import { JobRunner, type StampedFact } from './job-runner.ts';
 import { CampaignRunner, type CampaignHost } from './campaign-runner.ts';
@@ -30,8 +30,8 @@ import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '
 
 /** How the daemon reaches devices; the composition root builds these from the configuration. */
 export interface DeviceAccess {
-  /** Panorama's managed devices (`show devices connected`). */
-  discover(): Promise<Array<Omit<InventoryDevice, 'discoveredAt' | 'updatedAt'>>>;
+  /** Panorama's managed devices (`show devices connected`), with their device groups (`show devicegroups`). */
+  discover(): Promise<DiscoveredDevice[]>;
   /** A device through Panorama. */
   viaPanorama(device: JobDevice): DeviceApi;
   /** A device at its management address. */

@@ -19,6 +19,19 @@ function portOf(host: string): number | undefined {
  * (every call to a firewall through it carries `target=`), and one client per firewall management
  * address for direct downloads. Every API call is recorded in the `api` stream, without secrets.
  */
+/**
+ * Each firewall's Panorama device group, or undefined when Panorama does not answer `show devicegroups`
+ * (an older release refuses it): discovery then goes on without groups and keeps the ones known before.
+ */
+async function deviceGroupsOrNone(panorama: PanosClient, log: Logger): Promise<Map<string, string> | undefined> {
+  try {
+    return await panorama.deviceGroups();
+  } catch (err) {
+    log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'Panorama did not list its device groups (show devicegroups); devices are discovered without them');
+    return undefined;
+  }
+}
+
 export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEventStore; log: Logger; extra?: Partial<PanosClientOptions> }): DeviceAccess & { close(): void } {
   checkRunnable(config);
   const recorder = deps.store
@@ -93,7 +106,9 @@ export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEve
         );
         deps.log.info({ recorded: seen.recorded, unchanged: seen.unchanged, changed: seen.changed.length, unreachable: seen.unreachable }, 'firewall certificates (trust on first use)');
       }
+      const groups = await deviceGroupsOrNone(panorama, deps.log);
       return devices.map((d) => ({
+        ...(groups ? { deviceGroup: groups.get(d.serial) ?? null } : {}),
         serial: d.serial,
         hostname: d.hostname,
         mgmtIp: d.ipAddress,

@@ -14,12 +14,20 @@ export interface InventoryDevice {
   connected: boolean;
   haState: string | null;
   haPeer: string | null;
+  /** The Panorama device group (`show devicegroups`); null when in none or not known. */
+  deviceGroup: string | null;
   discoveredAt: string;
   updatedAt: string;
 }
 
+/**
+ * What discovery reports of a device. `deviceGroup` absent: Panorama did not say (an older release refused
+ * `show devicegroups`), and the group known before is kept; null: the device is in no group.
+ */
+export type DiscoveredDevice = Omit<InventoryDevice, 'discoveredAt' | 'updatedAt' | 'deviceGroup'> & { deviceGroup?: string | null };
+
 export type DeviceFact =
-  | { type: 'device.discovered'; data: Omit<InventoryDevice, 'discoveredAt' | 'updatedAt'> }
+  | { type: 'device.discovered'; data: DiscoveredDevice }
   | { type: 'device.version.changed'; data: { from: string; to: string; jobId: string } };
 
 /** Fold of a `device:<serial>` stream. */
@@ -27,7 +35,7 @@ export function evolveDevice(state: InventoryDevice | null, e: EventEnvelope): I
   const fact = e as unknown as DeviceFact & { at: string };
   switch (fact.type) {
     case 'device.discovered':
-      return { ...fact.data, discoveredAt: state?.discoveredAt ?? fact.at, updatedAt: fact.at };
+      return { ...fact.data, deviceGroup: fact.data.deviceGroup !== undefined ? fact.data.deviceGroup : (state?.deviceGroup ?? null), discoveredAt: state?.discoveredAt ?? fact.at, updatedAt: fact.at };
     case 'device.version.changed':
       return state ? { ...state, swVersion: fact.data.to, updatedAt: fact.at } : state;
     default:

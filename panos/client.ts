@@ -29,6 +29,7 @@ import {
   parseChassisReady,
   parseContentInfo,
   parseDevices,
+  parseDeviceGroups,
   parseDiskSpace,
   parseHaResultText,
   parseHaState,
@@ -575,6 +576,11 @@ export class PanosClient {
   /** Panorama: every managed firewall, connected or not. */
   devicesAll(opts: CallOptions = {}): Promise<ManagedDevice[]> {
     return this.typed({ kind: 'show.devices.all' }, opts, parseDevices);
+  }
+
+  /** Panorama: each firewall's device group (`show devicegroups`), serial → group; a firewall in no group is absent. */
+  deviceGroups(opts: CallOptions = {}): Promise<Map<string, string>> {
+    return this.typed({ kind: 'show.devicegroups' }, opts, parseDeviceGroups);
   }
 
   // ---- mutating: never resent once they may have reached the device ----

@@ -759,6 +759,24 @@ export function parseDevices(xml: PanosAnswer): ManagedDevice[] {
   });
 }
 
+/**
+ * Panorama `show devicegroups`: each firewall's device group, serial → group name (the shape pan-os-python's
+ * `refresh_devices` reads: `devicegroups/entry[@name]/devices/entry` with a `serial` child or the entry's name).
+ * A firewall in no group is absent from the map.
+ */
+export function parseDeviceGroups(xml: PanosAnswer): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const g of children(child(expectSuccess(xml), 'devicegroups'), 'entry')) {
+    const name = attrOf(g, 'name');
+    if (name === undefined || name === '') continue;
+    for (const d of children(child(g, 'devices'), 'entry')) {
+      const serial = str(d, 'serial') || (attrOf(d, 'name') ?? '');
+      if (serial !== '' && !out.has(serial)) out.set(serial, name);
+    }
+  }
+  return out;
+}
+
 // ---- error classification ----
 
 /** Code 17 `… is unexpected`: the device does not know the command (e.g. `show devices` on a firewall). */

@@ -34,6 +34,7 @@ function deviceTable(out: Output, devices: readonly InventoryDevice[]): string {
       { header: 'HOSTNAME', value: (d) => d.hostname },
       { header: 'MODEL', value: (d) => d.model },
       { header: 'VERSION', value: (d) => d.swVersion },
+      { header: 'DEVICE GROUP', value: (d) => d.deviceGroup ?? '-' },
       { header: 'HA', value: (d) => (d.haState ? `${d.haState}${d.haPeer ? ` (peer ${d.haPeer})` : ''}` : '-') },
       { header: 'MGMT IP', value: (d) => d.mgmtIp },
       { header: 'CONNECTED', value: (d) => (d.connected ? 'yes' : out.paint('yellow', 'no')) },
@@ -90,12 +91,13 @@ export function registerDevice(program: Command): void {
           ['content', d.appVersion || '-'],
           ['mgmt IP', d.mgmtIp],
           ['HA', d.haState ? `${d.haState}${d.haPeer ? `, peer ${d.haPeer}` : ''}` : 'standalone'],
+          ['device group', d.deviceGroup ?? '-'],
           ['connected', d.connected ? 'yes' : 'no'],
           ['discovered', d.discoveredAt],
           ['updated', d.updatedAt],
         ];
         out.line(out.paint('bold', deviceName(d.hostname, d.serial)));
-        for (const [k, v] of rows) out.line(`  ${(k + ':').padEnd(12)} ${v}`);
+        for (const [k, v] of rows) out.line(`  ${(k + ':').padEnd(14)} ${v}`);
         out.line();
         if (reply.jobs.length === 0) out.line('No jobs for this device.');
         else out.write(jobTable(out, reply.jobs));

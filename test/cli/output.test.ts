@@ -69,6 +69,7 @@ function device(serial: string, swVersion: string, extra: Partial<InventoryDevic
     connected: true,
     haState: null,
     haPeer: null,
+    deviceGroup: null,
     discoveredAt: '',
     updatedAt: '',
     ...extra,

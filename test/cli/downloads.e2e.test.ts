@@ -15,22 +15,24 @@ test('cli: when devices are discovered then device list and show print them, and
 
   const list = await runCli(t, ['device', 'list', ...dir], { env });
   t.is(list.code, 0, list.stderr);
-  t.regex(list.stdout, /^SERIAL\s+HOSTNAME\s+MODEL\s+VERSION\s+HA\s+MGMT IP\s+CONNECTED$/m);
-  t.regex(list.stdout, /^001234567890\s+fw-dc1-01\s+PA-3220\s+10\.0\.2\s/m);
+  t.regex(list.stdout, /^SERIAL\s+HOSTNAME\s+MODEL\s+VERSION\s+DEVICE GROUP\s+HA\s+MGMT IP\s+CONNECTED$/m);
+  t.regex(list.stdout, /^001234567890\s+fw-dc1-01\s+PA-3220\s+10\.0\.2\s+dg-dc1\s/m);
   t.regex(list.stdout, /^5 device\(s\)$/m);
 
   const json = await runCli(t, ['device', 'list', '--json', ...dir], { env });
-  const parsed = JSON.parse(json.stdout) as { ok: boolean; devices: Array<{ serial: string; swVersion: string }> };
+  const parsed = JSON.parse(json.stdout) as { ok: boolean; devices: Array<{ serial: string; swVersion: string; deviceGroup: string | null }> };
   t.true(parsed.ok);
   t.deepEqual(
     parsed.devices.map((d) => d.serial),
     ['001234567890', '001234567891', '001234567892', '001234567893', '001234567894'],
   );
+  t.deepEqual(parsed.devices.map((d) => d.deviceGroup), ['dg-dc1', 'dg-dc1', 'dg-dc2', 'dg-branch', 'dg-branch']);
 
   const show = await runCli(t, ['device', 'show', '001234567893', ...dir], { env });
   t.is(show.code, 0, show.stderr);
   t.regex(show.stdout, /^fw-branch-01 \(001234567893\)$/m);
   t.regex(show.stdout, /^ {2}version: +10\.1\.0$/m);
+  t.regex(show.stdout, /^ {2}device group: +dg-branch$/m);
   t.regex(show.stdout, /^No jobs for this device\.$/m);
 
   const missing = await runCli(t, ['device', 'show', '009999999999', ...dir], { env });

@@ -124,7 +124,8 @@ test('job submit: when it is a dry run then the full plan comes back and not one
   await discover(stack);
   const before = await waitFor(() => {
     const calls = servedCalls(stack);
-    return calls.some((c) => c.kind === 'show.devices.connected') ? calls.length : undefined;
+    // Discovery's last call is `show devicegroups`: once it is in the log, none of discovery's calls comes later.
+    return calls.some((c) => c.kind === 'show.devices.connected') && calls.some((c) => c.kind === 'show.devicegroups') ? calls.length : undefined;
   }, LONG);
   const plan = await command<{ dryRun: boolean; device: string; plan: { hops: Array<{ version: string; action: string }> }; wouldDownload: string[]; alreadyPresent: string[] }>(
     stack,

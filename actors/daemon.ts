@@ -168,7 +168,7 @@ export class Daemon {
           preflight(
             this.access.viaPanorama(device),
             // The pair's own HA state is checked by the pair step; each peer's other checks run here, before either is touched.
-            { device, plan: pair.versions.map((version) => ({ version, action: 'install' })), hop: 0, targetVersion: pair.targetVersion, parentId: pair.jobId, policy: this.policy() },
+            { device, plan: pair.versions.map((version) => ({ version, action: 'install' })), hop: 0, targetVersion: pair.targetVersion, parentId: pair.jobId, policy: this.policy(pair.readiness) },
             (model) => this.rebootBudgetMs(model),
             now(),
             { signal },
@@ -344,7 +344,7 @@ export class Daemon {
       const kind: JobKind = role.startsWith('download') ? 'download-only' : 'upgrade';
       // Both peers go to the pair's final version, whatever each would plan on its own.
       const plan = await this.plan(current, pair.targetVersion ?? pair.versions.at(-1));
-      await this.createJob(current, kind, plan, pair.targetVersion, { jobId, parentId: pair.jobId });
+      await this.createJob(current, kind, plan, pair.targetVersion, { jobId, parentId: pair.jobId }, undefined, pair.readiness);
       runner = this.runners.get(jobId);
     }
     if (runner && !runner.isStarted) void this.runJob(runner, runner.state.status !== 'pending');
@@ -503,7 +503,7 @@ export class Daemon {
       const own = devices[0]!;
       return { dryRun: true, device: device.serial, haPeer: peer?.serial ?? null, plan, wouldDownload: own.wouldDownload, alreadyPresent: own.alreadyPresent, devices };
     }
-    if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null)) };
+    if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null, undefined, readiness)) };
     const state = await this.createJob(device, kind, plan, p.targetVersion ?? null, undefined, undefined, readiness);
     return { job: toStatusRecord(state) };
   }
@@ -550,7 +550,15 @@ export class Daemon {
     return state;
   }
 
-  private async createPair(kind: JobKind, a: InventoryDevice, b: InventoryDevice, plan: UpgradePlan, targetVersion: string | null, fixedId?: string): Promise<PairState> {
+  private async createPair(
+    kind: JobKind,
+    a: InventoryDevice,
+    b: InventoryDevice,
+    plan: UpgradePlan,
+    targetVersion: string | null,
+    fixedId?: string,
+    readiness: ReadinessPolicy = this.defaultReadiness(),
+  ): Promise<PairState> {
     const now = this.clock.now();
     const jobId = fixedId ?? newJobId(now);
     const at = new Date(now).toISOString();
@@ -564,6 +572,8 @@ export class Daemon {
         targetVersion,
         peers: [jobDevice(a), jobDevice(b)],
         versions: plan.hops.map((h) => h.version),
+        // Recorded, so the pair's check step and its peers' child jobs run it after a restart and in replay too.
+        readiness,
       },
     };
     this.activeBySerial.set(a.serial, jobId);
@@ -683,7 +693,7 @@ export class Daemon {
       if (peer && !this.activeJobOf(peer.serial) && peer.swVersion === device.swVersion) {
         handled.add(peer.serial);
         const rows = [device, peer].map((d) => ({ device: d.serial, hostname: d.hostname, jobId: null as string | null, versions }));
-        queue(rows, () => this.createPair(kind, device, peer, plan, targetVersion ?? null));
+        queue(rows, () => this.createPair(kind, device, peer, plan, targetVersion ?? null, undefined, readiness));
         continue;
       }
       queue([{ device: device.serial, hostname: device.hostname, jobId: null, versions }], () => this.createJob(device, kind, plan, targetVersion ?? null, undefined, undefined, readiness));
@@ -750,8 +760,9 @@ export class Daemon {
         const devices = serials.map((s) => this.deviceFor(s));
         for (const d of devices) this.checkNoActiveJob(d.serial, kind);
         const plan = await this.plan(devices[0]!, targetVersion ?? undefined);
-        if (devices[1]) await this.createPair(kind, devices[0]!, devices[1], plan, targetVersion, jobId);
-        else await this.createJob(devices[0]!, kind, plan, targetVersion, undefined, jobId, this.readinessPolicy(readiness));
+        const policy = this.readinessPolicy(readiness);
+        if (devices[1]) await this.createPair(kind, devices[0]!, devices[1], plan, targetVersion, jobId, policy);
+        else await this.createJob(devices[0]!, kind, plan, targetVersion, undefined, jobId, policy);
       },
       jobEnded: async (jobId) => {
         const s = (await (this.runners.get(jobId) ?? this.pairRunners.get(jobId))?.done()) ?? this.jobState(jobId) ?? this.pairState(jobId);

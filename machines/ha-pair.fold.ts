@@ -1,3 +1,4 @@
+import type { ReadinessPolicy } from '../checks/policy.ts';
 import type { JobDevice, JobKind } from './upgrade-job.events.ts';
 import type { UpgradeStatus } from './upgrade-job.fold.ts';
 
@@ -32,6 +33,8 @@ export type PairFact =
         targetVersion: string | null;
         peers: [JobDevice, JobDevice];
         versions: string[];
+        /** The readiness policy of the pair's check step and of both peers' child jobs; absent in pairs recorded before it was kept (the shipped default). */
+        readiness?: ReadinessPolicy;
       };
     }
   | { type: 'job.ha.started'; data: Record<string, never> }
@@ -98,6 +101,8 @@ export interface PairState {
   targetVersion: string | null;
   peers: JobDevice[];
   versions: string[];
+  /** The readiness policy given for the pair (undefined: the daemon's default). */
+  readiness?: ReadinessPolicy;
   /** Serial upgraded first and second, once checked. */
   first: string | null;
   second: string | null;
@@ -227,6 +232,7 @@ export function evolvePair(state: PairState, fact: PairFact & { at?: string }): 
         targetVersion: d.targetVersion,
         peers: [...d.peers],
         versions: d.versions,
+        ...(d.readiness ? { readiness: d.readiness } : {}),
         submittedAt: fact.at ?? null,
         message: `Queued: HA pair ${d.peers.map((p) => p.hostname).join(' / ')}${d.kind === 'download-only' ? ' (download only)' : ''}`,
       };

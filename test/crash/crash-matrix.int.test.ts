@@ -60,8 +60,9 @@ for (const [sc, type] of selected) {
     t.deepEqual(problems(ref, ref), []);
     const n = ref.typeCounts[type] ?? 0;
     if (n === 0) {
+      // A row of the table, not a pass: the reference run's own check above is what this test asserted.
       rows.push({ point: `${sc.name}: ${type}`, outcome: 'not reached', detail: 'the uninterrupted run records none' });
-      t.is(n, 0, `${type} is not recorded in ${sc.name}`);
+      t.log(`${type} is not recorded in an uninterrupted ${sc.name} run: no crash point`);
       return;
     }
     // Sanity of the oracle: the uninterrupted run itself sent each install, restart and download once.

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,13 +7,13 @@ import { shippedScenario } from '../../cli/paths.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { startTestNats } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { command, discover } from './orchestrator-fixture.ts';
+import { command, control, discover } from './orchestrator-fixture.ts';
 
 const nats = startTestNats(test);
 const SEED_DEVICE = '001234567890';
 
 /** The shipped basic scenario with its text changed, written in the test's temp dir and loaded as `sim --scenario` would. */
-function basicWith(t: Parameters<Parameters<typeof test>[1]>[0], edit: (yaml: string) => string, timeScale: number) {
+function basicWith(t: ExecutionContext, edit: (yaml: string) => string, timeScale: number) {
   const dir = mkdtempSync(join(tmpdir(), 'panos-scenario-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const original = readFileSync(shippedScenario('basic'), 'utf8');
@@ -52,6 +52,17 @@ test('readiness on the simulator: a firewall with no Panorama configured fails p
   t.false(ok);
   // Its neighbour, configured as usual, passes.
   t.regex((await verdict(stack, '001234567891', 'panorama_connected')).v.message, /^connected to 127\.0\.0\.1/);
+});
+
+test('readiness on the simulator: a firewall Panorama does not see connected cannot be read through Panorama; the check reports the device, not a verdict', async (t) => {
+  const stack = await startStack(t, nats, { timeScale: 0.02 });
+  await discover(stack);
+  // Discovered, then dropped off Panorama (a scenario's `connected: false` device is never discovered at all).
+  await control(stack, '001234567891', 'faults', { faults: { api: { notConnected: true } } });
+  const r = await command<FleetCheckResult>(stack, 'device.check', { devices: ['001234567891'] });
+  t.false(r.ok);
+  t.like(r.devices[0], { serial: '001234567891', error: '001234567891 is unreachable: not-connected' });
+  t.is(r.devices[0]?.report, undefined);
 });
 
 test('readiness on the simulator: a software download started through the XML API fails no_running_jobs while it runs', async (t) => {

@@ -6,6 +6,7 @@ import { hostProblem } from '../panos/host.ts';
 import { isVersion } from '../panos/version.ts';
 import { listenProblem } from './listen-address.ts';
 import { DEFAULT_THRESHOLDS } from '../machines/upgrade-job.events.ts';
+import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../cluster/partitions.ts';
 
 // One schema for config.json: `config set` checks a typed value against it, loading the file parses with it,
 // and the daemon parses with it at start, so a value is refused in the same words wherever it is read.
@@ -107,8 +108,34 @@ export const configSchema = z
         tls: z.strictObject({ caFile: str().default(''), certFile: str().default(''), keyFile: str().default('') }).prefault({}),
       })
       .prefault({}),
+    /** Several daemons on a NATS JetStream cluster (docs/cluster.md); off = one daemon, as in the quick start. */
+    cluster: z
+      .strictObject({
+        enabled: bool().default(false),
+        /** This daemon's name among the others; '' = the host name and a random suffix, new at every start. */
+        nodeId: str()
+          .refine((n) => n === '' || /^[A-Za-z0-9_-]{1,64}$/.test(n), { error: 'must be letters, digits, - or _ (at most 64)' })
+          .default(''),
+        /** Replicas of the log stream and the KV buckets: 3 on a 3-node cluster, 1 on a single server. */
+        replicas: int(1, 5).default(3),
+        /** A lease (partition, campaigns) or a membership entry not renewed for this long has expired. */
+        leaseSeconds: num(1).default(15),
+        /** How often leases and membership are renewed; must be well under lease_seconds. */
+        heartbeatSeconds: num(0.1).default(5),
+        /** Slices of the fleet, each owned by one daemon through its lease; the same on every daemon. */
+        partitions: int(1, MAX_PARTITIONS).default(DEFAULT_PARTITIONS),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.cluster.heartbeatSeconds * 2 > c.cluster.leaseSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'heartbeatSeconds'],
+        params: { between: true },
+        message: `must be at most half of cluster.lease_seconds (${c.cluster.leaseSeconds}), so a lease is renewed at least twice before it expires`,
+      });
+    }
     // The TLS client's own rules (panos/client.ts), checked before anything connects.
     const tlsSet = c.tls.caFile !== '' || c.tls.fingerprint !== '' || c.tls.insecure;
     if (c.protocol === 'http' && tlsSet) {
@@ -220,6 +247,12 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   'nats.tls.ca_file': { path: ['nats', 'tls', 'caFile'], kind: 'string', help: 'PEM CA of the NATS server’s certificate (TLS to NATS)' },
   'nats.tls.cert_file': { path: ['nats', 'tls', 'certFile'], kind: 'string', help: 'client certificate for NATS, when the server asks for one' },
   'nats.tls.key_file': { path: ['nats', 'tls', 'keyFile'], kind: 'string', help: 'private key of nats.tls.cert_file' },
+  'cluster.enabled': { path: ['cluster', 'enabled'], kind: 'boolean', help: 'one of several daemons on a NATS JetStream cluster (docs/cluster.md)' },
+  'cluster.node_id': { path: ['cluster', 'nodeId'], kind: 'string', help: 'this daemon’s name in the cluster ("" = host name and a random suffix)' },
+  'cluster.replicas': { path: ['cluster', 'replicas'], kind: 'number', help: 'replicas of the log stream and KV buckets (3 on a 3-node cluster)' },
+  'cluster.lease_seconds': { path: ['cluster', 'leaseSeconds'], kind: 'number', help: 'a lease or membership not renewed for this long expires' },
+  'cluster.heartbeat_seconds': { path: ['cluster', 'heartbeatSeconds'], kind: 'number', help: 'how often leases and membership are renewed' },
+  'cluster.partitions': { path: ['cluster', 'partitions'], kind: 'number', help: 'slices of the fleet, one lease each; the same on every daemon' },
 };
 
 export class ConfigError extends PanosUpgradeError {

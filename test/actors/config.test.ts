@@ -36,6 +36,10 @@ function validFor(key: string): [string, unknown] {
   if (e) return [e, e];
   if (key === 'tls.fingerprint') return ['AB'.repeat(32), 'AB'.repeat(32)];
   if (key === 'ui.listen') return ['127.0.0.1:8470', '127.0.0.1:8470'];
+  if (key === 'cluster.node_id') return ['daemon-a', 'daemon-a'];
+  if (key === 'cluster.replicas') return ['3', 3];
+  if (key === 'cluster.lease_seconds') return ['30', 30];
+  if (key === 'cluster.heartbeat_seconds') return ['2.5', 2.5];
   const v = VALID[spec.kind];
   if (!v) throw new Error(`no sample for ${spec.kind}`);
   return v;
@@ -49,6 +53,16 @@ test('config: when every key is set to a valid value then it parses and reads ba
     t.deepEqual(getConfigValue(config, key), parsed, key);
   }
   t.is(DEFAULT_CONFIG.concurrency, 10, 'setting a value never changes the defaults');
+});
+
+test('config: cluster.heartbeat_seconds over half of cluster.lease_seconds, or a node id with a dot, is refused with the rule', (t) => {
+  t.is(
+    t.throws(() => parseConfigValue('cluster.heartbeat_seconds', '8'), { instanceOf: ValidationError })?.message,
+    'cluster.heartbeat_seconds must be at most half of cluster.lease_seconds (15), so a lease is renewed at least twice before it expires',
+  );
+  t.is(parseConfigValue('cluster.heartbeat_seconds', '7.5'), 7.5);
+  t.is(t.throws(() => parseConfigValue('cluster.node_id', 'a.b'), { instanceOf: ValidationError })?.message, 'cluster.node_id must be letters, digits, - or _ (at most 64) (got "a.b")');
+  t.is(t.throws(() => parseConfigValue('cluster.partitions', '0'), { instanceOf: ValidationError })?.message, 'cluster.partitions must be at least 1 (got 0)');
 });
 
 test('config: when a boolean is given then true/yes/on/1 and false/no/off/0 are accepted and anything else refused', (t) => {

@@ -57,11 +57,16 @@ export async function connectBus(options: ConnectBusOptions = {}): Promise<BusCo
   }
 }
 
+/** The servers of a URL list: `nats://a:4222,nats://b:4222` (a cluster, as `NATS_URL` and the nats CLI take it). */
+export function natsServers(url: string): string[] {
+  return url.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
 /** A client connection that keeps reconnecting forever (a restarted server is found again). */
 export async function connectNats(url: string, name: string, auth?: NatsAuth, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
   try {
     return await connect({
-      servers: url,
+      servers: natsServers(url),
       name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

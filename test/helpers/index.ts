@@ -8,3 +8,4 @@ export { openTestStore, logProblems } from './event-store.ts';
 export { waitFor } from './wait-for.ts';
 export { startTestNats, uniquePrefix, type TestNats } from './nats.ts';
 export { spawnTs, onLines, exited, repoRoot } from './child.ts';
+export { startTestNatsCluster, type TestNatsCluster } from './nats-cluster.ts';

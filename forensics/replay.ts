@@ -1,4 +1,4 @@
-import { SimulatedClock, createActor, fromCallback, type AnyStateMachine, type Snapshot } from 'xstate';
+import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
 import type { EventEnvelope, StoredSnapshot } from '../eventstore/index.ts';
 import { streamKind } from '../eventstore/index.ts';
 import { JOB_FACT_TYPES, type JobFact } from '../machines/upgrade-job.events.ts';
@@ -20,6 +20,7 @@ import {
 } from '../panos/parsers.ts';
 import { evolveDevice, type InventoryDevice } from '../actors/inventory.ts';
 import { replayCampaignStream } from './campaign-replay.ts';
+import { replayThroughMachine } from './machine-replay.ts';
 
 /**
  * Record and replay: what a run did, read back from the event log. Pure over a read-only view of the
@@ -582,29 +583,6 @@ export function pairInputFor(f: EventEnvelope, snap: AnySnapshot): PairEvent | u
   }
 }
 
-/** JSON with sorted keys and without undefined, so that msgpack round trips compare equal. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
-}
-
-function firstDifference(a: unknown, b: unknown, path = ''): string {
-  if (canonical(a) === canonical(b)) return '';
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) === !Array.isArray(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of [...keys].sort()) {
-      const diff = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
-      if (diff) return diff;
-    }
-  }
-  const show = (v: unknown): string => clip(v === undefined ? 'nothing' : JSON.stringify(v), 120);
-  return `${path || '(value)'}: ${show(a)} vs ${show(b)}`;
-}
-
 export interface StreamVerdict {
   stream: string;
   /** `job`, `pair`, `campaign`, or `log` for a stream whose seq is checked but which no machine owns. */
@@ -622,12 +600,6 @@ export interface VerifyReport {
   gseq: { ok: boolean; last: number; events: number; difference?: string };
   streams: StreamVerdict[];
   mismatches: number;
-}
-
-interface Stamped {
-  type: string;
-  data: unknown;
-  at: string;
 }
 
 /**
@@ -649,72 +621,19 @@ export function replayJobStream(events: readonly EventEnvelope[], stored: Stored
     ? { state: submittedPairState(first as unknown as Extract<PairFact, { type: 'job.ha.submitted' }>, first.at) }
     : { state: submittedJobState(first as unknown as Extract<JobFact, { type: 'job.submitted' }>, first.at) };
   const machine: AnyStateMachine = isPair ? replayPairMachine : replayJobMachine;
-  const actor = createActor(machine, { input, clock });
-  const emitted: Stamped[] = [];
-  actor.on('facts', (e: { facts: Stamped[] }) => emitted.push(...e.facts));
-  let failure: unknown;
-  actor.subscribe({ error: (err: unknown) => (failure = err) });
-  actor.start();
-  const recorded = events.slice(1);
   const inputFor = isPair ? pairInputFor : jobInputFor;
-  let matched = 0;
-  let consumed = 0;
-  const where = (e: EventEnvelope): string => `seq ${e.seq} (${e.type} at ${e.at})`;
-  try {
-    for (;;) {
-      while (consumed < emitted.length) {
-        const mine = emitted[consumed]!;
-        const theirs = recorded[matched];
-        if (!theirs) return { ok: false, kind, difference: `the machine emits ${mine.type} at ${mine.at} after the last recorded fact (seq ${events.length})` };
-        const want = { type: theirs.type, data: theirs.data, at: theirs.at };
-        const got = { type: mine.type, data: mine.data, at: mine.at };
-        if (canonical(want) !== canonical(got)) {
-          return { ok: false, kind, difference: `${where(theirs)}: recorded ${theirs.type}, the machine emits ${mine.type} — ${firstDifference(want, got)}` };
-        }
-        consumed++;
-        matched++;
-      }
-      if (matched >= recorded.length) break;
-      const next = recorded[matched]!;
-      const snap = actor.getSnapshot() as unknown as AnySnapshot;
-      if (snap.status !== 'active') {
-        return { ok: false, kind, difference: `${where(next)}: the job already ended (${JSON.stringify(snap.value)}); nothing can follow` };
-      }
-      const event = inputFor(next, snap);
-      if (!event) {
-        return { ok: false, kind, difference: `${where(next)}: the machine (in ${JSON.stringify(snap.value)}) does not produce it and no event it accepts implies it` };
-      }
-      clock.set(event.now);
-      const before = emitted.length;
-      actor.send(event);
-      if (failure) return { ok: false, kind, difference: `${where(next)}: the machine failed: ${String(failure)}` };
-      if (emitted.length === before) {
-        return { ok: false, kind, difference: `${where(next)}: the machine (in ${JSON.stringify(snap.value)}) ignores ${event.type}, so it does not produce it` };
-      }
-    }
-    const snapshot = actor.getSnapshot() as unknown as AnySnapshot;
-    const folded: JobState | PairState = isPair
-      ? foldPair(events as unknown as Array<PairFact & { at: string }>)
-      : foldJob(events as unknown as Array<JobFact & { at: string }>);
-    if (canonical(snapshot.context) !== canonical(folded)) {
-      return { ok: false, kind, difference: `final context differs from the fold of the stream: ${firstDifference(snapshot.context, folded)}` };
-    }
-    if (stored) {
-      const persisted = stored.state as Snapshot<unknown> & { context?: unknown; value?: unknown };
-      if (stored.seq !== events.at(-1)!.seq) {
-        return { ok: false, kind, difference: `the stored snapshot follows seq ${stored.seq}, the stream ends at seq ${events.at(-1)!.seq}` };
-      }
-      if (canonical(persisted.context) !== canonical(folded)) {
-        return { ok: false, kind, difference: `the stored snapshot's context differs from the fold: ${firstDifference(persisted.context, folded)}` };
-      }
-      if (canonical(persisted.value) !== canonical(snapshot.value)) {
-        return { ok: false, kind, difference: `the stored snapshot is in ${JSON.stringify(persisted.value)}, the replay ends in ${JSON.stringify(snapshot.value)}` };
-      }
-    }
-    return { ok: true, kind, state: snapshot.context };
-  } finally {
-    actor.stop();
-  }
+  return replayThroughMachine<'job' | 'pair', UpgradeJobEvent | PairEvent>(events, stored, {
+    kind,
+    actor: createActor(machine, { input, clock }),
+    clock,
+    inputFor: (f, snap) => inputFor(f, snap as unknown as AnySnapshot),
+    fold: () => (isPair ? foldPair(events as unknown as Array<PairFact & { at: string }>) : foldJob(events as unknown as Array<JobFact & { at: string }>)),
+    ended: (snap) => `the job already ended (${JSON.stringify(snap.value)})`,
+    notProduced: (snap, event) =>
+      event
+        ? `the machine (in ${JSON.stringify(snap.value)}) ignores ${event.type}, so it does not produce it`
+        : `the machine (in ${JSON.stringify(snap.value)}) does not produce it and no event it accepts implies it`,
+  });
 }
 
 /** A stream's seq runs 1, 2, 3… with no gap. */

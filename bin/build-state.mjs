@@ -13,6 +13,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export const NOT_SOURCES = new Set(['node_modules', 'dist', 'test', 'bench', 'docs', 'bin', 'scripts', 'tmp']);
 export const SOURCE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
+/** Build outputs inside a runtime folder (web/dist/, which `npm run build:web` writes after the tsc build): never sources. */
+const OUTPUT_FOLDERS = new Set(['dist', 'node_modules']);
 const SOURCE_EXTENSIONS = /\.(ts|mts|tsx|json|css|html)$/;
 
 export const DIST = 'dist';
@@ -34,7 +36,9 @@ export function sourceState(root = ROOT) {
     }
     for (const e of entries) {
       const abs = join(dir, e.name);
-      if (e.isDirectory()) walk(abs);
+      if (e.isDirectory()) {
+        if (!OUTPUT_FOLDERS.has(e.name)) walk(abs);
+      }
       else if (SOURCE_EXTENSIONS.test(e.name) && !e.name.endsWith('.d.ts')) add(abs);
     }
   };

@@ -55,3 +55,14 @@ test('build state: the sources it watches are the runtime folders of this packag
   t.true(files.includes('package.json'));
   t.false(files.some((f) => f.startsWith('test') || f.startsWith('dist') || f.startsWith('node_modules')));
 });
+
+test('build state: an output folder inside a runtime folder (the web client bundle that npm ci builds after dist/) does not make dist/ stale', (t) => {
+  const root = tempDir(t);
+  builtTree(root);
+  // `prepare` runs the tsc build, then `build:web`, which writes web/dist/ (app.css, index.html).
+  mkdirSync(join(root, 'web', 'dist'), { recursive: true });
+  writeFileSync(join(root, 'web', 'dist', 'app.css'), 'body {}\n');
+  writeFileSync(join(root, 'web', 'dist', 'index.html'), '<!doctype html>\n');
+  t.is(currentBuild(root), join(root, DIST, 'cli', 'main.js'));
+  t.false(Object.keys(sourceState(root)).some((f) => f.includes('dist')));
+});

@@ -1,40 +1,8 @@
-// The shapes the server sends (web/fleet-view.ts, web/server.ts), restated for the browser bundle,
-// which must not pull in the server's modules.
+// The shapes the server sends (web/fleet-view.ts, web/server.ts) for the browser bundle, which must not
+// pull in the server's modules: the rows come from web/fleet-rows.ts, the rest is restated here.
 
-export interface DeviceRow {
-  serial: string;
-  hostname: string;
-  model: string;
-  version: string;
-  connected: boolean;
-  haState: string | null;
-  haPeer: string | null;
-  group: string | null;
-  site: string;
-  status: string;
-  progress: number;
-  message: string;
-  reason: string | null;
-  jobId: string | null;
-  jobKind: string | null;
-  updatedAt: string | null;
-}
-
-export interface JobRow {
-  jobId: string;
-  kind: 'upgrade' | 'download-only' | 'ha-upgrade' | 'ha-download-only';
-  devices: string[];
-  hostname: string;
-  status: string;
-  progress: number;
-  message: string;
-  step: string | null;
-  reason: string | null;
-  parentId: string | null;
-  paused: boolean;
-  submittedAt: string | null;
-  finishedAt: string | null;
-}
+export type { DeviceRow, JobRow } from '../fleet-rows.ts';
+import type { DeviceRow, JobRow } from '../fleet-rows.ts';
 
 export interface CampaignWave {
   wave: number;

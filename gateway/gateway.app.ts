@@ -9,7 +9,7 @@ import { apiCallOf, apiHandler, failCall, finishCall, resetConnection } from './
 import { KeyRing } from './auth.ts';
 import { DeviceDirectory } from './device-directory.ts';
 import { MgmtError, mgmtRouter } from './mgmt.routes.ts';
-import { SimClient, XML_CONTENT_TYPE, type SimDescription } from './sim-client.ts';
+import { InProcessSimClient, NatsSimClient, XML_CONTENT_TYPE, type LocalSimulator, type SimClient, type SimDescription } from './sim-client.ts';
 
 export interface GatewayAppOptions {
   nc: NatsConnection;
@@ -20,6 +20,11 @@ export interface GatewayAppOptions {
   log: Logger;
   /** The simulator's `panos.sim.ctl.-.describe` answer: routing and key digests. */
   description: SimDescription;
+  /**
+   * The simulator, when it runs in this process (`panos-upgrade sim`): its devices are then called
+   * directly (InProcessSimClient) instead of over NATS; other serials and `panos.sim.ctl` still go over NATS.
+   */
+  simulator?: LocalSimulator;
   /** How long a `{ hang: true }` answer holds the client's connection before closing it. Default 120 s. */
   hangLimitMs?: number;
   /** How long to wait for the simulator over NATS. Default 30 s. */
@@ -46,7 +51,7 @@ export function createGatewayApp(options: GatewayAppOptions): Koa {
 /** The app and its recorder, whose appends a closing gateway waits for. */
 export function buildGateway(options: GatewayAppOptions): { app: Koa; recorder: ApiRecorder } {
   const log = options.log;
-  const sim = new SimClient(options.nc, options.subjects, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const sim = simClientFor(options);
   const directory = new DeviceDirectory(options.description);
   const keys = new KeyRing(options.description.keyDigests);
   const recorder = new ApiRecorder(options.store, log, options.refusedFlushMs);
@@ -74,6 +79,13 @@ export function buildGateway(options: GatewayAppOptions): { app: Koa; recorder: 
     throw ctx.path.startsWith('/mgmt') ? new MgmtError(404, 'NOT_FOUND', `${ctx.path} not found`) : notFound(ctx.path);
   });
   return { app, recorder };
+}
+
+/** In-process to a simulator of this process (NATS for what it does not own), else NATS. */
+export function simClientFor(options: Pick<GatewayAppOptions, 'nc' | 'subjects' | 'simulator' | 'requestTimeoutMs'>): SimClient {
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const nats = new NatsSimClient(options.nc, options.subjects, timeoutMs);
+  return options.simulator ? new InProcessSimClient(options.simulator, options.subjects, timeoutMs, nats) : nats;
 }
 
 /**

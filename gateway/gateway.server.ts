@@ -6,7 +6,7 @@ import type Koa from 'koa';
 import { PanosUpgradeError } from '../panos/index.ts';
 import { rawHttpError } from './api-errors.ts';
 import { buildGateway, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
-import { SimClient, SimulatorUnavailableError, type SimDescription } from './sim-client.ts';
+import { NatsSimClient, SimulatorUnavailableError, type SimDescription } from './sim-client.ts';
 import { loadTlsIdentity, type TlsIdentity } from './tls-identity.ts';
 import { loadTlsFiles, type TlsMaterial } from './tls-material.ts';
 
@@ -232,7 +232,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 }
 
 async function describe(options: StartGatewayOptions): Promise<SimDescription> {
-  const sim = new SimClient(options.nc, options.subjects, Math.min(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 10_000));
+  const sim = new NatsSimClient(options.nc, options.subjects, Math.min(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 10_000));
   try {
     return await sim.describe();
   } catch (err) {

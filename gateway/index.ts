@@ -1,7 +1,9 @@
 /**
  * The gateway: the PAN-OS XML API (`/api/`) of every simulated device, and a JSON management API
  * (`/mgmt/…`), over HTTPS or HTTP. Stateless: each call goes over NATS (`panos.sim.<serial>.op`) to the
- * simulator that owns the device, and is recorded as `api.call.served` on the event log's `api` stream.
+ * simulator that owns the device — or, when that simulator runs in the same process (`simulator` option,
+ * as `panos-upgrade sim` runs them), straight to it with the same contract — and is recorded as
+ * `api.call.served` on the event log's `api` stream.
  *
  * @remarks
  * Requests on the Panorama's address reach the Panorama (`target=<serial>` reaches a firewall through
@@ -15,9 +17,20 @@
  * await gw.close();
  * ```
  */
-export { createGatewayApp, DEFAULT_HANG_LIMIT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
+export { createGatewayApp, simClientFor, DEFAULT_HANG_LIMIT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
 export { startGateway, SimulatorNotRunningError, type GatewayHandle, type StartGatewayOptions } from './gateway.server.ts';
-export { SimClient, SimulatorReplyError, SimulatorUnavailableError, XML_CONTENT_TYPE, type SimDescription, type SimOpPayload, type SimReply } from './sim-client.ts';
+export {
+  InProcessSimClient,
+  NatsSimClient,
+  SimulatorReplyError,
+  SimulatorUnavailableError,
+  XML_CONTENT_TYPE,
+  type LocalSimulator,
+  type SimClient,
+  type SimDescription,
+  type SimOpPayload,
+  type SimReply,
+} from './sim-client.ts';
 export { API_CALL_SERVED, API_CALLS_REFUSED, API_STREAM, type ApiCallRecord, type ApiCallStore, type RefusedCallsRecord } from './api-recorder.ts';
 export type { ApiOutcome } from './api-errors.ts';
 export { fingerprintOf, generateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls-material.ts';

@@ -8,6 +8,7 @@
  * ```
  */
 export * from './simulator.ts';
+export * from './sim-service.ts';
 export * from './op-handler.ts';
 export * from './control.ts';
 export * from './device-factory.ts';

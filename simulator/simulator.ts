@@ -1,8 +1,7 @@
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Snapshot } from 'xstate';
 import type { Subjects } from '../bus/index.ts';
-import { parseJsonObject, toErrorBody } from '../bus/index.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { deadlineEffect, realClock, type DeadlineClock } from '../machines/effects.ts';
 import type { Fact } from '../machines/firewall.logic.ts';
@@ -13,6 +12,7 @@ import { firewallInput, keyDigests, panoramaRecord } from './device-factory.ts';
 import { reactToPeerFacts } from './ha-pairs.ts';
 import { HostedFirewall } from './hosted-firewall.ts';
 import { handleOp, type SimAnswer, type SimOpRequest } from './op-handler.ts';
+import { serveSimHost, type SimHost } from './sim-service.ts';
 import { handleControl } from './control.ts';
 
 export interface SimulatorOptions {
@@ -46,7 +46,7 @@ const SIM_STREAM = 'sim:-';
  * each device is restored from its latest snapshot, so a restart resumes downloads, installs and
  * reboots on their original deadlines.
  */
-export class Simulator {
+export class Simulator implements SimHost {
   readonly scenario: Scenario;
   readonly panorama: PanoramaRecord;
   readonly clock: DeadlineClock;
@@ -139,9 +139,19 @@ export class Simulator {
     };
   }
 
+  /** Whether this simulator answers for `serial` (its Panorama or one of its firewalls); false once stopped. */
+  owns(serial: string): boolean {
+    return !this.stopped && (serial === this.panorama.serial || this.devices.has(serial));
+  }
+
   /** Answer one XML API call addressed to `serial` (the Panorama or a firewall). */
   op(serial: string, request: SimOpRequest): Promise<SimAnswer> | SimAnswer {
     return handleOp(this, serial, request);
+  }
+
+  /** One control action (`panos.sim.ctl.<serial>.<action>`); serial `-` is the simulator itself. */
+  control(serial: string, action: string, payload: Record<string, unknown>): Promise<object> {
+    return handleControl(this, serial, action, payload);
   }
 
   async stop(): Promise<void> {
@@ -162,50 +172,6 @@ export class Simulator {
   }
 
   private listen(nc: NatsConnection, subjects: Subjects): void {
-    const onOp = (err: Error | null, msg: Msg): void => {
-      if (err) return;
-      const serial = subjects.parseSimOp(msg.subject);
-      // Another simulator process may own this serial: only the owner answers.
-      if (!serial || (serial !== this.panorama.serial && !this.devices.has(serial))) return;
-      void this.answerOp(serial, msg);
-    };
-    this.subscriptions.push(nc.subscribe(subjects.simOpAll(), { callback: onOp }));
-    const onCtl = (err: Error | null, msg: Msg): void => {
-      if (err) return;
-      const target = subjects.parseSimCtl(msg.subject);
-      if (!target) return;
-      if (target.serial !== '-' && target.serial !== this.panorama.serial && !this.devices.has(target.serial)) return;
-      void (async () => {
-        let reply: object;
-        try {
-          reply = { ok: true, ...(await handleControl(this, target.serial, target.action, parseJsonObject(msg))) };
-        } catch (e) {
-          reply = { ok: false, error: toErrorBody(e) };
-        }
-        if (msg.reply) msg.respond(JSON.stringify(reply));
-      })();
-    };
-    this.subscriptions.push(nc.subscribe(subjects.simCtlAll(), { callback: onCtl }));
-  }
-
-  private async answerOp(serial: string, msg: Msg): Promise<void> {
-    let reply: object;
-    try {
-      const payload = parseJsonObject(msg) as unknown as SimOpRequest;
-      // A hang is answered explicitly: the gateway then holds the client's connection open, whereas
-      // silence would look like a dead simulator (a NATS timeout) and be mapped to a reset or a 503.
-      reply = { ok: true, ...(await this.op(serial, payload)) };
-    } catch (e) {
-      reply = { ok: false, error: toErrorBody(e) };
-    }
-    if (!msg.reply) return;
-    try {
-      msg.respond(JSON.stringify(reply));
-    } catch (err) {
-      // Typically an answer over the server's max_payload (a huge route table, `show devices` of a
-      // very large fleet): say so rather than leave the caller waiting for a timeout.
-      this.log.warn({ err, serial }, 'could not send an answer');
-      msg.respond(JSON.stringify({ ok: false, error: { code: 'ANSWER_TOO_LARGE', message: `the answer of ${serial} could not be sent over NATS: ${(err as Error).message}` } }));
-    }
+    this.subscriptions.push(...serveSimHost(nc, subjects, this, this.log));
   }
 }

@@ -121,6 +121,8 @@ export function registerSim(program: Command): void {
           store: rt.store,
           log: log.child({ component: 'gateway' }),
           description: sim.describe(),
+          // The simulator runs here: its devices are called directly, not over NATS.
+          simulator: sim,
           port: opts.port,
           protocol: opts.http ? 'http' : 'https',
           direct: opts.direct,

@@ -28,6 +28,8 @@ export interface Lab {
 
 export interface LabOptions extends Partial<Pick<StartGatewayOptions, 'protocol' | 'direct' | 'hangLimitMs' | 'requestTimeoutMs' | 'tls' | 'port'>> {
   timeScale?: number;
+  /** How the gateway reaches the simulator: over NATS (default), or in-process as `panos-upgrade sim` does. */
+  transport?: 'nats' | 'in-process';
   /** Anything else startGateway takes (short timeouts, connection limits). */
   gateway?: Partial<StartGatewayOptions>;
 }
@@ -58,6 +60,7 @@ export async function startLab(t: ExecutionContext, nats: TestNats, yaml: string
     ...(options.hangLimitMs !== undefined ? { hangLimitMs: options.hangLimitMs } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.transport === 'in-process' ? { simulator: sim } : {}),
     ...options.gateway,
   });
   t.teardown(() => gw.close());

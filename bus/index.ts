@@ -18,3 +18,4 @@ export * from './subjects.ts';
 export * from './rpc.ts';
 export * from './event-publisher.ts';
 export * from './event-stream.ts';
+export * from './log-stream.ts';

@@ -79,6 +79,23 @@ export class Subjects {
     return `${this.prefix}.evt.${kind}.${id}.>`;
   }
 
+  /**
+   * The subject of one event stream's entries in the replicated log (cluster mode): `job:42` →
+   * `panos.log.job.42`; a stream without an id (`api`) uses `-`. One subject per stream, so JetStream's
+   * expected last subject sequence is the stream's head.
+   */
+  log(stream: string): string {
+    const colon = stream.indexOf(':');
+    const kind = colon < 0 ? stream : stream.slice(0, colon);
+    const id = colon < 0 ? '-' : stream.slice(colon + 1);
+    return `${this.prefix}.log.${assertToken(kind)}.${assertToken(id)}`;
+  }
+
+  /** Every entry of the replicated log: `panos.log.>` */
+  allLog(): string {
+    return `${this.prefix}.log.>`;
+  }
+
   /** Every event: `panos.evt.>` */
   allEvents(): string {
     return `${this.prefix}.evt.>`;

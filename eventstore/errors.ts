@@ -16,8 +16,44 @@ export class ConcurrencyError extends EventStoreError {
     readonly stream: string,
     readonly expected: number,
     readonly actual: number,
+    message?: string,
   ) {
-    super('CONCURRENCY', `${stream}: expected seq ${expected}, found ${actual}`);
+    super('CONCURRENCY', message ?? `${stream}: expected seq ${expected}, found ${actual}`);
+  }
+}
+
+/**
+ * The replicated log refused an append because another writer appended to the same stream first
+ * (JetStream's expected last subject sequence did not match). Nothing was appended; this writer's
+ * projection is behind the log for that stream, or it is no longer the stream's owner.
+ */
+export class LogConflictError extends ConcurrencyError {
+  constructor(stream: string, expected: number) {
+    super(stream, expected, -1, `${stream}: another writer appended to the replicated log after seq ${expected}; nothing was appended`);
+  }
+}
+
+/** The replicated log did not acknowledge an append in time (no quorum, no server). The append may or may not be in the log. */
+export class LogUnavailableError extends EventStoreError {
+  constructor(stream: string, waitedMs: number, options?: ErrorOptions) {
+    super('LOG_UNAVAILABLE', `${stream}: the replicated log did not acknowledge the append within ${Math.round(waitedMs / 1000)} s`, options);
+  }
+}
+
+/** The LMDB projection does not belong to the replicated log it is attached to (another log, or ahead of it). */
+export class ProjectionMismatchError extends EventStoreError {
+  constructor(message: string) {
+    super('PROJECTION_MISMATCH', message);
+  }
+}
+
+/** An append was refused before anything was published: this writer may not write the stream (e.g. its lease is lost). */
+export class FencedError extends EventStoreError {
+  constructor(
+    readonly stream: string,
+    reason: string,
+  ) {
+    super('FENCED', `${stream}: ${reason}; nothing was appended`);
   }
 }
 

@@ -12,3 +12,4 @@
 export * from './errors.ts';
 export * from './types.ts';
 export * from './lmdb-event-store.ts';
+export * from './replicated-log.ts';

@@ -1,6 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ConcurrencyError, InvalidEventError, StoreClosedError } from './errors.ts';
-import type { AppendOptions, EventEnvelope, Fold, NewEvent, StoredSnapshot } from './types.ts';
+import { ConcurrencyError, InvalidEventError, ProjectionMismatchError, StoreClosedError } from './errors.ts';
+import type { AppendOptions, EventEnvelope, Fold, LogWriter, NewEvent, PositionedEntry, PreparedEvent, StoredSnapshot } from './types.ts';
 
 export interface EventStoreOptions {
   /** Directory of the LMDB environment; created when missing. */
@@ -21,6 +21,16 @@ export type AppendListener = (events: readonly EventEnvelope[]) => void;
 
 type StreamKey = [string, number];
 
+/** Where the projection of a replicated log stands: which log, and the last entry applied. */
+export interface ProjectionPosition {
+  /** The last log sequence applied, 0 before the first. */
+  logSeq: number;
+  /** The log this projection belongs to (e.g. `PANOS_LOG@<created>`), once attached. */
+  origin?: string;
+}
+
+type ProjectionKey = 'position' | ['stream', string] | ['void', number];
+
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 const MAX_STREAM_LENGTH = 400;
 
@@ -32,6 +42,12 @@ const MAX_STREAM_LENGTH = 400;
  * - `log`: key `gseq` → envelope. Reading everything after a position is one ordered range scan.
  * - `streams`: key `[stream, seq]` → `gseq`. Reading one stream is one ordered range scan.
  * - `snapshots`: key `stream` → `{ seq, gseq, state }`, written in the same transaction as the events it follows.
+ * - `projection` (cluster mode, docs/cluster.md): `position` → `{ logSeq, origin }`, the last entry of the
+ *   replicated log applied here; `['stream', name]` → the log sequence of that stream's last entry.
+ *
+ * With a replicated log attached (`useWriter`), `append` hands prepared events to it; the log publishes
+ * them and calls `applyEntries` once they are acknowledged, in log order, so this store is the local
+ * projection of the log: same folds, same reads.
  *
  * Appends run as asynchronous lmdb transactions: every append queued in the same event turn shares one
  * commit and one flush (group commit). Each callback reads the heads inside the write transaction, so
@@ -46,6 +62,8 @@ export class LmdbEventStore {
   private readonly log: Database<EventEnvelope, number>;
   private readonly streams: Database<number, StreamKey>;
   private readonly snapshots: Database<StoredSnapshot, string>;
+  private readonly projection: Database<unknown, ProjectionKey>;
+  private writer: LogWriter | undefined;
   private readonly now: () => number;
   private readonly pollMs: number;
   private readonly listeners = new Set<AppendListener>();
@@ -70,6 +88,7 @@ export class LmdbEventStore {
     this.log = this.env.openDB<EventEnvelope, number>({ name: 'log' });
     this.streams = this.env.openDB<number, StreamKey>({ name: 'streams' });
     this.snapshots = this.env.openDB<StoredSnapshot, string>({ name: 'snapshots' });
+    this.projection = this.env.openDB<unknown, ProjectionKey>({ name: 'projection' });
   }
 
   static open(options: EventStoreOptions): LmdbEventStore {
@@ -86,6 +105,16 @@ export class LmdbEventStore {
     if (events.length === 0 && options.snapshot === undefined) return [];
     for (const e of events) validateEvent(e);
     const at = new Date(this.now()).toISOString();
+    if (this.writer) {
+      const prepared: PreparedEvent[] = events.map((e) => {
+        const p: PreparedEvent = { type: e.type, data: e.data, at: e.at ?? at };
+        const runId = e.runId ?? this.runId;
+        if (runId !== undefined) p.runId = runId;
+        if (e.causationId !== undefined) p.causationId = e.causationId;
+        return p;
+      });
+      return this.writer.append(stream, prepared, options);
+    }
     const stored = await this.env.transaction(() => {
       const head = this.headInTxn(stream);
       // Checked before the first put: a throw after a put does not roll back an async transaction.
@@ -102,6 +131,7 @@ export class LmdbEventStore {
         const runId = e.runId ?? this.runId;
         if (runId !== undefined) envelope.runId = runId;
         if (e.causationId !== undefined) envelope.causationId = e.causationId;
+        if (options.epoch !== undefined) envelope.epoch = options.epoch;
         this.log.putSync(gseq, envelope);
         this.streams.putSync([stream, seq], gseq);
         out.push(envelope);
@@ -114,6 +144,118 @@ export class LmdbEventStore {
     await this.env.flushed;
     if (stored.length > 0) this.notify(stored);
     return stored;
+  }
+
+  /**
+   * Send every later `append` to a replicated log (cluster mode), or back to this store alone (`undefined`).
+   * The writer publishes and then calls `applyEntries`.
+   */
+  useWriter(writer: LogWriter | undefined): void {
+    this.assertOpen();
+    this.writer = writer;
+  }
+
+  /** Whether appends go to a replicated log. */
+  get replicated(): boolean {
+    return this.writer !== undefined;
+  }
+
+  /**
+   * Apply entries of the replicated log, in log order, in one transaction (durable when it resolves).
+   * Idempotent: an entry at or below the projection's position is skipped (its result is `[]`). The next
+   * entry must follow the position without a gap (otherwise ProjectionMismatchError and nothing is written).
+   *
+   * An entry that does not continue its stream (`seq` ≠ head + 1: another writer's entry came first in log
+   * order) is void: none of its events is stored and its result is `null`. Every projection of the log
+   * decides the same way, so the first writer in log order wins even where JetStream's expected last
+   * subject sequence let two racing publishes through (nats-server before 2.9.21, issue #4320).
+   *
+   * Listeners hear about `own` entries only (the appends of this process, as without a replicated log);
+   * live tails hear about all.
+   */
+  async applyEntries(entries: readonly PositionedEntry[]): Promise<Array<EventEnvelope[] | null>> {
+    this.assertOpen();
+    if (entries.length === 0) return [];
+    const results = await this.env.transaction(() => {
+      const position = this.projectionPositionInTxn();
+      // Checked before the first put: a throw after a put does not roll back an async transaction.
+      let expected = position.logSeq + 1;
+      const heads = new Map<string, number>();
+      const todo: Array<PositionedEntry & { valid: boolean }> = [];
+      for (const p of entries) {
+        if (p.logSeq < expected) continue;
+        if (p.logSeq !== expected) throw new ProjectionMismatchError(`the replicated log skips from entry ${expected - 1} to ${p.logSeq}; the projection cannot follow it`);
+        validateStream(p.entry.stream);
+        for (const e of p.entry.events) validateEvent(e);
+        const head = heads.get(p.entry.stream) ?? this.streamHead(p.entry.stream);
+        const valid = p.entry.seq === head + 1;
+        if (valid) heads.set(p.entry.stream, head + p.entry.events.length);
+        todo.push({ ...p, valid });
+        expected += 1;
+      }
+      let gseq = this.lastGseqInTxn();
+      const applied = new Map<number, EventEnvelope[] | null>();
+      for (const { logSeq, entry, valid } of todo) {
+        this.projection.putSync(['stream', entry.stream], logSeq);
+        if (!valid) {
+          this.projection.putSync(['void', logSeq], { stream: entry.stream, seq: entry.seq });
+          applied.set(logSeq, null);
+          continue;
+        }
+        let seq = entry.seq - 1;
+        const out: EventEnvelope[] = [];
+        for (const e of entry.events) {
+          gseq += 1;
+          seq += 1;
+          const envelope: EventEnvelope = { gseq, stream: entry.stream, seq, type: e.type, at: e.at, data: e.data };
+          if (e.runId !== undefined) envelope.runId = e.runId;
+          if (e.causationId !== undefined) envelope.causationId = e.causationId;
+          if (entry.epoch !== undefined) envelope.epoch = entry.epoch;
+          this.log.putSync(gseq, envelope);
+          this.streams.putSync([entry.stream, seq], gseq);
+          out.push(envelope);
+        }
+        if (entry.snapshot !== undefined) {
+          this.snapshots.putSync(entry.stream, { seq, gseq: out.at(-1)?.gseq ?? this.lastGseqInTxn(), state: entry.snapshot });
+        }
+        applied.set(logSeq, out);
+      }
+      if (todo.length > 0) this.projection.putSync('position', { ...position, logSeq: expected - 1 });
+      return entries.map((p) => (applied.has(p.logSeq) ? applied.get(p.logSeq)! : []));
+    });
+    await this.env.flushed;
+    const own = entries.flatMap((p, i) => (p.own ? (results[i] ?? []) : []));
+    if (own.length > 0) this.notify(own);
+    else if (results.some((r) => r !== null && r.length > 0)) for (const w of [...this.waiters]) w();
+    return results;
+  }
+
+  /** Whether the replicated log's entry `logSeq` was void here (it lost a race for its stream's head). */
+  isVoidEntry(logSeq: number): boolean {
+    this.assertOpen();
+    return this.projection.get(['void', logSeq]) !== undefined;
+  }
+
+  /** Where the projection of the replicated log stands (`{ logSeq: 0 }` before the first entry). */
+  projectionPosition(): ProjectionPosition {
+    this.assertOpen();
+    this.env.resetReadTxn();
+    return this.projectionPositionInTxn();
+  }
+
+  /** Mark which replicated log this projection belongs to; kept with the position. */
+  async setProjectionOrigin(origin: string): Promise<void> {
+    this.assertOpen();
+    await this.env.transaction(() => {
+      this.projection.putSync('position', { ...this.projectionPositionInTxn(), origin });
+    });
+    await this.env.flushed;
+  }
+
+  /** The log sequence of the last replicated entry of `stream` applied here, 0 when none. */
+  streamLogSeq(stream: string): number {
+    this.assertOpen();
+    return (this.projection.get(['stream', stream]) as number | undefined) ?? 0;
   }
 
   /** The events of one stream in order, from `fromSeq` (default 1) up to and including `toSeq`. */
@@ -248,6 +390,11 @@ export class LmdbEventStore {
     for (const w of [...this.waiters]) w();
   }
 
+  private projectionPositionInTxn(): ProjectionPosition {
+    const p = this.projection.get('position') as ProjectionPosition | undefined;
+    return p ? { ...p } : { logSeq: 0 };
+  }
+
   private headInTxn(stream: string): number {
     return this.streamHead(stream);
   }
@@ -277,7 +424,7 @@ function validateStream(stream: string): void {
   }
 }
 
-function validateEvent(e: NewEvent): void {
+function validateEvent(e: NewEvent | PreparedEvent): void {
   if (!e || typeof e.type !== 'string' || !TYPE_RE.test(e.type)) {
     throw new InvalidEventError(`an event needs a dot-separated type without spaces or wildcards, got ${JSON.stringify(e?.type)}`);
   }

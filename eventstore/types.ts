@@ -16,6 +16,8 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
   data: Data;
   runId?: string;
   causationId?: string;
+  /** The lease epoch under which the writer appended it (cluster mode, docs/cluster.md). */
+  epoch?: number;
 }
 
 /** What a caller hands to `append`; the store assigns `gseq`, `seq` and (unless given) `at`. */
@@ -32,6 +34,47 @@ export interface AppendOptions {
   expectedSeq?: number;
   /** Stored in the same transaction as the events: the actor state that follows them. */
   snapshot?: unknown;
+  /** The writer's lease epoch, recorded on every event of the append (cluster mode). */
+  epoch?: number;
+}
+
+/** An event ready to be stored: validated, with its time and run id filled in. */
+export interface PreparedEvent {
+  type: string;
+  data: unknown;
+  at: string;
+  runId?: string;
+  causationId?: string;
+}
+
+/** One append as the replicated log carries it: every event of one `append` call, atomically. */
+export interface LogEntry {
+  /** Format version. */
+  v: 1;
+  /** Unique per append attempt: the JetStream message id, so a retried publish is stored once. */
+  id: string;
+  stream: string;
+  /** The stream seq of the first event (head + 1 when it was written). */
+  seq: number;
+  events: PreparedEvent[];
+  snapshot?: unknown;
+  epoch?: number;
+  /** The daemon that wrote it. */
+  writer?: string;
+}
+
+/** A log entry at its position in the replicated log. */
+export interface PositionedEntry {
+  /** The entry's sequence in the replicated log (JetStream stream sequence), from 1, gapless. */
+  logSeq: number;
+  entry: LogEntry;
+  /** Written by this process: the store's append listeners hear about it (as about any local append). */
+  own: boolean;
+}
+
+/** Where an `append` goes when the log is replicated: the store hands it prepared events. */
+export interface LogWriter {
+  append(stream: string, events: PreparedEvent[], options: AppendOptions): Promise<EventEnvelope[]>;
 }
 
 export interface StoredSnapshot<State = unknown> {

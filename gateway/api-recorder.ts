@@ -67,12 +67,19 @@ export function redactKeys(body: string): string {
   return body.replace(/<key>[^<]*<\/key>/g, '<key>[redacted]</key>');
 }
 
+/** At most this many records wait for the next batch; one more appends them at once. */
+export const MAX_RECORD_BATCH = 256;
+
 /**
- * Appends one `api.call.served` event per call without waiting for it: the response never waits on
- * LMDB, and appends made in the same event turn share one commit (group commit). Failures are logged.
+ * Records one `api.call.served` event per call without making the response wait for it: the records of
+ * the calls answered in one turn of the event loop are appended together, as one append of up to
+ * MAX_RECORD_BATCH events (one LMDB transaction, one flush), on `setImmediate` (group commit). `close`
+ * appends what is waiting and waits for every append, so a graceful stop loses nothing. Failures are logged.
  */
 export class ApiRecorder {
   private readonly pending = new Set<Promise<unknown>>();
+  private batch: Array<{ type: string; data: ApiCallRecord }> = [];
+  private flushScheduled = false;
   private closed = false;
   private refused: { count: number; since: string; byAddress: Map<string, number>; byType: Map<string, number> } | undefined;
   private readonly flushTimer: NodeJS.Timeout;
@@ -128,23 +135,40 @@ export class ApiRecorder {
       this.log.debug({ requestId: call.requestId }, 'api call not recorded: gateway closed');
       return;
     }
+    this.batch.push({ type: API_CALL_SERVED, data: call });
+    if (this.batch.length >= MAX_RECORD_BATCH) this.flushCalls();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushCalls());
+    }
+  }
+
+  /** Append the records waiting for their batch (nothing when none). */
+  flushCalls(): void {
+    this.flushScheduled = false;
+    const events = this.batch;
+    if (events.length === 0) return;
+    this.batch = [];
     try {
-      const p = this.store.append(API_STREAM, [{ type: API_CALL_SERVED, data: call }]).then(
+      const p = this.store.append(API_STREAM, events).then(
         () => undefined,
-        (err: unknown) => this.failed(err, call),
+        (err: unknown) => this.failed(err, events),
       );
       this.pending.add(p);
       void p.finally(() => this.pending.delete(p));
     } catch (err) {
       // A closed store throws synchronously.
-      this.failed(err, call);
+      this.failed(err, events);
     }
   }
 
-  /** Stop recording and wait for the appends in flight, so the store can be closed after the gateway. */
+  /** Stop recording, append what waits and wait for the appends in flight, so the store can be closed after the gateway. */
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
-    if (!this.closed) this.flushRefused();
+    if (!this.closed) {
+      this.flushRefused();
+      this.flushCalls();
+    }
     this.closed = true;
     await Promise.all([...this.pending]);
   }
@@ -160,7 +184,7 @@ export class ApiRecorder {
       .map((e) => ({ seq: e.seq, at: e.at, ...(e.data as ApiCallRecord) }));
   }
 
-  private failed(err: unknown, call: ApiCallRecord): void {
-    this.log.warn({ err, requestId: call.requestId }, 'could not record api call');
+  private failed(err: unknown, events: ReadonlyArray<{ data: ApiCallRecord }>): void {
+    this.log.warn({ err, calls: events.length, requestIds: events.slice(0, 5).map((e) => e.data.requestId) }, 'could not record api calls');
   }
 }

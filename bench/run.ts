@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { eventLogAppendBench, eventLogReplayBench } from './eventlog.bench.ts';
 import { cliBench } from './cli.bench.ts';
+import { demoBench } from './demo.bench.ts';
 import { fleetBench } from './fleet.bench.ts';
 import { campaignBench } from './campaign.bench.ts';
 import { gatewayBench } from './gateway.bench.ts';
@@ -24,6 +25,7 @@ const BENCHES: BenchDef[] = [
   eventLogAppendBench(),
   eventLogReplayBench(),
   cliBench(),
+  demoBench(),
   // Last: the longest, and the most sensitive to a busy machine.
   fleetBench(250),
   fleetBench(100),

@@ -104,11 +104,16 @@ function demoConfig(gateway: GatewayHandle, scenario: Scenario, options: DemoOpt
 
 function loadDemoScenario(options: DemoOptions): { scenario: Scenario; source: string } {
   const scale = { timeScale: options.timeScale, env: {} };
-  if (options.devices !== undefined) {
-    return { scenario: scenarioFromObject(generateFleetScenario({ devices: options.devices }), `generated fleet of ${options.devices}`, scale), source: `a generated fleet of ${options.devices}` };
+  if (options.devices === 230) {
+    const file = shippedScenario('fleet-230');
+    return { scenario: loadScenarioFile(file, scale), source: relative(PACKAGE_ROOT, file) };
   }
-  const file = shippedScenario('fleet-230');
-  return { scenario: loadScenarioFile(file, scale), source: relative(PACKAGE_ROOT, file) };
+  // At least two HA pairs: the first is a PA-5220 pair, which the upgrades leave out (see pickDevices).
+  const haPairs = Math.max(2, Math.round((options.devices * 5) / 230));
+  return {
+    scenario: scenarioFromObject(generateFleetScenario({ devices: options.devices, haPairs }), `generated fleet of ${options.devices}`, scale),
+    source: `a generated fleet of ${options.devices}`,
+  };
 }
 
 /** Everything the demo started, stopped in reverse order whatever happened. */
@@ -163,6 +168,14 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
   });
   interruption.catch(() => undefined);
   const step = async <T>(work: Promise<T>): Promise<T> => Promise.race([work, interruption]);
+  // Where the demo's seconds went, phase by phase, for its last line.
+  const phases: Array<[string, number]> = [];
+  let phaseStart = started;
+  const phaseDone = (name: string): void => {
+    const now = performance.now();
+    phases.push([name, now - phaseStart]);
+    phaseStart = now;
+  };
   try {
     // The components' logs would tear the progress bars: they go to a file in the data dir.
     const log = createLogger({ destination: createWriteStream(logFile, { flags: 'a' }) });
@@ -193,6 +206,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     const client = new DaemonClient({ url: bus.url, source: 'the demo', prefix: subjects.prefix });
     parts.client = client;
 
+    phaseDone('start-up');
     out.line(out.paint('bold', `panos-upgrade demo: ${scenario.devices.length} simulated firewalls behind one Panorama (${source}), time scale ${options.timeScale}`));
     out.line(`  data dir:  ${dataDir}`);
     out.line(`  NATS:      ${bus.url} (a private nats-server, subjects ${subjects.prefix}.>)`);
@@ -204,6 +218,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     out.line(out.paint('bold', '[1/4] Discover the fleet') + out.paint('dim', '   (panos-upgrade device discover)'));
     const discovered = await step(discoverDevices(client));
     printDiscovered(out, discovered, '  ');
+    phaseDone('discovery');
     out.line();
 
     out.line(out.paint('bold', '[2/4] Pre-stage the images of every upgrade path') + out.paint('dim', '   (panos-upgrade download queue-all)'));
@@ -218,6 +233,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     }
     const downloads = await step(downloadStatus(client));
     out.line(`  Downloads: ${countsLine(downloads.counts, out)}`);
+    phaseDone('pre-staging');
     out.line();
 
     const devices = (await step(client.request<{ devices: InventoryDevice[] }>('device.list'))).devices;
@@ -242,11 +258,13 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
       out.line();
     }
 
+    if (targets.length > 0) phaseDone('campaign');
     out.line(out.paint('bold', '[4/4] Summary'));
     const failures = printSummary(out, downloads, upgraded);
     out.line(`  Event log: ${parts.rt.store.path} (daemon: jobs, devices, API calls), ${simEvents} (simulator)`);
     out.line(`  Logs:      ${logFile}`);
     const took = formatDuration(performance.now() - started);
+    out.line(`  Time:      ${phases.map(([name, ms]) => `${name} ${formatDuration(ms)}`).join(', ')}`);
     if (options.stay) {
       out.line(`  The live view stays up at ${parts.web.url}/ until Ctrl-C.`);
       await interruption.catch(() => undefined);

@@ -16,6 +16,7 @@ import { ConflictingJobTypeError, DuplicateJobError, NotFoundError, PanosUpgrade
 import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
+import { fencedDeviceApi, type Fence } from './fence.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type DiscoveredDevice, type InventoryDevice } from './inventory.ts';
 import { crashListener, crashPointFromEnv } from './crash-hook.ts';
 import { JobRunner, type StampedFact } from './job-runner.ts';
@@ -49,6 +50,8 @@ export interface DaemonOptions {
   nc?: NatsConnection;
   subjects?: Subjects;
   clock?: DeadlineClock;
+  /** On a cluster: every mutating call is checked against this daemon's lease first (actors/fence.ts); absent on a single server. */
+  fence?: Fence;
 }
 
 export class NoPathError extends PanosUpgradeError {
@@ -133,9 +136,11 @@ export class Daemon {
     this.inventory = loadInventory(options.store);
     this.scheduler = new Scheduler(options.config.concurrency);
     const now = (): number => this.clock.now();
+    const fence = options.fence;
+    const fenced = (api: DeviceApi, d: JobDevice): DeviceApi => (fence ? fencedDeviceApi(api, d.serial, fence) : api);
     const deps: StepDeps = {
-      api: (d) => this.access.viaPanorama(d),
-      directApi: (d) => this.access.direct(d),
+      api: (d) => fenced(this.access.viaPanorama(d), d),
+      directApi: (d) => fenced(this.access.direct(d), d),
       directDownloads: this.config.downloads.direct,
       installVia: this.config.install.via,
       updateContent: this.config.upgrade.updateContent,
@@ -149,11 +154,13 @@ export class Daemon {
       current: (jobId) => this.runners.get(jobId)?.state,
       now,
       log: this.log,
+      ...(fence ? { fence } : {}),
     };
     this.machine = upgradeJobMachine.provide({ actors: { ...stepEffects(deps), deadline: deadlineEffect(this.clock) } });
     this.pairMachine = haPairMachine.provide({
       actors: pairEffects({
-        api: (d) => this.access.viaPanorama(d),
+        api: (d) => fenced(this.access.viaPanorama(d), d),
+        ...(fence ? { fence } : {}),
         startChild: (pair, role, jobId, device) => this.startChild(pair, role, jobId, device),
         awaitChild: async (jobId) => (this.runners.get(jobId) ? await this.runners.get(jobId)!.done() : this.finished.get(jobId)),
         newJobId: () => newJobId(now()),

@@ -8,6 +8,7 @@ import type { PairEvent, PairStepInput } from '../machines/ha-pair.machine.ts';
 import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import type { JobState } from '../machines/upgrade-job.fold.ts';
 import type { DeviceApi } from './device-api.ts';
+import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
 /** What the HA pair effects need from the daemon. */
 export interface PairDeps {
@@ -28,6 +29,8 @@ export interface PairDeps {
   log: Logger;
   /** The readiness checks of one peer (read-only); both peers are checked before either is touched. */
   preflight?: (pair: PairState, device: JobDevice, signal: AbortSignal) => Promise<ReadinessReport | undefined>;
+  /** On a cluster: the lease check (intents carry its epoch; `api` is fenced by the daemon). */
+  fence?: Fence;
 }
 
 interface PairContext {
@@ -47,7 +50,8 @@ function pairStep(deps: PairDeps, run: PairStepFn) {
       signal: ac.signal,
       record: async (fact) => {
         if (ac.signal.aborted) throw new Error('step stopped');
-        send({ type: 'fact', fact, now: deps.now() });
+        const serial = (fact.data as { serial?: unknown }).serial;
+        send({ type: 'fact', fact: withEpoch(fact, typeof serial === 'string' ? serial : undefined, deps.fence), now: deps.now() });
         await deps.durable(input.pair.jobId);
       },
     };
@@ -62,6 +66,8 @@ function pairStep(deps: PairDeps, run: PairStepFn) {
       (err: unknown) => {
         if (ac.signal.aborted) return;
         const reason = err instanceof Error ? err.message : String(err);
+        // The lease is gone: the pair is another daemon's now, and this one records nothing more of it.
+        if (err instanceof FencedOffError) return void deps.log.warn({ jobId: input.pair.jobId, step: input.step, reason }, 'HA pair step stopped: lease lost');
         deps.log.warn({ jobId: input.pair.jobId, step: input.step, reason }, 'HA pair step failed');
         send({ type: 'step.failed', reason, now: deps.now() });
       },

@@ -12,6 +12,7 @@ import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 import { jobSnapshot, preflight } from './readiness.ts';
 import { describeBlocking } from '../checks/index.ts';
+import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
 /** What the step effects need from the daemon. */
 export interface StepDeps {
@@ -34,6 +35,8 @@ export interface StepDeps {
   current: (jobId: string) => JobState | undefined;
   now: () => number;
   log: Logger;
+  /** On a cluster: the lease check (intents carry its epoch; `api`/`directApi` are fenced by the daemon). */
+  fence?: Fence;
 }
 
 /** The device refused for a reason that goes away by itself: retry the step later. */
@@ -95,7 +98,7 @@ function step(deps: StepDeps, run: StepFn, effect?: JobEffect) {
       signal: ac.signal,
       record: async (fact) => {
         if (ac.signal.aborted) throw new Error('step stopped');
-        send({ type: 'fact', fact, now: deps.now() });
+        send({ type: 'fact', fact: withEpoch(fact, input.job.device?.serial, deps.fence), now: deps.now() });
         await deps.durable(input.job.jobId);
       },
       note: (fact) => send({ type: 'fact', fact, now: deps.now() }),
@@ -109,6 +112,8 @@ function step(deps: StepDeps, run: StepFn, effect?: JobEffect) {
       () => send({ type: 'step.done', now: deps.now() }),
       (err: unknown) => {
         if (ac.signal.aborted) return;
+        // The lease is gone: the job is another daemon's now, and this one records nothing more of it.
+        if (err instanceof FencedOffError) return void deps.log.warn({ jobId: input.job.jobId, step: input.step, err: describe(err) }, 'step stopped: lease lost');
         deps.log.warn({ jobId: input.job.jobId, step: input.step, err: describe(err) }, 'step failed');
         send({ type: 'step.failed', reason: describe(err), retryable: isRetryable(err), now: deps.now() });
       },

@@ -16,3 +16,4 @@
 export * from './partitions.ts';
 export * from './rebalance.ts';
 export * from './lease-manager.ts';
+export * from './lease-fence.ts';

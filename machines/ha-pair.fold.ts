@@ -45,10 +45,10 @@ export type PairFact =
     }
   | { type: 'job.ha.child.created'; data: { role: ChildRole; jobId: string; serial: string } }
   | { type: 'job.ha.child.finished'; data: { role: ChildRole; jobId: string; serial: string; status: UpgradeStatus; message: string } }
-  | { type: 'job.ha.peer.suspended'; data: { serial: string } }
+  | { type: 'job.ha.peer.suspended'; data: { serial: string; epoch?: number } }
   | { type: 'job.ha.failover.confirmed'; data: { active: string } }
-  /** Recorded before `request high-availability state functional` is sent to the suspended peer. */
-  | { type: 'job.ha.peer.functional.requested'; data: { serial: string } }
+  /** Recorded before `request high-availability state functional` is sent to the suspended peer; `epoch` on a cluster. */
+  | { type: 'job.ha.peer.functional.requested'; data: { serial: string; epoch?: number } }
   | { type: 'job.ha.peer.functional'; data: { serial: string; state: string } }
   | { type: 'job.ha.peer.back'; data: { serial: string; state: string; runningSync: string } }
   | { type: 'job.ha.paused'; data: { reason: string } }

@@ -78,23 +78,24 @@ export type JobFact =
   | { type: 'job.validated'; data: { swVersion: string; freeDiskMb: number; neededMb: number; contentUpdate: boolean; notes: string[] } }
   | { type: 'job.snapshot.taken'; data: { phase: 'pre' | 'post'; snapshot: JobSnapshot } }
   | { type: 'job.checks.evaluated'; data: { results: CheckResult[]; ok: boolean } }
+  // Intents (`*.requested`) carry `epoch` on a cluster: the lease epoch under which the command was sent (actors/fence.ts).
   /** Content: `version` is what was asked for (`latest`), `hop` the hop the job stood at (the content step runs once, before the hops). */
-  | { type: 'job.content.download.requested'; data: { version: string; hop: number; baselineJobId: number } }
+  | { type: 'job.content.download.requested'; data: { version: string; hop: number; baselineJobId: number; epoch?: number } }
   | { type: 'job.content.download.enqueued'; data: { version: string; hop: number; panosJobId: number } }
   | { type: 'job.content.download.completed'; data: { version: string; hop: number } }
-  | { type: 'job.content.install.requested'; data: { version: string; hop: number; baselineJobId: number } }
+  | { type: 'job.content.install.requested'; data: { version: string; hop: number; baselineJobId: number; epoch?: number } }
   | { type: 'job.content.install.enqueued'; data: { version: string; hop: number; panosJobId: number } }
   | { type: 'job.content.updated'; data: { version: string } }
   | { type: 'job.download.skipped'; data: { version: string; hop: number } }
-  | { type: 'job.download.requested'; data: { version: string; hop: number; baselineJobId: number; direct: boolean } }
+  | { type: 'job.download.requested'; data: { version: string; hop: number; baselineJobId: number; direct: boolean; epoch?: number } }
   | { type: 'job.download.enqueued'; data: { version: string; hop: number; panosJobId: number } }
   | { type: 'job.download.progressed'; data: { version: string; hop: number; percent: number } }
   | { type: 'job.download.completed'; data: { version: string; hop: number } }
-  | { type: 'job.install.requested'; data: { version: string; hop: number; baselineJobId: number } }
+  | { type: 'job.install.requested'; data: { version: string; hop: number; baselineJobId: number; epoch?: number } }
   | { type: 'job.install.enqueued'; data: { version: string; hop: number; panosJobId: number } }
   | { type: 'job.install.progressed'; data: { version: string; hop: number; percent: number } }
   | { type: 'job.install.completed'; data: { version: string; hop: number } }
-  | { type: 'job.reboot.requested'; data: { version: string; hop: number; uptimeBefore: number } }
+  | { type: 'job.reboot.requested'; data: { version: string; hop: number; uptimeBefore: number; epoch?: number } }
   | { type: 'job.reboot.acknowledged'; data: { version: string; hop: number } }
   | { type: 'job.reboot.phase-changed'; data: { version: string; hop: number; phase: string } }
   | { type: 'job.reboot.completed'; data: { version: string; hop: number; uptime: number } }

@@ -13,6 +13,7 @@ import { startGateway, writeCaFile, type GatewayHandle } from '../../gateway/ind
 import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../../actors/config.ts';
 import { Daemon } from '../../actors/daemon.ts';
 import { createDeviceAccess } from '../../actors/device-access.ts';
+import type { Fence } from '../../actors/fence.ts';
 import { shippedScenario } from '../../cli/paths.ts';
 import type { TestNats } from './nats.ts';
 import { uniquePrefix } from './nats.ts';
@@ -33,6 +34,8 @@ export interface StackOptions {
   connections?: { sim: NatsConnection; daemon: NatsConnection };
   /** The subject prefix; default a unique one. */
   prefix?: string;
+  /** The in-process daemon's fence (cluster mode: every mutating call checked against a lease). */
+  fence?: Fence;
 }
 
 /** The whole product on real parts: nats-server, simulator, gateway over HTTP(S), daemon, LMDB logs. */
@@ -129,7 +132,7 @@ export async function startStack(t: ExecutionContext, nats: TestNats | undefined
       daemonStore = LmdbEventStore.open({ path: join(dataDir, 'events'), runId: 'daemon' });
       offDaemon = daemonStore.onAppend(eventPublisher(nc, subjects));
       access = createDeviceAccess(config, { store: daemonStore, log });
-      daemon = await Daemon.start({ store: daemonStore, log, config, access, dataDir, nc, subjects });
+      daemon = await Daemon.start({ store: daemonStore, log, config, access, dataDir, nc, subjects, ...(options.fence ? { fence: options.fence } : {}) });
       return daemon;
     },
     async stopDaemon() {

@@ -10,7 +10,8 @@ const nats = startTestNats(test);
 const SEED_DEVICE = '001234567890';
 
 async function leases(t: ExecutionContext, bucket: string, holder: string): Promise<LeaseManager> {
-  const m = await LeaseManager.open({ nc: await nats.connect(t, holder), bucket, holder, ttlMs: 3_000 });
+  const m = await LeaseManager.open({ nc: await nats.connect(t, holder), bucket, holder, ttlMs: 10_000 });
+  m.onLost((key, epoch, reason) => t.log(`${holder} lost ${key} (epoch ${epoch}): ${reason}`));
   t.teardown(() => m.close());
   return m;
 }
@@ -23,7 +24,7 @@ test('fencing: when the daemon holds its lease then the upgrade completes as on 
   const events = new JobEvents(t, stack);
   await discover(stack);
   const job = await submit(stack, { device: SEED_DEVICE });
-  const done = await jobEnded(stack, job.job_id);
+  const done = await jobEnded(stack, job.job_id, 3 * LONG);
   t.is(done.upgrade_status, 'complete', done.upgrade_message);
   await events.ended(job.job_id);
   const intents = events.of(job.job_id).filter((e) => INTENT_FACTS.has(e.type));
@@ -46,14 +47,14 @@ test('fencing: when another daemon takes the lease mid-upgrade then this one sen
   await discover(stack);
   const job = await submit(stack, { device: SEED_DEVICE });
   // Right after the first install is acknowledged: no mutating call is on its way now.
-  await events.next(job.job_id, 'job.install.enqueued', LONG);
+  await events.next(job.job_id, 'job.install.enqueued', 3 * LONG);
   const before = servedCalls(stack).filter((c) => MUTATING_KINDS.has(c.kind)).length;
   // The lease is taken away (as after a partition: deleted, then created by the other daemon).
   await (await new Kvm(await nats.connect(t)).open(bucket)).delete('fleet');
   const taken = (await other.acquire('fleet'))!;
   t.true(taken.epoch > lease.epoch);
   // The old daemon is left running (nobody stops it here): its next mutating call is the restart of hop 1.
-  const refused = await events.next(job.job_id, 'job.reboot.requested', LONG);
+  const refused = await events.next(job.job_id, 'job.reboot.requested', 3 * LONG);
   t.is((refused.data as { epoch?: number }).epoch, lease.epoch, 'the intent was recorded under the old epoch');
   // Long enough for a restart to be served and a reboot to begin, had it been sent.
   await new Promise((r) => setTimeout(r, 2_000));

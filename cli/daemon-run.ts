@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import type { DaemonConfig } from '../actors/config.ts';
@@ -31,6 +33,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
 async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeof createLogger>): Promise<void> {
   const config = loadDaemonConfig(dataDir);
   const natsUrl = opts.natsUrl ?? process.env.NATS_URL ?? (config.nats.url || undefined);
+  const nodeId = clusterNodeId(config);
   const rt = await openRuntime({
     role: 'daemon',
     log,
@@ -39,7 +42,8 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     auth: daemonNatsAuth(config),
     privateUser: 'daemon',
     mustSubscribe: (subjects) => subjects.cmd('daemon.status'),
-    details: { panorama: config.panorama.host, concurrency: config.concurrency },
+    details: { panorama: config.panorama.host, concurrency: config.concurrency, ...(config.cluster.enabled ? { nodeId } : {}) },
+    ...(config.cluster.enabled ? { replicatedLog: { replicas: config.cluster.replicas, writer: nodeId } } : {}),
   });
   let access: ReturnType<typeof createDeviceAccess> | undefined;
   let daemon: Daemon | undefined;
@@ -101,6 +105,11 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     access?.close();
     await rt.close();
   }
+}
+
+/** This daemon's name among the others on the cluster: cluster.node_id, or the host name and a random suffix. */
+export function clusterNodeId(config: DaemonConfig): string {
+  return config.cluster.nodeId || `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 50)}-${randomBytes(3).toString('hex')}`;
 }
 
 /** The daemon user's NATS credentials: config.json's nats.* (files), then the NATS_* variables the nats CLI reads. */

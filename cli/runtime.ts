@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { assertCanSubscribe, connectBus, ensureEventStream, eventPublisher, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
-import { LmdbEventStore } from '../eventstore/index.ts';
+import { assertCanSubscribe, connectBus, ensureEventStream, ensureLogStream, eventPublisher, jetStreamLogTransport, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
+import { LmdbEventStore, ReplicatedLog } from '../eventstore/index.ts';
+import { ConfigError } from '../actors/config.ts';
 import { privateUmask } from '../actors/private-dir.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
 
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly subjects: Subjects;
   readonly runId: string;
   readonly dataDir: string;
+  /** The replicated log the store projects (cluster mode), if any. */
+  readonly replicatedLog: ReplicatedLog | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,12 @@ export interface RuntimeOptions {
   mustSubscribe?: (subjects: Subjects) => string;
   /** Extra facts about the run, recorded in `run.started`. */
   details?: Record<string, unknown>;
+  /**
+   * Cluster mode (docs/cluster.md): the event log is the JetStream stream PANOS_LOG with this many replicas,
+   * and the LMDB log in the data dir its projection, rebuilt from the stream when it is empty or behind.
+   * Needs a NATS server given by URL (a private server dies with its machine).
+   */
+  replicatedLog?: { replicas: number; writer: string };
 }
 
 /**
@@ -59,6 +68,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dataDir = resolveDataDir(options.dataDir);
   const runId = newRunId();
   const subjects = new Subjects(options.prefix ?? subjectPrefix());
+  if (options.replicatedLog && !(options.natsUrl ?? process.env.NATS_URL)) {
+    throw new ConfigError('cluster.enabled needs the NATS cluster\'s address: set nats.url (or NATS_URL, --nats-url) to its servers, e.g. nats://n1:4222,nats://n2:4222,nats://n3:4222');
+  }
   const bus = await connectBus({
     ...(options.natsUrl ? { url: options.natsUrl } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
@@ -77,6 +89,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   }
   const store = LmdbEventStore.open({ path: eventLogPath(dataDir), runId });
+  let replicatedLog: ReplicatedLog | undefined;
+  if (options.replicatedLog) {
+    try {
+      await ensureLogStream(bus.nc, subjects, { replicas: options.replicatedLog.replicas });
+      const before = store.projectionPosition().logSeq;
+      replicatedLog = await ReplicatedLog.open(store, jetStreamLogTransport(bus.nc, subjects), {
+        writer: options.replicatedLog.writer,
+        onError: (err) => options.log.error({ err }, 'the replicated log stopped: appends fail until the daemon restarts'),
+      });
+      options.log.info({ applied: replicatedLog.position - before, position: replicatedLog.position, replicas: options.replicatedLog.replicas }, 'event log projected from the replicated log');
+    } catch (err) {
+      await store.close();
+      await bus.close();
+      throw err;
+    }
+  }
   if (!(await ensureEventStream(bus.nc, subjects))) options.log.info({ nats: bus.url }, 'no JetStream on this NATS server: events are published, not kept on NATS');
   const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, (err) => options.log.warn({ err }, 'could not publish event')));
   await store.append(`run:${runId}`, [
@@ -89,11 +117,13 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     subjects,
     runId,
     dataDir,
+    replicatedLog,
     async close() {
       if (closed) return;
       closed = true;
       await store.append(`run:${runId}`, [{ type: 'run.stopped', data: { role: options.role } }]).catch(() => undefined);
       unsubscribe();
+      await replicatedLog?.close();
       await bus.close();
       await store.close();
     },

@@ -43,6 +43,20 @@ export interface ReplicatedLogOptions {
   publishTimeoutMs?: number;
   /** Told when the background reader fails (the projection stops following until reopened). */
   onError?: (err: unknown) => void;
+  /**
+   * Streams that several daemons append to without owning them (default: kinds in SHARED_STREAM_KINDS): an
+   * append there without `expectedSeq` that loses a race waits for the projection to catch up and goes again,
+   * instead of failing. Streams with an owner (jobs, pairs, campaigns) never retry: the loser is fenced.
+   */
+  shared?: (stream: string) => boolean;
+}
+
+/** Stream kinds every daemon appends to (API call records, device facts from discovery): a lost race is retried. */
+export const SHARED_STREAM_KINDS: readonly string[] = ['api', 'device'];
+
+function isSharedStream(stream: string): boolean {
+  const colon = stream.indexOf(':');
+  return SHARED_STREAM_KINDS.includes(colon < 0 ? stream : stream.slice(0, colon));
 }
 
 const encoder = new TextEncoder();
@@ -209,6 +223,19 @@ export class ReplicatedLog implements LogWriter {
   }
 
   private async appendNow(stream: string, events: PreparedEvent[], options: AppendOptions): Promise<EventEnvelope[]> {
+    const shared = options.expectedSeq === undefined && (this.options.shared ?? isSharedStream)(stream);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.appendOnce(stream, events, options);
+      } catch (err) {
+        if (!shared || !(err instanceof LogConflictError) || attempt >= 20) throw err;
+        // Another daemon appended to this shared stream first: follow the log up to it, then go again.
+        await this.catchUp();
+      }
+    }
+  }
+
+  private async appendOnce(stream: string, events: PreparedEvent[], options: AppendOptions): Promise<EventEnvelope[]> {
     if (this.closed) throw new StoreClosedError();
     if (this.failure) throw this.failure;
     const epoch = options.epoch ?? (this.fence ? await this.fence(stream) : undefined);

@@ -64,8 +64,10 @@ test('replicated log: two writers at the same head of one stream race; exactly o
   await waitFor(() => b.streamHead('job:race') === 1, 10_000);
 
   for (let round = 0; round < 5; round++) {
-    const head = a.streamHead('job:race');
-    await waitFor(() => b.streamHead('job:race') === head, 10_000);
+    // Both at the head: each has applied everything in the log (the last winner may be either).
+    await logA.catchUp();
+    await logB.catchUp();
+    t.is(b.streamHead('job:race'), a.streamHead('job:race'));
     const results = await Promise.allSettled([
       a.append('job:race', [{ type: 'job.stepped', data: { by: 'a', round } }]),
       b.append('job:race', [{ type: 'job.stepped', data: { by: 'b', round } }]),
@@ -198,4 +200,25 @@ test('single server: the log stream has one replica; three replicas are refused 
   await openLog(nc, subjects, store, 'solo', t);
   const [e] = await store.append('job:1', [{ type: 'job.submitted', data: { x: 1 } }]);
   t.like(e, { gseq: 1, seq: 1, type: 'job.submitted' });
+});
+
+test('replicated log: two daemons appending to a shared stream (api) at the same time both succeed: a lost race is retried after catching up', async (t) => {
+  const subjects = new Subjects(uniquePrefix());
+  const ncA = await cluster.connect(t, 'writer-a');
+  const ncB = await cluster.connect(t, 'writer-b');
+  await ensureLogStream(ncA, subjects, { replicas: 3 });
+  const a = openTestStore(t);
+  const b = openTestStore(t);
+  const logA = await openLog(ncA, subjects, a, 'a', t);
+  const logB = await openLog(ncB, subjects, b, 'b', t);
+  const writes = Array.from({ length: 15 }, (_, i) => [
+    a.append('api', [{ type: 'api.call.recorded', data: { by: 'a', i } }]),
+    b.append('api', [{ type: 'api.call.recorded', data: { by: 'b', i } }]),
+  ]).flat();
+  const results = await Promise.allSettled(writes);
+  t.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+  await logA.catchUp();
+  await logB.catchUp();
+  t.is(a.streamHead('api'), 30);
+  t.deepEqual(b.readStream('api'), a.readStream('api'));
 });

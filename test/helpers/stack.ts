@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Subjects, eventPublisher } from '../../bus/index.ts';
-import { LmdbEventStore } from '../../eventstore/index.ts';
+import { Subjects, ensureLogStream, eventPublisher, jetStreamLogTransport } from '../../bus/index.ts';
+import { LmdbEventStore, ReplicatedLog } from '../../eventstore/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator } from '../../simulator/index.ts';
@@ -36,6 +36,8 @@ export interface StackOptions {
   prefix?: string;
   /** The in-process daemon's fence (cluster mode: every mutating call checked against a lease). */
   fence?: Fence;
+  /** Cluster mode's event log: the daemon's store projects the JetStream stream PANOS_LOG with these replicas. */
+  replicatedLog?: { replicas: number; writer?: string };
 }
 
 /** The whole product on real parts: nats-server, simulator, gateway over HTTP(S), daemon, LMDB logs. */
@@ -53,9 +55,13 @@ export interface Stack {
   dataDir: string;
   daemon: Daemon | undefined;
   daemonStore: LmdbEventStore | undefined;
+  /** The replicated log the daemon's store projects (options.replicatedLog). */
+  daemonLog: ReplicatedLog | undefined;
   /** Start (or restart) the in-process daemon on the data dir. */
   startDaemon(): Promise<Daemon>;
   stopDaemon(): Promise<void>;
+  /** Remove the daemon's event log from its data dir (the daemon stopped): as on a new machine. */
+  wipeDaemonLog(): void;
   /** Calls the gateway served, oldest first: `{ command, target, outcome, … }`. */
   servedCalls(): Array<Record<string, unknown>>;
 }
@@ -80,7 +86,7 @@ export function testConfig(gateway: GatewayHandle, scenario: Scenario, caFile = 
   };
 }
 
-export async function startStack(t: ExecutionContext, nats: TestNats | undefined, options: StackOptions = {}): Promise<Stack> {
+export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'connect'> | undefined, options: StackOptions = {}): Promise<Stack> {
   if (!nats && !options.connections) throw new Error('startStack: give a TestNats or options.connections');
   const simNc = options.connections?.sim ?? (await nats!.connect(t));
   const nc = options.connections?.daemon ?? simNc;
@@ -110,6 +116,7 @@ export async function startStack(t: ExecutionContext, nats: TestNats | undefined
 
   let daemon: Daemon | undefined;
   let daemonStore: LmdbEventStore | undefined;
+  let daemonLog: ReplicatedLog | undefined;
   let access: ReturnType<typeof createDeviceAccess> | undefined;
   let offDaemon: (() => void) | undefined;
   const stack: Stack = {
@@ -127,9 +134,16 @@ export async function startStack(t: ExecutionContext, nats: TestNats | undefined
     get daemonStore() {
       return daemonStore;
     },
+    get daemonLog() {
+      return daemonLog;
+    },
     async startDaemon() {
       await stack.stopDaemon();
       daemonStore = LmdbEventStore.open({ path: join(dataDir, 'events'), runId: 'daemon' });
+      if (options.replicatedLog) {
+        await ensureLogStream(nc, subjects, { replicas: options.replicatedLog.replicas });
+        daemonLog = await ReplicatedLog.open(daemonStore, jetStreamLogTransport(nc, subjects), { writer: options.replicatedLog.writer ?? 'test-daemon' });
+      }
       offDaemon = daemonStore.onAppend(eventPublisher(nc, subjects));
       access = createDeviceAccess(config, { store: daemonStore, log });
       daemon = await Daemon.start({ store: daemonStore, log, config, access, dataDir, nc, subjects, ...(options.fence ? { fence: options.fence } : {}) });
@@ -140,9 +154,15 @@ export async function startStack(t: ExecutionContext, nats: TestNats | undefined
       await daemon.stop();
       access?.close();
       offDaemon?.();
+      await daemonLog?.close();
       await daemonStore?.close();
       daemon = undefined;
       daemonStore = undefined;
+      daemonLog = undefined;
+    },
+    wipeDaemonLog() {
+      if (daemonStore) throw new Error('wipeDaemonLog: stop the daemon first');
+      rmSync(join(dataDir, 'events'), { recursive: true, force: true });
     },
     servedCalls() {
       return simStore.readStream('api').map((e) => e.data as Record<string, unknown>);

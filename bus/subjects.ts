@@ -137,6 +137,31 @@ export class Subjects {
     return { serial: parts[0], action: parts[1] };
   }
 
+  /**
+   * A command for the daemon holding a lease (cluster mode, docs/cluster.md): `panos.cmd.owner.<key>.<name>`,
+   * e.g. `panos.cmd.owner.partition-7.job.submit`. The daemon that received `panos.cmd.job.submit` forwards it here.
+   */
+  owner(key: string, name: string): string {
+    assertToken(key);
+    for (const t of name.split('.')) assertToken(t);
+    return `${this.prefix}.cmd.owner.${key}.${name}`;
+  }
+
+  /** Every command for a lease's holder: `panos.cmd.owner.<key>.>` */
+  ownerAll(key: string): string {
+    return `${this.prefix}.cmd.owner.${assertToken(key)}.>`;
+  }
+
+  /** Parse `panos.cmd.owner.<key>.<name>` back to the key and the command name. */
+  parseOwner(subject: string): { key: string; name: string } | undefined {
+    const head = `${this.prefix}.cmd.owner.`;
+    if (!subject.startsWith(head)) return undefined;
+    const rest = subject.slice(head.length);
+    const dot = rest.indexOf('.');
+    if (dot <= 0 || dot === rest.length - 1) return undefined;
+    return { key: rest.slice(0, dot), name: rest.slice(dot + 1) };
+  }
+
   /** Parse `panos.cmd.<name>` back to a known command. */
   parseCmd(subject: string): CommandName | undefined {
     const head = `${this.prefix}.cmd.`;

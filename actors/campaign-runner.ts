@@ -58,7 +58,8 @@ export const CAMPAIGN_PAYLOADS = {
 
 export type CampaignCommand = keyof typeof CAMPAIGN_PAYLOADS;
 
-function validate<K extends CampaignCommand>(name: K, payload: unknown): z.infer<(typeof CAMPAIGN_PAYLOADS)[K]> {
+/** Validate a `panos.cmd.campaign.*` payload; the error names each bad field. */
+export function validateCampaignPayload<K extends CampaignCommand>(name: K, payload: unknown): z.infer<(typeof CAMPAIGN_PAYLOADS)[K]> {
   const result = CAMPAIGN_PAYLOADS[name].safeParse(payload);
   if (result.success) return result.data as z.infer<(typeof CAMPAIGN_PAYLOADS)[K]>;
   const problems = planIssues(result.error).map((i) => `${i.path.length > 0 ? i.path.join('.') : 'payload'}: ${i.message}`);
@@ -240,7 +241,7 @@ export class CampaignRunner {
   /** Answer `panos.cmd.campaign.*`. */
   listen(nc: NatsConnection, subjects: Subjects, onError: (err: unknown, subject: string) => void): Subscription[] {
     const serve = <K extends CampaignCommand>(name: K, handler: (p: z.infer<(typeof CAMPAIGN_PAYLOADS)[K]>) => Promise<object> | object): Subscription =>
-      serveJson(nc, subjects.cmd(name), (payload) => handler(validate(name, payload)), { queue: 'daemon', onError: (err) => onError(err, name) });
+      serveJson(nc, subjects.cmd(name), (payload) => handler(validateCampaignPayload(name, payload)), { queue: 'daemon', onError: (err) => onError(err, name) });
     return [
       serve('campaign.create', (p) => this.create(p)),
       serve('campaign.list', (p) => this.list(p.active === true)),

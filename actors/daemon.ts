@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Snapshot } from 'xstate';
-import { serveJson, type CommandName, type Subjects } from '../bus/index.ts';
+import { NoResponderError, RemoteError, requestJson, serveJson, type CommandName, type Subjects } from '../bus/index.ts';
+import { COORDINATOR_LEASE, CREATE_UNIT_JOB, mergeQueueSummaries, parsePartitionLeaseKey, partitionLeaseKey, partitionOf, routeCommand, type PartitionDevice } from '../cluster/index.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { deadlineEffect, realClock, type DeadlineClock } from '../machines/effects.ts';
 import { type JobDevice, type JobFact, type JobKind, type JobPolicy } from '../machines/upgrade-job.events.ts';
@@ -20,7 +21,10 @@ import { fencedDeviceApi, type Fence } from './fence.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type DiscoveredDevice, type InventoryDevice } from './inventory.ts';
 import { crashListener, crashPointFromEnv } from './crash-hook.ts';
 import { JobRunner, type StampedFact } from './job-runner.ts';
-import { CampaignRunner, type CampaignHost } from './campaign-runner.ts';
+import { CAMPAIGN_PAYLOADS, CampaignRunner, validateCampaignPayload, type CampaignCommand, type CampaignHost } from './campaign-runner.ts';
+import { LogView } from './log-view.ts';
+import { toCampaignRecord } from '../machines/campaign.record.ts';
+import { z } from 'zod';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { downloadStatusReply, type DownloadStatusReply } from './download-status.ts';
@@ -52,7 +56,55 @@ export interface DaemonOptions {
   clock?: DeadlineClock;
   /** On a cluster: every mutating call is checked against this daemon's lease first (actors/fence.ts); absent on a single server. */
   fence?: Fence;
+  /** One of several daemons on a cluster (docs/cluster.md); absent for a single daemon. */
+  cluster?: DaemonCluster;
 }
+
+/**
+ * What a daemon on a cluster knows of its place in it: the fleet is cut into partitions, each owned by
+ * the holder of its lease (cluster/partition-keeper.ts calls `gained`, `releasing` and `lost`).
+ */
+export interface DaemonCluster {
+  /** `cluster.partitions`: the same on every daemon. */
+  partitions: number;
+  /** Whether this daemon holds the lease `key` now. */
+  holds(key: string): boolean;
+  /** How long a forwarded command keeps looking for the owner while its lease changes hands (default 30 s). */
+  forwardTimeoutMs?: number;
+  /** Shown by `daemon.status`: this daemon's node id, its partitions, the live daemons. */
+  describe?(): Record<string, unknown>;
+}
+
+/** The owner a command was forwarded to refused it: it does not hold the lease (any more). */
+export class NotOwnerError extends PanosUpgradeError {
+  constructor(readonly key: string) {
+    super('NOT_OWNER', `this daemon does not hold ${key}; the command goes to its owner`);
+  }
+}
+
+/** Nobody held the lease a command needs within the forwarding time (a handover that did not finish). */
+export class OwnerUnavailableError extends PanosUpgradeError {
+  constructor(readonly key: string, readonly waitedMs: number, options?: ErrorOptions) {
+    super('OWNER_UNAVAILABLE', `no daemon answered for ${key} within ${Math.round(waitedMs / 1000)} s (its lease is changing hands, or every daemon is down); try again`, options);
+  }
+}
+
+/** An owner's `{ error }` reply, passed on to the caller as it came (code and fields). */
+class RelayedError extends Error {
+  constructor(readonly code: string, message: string, details: Record<string, unknown>) {
+    super(message);
+    Object.assign(this, details);
+  }
+}
+
+/** The internal command a campaign's coordinator sends to a partition's owner to create a unit's job. */
+const createUnitJobPayload = z.strictObject({
+  jobId: z.string().min(1).max(64),
+  serials: z.array(z.string().min(1).max(64)).min(1).max(2),
+  kind: z.enum(['upgrade', 'download-only']),
+  targetVersion: z.string().nullable(),
+  readiness: z.record(z.string(), z.unknown()).optional(),
+});
 
 export class NoPathError extends PanosUpgradeError {
   constructor(readonly device: string, readonly reason: string) {
@@ -124,7 +176,15 @@ export class Daemon {
   private readonly pairMachine;
   private stopping = false;
   /** Campaigns: waves of jobs made through the same path as `job submit` (actors/campaign-runner.ts). */
-  readonly campaigns: CampaignRunner;
+  campaigns: CampaignRunner;
+  private readonly cluster: DaemonCluster | undefined;
+  /** The whole fleet from the replicated log's projection (cluster mode). */
+  private readonly view: LogView | undefined;
+  private inventorySeen = -1;
+  private readonly ownerSubscriptions = new Map<string, Subscription>();
+  private bus: { nc: NatsConnection; subjects: Subjects } | undefined;
+  /** Bumped when the coordinator lease is lost: waits of the campaigns it ran end. */
+  private campaignGeneration = 0;
 
   private constructor(private readonly options: DaemonOptions) {
     this.log = options.log;
@@ -182,7 +242,13 @@ export class Daemon {
           ),
       }),
     });
-    this.campaigns = new CampaignRunner({ store: this.store, log: this.log.child({ component: 'campaign' }), clock: this.clock, host: this.campaignHost() });
+    this.cluster = options.cluster;
+    this.view = options.cluster ? new LogView(options.store) : undefined;
+    this.campaigns = this.newCampaignRunner();
+  }
+
+  private newCampaignRunner(): CampaignRunner {
+    return new CampaignRunner({ store: this.store, log: this.log.child({ component: 'campaign' }), clock: this.clock, host: this.campaignHost() });
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -193,8 +259,11 @@ export class Daemon {
       daemon.log.warn({ crashPoint }, 'test hook: this daemon kills itself after the given durable event');
       options.store.onAppend(crashListener(crashPoint));
     }
-    daemon.restore();
-    daemon.campaigns.restore();
+    // On a cluster, work starts partition by partition as their leases are taken (gained).
+    if (!options.cluster) {
+      daemon.restore();
+      daemon.campaigns.restore();
+    }
     if (options.nc && options.subjects) {
       daemon.listen(options.nc, options.subjects);
       await options.nc.flush();
@@ -257,7 +326,7 @@ export class Daemon {
   }
 
   /** Rebuild every job from the log; resume the unfinished ones. Children of an HA pair run in their pair's slot. */
-  private restore(): void {
+  private restore(owns?: (device: PartitionDevice) => boolean): void {
     let resumed = 0;
     let queued = 0;
     // Scheduled once every job is restored: a resumed pair re-attaches its children at once, and a child
@@ -270,6 +339,7 @@ export class Daemon {
     };
     for (const stream of this.store.streamNames('job:')) {
       const jobId = stream.slice(4);
+      if (this.runners.has(jobId) || this.pairRunners.has(jobId)) continue;
       const events = this.store.readStream(stream);
       const snap = this.store.getSnapshot<Snapshot<unknown>>(stream);
       if (events[0]?.type === 'job.ha.submitted') {
@@ -278,6 +348,7 @@ export class Daemon {
           this.finishedPairs.set(jobId, state);
           continue;
         }
+        if (owns && !(state.peers[0] && owns(state.peers[0]))) continue;
         const runner = this.makePairRunner(jobId, snap ? { snapshot: snap.state } : { state });
         for (const p of state.peers) this.activeBySerial.set(p.serial, jobId);
         later({ id: jobId, devices: state.peers.map((p) => p.serial), run: () => this.runJob(runner, state.status !== 'pending') }, state.status === 'pending');
@@ -288,6 +359,7 @@ export class Daemon {
         this.finished.set(jobId, state);
         continue;
       }
+      if (owns && !(state.device && owns(state.device))) continue;
       const runner = this.makeRunner(jobId, snap ? { snapshot: snap.state } : { state });
       if (state.parentId) {
         // Started by its pair when the pair re-attaches (runChild), never by the scheduler.
@@ -338,7 +410,8 @@ export class Daemon {
     if (this.stopping) return;
     runner.start();
     if (!resumed && runner.state.status === 'pending') runner.send({ type: 'start', now: this.clock.now() });
-    await runner.done();
+    // A runner stopped because its partition went to another daemon frees its slot too.
+    await runner.settled();
   }
 
   /** A pair's child job for one peer: created under the id the pair recorded (once), then started. */
@@ -382,23 +455,26 @@ export class Daemon {
   // ---- queries ----
 
   jobState(jobId: string): JobState | undefined {
-    return this.runners.get(jobId)?.recorded ?? this.finished.get(jobId);
+    return this.runners.get(jobId)?.recorded ?? this.view?.job(jobId) ?? this.finished.get(jobId);
   }
 
   pairState(jobId: string): PairState | undefined {
-    return this.pairRunners.get(jobId)?.recorded ?? this.finishedPairs.get(jobId);
+    return this.pairRunners.get(jobId)?.recorded ?? this.view?.pair(jobId) ?? this.finishedPairs.get(jobId);
   }
 
   /** Device jobs (HA pair children included), oldest first. */
   allJobs(): JobState[] {
+    if (this.view) return this.view.allJobs();
     return [...this.finished.values(), ...[...this.runners.values()].map((r) => r.recorded)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
   }
 
   allPairs(): PairState[] {
+    if (this.view) return this.view.allPairs();
     return [...this.finishedPairs.values(), ...[...this.pairRunners.values()].map((r) => r.recorded)].sort((a, b) => (a.submittedAt ?? '').localeCompare(b.submittedAt ?? ''));
   }
 
   devices(): InventoryDevice[] {
+    this.syncInventory();
     return [...this.inventory.values()].sort((a, b) => a.serial.localeCompare(b.serial));
   }
 
@@ -433,6 +509,7 @@ export class Daemon {
   }
 
   private deviceFor(serial: string): InventoryDevice {
+    this.syncInventory();
     const d = this.inventory.get(serial);
     if (!d) throw new NotFoundError('device', serial, `device ${serial} is not in the inventory: run "panos-upgrade device discover" first`);
     return d;
@@ -732,6 +809,7 @@ export class Daemon {
   }
 
   status(): object {
+    this.syncInventory();
     const counts: Record<string, number> = {};
     for (const j of this.allJobs()) counts[j.status] = (counts[j.status] ?? 0) + 1;
     const pairs: Record<string, number> = {};
@@ -745,25 +823,23 @@ export class Daemon {
       waiting: this.scheduler.waiting,
       concurrency: this.scheduler.concurrency,
       panorama: this.config.panorama.host,
+      ...(this.cluster ? { cluster: this.cluster.describe?.() ?? {} } : {}),
     };
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     for (const s of this.subscriptions) s.unsubscribe();
+    for (const s of this.ownerSubscriptions.values()) s.unsubscribe();
+    this.ownerSubscriptions.clear();
     await this.campaigns.stop();
     await Promise.all([...this.pairRunners.values(), ...this.runners.values()].map((r) => r.stop()));
   }
 
   /** A campaign's jobs are made and queued like `job submit`'s, under the id the campaign recorded. */
   private campaignHost(): CampaignHost {
-    return {
-      devices: () => this.devices(),
-      hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),
-      concurrency: () => this.scheduler.concurrency,
-      hasJob: (jobId) => this.record(jobId) !== undefined,
-      checkPolicy: (raw) => void this.readinessPolicy(raw),
-      createJob: async (jobId, serials, kind, targetVersion, readiness) => {
+    const local = {
+      createJob: async (jobId: string, serials: readonly string[], kind: JobKind, targetVersion: string | null, readiness?: Record<string, unknown>): Promise<void> => {
         const devices = serials.map((s) => this.deviceFor(s));
         for (const d of devices) this.checkNoActiveJob(d.serial, kind);
         const plan = await this.plan(devices[0]!, targetVersion ?? undefined);
@@ -771,44 +847,258 @@ export class Daemon {
         if (devices[1]) await this.createPair(kind, devices[0]!, devices[1], plan, targetVersion, jobId, policy);
         else await this.createJob(devices[0]!, kind, plan, targetVersion, undefined, jobId, policy);
       },
+    };
+    return {
+      devices: () => this.devices(),
+      hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),
+      concurrency: () => this.scheduler.concurrency,
+      hasJob: (jobId) => (this.cluster ? this.store.streamHead(`job:${jobId}`) > 0 : this.record(jobId) !== undefined),
+      checkPolicy: (raw) => void this.readinessPolicy(raw),
+      // On a cluster the unit's job is made by the owner of its devices' partition (exactly once: its first append expects seq 0).
+      createJob: async (jobId, serials, kind, targetVersion, readiness) => {
+        if (!this.cluster) return local.createJob(jobId, serials, kind, targetVersion, readiness);
+        await this.dispatch(CREATE_UNIT_JOB, { jobId, serials: [...serials], kind, targetVersion, ...(readiness ? { readiness } : {}) });
+      },
       jobEnded: async (jobId) => {
-        const s = (await (this.runners.get(jobId) ?? this.pairRunners.get(jobId))?.done()) ?? this.jobState(jobId) ?? this.pairState(jobId);
+        const generation = this.campaignGeneration;
+        const runner = this.runners.get(jobId) ?? this.pairRunners.get(jobId);
+        let s: { status: JobState['status']; message: string } | undefined = runner ? await runner.done() : undefined;
+        // On a cluster another daemon may run it: its end shows in the projection of the replicated log.
+        while (!s && this.cluster) {
+          const seen = this.jobState(jobId) ?? this.pairState(jobId);
+          if (seen && isTerminal(seen as JobState)) s = seen;
+          else if (this.campaignGeneration !== generation || this.stopping) throw new NotOwnerError(COORDINATOR_LEASE);
+          else await sleep(this.config.poll.jobSeconds * 1000);
+        }
+        s ??= this.jobState(jobId) ?? this.pairState(jobId);
         if (!s) throw new NotFoundError('job', jobId);
         return { status: s.status, message: s.message };
       },
       cancelJob: async (jobId) => {
-        await this.cancel(jobId);
+        if (this.cluster) await this.dispatch('job.cancel', { jobId });
+        else await this.cancel(jobId);
       },
     };
   }
 
+  /** The devices a command may select: the fleet, or on a cluster the partition it was sent to. */
+  private scoped(devices: InventoryDevice[], key: string | undefined): InventoryDevice[] {
+    const p = key === undefined ? undefined : parsePartitionLeaseKey(key);
+    return p === undefined || !this.cluster ? devices : devices.filter((d) => partitionOf(d, this.cluster!.partitions) === p);
+  }
+
+  /** Every command this daemon answers itself; `key` is the lease it was sent to, on a cluster. */
+  private handlers(): Record<string, (payload: Record<string, unknown>, key?: string) => Promise<object> | object> {
+    const cmd = <K extends Parameters<typeof validatePayload>[0]>(name: K, handler: (p: PayloadOf<K>, key?: string) => Promise<object> | object) => ({
+      [name]: (payload: Record<string, unknown>, key?: string) => handler(validatePayload(name, payload), key),
+    });
+    const campaign = <K extends CampaignCommand>(name: K, handler: (p: z.infer<(typeof CAMPAIGN_PAYLOADS)[K]>) => Promise<object> | object) => ({
+      [name]: (payload: Record<string, unknown>) => handler(validateCampaignPayload(name, payload)),
+    });
+    const view = this.view;
+    return {
+      ...cmd('job.submit', (p) => this.submit(p)),
+      ...cmd('job.cancel', (p) => this.cancel(p.jobId)),
+      ...cmd('job.get', (p) => this.get(p.jobId)),
+      ...cmd('job.list', (p) => this.list(p)),
+      ...cmd('job.resume', (p) => this.resume(p.jobId)),
+      ...cmd('download.queue-all', (p, key) => this.queueJobs('download-only', this.scoped(this.devices(), key), undefined, p.dryRun === true)),
+      ...cmd('download.status', () => this.downloadStatus()),
+      ...cmd('upgrade.queue', (p, key) => {
+        if (!p.all && !p.devices) throw new ValidationError('upgrade.queue needs "devices" (a list of serials) or "all": true');
+        const selected = p.all ? this.scoped(this.devices(), key) : p.devices!.map((serial) => this.deviceFor(serial));
+        return this.queueJobs('upgrade', selected, p.targetVersion, p.dryRun === true, this.readinessPolicy(p.policy));
+      }),
+      ...cmd('device.discover', () => this.discover()),
+      ...cmd('device.list', () => ({ devices: this.devices() })),
+      ...cmd('device.get', (p) => {
+        const device = this.deviceFor(p.serial);
+        return { device, jobs: this.list({ device: p.serial }).jobs };
+      }),
+      ...cmd('device.check', (p) => this.checkDevices(p)),
+      ...cmd('device.trust', (p) => this.trustDevice(p.serial)),
+      ...cmd('daemon.status', () => this.status()),
+      ...campaign('campaign.create', (p) => this.campaigns.create(p)),
+      ...campaign('campaign.list', (p) => {
+        if (!view) return this.campaigns.list(p.active === true);
+        const all = view.allCampaigns().filter((c) => !p.active || !['completed', 'failed', 'aborted'].includes(c.status));
+        return { campaigns: all.map((c) => toCampaignRecord(c, this.clock.now())) };
+      }),
+      ...campaign('campaign.get', (p) => {
+        if (!view) return this.campaigns.get(p.campaignId, p.units === true);
+        const c = view.campaign(p.campaignId);
+        if (!c) throw new NotFoundError('campaign', p.campaignId);
+        return { campaign: toCampaignRecord(c, this.clock.now(), { members: p.units === true }) };
+      }),
+      ...campaign('campaign.pause', (p) => this.campaigns.command(p.campaignId, 'pause', p.by)),
+      ...campaign('campaign.resume', (p) => this.campaigns.command(p.campaignId, 'resume', p.by)),
+      ...campaign('campaign.approve', (p) => this.campaigns.command(p.campaignId, 'approve', p.by)),
+      ...campaign('campaign.abort', (p) => this.campaigns.command(p.campaignId, 'abort', p.by)),
+      [CREATE_UNIT_JOB]: async (payload) => {
+        const p = createUnitJobPayload.parse(payload);
+        if (this.store.streamHead(`job:${p.jobId}`) > 0) return { jobId: p.jobId, existed: true };
+        await this.campaignHost().createJob(p.jobId, p.serials, p.kind, p.targetVersion, p.readiness);
+        return { jobId: p.jobId, existed: false };
+      },
+    };
+  }
+
+  /**
+   * Answer a command: here, or on a cluster at the daemon that owns what it is about (cluster/routing.ts):
+   * a device's or job's partition owner, the coordinator, or every partition's owner with the replies merged.
+   */
+  private async dispatch(name: string, payload: Record<string, unknown>): Promise<object> {
+    const handle = this.handlers()[name];
+    if (!handle) throw new ValidationError(`unknown command ${name}`);
+    if (!this.cluster) return handle(payload);
+    this.syncInventory();
+    const route = routeCommand(name, payload, {
+      partitions: this.cluster.partitions,
+      device: (serial) => this.inventory.get(serial),
+      jobDevice: (jobId) => {
+        const job = this.jobState(jobId);
+        if (job?.device) return job.device;
+        return this.pairState(jobId)?.peers[0];
+      },
+    });
+    if (route.to === 'here') return handle(payload);
+    if (route.to === 'lease') return this.atOwner(route.key, name, payload);
+    const replies = await Promise.all(route.parts.map((part) => this.atOwner(part.key, name, part.payload) as Promise<QueueSummary>));
+    return mergeQueueSummaries(replies, payload['dryRun'] === true);
+  }
+
+  /** Run a command at the holder of `key`: here when it is this daemon, else over NATS at its owner subject. */
+  private async atOwner(key: string, name: string, payload: Record<string, unknown>): Promise<object> {
+    if (this.cluster!.holds(key)) return this.handlers()[name]!(payload, key);
+    const bus = this.bus;
+    if (!bus) throw new OwnerUnavailableError(key, 0);
+    const started = Date.now();
+    const limit = this.cluster!.forwardTimeoutMs ?? 30_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { ok: _ok, ...reply } = await requestJson<Record<string, unknown>>(bus.nc, bus.subjects.owner(key, name), payload, Math.max(1_000, limit - (Date.now() - started)));
+        return reply;
+      } catch (err) {
+        // Nobody subscribed, or the one who answered had just lost the lease: nothing was done, so ask again.
+        const retry = err instanceof NoResponderError || (err instanceof RemoteError && err.code === 'NOT_OWNER');
+        if (err instanceof RemoteError && !retry) throw new RelayedError(err.code, err.message, err.details);
+        if (!retry || Date.now() - started >= limit) throw retry ? new OwnerUnavailableError(key, Date.now() - started, { cause: err }) : err;
+        if (this.cluster!.holds(key)) return this.handlers()[name]!(payload, key);
+        await sleep(Math.min(500, 25 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** On a cluster: reload the inventory when the log moved (discovery runs on the coordinator). */
+  private syncInventory(): void {
+    if (!this.cluster) return;
+    const at = this.store.lastGseq();
+    if (at === this.inventorySeen) return;
+    this.inventorySeen = at;
+    const fresh = loadInventory(this.store);
+    for (const serial of [...this.inventory.keys()]) if (!fresh.has(serial)) this.inventory.delete(serial);
+    for (const [serial, d] of fresh) this.inventory.set(serial, d);
+  }
+
+  /** The lease a device's work is owned under on a cluster: its partition's (both HA peers share it). */
+  leaseKeyOf(serial: string): string {
+    this.syncInventory();
+    const d = this.inventory.get(serial) ?? { serial };
+    return partitionLeaseKey(partitionOf(d, this.cluster?.partitions ?? 1));
+  }
+
+  /**
+   * A lease was taken (cluster mode; the projection has caught up with the log): a partition's unfinished
+   * jobs resume from the log, the coordinator's campaigns too, and commands for it are answered here.
+   */
+  async gained(key: string): Promise<void> {
+    if (!this.cluster || this.stopping) return;
+    this.syncInventory();
+    const p = parsePartitionLeaseKey(key);
+    if (p !== undefined) {
+      // What ended elsewhere since this daemon last ran it is read again from the log.
+      for (const [id, st] of [...this.finished]) if (st.device && partitionOf(st.device, this.cluster.partitions) === p) this.finished.delete(id);
+      this.restore((d) => partitionOf(d, this.cluster!.partitions) === p);
+    } else if (key === COORDINATOR_LEASE) {
+      this.campaigns = this.newCampaignRunner();
+      this.campaigns.restore();
+    }
+    const bus = this.bus;
+    if (bus && !this.ownerSubscriptions.has(key)) {
+      this.ownerSubscriptions.set(
+        key,
+        serveJson(
+          bus.nc,
+          bus.subjects.ownerAll(key),
+          (payload, msg) => {
+            const name = bus.subjects.parseOwner(msg.subject)?.name ?? '';
+            if (!this.cluster!.holds(key)) throw new NotOwnerError(key);
+            const handle = this.handlers()[name];
+            if (!handle) throw new ValidationError(`unknown command ${name}`);
+            return handle(payload, key);
+          },
+          { onError: (err) => this.log.warn({ err, key }, 'could not answer a forwarded command') },
+        ),
+      );
+      await bus.nc.flush();
+    }
+  }
+
+  /** The plan gives a lease to another daemon: stop its work (what it recorded stays durable), stop answering for it. */
+  async releasing(key: string): Promise<void> {
+    this.ownerSubscriptions.get(key)?.unsubscribe();
+    this.ownerSubscriptions.delete(key);
+    await this.dropWork(key);
+  }
+
+  /** A lease was lost (expired, taken): its work stops at once; the fence refuses whatever was about to be sent. */
+  lost(key: string): void {
+    this.ownerSubscriptions.get(key)?.unsubscribe();
+    this.ownerSubscriptions.delete(key);
+    void this.dropWork(key).catch((err: unknown) => this.log.warn({ err, key }, 'could not stop the work of a lost lease'));
+  }
+
+  private async dropWork(key: string): Promise<void> {
+    if (key === COORDINATOR_LEASE) {
+      this.campaignGeneration++;
+      await this.campaigns.stop();
+      return;
+    }
+    const p = parsePartitionLeaseKey(key);
+    if (p === undefined || !this.cluster) return;
+    const n = this.cluster.partitions;
+    const stops: Array<Promise<void>> = [];
+    for (const [id, r] of [...this.pairRunners]) {
+      const d = r.state.peers[0];
+      if (!d || partitionOf(d, n) !== p) continue;
+      this.scheduler.dequeue(id);
+      this.pairRunners.delete(id);
+      for (const peer of r.state.peers) if (this.activeBySerial.get(peer.serial) === id) this.activeBySerial.delete(peer.serial);
+      stops.push(r.stop());
+    }
+    for (const [id, r] of [...this.runners]) {
+      const d = r.state.device;
+      if (!d || partitionOf(d, n) !== p) continue;
+      this.scheduler.dequeue(id);
+      this.runners.delete(id);
+      if (this.activeBySerial.get(d.serial) === id) this.activeBySerial.delete(d.serial);
+      stops.push(r.stop());
+    }
+    await Promise.all(stops);
+  }
+
   private listen(nc: NatsConnection, subjects: Subjects): void {
-    const serve = <K extends CommandName & Parameters<typeof validatePayload>[0]>(name: K, handler: (p: PayloadOf<K>) => Promise<object> | object): void => {
+    this.bus = { nc, subjects };
+    const handlers = this.handlers();
+    for (const name of Object.keys(handlers)) {
+      if (name === CREATE_UNIT_JOB) continue;
       this.subscriptions.push(
-        serveJson(nc, subjects.cmd(name), (payload: Record<string, unknown>, _msg: Msg) => handler(validatePayload(name, payload)), {
+        serveJson(nc, subjects.cmd(name as CommandName), (payload: Record<string, unknown>, _msg: Msg) => this.dispatch(name, payload), {
           queue: 'daemon',
           onError: (err) => this.log.warn({ err, subject: name }, 'could not answer a command'),
         }),
       );
-    };
-    serve('job.submit', (p) => this.submit(p));
-    serve('job.cancel', (p) => this.cancel(p.jobId));
-    serve('job.get', (p) => this.get(p.jobId));
-    serve('job.list', (p) => this.list(p));
-    serve('job.resume', (p) => this.resume(p.jobId));
-    serve('download.queue-all', (p) => this.queueAllDownloads(p));
-    serve('download.status', () => this.downloadStatus());
-    serve('upgrade.queue', (p) => this.queueUpgrades(p));
-    serve('device.discover', () => this.discover());
-    serve('device.list', () => ({ devices: this.devices() }));
-    serve('device.get', (p) => {
-      const device = this.deviceFor(p.serial);
-      return { device, jobs: this.list({ device: p.serial }).jobs };
-    });
-    serve('device.check', (p) => this.checkDevices(p));
-    serve('device.trust', (p) => this.trustDevice(p.serial));
-    serve('daemon.status', () => this.status());
-    this.subscriptions.push(...this.campaigns.listen(nc, subjects, (err, subject) => this.log.warn({ err, subject }, 'could not answer a command')));
+    }
   }
 }
 

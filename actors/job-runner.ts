@@ -43,6 +43,8 @@ export class JobRunner<State = unknown> {
   private readonly finished: Promise<State>;
   private durableState: State;
   private resolveFinished!: (s: State) => void;
+  private resolveStopped!: () => void;
+  private readonly stoppedPromise = new Promise<void>((r) => (this.resolveStopped = r));
 
   constructor(private readonly options: JobRunnerOptions<State>) {
     this.jobId = options.jobId;
@@ -92,6 +94,11 @@ export class JobRunner<State = unknown> {
     return this.lastAppend.then(() => undefined);
   }
 
+  /** Resolves when the job reaches a terminal status or the runner is stopped (its partition went to another daemon). */
+  settled(): Promise<void> {
+    return Promise.race([this.finished, this.stoppedPromise]).then(() => undefined);
+  }
+
   /** Resolves with the final state when the job reaches a terminal status. */
   done(): Promise<State> {
     return this.finished;
@@ -100,6 +107,7 @@ export class JobRunner<State = unknown> {
   /** Stop the actor (daemon shutdown): running effects are aborted; the log has what is needed to resume. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.resolveStopped();
     this.actor.stop();
     await this.durable().catch(() => undefined);
   }

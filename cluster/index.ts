@@ -17,3 +17,6 @@ export * from './partitions.ts';
 export * from './rebalance.ts';
 export * from './lease-manager.ts';
 export * from './lease-fence.ts';
+export * from './membership.ts';
+export * from './partition-keeper.ts';
+export * from './routing.ts';

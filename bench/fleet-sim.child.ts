@@ -82,9 +82,11 @@ function units(scenario: Scenario, now: number): { units: FleetUnit[]; timing: R
 
 const devices = Number(process.argv[2] ?? 1000);
 const timeScale = Number(process.argv[3] ?? 0.1);
+/** Panorama's `show devices connected` grows by ~1.3 KB a firewall: past ~6,000 it exceeds the default 8 MB NATS payload. */
+const maxPayloadMiB = Number(process.argv[4] ?? 0);
 
 await serveParent<FleetSimInfo>(async () => {
-  const server = await startNatsServer({ jetstream: false });
+  const server = await startNatsServer({ jetstream: false, ...(maxPayloadMiB > 0 ? { maxPayloadBytes: maxPayloadMiB * 2 ** 20 } : {}) });
   const nc = await connectNats(server.url, 'bench fleet simulator');
   const prefix = 'bench';
   const subjects = new Subjects(prefix);

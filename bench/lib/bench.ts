@@ -7,6 +7,8 @@ export interface BenchContext {
   progress(message: string): void;
   /** Aborted when the benchmark overruns its budget: stop waiting, let the runner kill the children. */
   signal: AbortSignal;
+  /** When (performance.now()) the runner will abort it: a benchmark that can stop early and report what it measured does so before. */
+  deadline: number;
 }
 
 export interface BenchDef {

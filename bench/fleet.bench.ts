@@ -257,7 +257,21 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
             ? [
                 { bench: id, name: `${label}: daemon CPU per device upgrade`, value: (cpuS / per) * 1000, unit: 'ms', command: cmd, note: `${round(cpuS, 1)} CPU s in all${perNote ? `; ${perNote}` : ''}` },
                 { bench: id, name: `${label}: simulator+gateway CPU per device upgrade`, value: (simCpuS / per) * 1000, unit: 'ms', command: cmd, ...(perNote ? { note: perNote } : {}) },
-                ...(apiCalls ? [{ bench: id, name: `${label}: API calls per device upgrade`, value: apiCalls.total / per, unit: 'calls', command: cmd, note: `${apiCalls.total} calls${perNote ? `; ${perNote}` : ''}` }] : []),
+                ...(apiCalls
+                  ? [
+                      {
+                        bench: id,
+                        name: `${label}: API calls per device upgrade`,
+                        value: apiCalls.total / per,
+                        unit: 'calls',
+                        command: cmd,
+                        note: `most: ${Object.entries((apiCalls.commands ?? {}) as Record<string, { count: number }>)
+                          .slice(0, 6)
+                          .map(([k, v]) => `${k} ${round(v.count / per, 1)}`)
+                          .join(', ')}${perNote ? `; ${perNote}` : ''}`,
+                      },
+                    ]
+                  : []),
               ]
             : [
                 // Nothing finished: no per-device figure, the totals of the time box.

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { eventLogAppendBench, eventLogReplayBench } from './eventlog.bench.ts';
+import { replicatedLogAppendBench } from './replicated-log.bench.ts';
 import { cliBench } from './cli.bench.ts';
 import { demoBench } from './demo.bench.ts';
 import { fleetBench } from './fleet.bench.ts';
@@ -24,6 +25,7 @@ const BENCHES: BenchDef[] = [
   slowClientsBench(),
   eventLogAppendBench(),
   eventLogReplayBench(),
+  replicatedLogAppendBench(),
   cliBench(),
   demoBench(),
   // Last: the longest, and the most sensitive to a busy machine.

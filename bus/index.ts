@@ -19,3 +19,4 @@ export * from './rpc.ts';
 export * from './event-publisher.ts';
 export * from './event-stream.ts';
 export * from './log-stream.ts';
+export * from './nats-cluster.ts';

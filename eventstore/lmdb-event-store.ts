@@ -161,7 +161,8 @@ export class LmdbEventStore {
   }
 
   /**
-   * Apply entries of the replicated log, in log order, in one transaction (durable when it resolves).
+   * Apply entries of the replicated log, in log order, in one transaction (committed when it resolves; the
+   * log, not this file, is what makes them durable).
    * Idempotent: an entry at or below the projection's position is skipped (its result is `[]`). The next
    * entry must follow the position without a gap (otherwise ProjectionMismatchError and nothing is written).
    *
@@ -186,7 +187,8 @@ export class LmdbEventStore {
         if (p.logSeq < expected) continue;
         if (p.logSeq !== expected) throw new ProjectionMismatchError(`the replicated log skips from entry ${expected - 1} to ${p.logSeq}; the projection cannot follow it`);
         validateStream(p.entry.stream);
-        for (const e of p.entry.events) validateEvent(e);
+        // This process's own entries were validated by append; other writers' are checked here.
+        if (!p.own) for (const e of p.entry.events) validateEvent(e);
         const head = heads.get(p.entry.stream) ?? this.streamHead(p.entry.stream);
         const valid = p.entry.seq === head + 1;
         if (valid) heads.set(p.entry.stream, head + p.entry.events.length);
@@ -223,7 +225,9 @@ export class LmdbEventStore {
       if (todo.length > 0) this.projection.putSync('position', { ...position, logSeq: expected - 1 });
       return entries.map((p) => (applied.has(p.logSeq) ? applied.get(p.logSeq)! : []));
     });
-    await this.env.flushed;
+    // Not waiting for the disk flush: the replicated log is the record (the entries are acknowledged by a
+    // quorum already), and the position commits with the events, so a projection that loses its last
+    // transactions in a crash applies them again from the log.
     const own = entries.flatMap((p, i) => (p.own ? (results[i] ?? []) : []));
     if (own.length > 0) this.notify(own);
     else if (results.some((r) => r !== null && r.length > 0)) for (const w of [...this.waiters]) w();

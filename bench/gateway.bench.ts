@@ -10,12 +10,17 @@ const REPS = 3;
 const DURATION_MS = 2500;
 const WARMUP_MS = 500;
 const DEVICES = 1000;
+const PROTOCOLS = ['http', 'https'] as const;
+type Protocol = (typeof PROTOCOLS)[number];
+/** Development knob: `nats` measures the gateway on the NATS transport (the before side of the in-process one). */
+const TRANSPORT = process.env.PANOS_BENCH_GATEWAY_TRANSPORT === 'nats' ? 'nats' : 'in-process';
 
 type Stats = ReturnType<typeof processStats>;
 
 /**
- * `show system info` through the gateway (plain HTTP, Panorama with `target=`, over NATS to the
- * simulator) against a bare Koa handler returning a body of the same size, driven by the same load
+ * `show system info` through the gateway (Panorama with `target=`, the simulator in the same process
+ * called in-process) against a bare Koa handler returning a body of the same size, over plain HTTP and
+ * over HTTPS (the bare HTTPS server serves the gateway's own certificate), driven by the same load
  * generator in its own process; trials alternate between the two so noise falls on both.
  */
 export function gatewayBench(): BenchDef {
@@ -23,26 +28,33 @@ export function gatewayBench(): BenchDef {
   return {
     id,
     group: 'gateway',
-    budgetMs: 120_000,
+    budgetMs: 240_000,
     async run(ctx) {
-      const gw = await startService<GatewayServerInfo>('bench/gateway-server.child.ts', { role: 'gateway-server', args: [String(DEVICES)], profile: ctx.profile });
+      const gw = await startService<GatewayServerInfo>('bench/gateway-server.child.ts', { role: 'gateway-server', args: [String(DEVICES), TRANSPORT], profile: ctx.profile });
       const bare = await startService<{ url: string }>('bench/bare-server.child.ts', { role: 'bare-server', args: [String(gw.info.bodyBytes)], profile: ctx.profile });
       const load = await startService('bench/load-generator.child.ts', { role: 'load-generator', profile: ctx.profile });
-      const trials: Array<{ target: 'gateway' | 'bare'; concurrency: number; rep: number; result: LoadResult }> = [];
+      const trials: Array<{ protocol: Protocol; target: 'gateway' | 'bare'; concurrency: number; rep: number; result: LoadResult }> = [];
       let gwStats: Stats;
       let bareStats: Stats;
       let natsPeak: number | undefined;
       try {
+        const bareHttps = await bare.call<string>('https', gw.info.tls);
+        const origins: Record<Protocol, Record<'gateway' | 'bare', string>> = {
+          http: { gateway: gw.info.url, bare: bare.info.url },
+          https: { gateway: gw.info.httpsUrl, bare: bareHttps },
+        };
+        ctx.progress(`gateway transport: ${TRANSPORT}`);
         const gwBefore = await gw.call<Stats>('stats');
-        for (const concurrency of CONCURRENCY) {
-          for (let rep = 0; rep < REPS; rep++) {
-            const order = rep % 2 === 0 ? (['bare', 'gateway'] as const) : (['gateway', 'bare'] as const);
-            for (const target of order) {
-              const origin = target === 'gateway' ? gw.info.url : bare.info.url;
-              const run: LoadRun = { origin, paths: gw.info.paths, concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS };
-              const result = await load.call<LoadResult>('run', run, 60_000);
-              ctx.progress(`${target} c=${concurrency} rep ${rep + 1}: ${Math.round(result.rps)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, errors ${result.errors}`);
-              trials.push({ target, concurrency, rep, result });
+        for (const protocol of PROTOCOLS) {
+          for (const concurrency of CONCURRENCY) {
+            for (let rep = 0; rep < REPS; rep++) {
+              const order = rep % 2 === 0 ? (['bare', 'gateway'] as const) : (['gateway', 'bare'] as const);
+              for (const target of order) {
+                const run: LoadRun = { origin: origins[protocol][target], paths: gw.info.paths, concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS };
+                const result = await load.call<LoadResult>('run', run, 60_000);
+                ctx.progress(`${protocol} ${target} c=${concurrency} rep ${rep + 1}: ${Math.round(result.rps)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, errors ${result.errors}`);
+                trials.push({ protocol, target, concurrency, rep, result });
+              }
             }
           }
         }
@@ -58,8 +70,12 @@ export function gatewayBench(): BenchDef {
       const cmd = command(id);
       const figures: Figure[] = [];
       const summary: Record<string, unknown> = {};
+      for (const protocol of PROTOCOLS) {
+      // The plain HTTP rows keep their names (`gateway c=16: …`); the HTTPS rows say so.
+      const label = protocol === 'http' ? 'gateway' : 'gateway https';
+      const bareLabel = protocol === 'http' ? 'bare Koa' : 'bare HTTPS Koa';
       for (const concurrency of CONCURRENCY) {
-        const pick = (target: 'gateway' | 'bare') => trials.filter((t) => t.target === target && t.concurrency === concurrency).map((t) => t.result);
+        const pick = (target: 'gateway' | 'bare') => trials.filter((t) => t.protocol === protocol && t.target === target && t.concurrency === concurrency).map((t) => t.result);
         const g = pick('gateway');
         const b = pick('bare');
         const gRps = median(g.map((r) => r.rps));
@@ -71,26 +87,28 @@ export function gatewayBench(): BenchDef {
         figures.push(
           {
             bench: id,
-            name: `gateway c=${concurrency}: throughput`,
+            name: `${label} c=${concurrency}: throughput`,
             value: gRps,
             unit: 'req/s',
-            baseline: { label: 'bare Koa', value: bRps, unit: 'req/s' },
+            baseline: { label: bareLabel, value: bRps, unit: 'req/s' },
             ratio: gRps / bRps,
             goal: { op: '>=', value: 0.5 },
             command: cmd,
           },
-          { bench: id, name: `gateway c=${concurrency}: latency p50`, value: gP50, unit: 'ms', baseline: { label: 'bare Koa', value: bP50, unit: 'ms' }, ratio: gP50 / bP50, command: cmd },
-          { bench: id, name: `gateway c=${concurrency}: latency p99`, value: gP99, unit: 'ms', baseline: { label: 'bare Koa', value: bP99, unit: 'ms' }, ratio: gP99 / bP99, command: cmd },
+          { bench: id, name: `${label} c=${concurrency}: latency p50`, value: gP50, unit: 'ms', baseline: { label: bareLabel, value: bP50, unit: 'ms' }, ratio: gP50 / bP50, command: cmd },
+          { bench: id, name: `${label} c=${concurrency}: latency p99`, value: gP99, unit: 'ms', baseline: { label: bareLabel, value: bP99, unit: 'ms' }, ratio: gP99 / bP99, command: cmd },
         );
-        summary[`c${concurrency}`] = {
+        summary[`${protocol} c${concurrency}`] = {
           gateway: { rps: round(gRps), p50: round(gP50, 3), p99: round(gP99, 3), errors: g.reduce((s, r) => s + r.errors, 0) },
           bare: { rps: round(bRps), p50: round(bP50, 3), p99: round(bP99, 3), errors: b.reduce((s, r) => s + r.errors, 0) },
         };
+      }
       }
       return {
         figures,
         details: {
           devices: DEVICES,
+          transport: TRANSPORT,
           bodyBytes: gw.info.bodyBytes,
           durationMs: DURATION_MS,
           warmupMs: WARMUP_MS,
@@ -99,7 +117,7 @@ export function gatewayBench(): BenchDef {
           gatewayProcess: gwStats,
           bareProcess: bareStats,
           natsPeakRssMiB: natsPeak,
-          trials: trials.map((t) => ({ target: t.target, concurrency: t.concurrency, rep: t.rep, rps: round(t.result.rps), p50: round(t.result.latency.p50, 3), p99: round(t.result.latency.p99, 3), errors: t.result.errors })),
+          trials: trials.map((t) => ({ protocol: t.protocol, target: t.target, concurrency: t.concurrency, rep: t.rep, rps: round(t.result.rps), p50: round(t.result.latency.p50, 3), p99: round(t.result.latency.p99, 3), errors: t.result.errors })),
         },
       };
     },

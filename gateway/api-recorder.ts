@@ -69,17 +69,20 @@ export function redactKeys(body: string): string {
 
 /** At most this many records wait for the next batch; one more appends them at once. */
 export const MAX_RECORD_BATCH = 256;
+/** How long a record waits for others to share its append. */
+export const RECORD_BATCH_MS = 10;
 
 /**
  * Records one `api.call.served` event per call without making the response wait for it: the records of
- * the calls answered in one turn of the event loop are appended together, as one append of up to
- * MAX_RECORD_BATCH events (one LMDB transaction, one flush), on `setImmediate` (group commit). `close`
- * appends what is waiting and waits for every append, so a graceful stop loses nothing. Failures are logged.
+ * the calls answered within RECORD_BATCH_MS of each other are appended together, as one append of up
+ * to MAX_RECORD_BATCH events (one LMDB transaction, one flush, one wake-up of the publisher): group
+ * commit. `close` appends what is waiting and waits for every append, so a graceful stop loses nothing.
+ * Failures are logged.
  */
 export class ApiRecorder {
   private readonly pending = new Set<Promise<unknown>>();
   private batch: Array<{ type: string; data: ApiCallRecord }> = [];
-  private flushScheduled = false;
+  private batchTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private refused: { count: number; since: string; byAddress: Map<string, number>; byType: Map<string, number> } | undefined;
   private readonly flushTimer: NodeJS.Timeout;
@@ -137,15 +140,13 @@ export class ApiRecorder {
     }
     this.batch.push({ type: API_CALL_SERVED, data: call });
     if (this.batch.length >= MAX_RECORD_BATCH) this.flushCalls();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushCalls());
-    }
+    else this.batchTimer ??= setTimeout(() => this.flushCalls(), RECORD_BATCH_MS);
   }
 
   /** Append the records waiting for their batch (nothing when none). */
   flushCalls(): void {
-    this.flushScheduled = false;
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
     const events = this.batch;
     if (events.length === 0) return;
     this.batch = [];

@@ -2,10 +2,9 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { z } from 'zod';
 import { PanosUpgradeError } from '../panos/index.ts';
-import { fingerprintOf, MAX_IP_SANS, type TlsMaterial } from './tls-material.ts';
+import { fingerprintOf, MAX_IP_SANS, selfsigned, type TlsMaterial } from './tls-material.ts';
 
 const DAY = 86_400_000;
 /** A certificate closer than this to its end is renewed at start (same CA, so a CA-trusting client never notices). */
@@ -72,7 +71,7 @@ function writeSecret(file: string, text: string): void {
 }
 
 async function makeCa(now: number): Promise<{ cert: string; key: string }> {
-  const p = await generate([{ name: 'commonName', value: 'panos-upgrade simulator CA' }], {
+  const p = await (await selfsigned()).generate([{ name: 'commonName', value: 'panos-upgrade simulator CA' }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
@@ -87,7 +86,7 @@ async function makeCa(now: number): Promise<{ cert: string; key: string }> {
 }
 
 async function issue(ca: { cert: string; key: string }, commonName: string, ips: readonly string[], now: number): Promise<{ cert: string; key: string }> {
-  const p = await generate([{ name: 'commonName', value: commonName }], {
+  const p = await (await selfsigned()).generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',

@@ -1,8 +1,15 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { generate } from 'selfsigned';
 import { PanosUpgradeError } from '../panos/index.ts';
+
+/**
+ * The certificate generator, loaded only when a certificate is made: it brings some 60 modules
+ * (ASN.1, X.509) that a simulator reusing its kept certificates, or serving plain HTTP, never needs.
+ */
+export function selfsigned(): Promise<typeof import('selfsigned')> {
+  return import('selfsigned');
+}
 
 /** A certificate and its key (PEM), and the certificate's SHA-256 fingerprint for pinning. */
 export interface TlsMaterial {
@@ -52,7 +59,7 @@ export async function generateSelfSigned(addresses: readonly string[], commonNam
   const ips = [...new Set(['127.0.0.1', '::1', ...addresses])].filter((a) => isIP(a) !== 0 && a !== '0.0.0.0' && a !== '::').slice(0, MAX_IP_SANS);
   const notBeforeDate = new Date(Date.now() - 60 * 60 * 1000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 86_400_000);
-  const pems = await generate([{ name: 'commonName', value: commonName }], {
+  const pems = await (await selfsigned()).generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',

@@ -168,6 +168,31 @@ export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** Distinct `cmd` texts whose parse is kept; clients send the same few commands over and over. */
+const PARSED_CAPACITY = 512;
+const parsed = new Map<string, ReturnType<typeof parseOpCommand>>();
+
+/**
+ * `parseOpCommand`, remembered per `cmd` text (a parse validates and walks the XML: the largest cost of a
+ * simple call). The result is frozen, as it is shared; the oldest text is forgotten past the capacity.
+ */
+function parseCommand(text: string): ReturnType<typeof parseOpCommand> {
+  const hit = parsed.get(text);
+  if (hit) return hit;
+  const result = deepFreeze(parseOpCommand(text));
+  if (parsed.size >= PARSED_CAPACITY) parsed.delete(parsed.keys().next().value!);
+  parsed.set(text, result);
+  return result;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 async function throughPanorama(sim: Simulator, target: string, req: SimOpRequest): Promise<SimAnswer> {
   const device = sim.device(target);
   if (!device || !connected(device)) return xml(notConnectedXml(target));
@@ -192,7 +217,7 @@ function pathOf(cmd: OpCommand): string[] {
 }
 
 function panoramaOp(sim: Simulator, cmdText: string): SimAnswer {
-  const cmd = parseOpCommand(cmdText);
+  const cmd = parseCommand(cmdText);
   if (isOpError(cmd)) return xml(opErrorXml(cmd.error));
   const now = sim.clock.now();
   switch (cmd.kind) {
@@ -231,7 +256,7 @@ function answerReply(reply: SimReply, ok: (r: Extract<SimReply, { kind: 'job' }>
 }
 
 function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): SimAnswer {
-  const cmd = parseOpCommand(cmdText);
+  const cmd = parseCommand(cmdText);
   if (isOpError(cmd)) return xml(opErrorXml(cmd.error));
   if (PANORAMA_ONLY_KINDS.has(cmd.kind)) return xml(opErrorXml(unexpectedError(pathOf(cmd).slice(0, 2))));
   const now = sim.clock.now();

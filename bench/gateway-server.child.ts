@@ -4,13 +4,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { connectNats, eventPublisher, startNatsServer, Subjects } from '../bus/index.ts';
-import { LmdbEventStore } from '../eventstore/index.ts';
-import { startGateway, type GatewayHandle } from '../gateway/index.ts';
-import { generateFleetScenario, scenarioFromObject } from '../scenarios/index.ts';
-import { Simulator } from '../simulator/index.ts';
+import type { GatewayHandle } from '../gateway/index.ts';
+import { tuneSimulatorHeap } from '../cli/commands/sim.ts';
 import { processStats, serveParent } from './lib/child.ts';
+
+// The V8 settings of `panos-upgrade sim`, made as it makes them: before the simulator's modules load.
+tuneSimulatorHeap();
+const [{ default: pino }, { connectNats, eventPublisher, startNatsServer, Subjects }, { LmdbEventStore }, { startGateway }, { generateFleetScenario, scenarioFromObject }, { Simulator }] =
+  await Promise.all([
+    import('pino'),
+    import('../bus/index.ts'),
+    import('../eventstore/index.ts'),
+    import('../gateway/index.ts'),
+    import('../scenarios/index.ts'),
+    import('../simulator/index.ts'),
+  ]);
 
 export interface GatewayServerInfo {
   /** Origins of the plain HTTP and the HTTPS gateway. */

@@ -14,6 +14,7 @@ import type { BenchDef } from './lib/bench.ts';
 import { repoRoot, stopAllServices } from './lib/child.ts';
 import { machineInfo } from './lib/machine.ts';
 import { markdownTable, shortfall, type BenchOutcome } from './lib/report.ts';
+import { simBasicBench } from './sim-basic.bench.ts';
 import { simScaleBench } from './sim-scale.bench.ts';
 import { slowClientsBench } from './slow-clients.bench.ts';
 
@@ -21,6 +22,7 @@ const BENCHES: BenchDef[] = [
   simScaleBench(1_000),
   simScaleBench(10_000),
   simScaleBench(100_000),
+  simBasicBench(),
   gatewayBench(),
   slowClientsBench(),
   eventLogAppendBench(),

@@ -77,3 +77,31 @@ test.serial('cluster log: the daemon stops mid-upgrade and its data dir is delet
   t.true(dup.ok, JSON.stringify(dup.duplicates));
   t.true(verifyRun(stack.daemonStore!, 'daemon').ok);
 });
+
+test.serial('cluster log: the NATS node leading the log stream is killed mid-upgrade; the job completes, and a projection rebuilt afterwards holds every fact', async (t) => {
+  const stack = await startStack(t, cluster, { timeScale: 0.02, replicatedLog: { replicas: 3 } });
+  await discover(stack);
+  const job = await submit(stack, { device: SEED_DEVICE });
+  await waitFor(() => servedCalls(stack).some((c) => c.serial === SEED_DEVICE && c.kind === 'request.system.software.install' && c.outcome === 'answered'), LONG, 5);
+
+  const jsm = await jetstreamManager(stack.nc);
+  const name = logStreamName(stack.subjects);
+  const leader = (await jsm.streams.info(name)).cluster?.leader;
+  const victim = cluster.cluster.nodes.findIndex((n) => n.name === leader);
+  t.true(victim >= 0);
+  await cluster.stopNode(victim, { kill: true });
+  t.teardown(() => cluster.startNode(victim));
+
+  const done = await jobEnded(stack, job.job_id);
+  t.is(done.upgrade_status, 'complete', done.upgrade_message);
+  await cluster.startNode(victim);
+
+  await stack.daemonLog!.catchUp();
+  const facts = [...stack.daemonStore!.readAll()].filter((e) => e.stream === `job:${job.job_id}`);
+  await stack.stopDaemon();
+  stack.wipeDaemonLog();
+  await stack.startDaemon();
+  t.deepEqual([...stack.daemonStore!.readAll()].filter((e) => e.stream === `job:${job.job_id}`), facts, 'every fact of the job is in the log');
+  t.is(facts.at(-1)?.type, 'job.completed');
+  t.true(verifyRun(stack.daemonStore!, 'daemon').ok);
+});

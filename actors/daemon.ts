@@ -13,6 +13,7 @@ import { haPairMachine, submittedPairState } from '../machines/ha-pair.machine.t
 import { pairFold, toPairStatusRecord, type ChildRole, type PairFact, type PairState, type PairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { pairEffects } from './ha-effects.ts';
 import { sleep } from '../panos/client.ts';
+import { DurationEstimates } from '../panos/poll-schedule.ts';
 import { ConflictingJobTypeError, DuplicateJobError, NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
 import type { DaemonConfig } from './config.ts';
@@ -210,6 +211,7 @@ export class Daemon {
       rebootBudgetMs: (model) => this.rebootBudgetMs(model),
       rebootStartGraceMs: this.config.timeouts.rebootStartGraceSeconds * 1000,
       pathRules: this.pathRules(),
+      estimates: new DurationEstimates(),
       durable: (jobId) => this.runners.get(jobId)?.durable() ?? Promise.resolve(),
       current: (jobId) => this.runners.get(jobId)?.state,
       now,

@@ -1,6 +1,6 @@
 import type { PanosClient } from '../panos/client.ts';
 import { waitForReboot } from '../panos/reboot-wait.ts';
-import type { ArpTable, ContentEntry, DiskRow, HaState, ParsedJob, SessionInfo, SoftwareInfo, SystemInfo } from '../panos/parsers.ts';
+import type { ArpTable, PanosAnswer, ContentEntry, DiskRow, HaState, ParsedJob, SessionInfo, SoftwareInfo, SystemInfo } from '../panos/parsers.ts';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -10,6 +10,9 @@ export interface WaitJobOptions extends CallOptions {
   intervalMs: number;
   timeoutMs: number;
   onProgress?: (job: ParsedJob) => void;
+  /** Poll near when the job should be done (see PanosClient.waitForJob). */
+  adaptive?: boolean;
+  expectedMs?: number;
 }
 
 export interface RebootWaitOptions extends CallOptions {
@@ -20,6 +23,8 @@ export interface RebootWaitOptions extends CallOptions {
   budgetMs: number;
   pollMs: number;
   startGraceMs: number;
+  /** How long the device is expected to take, from now, until it is back (see waitForReboot). */
+  expectedMs?: number;
   onPhase?: (phase: string) => void;
 }
 
@@ -52,10 +57,13 @@ export interface DeviceApi {
   contentInstall(version: string, o?: CallOptions): Promise<number>;
   waitForJob(id: number, o: WaitJobOptions): Promise<ParsedJob>;
   waitForReboot(o: RebootWaitOptions): Promise<RebootWaitResult>;
-  /** A read-only op command, the raw XML of its success answer (readiness checks and snapshots parse it). */
-  readOp(cmd: string, o?: CallOptions): Promise<string>;
-  /** `type=config action=get` of one xpath, raw XML. */
-  configGet(xpath: string, o?: CallOptions): Promise<string>;
+  /**
+   * A read-only op command, its success answer (readiness checks and snapshots parse it): raw XML, or the
+   * envelope the client already parsed, which the parsers of panos/ take as it is.
+   */
+  readOp(cmd: string, o?: CallOptions): Promise<PanosAnswer>;
+  /** `type=config action=get` of one xpath, raw XML or the parsed envelope. */
+  configGet(xpath: string, o?: CallOptions): Promise<PanosAnswer>;
   /** Panorama's own `show system info` when the device is reached through Panorama; undefined when reached directly. */
   panoramaInfo(o?: CallOptions): Promise<SystemInfo | undefined>;
 }
@@ -86,8 +94,8 @@ export function clientDeviceApi(client: PanosClient, target?: string): DeviceApi
     contentDownloadLatest: (o = {}) => client.contentDownloadLatest({ ...t, ...o }),
     contentInstall: (version, o = {}) => client.contentInstall(version, { ...t, ...o }),
     waitForJob: (id, o) => client.waitForJob(id, { ...t, ...o }),
-    readOp: (cmd, o = {}) => client.op(cmd, { ...t, ...o, mutating: false }),
-    configGet: (xpath, o = {}) => client.configGet(xpath, { ...t, ...o }),
+    readOp: (cmd, o = {}) => client.opAnswer(cmd, { ...t, ...o, mutating: false }),
+    configGet: (xpath, o = {}) => client.configGetAnswer(xpath, { ...t, ...o }),
     panoramaInfo: async (o = {}) => (target ? client.systemInfo(o) : undefined),
     waitForReboot: async (o) => {
       const r = await waitForReboot(client, { ...t, ...o });

@@ -1,6 +1,6 @@
 import { defaultReadinessPolicy, readingsNeeded, readinessReport, runChecks, SNAPSHOT_AREAS, snapshotReadings, takeSnapshot, type CheckContext, type DeviceSnapshot, type ReadinessPolicy, type ReadinessReport, type ReadingName, type Readings, type ReadingValues, type SnapshotArea } from '../checks/index.ts';
 import { BadResponseError, PanosApiError } from '../panos/errors.ts';
-import { parseArp, parseClock, parseDiskSpace, parseHaState, parseJobsAll, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo } from '../panos/parsers.ts';
+import { type PanosAnswer, parseArp, parseClock, parseDiskSpace, parseHaState, parseJobsAll, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo } from '../panos/parsers.ts';
 import {
   parseBgpPeers,
   parseCertificates,
@@ -34,7 +34,7 @@ interface ReadOptions extends CallOptions {
 type Reader<K extends ReadingName> = (api: DeviceApi, o: ReadOptions) => Promise<ReadingValues[K]>;
 
 const op =
-  <T>(cmd: string, parse: (xml: string) => T) =>
+  <T>(cmd: string, parse: (xml: PanosAnswer) => T) =>
   async (api: DeviceApi, o: ReadOptions): Promise<T> =>
     parse(await api.readOp(cmd, o));
 

@@ -6,6 +6,7 @@ import { panrepoAvailMb } from '../panos/parsers.ts';
 import { compareContentVersions } from '../panos/model.ts';
 import { isTransientError, sleep } from '../panos/client.ts';
 import { planUpgrade, type PathRules } from '../panos/upgrade-path.ts';
+import type { DurationEstimates } from '../panos/poll-schedule.ts';
 import type { JobDevice, JobFact } from '../machines/upgrade-job.events.ts';
 import { effectDone, type InFlight, type JobEffect, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
@@ -29,6 +30,8 @@ export interface StepDeps {
   rebootBudgetMs: (model: string) => number;
   rebootStartGraceMs: number;
   pathRules: PathRules;
+  /** How long downloads, installs and reboots took on each model: where the next wait first looks. */
+  estimates: DurationEstimates;
   /** Resolves when everything the job recorded so far is on disk. */
   durable: (jobId: string) => Promise<void>;
   /** The job as it stands now (undefined for a job the daemon does not host). */
@@ -153,9 +156,25 @@ function progressReporter(ctx: StepContext, make: (percent: number) => JobFact):
   };
 }
 
-async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, id: number, onProgress?: (job: ParsedJob) => void): Promise<ParsedJob> {
-  const job = await api.waitForJob(id, { intervalMs: deps.pollJobMs, timeoutMs: deps.jobTimeoutMs, signal: ctx.signal, ...(onProgress ? { onProgress } : {}) });
-  if (!job.ok) throw new PanosJobFailedError(String(id), job.type, job.details);
+/**
+ * Wait for a PAN-OS job this step sent (or found in flight) to finish. A job sent by this attempt is
+ * first looked at when jobs of its kind on this model have taken to finish (`deps.estimates`), and that
+ * wait is then learnt; a job found in flight after a restart is looked at after `pollJobMs`, then as its
+ * progress says.
+ */
+async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, sent: Sent, device: JobDevice, onProgress?: (job: ParsedJob) => void): Promise<ParsedJob> {
+  const key = `${sent.panosType} ${device.model}`;
+  const expectedMs = sent.sentAt !== undefined ? deps.estimates.expected(key) : undefined;
+  const job = await api.waitForJob(sent.id, {
+    intervalMs: deps.pollJobMs,
+    timeoutMs: deps.jobTimeoutMs,
+    signal: ctx.signal,
+    adaptive: true,
+    ...(expectedMs !== undefined ? { expectedMs } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  if (!job.ok) throw new PanosJobFailedError(String(sent.id), job.type, job.details);
+  if (sent.sentAt !== undefined) deps.estimates.record(key, deps.now() - sent.sentAt);
   return job;
 }
 
@@ -291,7 +310,7 @@ export function contentStep(deps: StepDeps): StepFn {
     const o = { signal: ctx.signal };
     const version = 'latest';
     if (!effectDone(job, 'content-download', hop)) {
-      const downloadJob = await sendOnce(api, ctx, {
+      const downloadJob = await sendOnce(api, ctx, deps.now, {
         panosType: 'Downld',
         inflight: job.contentDownload && job.contentDownload.hop === hop ? job.contentDownload : null,
         alreadyDone: async () => {
@@ -302,10 +321,10 @@ export function contentStep(deps: StepDeps): StepFn {
         enqueued: (panosJobId) => ({ type: 'job.content.download.enqueued', data: { version, hop, panosJobId } }),
         send: () => api.contentDownloadLatest(o),
       });
-      if (downloadJob !== undefined) await waitOk(api, deps, ctx, downloadJob);
+      if (downloadJob !== undefined) await waitOk(api, deps, ctx, downloadJob, deviceOf(job));
       await ctx.record({ type: 'job.content.download.completed', data: { version, hop } });
     }
-    const installJob = await sendOnce(api, ctx, {
+    const installJob = await sendOnce(api, ctx, deps.now, {
       panosType: 'Content',
       inflight: job.contentInstall && job.contentInstall.hop === hop ? job.contentInstall : null,
       alreadyDone: async () => {
@@ -316,7 +335,7 @@ export function contentStep(deps: StepDeps): StepFn {
       enqueued: (panosJobId) => ({ type: 'job.content.install.enqueued', data: { version, hop, panosJobId } }),
       send: () => api.contentInstall(version, o),
     });
-    if (installJob !== undefined) await waitOk(api, deps, ctx, installJob);
+    if (installJob !== undefined) await waitOk(api, deps, ctx, installJob, deviceOf(job));
     const content = await api.contentInfo(o);
     await ctx.record({ type: 'job.content.updated', data: { version: content.current ?? 'latest' } });
   };
@@ -341,28 +360,37 @@ interface SendOnce {
   send: () => Promise<number>;
 }
 
+/** A PAN-OS job a step waits for: `sentAt` when this attempt sent it (not found in flight after a restart). */
+interface Sent {
+  id: number;
+  panosType: SendOnce['panosType'];
+  sentAt?: number;
+}
+
 /**
  * A download or install (software or content) sent at most once: attach to the PAN-OS job a recorded
  * request created (looked up in `show jobs all` when a crash came between the request and its job id),
  * or else record the request, send it and record its job id before anything polls it. Undefined when
  * nothing was to send.
  */
-async function sendOnce(api: DeviceApi, ctx: StepContext, r: SendOnce): Promise<number | undefined> {
+async function sendOnce(api: DeviceApi, ctx: StepContext, now: () => number, r: SendOnce): Promise<Sent | undefined> {
   const o = { signal: ctx.signal };
   const enqueued = r.enqueued;
-  if (r.inflight?.panosJobId != null) return r.inflight.panosJobId;
+  const panosType = r.panosType;
+  if (r.inflight?.panosJobId != null) return { id: r.inflight.panosJobId, panosType };
   if (r.inflight) {
     const found = findJobAfter(await api.jobsAll(o), r.panosType, r.inflight.baselineJobId);
     if (found !== undefined) {
       await ctx.record(enqueued(found));
-      return found;
+      return { id: found, panosType };
     }
   }
   if (r.alreadyDone && (await r.alreadyDone())) return undefined;
   await ctx.record(r.requested(highestJobId(await api.jobsAll(o))));
   const panosJobId = await r.send();
+  const sentAt = now();
   await ctx.record(enqueued(panosJobId));
-  return panosJobId;
+  return { id: panosJobId, panosType, sentAt };
 }
 
 export function downloadStep(deps: StepDeps): StepFn {
@@ -373,7 +401,7 @@ export function downloadStep(deps: StepDeps): StepFn {
     const direct = inflight?.direct ?? deps.directDownloads;
     const api = direct ? deps.directApi(device) : deps.api(device);
     const o = { signal: ctx.signal };
-    const panosJobId = await sendOnce(api, ctx, {
+    const sent = await sendOnce(api, ctx, deps.now, {
       panosType: 'Downld',
       inflight,
       alreadyDone: async () => {
@@ -386,9 +414,9 @@ export function downloadStep(deps: StepDeps): StepFn {
       enqueued: (panosJobId) => ({ type: 'job.download.enqueued', data: { version, hop, panosJobId } }),
       send: () => api.download(version, { syncToPeer: device.haPeer !== null, ...o }),
     });
-    if (panosJobId === undefined) return;
+    if (sent === undefined) return;
     const progress = progressReporter(ctx, (percent) => ({ type: 'job.download.progressed', data: { version, hop, percent } }));
-    await waitOk(api, deps, ctx, panosJobId, progress);
+    await waitOk(api, deps, ctx, sent, device, progress);
     await ctx.record({ type: 'job.download.completed', data: { version, hop } });
   };
 }
@@ -398,16 +426,16 @@ export function installStep(deps: StepDeps): StepFn {
     const device = deviceOf(job);
     const version = hopVersion(job, hop);
     const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
-    const panosJobId = await sendOnce(api, ctx, {
+    const sent = await sendOnce(api, ctx, deps.now, {
       panosType: 'SWInstall',
       inflight: job.install && job.install.hop === hop ? job.install : null,
       requested: (baselineJobId) => ({ type: 'job.install.requested', data: { version, hop, baselineJobId } }),
       enqueued: (panosJobId) => ({ type: 'job.install.enqueued', data: { version, hop, panosJobId } }),
       send: () => api.install(version, { signal: ctx.signal }),
     });
-    if (panosJobId === undefined) throw new FatalStepError(`the install of ${version} was not sent`);
+    if (sent === undefined) throw new FatalStepError(`the install of ${version} was not sent`);
     const progress = progressReporter(ctx, (percent) => ({ type: 'job.install.progressed', data: { version, hop, percent } }));
-    await waitOk(api, deps, ctx, panosJobId, progress);
+    await waitOk(api, deps, ctx, sent, device, progress);
     await ctx.record({ type: 'job.install.completed', data: { version, hop } });
   };
 }
@@ -465,6 +493,9 @@ export function rebootStep(deps: StepDeps): StepFn {
     // DESIGN.md: a wait that spans a crash counts from the logged time of the request, not from this resume
     // (a restart sent by this attempt is waited for from now, which is when it was sent).
     let requestedAt = inflight?.requestedAt ? Date.parse(inflight.requestedAt) : undefined;
+    /** When this attempt sent the restart: how long the reboot took is learnt from it. */
+    let sentAt: number | undefined;
+    const key = `reboot ${device.model}`;
     const sendRestart = async (): Promise<void> => {
       await waitForHaPeer(api, device, deps, ctx);
       const info = await api.systemInfo(o);
@@ -472,6 +503,7 @@ export function rebootStep(deps: StepDeps): StepFn {
       uptimeBefore = info.uptimeSeconds ?? 0;
       requestedAt = undefined;
       await ctx.record({ type: 'job.reboot.requested', data: { version, hop, uptimeBefore } });
+      sentAt = deps.now();
       const r = await api.restart(o);
       if (r.acknowledged) {
         acknowledged = true;
@@ -483,6 +515,7 @@ export function rebootStep(deps: StepDeps): StepFn {
     const wait = () => {
       const since = requestedAt === undefined ? 0 : Math.max(0, deps.now() - requestedAt);
       const budget = deps.rebootBudgetMs(device.model);
+      const expected = deps.estimates.expected(key);
       return api.waitForReboot({
         previousUptimeSeconds: uptimeBefore ?? 0,
         ...(job.runningVersion && job.runningVersion !== version ? { previousVersion: job.runningVersion } : {}),
@@ -492,6 +525,8 @@ export function rebootStep(deps: StepDeps): StepFn {
         pollMs: deps.pollRebootMs,
         // At least one poll: a device that rebooted while nobody watched shows it at the first answer.
         startGraceMs: Math.max(deps.pollRebootMs, deps.rebootStartGraceMs - since),
+        // What reboots of this model took; from a restart sent now only (a resumed wait does not know when it went down).
+        expectedMs: sentAt !== undefined && expected !== undefined ? Math.max(0, expected - (deps.now() - sentAt)) : 0,
         signal: ctx.signal,
         onPhase: (phase) => ctx.note({ type: 'job.reboot.phase-changed', data: { version, hop, phase } }),
       });
@@ -512,6 +547,7 @@ export function rebootStep(deps: StepDeps): StepFn {
         throw new FatalStepError(describe(err));
       }
     }
+    if (sentAt !== undefined) deps.estimates.record(key, deps.now() - sentAt);
     await ctx.record({ type: 'job.reboot.completed', data: { version, hop, uptime: result.uptimeSeconds } });
   };
 }

@@ -38,6 +38,11 @@ export interface CheckDefinition<P extends z.ZodType = z.ZodType, R extends Read
   title: string;
   /** What it reads from the device. */
   reads: readonly R[];
+  /**
+   * False when, with these parameters, the check skips without looking at the device: its readings are
+   * then not read at all (a session table of hundreds of kilobytes for a check with nothing to look for).
+   */
+  readsWith?: (p: z.infer<P>) => boolean;
   severity: Severity;
   /** Its parameters in the policy (snake_case, with defaults). */
   params: P;
@@ -237,6 +242,7 @@ export const CHECKS = [
     name: 'critical_sessions',
     title: 'Critical sessions exist',
     reads: ['sessions'],
+    readsWith: (p) => p.sessions.length > 0,
     severity: 'warn',
     params: z
       .object({ sessions: z.array(z.object({ source: z.string(), destination: z.string(), port: z.number().int().min(0).max(65535) }).strict()).default([]) })

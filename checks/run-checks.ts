@@ -30,7 +30,14 @@ function enabledChecks(policy: ReadinessPolicy): CheckDefinition[] {
 
 /** The readings the policy's enabled checks need, in catalogue order, each once. */
 export function readingsNeeded(policy: ReadinessPolicy): ReadingName[] {
-  return [...new Set(enabledChecks(policy).flatMap((c) => c.reads))];
+  return [...new Set(enabledChecks(policy).flatMap((c) => (readsAnything(c, policy) ? c.reads : [])))];
+}
+
+/** Whether the check, with the policy's parameters, looks at the device (see `readsWith`). */
+function readsAnything(def: CheckDefinition, policy: ReadinessPolicy): boolean {
+  if (!def.readsWith) return true;
+  const params = def.params.safeParse(policy.checks[def.name]?.params ?? {});
+  return !params.success || def.readsWith(params.data);
 }
 
 /**
@@ -43,13 +50,16 @@ export function runChecks(policy: ReadinessPolicy, readings: Readings, ctx: Chec
     const severity = entry.severity ?? def.severity;
     const base = { check: def.name, title: def.title, severity };
     const args: Record<string, unknown> = {};
-    for (const r of def.reads) {
+    const parsed = def.params.safeParse(entry.params ?? {});
+    // A check that reads nothing with these parameters runs without its readings (it skips before it looks).
+    const needs = parsed.success && def.readsWith ? def.readsWith(parsed.data) : true;
+    for (const r of needs ? def.reads : []) {
       const got = readings[r];
       if (!got) return { ...base, status: 'unavailable' as const, blocking: false, message: `not read: ${READING_COMMANDS[r]}` };
       if (!got.ok) return { ...base, status: 'unavailable' as const, blocking: false, message: `cannot run: ${READING_COMMANDS[r]}: ${got.reason}` };
       args[r] = got.value;
     }
-    const params = def.params.safeParse(entry.params ?? {});
+    const params = parsed;
     if (!params.success) return { ...base, status: 'unavailable' as const, blocking: false, message: `bad parameters: ${params.error.issues[0]?.message ?? 'invalid'}` };
     try {
       const out = def.run(args as never, params.data, ctx);

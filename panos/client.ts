@@ -21,6 +21,7 @@ import {
 } from './errors.ts';
 import { renderOpCommand, type OpCommand } from './commands.ts';
 import { parseHost, type Endpoint } from './host.ts';
+import { PollSchedule, STRETCH_FACTOR } from './poll-schedule.ts';
 export { normalizeFingerprint } from './tls-trust.ts';
 import { defaultTrustAdvice, normalizeFingerprint, TlsTrustError, TrustingAgent, type TrustAdvice, type TrustMode } from './tls-trust.ts';
 import {
@@ -151,6 +152,16 @@ export interface WaitForJobOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (job: ParsedJob) => void;
+  /**
+   * Poll near when the job should be done instead of every `intervalMs` (panos/poll-schedule.ts): the
+   * first poll after `expectedMs` (or `intervalMs` when nothing is expected), then as its reported progress
+   * says, then backing off from `intervalMs`.
+   */
+  adaptive?: boolean;
+  /** How long the job is expected to take in all (adaptive). */
+  expectedMs?: number;
+  /** How long ago the job began (adaptive; a wait resumed after a restart): default 0. */
+  elapsedMs?: number;
 }
 
 /** `acknowledged` is false when the connection dropped after the request was sent (the device may be going down). */
@@ -461,6 +472,18 @@ export class PanosClient {
     return reply.body;
   }
 
+  /** As `configGet`, the answer as parsed to check it (the parsers take it as it is: no second parse). */
+  async configGetAnswer(xpath: string, opts: CallOptions = {}): Promise<PanosResponse> {
+    const params: [string, string][] = [
+      ['type', 'config'],
+      ['action', 'get'],
+      ['xpath', xpath],
+    ];
+    if (opts.target !== undefined) params.push(['target', opts.target]);
+    const reply = await this.call({ type: 'config', params, command: xpath, mutating: false }, opts);
+    return reply.response;
+  }
+
   private async ensureKey(signal?: AbortSignal): Promise<string> {
     if (this.apiKey) return this.apiKey;
     // One keygen for every call waiting on it.
@@ -476,6 +499,12 @@ export class PanosClient {
   async op(cmd: string, opts: OpOptions = {}): Promise<string> {
     const reply = await this.opCall(cmd, opts, opts.mutating ?? isMutatingCommand(cmd));
     return reply.body;
+  }
+
+  /** As `op`, the answer as parsed to check it (the parsers take it as it is: no second parse). */
+  async opAnswer(cmd: string, opts: OpOptions = {}): Promise<PanosResponse> {
+    const reply = await this.opCall(cmd, opts, opts.mutating ?? isMutatingCommand(cmd));
+    return reply.response;
   }
 
   private opCall(cmd: string, opts: CallOptions, mutating: boolean, accept?: (res: PanosResponse) => boolean): Promise<Reply> {
@@ -652,6 +681,13 @@ export class PanosClient {
     const deadline = start + timeoutMs;
     let last: ParsedJob | undefined;
     let lastError: unknown;
+    const origin = start - (opts.elapsedMs ?? 0);
+    const schedule = opts.adaptive ? new PollSchedule(intervalMs, opts.expectedMs) : undefined;
+    if (schedule) {
+      // Nothing to see right after the enqueue: the first look is when the job may be done.
+      const first = Math.min(deadline - this.now(), opts.expectedMs !== undefined ? Math.min(opts.expectedMs - (start - origin), intervalMs * STRETCH_FACTOR) : intervalMs);
+      if (first > 0) await this.sleepFn(first, opts.signal);
+    }
     for (;;) {
       const remaining = deadline - this.now();
       if (remaining <= 0) {
@@ -667,11 +703,12 @@ export class PanosClient {
         last = job;
         opts.onProgress?.(job);
         if (job.finished) return job;
+        schedule?.observe(this.now() - origin, job.progress);
       } catch (err) {
         if (!isTransientError(err)) throw err;
         lastError = err;
       }
-      const wait = Math.min(intervalMs, deadline - this.now());
+      const wait = Math.min(schedule ? schedule.next(this.now() - origin) : intervalMs, deadline - this.now());
       if (wait > 0) await this.sleepFn(wait, opts.signal);
     }
   }

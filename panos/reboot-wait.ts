@@ -18,6 +18,7 @@ import {
 } from './errors.ts';
 import type { ParsedJob, SystemInfo } from './parsers.ts';
 import { parseClockText, parsePanosTime } from './time.ts';
+import { BACKOFF_FACTOR, BACKOFF_GROWTH } from './poll-schedule.ts';
 
 /** The calls waitForReboot makes; PanosClient has them. */
 export interface RebootWaitClient {
@@ -55,6 +56,12 @@ export interface WaitForRebootOptions {
   startGraceMs?: number;
   /** Per poll, capped by the time left; default 10 s. */
   requestTimeoutMs?: number;
+  /**
+   * How long the device is expected to take until it is back (what reboots of this model took before).
+   * Given, the first poll waits for it (at most half the start grace), and each phase's polls back off
+   * from `pollMs` (× 1.5, up to 4 × `pollMs`) instead of coming every `pollMs`.
+   */
+  expectedMs?: number;
   /** Polls without a post-boot AutoCom job before going on without one; default 3. */
   autoCommitPolls?: number;
   signal?: AbortSignal;
@@ -189,6 +196,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
 
   const enter = (p: RebootPhase, info: Omit<RebootPhaseInfo, 'elapsedMs'> = {}) => {
     phase = p;
+    phasePolls = 0;
     options.onPhase?.(p, { elapsedMs: now() - start, ...info });
   };
   const deadline = () => (phase === 'waiting-for-shutdown' ? Math.min(graceDeadline, budgetDeadline) : budgetDeadline);
@@ -206,8 +214,12 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
     maxAttempts: 1,
     timeoutMs: Math.max(1, Math.min(requestTimeoutMs, deadline() - now())),
   });
+  const adaptive = options.expectedMs !== undefined;
+  let phasePolls = 0;
   const pause = async () => {
-    const wait = Math.min(pollMs, deadline() - now());
+    phasePolls += 1;
+    const interval = adaptive ? Math.min(pollMs * BACKOFF_GROWTH ** (phasePolls - 1), pollMs * BACKOFF_FACTOR) : pollMs;
+    const wait = Math.min(interval, deadline() - now());
     if (wait > 0) await sleep(wait, signal);
   };
   /** Remember a failure to wait out; rethrow one that no amount of waiting fixes. */
@@ -232,20 +244,29 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
 
   const versionChanged = (info: SystemInfo): boolean => options.previousVersion !== undefined && info.swVersion !== '' && info.swVersion !== options.previousVersion;
 
+  if (adaptive) {
+    // Nothing to see while the device goes down and boots: the first look is when it may be back.
+    const first = Math.min(options.expectedMs ?? 0, graceMs / 2, deadline() - now());
+    if (first > 0) await sleep(first, signal);
+  }
   for (;;) {
     // Phase 1: the device answers as before until it goes down; that alone proves nothing.
     enter('waiting-for-shutdown');
     let startedBy: string | undefined;
+    /** The answer that proved the boot, when it was one: it already tells the boot time. */
+    let bootInfo: SystemInfo | undefined;
     while (startedBy === undefined) {
       checkDeadline();
       try {
         const info = await client.systemInfo(callOptions());
         if (previousUptimeSeconds !== undefined && info.uptimeSeconds !== undefined && info.uptimeSeconds < previousUptimeSeconds) {
           startedBy = 'uptime-reset';
+          bootInfo = info;
           break;
         }
         if (versionChanged(info)) {
           startedBy = 'version-changed';
+          bootInfo = info;
           break;
         }
       } catch (err) {
@@ -285,7 +306,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
       for (;;) {
         checkDeadline();
         try {
-          if (bootAt === null) bootAt = deviceBootTime(stillRebooted(await client.systemInfo(callOptions())));
+          if (bootAt === null) bootAt = deviceBootTime(bootInfo ?? stillRebooted(await client.systemInfo(callOptions())));
           const job = postBootAutoCommit(await client.jobsAll(callOptions()), bootAt);
           if (job === undefined) {
             emptyPolls += 1;

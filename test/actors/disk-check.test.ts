@@ -1,3 +1,4 @@
+import { DurationEstimates } from '../../panos/poll-schedule.ts';
 import test from 'ava';
 import pino from 'pino';
 import type { DeviceApi } from '../../actors/device-api.ts';
@@ -33,6 +34,7 @@ function run(directDownloads: boolean, panoramaFreeMb: number, firewallFreeMb: n
     installVia: 'panorama',
     updateContent: false,
     pollJobMs: 1,
+    estimates: new DurationEstimates(),
     jobTimeoutMs: 1000,
     pollRebootMs: 1,
     rebootBudgetMs: () => 1000,

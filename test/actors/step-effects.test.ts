@@ -1,3 +1,4 @@
+import { DurationEstimates } from '../../panos/poll-schedule.ts';
 import test from 'ava';
 import pino from 'pino';
 import type { DeviceApi, RebootWaitOptions } from '../../actors/device-api.ts';
@@ -57,6 +58,7 @@ function deps(api: DeviceApi): StepDeps {
     installVia: 'panorama',
     updateContent: true,
     pollJobMs: 1,
+    estimates: new DurationEstimates(),
     jobTimeoutMs: 1000,
     pollRebootMs: POLL,
     rebootBudgetMs: () => BUDGET,

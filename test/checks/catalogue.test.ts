@@ -115,6 +115,18 @@ test('catalogue: a disabled check does not run and its readings are not asked fo
   t.true(readingsNeeded(policy).includes('environmentals'));
 });
 
+test('catalogue: critical_sessions with no sessions listed does not ask for the session table, and skips without it', (t) => {
+  const none = policyFromObject({ checks: { critical_sessions: {} } });
+  t.deepEqual(readingsNeeded(none), []);
+  t.false(readingsNeeded(policy).includes('sessions'));
+  const r = readings();
+  delete r.sessions;
+  t.like(runChecks(none, r, CTX)[0], { check: 'critical_sessions', status: 'skipped', blocking: false });
+  const some = policyFromObject({ checks: { critical_sessions: { sessions: [{ source: '10.0.0.1', destination: '10.0.0.2', port: 443 }] } } });
+  t.deepEqual(readingsNeeded(some), ['sessions']);
+  t.like(runChecks(some, r, CTX)[0], { check: 'critical_sessions', status: 'unavailable' });
+});
+
 test('catalogue: reboot_budget refuses a model whose listed reboot time exceeds the job budget', (t) => {
   const p = policyFromObject({ checks: { reboot_budget: { expected_minutes_by_model: { 'PA-7050': 45 } } } });
   const v = verdict('reboot_budget', { systemInfo: { ...healthy().systemInfo, model: 'PA-7050' } }, {}, p);

@@ -21,7 +21,7 @@ import type { DeviceApi } from './device-api.ts';
 import { fencedDeviceApi, type Fence } from './fence.ts';
 import { evolveDevice, loadInventory, writeInventoryJson, type DiscoveredDevice, type InventoryDevice } from './inventory.ts';
 import { crashListener, crashPointFromEnv } from './crash-hook.ts';
-import { JobRunner, type StampedFact } from './job-runner.ts';
+import { inflateSnapshot, JobRunner, type StampedFact } from './job-runner.ts';
 import { CAMPAIGN_PAYLOADS, CampaignRunner, validateCampaignPayload, type CampaignCommand, type CampaignHost } from './campaign-runner.ts';
 import { LogView } from './log-view.ts';
 import { toCampaignRecord } from '../machines/campaign.record.ts';
@@ -362,7 +362,8 @@ export class Daemon {
         continue;
       }
       if (owns && !(state.device && owns(state.device))) continue;
-      const runner = this.makeRunner(jobId, snap ? { snapshot: snap.state } : { state });
+      // The stored snapshot has no context: it is the fold just made (JobRunner's foldedContextKey).
+      const runner = this.makeRunner(jobId, snap ? { snapshot: inflateSnapshot(snap.state, state) } : { state });
       if (state.parentId) {
         // Started by its pair when the pair re-attaches (runChild), never by the scheduler.
         continue;
@@ -382,6 +383,7 @@ export class Daemon {
       log: this.log.child({ jobId }),
       isTerminal,
       ...from,
+      foldedContextKey: 'job',
       onChange: (state, facts) => this.onJobChange(jobId, state, facts),
     });
     this.runners.set(jobId, runner);

@@ -22,6 +22,13 @@ export interface JobRunnerOptions<State> {
   snapshot?: Snapshot<unknown>;
   /** The log stream its facts go to (default `job:<id>`; a campaign uses `campaign:<id>`). */
   stream?: string;
+  /**
+   * The machine's context is the fold of its stream (the upgrade job's is): the snapshot stored with each
+   * append then leaves out the context and, in its children's input, the copy of it under this key
+   * (`job`). A restore puts the fold back with `inflateSnapshot`. Each append then writes a few hundred
+   * bytes of machine state instead of the whole job (its snapshots, readiness verdicts and policy) twice.
+   */
+  foldedContextKey?: string;
   /** Called after each batch of facts is durable. */
   onChange?: (state: State, facts: readonly StampedFact[]) => void;
 }
@@ -116,7 +123,8 @@ export class JobRunner<State = unknown> {
     if (this.buffered.length === 0 || this.stopped) return;
     const facts = this.buffered;
     this.buffered = [];
-    const snapshot = this.actor.getPersistedSnapshot();
+    const persisted = this.actor.getPersistedSnapshot();
+    const snapshot = this.options.foldedContextKey === undefined ? persisted : slimSnapshot(persisted, this.options.foldedContextKey);
     const state = this.state;
     const append = this.store.append(
       this.options.stream ?? `job:${this.jobId}`,
@@ -136,4 +144,32 @@ export class JobRunner<State = unknown> {
     );
     this.lastAppend.catch(() => undefined);
   }
+}
+
+type PersistedChild = { snapshot?: { input?: unknown } } & Record<string, unknown>;
+type Persisted = { context?: unknown; children?: Record<string, PersistedChild>; foldedContext?: string } & Record<string, unknown>;
+
+function mapChildInputs(children: Persisted['children'], key: string, value: unknown): Persisted['children'] {
+  if (!children) return children;
+  const out: Record<string, PersistedChild> = {};
+  for (const [id, child] of Object.entries(children)) {
+    const input = child?.snapshot?.input;
+    out[id] =
+      input && typeof input === 'object' && key in input ? { ...child, snapshot: { ...child.snapshot, input: { ...(input as object), [key]: value } } } : child;
+  }
+  return out;
+}
+
+/** A persisted snapshot without its context nor the copies of it in its children's input (`key`); see `foldedContextKey`. */
+export function slimSnapshot(snapshot: unknown, key: string): unknown {
+  const s = snapshot as Persisted;
+  return { ...s, context: null, children: mapChildInputs(s.children, key, null), foldedContext: key };
+}
+
+/** A stored snapshot made whole again with the fold of its stream; a snapshot stored whole is returned as it is. */
+export function inflateSnapshot<State>(stored: Snapshot<unknown>, state: State): Snapshot<unknown> {
+  const s = stored as unknown as Persisted;
+  if (typeof s.foldedContext !== 'string') return stored;
+  const { foldedContext: key, ...rest } = s;
+  return { ...rest, context: state, children: mapChildInputs(s.children, key, state) } as unknown as Snapshot<unknown>;
 }

@@ -97,9 +97,11 @@ function unavailableReason(err: unknown): string | undefined {
  * (unsupported on its version) or answers unreadably becomes `{ ok: false, reason }`; an unreachable
  * device throws, so that a job retries its step and `check` reports the device.
  */
-export async function readDevice(api: DeviceApi, names: readonly ReadingName[], o: ReadOptions = {}): Promise<Readings> {
+export async function readDevice(api: DeviceApi, names: readonly ReadingName[], o: ReadOptions = {}, known: Readings = {}): Promise<Readings> {
   const out: Readings = {};
-  const queue = [...new Set(names)];
+  // What the caller read already (a step's own reads) is not asked for again.
+  for (const name of names) if (known[name]) (out as Record<string, unknown>)[name] = known[name];
+  const queue = [...new Set(names)].filter((name) => !known[name]);
   const worker = async (): Promise<void> => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const reader = READERS[name] as Reader<ReadingName>;
@@ -129,9 +131,10 @@ export async function runReadiness(
   ctx: CheckContext,
   needed: readonly ReadingName[],
   o: CallOptions = {},
+  known: Readings = {},
 ): Promise<ReadinessRun> {
   const dpCpuMinutes = Number(policy.checks.dataplane_cpu?.params.minutes ?? 5);
-  const readings = await readDevice(api, needed, { ...o, dpCpuMinutes });
+  const readings = await readDevice(api, needed, { ...o, dpCpuMinutes }, known);
   const verdicts = runChecks(policy, readings, ctx);
   return { report: readinessReport(device.serial, device.hostname, new Date(ctx.now).toISOString(), verdicts), readings };
 }
@@ -198,6 +201,7 @@ export async function preflight(
   rebootBudgetMs: (model: string) => number,
   now: number,
   o: CallOptions = {},
+  known: Readings = {},
 ): Promise<ReadinessReport | undefined> {
   const own = job.policy.readiness;
   if (!own || !job.device) return undefined;
@@ -212,7 +216,7 @@ export async function preflight(
     model: job.device.model,
     rebootBudgetMs: rebootBudgetMs(job.device.model),
   };
-  return (await runReadiness(api, job.device, policy, ctx, readingsNeeded(policy), o)).report;
+  return (await runReadiness(api, job.device, policy, ctx, readingsNeeded(policy), o, known)).report;
 }
 
 /** The snapshot a job takes before and after its upgrade: the areas its policy compares (all, by default). */

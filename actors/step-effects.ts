@@ -12,7 +12,7 @@ import { effectDone, type InFlight, type JobEffect, type JobState } from '../mac
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 import { jobSnapshot, preflight } from './readiness.ts';
-import { describeBlocking } from '../checks/index.ts';
+import { describeBlocking, type Readings } from '../checks/index.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
 /** What the step effects need from the daemon. */
@@ -224,7 +224,8 @@ export function validateStep(deps: StepDeps): StepFn {
     const api = patientReads(deps.api(device), deps, ctx);
     const info = await api.systemInfo({ signal: ctx.signal });
     if (!(await api.chassisReady({ signal: ctx.signal }))) throw new RetryableStepError('the chassis is not ready (show chassis-ready: no)');
-    const running = (await api.jobsAll({ signal: ctx.signal })).filter((j) => !j.finished && j.type !== 'AutoCom');
+    const jobs = await api.jobsAll({ signal: ctx.signal });
+    const running = jobs.filter((j) => !j.finished && j.type !== 'AutoCom');
     const notes: string[] = [];
     if (running.length > 0 && !(job.download || job.install)) {
       throw new RetryableStepError(`the device is busy: ${running.map((j) => `${j.type} job ${j.id ?? '?'} (${j.progress ?? 0}%)`).join(', ')}`);
@@ -249,7 +250,8 @@ export function validateStep(deps: StepDeps): StepFn {
     const neededMb = fetch.reduce((sum, v) => sum + (sizes.get(v) ?? 0), 0);
     // The images land on the firewall's own disk: when downloads go straight to it, ask it, not Panorama.
     const diskApi = deps.directDownloads && neededMb > 0 ? patientReads(deps.directApi(device), deps, ctx) : api;
-    const free = panrepoAvailMb(await diskApi.diskSpace({ signal: ctx.signal })) ?? 0;
+    const disk = await diskApi.diskSpace({ signal: ctx.signal });
+    const free = panrepoAvailMb(disk) ?? 0;
     // pan-os-upgrade-assurance's rule: 10 % headroom over the images still to download.
     if (neededMb > 0 && free < neededMb * 1.1) {
       throw new FatalStepError(
@@ -257,8 +259,11 @@ export function validateStep(deps: StepDeps): StepFn {
       );
     }
     let contentUpdate = false;
+    // What this step read is what the readiness checks would read again: they are given it.
+    const known: Readings = { systemInfo: { ok: true, value: info }, jobs: { ok: true, value: jobs }, software: { ok: true, value: software }, disk: { ok: true, value: disk } };
     if (job.kind === 'upgrade') {
       const ha = await api.haState({ signal: ctx.signal });
+      known.ha = { ok: true, value: ha };
       if (ha.enabled) notes.push(`HA ${ha.local?.state ?? 'unknown'}, peer ${ha.peer?.state ?? 'unknown'}`);
       if (deps.updateContent) {
         const content = await api.contentInfo({ signal: ctx.signal });
@@ -272,7 +277,7 @@ export function validateStep(deps: StepDeps): StepFn {
     }
     if (job.kind === 'upgrade') {
       // Readiness checks (checks/): recorded, and a blocking failure stops the job here, before anything changes.
-      const report = await preflight(api, job, deps.rebootBudgetMs, deps.now(), { signal: ctx.signal });
+      const report = await preflight(api, job, deps.rebootBudgetMs, deps.now(), { signal: ctx.signal }, known);
       if (report) {
         await ctx.record({ type: 'job.readiness.evaluated', data: { report } });
         if (!report.ok) throw new FatalStepError(`readiness check failed: ${describeBlocking(report.verdicts)}`);

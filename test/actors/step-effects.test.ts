@@ -7,6 +7,7 @@ import { DeviceNotConnectedError } from '../../panos/errors.ts';
 import { DEFAULT_PATH_RULES } from '../../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, evolveJob, initialJobState, type JobFact, type JobState } from '../../machines/index.ts';
 import type { ParsedJob } from '../../panos/parsers.ts';
+import { policyFromObject } from '../../checks/index.ts';
 
 /**
  * Step effects against a scripted device: what a resumed step sends (and what it does not) follows
@@ -219,4 +220,30 @@ test('validate step: when a read call keeps answering not connected then the att
   const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
   await t.throwsAsync(validateStep(deps(api))({ job, step: 'validate', hop: 0 }, context([])), { instanceOf: DeviceNotConnectedError });
   t.deepEqual(calls, ['systemInfo', 'systemInfo', 'systemInfo']);
+});
+
+test('validate step: the readiness checks get what the step read already (system info, jobs, software, disk, HA) and read only the rest', async (t) => {
+  const { api, calls } = device({
+    systemInfo: async () => ({ swVersion: '10.1.0', appVersion: '8800-8100', uptimeSeconds: 5000, model: 'PA-440' }),
+    chassisReady: async () => true,
+    jobsAll: async () => [],
+    softwareInfo: async () => ({ entries: [{ version: '10.5.1', downloaded: false, sizeMb: 900 }] }) as never,
+    diskSpace: async () => [{ filesystem: '/dev/sda8', sizeMb: 20_000, usedMb: 1000, availMb: 19_000, mount: '/opt/panrepo' }],
+    haState: async () => ({ enabled: false }) as never,
+    contentInfo: async () => ({ current: '8800-8100', entries: [] }),
+    readOp: async (cmd: string) => {
+      if (cmd !== '<show><ntp></ntp></show>') throw new Error(`readiness read again: ${cmd}`);
+      return '<response status="success"><result><synched>LOCAL</synched></result></response>';
+    },
+  });
+  const readiness = policyFromObject({ checks: { ha: {}, content_version: {}, free_disk: {}, no_running_jobs: {}, reboot_budget: {}, ntp_sync: {} } });
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  const withPolicy = { ...job, policy: { ...job.policy, readiness } };
+  const recorded: JobFact[] = [];
+  await validateStep(deps(api))({ job: withPolicy, step: 'validate', hop: 0 }, context(recorded));
+  t.deepEqual(calls.filter((c) => c === 'readOp'), ['readOp'], 'only show ntp');
+  for (const c of ['systemInfo', 'jobsAll', 'softwareInfo', 'diskSpace', 'haState']) t.is(calls.filter((x) => x === c).length, 1, c);
+  const report = recorded.find((f) => f.type === 'job.readiness.evaluated') as Extract<JobFact, { type: 'job.readiness.evaluated' }> | undefined;
+  t.deepEqual(report?.data.report.verdicts.map((v) => v.check).sort(), ['content_version', 'free_disk', 'ha', 'no_running_jobs', 'ntp_sync', 'reboot_budget']);
+  t.false(report?.data.report.verdicts.some((v) => v.status === 'unavailable' && v.check !== 'ntp_sync'), JSON.stringify(report?.data.report.verdicts));
 });

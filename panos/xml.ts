@@ -46,9 +46,13 @@ const NO_ARRAYS: ReadonlySet<string> = new Set();
 function parserFor(arrayPaths: ReadonlySet<string>): XMLParser {
   let p = parsers.get(arrayPaths);
   if (!p) {
+    // The path is asked for only when the element's name ends one of `arrayPaths`: with `jPath: false` the
+    // parser hands a matcher instead of building the dotted path string for every element (half its time).
+    const lastNames = new Set([...arrayPaths].map((path) => path.slice(path.lastIndexOf('.') + 1)));
     p = new XMLParser({
       ...BASE_OPTIONS,
-      isArray: (_name, jpath, _leaf, isAttribute) => !isAttribute && typeof jpath === 'string' && arrayPaths.has(jpath),
+      jPath: false,
+      isArray: (name, jpath, _leaf, isAttribute) => !isAttribute && lastNames.has(name) && arrayPaths.has(String(jpath)),
     });
     parsers.set(arrayPaths, p);
   }

@@ -123,8 +123,10 @@ export class JobRunner<State = unknown> {
     if (this.buffered.length === 0 || this.stopped) return;
     const facts = this.buffered;
     this.buffered = [];
-    const persisted = this.actor.getPersistedSnapshot();
-    const snapshot = this.options.foldedContextKey === undefined ? persisted : slimSnapshot(persisted, this.options.foldedContextKey);
+    const key = this.options.foldedContextKey;
+    // Without the context, XState does not walk the whole job (persistContext) to persist it.
+    const snapshot =
+      key === undefined ? this.actor.getPersistedSnapshot() : slimSnapshot(this.actor.logic.getPersistedSnapshot({ ...this.actor.getSnapshot(), context: null } as never), key);
     const state = this.state;
     const append = this.store.append(
       this.options.stream ?? `job:${this.jobId}`,

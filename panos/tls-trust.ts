@@ -164,10 +164,14 @@ export class TrustingAgent extends https.Agent {
     options: https.AgentOptions,
   ) {
     super({ ...options, ...(mode.kind === 'verify' && mode.ca ? { ca: mode.ca } : {}), rejectUnauthorized: false, maxCachedSessions: 0 });
+    this.secureContext = tls.createSecureContext(mode.kind === 'verify' && mode.ca ? { ca: mode.ca } : {});
   }
 
+  /** Made once: `tls.connect` would build one (and read the CA) for every connection. */
+  private readonly secureContext: tls.SecureContext;
+
   override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
-    const socket = tls.connect({ ...(options as tls.ConnectionOptions), ...(this.mode.kind === 'verify' && this.mode.ca ? { ca: this.mode.ca } : {}), rejectUnauthorized: false });
+    const socket = tls.connect({ ...(options as tls.ConnectionOptions), secureContext: this.secureContext, rejectUnauthorized: false });
     const done = (err: Error | null) => callback?.(err, socket);
     const onError = (err: Error) => done(err);
     socket.once('error', onError);

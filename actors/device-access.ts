@@ -32,13 +32,29 @@ async function deviceGroupsOrNone(panorama: PanosClient, log: Logger): Promise<M
   }
 }
 
+/**
+ * Records each API call in the `api` stream. The calls of one event-loop turn go in one append (one
+ * transaction, one stream-head lookup) instead of one each: with hundreds of jobs polling, many finish
+ * in the same turn. The records are the log's account of what was sent; a job's own facts (request,
+ * acknowledgement) are appended by the job, durably, before and after each mutating call.
+ */
+export function apiCallRecorder(store: LmdbEventStore, log: Logger): (call: ApiCallRecord) => void {
+  let pending: ApiCallRecord[] = [];
+  const flush = (): void => {
+    const calls = pending;
+    pending = [];
+    if (store.isClosed) return;
+    store.append('api', calls.map((call) => ({ type: 'api.call.recorded', data: { ...call } }))).catch((err: unknown) => log.warn({ err }, 'could not record API calls'));
+  };
+  return (call) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(call);
+  };
+}
+
 export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEventStore; log: Logger; extra?: Partial<PanosClientOptions> }): DeviceAccess & { close(): void } {
   checkRunnable(config);
-  const recorder = deps.store
-    ? (call: ApiCallRecord): void => {
-        deps.store!.append('api', [{ type: 'api.call.recorded', data: { ...call } }]).catch((err: unknown) => deps.log.warn({ err }, 'could not record an API call'));
-      }
-    : undefined;
+  const recorder = deps.store ? apiCallRecorder(deps.store, deps.log) : undefined;
   const common: Partial<PanosClientOptions> = {
     protocol: config.protocol,
     ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}),

@@ -83,9 +83,12 @@ interface RebootSeen {
   serial: string;
   requestedAt: number;
   expected: string | null;
-  /** The uptime last seen before the restart, and when. */
-  before?: { uptimeMs: number; at: number };
-  /** Seen down: a call failed, Panorama said not connected, or the uptime went back. */
+  /** The uptime (and version) last seen before the restart, and when. */
+  before?: { uptimeMs: number; at: number; version?: string };
+  /**
+   * Seen down: a call failed, Panorama said not connected, the uptime went back, or the version changed
+   * (PAN-OS changes it only by booting; a wait that looks only when the device should be back sees that).
+   */
   wentDown: boolean;
   /** The first answer after it went down (the version it booted). */
   answeredAt?: number;
@@ -249,7 +252,7 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
   const autoCommit = new Map<string, { failed: number; seen: Set<number>; error: string }>();
   /** Devices whose software list the recorder cut at 4000 characters. */
   const cut: string[] = [];
-  const lastUptime = new Map<string, { uptimeMs: number; at: number }>();
+  const lastUptime = new Map<string, { uptimeMs: number; at: number; version?: string }>();
   /** The latest restart of each device. */
   const current = new Map<string, RebootSeen>();
   for (const c of calls) {
@@ -273,11 +276,12 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
         if (s.uptimeSeconds === undefined) break;
         const uptimeMs = s.uptimeSeconds * 1000;
         if (reboot && !reboot.wentDown && reboot.before && uptimeMs + 2000 < reboot.before.uptimeMs + (c.at - reboot.before.at)) reboot.wentDown = true;
+        if (reboot && !reboot.wentDown && reboot.before?.version && s.swVersion && s.swVersion !== reboot.before.version) reboot.wentDown = true;
         if (reboot?.wentDown && reboot.version === undefined) {
           reboot.answeredAt = c.at;
           reboot.version = s.swVersion;
         }
-        lastUptime.set(serial, { uptimeMs, at: c.at });
+        lastUptime.set(serial, { uptimeMs, at: c.at, ...(s.swVersion ? { version: s.swVersion } : {}) });
         break;
       }
       case 'show.chassis-ready':

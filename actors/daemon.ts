@@ -948,9 +948,13 @@ export class Daemon {
   }
 
   /**
-   * Answer a command: here, or on a cluster at the daemon that owns what it is about (cluster/routing.ts):
+   * Answer a command as if it came over NATS: here, or on a cluster at the daemon that owns what it is about (cluster/routing.ts):
    * a device's or job's partition owner, the coordinator, or every partition's owner with the replies merged.
    */
+  async command(name: string, payload: Record<string, unknown>): Promise<object> {
+    return this.dispatch(name, payload);
+  }
+
   private async dispatch(name: string, payload: Record<string, unknown>): Promise<object> {
     const handle = this.handlers()[name];
     if (!handle) throw new ValidationError(`unknown command ${name}`);
@@ -1009,6 +1013,16 @@ export class Daemon {
     this.syncInventory();
     const d = this.inventory.get(serial) ?? { serial };
     return partitionLeaseKey(partitionOf(d, this.cluster?.partitions ?? 1));
+  }
+
+  /** The lease an append to `stream` is made under on a cluster: a job's partition, the coordinator for a campaign; none for shared streams. */
+  leaseKeyOfStream(stream: string): string | undefined {
+    if (!this.cluster) return undefined;
+    if (stream.startsWith('campaign:')) return COORDINATOR_LEASE;
+    if (!stream.startsWith('job:')) return undefined;
+    const id = stream.slice(4);
+    const d = this.jobState(id)?.device ?? this.pairState(id)?.peers[0];
+    return d ? partitionLeaseKey(partitionOf(d, this.cluster.partitions)) : undefined;
   }
 
   /**

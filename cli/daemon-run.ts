@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Daemon } from '../actors/daemon.ts';
+import { ClusterNode } from '../actors/cluster-node.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import type { DaemonConfig } from '../actors/config.ts';
 import { lockDataDir } from '../actors/data-dir-lock.ts';
@@ -47,19 +48,19 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
   });
   let access: ReturnType<typeof createDeviceAccess> | undefined;
   let daemon: Daemon | undefined;
+  let node: ClusterNode | undefined;
   let web: WebServerHandle | undefined;
   let webCommands: NatsConnection | undefined;
   try {
     access = createDeviceAccess(config, { store: rt.store, log: log.child({ component: 'client' }) });
-    daemon = await Daemon.start({
-      store: rt.store,
-      log: log.child({ component: 'daemon' }),
-      config,
-      access,
-      dataDir,
-      nc: rt.bus.nc,
-      subjects: rt.subjects,
-    });
+    const daemonOptions = { store: rt.store, log: log.child({ component: 'daemon' }), config, access, dataDir, nc: rt.bus.nc, subjects: rt.subjects };
+    if (config.cluster.enabled) {
+      // One of several daemons (docs/cluster.md): work is taken partition by partition through leases.
+      node = await ClusterNode.start({ ...daemonOptions, nodeId, ...(rt.replicatedLog ? { replicatedLog: rt.replicatedLog } : {}) });
+      daemon = node.daemon;
+    } else {
+      daemon = await Daemon.start(daemonOptions);
+    }
     const users = rt.bus.privateAuth?.files;
     const file = writeDaemonFile(
       dataDir,
@@ -101,7 +102,8 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     await web?.close();
     await webCommands?.close();
     removeDaemonFile(dataDir);
-    await daemon?.stop();
+    if (node) await node.stop();
+    else await daemon?.stop();
     access?.close();
     await rt.close();
   }

@@ -82,6 +82,21 @@ export function decodeEntry(data: Uint8Array, logSeq: number): LogEntry {
   return e as LogEntry;
 }
 
+interface QueuedAppend {
+  events: PreparedEvent[];
+  options: AppendOptions;
+  resolve: (events: EventEnvelope[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The most events one group-committed entry carries. */
+const MAX_GROUP_EVENTS = 256;
+
+/** Whether `next` may go in the same entry as the group ending with `prev` (pure). */
+function canJoin(prev: QueuedAppend, next: QueuedAppend): boolean {
+  return prev.options.snapshot === undefined && next.options.expectedSeq === undefined && next.options.epoch === prev.options.epoch;
+}
+
 interface Pending {
   entry: LogEntry;
   own: boolean;
@@ -116,7 +131,7 @@ export class ReplicatedLog implements LogWriter {
   private readonly pending = new Map<number, Pending>();
   private readonly applyWaiters = new Map<number, Array<{ resolve: (e: EventEnvelope[]) => void; reject: (err: unknown) => void }>>();
   private readonly ownIds = new Set<string>();
-  private readonly streamChains = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, QueuedAppend[]>();
   private readonly positionWaiters = new Set<{ target: number; resolve: () => void; reject: (err: unknown) => void }>();
   private applying: Promise<void> = Promise.resolve();
   private readonly reader = new AbortController();
@@ -200,16 +215,53 @@ export class ReplicatedLog implements LogWriter {
     return new Promise((resolve, reject) => this.positionWaiters.add({ target: logSeq, resolve, reject }));
   }
 
-  /** Append through the log (called by `store.append`): serialized per stream within this process. */
+  /**
+   * Append through the log (called by `store.append`). Appends to one stream are serialized within this
+   * process; those that queue up while one is in flight go together as one entry (group commit), each
+   * caller getting its own events back. An append with `expectedSeq` starts a group, one with a snapshot
+   * ends it, and only appends under the same epoch share one.
+   */
   append(stream: string, events: PreparedEvent[], options: AppendOptions): Promise<EventEnvelope[]> {
-    const previous = this.streamChains.get(stream) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.appendNow(stream, events, options));
-    const tail = run.catch(() => undefined);
-    this.streamChains.set(stream, tail);
-    void tail.then(() => {
-      if (this.streamChains.get(stream) === tail) this.streamChains.delete(stream);
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(stream);
+      const item: QueuedAppend = { events, options, resolve, reject };
+      if (queue) {
+        queue.push(item);
+        return;
+      }
+      this.queues.set(stream, [item]);
+      void this.runQueue(stream);
     });
-    return run;
+  }
+
+  private async runQueue(stream: string): Promise<void> {
+    const queue = this.queues.get(stream)!;
+    while (queue.length > 0) {
+      const group = [queue.shift()!];
+      let count = group[0]!.events.length;
+      while (queue.length > 0 && count < MAX_GROUP_EVENTS && canJoin(group.at(-1)!, queue[0]!)) {
+        const next = queue.shift()!;
+        count += next.events.length;
+        group.push(next);
+      }
+      const first = group[0]!;
+      const last = group.at(-1)!;
+      const options: AppendOptions = {};
+      if (first.options.expectedSeq !== undefined) options.expectedSeq = first.options.expectedSeq;
+      if (last.options.snapshot !== undefined) options.snapshot = last.options.snapshot;
+      if (first.options.epoch !== undefined) options.epoch = first.options.epoch;
+      try {
+        const stored = group.length === 1 ? await this.appendNow(stream, first.events, options) : await this.appendNow(stream, group.flatMap((g) => g.events), options);
+        let at = 0;
+        for (const g of group) {
+          g.resolve(stored.slice(at, at + g.events.length));
+          at += g.events.length;
+        }
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.queues.delete(stream);
   }
 
   /** Stop following the log and give the store back its local appends. */

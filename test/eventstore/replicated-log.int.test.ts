@@ -222,3 +222,32 @@ test('replicated log: two daemons appending to a shared stream (api) at the same
   t.is(a.streamHead('api'), 30);
   t.deepEqual(b.readStream('api'), a.readStream('api'));
 });
+
+test('replicated log: appends to one stream that queue up while one is in flight go as one entry; each caller gets its own events, in call order', async (t) => {
+  const nc = await cluster.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  await ensureLogStream(nc, subjects, { replicas: 3 });
+  const store = openTestStore(t);
+  const log = await openLog(nc, subjects, store, 'g', t);
+  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.append('api', [{ type: 'api.call.recorded', data: { i } }, { type: 'api.call.recorded', data: { i, second: true } }])));
+  results.forEach((events, i) => {
+    t.deepEqual(events.map((e) => [e.seq, (e.data as { i: number }).i]), [
+      [2 * i + 1, i],
+      [2 * i + 2, i],
+    ]);
+  });
+  t.is(store.streamHead('api'), 80);
+  t.true(log.position < 40, `${log.position} entries for 40 appends`);
+  // An append with expectedSeq starts an entry of its own and is checked against the head the earlier ones left.
+  const [a, b] = await Promise.allSettled([
+    store.append('job:g', [{ type: 'job.submitted', data: {} }]),
+    store.append('job:g', [{ type: 'job.started', data: {} }], { expectedSeq: 1 }),
+  ]);
+  t.is(a.status, 'fulfilled');
+  t.is(b.status, 'fulfilled');
+  await t.throwsAsync(
+    Promise.all([store.append('job:g', [{ type: 'job.x', data: {} }]), store.append('job:g', [{ type: 'job.y', data: {} }], { expectedSeq: 2 })]),
+    { instanceOf: ConcurrencyError },
+  );
+  t.deepEqual(store.readStream('job:g').map((e) => e.type), ['job.submitted', 'job.started', 'job.x']);
+});

@@ -161,7 +161,7 @@ async function fromDaemonLog(stack: Stack, jobId: string): Promise<{ events: Eve
 const NOT_SERVING = new Set(['suspended', 'non-functional', 'initial']);
 
 /** Each moment both peers were unavailable (rebooting, or suspended / non-functional / initial), from the simulator's log. */
-function bothUnavailable(stack: Stack, peers: readonly [string, string]): string[] {
+export function bothUnavailable(stack: Stack, peers: readonly [string, string]): string[] {
   const now = new Map(peers.map((s) => [s, { rebooting: false, ha: stack.scenario.devices.find((d) => d.serial === s)?.ha?.initialState ?? 'unknown' }]));
   const available = (s: string): boolean => !now.get(s)!.rebooting && !NOT_SERVING.has(now.get(s)!.ha);
   const log = peers.flatMap((s) => stack.simStore.readStream(`sim:${s}`)).sort((a, b) => a.gseq - b.gseq);

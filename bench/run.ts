@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { eventLogAppendBench, eventLogReplayBench } from './eventlog.bench.ts';
 import { replicatedLogAppendBench } from './replicated-log.bench.ts';
+import { takeoverBench } from './takeover.bench.ts';
 import { cliBench } from './cli.bench.ts';
 import { demoBench } from './demo.bench.ts';
 import { fleetBench } from './fleet.bench.ts';
@@ -28,6 +29,7 @@ const BENCHES: BenchDef[] = [
   eventLogAppendBench(),
   eventLogReplayBench(),
   replicatedLogAppendBench(),
+  takeoverBench(),
   cliBench(),
   demoBench(),
   // Last: the longest, and the most sensitive to a busy machine.

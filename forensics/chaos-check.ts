@@ -15,7 +15,8 @@ import { formatCheck, type CheckReport } from './duplicate-check.ts';
  * must keep whatever happens. The runner (cli/commands/chaos.ts) does the I/O.
  */
 
-export type DisruptionKind = 'daemon-kill' | 'simulator-restart' | 'nats-restart';
+/** `machine-lost`, `nats-node-stop` and `leader-pause` are the cluster run's (`chaos --cluster`). */
+export type DisruptionKind = 'daemon-kill' | 'simulator-restart' | 'nats-restart' | 'machine-lost' | 'nats-node-stop' | 'leader-pause';
 
 /**
  * When a daemon SIGKILL hits: a daemon that has been up a while (`running`), the daemon started after
@@ -31,6 +32,8 @@ export interface PlannedDisruption {
   /** Daemon kills only. */
   kill?: KillPhase;
   afterMs?: number;
+  /** `nats-node-stop`: which node of the cluster (0-based). */
+  node?: number;
 }
 
 /** A fault switched on live over `panos.sim.ctl.<serial>.faults` for a while. */

@@ -30,6 +30,8 @@ import { CLI_BIN, shippedScenario } from '../paths.ts';
 import { awaitChaosCampaign, startChaosCampaign } from '../chaos-campaign.ts';
 import { checkCampaignInvariants } from '../../forensics/campaign-check.ts';
 import { newRunId } from '../runtime.ts';
+import { runClusterChaos } from '../chaos-cluster.ts';
+import { clusterChaosPlan } from '../../forensics/cluster-check.ts';
 
 export interface ChaosOptions {
   scenario: string;
@@ -47,6 +49,8 @@ export interface ChaosOptions {
   campaign?: boolean;
   /** Daemon SIGKILLs in the run (default 1): some while it runs, some during its start-up and its resume. */
   kills?: number;
+  /** Three daemons on a private 3-node NATS cluster: a machine lost, a NATS node stopped, a leader frozen (cli/chaos-cluster.ts). */
+  cluster?: boolean;
 }
 
 export interface DisruptionDone {
@@ -98,7 +102,7 @@ export function chaosScenario(o: ChaosOptions): Scenario {
 }
 
 /** Daemon settings for a simulator at a small time scale; outages (restarts) are real time, so retries wait real time. */
-function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: number, caFile: string): DaemonConfig {
+export function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: number, caFile: string): DaemonConfig {
   const t = scenario.timing;
   const slow = Math.max(1, ...scenario.failures.filter((f) => f.operation === 'reboot' && f.mode === 'slow').map((f) => f.factor ?? 4));
   // Scaled durations, plus real seconds for the outages the run causes (a lost request costs a timeout).
@@ -128,7 +132,7 @@ function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurrency: nu
 /** Real seconds a daemon wait allows on top of the scaled durations: restarts of NATS, the simulator and the daemon take real time. */
 const OUTAGE_MARGIN_SECONDS = 5;
 /** How long the gateway waits for the simulator: a request lost in a restart fails fast, and the client retries. */
-const GATEWAY_REQUEST_TIMEOUT_MS = 1_500;
+export const GATEWAY_REQUEST_TIMEOUT_MS = 1_500;
 
 const BIN = CLI_BIN;
 
@@ -540,6 +544,7 @@ export function registerChaos(program: Command): void {
     .option('--timeout <seconds>', 'stop waiting for the jobs after this long', parsePositive)
     .option('--work-dir <dir>', 'keep the logs (event logs, daemon output, report.json) here')
     .option('--keep', 'keep the temporary work dir even when every invariant holds')
+    .option('--cluster', 'three daemons on a private 3-node NATS cluster: the busiest daemon’s machine is lost (kill -9, data dir deleted), a NATS node stopped, a daemon frozen past its lease; also checks every job fact was made under its lease and the frozen daemon sent nothing after it woke')
     .option('--campaign', 'upgrade the fleet with one campaign (canary, 25 %, rest; soak; a window; a budget) and check its invariants too')
     .option('--plan', 'only print the plan this seed gives (disruptions, live faults) and exit')
     .option('--json', 'print the report as JSON')
@@ -548,6 +553,7 @@ export function registerChaos(program: Command): void {
         scenario: string;
         seed: number;
         campaign?: boolean;
+        cluster?: boolean;
         devices?: number;
         timeScale?: number;
         concurrency?: number;
@@ -569,15 +575,18 @@ export function registerChaos(program: Command): void {
           ...(opts.workDir ? { workDir: opts.workDir } : {}),
           ...(opts.keep ? { keep: true } : {}),
           ...(opts.campaign ? { campaign: true } : {}),
+          ...(opts.cluster ? { cluster: true } : {}),
         };
+        if (opts.cluster && (opts.campaign || opts.kills !== undefined)) throw new InvalidArgumentError('--cluster has its own disruptions: it cannot be combined with --campaign or --kills');
         if (opts.plan) {
           const scenario = chaosScenario(options);
-          const plan = chaosPlan(scenario, estimateUpgradeMs(scenario, options.concurrency ?? 10), { kills: options.kills ?? 1 });
+          const estimate = estimateUpgradeMs(scenario, options.concurrency ?? 10);
+          const plan = options.cluster ? clusterChaosPlan(scenario, estimate) : chaosPlan(scenario, estimate, { kills: options.kills ?? 1 });
           process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
           return;
         }
         const log = pino({ level: process.env.PANOS_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-        const report = await runChaos(options, log);
+        const report = options.cluster ? await runClusterChaos(options, log) : await runChaos(options, log);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatChaosReport(report)}\n`);
         if (!report.ok) process.exitCode = 1;
       },

@@ -157,7 +157,18 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
     const ask = <T extends object>(name: Parameters<Subjects['cmd']>[0], payload: object = {}): Promise<T> => requestJson<T>(nc!, subjects.cmd(name), payload, 15_000);
     const members = async (): Promise<number> => ((await ask<{ cluster?: { members?: unknown[] } }>('daemon.status')).cluster?.members ?? []).length;
     for (const name of ['a', 'b', 'c']) newNode(name);
-    if ((await until(async () => ((await members()) >= 3 ? true : undefined), 120_000)) === undefined) throw new Error(`the three daemons did not all come up within 120 s; see ${workDir}/daemon-*.log`);
+    // A daemon that could not reach JetStream while the cluster settled is started again (a few times).
+    let restarts = 0;
+    const up = await until(async () => {
+      for (const n of nodes) {
+        if (!n.running && restarts < 6) {
+          restarts++;
+          n.start();
+        }
+      }
+      return (await members()) >= 3 ? true : undefined;
+    }, 180_000, 500);
+    if (up === undefined) throw new Error(`the three daemons did not all come up within 180 s; see ${workDir}/daemon-*.log`);
     leases = await LeaseManager.open({ nc, bucket: leaseBucketName(subjects.prefix), ttlMs: LEASE_SECONDS * 1000, replicas: 3, holder: 'chaos-reader' });
     const reader = leases;
     /** The running daemon holding most partitions now. */

@@ -9,7 +9,7 @@ import { tuneSimulatorHeap } from '../cli/commands/sim.ts';
 import { processStats, serveParent } from './lib/child.ts';
 
 // The V8 settings of `panos-upgrade sim`, made as it makes them: before the simulator's modules load.
-tuneSimulatorHeap();
+const serving = tuneSimulatorHeap();
 const [{ default: pino }, { connectNats, eventPublisher, startNatsServer, Subjects }, { LmdbEventStore }, { startGateway }, { generateFleetScenario, scenarioFromObject }, { Simulator }] =
   await Promise.all([
     import('pino'),
@@ -73,6 +73,7 @@ await serveParent<GatewayServerInfo>(async () => {
     if (res.status !== 200 || !body.includes('status="success"')) throw new Error(`gateway answered ${res.status}: ${body.slice(0, 200)}`);
     total += Buffer.byteLength(body);
   }
+  serving();
   return {
     info: {
       url: http.panoramaUrl,

@@ -71,38 +71,38 @@ export function gatewayBench(): BenchDef {
       const figures: Figure[] = [];
       const summary: Record<string, unknown> = {};
       for (const protocol of PROTOCOLS) {
-      // The plain HTTP rows keep their names (`gateway c=16: …`); the HTTPS rows say so.
-      const label = protocol === 'http' ? 'gateway' : 'gateway https';
-      const bareLabel = protocol === 'http' ? 'bare Koa' : 'bare HTTPS Koa';
-      for (const concurrency of CONCURRENCY) {
-        const pick = (target: 'gateway' | 'bare') => trials.filter((t) => t.protocol === protocol && t.target === target && t.concurrency === concurrency).map((t) => t.result);
-        const g = pick('gateway');
-        const b = pick('bare');
-        const gRps = median(g.map((r) => r.rps));
-        const bRps = median(b.map((r) => r.rps));
-        const gP50 = median(g.map((r) => r.latency.p50));
-        const bP50 = median(b.map((r) => r.latency.p50));
-        const gP99 = median(g.map((r) => r.latency.p99));
-        const bP99 = median(b.map((r) => r.latency.p99));
-        figures.push(
-          {
-            bench: id,
-            name: `${label} c=${concurrency}: throughput`,
-            value: gRps,
-            unit: 'req/s',
-            baseline: { label: bareLabel, value: bRps, unit: 'req/s' },
-            ratio: gRps / bRps,
-            goal: { op: '>=', value: 0.5 },
-            command: cmd,
-          },
-          { bench: id, name: `${label} c=${concurrency}: latency p50`, value: gP50, unit: 'ms', baseline: { label: bareLabel, value: bP50, unit: 'ms' }, ratio: gP50 / bP50, command: cmd },
-          { bench: id, name: `${label} c=${concurrency}: latency p99`, value: gP99, unit: 'ms', baseline: { label: bareLabel, value: bP99, unit: 'ms' }, ratio: gP99 / bP99, command: cmd },
-        );
-        summary[`${protocol} c${concurrency}`] = {
-          gateway: { rps: round(gRps), p50: round(gP50, 3), p99: round(gP99, 3), errors: g.reduce((s, r) => s + r.errors, 0) },
-          bare: { rps: round(bRps), p50: round(bP50, 3), p99: round(bP99, 3), errors: b.reduce((s, r) => s + r.errors, 0) },
-        };
-      }
+        // The plain HTTP rows keep their names (`gateway c=16: …`); the HTTPS rows say so.
+        const label = protocol === 'http' ? 'gateway' : 'gateway https';
+        const bareLabel = protocol === 'http' ? 'bare Koa' : 'bare HTTPS Koa';
+        for (const concurrency of CONCURRENCY) {
+          const pick = (target: 'gateway' | 'bare') => trials.filter((t) => t.protocol === protocol && t.target === target && t.concurrency === concurrency).map((t) => t.result);
+          const g = pick('gateway');
+          const b = pick('bare');
+          const gRps = median(g.map((r) => r.rps));
+          const bRps = median(b.map((r) => r.rps));
+          const gP50 = median(g.map((r) => r.latency.p50));
+          const bP50 = median(b.map((r) => r.latency.p50));
+          const gP99 = median(g.map((r) => r.latency.p99));
+          const bP99 = median(b.map((r) => r.latency.p99));
+          figures.push(
+            {
+              bench: id,
+              name: `${label} c=${concurrency}: throughput`,
+              value: gRps,
+              unit: 'req/s',
+              baseline: { label: bareLabel, value: bRps, unit: 'req/s' },
+              ratio: gRps / bRps,
+              goal: { op: '>=', value: 0.5 },
+              command: cmd,
+            },
+            { bench: id, name: `${label} c=${concurrency}: latency p50`, value: gP50, unit: 'ms', baseline: { label: bareLabel, value: bP50, unit: 'ms' }, ratio: gP50 / bP50, command: cmd },
+            { bench: id, name: `${label} c=${concurrency}: latency p99`, value: gP99, unit: 'ms', baseline: { label: bareLabel, value: bP99, unit: 'ms' }, ratio: gP99 / bP99, command: cmd },
+          );
+          summary[`${protocol} c${concurrency}`] = {
+            gateway: { rps: round(gRps), p50: round(gP50, 3), p99: round(gP99, 3), errors: g.reduce((s, r) => s + r.errors, 0) },
+            bare: { rps: round(bRps), p50: round(bP50, 3), p99: round(bP99, 3), errors: b.reduce((s, r) => s + r.errors, 0) },
+          };
+        }
       }
       return {
         figures,

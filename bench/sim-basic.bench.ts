@@ -116,7 +116,11 @@ export function simBasicBench(): BenchDef {
             // A small upgrade run: fw-dc1-01 (10.0.2) to 10.1.0 through Panorama, waiting on each job and the reboot.
             const ca = readFileSync(conn.caFile, 'utf8');
             const target = '001234567890';
-            const call = (c: string): Promise<string> => api(conn.url, ca, { type: 'op', cmd: c, target, key: conn.apiKey });
+            let calls = 0;
+            const call = (c: string): Promise<string> => {
+              calls++;
+              return api(conn.url, ca, { type: 'op', cmd: c, target, key: conn.apiKey });
+            };
             const waitJob = async (xml: string): Promise<void> => {
               const { jobId } = parseJobEnqueued(xml);
               for (;;) {
@@ -129,17 +133,12 @@ export function simBasicBench(): BenchDef {
               }
             };
             const t0 = performance.now();
-            let calls = 0;
-            const counted = async (c: string): Promise<string> => {
-              calls++;
-              return call(c);
-            };
-            await waitJob(await counted('<request><system><software><download><version>10.1.0</version></download></software></system></request>'));
-            await waitJob(await counted('<request><system><software><install><version>10.1.0</version></install></software></system></request>'));
-            await counted('<request><restart><system></system></restart></request>');
+            await waitJob(await call('<request><system><software><download><version>10.1.0</version></download></software></system></request>'));
+            await waitJob(await call('<request><system><software><install><version>10.1.0</version></install></software></system></request>'));
+            await call('<request><restart><system></system></restart></request>');
             for (;;) {
               await sleep(200);
-              const info = await counted('<show><system><info></info></system></show>').catch(() => '');
+              const info = await call('<show><system><info></info></system></show>').catch(() => '');
               if (info.includes('<sw-version>10.1.0</sw-version>') && parseSystemInfo(info).swVersion === '10.1.0') break;
               if (performance.now() - t0 > 60_000) throw new Error('the firewall did not come back on 10.1.0 within 60 s');
             }

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PanosUpgradeError } from '../panos/index.ts';
-import { fingerprintOf, generateCertificate, MAX_IP_SANS, type TlsMaterial } from './tls-material.ts';
+import { fingerprintOf, MAX_IP_SANS, selfsigned, type TlsMaterial } from './tls-material.ts';
 
 const DAY = 86_400_000;
 /** A certificate closer than this to its end is renewed at start (same CA, so a CA-trusting client never notices). */
@@ -71,7 +71,7 @@ function writeSecret(file: string, text: string): void {
 }
 
 async function makeCa(now: number): Promise<{ cert: string; key: string }> {
-  const p = await generateCertificate([{ name: 'commonName', value: 'panos-upgrade simulator CA' }], {
+  const p = await (await selfsigned()).generate([{ name: 'commonName', value: 'panos-upgrade simulator CA' }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
@@ -86,7 +86,7 @@ async function makeCa(now: number): Promise<{ cert: string; key: string }> {
 }
 
 async function issue(ca: { cert: string; key: string }, commonName: string, ips: readonly string[], now: number): Promise<{ cert: string; key: string }> {
-  const p = await generateCertificate([{ name: 'commonName', value: commonName }], {
+  const p = await (await selfsigned()).generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',

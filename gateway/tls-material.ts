@@ -1,42 +1,15 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import { PanosUpgradeError } from '../panos/index.ts';
 
-type Generate = (typeof import('selfsigned'))['generate'];
-
 /**
- * `selfsigned`'s generate, run in a worker thread that ends with it: the generator brings some 60 modules
- * (ASN.1, X.509) that would otherwise stay in this process's heap for its whole life, though a
- * certificate is made once per data dir (a later start reuses it, and plain HTTP needs none).
+ * The certificate generator, loaded only when a certificate is made: it brings some 60 modules
+ * (ASN.1, X.509) that a simulator reusing its kept certificates, or serving plain HTTP, never needs.
  */
-export function generateCertificate(...args: Parameters<Generate>): Promise<{ cert: string; private: string }> {
-  const [attrs, options] = args;
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(CERT_WORKER, {
-      eval: true,
-      execArgv: [],
-      workerData: { module: import.meta.resolve('selfsigned'), attrs, options },
-    });
-    worker.once('message', (m: { ok: true; cert: string; key: string } | { ok: false; message: string }) => {
-      if (m.ok) resolve({ cert: m.cert, private: m.key });
-      else reject(new PanosUpgradeError('CONFIG', `could not make a certificate: ${m.message}`));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new PanosUpgradeError('CONFIG', `the certificate worker exited (${code}) without a certificate`)));
-  });
+export function selfsigned(): Promise<typeof import('selfsigned')> {
+  return import('selfsigned');
 }
-
-const CERT_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-import(workerData.module)
-  .then((m) => m.generate(workerData.attrs, workerData.options))
-  .then(
-    (p) => parentPort.postMessage({ ok: true, cert: p.cert, key: p.private }),
-    (e) => parentPort.postMessage({ ok: false, message: String((e && e.message) || e) }),
-  );
-`;
 
 /** A certificate and its key (PEM), and the certificate's SHA-256 fingerprint for pinning. */
 export interface TlsMaterial {
@@ -86,7 +59,7 @@ export async function generateSelfSigned(addresses: readonly string[], commonNam
   const ips = [...new Set(['127.0.0.1', '::1', ...addresses])].filter((a) => isIP(a) !== 0 && a !== '0.0.0.0' && a !== '::').slice(0, MAX_IP_SANS);
   const notBeforeDate = new Date(Date.now() - 60 * 60 * 1000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 86_400_000);
-  const pems = await generateCertificate([{ name: 'commonName', value: commonName }], {
+  const pems = await (await selfsigned()).generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',

@@ -156,7 +156,8 @@ export function userPermissions(prefix: string): Record<PrivateUser, Permissions
   const read = streamReadSubjects(stream);
   return {
     daemon: {
-      publish: [evt, '$JS.API.INFO', `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.UPDATE.${stream}`, `$JS.API.STREAM.INFO.${stream}`],
+      // On a cluster a daemon forwards a command to the owner of its partition (panos.cmd.owner.<lease>.<command>).
+      publish: [evt, `${prefix}.cmd.owner.>`, '$JS.API.INFO', `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.UPDATE.${stream}`, `$JS.API.STREAM.INFO.${stream}`],
       subscribe: [`${prefix}.cmd.>`, evt, inbox],
     },
     operator: { publish: [`${prefix}.cmd.>`, ...read], subscribe: [evt, inbox] },

@@ -105,6 +105,9 @@ await serveParent<FleetSimInfo>(async () => {
     port: 0,
     protocol: 'https',
     direct: true,
+    // The fleet's certificates (one per firewall, each with its own key: ~10 ms apiece, minutes for 10,000)
+    // are kept between runs, as `panos-upgrade sim` keeps them in its data dir; the fleet is the same every run.
+    tlsDir: join(tmpdir(), `panos-bench-fleet-tls-${devices}`),
   });
   if (gateway.skipped.length > 0) throw new Error(`${gateway.skipped.length} firewall addresses could not be bound (first: ${JSON.stringify(gateway.skipped[0])})`);
   const planned = units(scenario, Date.now());

@@ -48,6 +48,8 @@ test('fencing: when another daemon takes the lease mid-upgrade then this one sen
   const job = await submit(stack, { device: SEED_DEVICE });
   // Right after the first install is acknowledged: no mutating call is on its way now.
   await events.next(job.job_id, 'job.install.enqueued', 3 * LONG);
+  // The gateway records the calls it served in batches: the install is in its log a moment after its answer.
+  await waitFor(() => servedCalls(stack).some((c) => c.kind === 'request.system.software.install'), LONG);
   const before = servedCalls(stack).filter((c) => MUTATING_KINDS.has(c.kind)).length;
   // The lease is taken away (as after a partition: deleted, then created by the other daemon).
   await (await new Kvm(await nats.connect(t)).open(bucket)).delete('fleet');

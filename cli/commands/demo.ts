@@ -14,7 +14,7 @@ export interface DemoOptions {
 }
 
 /**
- * Fast enough that the whole demo takes under 15 s on two idle cores (a simulated reboot is 0.3 s), with
+ * Fast enough that the whole demo takes about 15 s on two cores (a simulated reboot is 0.3 s), with
  * every step still in the live progress.
  */
 export const DEMO_TIME_SCALE = 0.02;
@@ -23,7 +23,7 @@ export const DEMO_TIME_SCALE = 0.02;
  * The demo's generated fleet: each device pre-staged costs about twenty API calls, and everything runs in
  * one process, so the fleet is kept small enough for the demo's time; `--devices 230` is scenarios/fleet-230.yaml.
  */
-export const DEMO_DEVICES = 50;
+export const DEMO_DEVICES = 30;
 
 export function registerDemo(program: Command): void {
   program
@@ -34,7 +34,7 @@ export function registerDemo(program: Command): void {
     )
     .option('--devices <n>', 'firewalls in the generated fleet (230: the fleet of scenarios/fleet-230.yaml)', parsePositiveInt, DEMO_DEVICES)
     .option('--time-scale <factor>', 'multiply every simulated duration (download 10 s, install 5 s, reboot 15 s)', parsePositiveNumber, DEMO_TIME_SCALE)
-    .option('--upgrades <n>', 'standalone firewalls to upgrade after the downloads (0: none)', parseNonNegativeInt, 4)
+    .option('--upgrades <n>', 'standalone firewalls to upgrade after the downloads (0: none)', parseNonNegativeInt, 2)
     .option('--ha-pairs <n>', 'HA pairs to upgrade after the downloads, each as one pair job (0: none)', parseNonNegativeInt, 1)
     .option('--concurrency <n>', 'jobs the daemon runs at the same time', parsePositiveInt, 50)
     .option('--ui <host:port>', 'serve the live fleet view and /metrics on this loopback address', '127.0.0.1:0')

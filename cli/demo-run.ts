@@ -188,7 +188,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     parts.offSim = parts.simStore.onAppend(eventPublisher(bus.nc, subjects));
     parts.sim = await step(Simulator.start({ scenario, store: parts.simStore, log: log.child({ component: 'simulator' }), nc: bus.nc, subjects, fresh: true }));
     parts.gateway = await step(
-      startGateway({ nc: bus.nc, subjects, store: parts.simStore, log: log.child({ component: 'gateway' }), description: parts.sim.describe(), port: 0, protocol: 'https', direct: true }),
+      startGateway({ nc: bus.nc, subjects, store: parts.simStore, log: log.child({ component: 'gateway' }), description: parts.sim.describe(), simulator: parts.sim, port: 0, protocol: 'https', direct: true }),
     );
     const pathsFile = join(dataDir, 'upgrade-paths.yaml');
     writeFileSync(pathsFile, `# The upgrade paths of ${scenario.name}: current version → versions to install, in order.\n${stringify(scenario.upgradePaths)}`);

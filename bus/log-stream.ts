@@ -114,7 +114,8 @@ export function jetStreamLogTransport(nc: NatsConnection, subjects: Subjects): J
       return {
         async *[Symbol.asyncIterator]() {
           const consumer = await js.consumers.get(name, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, fromSeq) });
-          const messages = await consumer.consume();
+          // Short pulls, so that a consumer lost with a NATS node is noticed (missed heartbeats) within seconds.
+          const messages = await consumer.consume({ expires: 5_000 });
           const stop = (): void => void messages.stop();
           signal.addEventListener('abort', stop, { once: true });
           try {

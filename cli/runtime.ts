@@ -96,7 +96,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       const before = store.projectionPosition().logSeq;
       replicatedLog = await ReplicatedLog.open(store, jetStreamLogTransport(bus.nc, subjects), {
         writer: options.replicatedLog.writer,
-        onError: (err) => options.log.error({ err }, 'the replicated log stopped: appends fail until the daemon restarts'),
+        onError: (err) => options.log.error({ err }, 'reading the replicated log failed: reading it again from the last applied entry'),
       });
       options.log.info({ applied: replicatedLog.position - before, position: replicatedLog.position, replicas: options.replicatedLog.replicas }, 'event log projected from the replicated log');
     } catch (err) {

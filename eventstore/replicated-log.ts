@@ -41,7 +41,7 @@ export interface ReplicatedLogOptions {
   appendTimeoutMs?: number;
   /** One publish attempt's wait for its acknowledgement. */
   publishTimeoutMs?: number;
-  /** Told when the background reader fails (the projection stops following until reopened). */
+  /** Told when the background reader fails; it is opened again from the projection's position. */
   onError?: (err: unknown) => void;
   /**
    * Streams that several daemons append to without owning them (default: kinds in SHARED_STREAM_KINDS): an
@@ -371,20 +371,33 @@ export class ReplicatedLog implements LogWriter {
     });
   }
 
+  /**
+   * Follow the log from the projection's position for as long as this log is open. A reader that ends or
+   * fails while the log is open (its consumer lost with a NATS node, a reconnection to another node) is
+   * opened again from where the projection stands, after a short pause; each failure is reported.
+   */
   private follow(): void {
     const signal = this.reader.signal;
     this.readerDone = (async () => {
-      try {
-        for await (const m of this.transport.read(this.next, signal)) {
+      let pause = 100;
+      while (!signal.aborted) {
+        try {
+          for await (const m of this.transport.read(this.next, signal)) {
+            if (signal.aborted) break;
+            pause = 100;
+            if (m.logSeq < this.next || this.pending.has(m.logSeq)) continue;
+            void this.offer(m.logSeq, decodeEntry(m.data, m.logSeq), false).catch(() => undefined);
+          }
+        } catch (err) {
           if (signal.aborted) break;
-          if (m.logSeq < this.next || this.pending.has(m.logSeq)) continue;
-          void this.offer(m.logSeq, decodeEntry(m.data, m.logSeq), false).catch(() => undefined);
-        }
-      } catch (err) {
-        if (!signal.aborted) {
           this.options.onError?.(err);
-          this.fail(err);
         }
+        if (signal.aborted) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        pause = Math.min(pause * 2, 2_000);
       }
     })();
   }

@@ -1055,7 +1055,7 @@ export class Daemon {
             if (!handle) throw new ValidationError(`unknown command ${name}`);
             return handle(payload, key);
           },
-          { onError: (err) => this.log.warn({ err, key }, 'could not answer a forwarded command') },
+          { onError: (err) => this.log.warn({ err, lease: key }, 'could not answer a forwarded command') },
         ),
       );
       await bus.nc.flush();
@@ -1073,7 +1073,7 @@ export class Daemon {
   lost(key: string): void {
     this.ownerSubscriptions.get(key)?.unsubscribe();
     this.ownerSubscriptions.delete(key);
-    void this.dropWork(key).catch((err: unknown) => this.log.warn({ err, key }, 'could not stop the work of a lost lease'));
+    void this.dropWork(key).catch((err: unknown) => this.log.warn({ err, lease: key }, 'could not stop the work of a lost lease'));
   }
 
   private async dropWork(key: string): Promise<void> {

@@ -182,7 +182,7 @@ export class LeaseManager {
     const h: Held = { key, epoch: revision, revision: epochRevision, n: 0, renewedAt: sentAt, chain: Promise.resolve(), watchdog: undefined };
     this.leases.set(key, h);
     this.arm(h);
-    this.log?.info({ key, epoch: revision, holder: this.holder }, 'lease acquired');
+    this.log?.info({ lease: key, epoch: revision, holder: this.holder }, 'lease acquired');
     return { key, epoch: revision };
   }
 
@@ -196,7 +196,7 @@ export class LeaseManager {
         if (lease) return lease;
       } catch (err) {
         // NATS moving a stream leader, a node away: try again at the next poll.
-        this.log?.warn({ key, err }, 'could not try the lease');
+        this.log?.warn({ lease: key, err }, 'could not try the lease');
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
@@ -252,7 +252,7 @@ export class LeaseManager {
       await this.kv.delete(key, { previousSeq: h.revision });
     } catch (err) {
       // Already taken or expired: nothing of ours to delete.
-      if (!isWrongLastSequence(err)) this.log?.warn({ key, err }, 'could not release the lease; it expires by itself');
+      if (!isWrongLastSequence(err)) this.log?.warn({ lease: key, err }, 'could not release the lease; it expires by itself');
     }
   }
 
@@ -305,12 +305,12 @@ export class LeaseManager {
     if (this.leases.get(h.key) !== h) return;
     this.leases.delete(h.key);
     clearTimeout(h.watchdog);
-    this.log?.warn({ key: h.key, epoch: h.epoch, reason }, 'lease lost');
+    this.log?.warn({ lease: h.key, epoch: h.epoch, reason }, 'lease lost');
     for (const cb of this.lostListeners) {
       try {
         cb(h.key, h.epoch, reason);
       } catch (err) {
-        this.log?.error({ err, key: h.key }, 'lease-lost listener failed');
+        this.log?.error({ err, lease: h.key }, 'lease-lost listener failed');
       }
     }
   }
@@ -335,7 +335,7 @@ export class LeaseManager {
         h.revision = await this.kv.update(h.key, encoder.encode(JSON.stringify(this.value(h.epoch, n, sentAt))), h.revision, this.requestTimeoutMs);
       } catch (err) {
         if (!isWrongLastSequence(err)) {
-          this.log?.warn({ key: h.key, err: (err as Error).message }, 'lease renewal did not reach the bucket');
+          this.log?.warn({ lease: h.key, err: (err as Error).message }, 'lease renewal did not reach the bucket');
           return 'unreachable';
         }
         // An earlier renewal that timed out may have landed after all: then the key is still ours.

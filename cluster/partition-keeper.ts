@@ -65,7 +65,7 @@ export class PartitionKeeper {
     this.offLost = options.leases.onLost((key, _epoch, reason) => {
       if (!this.owned.delete(key)) return;
       if (reason === 'released') return;
-      options.log?.warn({ key, reason }, 'lease lost: its work stops');
+      options.log?.warn({ lease: key, reason }, 'lease lost: its work stops');
       options.hooks.lost(key, reason);
     });
   }
@@ -129,7 +129,7 @@ export class PartitionKeeper {
     const lease = await this.options.leases.acquire(key);
     if (!lease || this.owned.has(key)) return;
     this.owned.add(key);
-    this.options.log?.info({ key, epoch: lease.epoch }, 'took a lease: its work starts');
+    this.options.log?.info({ lease: key, epoch: lease.epoch }, 'took a lease: its work starts');
     await this.options.hooks.gained(key, lease.epoch);
   }
 

@@ -50,14 +50,25 @@ test.serial('lease on a 3-node cluster: when the node leading the lease bucket i
   await nats.stopNode(leader, { kill: true });
   try {
     // Two lease times with the leader gone: renewals go on through the new leader.
+    // Safety always: the standby never holds the lease while the holder still counts it as its own. Liveness
+    // when the election is quick: the holder keeps it. On a loaded two-core machine the election can outlast
+    // the lease time; then the lease expires in the bucket after the holder's own clock gave it up.
     const until = Date.now() + 16_000;
-    while (Date.now() < until) {
-      t.is(await standby.acquire('partition-0').catch(() => null), null);
-      await new Promise((r) => setTimeout(r, 500));
+    let taken: { key: string; epoch: number } | null = null;
+    while (Date.now() < until && !taken) {
+      taken = await standby.acquire('partition-0').catch(() => null);
+      if (taken) t.is(holder.held('partition-0'), null, 'the standby took the lease while the holder still counted it as its own');
+      else await new Promise((r) => setTimeout(r, 500));
     }
-    t.deepEqual(holder.held('partition-0'), { key: 'partition-0', epoch: lease.epoch });
-    await holder.confirm('partition-0', lease.epoch);
-    t.deepEqual(lost, []);
+    if (taken) {
+      t.true(taken.epoch > lease.epoch);
+      t.true(lost.length > 0, 'the holder was told it lost the lease');
+      t.log(`the election outlasted the lease: the standby took it (epoch ${taken.epoch}) after the holder gave it up (${lost.join(', ')})`);
+    } else {
+      t.deepEqual(holder.held('partition-0'), { key: 'partition-0', epoch: lease.epoch });
+      await holder.confirm('partition-0', lease.epoch);
+      t.deepEqual(lost, []);
+    }
   } finally {
     await nats.startNode(leader);
   }

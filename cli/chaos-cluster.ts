@@ -11,7 +11,7 @@ import { privateDir, privateUmask } from '../actors/private-dir.ts';
 import { LeaseManager, leaseBucketName, partitionLeaseKey } from '../cluster/index.ts';
 import { listRuns, verifyRun } from '../forensics/replay.ts';
 import { checkDuplicates } from '../forensics/duplicate-check.ts';
-import { checkInvariants, estimateUpgradeMs, observedFaults } from '../forensics/chaos-check.ts';
+import { checkInvariants, estimateUpgradeMs, jobEnds, markRunFailure, observedFaults } from '../forensics/chaos-check.ts';
 import { checkClusterInvariants, clusterChaosPlan } from '../forensics/cluster-check.ts';
 import { startGateway, writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { Simulator } from '../simulator/index.ts';
@@ -289,18 +289,8 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
       ...checkClusterInvariants({ daemonEvents, ...(paused ? { paused } : {}) }),
     ];
     if (!paused) invariants.push({ name: 'the frozen daemon was observed', ok: false, detail: 'its run id could not be read before it was frozen', violations: ['no paused-leader check was made'] });
-    if (timedOut || disruptionError) {
-      const terminal = invariants[0]!;
-      terminal.ok = false;
-      if (timedOut) terminal.violations.unshift(`gave up waiting after ${Math.round(timeoutMs / 1000)} s`);
-      if (disruptionError) terminal.violations.unshift(`a disruption failed: ${disruptionError}`);
-    }
-    const jobs: Record<string, number> = {};
-    for (const e of daemonEvents) {
-      if (e.type === 'job.completed' || e.type === 'job.ha.completed') jobs.complete = (jobs.complete ?? 0) + 1;
-      if (e.type === 'job.failed' || e.type === 'job.ha.failed') jobs.failed = (jobs.failed ?? 0) + 1;
-      if (e.type === 'job.cancelled' || e.type === 'job.ha.cancelled') jobs.cancelled = (jobs.cancelled ?? 0) + 1;
-    }
+    markRunFailure(invariants, { timedOut, timeoutMs, disruptionError });
+    const jobs = jobEnds(daemonEvents);
     const ok = invariants.every((i) => i.ok);
     report = {
       ok,

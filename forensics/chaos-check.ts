@@ -455,6 +455,26 @@ function downIntervals(events: readonly EventEnvelope[], serial: string, endAt: 
 }
 
 /** The invariants of a chaos run, each with what broke it. */
+/** A run that timed out or whose disruption failed fails its first (terminal) invariant, saying why first. */
+export function markRunFailure(invariants: InvariantResult[], run: { timedOut: boolean; timeoutMs: number; disruptionError?: string | undefined }): void {
+  if (!run.timedOut && !run.disruptionError) return;
+  const terminal = invariants[0]!;
+  terminal.ok = false;
+  if (run.timedOut) terminal.violations.unshift(`gave up waiting after ${Math.round(run.timeoutMs / 1000)} s`);
+  if (run.disruptionError) terminal.violations.unshift(`a disruption failed: ${run.disruptionError}`);
+}
+
+/** How the run's jobs and pair jobs ended, counted from the daemon's log. */
+export function jobEnds(daemonEvents: readonly EventEnvelope[]): Record<string, number> {
+  const jobs: Record<string, number> = {};
+  for (const e of daemonEvents) {
+    if (e.type === 'job.completed' || e.type === 'job.ha.completed') jobs.complete = (jobs.complete ?? 0) + 1;
+    if (e.type === 'job.failed' || e.type === 'job.ha.failed') jobs.failed = (jobs.failed ?? 0) + 1;
+    if (e.type === 'job.cancelled' || e.type === 'job.ha.cancelled') jobs.cancelled = (jobs.cancelled ?? 0) + 1;
+  }
+  return jobs;
+}
+
 export function checkInvariants(ev: ChaosEvidence): InvariantResult[] {
   const { scenario, daemonEvents, simEvents } = ev;
   const results: InvariantResult[] = [];

@@ -15,6 +15,8 @@ import {
   chaosPlan,
   checkInvariants,
   estimateUpgradeMs,
+  jobEnds,
+  markRunFailure,
   observedFaults,
   type ChaosPlan,
   type DisruptionKind,
@@ -416,18 +418,8 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
     const verify = runs.map((r) => ({ runId: r.runId, report: verifyRun(daemonStore, r.runId) }));
     const check = checkDuplicates(daemonStore);
     const invariants = [...checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify, check }), ...(o.campaign ? checkCampaignInvariants(daemonEvents) : [])];
-    if (timedOut || disruptionError) {
-      const terminal = invariants[0]!;
-      terminal.ok = false;
-      if (timedOut) terminal.violations.unshift(`gave up waiting after ${Math.round(timeoutMs / 1000)} s`);
-      if (disruptionError) terminal.violations.unshift(`a disruption failed: ${disruptionError}`);
-    }
-    const jobs: Record<string, number> = {};
-    for (const e of daemonEvents) {
-      if (e.type === 'job.completed' || e.type === 'job.ha.completed') jobs.complete = (jobs.complete ?? 0) + 1;
-      if (e.type === 'job.failed' || e.type === 'job.ha.failed') jobs.failed = (jobs.failed ?? 0) + 1;
-      if (e.type === 'job.cancelled' || e.type === 'job.ha.cancelled') jobs.cancelled = (jobs.cancelled ?? 0) + 1;
-    }
+    markRunFailure(invariants, { timedOut, timeoutMs, disruptionError });
+    const jobs = jobEnds(daemonEvents);
     const ok = invariants.every((i) => i.ok);
     report = {
       ok,

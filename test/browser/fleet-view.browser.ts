@@ -126,13 +126,17 @@ test('fleet page: during a simulated run it shows the device count, a job progre
 
 test('job page: an upgrade job progresses live to complete, with readiness and post-flight results', async (t) => {
   mkdirSync(OUTPUT, { recursive: true });
-  const stack = await startStack(t, nats, { timeScale: 0.05 });
+  const stack = await startStack(t, nats, { timeScale: 0.1 });
   const web = await startWebServer({ store: stack.daemonStore!, nc: stack.nc, subjects: stack.subjects, log, listen: '127.0.0.1:0', dataDir: stack.dataDir, patchIntervalMs: 100 });
   t.teardown(() => web.close());
   await discover(stack);
+  // The browser is up and has the app loaded before the job starts: with four browser tests at once on two cores,
+  // a browser started after the submit once saw the job only when it had already finished.
+  const { page, problems } = await browser(t);
+  await page.goto(`${web.url}/`);
+  await page.getByTestId('live-state').filter({ hasText: 'live' }).waitFor({ timeout: LONG });
   const serial = '001234567893';
   const job = (await command<{ job: { job_id: string } }>(stack, 'job.submit', { device: serial, targetVersion: '10.5.1' })).job;
-  const { page, problems } = await browser(t);
   await page.goto(`${web.url}/jobs/${job.job_id}`);
   const progress: string[] = [];
   await waitFor(async () => {

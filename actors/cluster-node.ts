@@ -74,7 +74,9 @@ export class ClusterNode {
         hooks: {
           gained: async (key) => {
             // What the previous owner recorded is projected here before its jobs are resumed.
-            await replicatedLog?.catchUp();
+            // A reader that gets nothing (its consumer on a stopped NATS node) is reopened; past the bound the
+            // lease is given back and taken again later (PartitionKeeper), rather than held with no work.
+            await replicatedLog?.catchUp({ timeoutMs: Math.max(10_000, 2 * ttlMs) });
             await d.gained(key);
           },
           releasing: (key) => d.releasing(key),

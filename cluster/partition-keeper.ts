@@ -130,7 +130,16 @@ export class PartitionKeeper {
     if (!lease || this.owned.has(key)) return;
     this.owned.add(key);
     this.options.log?.info({ lease: key, epoch: lease.epoch }, 'took a lease: its work starts');
-    await this.options.hooks.gained(key, lease.epoch);
+    try {
+      await this.options.hooks.gained(key, lease.epoch);
+    } catch (err) {
+      // The work did not start (the log could not be caught up with, say). Holding the lease anyway would keep
+      // everyone else from the work for as long as this daemon lives: give it back, and try again at a later tick.
+      this.options.log?.error({ err, lease: key }, 'could not start the work of a lease just taken: it is given back, to be taken again');
+      if (!this.owned.delete(key)) return;
+      await this.options.hooks.releasing(key).catch((e: unknown) => this.options.log?.warn({ err: e, lease: key }, 'could not stop the work of a lease given back'));
+      await this.options.leases.release(key);
+    }
   }
 
   /** Stop ticking; with `release`, stop the work of every lease held and give them up (a clean shutdown). */

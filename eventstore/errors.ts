@@ -40,6 +40,13 @@ export class LogUnavailableError extends EventStoreError {
   }
 }
 
+/** The projection did not catch up with the replicated log in time (its reader gets nothing from the log). */
+export class LogCatchUpError extends EventStoreError {
+  constructor(position: number, last: number, waitedMs: number) {
+    super('LOG_CATCH_UP', `the local projection stands at entry ${position} of ${last} after ${Math.round(waitedMs / 1000)} s: the replicated log is not delivering`);
+  }
+}
+
 /** The LMDB projection does not belong to the replicated log it is attached to (another log, or ahead of it). */
 export class ProjectionMismatchError extends EventStoreError {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConcurrencyError, LogConflictError, LogUnavailableError, ProjectionMismatchError, StoreClosedError } from './errors.ts';
+import { ConcurrencyError, LogCatchUpError, LogConflictError, LogUnavailableError, ProjectionMismatchError, StoreClosedError } from './errors.ts';
 import type { LmdbEventStore } from './lmdb-event-store.ts';
 import type { AppendOptions, EventEnvelope, LogEntry, LogWriter, PositionedEntry, PreparedEvent } from './types.ts';
 
@@ -136,6 +136,7 @@ export class ReplicatedLog implements LogWriter {
   private applying: Promise<void> = Promise.resolve();
   private readonly reader = new AbortController();
   private readerDone: Promise<void> = Promise.resolve();
+  private currentRead: AbortController | undefined;
   private failure: unknown;
   private fence: ReplicatedLogOptions['fence'];
   private closed = false;
@@ -201,18 +202,43 @@ export class ReplicatedLog implements LogWriter {
     return this.next - 1;
   }
 
-  /** Resolve once the projection has applied every entry the log held when this was called. */
-  async catchUp(): Promise<number> {
+  /**
+   * Resolve once the projection has applied every entry the log held when this was called. With `timeoutMs`,
+   * a projection still behind after half of it has its reader opened again (a consumer that went quiet when
+   * its NATS node stopped delivers nothing and reports nothing), and one still behind at the end rejects with
+   * a LogCatchUpError, so that the caller can give its work back instead of waiting for ever.
+   */
+  async catchUp(options: { timeoutMs?: number } = {}): Promise<number> {
     const last = await this.transport.lastSeq();
-    await this.waitForPosition(last);
-    return last;
+    if (options.timeoutMs === undefined) {
+      await this.waitForPosition(last);
+      return last;
+    }
+    const started = Date.now();
+    const half = options.timeoutMs / 2;
+    if (await this.waitForPosition(last, half)) return last;
+    this.restartReader();
+    if (await this.waitForPosition(last, options.timeoutMs - half)) return last;
+    throw new LogCatchUpError(this.position, last, Date.now() - started);
   }
 
-  /** Resolve once the projection has applied the log up to `logSeq`. */
-  waitForPosition(logSeq: number): Promise<void> {
+  /** Resolve once the projection has applied the log up to `logSeq`; with `timeoutMs`, resolve false if it has not by then. */
+  waitForPosition(logSeq: number): Promise<void>;
+  waitForPosition(logSeq: number, timeoutMs: number): Promise<boolean>;
+  waitForPosition(logSeq: number, timeoutMs?: number): Promise<void | boolean> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.next > logSeq) return Promise.resolve();
-    return new Promise((resolve, reject) => this.positionWaiters.add({ target: logSeq, resolve, reject }));
+    if (this.next > logSeq) return Promise.resolve(timeoutMs === undefined ? undefined : true);
+    return new Promise((resolve, reject) => {
+      const waiter = { target: logSeq, resolve: () => (clearTimeout(timer), resolve(timeoutMs === undefined ? undefined : true)), reject: (err: unknown) => (clearTimeout(timer), reject(err)) };
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.positionWaiters.delete(waiter);
+              resolve(false);
+            }, timeoutMs);
+      this.positionWaiters.add(waiter);
+    });
   }
 
   /**
@@ -381,18 +407,30 @@ export class ReplicatedLog implements LogWriter {
     this.readerDone = (async () => {
       let pause = 100;
       while (!signal.aborted) {
+        // One read at a time, which restartReader() ends (and the log's close, through `signal`).
+        const current = new AbortController();
+        const stop = (): void => current.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        this.currentRead = current;
         try {
-          for await (const m of this.transport.read(this.next, signal)) {
-            if (signal.aborted) break;
+          for await (const m of this.transport.read(this.next, current.signal)) {
+            if (current.signal.aborted) break;
             pause = 100;
             if (m.logSeq < this.next || this.pending.has(m.logSeq)) continue;
             void this.offer(m.logSeq, decodeEntry(m.data, m.logSeq), false).catch(() => undefined);
           }
         } catch (err) {
           if (signal.aborted) break;
-          this.options.onError?.(err);
+          if (!current.signal.aborted) this.options.onError?.(err);
+        } finally {
+          signal.removeEventListener('abort', stop);
         }
         if (signal.aborted) break;
+        if (current.signal.aborted) {
+          // Restarted on purpose: open the next read at once.
+          pause = 100;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pause);
           signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
@@ -400,6 +438,11 @@ export class ReplicatedLog implements LogWriter {
         pause = Math.min(pause * 2, 2_000);
       }
     })();
+  }
+
+  /** End the current read; the follower opens a new one from the projection's position. */
+  private restartReader(): void {
+    this.currentRead?.abort();
   }
 
   private fail(err: unknown): void {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureLogStream, jetStreamLogTransport, logStreamName, LogStreamError, Subjects } from '../../bus/index.ts';
-import { ConcurrencyError, LogConflictError, ProjectionMismatchError, ReplicatedLog, type LmdbEventStore } from '../../eventstore/index.ts';
+import { ConcurrencyError, LogCatchUpError, LogConflictError, ProjectionMismatchError, ReplicatedLog, type LmdbEventStore } from '../../eventstore/index.ts';
 import { logProblems, openTestStore, startTestNats, uniquePrefix, waitFor } from '../helpers/index.ts';
 import { startTestNatsCluster } from '../helpers/nats-cluster.ts';
 
@@ -250,4 +250,44 @@ test('replicated log: appends to one stream that queue up while one is in flight
     { instanceOf: ConcurrencyError },
   );
   t.deepEqual(store.readStream('job:g').map((e) => e.type), ['job.submitted', 'job.started', 'job.x']);
+});
+
+test('replicated log: a reader that goes quiet (its consumer gone with a NATS node, nothing delivered, nothing reported) is reopened by catchUp, which otherwise gives up with LogCatchUpError', async (t) => {
+  const nc = await single.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  await ensureLogStream(nc, subjects, { replicas: 1 });
+  const writer = openTestStore(t);
+  const writerLog = await openLog(nc, subjects, writer, 'daemon-a', t);
+  await writer.append('job:1', [{ type: 'job.submitted', data: {} }]);
+  // The follower's transport is the real one, except that its reads deliver nothing while `quiet` is set.
+  const real = jetStreamLogTransport(nc, subjects);
+  let quiet = false;
+  let reads = 0;
+  const transport: typeof real = {
+    ...real,
+    read(fromSeq, signal) {
+      reads++;
+      const inner = real.read(fromSeq, signal);
+      return {
+        async *[Symbol.asyncIterator]() {
+          for await (const m of inner) if (!quiet) yield m;
+        },
+      };
+    },
+  };
+  const follower = openTestStore(t);
+  const followerLog = await ReplicatedLog.open(follower, transport, { writer: 'daemon-b' });
+  t.teardown(() => followerLog.close());
+  t.is(followerLog.position, 1);
+  quiet = true;
+  await writer.append('job:1', [{ type: 'job.started', data: {} }]);
+  t.is(writerLog.position, 2);
+  const readsBefore = reads;
+  const err = await t.throwsAsync(followerLog.catchUp({ timeoutMs: 600 }), { instanceOf: LogCatchUpError });
+  t.regex(err!.message, /stands at entry 1 of 2/);
+  t.true(reads > readsBefore, 'the quiet reader was reopened');
+  // Once reads deliver again, catchUp's reopening brings the projection up to the log.
+  quiet = false;
+  t.is(await followerLog.catchUp({ timeoutMs: 6_000 }), 2);
+  t.deepEqual(follower.readStream('job:1').map((e) => e.type), ['job.submitted', 'job.started']);
 });

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { assertCanSubscribe, connectBus, ensureEventStream, ensureLogStream, eventPublisher, jetStreamLogTransport, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
-import { LmdbEventStore, ReplicatedLog } from '../eventstore/index.ts';
+import { LmdbEventStore, newRunId, ReplicatedLog } from '../eventstore/index.ts';
 import { ConfigError } from '../actors/config.ts';
 import { privateUmask } from '../actors/private-dir.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
@@ -17,12 +16,6 @@ export function eventLogPath(dataDir: string): string {
 /** Where the private nats-server of `role` keeps its configuration and JetStream store. */
 export function natsServerDir(dataDir: string, role: string): string {
   return join(dataDir, 'nats', role);
-}
-
-/** A run id: sortable by time, unique enough for one machine (`r20261122T041500-3fa2`). */
-export function newRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
-  return `r${t}-${randomBytes(2).toString('hex')}`;
 }
 
 export interface Runtime {

@@ -13,3 +13,4 @@ export * from './errors.ts';
 export * from './types.ts';
 export * from './lmdb-event-store.ts';
 export * from './replicated-log.ts';
+export * from './run-id.ts';

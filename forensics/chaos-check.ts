@@ -12,7 +12,7 @@ import { formatCheck, type CheckReport } from './duplicate-check.ts';
 /**
  * Chaos runs, the pure part: the plan one seed gives (disruptions and live fault injections, each at a
  * moment drawn from the seed), what the logs say was injected, and the invariants a fleet upgrade
- * must keep whatever happens. The runner (cli/commands/chaos.ts) does the I/O.
+ * must keep whatever happens. The runner (chaos/run.ts) does the I/O.
  */
 
 /** `machine-lost`, `nats-node-stop` and `leader-pause` are the cluster run's (`chaos --cluster`). */

@@ -7,3 +7,5 @@ export * from './replay.ts';
 export * from './record-scenario.ts';
 export * from './chaos-check.ts';
 export * from './duplicate-check.ts';
+export * from './cluster-check.ts';
+export * from './campaign-check.ts';

@@ -26,6 +26,8 @@ export type {
 } from './types.ts';
 export { formatPath, loadScenarioFile, parseScenario, scenarioFromObject, suggest } from './scenario-loader.ts';
 export type { ScenarioLoadOptions } from './scenario-loader.ts';
+export { timingsOfScenario } from './scenario-timings.ts';
+export type { ExpectedTimings } from './scenario-timings.ts';
 export {
   DEFAULT_ADMINS,
   DEFAULT_API_KEY,

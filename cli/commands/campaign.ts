@@ -6,8 +6,7 @@ import type { EventEnvelope } from '../../eventstore/index.ts';
 import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import { ValidationError } from '../../panos/errors.ts';
-import { loadScenarioFile } from '../../scenarios/index.ts';
-import type { Scenario } from '../../scenarios/types.ts';
+import { loadScenarioFile, timingsOfScenario } from '../../scenarios/index.ts';
 import { campaignPlanLines, eventLine, statusLines } from '../campaign-view.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError, InterruptedError } from '../errors.ts';
@@ -61,11 +60,6 @@ interface CreateOptions {
 /** Expected durations and time scale of a simulator scenario: the middle of each range, unscaled, in seconds. */
 function scenarioTimings(file: string): { timings: NonNullable<CampaignPlan['timings']>; timeScale: number } {
   return timingsOfScenario(loadScenarioFile(file));
-}
-
-export function timingsOfScenario(s: Scenario): { timings: NonNullable<CampaignPlan['timings']>; timeScale: number } {
-  const mid = (r: [number, number]): number => Math.round(((r[0] + r[1]) / 2 / s.timing.timeScale / 1000) * 1000) / 1000;
-  return { timings: { download: mid(s.timing.downloadMs), install: mid(s.timing.installMs), reboot: mid(s.timing.rebootMs) }, timeScale: s.timing.timeScale };
 }
 
 /** The plan: the `--plan` file, then each option given on the command line over it; checked with the daemon's schema. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { ChaosReport } from '../../cli/commands/chaos.ts';
+import type { ChaosReport } from '../../chaos/index.ts';
 import { repoRoot, tempDir } from '../helpers/index.ts';
 
 // Issue #19, point 4: chaos --cluster, three daemons on a private 3-node NATS cluster.

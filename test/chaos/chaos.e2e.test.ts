@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { ChaosReport } from '../../cli/commands/chaos.ts';
+import type { ChaosReport } from '../../chaos/index.ts';
 import type { ChaosPlan } from '../../forensics/chaos-check.ts';
 import { listRuns, verifyRun } from '../../forensics/replay.ts';
 import { LmdbEventStore } from '../../eventstore/index.ts';

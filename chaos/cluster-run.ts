@@ -1,30 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, jetStreamLogTransport, requestJson, startNatsCluster, Subjects, type NatsClusterHandle } from '../bus/index.ts';
-import { LmdbEventStore, ReplicatedLog, type EventEnvelope } from '../eventstore/index.ts';
+import { LmdbEventStore, ReplicatedLog } from '../eventstore/index.ts';
 import { saveConfig, type DaemonConfig } from '../actors/config.ts';
-import { privateDir, privateUmask } from '../actors/private-dir.ts';
 import { LeaseManager, leaseBucketName, partitionLeaseKey } from '../cluster/index.ts';
-import { listRuns, verifyRun } from '../forensics/replay.ts';
-import { checkDuplicates } from '../forensics/duplicate-check.ts';
-import { checkInvariants, estimateUpgradeMs, jobEnds, markRunFailure, observedFaults } from '../forensics/chaos-check.ts';
-import { checkClusterInvariants, clusterChaosPlan } from '../forensics/cluster-check.ts';
-import { startGateway, writeCaFile, type GatewayHandle } from '../gateway/index.ts';
+import { checkClusterInvariants, clusterChaosPlan } from '../forensics/index.ts';
+import { writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { Simulator } from '../simulator/index.ts';
-import { CLI_BIN } from './paths.ts';
-import { newRunId } from './runtime.ts';
-import { chaosConfig, chaosScenario, GATEWAY_REQUEST_TIMEOUT_MS, type ChaosOptions, type ChaosReport, type DisruptionDone } from './commands/chaos.ts';
+import { allJobsEnded, askDaemon, beginRehearsal, chaosConfig, checkRun, sleep, spawnDaemon, startChaosGateway, submitJobs, until, type ChaosOptions, type ChaosReport } from './rehearsal.ts';
 
 /** Cluster settings of the run: short leases so that takeovers fit in a run of minutes. */
 const LEASE_SECONDS = 3;
 const HEARTBEAT_SECONDS = 1;
 const PARTITIONS = 8;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One daemon of the run as a child process, on a data dir of its own (its machine). */
 class NodeChild {
@@ -32,18 +23,14 @@ class NodeChild {
   exited: Promise<string> = Promise.resolve('not started');
   constructor(
     readonly name: string,
+    private readonly cliBin: string,
     readonly dataDir: string,
     private readonly natsUrl: string,
     private readonly workDir: string,
   ) {}
 
   start(): void {
-    const out = openSync(join(this.workDir, `daemon-${this.name}.log`), 'a');
-    const child = spawn(process.execPath, [CLI_BIN, 'daemon', '--data-dir', this.dataDir, '--nats-url', this.natsUrl], {
-      env: { ...process.env, NATS_URL: this.natsUrl, PANOS_LOG_LEVEL: process.env.PANOS_LOG_LEVEL ?? 'warn' },
-      stdio: ['ignore', out, out],
-    });
-    closeSync(out);
+    const child = spawnDaemon(this.cliBin, this.dataDir, this.natsUrl, join(this.workDir, `daemon-${this.name}.log`), 'a');
     this.child = child;
     this.exited = new Promise((r) => child.once('exit', (code, signal) => r(`exited ${signal ?? code}`)));
   }
@@ -69,22 +56,6 @@ class NodeChild {
   }
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
-}
-
-const TERMINAL = new Set(['complete', 'download_complete', 'failed', 'cancelled', 'skipped']);
-
 /**
  * `chaos --cluster`: the simulated fleet upgraded by three daemons (child processes, each with its own
  * data dir) on a private 3-node NATS cluster, while the machine of the daemon holding most partitions is
@@ -94,26 +65,14 @@ const TERMINAL = new Set(['complete', 'download_complete', 'failed', 'cancelled'
  * lease, and nothing sent by the frozen daemon after it woke.
  */
 export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ level: 'silent' })): Promise<ChaosReport> {
-  const began = Date.now();
-  const scenario = chaosScenario(o);
-  const concurrency = o.concurrency ?? 10;
-  const plan = clusterChaosPlan(scenario, estimateUpgradeMs(scenario, concurrency));
-  const timeoutMs = (o.timeoutSeconds ?? Math.max(180, (plan.estimateMs * 12) / 1000 + 90)) * 1000;
-  privateUmask();
-  const workDir = privateDir(o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'panos-chaos-cluster-')));
-  const simDir = join(workDir, 'sim');
-  mkdirSync(simDir, { recursive: true, mode: 0o700 });
-  const runId = newRunId();
-  const simLog = pino({ level: process.env.PANOS_LOG_LEVEL ?? 'warn' }, pino.destination({ dest: join(workDir, 'simulator.log'), sync: true }));
-  const simStore = LmdbEventStore.open({ path: join(simDir, 'events'), runId });
+  const run = beginRehearsal(o, (scenario, estimateMs) => clusterChaosPlan(scenario, estimateMs), { tmpPrefix: 'panos-chaos-cluster-', minSeconds: 180, extraSeconds: 90 });
+  const { scenario, concurrency, plan, timeoutMs, workDir, runId, simLog, simStore, disruptions, submitted } = run;
   let cluster: NatsClusterHandle | undefined;
   let nc: NatsConnection | undefined;
   let sim: Simulator | undefined;
   let gateway: GatewayHandle | undefined;
   let leases: LeaseManager | undefined;
   const nodes: NodeChild[] = [];
-  const disruptions: DisruptionDone[] = [];
-  const submitted: ChaosReport['submitted'] = [];
   let startedAt = Date.now();
   let timedOut = false;
   let disruptionError: string | undefined;
@@ -127,34 +86,20 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
     nc = await connectNats(cluster.url, 'panos-upgrade chaos');
     const subjects = new Subjects('panos');
     sim = await Simulator.start({ scenario, store: simStore, log: simLog.child({ component: 'simulator' }), nc, subjects });
-    gateway = await startGateway({
-      nc,
-      subjects,
-      store: simStore,
-      log: simLog.child({ component: 'gateway' }),
-      description: sim.describe(),
-      port: 0,
-      protocol: 'https',
-      tlsDir: join(workDir, 'tls'),
-      direct: true,
-      hangLimitMs: 3_000,
-      requestTimeoutMs: GATEWAY_REQUEST_TIMEOUT_MS,
-    });
-    if (!gateway.fingerprint || !gateway.identity) throw new Error('the gateway has no TLS identity: chaos runs over HTTPS');
-    const identity = gateway.identity;
-    const g = gateway;
+    const g = await startChaosGateway({ nc, subjects, run, sim });
+    gateway = g;
     const newNode = (name: string): NodeChild => {
       const dataDir = join(workDir, `daemon-${name}`);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const base = chaosConfig(scenario, g, concurrency, writeCaFile(identity, dataDir));
+      const base = chaosConfig(scenario, g, concurrency, writeCaFile(g.identity, dataDir));
       const config: DaemonConfig = { ...base, cluster: { ...base.cluster, enabled: true, nodeId: name, replicas: 3, partitions: PARTITIONS, leaseSeconds: LEASE_SECONDS, heartbeatSeconds: HEARTBEAT_SECONDS } };
       saveConfig(dataDir, config);
-      const n = new NodeChild(name, dataDir, cluster!.url, workDir);
+      const n = new NodeChild(name, o.cliBin, dataDir, cluster!.url, workDir);
       nodes.push(n);
       n.start();
       return n;
     };
-    const ask = <T extends object>(name: Parameters<Subjects['cmd']>[0], payload: object = {}): Promise<T> => requestJson<T>(nc!, subjects.cmd(name), payload, 15_000);
+    const ask = askDaemon(nc, subjects, 15_000);
     const members = async (): Promise<number> => ((await ask<{ cluster?: { members?: unknown[] } }>('daemon.status')).cluster?.members ?? []).length;
     for (const name of ['a', 'b', 'c']) newNode(name);
     // A daemon that could not reach JetStream while the cluster settled is started again (a few times).
@@ -183,20 +128,7 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
 
     const discovered = await until(async () => (await ask<{ discovered: number }>('device.discover')).discovered, 60_000, 500);
     if (discovered === undefined) throw new Error('discovery did not answer within 60 s');
-    const done = new Set<string>();
-    for (const d of scenario.devices) {
-      if (done.has(d.serial)) continue;
-      try {
-        const r = await ask<{ job: { job_id: string; devices?: string[] } }>('job.submit', { device: d.serial });
-        for (const s of r.job.devices ?? [d.serial]) {
-          done.add(s);
-          submitted.push({ device: s, jobId: r.job.job_id });
-        }
-      } catch (err) {
-        done.add(d.serial);
-        submitted.push({ device: d.serial, jobId: null, reason: err instanceof Error ? err.message : String(err) });
-      }
-    }
+    await submitJobs(ask, scenario, submitted);
     startedAt = Date.now();
     log.info({ jobs: submitted.filter((s) => s.jobId).length, estimateMs: plan.estimateMs }, 'jobs submitted');
 
@@ -246,11 +178,7 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
 
     const ids = new Set(submitted.filter((s) => s.jobId).map((s) => s.jobId!));
     await disrupting;
-    const finished = await until(async () => {
-      const r = await ask<{ jobs: Array<{ job_id: string; upgrade_status: string }> }>('job.list', {});
-      const open = r.jobs.filter((j) => ids.has(j.job_id) && !TERMINAL.has(j.upgrade_status));
-      return open.length === 0 && r.jobs.filter((j) => ids.has(j.job_id)).length === ids.size ? true : undefined;
-    }, Math.max(0, startedAt + timeoutMs - Date.now()), 500);
+    const finished = await until(allJobsEnded(ask, ids), Math.max(0, startedAt + timeoutMs - Date.now()), 500);
     timedOut = finished === undefined;
   } finally {
     for (const n of nodes) await n.stop().catch(() => undefined);
@@ -276,47 +204,15 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
 
   // The checks read the replicated log as the last daemon projected it, and the simulator's log.
   const survivor = projected || lastDataDir || nodes.filter((n) => n.name !== 'd').at(-1)?.dataDir || '';
-  const daemonStore = LmdbEventStore.open({ path: join(survivor, 'events') });
-  let report: ChaosReport;
-  try {
-    const daemonEvents: EventEnvelope[] = [...daemonStore.readAll()];
-    const simEvents: EventEnvelope[] = [...simStore.readAll()];
-    const runs = listRuns(daemonStore).filter((r) => r.role === 'daemon');
-    const verify = runs.map((r) => ({ runId: r.runId, report: verifyRun(daemonStore, r.runId) }));
-    const check = checkDuplicates(daemonStore);
-    const invariants = [
-      ...checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify, check }),
+  return checkRun(run, {
+    startedAt,
+    timedOut,
+    disruptionError,
+    daemonDataDir: survivor,
+    moreInvariants: (daemonEvents) => [
       ...checkClusterInvariants({ daemonEvents, ...(paused ? { paused } : {}) }),
-    ];
-    if (!paused) invariants.push({ name: 'the frozen daemon was observed', ok: false, detail: 'its run id could not be read before it was frozen', violations: ['no paused-leader check was made'] });
-    markRunFailure(invariants, { timedOut, timeoutMs, disruptionError });
-    const jobs = jobEnds(daemonEvents);
-    const ok = invariants.every((i) => i.ok);
-    report = {
-      ok,
-      scenario: scenario.file,
-      seed: scenario.seed,
-      devices: scenario.devices.length,
-      timeScale: scenario.timing.timeScale,
-      durationMs: Date.now() - began,
-      workDir: o.workDir || o.keep || !ok ? workDir : null,
-      timedOut,
-      plan,
-      disruptions,
-      injected: observedFaults(simEvents, scenario, startedAt),
-      live: [],
-      submitted,
-      jobs,
-      daemonRuns: runs.map((r) => ({ runId: r.runId, verified: verify.find((v) => v.runId === r.runId)!.report.ok, mismatches: verify.find((v) => v.runId === r.runId)!.report.mismatches, stopped: r.stoppedAt !== null })),
-      invariants,
-    };
-    await simStore.append('chaos', [{ type: 'chaos.completed', data: { ok, invariants: invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length })) } }]);
-    await simStore.append(`run:${runId}`, [{ type: 'run.stopped', data: { role: 'chaos' } }]);
-  } finally {
-    await daemonStore.close();
-    await simStore.close();
-  }
-  writeFileSync(join(workDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  if (report.workDir === null) rmSync(workDir, { recursive: true, force: true });
-  return report;
+      ...(paused ? [] : [{ name: 'the frozen daemon was observed', ok: false, detail: 'its run id could not be read before it was frozen', violations: ['no paused-leader check was made'] }]),
+    ],
+    live: () => [],
+  });
 }

@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
 import type { CampaignRecord } from '../machines/campaign.record.ts';
-import type { Scenario } from '../scenarios/types.ts';
-import { timingsOfScenario } from './commands/campaign.ts';
+import { timingsOfScenario, type Scenario } from '../scenarios/index.ts';
 
 type Ask = <T extends object>(name: 'campaign.create' | 'campaign.get', payload: object) => Promise<T>;
 

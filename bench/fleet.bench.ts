@@ -1,5 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { connectNats, requestJson, Subjects } from '../bus/index.ts';
+import { SNAPSHOT_AREAS } from '../checks/snapshot.ts';
 import type { FleetDaemonArgs } from './fleet-daemon.child.ts';
 import type { FleetSimInfo, FleetUnit } from './fleet-sim.child.ts';
 import type { BenchDef } from './lib/bench.ts';
@@ -10,6 +11,14 @@ import { round } from './lib/stats.ts';
 
 /** A development knob (the figures are for 1,000): PANOS_BENCH_FLEET_DEVICES=200 for a quick look. */
 const DEVICES = Number(process.env.PANOS_BENCH_FLEET_DEVICES ?? 1000);
+/**
+ * The readiness policy of the jobs. `default`: the shipped policy (readiness checks, pre- and post-upgrade
+ * snapshots); `scheduling` (PANOS_BENCH_FLEET_POLICY=scheduling): no check and no snapshot area, what an
+ * upgrade costs without them.
+ */
+const POLICY_NAME = process.env.PANOS_BENCH_FLEET_POLICY === 'scheduling' ? 'scheduling' : 'default';
+const POLICY: Record<string, unknown> | undefined =
+  POLICY_NAME === 'default' ? undefined : { name: 'bench-scheduling', checks: {}, snapshots: Object.fromEntries(SNAPSHOT_AREAS.map((a) => [a, { enabled: false }])) };
 const TIME_SCALE = 0.1;
 const POLL_SECONDS = 0.1;
 /** Submits in flight at once (each is a durable append in the daemon). */
@@ -71,7 +80,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
         startTimeoutMs: 300_000,
       });
       const info = sim.info;
-      ctx.progress(`simulator and gateway up: ${info.devices} firewalls, ${info.haPairs} HA pairs, ${info.units.length} units`);
+      ctx.progress(`simulator and gateway up: ${info.devices} firewalls, ${info.haPairs} HA pairs, ${info.units.length} units; policy ${POLICY_NAME}`);
       const daemonArgs: FleetDaemonArgs = {
         natsUrl: info.natsUrl,
         prefix: info.prefix,
@@ -127,11 +136,11 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
           if (outcome.has(jobId)) settled++;
         };
         if (submitMode === 'queue') {
-          const r = await requestJson<{ queued: number; queuedDevices: Array<{ device: string; jobId: string }> }>(nc, subjects.cmd('upgrade.queue'), { all: true }, 300_000);
+          const r = await requestJson<{ queued: number; queuedDevices: Array<{ device: string; jobId: string }> }>(nc, subjects.cmd('upgrade.queue'), { all: true, ...(POLICY ? { policy: POLICY } : {}) }, 300_000);
           for (const q of r.queuedDevices) want(q.jobId, unitOf.get(q.device));
         } else {
           const submitOne = async (u: FleetUnit): Promise<void> => {
-            const r = await requestJson<{ job: { job_id: string } }>(nc, subjects.cmd('job.submit'), { device: u.submit }, 60_000);
+            const r = await requestJson<{ job: { job_id: string } }>(nc, subjects.cmd('job.submit'), { device: u.submit, ...(POLICY ? { policy: POLICY } : {}) }, 60_000);
             want(r.job.job_id, u);
           };
           await Promise.all(
@@ -287,6 +296,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
           figures,
           details: {
             devices: info.devices,
+            policy: POLICY_NAME,
             haPairs: info.haPairs,
             units: info.units.length,
             hops: info.hops,

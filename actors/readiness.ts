@@ -139,9 +139,9 @@ export async function runReadiness(
   return { report: readinessReport(device.serial, device.hostname, new Date(ctx.now).toISOString(), verdicts), readings };
 }
 
-/** Read the device and snapshot the areas the policy compares. Read-only. */
-export async function snapshotDevice(api: DeviceApi, areas: readonly SnapshotArea[], needed: readonly ReadingName[], o: CallOptions = {}): Promise<DeviceSnapshot> {
-  return takeSnapshot(await readDevice(api, needed, o), areas);
+/** Read the device and snapshot the areas the policy compares; what is `known` already is not read again. Read-only. */
+export async function snapshotDevice(api: DeviceApi, areas: readonly SnapshotArea[], needed: readonly ReadingName[], o: CallOptions = {}, known: Readings = {}): Promise<DeviceSnapshot> {
+  return takeSnapshot(await readDevice(api, needed, o, known), areas);
 }
 
 /** A device `check` looks at, with what the plan says it still needs. */
@@ -197,12 +197,26 @@ export async function checkFleet(targets: readonly CheckTarget[], policy: Readin
 /** The pre-flight of an upgrade job: the readiness checks on its device, with what its plan still needs. */
 export async function preflight(
   api: DeviceApi,
-  job: { device: { serial: string; hostname: string; model: string } | null; plan: Array<{ version: string; action: string }>; hop: number; targetVersion: string | null; parentId: string | null; policy: { readiness?: ReadinessPolicy } },
+  job: PreflightJob,
   rebootBudgetMs: (model: string) => number,
   now: number,
   o: CallOptions = {},
   known: Readings = {},
 ): Promise<ReadinessReport | undefined> {
+  return (await preflightRun(api, job, rebootBudgetMs, now, o, known))?.report;
+}
+
+type PreflightJob = { device: { serial: string; hostname: string; model: string } | null; plan: Array<{ version: string; action: string }>; hop: number; targetVersion: string | null; parentId: string | null; policy: { readiness?: ReadinessPolicy } };
+
+/** As `preflight`, with the readings the checks were run on. */
+export async function preflightRun(
+  api: DeviceApi,
+  job: PreflightJob,
+  rebootBudgetMs: (model: string) => number,
+  now: number,
+  o: CallOptions = {},
+  known: Readings = {},
+): Promise<ReadinessRun | undefined> {
   const own = job.policy.readiness;
   if (!own || !job.device) return undefined;
   // A peer of an HA pair job is suspended on purpose by the pair, which checks the pair's HA state itself.
@@ -216,12 +230,12 @@ export async function preflight(
     model: job.device.model,
     rebootBudgetMs: rebootBudgetMs(job.device.model),
   };
-  return (await runReadiness(api, job.device, policy, ctx, readingsNeeded(policy), o, known)).report;
+  return runReadiness(api, job.device, policy, ctx, readingsNeeded(policy), o, known);
 }
 
 /** The snapshot a job takes before and after its upgrade: the areas its policy compares (all, by default). */
-export async function jobSnapshot(api: DeviceApi, policy: ReadinessPolicy | undefined, o: CallOptions = {}): Promise<DeviceSnapshot> {
+export async function jobSnapshot(api: DeviceApi, policy: ReadinessPolicy | undefined, o: CallOptions = {}, known: Readings = {}): Promise<DeviceSnapshot> {
   const rules = (policy ?? defaultReadinessPolicy()).snapshots;
   const areas = SNAPSHOT_AREAS.filter((a) => rules[a]?.enabled);
-  return snapshotDevice(api, areas, snapshotReadings(areas), o);
+  return snapshotDevice(api, areas, snapshotReadings(areas), o, known);
 }

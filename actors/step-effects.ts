@@ -11,7 +11,7 @@ import type { JobDevice, JobFact } from '../machines/upgrade-job.events.ts';
 import { effectDone, type InFlight, type JobEffect, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { StepInput, UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import type { DeviceApi, RebootWaitResult } from './device-api.ts';
-import { jobSnapshot, preflight } from './readiness.ts';
+import { jobSnapshot, preflightRun } from './readiness.ts';
 import { describeBlocking, type Readings } from '../checks/index.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
@@ -217,7 +217,41 @@ function patientReads(api: DeviceApi, deps: StepDeps, ctx: StepContext): DeviceA
   };
 }
 
-export function validateStep(deps: StepDeps): StepFn {
+/**
+ * What a validate step read for its readiness checks, kept in memory for the pre-upgrade snapshot that
+ * follows it at once (no content update between): the areas both read (ARP, BGP peers, tunnels,
+ * licenses, system info) are not asked for twice a moment apart. Taken once, for `maxAgeMs` at most; a
+ * restart forgets it, and the snapshot reads everything then. Nothing here is a fact of the job.
+ */
+export class RecentReadings {
+  private readonly byJob = new Map<string, { readings: Readings; at: number }>();
+
+  constructor(
+    private readonly now: () => number,
+    readonly maxAgeMs = 30_000,
+  ) {}
+
+  keep(jobId: string, readings: Readings): void {
+    const now = this.now();
+    for (const [id, r] of this.byJob) if (now - r.at > this.maxAgeMs) this.byJob.delete(id);
+    const ok: Readings = {};
+    // A reading the device refused is read again by the snapshot: it may answer this time.
+    for (const [name, r] of Object.entries(readings)) if (r?.ok) (ok as Record<string, unknown>)[name] = r;
+    this.byJob.set(jobId, { readings: ok, at: now });
+  }
+
+  take(jobId: string): Readings | undefined {
+    const r = this.byJob.get(jobId);
+    this.byJob.delete(jobId);
+    return r && this.now() - r.at <= this.maxAgeMs ? r.readings : undefined;
+  }
+
+  get size(): number {
+    return this.byJob.size;
+  }
+}
+
+export function validateStep(deps: StepDeps, recent?: RecentReadings): StepFn {
   return async (input, ctx) => {
     let job = input.job;
     const device = deviceOf(job);
@@ -277,20 +311,24 @@ export function validateStep(deps: StepDeps): StepFn {
     }
     if (job.kind === 'upgrade') {
       // Readiness checks (checks/): recorded, and a blocking failure stops the job here, before anything changes.
-      const report = await preflight(api, job, deps.rebootBudgetMs, deps.now(), { signal: ctx.signal }, known);
-      if (report) {
+      const run = await preflightRun(api, job, deps.rebootBudgetMs, deps.now(), { signal: ctx.signal }, known);
+      if (run) {
+        const report = run.report;
         await ctx.record({ type: 'job.readiness.evaluated', data: { report } });
         if (!report.ok) throw new FatalStepError(`readiness check failed: ${describeBlocking(report.verdicts)}`);
       }
+      // The pre-upgrade snapshot comes next unless content is updated first (which may change what it reads).
+      if (!contentUpdate) recent?.keep(job.jobId, run?.readings ?? known);
     }
     await ctx.record({ type: 'job.validated', data: { swVersion: info.swVersion, freeDiskMb: Math.floor(free), neededMb, contentUpdate, notes } });
   };
 }
 
-export function snapshotStep(deps: StepDeps): StepFn {
+export function snapshotStep(deps: StepDeps, recent?: RecentReadings): StepFn {
   return async ({ job, step }, ctx) => {
+    const known = step === 'pre-snapshot' ? recent?.take(job.jobId) : undefined;
     // Routes, FIB, ARP, sessions, interfaces, BGP, IPsec, licenses, content (checks/snapshot.ts); read-only.
-    const snapshot = await jobSnapshot(patientReads(deps.api(deviceOf(job)), deps, ctx), job.policy.readiness, { signal: ctx.signal });
+    const snapshot = await jobSnapshot(patientReads(deps.api(deviceOf(job)), deps, ctx), job.policy.readiness, { signal: ctx.signal }, known);
     await ctx.record({ type: 'job.snapshot.taken', data: { phase: step === 'pre-snapshot' ? 'pre' : 'post', snapshot } });
   };
 }
@@ -559,9 +597,10 @@ export function rebootStep(deps: StepDeps): StepFn {
 
 /** The machine's effects for one daemon. */
 export function stepEffects(deps: StepDeps) {
+  const recent = new RecentReadings(deps.now);
   return {
-    validate: step(deps, validateStep(deps)),
-    snapshot: step(deps, snapshotStep(deps)),
+    validate: step(deps, validateStep(deps, recent)),
+    snapshot: step(deps, snapshotStep(deps, recent)),
     updateContent: step(deps, contentStep(deps), 'content-install'),
     download: step(deps, downloadStep(deps), 'download'),
     install: step(deps, installStep(deps), 'install'),

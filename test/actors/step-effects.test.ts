@@ -2,7 +2,7 @@ import { DurationEstimates } from '../../panos/poll-schedule.ts';
 import test from 'ava';
 import pino from 'pino';
 import type { DeviceApi, RebootWaitOptions } from '../../actors/device-api.ts';
-import { contentStep, rebootStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
+import { contentStep, rebootStep, RecentReadings, snapshotStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
 import { DeviceNotConnectedError } from '../../panos/errors.ts';
 import { DEFAULT_PATH_RULES } from '../../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, evolveJob, initialJobState, type JobFact, type JobState } from '../../machines/index.ts';
@@ -246,4 +246,69 @@ test('validate step: the readiness checks get what the step read already (system
   const report = recorded.find((f) => f.type === 'job.readiness.evaluated') as Extract<JobFact, { type: 'job.readiness.evaluated' }> | undefined;
   t.deepEqual(report?.data.report.verdicts.map((v) => v.check).sort(), ['content_version', 'free_disk', 'ha', 'no_running_jobs', 'ntp_sync', 'reboot_budget']);
   t.false(report?.data.report.verdicts.some((v) => v.status === 'unavailable' && v.check !== 'ntp_sync'), JSON.stringify(report?.data.report.verdicts));
+});
+
+/** A device for validate then pre-snapshot: its readOp answers for ARP and licenses, every call counted. */
+function readinessDevice(contentEntries: Array<{ version: string }>) {
+  return device({
+    systemInfo: async () => ({ swVersion: '10.1.0', appVersion: '8800-8100', uptimeSeconds: 5000, model: 'PA-440' }),
+    chassisReady: async () => true,
+    jobsAll: async () => [],
+    softwareInfo: async () => ({ entries: [{ version: '10.5.1', downloaded: false, sizeMb: 900 }] }) as never,
+    diskSpace: async () => [{ filesystem: '/dev/sda8', sizeMb: 20_000, usedMb: 1000, availMb: 19_000, mount: '/opt/panrepo' }],
+    haState: async () => ({ enabled: false }) as never,
+    contentInfo: async () => ({ current: '8800-8100', entries: contentEntries }),
+    readOp: async (cmd: string) => {
+      if (cmd.startsWith('<show><arp>'))
+        return '<response status="success"><result><max>1</max><total>1</total><timeout>1800</timeout><dp>dp0</dp><entries><entry><status>c</status><ip>10.0.0.2</ip><mac>00:00:00:00:00:02</mac><ttl>1</ttl><interface>ethernet1/1</interface><port>ethernet1/1</port></entry></entries></result></response>';
+      if (cmd.startsWith('<request><license>')) return '<response status="success"><result><licenses/></result></response>';
+      throw new Error(`unexpected read ${cmd}`);
+    },
+  });
+}
+
+const arpAndLicenses = policyFromObject({
+  checks: { arp_entries: {}, ha: {}, free_disk: {} },
+  snapshots: { routes: { enabled: false }, fib: { enabled: false }, sessions: { enabled: false }, interfaces: { enabled: false }, bgp_peers: { enabled: false }, ipsec_tunnels: { enabled: false }, content: { enabled: false } },
+});
+
+test('pre-snapshot: right after a validate step without content update it takes what the readiness checks read (ARP) and reads only the rest (licenses)', async (t) => {
+  const { api, calls } = readinessDevice([]);
+  const recent = new RecentReadings(() => NOW);
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  const withPolicy = { ...job, policy: { ...job.policy, readiness: arpAndLicenses } };
+  const recorded: JobFact[] = [];
+  await validateStep(deps(api), recent)({ job: withPolicy, step: 'validate', hop: 0 }, context(recorded));
+  t.is(calls.filter((c) => c === 'readOp').length, 1, 'the ARP table, for the check');
+  await snapshotStep(deps(api), recent)({ job: withPolicy, step: 'pre-snapshot', hop: 0 }, context(recorded));
+  t.is(calls.filter((c) => c === 'readOp').length, 2, 'then only the licenses');
+  const snap = recorded.find((f) => f.type === 'job.snapshot.taken') as Extract<JobFact, { type: 'job.snapshot.taken' }> | undefined;
+  t.is(snap?.data.snapshot.areas.arp?.count, 1);
+  t.truthy(snap?.data.snapshot.areas.licenses);
+  // Taken once: the post-upgrade snapshot (and any later one) reads the device.
+  await snapshotStep(deps(api), recent)({ job: withPolicy, step: 'post-snapshot', hop: 0 }, context(recorded));
+  t.is(calls.filter((c) => c === 'readOp').length, 4);
+  t.is(recent.size, 0);
+});
+
+test('pre-snapshot: after a validate step that found a content update it reads everything again (the update may change it)', async (t) => {
+  const { api, calls } = readinessDevice([{ version: '8900-8200' }]);
+  const recent = new RecentReadings(() => NOW);
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  const withPolicy = { ...job, policy: { ...job.policy, readiness: arpAndLicenses } };
+  const recorded: JobFact[] = [];
+  await validateStep(deps(api), recent)({ job: withPolicy, step: 'validate', hop: 0 }, context(recorded));
+  t.true((recorded.find((f) => f.type === 'job.validated') as Extract<JobFact, { type: 'job.validated' }>).data.contentUpdate);
+  await snapshotStep(deps(api), recent)({ job: withPolicy, step: 'pre-snapshot', hop: 0 }, context(recorded));
+  t.is(calls.filter((c) => c === 'readOp').length, 3, 'ARP for the check, then ARP and licenses for the snapshot');
+});
+
+test('pre-snapshot: readings older than the bound are not taken', async (t) => {
+  let now = NOW;
+  const recent = new RecentReadings(() => now, 30_000);
+  recent.keep('j1', { mpClock: { ok: true, value: 1 }, ntp: { ok: false, reason: 'refused' } });
+  t.deepEqual(Object.keys(recent.take('j1') ?? {}), ['mpClock'], 'a refused reading is read again');
+  recent.keep('j1', { mpClock: { ok: true, value: 1 } });
+  now += 30_001;
+  t.is(recent.take('j1'), undefined);
 });

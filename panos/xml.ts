@@ -109,7 +109,7 @@ export function parseXmlReference(text: string, arrayPaths: ReadonlySet<string> 
 /** An element being read: its children so far, its text so far, and the text since its last child or CDATA. */
 interface Frame {
   name: string;
-  path: string;
+  parent: Frame | undefined;
   children: XmlObject;
   attrs: Record<string, string> | undefined;
   text: string | undefined;
@@ -136,7 +136,13 @@ class Unsupported extends Error {}
 export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): XmlObject | undefined {
   if (!fastPathFits(text)) return undefined;
   const lastNames = arrayLastNames(arrayPaths);
-  const root: Frame = { name: '', path: '', children: {}, attrs: undefined, text: undefined, pending: '' };
+  const root: Frame = { name: '', parent: undefined, children: {}, attrs: undefined, text: undefined, pending: '' };
+  // The dotted path of an element is made only when its name ends one of `arrayPaths` (most elements: never).
+  const pathOf = (f: Frame, name: string): string => {
+    let path = name;
+    for (let p: Frame | undefined = f; p !== undefined && p !== root; p = p.parent) path = `${p.name}.${path}`;
+    return path;
+  };
   const stack: Frame[] = [root];
   let top = root;
   const flushText = (f: Frame): void => {
@@ -146,14 +152,14 @@ export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): 
     // Text outside the root element is not kept (saxes refuses any but white space there).
     if (t !== '' && f !== root) f.text = f.text === undefined ? t : f.text + t;
   };
-  const add = (parent: Frame, name: string, value: XmlValue, path: string): void => {
+  const add = (parent: Frame, name: string, value: XmlValue): void => {
     const siblings = parent.children;
     if (Object.hasOwn(siblings, name)) {
       const existing = siblings[name]!;
       if (Array.isArray(existing)) existing.push(value);
       else siblings[name] = [existing, value];
     } else {
-      siblings[name] = lastNames.has(name) && arrayPaths.has(path) ? [value] : value;
+      siblings[name] = lastNames.has(name) && arrayPaths.has(pathOf(parent, name)) ? [value] : value;
     }
   };
   const parser = new SaxesParser<{ xmlns: false; position: false }>({ xmlns: false, position: false });
@@ -165,7 +171,7 @@ export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): 
     for (const key in tag.attributes) {
       (attrs ??= {})[ATTR_PREFIX + key] = tag.attributes[key]!.trim();
     }
-    top = { name, path: top === root ? name : `${top.path}.${name}`, children: {}, attrs, text: undefined, pending: '' };
+    top = { name, parent: top, children: {}, attrs, text: undefined, pending: '' };
     stack.push(top);
   });
   parser.on('text', (t: string) => {
@@ -175,7 +181,7 @@ export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): 
   parser.on('processinginstruction', () => flushText(top));
   parser.on('cdata', (c: string) => {
     flushText(top);
-    add(top, CDATA_KEY, c, `${top.path}.${CDATA_KEY}`);
+    add(top, CDATA_KEY, c);
   });
   parser.on('closetag', () => {
     const f = top;
@@ -195,7 +201,7 @@ export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): 
       if (f.text !== undefined) value[TEXT_KEY] = f.text;
       if (f.attrs !== undefined) Object.assign(value, f.attrs);
     }
-    add(top, f.name, value, f.path);
+    add(top, f.name, value);
   });
   try {
     parser.write(text).close();

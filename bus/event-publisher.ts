@@ -11,12 +11,27 @@ export interface PublishableEvent {
   causationId?: string;
 }
 
+const MAX_CACHED_SUBJECTS = 4096;
+
 /**
  * Publish durable events on `panos.evt.<kind>.<id>.<rest>`, with `Nats-Msg-Id: <stream>:<seq>` so that
  * JetStream drops the duplicates a republish after a crash would make.
  * Hand it to `store.onAppend`, which calls it only after the events are on disk.
  */
 export function eventPublisher(nc: NatsConnection, subjects: Subjects, onError?: (err: unknown) => void) {
+  // The subject of a (stream, type) pair, checked once: a busy gateway publishes thousands of
+  // `api.call.served` a second on the same one. Bounded, so that many device streams cannot grow it.
+  const subjectOf = new Map<string, string>();
+  const subject = (e: PublishableEvent): string => {
+    const key = `${e.stream}\n${e.type}`;
+    let s = subjectOf.get(key);
+    if (s === undefined) {
+      s = subjects.event(e.stream, e.type);
+      if (subjectOf.size >= MAX_CACHED_SUBJECTS) subjectOf.clear();
+      subjectOf.set(key, s);
+    }
+    return s;
+  };
   return (events: readonly PublishableEvent[]): void => {
     if (nc.isClosed()) return;
     for (const e of events) {
@@ -25,7 +40,7 @@ export function eventPublisher(nc: NatsConnection, subjects: Subjects, onError?:
         h.set('Nats-Msg-Id', `${e.stream}:${e.seq}`);
         if (e.runId) h.set('panos-run-id', e.runId);
         if (e.causationId) h.set('panos-causation-id', e.causationId);
-        nc.publish(subjects.event(e.stream, e.type), JSON.stringify(e), { headers: h });
+        nc.publish(subject(e), JSON.stringify(e), { headers: h });
       } catch (err) {
         onError?.(err);
       }

@@ -69,7 +69,20 @@ function parsePairs(text: string): RawParam[] {
  * U+00FF (a JS string built elsewhere) are kept as UTF-8.
  */
 export function percentDecode(raw: string, plusIsSpace: boolean): string {
-  if (!raw.includes('%') && !(plusIsSpace && raw.includes('+')) && !/[^\x00-\x7f]/.test(raw)) return raw;
+  if (NOT_ASCII.test(raw)) return percentDecodeBytes(raw, plusIsSpace);
+  if (!raw.includes('%') && !(plusIsSpace && raw.includes('+'))) return raw;
+  // ASCII whose escapes are well-formed UTF-8 (every client's `cmd=`): the engine's decoder gives the same
+  // string; it refuses anything else (a lone `%`, invalid UTF-8), which the lenient decoder below handles.
+  try {
+    return decodeURIComponent(plusIsSpace ? raw.replaceAll('+', ' ') : raw);
+  } catch {
+    return percentDecodeBytes(raw, plusIsSpace);
+  }
+}
+
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+function percentDecodeBytes(raw: string, plusIsSpace: boolean): string {
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);

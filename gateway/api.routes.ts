@@ -138,7 +138,7 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
       call.carriesKey = true;
       const user = xmlSafe(params.get('user') ?? '');
       const password = params.get('password') ?? '';
-      deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type }, 'api call');
+      if (deps.log.isLevelEnabled('debug')) deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type }, 'api call');
       // The user name only: the password is neither recorded nor logged.
       call.command = `keygen ${truncate(user, 200)}`.trimEnd();
       if (!plausibleCredential(user, password)) throw invalidCredential();
@@ -169,14 +169,14 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
 
     if (type === 'op') {
       if (cmd === undefined) throw missingParameter('cmd', 'executing an operational command');
-      deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type, cmd: truncate(cmd, 500) }, 'api call');
+      if (deps.log.isLevelEnabled('debug')) deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type, cmd: truncate(cmd, 500) }, 'api call');
       // The simulator refuses a larger cmd too; stopping it here keeps NATS payloads small (1 MB limit).
       const sent = cmd.length > MAX_CMD_LENGTH ? cmd.slice(0, MAX_CMD_LENGTH + 1) : xmlSafe(cmd);
       deliver(ctx, call, await toDevice({ type: 'op', cmd: sent }), deps);
       return;
     }
     if (type === 'version') {
-      deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type }, 'api call');
+      if (deps.log.isLevelEnabled('debug')) deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type }, 'api call');
       deliver(ctx, call, versionOf(await toDevice({ type: 'op', cmd: SHOW_SYSTEM_INFO })), deps);
       return;
     }
@@ -184,7 +184,7 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
       const action = params.get('action');
       if (action === undefined) throw missingParameter('action', 'executing a config command');
       const xpath = params.get('xpath');
-      deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type, action }, 'api call');
+      if (deps.log.isLevelEnabled('debug')) deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type, action }, 'api call');
       // Xpaths are short; a longer one is cut so that it fits a NATS message (the device then finds nothing there).
       const payload: SimOpPayload = { type: 'config', action: truncate(xmlSafe(action), 40) };
       if (xpath !== undefined) payload.xpath = truncate(xmlSafe(xpath), 4096);

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiParams } from './api-params.ts';
 
@@ -42,7 +42,7 @@ export class KeyRing {
   accepts(readings: readonly string[]): boolean {
     let ok = false;
     for (const key of readings) {
-      const presented = createHash('sha256').update(key, 'utf8').digest();
+      const presented = hash('sha256', key, 'buffer');
       for (const digest of this.digests) {
         if (timingSafeEqual(presented, digest)) ok = true;
       }

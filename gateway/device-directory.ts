@@ -9,6 +9,8 @@ export interface Route {
   address: string;
 }
 
+const MAX_ROUTES = 65_536;
+
 /**
  * The management addresses of the simulated devices, from the simulator's `describe`. A request is
  * routed by the local address its connection arrived on: a firewall's address reaches that firewall
@@ -17,6 +19,7 @@ export interface Route {
 export class DeviceDirectory {
   private readonly byAddress = new Map<string, string>();
   private readonly serials = new Set<string>();
+  private readonly routes = new Map<string, Route>();
 
   constructor(readonly description: SimDescription) {
     for (const d of description.devices) {
@@ -29,10 +32,18 @@ export class DeviceDirectory {
     return this.description.panorama.serial;
   }
 
+  /** The route of a local address; the same (frozen) object for every call that arrives there. */
   routeOf(localAddress: string | undefined): Route {
-    const address = normalizeAddress(localAddress ?? '');
-    const serial = this.byAddress.get(address);
-    return serial ? { via: 'direct', serial, address } : { via: 'panorama', serial: this.panoramaSerial, address };
+    const key = localAddress ?? '';
+    let route = this.routes.get(key);
+    if (route === undefined) {
+      const address = normalizeAddress(key);
+      const serial = this.byAddress.get(address);
+      route = Object.freeze(serial ? { via: 'direct', serial, address } : { via: 'panorama', serial: this.panoramaSerial, address });
+      // Local addresses are the ones listened on, a bounded set; a wildcard listener's are bounded too, but checked.
+      if (this.routes.size < MAX_ROUTES) this.routes.set(key, route);
+    }
+    return route;
   }
 
   isDevice(serial: string): boolean {

@@ -120,11 +120,29 @@ function logdbVersion(sw: string): string {
 
 // ---- §2 show system info ----
 
+/**
+ * The parts of a firewall's `show system info` that do not move with the clock, made once per record:
+ * a running device's record is replaced, never edited, when its state changes (machines/firewall.logic.ts),
+ * so a record seen again has the same parts. Only the time, the uptime and the URL database version are
+ * made per call.
+ */
+const systemInfoParts = new WeakMap<FirewallRecord, readonly [string, string, string]>();
+
 export function systemInfoXml(rec: FirewallRecord, now: number): string {
-  const vm = rec.family === 'vm';
-  const contentDate = contentReleaseDate(rec);
+  let parts = systemInfoParts.get(rec);
+  if (parts === undefined) {
+    parts = systemInfoPartsOf(rec);
+    systemInfoParts.set(rec, parts);
+  }
   const d = new Date(now);
   const urlVersion = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}.20005`;
+  return parts[0] + el('time', formatAsctime(now)) + el('uptime', uptimeText(rec.bootedAt, now)) + parts[1] + el('url-filtering-version', urlVersion) + parts[2];
+}
+
+/** `successXml(elXml('system', …))` of systemInfoXml, cut around its three clock-dependent elements. */
+function systemInfoPartsOf(rec: FirewallRecord): readonly [string, string, string] {
+  const vm = rec.family === 'vm';
+  const contentDate = contentReleaseDate(rec);
   const vmFields = vm
     ? el('vm-mac-base', rec.macAddress.toUpperCase().replace(/..$/, '00')) +
       el('vm-mac-count', 255) +
@@ -133,54 +151,51 @@ export function systemInfoXml(rec: FirewallRecord, now: number): string {
       el('vm-license', 'VM-300') +
       el('vm-mode', 'KVM')
     : '';
-  return successXml(
-    elXml(
-      'system',
+  const [open, close] = successXml(elXml('system', '\0')).split('\0') as [string, string];
+  return [
+    open +
       el('hostname', rec.hostname) +
-        el('ip-address', rec.mgmtIp) +
-        el('public-ip-address', 'unknown') +
-        el('netmask', rec.netmask) +
-        el('default-gateway', rec.defaultGateway) +
-        el('is-dhcp', 'no') +
-        el('ipv6-address', 'unknown') +
-        el('ipv6-link-local-address', linkLocal(rec.macAddress)) +
-        el('ipv6-default-gateway') +
-        el('mac-address', rec.macAddress) +
-        el('time', formatAsctime(now)) +
-        el('uptime', uptimeText(rec.bootedAt, now)) +
-        el('devicename', rec.hostname) +
-        el('family', rec.family) +
-        el('model', rec.model) +
-        el('serial', rec.serial) +
-        vmFields +
-        el('cloud-mode', 'non-cloud') +
-        el('sw-version', rec.swVersion) +
-        el('global-protect-client-package-version', '0.0.0') +
-        el('app-version', rec.content.installed) +
-        el('app-release-date', contentDate) +
-        el('av-version', rec.avVersion) +
-        el('av-release-date', contentDate) +
-        el('threat-version', rec.content.installed) +
-        el('threat-release-date', contentDate) +
-        el('wf-private-version', 0) +
-        el('wf-private-release-date', 'unknown') +
-        el('url-db', 'paloaltonetworks') +
-        el('wildfire-version', 0) +
-        el('wildfire-release-date') +
-        el('url-filtering-version', urlVersion) +
-        el('global-protect-datafile-version', 'unknown') +
-        el('global-protect-datafile-release-date', 'unknown') +
-        el('global-protect-clientless-vpn-version', 0) +
-        el('global-protect-clientless-vpn-release-date') +
-        el('logdb-version', logdbVersion(rec.swVersion)) +
-        el('platform-family', rec.family) +
-        el('vpn-disable-mode', 'off') +
-        el('multi-vsys', rec.multiVsys ? 'on' : 'off') +
-        el('operational-mode', 'normal') +
-        el('advanced-routing', 'off') +
-        el('device-certificate-status', 'Valid'),
-    ),
-  );
+      el('ip-address', rec.mgmtIp) +
+      el('public-ip-address', 'unknown') +
+      el('netmask', rec.netmask) +
+      el('default-gateway', rec.defaultGateway) +
+      el('is-dhcp', 'no') +
+      el('ipv6-address', 'unknown') +
+      el('ipv6-link-local-address', linkLocal(rec.macAddress)) +
+      el('ipv6-default-gateway') +
+      el('mac-address', rec.macAddress),
+    el('devicename', rec.hostname) +
+      el('family', rec.family) +
+      el('model', rec.model) +
+      el('serial', rec.serial) +
+      vmFields +
+      el('cloud-mode', 'non-cloud') +
+      el('sw-version', rec.swVersion) +
+      el('global-protect-client-package-version', '0.0.0') +
+      el('app-version', rec.content.installed) +
+      el('app-release-date', contentDate) +
+      el('av-version', rec.avVersion) +
+      el('av-release-date', contentDate) +
+      el('threat-version', rec.content.installed) +
+      el('threat-release-date', contentDate) +
+      el('wf-private-version', 0) +
+      el('wf-private-release-date', 'unknown') +
+      el('url-db', 'paloaltonetworks') +
+      el('wildfire-version', 0) +
+      el('wildfire-release-date'),
+    el('global-protect-datafile-version', 'unknown') +
+      el('global-protect-datafile-release-date', 'unknown') +
+      el('global-protect-clientless-vpn-version', 0) +
+      el('global-protect-clientless-vpn-release-date') +
+      el('logdb-version', logdbVersion(rec.swVersion)) +
+      el('platform-family', rec.family) +
+      el('vpn-disable-mode', 'off') +
+      el('multi-vsys', rec.multiVsys ? 'on' : 'off') +
+      el('operational-mode', 'normal') +
+      el('advanced-routing', 'off') +
+      el('device-certificate-status', 'Valid') +
+      close,
+  ];
 }
 
 function uuidFrom(seed: string): string {

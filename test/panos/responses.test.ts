@@ -355,3 +355,16 @@ test('notConnectedXml: when rendered then it is an error naming the serial', (t)
 test('formatPanosTime: when given ms then it prints YYYY/MM/DD HH:MM:SS in UTC', (t) => {
   t.is(formatPanosTime(Date.UTC(2023, 7, 7, 4, 0, 45)), '2023/08/07 04:00:45');
 });
+
+test('systemInfoXml: when one record is rendered again later or replaced by a changed one then the clock fields and the change show', (t) => {
+  const rec = firewall();
+  const first = at(parseXml(systemInfoXml(rec, NOW)), 'response', 'result', 'system');
+  const later = at(parseXml(systemInfoXml(rec, NOW + 86_400_000 + 61_000)), 'response', 'result', 'system');
+  t.is(textAt(first, 'uptime'), '2 days, 5:06:07');
+  t.is(textAt(later, 'uptime'), '3 days, 5:07:08');
+  t.is(textAt(later, 'time'), 'Thu Jan  4 05:07:08 2024');
+  t.not(textAt(later, 'url-filtering-version'), textAt(first, 'url-filtering-version'));
+  const upgraded = at(parseXml(systemInfoXml({ ...rec, swVersion: '11.1.0' }, NOW)), 'response', 'result', 'system');
+  t.is(textAt(upgraded, 'sw-version'), '11.1.0');
+  t.is(textAt(at(parseXml(systemInfoXml(rec, NOW)), 'response', 'result', 'system'), 'sw-version'), textAt(first, 'sw-version'));
+});

@@ -7,6 +7,7 @@ import { isVersion } from '../panos/version.ts';
 import { listenProblem } from './listen-address.ts';
 import { DEFAULT_THRESHOLDS } from '../machines/upgrade-job.events.ts';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../cluster/partitions.ts';
+import { ConfigError } from './config-error.ts';
 
 // One schema for config.json: `config set` checks a typed value against it, loading the file parses with it,
 // and the daemon parses with it at start, so a value is refused in the same words wherever it is read.
@@ -255,11 +256,7 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   'cluster.partitions': { path: ['cluster', 'partitions'], kind: 'number', help: 'slices of the fleet, one lease each; the same on every daemon' },
 };
 
-export class ConfigError extends PanosUpgradeError {
-  constructor(message: string) {
-    super('CONFIG', message);
-  }
-}
+export { ConfigError } from './config-error.ts';
 
 export function configPath(dataDir: string): string {
   return join(dataDir, 'config.json');

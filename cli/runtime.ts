@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { assertCanSubscribe, connectBus, ensureEventStream, ensureLogStream, eventPublisher, jetStreamLogTransport, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
 import { LmdbEventStore, newRunId, ReplicatedLog } from '../eventstore/index.ts';
-import { ConfigError } from '../actors/config.ts';
+import { ConfigError } from '../actors/config-error.ts';
 import { privateUmask } from '../actors/private-dir.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
 

@@ -2,7 +2,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { PanosUpgradeError } from '../panos/index.ts';
 import { fingerprintOf, MAX_IP_SANS, selfsigned, type TlsMaterial } from './tls-material.ts';
 
@@ -29,12 +28,24 @@ export interface TlsIdentity {
   readonly created: boolean;
 }
 
-const pemPair = z.object({ cert: z.string(), key: z.string() });
-const identityFile = z.object({
-  version: z.literal(1),
-  /** Address → the PEMs served there. */
-  certificates: z.record(z.string(), pemPair),
-});
+/**
+ * The kept certificates (`certificates.json`: `{ version: 1, certificates: { <address>: { cert, key } } }`),
+ * or undefined for anything else (which makes new ones). Checked by hand rather than with a schema
+ * library: `sim` reads it at every start, and zod alone is 7 MB of the simulator's memory.
+ */
+function keptCertificates(raw: unknown): Record<string, { cert: string; key: string }> | undefined {
+  if (!isPlainObject(raw) || raw.version !== 1 || !isPlainObject(raw.certificates)) return undefined;
+  const out: Record<string, { cert: string; key: string }> = {};
+  for (const [address, pair] of Object.entries(raw.certificates)) {
+    if (!isPlainObject(pair) || typeof pair.cert !== 'string' || typeof pair.key !== 'string') return undefined;
+    out[address] = { cert: pair.cert, key: pair.key };
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 export const IDENTITY_DIR = 'tls';
 
@@ -144,14 +155,14 @@ export async function loadTlsIdentity(options: IdentityOptions): Promise<TlsIden
       throw new IdentityError(`the simulator's CA in ${dir} cannot be read (${(err as Error).message}); make a new identity with: panos-upgrade sim --new-cert`, { cause: err });
     }
     if (existsSync(certsFile!)) {
-      const parsed = identityFile.safeParse((() => {
+      const kept = keptCertificates((() => {
         try {
           return JSON.parse(readFileSync(certsFile!, 'utf8')) as unknown;
         } catch {
           return undefined;
         }
       })());
-      if (parsed.success) certificates = parsed.data.certificates;
+      if (kept) certificates = kept;
     }
   }
   const created = ca === undefined;

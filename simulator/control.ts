@@ -3,7 +3,6 @@ import type { DeviceFaults } from '../machines/firewall.logic.ts';
 import type { DeviceMetrics } from '../panos/model.ts';
 import type { HostedFirewall } from './hosted-firewall.ts';
 import type { Simulator } from './simulator.ts';
-import { parseReadinessFaults, ReadinessFaultError } from './readiness-faults.ts';
 
 /** A device as the management REST API and `panos.sim.ctl` list it. */
 export interface DeviceSummary {
@@ -60,13 +59,15 @@ const FAULT_KEYS = new Set([
   'readiness',
 ]);
 
-function parseFaults(value: unknown): Partial<DeviceFaults> {
+async function parseFaults(value: unknown): Promise<Partial<DeviceFaults>> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('faults must be an object', 'faults');
   for (const k of Object.keys(value)) {
     if (!FAULT_KEYS.has(k)) throw new ValidationError(`unknown fault "${k}"; known: ${[...FAULT_KEYS].join(', ')}`, `faults.${k}`);
   }
   const faults = value as Partial<DeviceFaults>;
   if (faults.readiness !== undefined) {
+    // Loaded when first needed: its schema library (zod) is several MB of an idle simulator's memory.
+    const { parseReadinessFaults, ReadinessFaultError } = await import('./readiness-faults.ts');
     try {
       return { ...faults, readiness: parseReadinessFaults(faults.readiness) };
     } catch (err) {
@@ -102,7 +103,7 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       return { device: summarize(d), record: d.context.record, faults: d.context.faults };
     }
     case 'faults': {
-      const faults = parseFaults(payload.faults ?? {});
+      const faults = await parseFaults(payload.faults ?? {});
       const replace = payload.replace === true;
       const devices = targets(sim, serial);
       for (const d of devices) {

@@ -64,7 +64,11 @@ function checkPortFree(host: string, port: number): Promise<void> {
  */
 export function tuneSimulatorHeap(): () => void {
   setFlagsFromString('--semi-space-growth-factor=1');
-  return () => setFlagsFromString('--semi-space-growth-factor=2');
+  setFlagsFromString('--optimize-for-size');
+  return () => {
+    setFlagsFromString('--semi-space-growth-factor=2');
+    setFlagsFromString('--no-optimize-for-size');
+  };
 }
 
 export function parsePort(value: string): number {

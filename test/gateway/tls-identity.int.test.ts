@@ -1,6 +1,6 @@
 import test from 'ava';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTlsIdentity } from '../../gateway/index.ts';
 import { tempDir } from '../helpers/index.ts';
@@ -58,4 +58,15 @@ test('tls identity: without a directory it lives in memory and has no CA file', 
   t.is(id.dir, undefined);
   t.is(id.caFile, undefined);
   t.regex(id.materialFor('127.0.0.1').fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+});
+
+test('tls identity: when the kept certificates file is malformed then new certificates are issued by the kept CA', async (t) => {
+  const dir = join(tempDir(t), 'tls');
+  const first = await loadTlsIdentity({ dir, addresses: ['127.0.0.1'] });
+  writeFileSync(join(dir, 'certificates.json'), JSON.stringify({ version: 1, certificates: { '127.0.0.1': { cert: 7 } } }));
+  const second = await loadTlsIdentity({ dir, addresses: ['127.0.0.1'] });
+  t.is(second.caFingerprint, first.caFingerprint);
+  t.false(second.created);
+  t.not(second.materialFor('127.0.0.1').cert, first.materialFor('127.0.0.1').cert);
+  t.is((JSON.parse(readFileSync(join(dir, 'certificates.json'), 'utf8')) as { certificates: Record<string, { cert: string }> }).certificates['127.0.0.1']!.cert, second.materialFor('127.0.0.1').cert);
 });

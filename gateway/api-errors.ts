@@ -1,4 +1,4 @@
-import { authErrorXml, errorXml } from '../panos/index.ts';
+import { authErrorXml, errorXml } from '../panos/responses.ts';
 import { shown } from './api-params.ts';
 
 /** How a recorded call ended (`api.call.served` → `outcome`). */

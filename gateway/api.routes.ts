@@ -3,7 +3,10 @@ import type { Socket } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { RemoteError } from '../bus/index.ts';
-import { MAX_CMD_LENGTH, el, parseSystemInfo, successXml } from '../panos/index.ts';
+import { MAX_CMD_LENGTH } from '../panos/commands.ts';
+import { parseSystemInfo } from '../panos/parsers.ts';
+import { successXml } from '../panos/responses.ts';
+import { el } from '../panos/xml.ts';
 import {
   ApiError,
   bodyTooLarge,

@@ -7,7 +7,7 @@ import { ApiRecorder, type ApiCallStore } from './api-recorder.ts';
 import { apiCallOf, apiHandler, failCall, finishCall, resetConnection } from './api.routes.ts';
 import { KeyRing } from './auth.ts';
 import { DeviceDirectory } from './device-directory.ts';
-import { MgmtError, mgmtRouter } from './mgmt.routes.ts';
+import { MgmtError } from './mgmt-error.ts';
 import { InProcessSimClient, NatsSimClient, XML_CONTENT_TYPE, type LocalSimulator, type SimClient, type SimDescription } from './sim-client.ts';
 
 export interface GatewayAppOptions {
@@ -72,7 +72,13 @@ export function buildGateway(options: GatewayAppOptions): { app: Koa; recorder: 
   });
   // `/api` and `/api/`, in any case (as the router matched them), without a router's per-request work.
   app.use((ctx, next) => (API_PATH.test(ctx.path) ? handler(ctx) : next()));
-  app.use(mgmtRouter({ sim, directory, keys, recorder }).routes());
+  // The management API and its router are loaded with the first request that is not an XML API call:
+  // a simulator nobody asks for JSON does not carry them (`sim`'s memory: bench sim-basic).
+  let mgmt: Promise<Koa.Middleware> | undefined;
+  app.use((ctx, next) => {
+    mgmt ??= import('./mgmt.routes.ts').then((m) => m.mgmtRouter({ sim, directory, keys, recorder }).routes() as unknown as Koa.Middleware);
+    return mgmt.then((routes) => routes(ctx, next));
+  });
   app.use((ctx) => {
     throw ctx.path.startsWith('/mgmt') ? new MgmtError(404, 'NOT_FOUND', `${ctx.path} not found`) : notFound(ctx.path);
   });

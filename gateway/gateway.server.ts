@@ -3,7 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
-import { PanosUpgradeError } from '../panos/index.ts';
+import { PanosUpgradeError } from '../panos/errors.ts';
 import { rawHttpError } from './api-errors.ts';
 import { buildGateway, DEFAULT_REQUEST_TIMEOUT_MS, type GatewayAppOptions } from './gateway.app.ts';
 import { NatsSimClient, SimulatorUnavailableError, type SimDescription } from './sim-client.ts';

@@ -7,18 +7,9 @@ import { credentialsOf, type KeyRing } from './auth.ts';
 import type { DeviceDirectory } from './device-directory.ts';
 import { SimulatorUnavailableError, type SimClient } from './sim-client.ts';
 
-/** A management REST error, rendered as `{ error: { code, message } }` by the app's error sink. */
-export class MgmtError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+import { MgmtError } from './mgmt-error.ts';
+
+export { MgmtError };
 
 export interface MgmtDeps {
   sim: SimClient;

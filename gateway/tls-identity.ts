@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { PanosUpgradeError } from '../panos/index.ts';
+import { PanosUpgradeError } from '../panos/errors.ts';
 import { fingerprintOf, MAX_IP_SANS, selfsigned, type TlsMaterial } from './tls-material.ts';
 
 const DAY = 86_400_000;

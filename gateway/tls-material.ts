@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { PanosUpgradeError } from '../panos/index.ts';
+import { PanosUpgradeError } from '../panos/errors.ts';
 
 /**
  * The certificate generator, loaded only when a certificate is made: it brings some 60 modules

@@ -123,7 +123,8 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
     (ctx.state as { apiCall?: ApiCall }).apiCall = call;
 
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'POST') throw methodNotAllowed(ctx.method);
-    const params = await readParams(ctx, deps.maxBodyBytes);
+    // A GET's parameters are all in its query string: no await (and no microtask) for them.
+    const params = ctx.method === 'POST' ? await readPostParams(ctx, deps.maxBodyBytes) : ApiParams.parse(ctx.querystring);
     for (const name of params.names()) if (!KNOWN_PARAMS.has(name)) throw illegalParameter(name);
 
     const type = params.get('type');
@@ -163,7 +164,8 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
           : type === 'config'
             ? truncate(`config ${params.get('action') ?? ''} ${params.get('xpath') ?? ''}`.trimEnd())
             : null;
-    const refused = await authenticate(ctx, params, deps, call);
+    const checking = authenticate(ctx, params, deps, call);
+    const refused = checking === undefined ? undefined : await checking;
     if (refused) {
       deliver(ctx, call, refused, deps);
       if (call.outcome === 'answered') call.outcome = 'unauthorized';
@@ -198,8 +200,7 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
   };
 }
 
-async function readParams(ctx: Context, maxBodyBytes: number): Promise<ApiParams> {
-  if (ctx.method !== 'POST') return ApiParams.parse(ctx.querystring);
+async function readPostParams(ctx: Context, maxBodyBytes: number): Promise<ApiParams> {
   const body = await readFormBody(ctx.req, maxBodyBytes);
   if (body.kind === 'too-large') throw bodyTooLarge(body.limit);
   if (body.kind === 'multipart') throw multipartNotSupported();
@@ -211,13 +212,18 @@ async function readParams(ctx: Context, maxBodyBytes: number): Promise<ApiParams
  * the digests; HTTP Basic is checked by a keygen round trip to the addressed device, whose refusal (a 403,
  * or a dropped connection while it reboots) is what the client then sees.
  */
-async function authenticate(ctx: Context, params: ApiParams, deps: ApiDeps, call: ApiCall): Promise<SimReply | undefined> {
+function authenticate(ctx: Context, params: ApiParams, deps: ApiDeps, call: ApiCall): Promise<SimReply | undefined> | undefined {
   const credentials = credentialsOf(params, ctx.headers);
   if (credentials.kind === 'key') {
+    // Checked here and now: a key needs no round trip, so the caller need not wait a microtask for it.
     if (deps.keys.accepts(credentials.readings)) return undefined;
     throw invalidCredential();
   }
   if (credentials.kind === 'none' || !plausibleCredential(credentials.user, credentials.password)) throw invalidCredential();
+  return basicLogin(deps, call, credentials);
+}
+
+async function basicLogin(deps: ApiDeps, call: ApiCall, credentials: { user: string; password: string }): Promise<SimReply | undefined> {
   const reply = await ask(deps, call, { type: 'keygen', user: xmlSafe(credentials.user), password: credentials.password });
   if (reply.kind === 'http' && reply.status === 200 && envelopeOf(reply.body).panosStatus === 'success') return undefined;
   if (reply.kind === 'http' && reply.status === 200) throw invalidCredential();
@@ -272,8 +278,9 @@ function deliver(ctx: Context, call: ApiCall, reply: SimReply, deps: ApiDeps): v
       ctx.status = reply.status;
       // Real devices send 403 with the reason phrase "Invalid Credential" (§1); pan-python shows it.
       if (reply.status === 403) ctx.message = 'Invalid Credential';
-      ctx.body = reply.body;
+      // The type first: Koa then takes it as set instead of guessing one from the body (a MIME lookup per call).
       ctx.set('Content-Type', reply.contentType);
+      ctx.body = reply.body;
       call.outcome ??= 'answered';
       return;
     case 'drop':

@@ -57,19 +57,18 @@ function checkPortFree(host: string, port: number): Promise<void> {
  * collections, and shrinks it again at a collection that finds the allocation rate low. Loading and
  * starting the simulator is one such burst: an idle five-firewall simulator then held 32 MiB of mostly
  * empty young generation (over a quarter of its memory), and being idle it never collects to shrink it.
- * So until the simulator is first called (it is idle until then), V8 does not grow the young generation,
- * optimizes for size (2 MiB of young generation instead of 4, about 3 MB less in all for the basic
- * scenario), and collects on the main thread only (a helper thread that marks or scavenges keeps what it
- * allocated in a malloc arena of its own: 1.5–4 MB more, varying from start to start). The first call
- * restores V8's defaults, where the young generation follows the load (a busy gateway needs the larger
- * one: a 1 MiB one cost it about a third more CPU per call). V8 reads these flags as it goes, so no
- * `node` option is needed. Call before the simulator's modules load; the returned function when the
+ * So until the simulator is first called (it is idle until then), V8 does not grow the young generation
+ * and optimizes for size (2 MiB of young generation instead of 4, about 3 MB less in all for the basic
+ * scenario). The first call restores V8's defaults, where the young generation follows the load (a busy
+ * gateway needs the larger one: a 1 MiB one cost it about a third more CPU per call). V8 reads these two
+ * flags as it goes, so no `node` option is needed (changing others at run time, such as the collector's
+ * helper threads, crashed V8). Call before the simulator's modules load; the returned function when the
  * simulator is first called. The gateway benchmark does the same (after its warm-up calls), as it
  * measures the gateway as this command runs it.
  */
 export function tuneSimulatorHeap(): () => void {
-  const starting = ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-parallel-scavenge', '--no-concurrent-marking'];
-  const serving = ['--semi-space-growth-factor=2', '--no-optimize-for-size', '--parallel-scavenge', '--concurrent-marking'];
+  const starting = ['--semi-space-growth-factor=1', '--optimize-for-size'];
+  const serving = ['--semi-space-growth-factor=2', '--no-optimize-for-size'];
   for (const flag of starting) setFlagsFromString(flag);
   return () => {
     for (const flag of serving) setFlagsFromString(flag);

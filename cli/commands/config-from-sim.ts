@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue, type DaemonConfig } from '../../actors/config.ts';
 import { loadPathsFile } from '../../actors/paths-file.ts';
-import { readSimConnection, type SimConnection } from '../../simulator/connection-file.ts';
+import { readSimConnection, type SimConnection } from '../../simulator/connection-schema.ts';
 import { resolveDataDir } from '../data-dir.ts';
 import { readDaemonFile } from '../daemon-file.ts';
 import { globalOptions } from '../options.ts';

@@ -1,7 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../helpers/index.ts';
-import { connectionFilePath, readSimConnection, writeSimConnection, type SimConnection } from '../../simulator/connection-file.ts';
+import { connectionFilePath, writeSimConnection } from '../../simulator/connection-file.ts';
+import { readSimConnection, type SimConnection } from '../../simulator/connection-schema.ts';
 
 const conn: SimConnection = {
   version: 1,
@@ -32,11 +33,11 @@ test('connection file: when a field is missing or of the wrong kind then reading
   const d = dir(t);
   const { apiKey: _apiKey, ...noKey } = conn;
   writeFileSync(connectionFilePath(d), JSON.stringify(noKey));
-  t.regex(t.throws(() => readSimConnection(d))!.message, /: apiKey: missing, expected a string; start the simulator again to rewrite it$/);
+  t.regex(t.throws(() => readSimConnection(d))!.message, /: apiKey: Invalid input: expected string, received undefined; start the simulator again to rewrite it$/);
   writeFileSync(connectionFilePath(d), JSON.stringify({ ...conn, protocol: 'ftp' }));
-  t.regex(t.throws(() => readSimConnection(d))!.message, /: protocol: expected "https" or "http";/);
+  t.regex(t.throws(() => readSimConnection(d))!.message, /: protocol: Invalid option: expected one of "https"\|"http";/);
   writeFileSync(connectionFilePath(d), JSON.stringify({ ...conn, pid: 1.5 }));
-  t.regex(t.throws(() => readSimConnection(d))!.message, /: pid: expected an integer;/);
+  t.regex(t.throws(() => readSimConnection(d))!.message, /: pid: Invalid input: expected int, received number;/);
   writeFileSync(connectionFilePath(d), '[1]');
-  t.regex(t.throws(() => readSimConnection(d))!.message, /: file: expected an object;/);
+  t.regex(t.throws(() => readSimConnection(d))!.message, /: file: Invalid input: expected object, received array;/);
 });

@@ -462,26 +462,22 @@ export class PanosClient {
 
   /** `type=config&action=get` of one xpath: the raw XML of a success answer. Never changes the device. */
   async configGet(xpath: string, opts: CallOptions = {}): Promise<string> {
-    const params: [string, string][] = [
-      ['type', 'config'],
-      ['action', 'get'],
-      ['xpath', xpath],
-    ];
-    if (opts.target !== undefined) params.push(['target', opts.target]);
-    const reply = await this.call({ type: 'config', params, command: xpath, mutating: false }, opts);
-    return reply.body;
+    return (await this.configGetReply(xpath, opts)).body;
   }
 
   /** As `configGet`, the answer as parsed to check it (the parsers take it as it is: no second parse). */
   async configGetAnswer(xpath: string, opts: CallOptions = {}): Promise<PanosResponse> {
+    return (await this.configGetReply(xpath, opts)).response;
+  }
+
+  private configGetReply(xpath: string, opts: CallOptions) {
     const params: [string, string][] = [
       ['type', 'config'],
       ['action', 'get'],
       ['xpath', xpath],
     ];
     if (opts.target !== undefined) params.push(['target', opts.target]);
-    const reply = await this.call({ type: 'config', params, command: xpath, mutating: false }, opts);
-    return reply.response;
+    return this.call({ type: 'config', params, command: xpath, mutating: false }, opts);
   }
 
   private async ensureKey(signal?: AbortSignal): Promise<string> {

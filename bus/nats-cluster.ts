@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BusError } from './errors.ts';
-import { DEFAULT_MAX_PAYLOAD_BYTES, ensureNatsServerBinary, findOnPath, guardedCommand, listenPort } from './nats-server.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, ensureNatsServerBinary, findOnPath, guardedCommand, untilListening } from './nats-server.ts';
 
 /** Ports the project never takes, even when the system offers them (other services' well-known ports). */
 const RESERVED_PORTS = new Set([4222, 5432, 6379, 5672, 3306, 1883, 6222, 8222]);
@@ -146,37 +146,11 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     const command = guardedCommand(binary, ['-c', node.confFile], setpriv);
     const proc = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = proc;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => fail(new BusError('NATS_CLUSTER_START', `nats-server ${node.name} did not start within ${timeoutMs} ms: ${output.slice(-400)}`)), timeoutMs);
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (listenPort(output) !== undefined) {
-          cleanup();
-          resolve();
-        }
-      };
-      const onExit = (code: number | null): void => fail(new BusError('NATS_CLUSTER_START', `nats-server ${node.name} exited with code ${code}: ${output.slice(-400)}`));
-      const onError = (err: Error): void => fail(new BusError('NATS_CLUSTER_START', `nats-server ${node.name} could not be started: ${err.message}`, { cause: err }));
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        proc.stdout?.off('data', onData);
-        proc.stderr?.off('data', onData);
-        proc.off('exit', onExit);
-        proc.off('error', onError);
-        proc.stdout?.resume();
-        proc.stderr?.resume();
-      };
-      const fail = (err: Error): void => {
-        cleanup();
-        proc.kill('SIGKILL');
-        node.child = undefined;
-        reject(err);
-      };
-      proc.stdout?.on('data', onData);
-      proc.stderr?.on('data', onData);
-      proc.once('exit', onExit);
-      proc.once('error', onError);
+    await untilListening(proc, {
+      code: 'NATS_CLUSTER_START',
+      name: `nats-server ${node.name}`,
+      timeoutMs,
+      onFail: () => (node.child = undefined),
     });
   };
 

@@ -201,41 +201,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const command = guardedCommand(binary, args, setpriv);
     const proc = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    port = await new Promise<number>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => fail(new BusError('NATS_SERVER_START', `nats-server did not start within ${timeoutMs} ms: ${output.slice(-400)}`)), timeoutMs);
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        const listening = listenPort(output);
-        if (listening !== undefined) {
-          cleanup();
-          resolve(listening);
-        }
-      };
-      const onExit = (code: number | null): void =>
-        fail(new BusError('NATS_SERVER_START', `nats-server exited with code ${code}: ${output.slice(-400)}`));
-      // Without a listener, a spawn failure (EACCES, ENOENT) would be an uncaught 'error' event.
-      const onError = (err: Error): void => fail(new BusError('NATS_SERVER_START', `nats-server could not be started: ${err.message}`, { cause: err }));
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        proc.stdout?.off('data', onData);
-        proc.stderr?.off('data', onData);
-        proc.off('exit', onExit);
-        proc.off('error', onError);
-        // keep draining so the pipe never fills and blocks the server
-        proc.stdout?.resume();
-        proc.stderr?.resume();
-      };
-      const fail = (err: Error): void => {
-        cleanup();
-        proc.kill('SIGKILL');
-        reject(err);
-      };
-      proc.stdout?.on('data', onData);
-      proc.stderr?.on('data', onData);
-      proc.once('exit', onExit);
-      proc.once('error', onError);
-    });
+    port = await untilListening(proc, { code: 'NATS_SERVER_START', name: 'nats-server', timeoutMs });
     if (!ownStore) writeFileSync(portFile, `${port}\n`, { mode: 0o600 });
   };
 
@@ -295,4 +261,46 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await launch();
     },
   };
+}
+
+/**
+ * Resolve with the client port a just spawned nats-server reports listening on; reject (and kill it) when it
+ * exits, cannot be spawned or says nothing within `timeoutMs`, with the end of its output. Its pipes are
+ * drained afterwards, so that they never fill and block the server.
+ */
+export function untilListening(proc: ChildProcess, o: { code: string; name: string; timeoutMs: number; onFail?: () => void }): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => fail(new BusError(o.code, `${o.name} did not start within ${o.timeoutMs} ms: ${output.slice(-400)}`)), o.timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const listening = listenPort(output);
+      if (listening !== undefined) {
+        cleanup();
+        resolve(listening);
+      }
+    };
+    const onExit = (code: number | null): void => fail(new BusError(o.code, `${o.name} exited with code ${code}: ${output.slice(-400)}`));
+    // Without a listener, a spawn failure (EACCES, ENOENT) would be an uncaught 'error' event.
+    const onError = (err: Error): void => fail(new BusError(o.code, `${o.name} could not be started: ${err.message}`, { cause: err }));
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      proc.stdout?.off('data', onData);
+      proc.stderr?.off('data', onData);
+      proc.off('exit', onExit);
+      proc.off('error', onError);
+      proc.stdout?.resume();
+      proc.stderr?.resume();
+    };
+    const fail = (err: Error): void => {
+      cleanup();
+      proc.kill('SIGKILL');
+      o.onFail?.();
+      reject(err);
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', onExit);
+    proc.once('error', onError);
+  });
 }

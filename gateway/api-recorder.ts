@@ -163,6 +163,12 @@ export class ApiRecorder {
     }
   }
 
+  /** Append the records waiting for their batch now, and resolve once every record made so far is appended. */
+  async written(): Promise<void> {
+    this.flushCalls();
+    await Promise.all([...this.pending]);
+  }
+
   /** Stop recording, append what waits and wait for the appends in flight, so the store can be closed after the gateway. */
   async close(): Promise<void> {
     clearInterval(this.flushTimer);

@@ -59,6 +59,8 @@ export interface GatewayHandle {
   readonly identity: TlsIdentity | undefined;
   readonly description: SimDescription;
   readonly app: Koa;
+  /** Resolves once every call answered so far is in the event log (served calls are recorded in batches, a few ms late). */
+  recordsWritten(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -218,6 +220,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     identity,
     description,
     app,
+    recordsWritten: () => recorder.written(),
     async close() {
       if (closed) return;
       closed = true;

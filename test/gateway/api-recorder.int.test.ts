@@ -65,3 +65,19 @@ test('api recorder: when the gateway stops gracefully then the records still wai
   await new Promise((r) => setTimeout(r, 20));
   t.false(recorded(store).includes('req-99'));
 });
+
+test('api recorder: written() appends the waiting batch at once and resolves when every record made so far is in the log; the recorder goes on after it', async (t) => {
+  const store = openTestStore(t);
+  const recorder = new ApiRecorder(store, log);
+  recorder.record(call(1));
+  recorder.record(call(2));
+  t.deepEqual(recorded(store), [], 'still waiting for its batch');
+  await recorder.written();
+  t.deepEqual(recorded(store), ['req-1', 'req-2']);
+  recorder.record(call(3));
+  await recorder.written();
+  t.deepEqual(recorded(store), ['req-1', 'req-2', 'req-3']);
+  await recorder.written();
+  await recorder.close();
+  t.deepEqual(logProblems(store), []);
+});

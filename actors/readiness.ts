@@ -195,15 +195,8 @@ export async function checkFleet(targets: readonly CheckTarget[], policy: Readin
 }
 
 /** The pre-flight of an upgrade job: the readiness checks on its device, with what its plan still needs. */
-export async function preflight(
-  api: DeviceApi,
-  job: PreflightJob,
-  rebootBudgetMs: (model: string) => number,
-  now: number,
-  o: CallOptions = {},
-  known: Readings = {},
-): Promise<ReadinessReport | undefined> {
-  return (await preflightRun(api, job, rebootBudgetMs, now, o, known))?.report;
+export async function preflight(...args: Parameters<typeof preflightRun>): Promise<ReadinessReport | undefined> {
+  return (await preflightRun(...args))?.report;
 }
 
 type PreflightJob = { device: { serial: string; hostname: string; model: string } | null; plan: Array<{ version: string; action: string }>; hop: number; targetVersion: string | null; parentId: string | null; policy: { readiness?: ReadinessPolicy } };

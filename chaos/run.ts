@@ -55,20 +55,21 @@ class DaemonChild {
   }
 
   /** SIGKILL: no goodbye, no run.stopped; what is on disk is all the next daemon gets. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+  kill(): Promise<void> {
+    return this.end('SIGKILL');
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM, and SIGKILL if it has not exited within 15 s. */
+  stop(): Promise<void> {
+    return this.end('SIGTERM', 15_000);
+  }
+
+  private async end(signal: NodeJS.Signals, killAfterMs?: number): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.kill(signal);
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     await gone;
     clearTimeout(timer);
   }

@@ -53,6 +53,16 @@ async function activeAndStandby(t: ExecutionContext, stack: Stack, env: Record<s
   return { a, b, holder };
 }
 
+/** The active daemon `a` dies at its crash point (SIGKILL) and its machine is lost; resolves once `b` holds the partition. */
+async function activeLost(t: ExecutionContext, a: ClusterDaemon, holder: (key: string) => Promise<string | undefined>): Promise<{ diedAt: number; takeoverMs: number }> {
+  await waitFor(() => gone(a), LONG, 50);
+  const diedAt = Date.now();
+  t.is(a.child.signalCode, 'SIGKILL', a.stderr.slice(-10).join('\n'));
+  await loseMachine(a);
+  await waitFor(async () => (await holder('partition-0')) === 'b', LONG, 50);
+  return { diedAt, takeoverMs: Date.now() - diedAt };
+}
+
 async function submit(stack: Stack, sc: MatrixScenario): Promise<string> {
   await command(stack, 'device.discover', {}, LONG);
   const payload = { device: sc.device, ...(sc.targetVersion ? { targetVersion: sc.targetVersion } : {}) };
@@ -114,12 +124,7 @@ test.serial('takeover: when the active daemon\'s machine is lost right after it 
   const seen = jobEvents(t, stack);
   const { a, b, holder } = await activeAndStandby(t, stack, crashAfter('job.reboot.requested', 1));
   const jobId = await submit(stack, sc);
-  await waitFor(() => gone(a), LONG, 50);
-  const diedAt = Date.now();
-  t.is(a.child.signalCode, 'SIGKILL', a.stderr.slice(-10).join('\n'));
-  await loseMachine(a);
-  await waitFor(async () => (await holder('partition-0')) === 'b', LONG, 50);
-  const takeoverMs = Date.now() - diedAt;
+  const { diedAt, takeoverMs } = await activeLost(t, a, holder);
   const end = await jobEnd(stack, jobId);
   const firstResumed = seen.find((s) => s.arrived > diedAt && s.e.stream === `job:${jobId}`);
   t.log(`lease taken ${takeoverMs} ms after the active died (lease ${LEASE_SECONDS} s, heartbeat ${HEARTBEAT_SECONDS} s); first fact of the standby after ${firstResumed ? firstResumed.arrived - diedAt : '?'} ms (${firstResumed?.e.type})`);
@@ -142,12 +147,7 @@ test.serial('takeover: when the active daemon\'s machine is lost right after it 
   const stack = await stackOn(t, sc);
   const { a, b, holder } = await activeAndStandby(t, stack, crashAfter('job.ha.peer.suspended', 1));
   const jobId = await submit(stack, sc);
-  await waitFor(() => gone(a), LONG, 50);
-  const diedAt = Date.now();
-  t.is(a.child.signalCode, 'SIGKILL', a.stderr.slice(-10).join('\n'));
-  await loseMachine(a);
-  await waitFor(async () => (await holder('partition-0')) === 'b', LONG, 50);
-  const takeoverMs = Date.now() - diedAt;
+  const { takeoverMs } = await activeLost(t, a, holder);
   t.log(`lease taken ${takeoverMs} ms after the active died`);
   t.true(takeoverMs <= TAKEOVER_BOUND_MS, `took ${takeoverMs} ms`);
   const end = await jobEnd(stack, jobId);
@@ -232,10 +232,7 @@ test.serial('takeover: when a NATS node stops and later the active daemon\'s mac
   await nats.stopNode(1, { kill: true });
   let end: { upgrade_status: string; upgrade_message: string };
   try {
-    await waitFor(() => gone(a), LONG, 50);
-    t.is(a.child.signalCode, 'SIGKILL', a.stderr.slice(-10).join('\n'));
-    await loseMachine(a);
-    await waitFor(async () => (await holder('partition-0')) === 'b', LONG, 50);
+    await activeLost(t, a, holder);
     end = await jobEnd(stack, jobId);
   } finally {
     await nats.startNode(1);

@@ -1,5 +1,6 @@
 import { PanosUpgradeError } from '../panos/errors.ts';
 import type { DeviceApi } from './device-api.ts';
+import { throwIfStopped } from './step-stopped.ts';
 
 /**
  * Fencing on a cluster (docs/cluster.md): the work on a device is owned through a lease, and nothing is
@@ -45,22 +46,25 @@ export const INTENT_FACTS: ReadonlySet<string> = new Set([
  * now, confirmed locally and in the bucket, or a FencedOffError and nothing sent. Reads pass as they are.
  */
 export function fencedDeviceApi(api: DeviceApi, serial: string, fence: Fence): DeviceApi {
-  const guard = async (call: string): Promise<void> => {
+  const guard = async (call: string, o: { signal?: AbortSignal } | undefined): Promise<void> => {
     try {
       await fence.confirm(serial, fence.epoch(serial));
     } catch (err) {
       throw new FencedOffError(serial, call, { cause: err });
     }
+    // The step that asked was stopped while the lease was confirmed (its lease lost, maybe taken again since
+    // by this same daemon for a new run of the job): the epoch held now is not the one it worked under.
+    if (o?.signal) throwIfStopped(o.signal, `${call} to ${serial}: the step`);
   };
   return {
     ...api,
-    download: async (version, o) => (await guard('download'), api.download(version, o)),
-    install: async (version, o) => (await guard('install'), api.install(version, o)),
-    restart: async (o) => (await guard('restart'), api.restart(o)),
-    contentDownloadLatest: async (o) => (await guard('content download'), api.contentDownloadLatest(o)),
-    contentInstall: async (version, o) => (await guard('content install'), api.contentInstall(version, o)),
-    haSuspend: async (o) => (await guard('HA suspend'), api.haSuspend(o)),
-    haFunctional: async (o) => (await guard('HA functional'), api.haFunctional(o)),
+    download: async (version, o) => (await guard('download', o), api.download(version, o)),
+    install: async (version, o) => (await guard('install', o), api.install(version, o)),
+    restart: async (o) => (await guard('restart', o), api.restart(o)),
+    contentDownloadLatest: async (o) => (await guard('content download', o), api.contentDownloadLatest(o)),
+    contentInstall: async (version, o) => (await guard('content install', o), api.contentInstall(version, o)),
+    haSuspend: async (o) => (await guard('HA suspend', o), api.haSuspend(o)),
+    haFunctional: async (o) => (await guard('HA functional', o), api.haFunctional(o)),
   };
 }
 

@@ -8,6 +8,7 @@ import type { PairEvent, PairStepInput } from '../machines/ha-pair.machine.ts';
 import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import type { JobState } from '../machines/upgrade-job.fold.ts';
 import type { DeviceApi } from './device-api.ts';
+import { throwIfStopped } from './step-stopped.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
 /** What the HA pair effects need from the daemon. */
@@ -49,10 +50,12 @@ function pairStep(deps: PairDeps, run: PairStepFn) {
     const ctx: PairContext = {
       signal: ac.signal,
       record: async (fact) => {
-        if (ac.signal.aborted) throw new Error('step stopped');
+        throwIfStopped(ac.signal);
         const serial = (fact.data as { serial?: unknown }).serial;
         send({ type: 'fact', fact: withEpoch(fact, typeof serial === 'string' ? serial : undefined, deps.fence), now: deps.now() });
         await deps.durable(input.pair.jobId);
+        // Stopped while it waited: its runner appended nothing more, and what the fact announces is not done.
+        throwIfStopped(ac.signal);
       },
     };
     // A step restored after a restart is restarted by XState with the input it was first invoked with:
@@ -168,6 +171,7 @@ export function runChildStep(deps: PairDeps): PairStepFn {
       child = { role, jobId, serial: device.serial, status: 'pending', message: '' };
     }
     if (child.status === null || child.status === 'pending' || !['complete', 'download_complete', 'failed', 'cancelled'].includes(child.status)) {
+      throwIfStopped(ctx.signal);
       await deps.startChild(pair, role, child.jobId, device);
       const final = await deps.awaitChild(child.jobId);
       if (!final) throw new Error(`child job ${child.jobId} of ${device.serial} is gone`);

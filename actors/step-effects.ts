@@ -14,6 +14,7 @@ import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 import { jobSnapshot, preflightRun } from './readiness.ts';
 import { describeBlocking, type Readings } from '../checks/index.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
+import { throwIfStopped } from './step-stopped.ts';
 
 /** What the step effects need from the daemon. */
 export interface StepDeps {
@@ -100,9 +101,11 @@ function step(deps: StepDeps, run: StepFn, effect?: JobEffect) {
     const ctx: StepContext = {
       signal: ac.signal,
       record: async (fact) => {
-        if (ac.signal.aborted) throw new Error('step stopped');
+        throwIfStopped(ac.signal);
         send({ type: 'fact', fact: withEpoch(fact, input.job.device?.serial, deps.fence), now: deps.now() });
         await deps.durable(input.job.jobId);
+        // Stopped while it waited: its runner appended nothing more, and what the fact announces is not done.
+        throwIfStopped(ac.signal);
       },
       note: (fact) => send({ type: 'fact', fact, now: deps.now() }),
     };

@@ -74,7 +74,7 @@ interface ApiData {
  */
 export function checkDuplicates(src: ReplaySource, runId?: string): CheckReport {
   if (runId !== undefined) requireRun(src, runId);
-  const all: EventEnvelope[] = [...src.readAll()];
+  const all: EventEnvelope[] = inCallOrder([...src.readAll()]);
   const serialByIp = deviceAddresses(src, all);
   /** What each job is doing now: its current step, hop and attempt. */
   const work = new Map<string, Work>();
@@ -137,6 +137,26 @@ export function checkDuplicates(src: ReplaySource, runId?: string): CheckReport 
     .filter((x) => x.sent.length > 1 && (runId === undefined || x.sent.some((s) => s.runId === runId)))
     .map((x) => ({ ...x.dup, sent: x.sent }));
   return { runId: runId ?? null, ok: duplicates.length === 0, mutating, unattributed, duplicates };
+}
+
+/**
+ * The log with each API-call record moved to when its call was made (its own `at`), the rest in log order.
+ * The records are appended after the answer, in batches, to a stream of their own: on a cluster, to a
+ * stream every daemon shares, where an append that loses a race goes again once its daemon has caught up,
+ * so a record can reach the log after the next step of its job has started (the restart of hop 0 logged
+ * after hop 1's restart request). Read in log order it would be counted in the wrong step. A job's facts
+ * are stamped when they happen, by the daemon running it, as the calls it makes are; on a tie (the same
+ * millisecond) the log order stands (pure).
+ */
+export function inCallOrder(events: EventEnvelope[]): EventEnvelope[] {
+  const time = (e: EventEnvelope): number => {
+    const callAt = e.type === 'api.call.recorded' ? Date.parse(String((e.data as { at?: unknown } | null)?.at ?? '')) : NaN;
+    return Number.isNaN(callAt) ? Date.parse(e.at) : callAt;
+  };
+  return events
+    .map((e) => ({ e, t: time(e) }))
+    .sort((a, b) => a.t - b.t || a.e.gseq - b.e.gseq)
+    .map((x) => x.e);
 }
 
 /** The report as lines a person reads. */

@@ -92,3 +92,14 @@ test('fence: every intent type is a fact a job or an HA pair records', (t) => {
   const known = new Set<string>([...JOB_FACT_TYPES, ...PAIR_FACT_TYPES]);
   for (const type of INTENT_FACTS) t.true(known.has(type), type);
 });
+
+test('fence: a mutating call from a step stopped while its lease was being confirmed is not sent, even though the lease is held now', async (t) => {
+  const calls: string[] = [];
+  const ac = new AbortController();
+  const f = fence({ epoch: 9, bucketSays: true }, []);
+  // The step is stopped during the bucket round trip (its lease was lost, then taken again by this daemon).
+  const api = fencedDeviceApi(recordingApi(calls), 'S1', { epoch: f.epoch, confirm: async (s, e) => (ac.abort(), f.confirm(s, e)) });
+  await t.throwsAsync(api.restart({ signal: ac.signal }), { message: /restart to S1: the step was stopped/ });
+  await t.throwsAsync(api.install('11.1.0', { signal: ac.signal }), { message: /install to S1: the step was stopped/ });
+  t.deepEqual(calls, []);
+});

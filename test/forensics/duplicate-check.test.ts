@@ -27,6 +27,12 @@ class Log implements ReplaySource {
   call(command: string, outcome = 'ok', target: string | null = SERIAL): this {
     return this.add('api', 'api.call.recorded', { at: '', host: '127.0.0.1:9443', type: 'op', command, durationMs: 5, attempt: 1, outcome, panosStatus: outcome === 'ok' ? 'success' : undefined, ...(target ? { target } : {}) });
   }
+  /** A call's record appended now, for a call made when the log's event `gseq` was (half a second after it). */
+  callMadeWith(gseq: number, command: string): this {
+    this.call(command);
+    (this.events.at(-1)!.data as { at: string }).at = new Date(T0 + gseq * 1000 + 500).toISOString();
+    return this;
+  }
   readAll(): Iterable<EventEnvelope> {
     return this.events;
   }
@@ -120,4 +126,33 @@ test('replay check: when a mutating command reached a device no job was working 
   t.true(r.ok);
   t.deepEqual(r.unattributed.map((u) => u.command), ['request.system.software.install 10.5.1']);
   t.throws(() => checkDuplicates(log, 'nope'), { message: /no run nope/ });
+});
+
+// Found by chaos --cluster: API-call records go to a shared stream, appended in batches after the answer;
+// one that lost a race for that stream's head reached the log after the job had moved on.
+test('replay check: when the records of two restarts reach the log after the job moved on then each is counted in the step that made it, by its time, and none is a duplicate', (t) => {
+  const log = upgradeJob(new Log('r1'))
+    .job('j1', 'job.step.started', { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 })
+    .job('j1', 'job.reboot.requested', { version: '10.5.1', hop: 0 }) // gseq 4: the first restart is sent after it
+    .job('j1', 'job.reboot.completed', { version: '10.5.1', hop: 0 })
+    .job('j1', 'job.step.started', { step: 'reboot', hop: 1, version: '11.1.0', attempt: 1 })
+    .job('j1', 'job.reboot.requested', { version: '11.1.0', hop: 1 }) // gseq 7: the second
+    .job('j1', 'job.reboot.completed', { version: '11.1.0', hop: 1 })
+    .job('j1', 'job.step.started', { step: 'post-snapshot', hop: 2, version: null, attempt: 1 })
+    .callMadeWith(4, RESTART)
+    .callMadeWith(7, RESTART);
+  const r = checkDuplicates(log);
+  t.deepEqual(r.duplicates, []);
+  t.true(r.ok);
+  t.is(r.mutating, 2);
+  t.deepEqual(r.unattributed, []);
+  // Two restarts made in the same step are one too many, however late their records came.
+  const twice = upgradeJob(new Log('r1'))
+    .job('j1', 'job.step.started', { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 })
+    .job('j1', 'job.reboot.requested', { version: '10.5.1', hop: 0 })
+    .job('j1', 'job.reboot.requested', { version: '10.5.1', hop: 0 })
+    .job('j1', 'job.step.started', { step: 'post-snapshot', hop: 1, version: null, attempt: 1 })
+    .callMadeWith(4, RESTART)
+    .callMadeWith(5, RESTART);
+  t.like(checkDuplicates(twice).duplicates[0], { step: 'reboot', hop: 0, attempt: 1 });
 });

@@ -1,0 +1,17 @@
+/**
+ * A step whose actor was stopped (daemon shutdown; on a cluster, its partition handed over or its lease
+ * lost) goes no further: a fact it was recording never reaches the log (a stopped runner appends nothing
+ * more), so what that fact announces (a command, a child job) must not happen either. The job resumes
+ * from the log, here or on another daemon, and does it there once.
+ */
+export class StepStoppedError extends Error {
+  constructor(what = 'the step') {
+    super(`${what} was stopped: nothing more is sent or recorded for it here`);
+    this.name = 'StepStoppedError';
+  }
+}
+
+/** Throws StepStoppedError when `signal` (the step's) is aborted. */
+export function throwIfStopped(signal: AbortSignal, what?: string): void {
+  if (signal.aborted) throw new StepStoppedError(what);
+}

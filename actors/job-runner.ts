@@ -96,9 +96,15 @@ export class JobRunner<State = unknown> {
     return this.durableState;
   }
 
-  /** Resolves when everything recorded so far is durable. */
+  /**
+   * Resolves when everything recorded so far is durable. A fact a step sends as it starts (its machine still
+   * entering the step's state) waits in the machine's mailbox until that transition is over: it is appended
+   * before the next microtask, so the append to wait for is looked up then, not now.
+   */
   durable(): Promise<void> {
-    return this.lastAppend.then(() => undefined);
+    return Promise.resolve()
+      .then(() => this.lastAppend)
+      .then(() => undefined);
   }
 
   /** Resolves when the job reaches a terminal status or the runner is stopped (its partition went to another daemon). */

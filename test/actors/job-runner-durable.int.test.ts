@@ -20,7 +20,7 @@ test('job runner: a fact a step records as it starts is in the log when durable(
   let seenAtAct: string[] | undefined;
   let runner!: JobRunner<Ctx>;
   const machine = setup({
-    types: { context: {} as Ctx, input: {} as { state: Ctx }, events: {} as { type: 'fact'; name: string } | { type: 'go' } },
+    types: { context: {} as Ctx, input: {} as { state: Ctx }, events: {} as { type: 'fact'; name: string } | { type: 'go' }, emitted: {} as { type: 'facts'; facts: Array<{ type: string; data: unknown; at: string }> } },
     actions: {
       note: assign(({ context }, p: { name: string }) => ({ facts: [...context.facts, p.name] })),
     },

@@ -38,13 +38,13 @@ async function deviceGroupsOrNone(panorama: PanosClient, log: Logger): Promise<M
  * in the same turn. The records are the log's account of what was sent; a job's own facts (request,
  * acknowledgement) are appended by the job, durably, before and after each mutating call.
  */
-export function apiCallRecorder(store: LmdbEventStore, log: Logger): (call: ApiCallRecord) => void {
+export function apiCallRecorder(store: LmdbEventStore, log: Logger, stream = 'api'): (call: ApiCallRecord) => void {
   let pending: ApiCallRecord[] = [];
   const flush = (): void => {
     const calls = pending;
     pending = [];
     if (store.isClosed) return;
-    store.append('api', calls.map((call) => ({ type: 'api.call.recorded', data: { ...call } }))).catch((err: unknown) => log.warn({ err }, 'could not record API calls'));
+    store.append(stream, calls.map((call) => ({ type: 'api.call.recorded', data: { ...call } }))).catch((err: unknown) => log.warn({ err }, 'could not record API calls'));
   };
   return (call) => {
     if (pending.length === 0) setImmediate(flush);
@@ -52,9 +52,21 @@ export function apiCallRecorder(store: LmdbEventStore, log: Logger): (call: ApiC
   };
 }
 
-export function createDeviceAccess(config: DaemonConfig, deps: { store?: LmdbEventStore; log: Logger; extra?: Partial<PanosClientOptions> }): DeviceAccess & { close(): void } {
+export function createDeviceAccess(
+  config: DaemonConfig,
+  deps: {
+    store?: LmdbEventStore;
+    log: Logger;
+    extra?: Partial<PanosClientOptions>;
+    /**
+     * The stream the calls are recorded in: `api`, or on a cluster `api:<node id>`, one per daemon, so that
+     * daemons recording at once never race for the head of one stream of the replicated log.
+     */
+    apiStream?: string;
+  },
+): DeviceAccess & { close(): void } {
   checkRunnable(config);
-  const recorder = deps.store ? apiCallRecorder(deps.store, deps.log) : undefined;
+  const recorder = deps.store ? apiCallRecorder(deps.store, deps.log, deps.apiStream) : undefined;
   const common: Partial<PanosClientOptions> = {
     protocol: config.protocol,
     ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}),

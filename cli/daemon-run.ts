@@ -52,7 +52,7 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
   let web: WebServerHandle | undefined;
   let webCommands: NatsConnection | undefined;
   try {
-    access = createDeviceAccess(config, { store: rt.store, log: log.child({ component: 'client' }) });
+    access = createDeviceAccess(config, { store: rt.store, log: log.child({ component: 'client' }), ...(config.cluster.enabled ? { apiStream: `api:${nodeId}` } : {}) });
     const daemonOptions = { store: rt.store, log: log.child({ component: 'daemon' }), config, access, dataDir, nc: rt.bus.nc, subjects: rt.subjects };
     if (config.cluster.enabled) {
       // One of several daemons (docs/cluster.md): work is taken partition by partition through leases.

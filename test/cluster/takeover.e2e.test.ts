@@ -110,6 +110,16 @@ async function projected(dataDir: string, jobId: string): Promise<EventEnvelope[
   }
 }
 
+/** The API-call record streams of a daemon's projection, with how many calls each holds. */
+async function apiStreams(dataDir: string): Promise<Record<string, number>> {
+  const store = LmdbEventStore.open({ path: join(dataDir, 'events') });
+  try {
+    return Object.fromEntries([...store.streamNames('api')].map((s) => [s, store.readStream(s).filter((e) => e.type === 'api.call.recorded').length]));
+  } finally {
+    await store.close();
+  }
+}
+
 async function stop(d: ClusterDaemon): Promise<void> {
   if (gone(d)) return;
   d.child.kill('SIGCONT');
@@ -139,6 +149,10 @@ test.serial('takeover: when the active daemon\'s machine is lost right after it 
   const requested = events.filter((e) => e.type === 'job.reboot.requested').map((e) => (e.data as { epoch?: number }).epoch);
   t.true(requested.length >= 2 && requested.every((e) => typeof e === 'number'), JSON.stringify(requested));
   t.true(requested.at(-1)! > requested[0]!, `epochs ${JSON.stringify(requested)}`);
+  // Each daemon recorded the calls it made in a stream of its own: they never raced for one stream's head.
+  const streams = await apiStreams(b.dataDir);
+  t.deepEqual(Object.keys(streams).sort(), ['api:a', 'api:b'], JSON.stringify(streams));
+  t.true(Object.values(streams).every((n) => n > 0), JSON.stringify(streams));
 });
 
 test.serial('takeover: when the active daemon\'s machine is lost right after it recorded an HA suspend it had not sent then the standby finishes the pair, both peers never down, each command sent once', async (t) => {

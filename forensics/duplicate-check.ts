@@ -141,11 +141,12 @@ export function checkDuplicates(src: ReplaySource, runId?: string): CheckReport 
 
 /**
  * The log with each API-call record moved to when its call was made (its own `at`), the rest in log order.
- * The records are appended after the answer, in batches, to a stream of their own: on a cluster, to a
- * stream every daemon shares, where an append that loses a race goes again once its daemon has caught up,
- * so a record can reach the log after the next step of its job has started (the restart of hop 0 logged
- * after hop 1's restart request). Read in log order it would be counted in the wrong step. A job's facts
- * are stamped when they happen, by the daemon running it, as the calls it makes are; on a tie (the same
+ * The records are appended after the answer, in batches, to a stream of their own (`api`, or each daemon's
+ * `api:<node id>` on a cluster), whose appends may wait behind others (a replicated log slowed by a NATS
+ * node that stopped): a record can reach the log after the next step of its job has started (the restart
+ * of hop 0 logged after hop 1's restart request). Read in log order it would be counted in the wrong step.
+ * A job's facts are stamped when they happen, by the daemon running it, as the calls it makes are (after a
+ * takeover, by two daemons whose clocks are taken to agree to within a step); on a tie (the same
  * millisecond) the log order stands (pure).
  */
 export function inCallOrder(events: EventEnvelope[]): EventEnvelope[] {

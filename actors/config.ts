@@ -179,6 +179,20 @@ export type DaemonConfig = z.output<typeof configSchema>;
 
 export const DEFAULT_CONFIG: DaemonConfig = configSchema.parse({});
 
+/**
+ * How a daemon reaches a simulated fleet, as a lab's `config set` would write it: HTTPS, Panorama (the
+ * gateway) pinned by its certificate's fingerprint, each firewall's own certificate checked against the
+ * simulator's CA (`caFile`, empty when the gateway has none). For the demo, chaos runs and benchmarks.
+ */
+export function simulatedFleetAccess(o: { port: number; fingerprint: string | undefined; apiKey: string; caFile: string }): Pick<DaemonConfig, 'panorama' | 'protocol' | 'tls' | 'firewall'> {
+  return {
+    panorama: { host: `127.0.0.1:${o.port}`, apiKey: o.apiKey, username: '', password: '' },
+    protocol: 'https',
+    tls: { caFile: '', fingerprint: o.fingerprint ?? '', insecure: false },
+    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile: o.caFile, trustOnFirstUse: false, insecure: false } },
+  };
+}
+
 /** How a value typed on the command line is read before the schema checks it. */
 type Kind = 'string' | 'secret' | 'number' | 'boolean' | 'json' | 'port';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import pino from 'pino';
-import { DEFAULT_CONFIG, type DaemonConfig } from '../actors/config.ts';
+import { DEFAULT_CONFIG, simulatedFleetAccess, type DaemonConfig } from '../actors/config.ts';
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import { stateAt } from '../forensics/replay.ts';
@@ -177,9 +177,7 @@ async function templateRun(devices: number): Promise<{ events: EventEnvelope[]; 
   const store = LmdbEventStore.open({ path: join(dataDir, 'events'), runId: 'template' });
   const config: DaemonConfig = {
     ...DEFAULT_CONFIG,
-    panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
-    tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
-    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile: gateway.identity ? writeCaFile(gateway.identity, dataDir) : '', trustOnFirstUse: false, insecure: false } },
+    ...simulatedFleetAccess({ port: gateway.port, fingerprint: gateway.fingerprint, apiKey: scenario.apiKey, caFile: gateway.identity ? writeCaFile(gateway.identity, dataDir) : '' }),
     concurrency: devices,
     rateLimit: 100_000,
     upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import pino from 'pino';
-import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../actors/config.ts';
+import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } from '../actors/config.ts';
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import { connectNats, eventPublisher, Subjects } from '../bus/index.ts';
@@ -94,10 +94,7 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
   const log = pino({ level: 'error' });
   const config: DaemonConfig = {
     ...DEFAULT_CONFIG,
-    panorama: { host: `127.0.0.1:${args.port}`, apiKey: args.apiKey, username: '', password: '' },
-    protocol: 'https',
-    tls: { caFile: '', fingerprint: args.fingerprint, insecure: false },
-    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile: args.caCert ? (writeFileSync(join(dataDir, 'sim-ca.pem'), args.caCert), join(dataDir, 'sim-ca.pem')) : '', trustOnFirstUse: false, insecure: false } },
+    ...simulatedFleetAccess({ port: args.port, fingerprint: args.fingerprint, apiKey: args.apiKey, caFile: args.caCert ? (writeFileSync(join(dataDir, 'sim-ca.pem'), args.caCert), join(dataDir, 'sim-ca.pem')) : '' }),
     concurrency: args.concurrency,
     // The ideal counts no rate limit, so none binds here (the default, 20/s, is for a real Panorama).
     rateLimit: 100_000,

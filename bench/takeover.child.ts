@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../actors/config.ts';
+import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } from '../actors/config.ts';
 import { connectNats, eventPublisher, findOnPath, guardedCommand, requestJson, startNatsCluster, Subjects, type NatsClusterHandle } from '../bus/index.ts';
 import { shippedScenario } from '../cli/paths.ts';
 import { LeaseManager, leaseBucketName } from '../cluster/index.ts';
@@ -97,10 +97,7 @@ async function trial(mode: 'takeover' | 'restart'): Promise<TakeoverTrial> {
     const configDir = tempDir('config');
     const config: DaemonConfig = {
       ...DEFAULT_CONFIG,
-      panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
-      firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile: gateway.identity ? writeCaFile(gateway.identity, configDir) : '', trustOnFirstUse: false, insecure: false } },
-      protocol: 'https',
-      tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
+      ...simulatedFleetAccess({ port: gateway.port, fingerprint: gateway.fingerprint, apiKey: scenario.apiKey, caFile: gateway.identity ? writeCaFile(gateway.identity, configDir) : '' }),
       rateLimit: 2000,
       upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },
       retries: { maxAttempts: 3, backoffSeconds: 0.1 },

@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { requestJson, type Subjects } from '../bus/index.ts';
 import { LmdbEventStore, newRunId, type EventEnvelope } from '../eventstore/index.ts';
-import { DEFAULT_CONFIG, type DaemonConfig } from '../actors/config.ts';
+import { DEFAULT_CONFIG, simulatedFleetAccess, type DaemonConfig } from '../actors/config.ts';
 import { privateDir, privateUmask } from '../actors/private-dir.ts';
 import {
   chaosPlan,
@@ -114,11 +114,8 @@ export function chaosConfig(scenario: Scenario, gateway: GatewayHandle, concurre
   const rebootSeconds = ((t.rebootMs[1] * slow + t.autoCommitMs[1]) * 3) / 1000 + OUTAGE_MARGIN_SECONDS;
   return {
     ...DEFAULT_CONFIG,
-    panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
     // As a real deployment: HTTPS, Panorama pinned by fingerprint, each firewall checked against its CA.
-    protocol: 'https',
-    tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
-    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile, trustOnFirstUse: false, insecure: false } },
+    ...simulatedFleetAccess({ port: gateway.port, fingerprint: gateway.fingerprint, apiKey: scenario.apiKey, caFile }),
     concurrency,
     rateLimit: 2000,
     upgrade: { ...DEFAULT_CONFIG.upgrade, paths: scenario.upgradePaths },

@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, mkdtempSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../actors/config.ts';
+import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } from '../actors/config.ts';
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import type { InventoryDevice } from '../actors/inventory.ts';
@@ -86,11 +86,8 @@ function demoConfig(gateway: GatewayHandle, scenario: Scenario, options: DemoOpt
   const k = Math.max(1, options.timeScale);
   return {
     ...DEFAULT_CONFIG,
-    panorama: { host: `127.0.0.1:${gateway.port}`, apiKey: scenario.apiKey, username: '', password: '' },
-    protocol: 'https',
-    tls: { caFile: '', fingerprint: gateway.fingerprint ?? '', insecure: false },
     // Each firewall serves its own certificate, issued by the simulated CA: trusted through that CA.
-    firewall: { ...DEFAULT_CONFIG.firewall, tls: { caFile, trustOnFirstUse: false, insecure: false } },
+    ...simulatedFleetAccess({ port: gateway.port, fingerprint: gateway.fingerprint, apiKey: scenario.apiKey, caFile }),
     concurrency: options.concurrency,
     rateLimit: 1000,
     upgrade: { ...DEFAULT_CONFIG.upgrade, pathsFile },

@@ -222,14 +222,19 @@ test('validate step: when a read call keeps answering not connected then the att
   t.deepEqual(calls, ['systemInfo', 'systemInfo', 'systemInfo']);
 });
 
-test('validate step: the readiness checks get what the step read already (system info, jobs, software, disk, HA) and read only the rest', async (t) => {
-  const { api, calls } = device({
+/** The reads of a healthy standalone firewall on 10.1.0 with room for 10.5.1 (validate and readiness). */
+const HEALTHY_READS = {
     systemInfo: async () => ({ swVersion: '10.1.0', appVersion: '8800-8100', uptimeSeconds: 5000, model: 'PA-440' }),
     chassisReady: async () => true,
     jobsAll: async () => [],
     softwareInfo: async () => ({ entries: [{ version: '10.5.1', downloaded: false, sizeMb: 900 }] }) as never,
     diskSpace: async () => [{ filesystem: '/dev/sda8', sizeMb: 20_000, usedMb: 1000, availMb: 19_000, mount: '/opt/panrepo' }],
     haState: async () => ({ enabled: false }) as never,
+};
+
+test('validate step: the readiness checks get what the step read already (system info, jobs, software, disk, HA) and read only the rest', async (t) => {
+  const { api, calls } = device({
+    ...HEALTHY_READS,
     contentInfo: async () => ({ current: '8800-8100', entries: [] }),
     readOp: async (cmd: string) => {
       if (cmd !== '<show><ntp></ntp></show>') throw new Error(`readiness read again: ${cmd}`);
@@ -251,12 +256,7 @@ test('validate step: the readiness checks get what the step read already (system
 /** A device for validate then pre-snapshot: its readOp answers for ARP and licenses, every call counted. */
 function readinessDevice(contentEntries: Array<{ version: string }>) {
   return device({
-    systemInfo: async () => ({ swVersion: '10.1.0', appVersion: '8800-8100', uptimeSeconds: 5000, model: 'PA-440' }),
-    chassisReady: async () => true,
-    jobsAll: async () => [],
-    softwareInfo: async () => ({ entries: [{ version: '10.5.1', downloaded: false, sizeMb: 900 }] }) as never,
-    diskSpace: async () => [{ filesystem: '/dev/sda8', sizeMb: 20_000, usedMb: 1000, availMb: 19_000, mount: '/opt/panrepo' }],
-    haState: async () => ({ enabled: false }) as never,
+    ...HEALTHY_READS,
     contentInfo: async () => ({ current: '8800-8100', entries: contentEntries }),
     readOp: async (cmd: string) => {
       if (cmd.startsWith('<show><arp>'))

@@ -5,7 +5,8 @@ import { median, round } from './lib/stats.ts';
 import type { GatewayServerInfo } from './gateway-server.child.ts';
 import type { LoadResult, LoadRun } from './load-generator.child.ts';
 
-const CONCURRENCY = [1, 16, 64] as const;
+/** Development knob: `PANOS_BENCH_GATEWAY_CONCURRENCY=64` measures at those concurrencies only (comma-separated). */
+const CONCURRENCY: readonly number[] = process.env.PANOS_BENCH_GATEWAY_CONCURRENCY ? process.env.PANOS_BENCH_GATEWAY_CONCURRENCY.split(',').map(Number) : [1, 16, 64];
 const REPS = 3;
 const DURATION_MS = 2500;
 const WARMUP_MS = 500;
@@ -16,6 +17,7 @@ type Protocol = (typeof PROTOCOLS)[number];
 const TRANSPORT = process.env.PANOS_BENCH_GATEWAY_TRANSPORT === 'nats' ? 'nats' : 'in-process';
 
 type Stats = ReturnType<typeof processStats>;
+const cpuSeconds = (s: Stats): number => s.cpuUserS + s.cpuSystemS;
 
 /**
  * `show system info` through the gateway (Panorama with `target=`, the simulator in the same process
@@ -33,7 +35,7 @@ export function gatewayBench(): BenchDef {
       const gw = await startService<GatewayServerInfo>('bench/gateway-server.child.ts', { role: 'gateway-server', args: [String(DEVICES), TRANSPORT], profile: ctx.profile });
       const bare = await startService<{ url: string }>('bench/bare-server.child.ts', { role: 'bare-server', args: [String(gw.info.bodyBytes)], profile: ctx.profile });
       const load = await startService('bench/load-generator.child.ts', { role: 'load-generator', profile: ctx.profile });
-      const trials: Array<{ protocol: Protocol; target: 'gateway' | 'bare'; concurrency: number; rep: number; result: LoadResult }> = [];
+      const trials: Array<{ protocol: Protocol; target: 'gateway' | 'bare'; concurrency: number; rep: number; result: LoadResult; cpuUsPerRequest: number }> = [];
       let gwStats: Stats;
       let bareStats: Stats;
       let natsPeak: number | undefined;
@@ -51,9 +53,13 @@ export function gatewayBench(): BenchDef {
               const order = rep % 2 === 0 ? (['bare', 'gateway'] as const) : (['gateway', 'bare'] as const);
               for (const target of order) {
                 const run: LoadRun = { origin: origins[protocol][target], paths: gw.info.paths, concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS };
+                const server = target === 'gateway' ? gw : bare;
+                const cpuBefore = cpuSeconds(await server.call<Stats>('stats'));
                 const result = await load.call<LoadResult>('run', run, 60_000);
-                ctx.progress(`${protocol} ${target} c=${concurrency} rep ${rep + 1}: ${Math.round(result.rps)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, errors ${result.errors}`);
-                trials.push({ protocol, target, concurrency, rep, result });
+                // The server's CPU per request sent: less moved by the load of other processes than throughput.
+                const cpuUsPerRequest = ((cpuSeconds(await server.call<Stats>('stats')) - cpuBefore) * 1e6) / Math.max(1, result.sent);
+                ctx.progress(`${protocol} ${target} c=${concurrency} rep ${rep + 1}: ${Math.round(result.rps)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, ${cpuUsPerRequest.toFixed(0)} µs CPU per request, errors ${result.errors}`);
+                trials.push({ protocol, target, concurrency, rep, result, cpuUsPerRequest });
               }
             }
           }
@@ -75,9 +81,12 @@ export function gatewayBench(): BenchDef {
         const label = protocol === 'http' ? 'gateway' : 'gateway https';
         const bareLabel = protocol === 'http' ? 'bare Koa' : 'bare HTTPS Koa';
         for (const concurrency of CONCURRENCY) {
-          const pick = (target: 'gateway' | 'bare') => trials.filter((t) => t.protocol === protocol && t.target === target && t.concurrency === concurrency).map((t) => t.result);
+          const pickTrials = (target: 'gateway' | 'bare') => trials.filter((t) => t.protocol === protocol && t.target === target && t.concurrency === concurrency);
+          const pick = (target: 'gateway' | 'bare') => pickTrials(target).map((t) => t.result);
           const g = pick('gateway');
           const b = pick('bare');
+          const gCpu = median(pickTrials('gateway').map((t) => t.cpuUsPerRequest));
+          const bCpu = median(pickTrials('bare').map((t) => t.cpuUsPerRequest));
           const gRps = median(g.map((r) => r.rps));
           const bRps = median(b.map((r) => r.rps));
           const gP50 = median(g.map((r) => r.latency.p50));
@@ -97,10 +106,12 @@ export function gatewayBench(): BenchDef {
             },
             { bench: id, name: `${label} c=${concurrency}: latency p50`, value: gP50, unit: 'ms', baseline: { label: bareLabel, value: bP50, unit: 'ms' }, ratio: gP50 / bP50, command: cmd },
             { bench: id, name: `${label} c=${concurrency}: latency p99`, value: gP99, unit: 'ms', baseline: { label: bareLabel, value: bP99, unit: 'ms' }, ratio: gP99 / bP99, command: cmd },
+            // The ratio in the throughput's sense (bare ÷ gateway): what share of the gateway's CPU per call a bare handler needs.
+            { bench: id, name: `${label} c=${concurrency}: server CPU per request`, value: gCpu, unit: 'µs', baseline: { label: bareLabel, value: bCpu, unit: 'µs' }, ratio: bCpu / gCpu, command: cmd },
           );
           summary[`${protocol} c${concurrency}`] = {
-            gateway: { rps: round(gRps), p50: round(gP50, 3), p99: round(gP99, 3), errors: g.reduce((s, r) => s + r.errors, 0) },
-            bare: { rps: round(bRps), p50: round(bP50, 3), p99: round(bP99, 3), errors: b.reduce((s, r) => s + r.errors, 0) },
+            gateway: { rps: round(gRps), p50: round(gP50, 3), p99: round(gP99, 3), cpuUsPerRequest: round(gCpu, 1), errors: g.reduce((s, r) => s + r.errors, 0) },
+            bare: { rps: round(bRps), p50: round(bP50, 3), p99: round(bP99, 3), cpuUsPerRequest: round(bCpu, 1), errors: b.reduce((s, r) => s + r.errors, 0) },
           };
         }
       }
@@ -117,7 +128,7 @@ export function gatewayBench(): BenchDef {
           gatewayProcess: gwStats,
           bareProcess: bareStats,
           natsPeakRssMiB: natsPeak,
-          trials: trials.map((t) => ({ protocol: t.protocol, target: t.target, concurrency: t.concurrency, rep: t.rep, rps: round(t.result.rps), p50: round(t.result.latency.p50, 3), p99: round(t.result.latency.p99, 3), errors: t.result.errors })),
+          trials: trials.map((t) => ({ protocol: t.protocol, target: t.target, concurrency: t.concurrency, rep: t.rep, rps: round(t.result.rps), p50: round(t.result.latency.p50, 3), p99: round(t.result.latency.p99, 3), cpuUsPerRequest: round(t.cpuUsPerRequest, 1), errors: t.result.errors })),
         },
       };
     },

@@ -15,6 +15,8 @@ export interface LoadRun {
 
 export interface LoadResult {
   requests: number;
+  /** Every request sent, the warm-up's included (what the server's CPU in the trial was spent on). */
+  sent: number;
   errors: number;
   rps: number;
   latency: ReturnType<typeof summarize>;
@@ -62,7 +64,7 @@ async function run(p: LoadRun): Promise<LoadResult> {
   await Promise.all(Array.from({ length: p.concurrency }, worker));
   agent.destroy();
   // Requests that started inside the window, over the window (the last ones finish a little after it).
-  return { requests: samples.length, errors, rps: samples.length / (p.durationMs / 1000), latency: summarize(samples), bodyBytes: bytes };
+  return { requests: samples.length, sent: next, errors, rps: samples.length / (p.durationMs / 1000), latency: summarize(samples), bodyBytes: bytes };
 }
 
 await serveParent(async () => ({

@@ -15,7 +15,7 @@ import { connectNats, eventPublisher, findOnPath, guardedCommand, requestJson, s
 import { shippedScenario } from '../cli/paths.ts';
 import { LeaseManager, leaseBucketName } from '../cluster/index.ts';
 import { LmdbEventStore, type EventEnvelope } from '../eventstore/index.ts';
-import { startGateway, writeCaFile } from '../gateway/index.ts';
+import { isServedCalls, oneEventPerCall, startGateway, writeCaFile } from '../gateway/index.ts';
 import { loadScenarioFile } from '../scenarios/index.ts';
 import { Simulator } from '../simulator/index.ts';
 import { repoRoot, serveParent } from './lib/child.ts';
@@ -82,10 +82,12 @@ async function trial(mode: 'takeover' | 'restart'): Promise<TakeoverTrial> {
   const subjects = new Subjects(prefix);
   const scenario = loadScenarioFile(shippedScenario('basic'), { timeScale: 0.02, env: {} });
   const simStore = LmdbEventStore.open({ path: tempDir('sim'), runId: 'sim' });
-  // When each call to the device was served, by this process's clock.
+  // When each call to the device was answered, by this process's clock (the gateway runs here).
   const served: number[] = [];
   const offServed = simStore.onAppend((events) => {
-    for (const e of events) if (e.stream === 'api' && (e.data as { target?: string | null }).target === DEVICE) served.push(Date.now());
+    for (const e of oneEventPerCall(events.filter((x) => x.stream === 'api' && isServedCalls(x)))) {
+      if ((e.data as { target?: string | null }).target === DEVICE) served.push(Date.parse(e.at));
+    }
   });
   const offPublish = simStore.onAppend(eventPublisher(nc!, subjects));
   const sim = await Simulator.start({ scenario, store: simStore, log, nc: nc!, subjects });

@@ -6,6 +6,7 @@ import { foldPair, type PairState } from '../machines/ha-pair.fold.ts';
 import type { JobFact } from '../machines/upgrade-job.events.ts';
 import type { PairFact } from '../machines/ha-pair.fold.ts';
 import type { Scenario } from '../scenarios/types.ts';
+import { isServedCalls, oneEventPerCall } from '../gateway/api-recorder.ts';
 import { commandOf, type VerifyReport } from './replay.ts';
 import { formatCheck, type CheckReport } from './duplicate-check.ts';
 
@@ -176,8 +177,7 @@ interface ServedCall {
 
 function servedCalls(events: readonly EventEnvelope[], scenario: Scenario): ServedCall[] {
   const byIp = new Map(scenario.devices.map((d) => [d.mgmtIp, d.serial]));
-  return events
-    .filter((e) => e.type === 'api.call.served')
+  return oneEventPerCall(events.filter(isServedCalls))
     .map((e) => {
       const d = e.data as { via?: string; address?: string; target?: string | null; command?: string | null; outcome?: string; httpStatus?: number | null; response?: string | null; durationMs?: number };
       const { kind, version } = commandOf(d.command);

@@ -1,6 +1,7 @@
 import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
 import type { EventEnvelope, StoredSnapshot } from '../eventstore/index.ts';
 import { streamKind } from '../eventstore/index.ts';
+import { oneEventPerCall } from '../gateway/api-recorder.ts';
 import { JOB_FACT_TYPES, type JobFact } from '../machines/upgrade-job.events.ts';
 import { foldJob, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
@@ -84,11 +85,11 @@ export function listRuns(src: ReplaySource): RunSummary[] {
   return [...runs.values()].sort((a, b) => (a.firstGseq ?? 0) - (b.firstGseq ?? 0));
 }
 
-/** The run's events in global order. */
+/** The run's events in global order; a gateway's batch of served calls as one `api.call.served` per call. */
 export function runEvents(src: ReplaySource, runId: string): EventEnvelope[] {
   const out: EventEnvelope[] = [];
   for (const e of src.readAll()) if (e.runId === runId) out.push(e);
-  return out;
+  return oneEventPerCall(out);
 }
 
 export class RunNotFoundError extends PanosUpgradeError {

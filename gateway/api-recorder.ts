@@ -9,7 +9,10 @@ export interface ApiCallStore {
 }
 
 export const API_STREAM = 'api';
+/** One served call per event: what gateways before group-committed batches wrote; still read. */
 export const API_CALL_SERVED = 'api.call.served';
+/** The calls of one group commit, in one event: `data` is a ServedCallsRecord. */
+export const API_CALLS_SERVED = 'api.calls.served';
 /** Calls refused for bad or missing credentials, counted together (one event per interval, not one per call). */
 export const API_CALLS_REFUSED = 'api.calls.refused';
 export const DEFAULT_REFUSED_FLUSH_MS = 60_000;
@@ -24,12 +27,44 @@ export interface RefusedCallsRecord {
   /** `type=` → count (`keygen`, `op`, …; `none` when missing). */
   byType: Record<string, number>;
 }
+/** `data` of an `api.calls.served` event: the calls answered within one batch, in the order they were answered. */
+export interface ServedCallsRecord {
+  calls: ApiCallRecord[];
+}
+
+/** An event that records served calls, either form. */
+export function isServedCalls(e: { type: string }): boolean {
+  return e.type === API_CALLS_SERVED || e.type === API_CALL_SERVED;
+}
+
+/**
+ * The log as one `api.call.served` event per call: each `api.calls.served` batch becomes an event per
+ * call, with the batch's gseq, stream and seq, the call's own time as `at`, and the call as `data`.
+ * Everything else passes unchanged, so readers of the log see every served call the same way, whichever
+ * gateway wrote it.
+ */
+export function oneEventPerCall<E extends { type: string; at: string; data: unknown }>(events: Iterable<E>): E[] {
+  const out: E[] = [];
+  for (const e of events) {
+    if (e.type !== API_CALLS_SERVED) {
+      out.push(e);
+      continue;
+    }
+    const calls = (e.data as Partial<ServedCallsRecord> | null)?.calls;
+    if (!Array.isArray(calls)) continue;
+    for (const call of calls) out.push({ ...e, type: API_CALL_SERVED, at: typeof call?.at === 'string' ? call.at : e.at, data: call });
+  }
+  return out;
+}
+
 const MAX_TEXT = 2000;
 const TYPE_NAMES = new Set(['keygen', 'op', 'version', 'config', 'commit', 'export', 'import', 'log', 'report', 'user-id']);
 
-/** `data` of an `api.call.served` event. Never holds a key or a password. */
+/** One served call (`data` of an `api.call.served` event, an entry of `api.calls.served`). Never holds a key or a password. */
 export interface ApiCallRecord {
   requestId: string;
+  /** When the call was answered (or given up); an old `api.call.served` event without it took the event's time. */
+  at?: string;
   via: 'panorama' | 'direct';
   /** The local address the call arrived on (the Panorama's or a firewall's management address). */
   address: string;
@@ -69,19 +104,28 @@ export function redactKeys(body: string): string {
 
 /** At most this many records wait for the next batch; one more appends them at once. */
 export const MAX_RECORD_BATCH = 256;
+/**
+ * Nor more than about this many bytes of text: a batch is one event, published whole on NATS, whose
+ * messages are at most 1 MB by default (a record holds up to 2 × 2,000 characters of command and answer).
+ */
+export const MAX_BATCH_TEXT = 256 * 1024;
+/** What a record weighs beside its command and answer, for MAX_BATCH_TEXT. */
+const RECORD_OVERHEAD = 400;
 /** How long a record waits for others to share its append. */
 export const RECORD_BATCH_MS = 10;
 
 /**
- * Records one `api.call.served` event per call without making the response wait for it: the records of
- * the calls answered within RECORD_BATCH_MS of each other are appended together, as one append of up
- * to MAX_RECORD_BATCH events (one LMDB transaction, one flush, one wake-up of the publisher): group
- * commit. `close` appends what is waiting and waits for every append, so a graceful stop loses nothing.
- * Failures are logged.
+ * Records every served call without making the response wait for it: the records of the calls answered
+ * within RECORD_BATCH_MS of each other (at most MAX_RECORD_BATCH of them, about MAX_BATCH_TEXT bytes) are
+ * appended together as one `api.calls.served` event: one LMDB put, one flush, one NATS message for the
+ * lot (group commit; a busy gateway answers thousands of calls a second, and one event per call cost it
+ * about a third of its time). `close` appends what is waiting and waits for every append, so a graceful
+ * stop loses nothing. Failures are logged.
  */
 export class ApiRecorder {
   private readonly pending = new Set<Promise<unknown>>();
-  private batch: Array<{ type: string; data: ApiCallRecord }> = [];
+  private batch: ApiCallRecord[] = [];
+  private batchText = 0;
   private batchTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private refused: { count: number; since: string; byAddress: Map<string, number>; byType: Map<string, number> } | undefined;
@@ -138,8 +182,9 @@ export class ApiRecorder {
       this.log.debug({ requestId: call.requestId }, 'api call not recorded: gateway closed');
       return;
     }
-    this.batch.push({ type: API_CALL_SERVED, data: call });
-    if (this.batch.length >= MAX_RECORD_BATCH) this.flushCalls();
+    this.batch.push(call);
+    this.batchText += RECORD_OVERHEAD + (call.command?.length ?? 0) + (call.response?.length ?? 0);
+    if (this.batch.length >= MAX_RECORD_BATCH || this.batchText >= MAX_BATCH_TEXT) this.flushCalls();
     else this.batchTimer ??= setTimeout(() => this.flushCalls(), RECORD_BATCH_MS);
   }
 
@@ -147,19 +192,21 @@ export class ApiRecorder {
   flushCalls(): void {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
-    const events = this.batch;
-    if (events.length === 0) return;
+    const calls = this.batch;
+    if (calls.length === 0) return;
     this.batch = [];
+    this.batchText = 0;
+    const data: ServedCallsRecord = { calls };
     try {
-      const p = this.store.append(API_STREAM, events).then(
+      const p = this.store.append(API_STREAM, [{ type: API_CALLS_SERVED, data }]).then(
         () => undefined,
-        (err: unknown) => this.failed(err, events),
+        (err: unknown) => this.failed(err, calls),
       );
       this.pending.add(p);
       void p.finally(() => this.pending.delete(p));
     } catch (err) {
       // A closed store throws synchronously.
-      this.failed(err, events);
+      this.failed(err, calls);
     }
   }
 
@@ -180,18 +227,23 @@ export class ApiRecorder {
     await Promise.all([...this.pending]);
   }
 
-  /** The last `limit` calls, newest first. */
+  /** The last `limit` calls, newest first; `seq` is that of the event that holds the call. */
   recent(limit: number): Array<ApiCallRecord & { seq: number; at: string }> {
-    const head = this.store.streamHead(API_STREAM);
-    if (head === 0) return [];
-    const events = this.store.readStream(API_STREAM, { fromSeq: Math.max(1, head - limit + 1), toSeq: head });
-    return events
-      .filter((e) => e.type === API_CALL_SERVED)
-      .reverse()
-      .map((e) => ({ seq: e.seq, at: e.at, ...(e.data as ApiCallRecord) }));
+    const out: Array<ApiCallRecord & { seq: number; at: string }> = [];
+    // Newest events first, a few at a time, until `limit` calls are found (a batch holds many).
+    for (let toSeq = this.store.streamHead(API_STREAM); toSeq > 0 && out.length < limit; ) {
+      const fromSeq = Math.max(1, toSeq - Math.min(limit, 64) + 1);
+      const events = oneEventPerCall(this.store.readStream(API_STREAM, { fromSeq, toSeq }).filter(isServedCalls));
+      for (let i = events.length - 1; i >= 0 && out.length < limit; i--) {
+        const e = events[i]!;
+        out.push({ ...(e.data as ApiCallRecord), seq: e.seq, at: e.at });
+      }
+      toSeq = fromSeq - 1;
+    }
+    return out;
   }
 
-  private failed(err: unknown, events: ReadonlyArray<{ data: ApiCallRecord }>): void {
-    this.log.warn({ err, calls: events.length, requestIds: events.slice(0, 5).map((e) => e.data.requestId) }, 'could not record api calls');
+  private failed(err: unknown, calls: readonly ApiCallRecord[]): void {
+    this.log.warn({ err, calls: calls.length, requestIds: calls.slice(0, 5).map((c) => c.requestId) }, 'could not record api calls');
   }
 }

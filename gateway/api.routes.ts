@@ -336,6 +336,7 @@ export function finishCall(ctx: Context, call: ApiCall, recorder: ApiRecorder): 
   const shownBody = body !== null && call.carriesKey ? redactKeys(body) : body;
   recorder.record({
     requestId: call.requestId,
+    at: new Date().toISOString(),
     via: call.via,
     address: call.address,
     target: call.target,

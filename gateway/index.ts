@@ -3,7 +3,7 @@
  * (`/mgmt/…`), over HTTPS or HTTP. Stateless: each call goes over NATS (`panos.sim.<serial>.op`) to the
  * simulator that owns the device — or, when that simulator runs in the same process (`simulator` option,
  * as `panos-upgrade sim` runs them), straight to it with the same contract — and is recorded as
- * `api.call.served` on the event log's `api` stream.
+ * on the event log's `api` stream (`api.calls.served`, the calls of one group commit in one event).
  *
  * @remarks
  * Requests on the Panorama's address reach the Panorama (`target=<serial>` reaches a firewall through
@@ -31,7 +31,18 @@ export {
   type SimOpPayload,
   type SimReply,
 } from './sim-client.ts';
-export { API_CALL_SERVED, API_CALLS_REFUSED, API_STREAM, type ApiCallRecord, type ApiCallStore, type RefusedCallsRecord } from './api-recorder.ts';
+export {
+  API_CALL_SERVED,
+  API_CALLS_REFUSED,
+  API_CALLS_SERVED,
+  API_STREAM,
+  isServedCalls,
+  oneEventPerCall,
+  type ApiCallRecord,
+  type ApiCallStore,
+  type RefusedCallsRecord,
+  type ServedCallsRecord,
+} from './api-recorder.ts';
 export type { ApiOutcome } from './api-errors.ts';
 export { fingerprintOf, generateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls-material.ts';
 export { IDENTITY_DIR, loadTlsIdentity, writeCaFile, type TlsIdentity } from './tls-identity.ts';

@@ -731,6 +731,18 @@ export class PanosClient {
     return t;
   }
 
+  /**
+   * `truncate(scrub(text), limit)` without scrubbing what the cut drops: a route table is a megabyte, its
+   * record keeps 4,000 characters. Every secret that starts before the cut ends within `limit` plus the
+   * longest secret, so that much is scrubbed; the count of characters left out is of the text as received.
+   */
+  private scrubbedHead(text: string, limit: number): string {
+    const longest = Math.max(0, ...this.secrets().map((s) => s.length));
+    if (text.length <= limit + longest) return truncate(this.scrub(text), limit);
+    const head = this.scrub(text.slice(0, limit + longest));
+    return `${head.slice(0, limit)}…[${text.length - limit} more]`;
+  }
+
   private backoff(attempt: number): number {
     const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
@@ -785,7 +797,7 @@ export class PanosClient {
     try {
       exchange = await this.exchange(form, opts.timeoutMs ?? this.timeoutMs, opts.signal, spec.mutating);
       record.httpStatus = exchange.status;
-      record.response = spec.type === 'keygen' ? REDACTED : truncate(this.scrub(exchange.body), RESPONSE_LIMIT);
+      record.response = spec.type === 'keygen' ? REDACTED : this.scrubbedHead(exchange.body, RESPONSE_LIMIT);
       const response = this.interpret(exchange, spec, opts.target, record);
       return { body: exchange.body, response };
     } catch (err) {

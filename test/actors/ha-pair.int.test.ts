@@ -7,7 +7,7 @@ import { isOpError, parseOpCommand } from '../../panos/commands.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { shippedScenario } from '../../cli/paths.ts';
-import { startTestNats, waitFor } from '../helpers/index.ts';
+import { servedCallEvents, startTestNats, waitFor } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 const nats = startTestNats(test);
@@ -88,7 +88,7 @@ interface Served {
 /** The calls the gateway served (the simulator store's `api` stream), with the firewall each was for. */
 function served(stack: Stack): Served[] {
   const byAddress = new Map(stack.scenario.devices.map((d) => [d.mgmtIp, d.serial]));
-  return stack.simStore.readStream('api').map((e) => {
+  return servedCallEvents(stack.simStore).map((e) => {
     const d = e.data as { via: 'panorama' | 'direct'; address: string; target: string | null; command: string | null; outcome: string };
     const parsed = d.command ? parseOpCommand(d.command) : undefined;
     const kind = parsed === undefined ? (d.command ?? 'none') : isOpError(parsed) ? 'invalid' : parsed.kind;

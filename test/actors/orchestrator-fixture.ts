@@ -6,7 +6,7 @@ import { jobFold, toStatusRecord, type JobState, type JobStatusRecord } from '..
 import type { JobFact } from '../../machines/upgrade-job.events.ts';
 import { isOpError, parseOpCommand } from '../../panos/commands.ts';
 import type { Stack } from '../helpers/stack.ts';
-import { waitFor } from '../helpers/index.ts';
+import { servedCallEvents, waitFor } from '../helpers/index.ts';
 
 /** Generous: these tests run next to others on a loaded 2-core machine. */
 export const LONG = 60_000;
@@ -131,7 +131,7 @@ export const MUTATING_KINDS = new Set([
 /** The gateway's log of served calls (the simulator store's `api` stream), parsed. */
 export function servedCalls(stack: Stack): ServedCall[] {
   const byAddress = new Map(stack.scenario.devices.map((d) => [d.mgmtIp, d.serial]));
-  return stack.simStore.readStream('api').map((e) => {
+  return servedCallEvents(stack.simStore).map((e) => {
     const d = e.data as { via: 'panorama' | 'direct'; address: string; target: string | null; command: string | null; outcome: string; httpStatus: number | null; response: string | null };
     const parsed = d.command ? parseOpCommand(d.command) : undefined;
     const kind = parsed === undefined ? (d.command ?? 'none') : isOpError(parsed) ? 'invalid' : parsed.kind;

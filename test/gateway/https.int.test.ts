@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
 import { parseSystemInfo } from '../../panos/index.ts';
-import { startTestNats, tempDir, waitFor } from '../helpers/index.ts';
+import { servedCallEvents, startTestNats, tempDir, waitFor } from '../helpers/index.ts';
 import { answered, form, http, startLab } from './gateway-fixture.ts';
 
 const nats = startTestNats(test);
@@ -126,7 +126,7 @@ test('https: when a firewall drops connections then an HTTPS client sees the con
   const other = answered(await http(lab.gw.urls['013300000001']!, INFO));
   t.is(other.status, 200);
   const events = await waitFor(() => {
-    const e = lab.store.readStream('api').map((x) => x.data as { outcome: string; httpStatus: number | null; via: string });
+    const e = servedCallEvents(lab.store).map((x) => x.data as { outcome: string; httpStatus: number | null; via: string });
     return e.length === 2 ? e : undefined;
   });
   t.like(events[0], { outcome: 'dropped', httpStatus: null, via: 'direct' });

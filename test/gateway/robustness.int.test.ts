@@ -6,7 +6,7 @@ import { Subjects } from '../../bus/index.ts';
 import { createLogger } from '../../cli/logger.ts';
 import { startGateway } from '../../gateway/index.ts';
 import { parseResponse, parseSystemInfo, validateXml } from '../../panos/index.ts';
-import { openTestStore, startTestNats, uniquePrefix, waitFor } from '../helpers/index.ts';
+import { openTestStore, servedCallEvents, startTestNats, uniquePrefix, waitFor } from '../helpers/index.ts';
 import { answered, form, http, startLab, type HttpInit, type HttpOutcome, type Lab } from './gateway-fixture.ts';
 
 const nats = startTestNats(test);
@@ -248,7 +248,7 @@ test('gateway: when the simulator answers a hang then the connection stays open 
   const early = await http(lab.gw.panoramaUrl, `/api/?${form({ type: 'op', cmd: '<show><clock/></show>', target: DEVICES[2]!, key: KEY })}`, { timeoutMs: 100 });
   t.deepEqual(early, { kind: 'error', code: 'CLIENT_TIMEOUT' });
   const events = await waitFor(() => {
-    const hung = lab.store.readStream('api').filter((e) => (e.data as { outcome: string }).outcome === 'hung');
+    const hung = servedCallEvents(lab.store).filter((e) => (e.data as { outcome: string }).outcome === 'hung');
     return hung.length === 2 ? hung : undefined;
   });
   t.is(events.length, 2);

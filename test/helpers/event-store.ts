@@ -1,5 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import { LmdbEventStore, type EventStoreOptions } from '../../eventstore/lmdb-event-store.ts';
+import { API_CALL_SERVED, oneEventPerCall } from '../../gateway/api-recorder.ts';
 import { tempDir } from './temp-dir.ts';
 
 /** An LmdbEventStore in a fresh temp dir (or at `options.path`), closed in the test's teardown. */
@@ -7,6 +8,11 @@ export function openTestStore(t: ExecutionContext, options: Partial<EventStoreOp
   const store = LmdbEventStore.open({ path: options.path ?? tempDir(t, 'panos-lmdb-'), ...options });
   t.teardown(() => store.close());
   return store;
+}
+
+/** The calls a gateway served, recorded in `store`'s `api` stream: one event per call (batches unpacked), in order. */
+export function servedCallEvents(store: Pick<LmdbEventStore, 'readStream'>): ReturnType<LmdbEventStore['readStream']> {
+  return oneEventPerCall(store.readStream('api')).filter((e) => e.type === API_CALL_SERVED);
 }
 
 /**

@@ -4,7 +4,7 @@
  * sleeping (`waitFor`).
  */
 export { tempDir } from './temp-dir.ts';
-export { openTestStore, logProblems } from './event-store.ts';
+export { openTestStore, logProblems, servedCallEvents } from './event-store.ts';
 export { waitFor } from './wait-for.ts';
 export { startTestNats, uniquePrefix, type TestNats } from './nats.ts';
 export { spawnTs, onLines, exited, repoRoot } from './child.ts';

@@ -17,6 +17,7 @@ import type { Fence } from '../../actors/fence.ts';
 import { shippedScenario } from '../../cli/paths.ts';
 import type { TestNats } from './nats.ts';
 import { uniquePrefix } from './nats.ts';
+import { servedCallEvents } from './event-store.ts';
 
 export interface StackOptions {
   /** A shipped scenario name (`basic`) or a loaded scenario. */
@@ -165,7 +166,7 @@ export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'conn
       rmSync(join(dataDir, 'events'), { recursive: true, force: true });
     },
     servedCalls() {
-      return simStore.readStream('api').map((e) => e.data as Record<string, unknown>);
+      return servedCallEvents(simStore).map((e) => e.data as Record<string, unknown>);
     },
   };
   if (options.daemon ?? true) await stack.startDaemon();

@@ -512,6 +512,23 @@ test('client: when calls succeed and fail then the recorder gets each one and no
   t.true(text.includes('[redacted]'));
 });
 
+test('client: when a long answer holds a secret across the cut, or past it, then the record keeps 4,000 characters with neither the secret nor a prefix of it', async (t) => {
+  // A device that echoes the key: once astride the 4,000th character, once a megabyte later.
+  const filler = (n: number) => 'r'.repeat(n);
+  const body = `<response status="success"><result>${filler(4000 - 36 - 5)}${KEY}${filler(1_000_000)}${KEY}</result></response>`;
+  const server = await startScriptedServer(t, () => body);
+  const records: ApiCallRecord[] = [];
+  const c = client(server.host, { recorder: (r) => records.push(r) });
+  t.teardown(() => c.close());
+  await c.op('<show><routing><route/></routing></show>');
+  const response = records[0]?.response ?? '';
+  t.true(response.startsWith('<response status="success"><result>rrr'));
+  t.is(response.indexOf('[more'), -1);
+  t.regex(response, /…\[\d+ more\]$/);
+  t.is(response.replace(/…\[\d+ more\]$/, '').length, 4000);
+  for (let n = 4; n <= KEY.length; n++) t.false(response.includes(KEY.slice(0, n)), `a ${n}-character prefix of the key survived`);
+});
+
 test('client: isMutatingCommand: when the command is a show or a check/info then it is a read', (t) => {
   t.false(isMutatingCommand('<show><system><info/></system></show>'));
   t.false(isMutatingCommand('<request><system><software><check/></software></system></request>'));

@@ -53,43 +53,73 @@ function checkPortFree(host: string, port: number): Promise<void> {
 }
 
 /**
- * V8 grows its young generation (from 1 MiB per semi-space up to 16 MiB) when many objects survive its
- * collections, and shrinks it again at a collection that finds the allocation rate low. Loading and
- * starting the simulator is one such burst: an idle five-firewall simulator then held 32 MiB of mostly
- * empty young generation (over a quarter of its memory), and being idle it never collects to shrink it.
- * So until the simulator is first called (it is idle until then), V8 does not grow the young generation
- * and optimizes for size (2 MiB of young generation instead of 4, about 3 MB less in all for the basic
- * scenario). The first call restores V8's defaults, where the young generation follows the load (a busy
- * gateway needs the larger one: a 1 MiB one cost it about a third more CPU per call). V8 reads these two
- * flags as it goes, so no `node` option is needed (changing others at run time, such as the collector's
- * helper threads, crashed V8). Call before the simulator's modules load; the returned function when the
- * simulator is first called. The gateway benchmark does the same (after its warm-up calls), as it
- * measures the gateway as this command runs it.
+ * V8 settings for a simulator that is idle or lightly called, as most are (a person trying commands, a
+ * daemon upgrading a few firewalls), and the defaults for a busy one.
+ *
+ * - V8 grows its young generation (from 1 MiB per semi-space up to 16 MiB) when many objects survive its
+ *   collections, and shrinks it again at a collection that finds the allocation rate low. Loading and
+ *   starting the simulator is one such burst: an idle five-firewall simulator then held 32 MiB of mostly
+ *   empty young generation, and being idle it never collects to shrink it. So it is not grown, and V8
+ *   optimizes for size (2 MiB of young generation instead of 4, about 3 MB less in all for the basic scenario).
+ * - V8's optimizing compiler (TurboFan) is off: each compilation takes its working memory from malloc, on
+ *   V8's helper threads and on the main thread, and glibc's arenas keep it once freed (4-8 MB after the
+ *   basic scenario's start, varying from start to start: most of the variance of the process's size).
+ *   Without it that simulator holds about 7 MB less after a restart; functions still run in the
+ *   interpreter and the baseline compiler (Sparkplug), which is enough for a few calls a second.
+ *
+ * The returned function restores V8's defaults, for a busy gateway: the young generation follows the load
+ * (a 1 MiB one cost it about a third more CPU per call) and hot functions are optimized. `sim` calls it when
+ * the simulator gets busy (`untilBusy`); a large scenario turns the optimizing compiler back on as soon as
+ * it is loaded (its start loops over thousands of devices, and it never fits the idle footprint anyway). V8
+ * reads these flags as it goes, so no `node` option is needed (changing others at run time, such as the
+ * collector's helper threads, crashed V8). Call before the simulator's modules load. The gateway benchmark
+ * does the same (restoring after its warm-up calls), as it measures the gateway as this command runs it.
  */
 export function tuneSimulatorHeap(): () => void {
-  const starting = ['--semi-space-growth-factor=1', '--optimize-for-size'];
-  const serving = ['--semi-space-growth-factor=2', '--no-optimize-for-size'];
+  const starting = ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-turbofan'];
+  const serving = ['--semi-space-growth-factor=2', '--no-optimize-for-size', '--turbofan'];
   for (const flag of starting) setFlagsFromString(flag);
+  let restored = false;
   return () => {
+    if (restored) return;
+    restored = true;
     for (const flag of serving) setFlagsFromString(flag);
   };
 }
 
-/** `sim` as the gateway calls it, running `first` once before its first XML API call or control action. */
-function firstCallEnds(sim: Simulator, first: () => void): LocalSimulator {
-  let pending: (() => void) | undefined = first;
-  const once = (): void => {
-    pending?.();
-    pending = undefined;
+/** Calls within one second that make a simulator busy: a load generator or a daemon upgrading many firewalls, not a person or a few polls a second. */
+export const BUSY_CALLS_PER_SECOND = 100;
+/** A scenario with more devices than this starts with V8's optimizing compiler (see tuneSimulatorHeap). */
+export const LARGE_SCENARIO_DEVICES = 200;
+
+/**
+ * `sim` as the gateway calls it, running `busy` once when it is first called at least
+ * BUSY_CALLS_PER_SECOND times within one second (XML API calls and control actions alike).
+ */
+export function untilBusy(sim: LocalSimulator, busy: () => void, now: () => number = () => performance.now()): LocalSimulator {
+  let pending: (() => void) | undefined = busy;
+  let windowStart = -Infinity;
+  let calls = 0;
+  const count = (): void => {
+    if (!pending) return;
+    const t = now();
+    if (t - windowStart >= 1_000) {
+      windowStart = t;
+      calls = 0;
+    }
+    if (++calls >= BUSY_CALLS_PER_SECOND) {
+      pending();
+      pending = undefined;
+    }
   };
   return {
     owns: (serial) => sim.owns(serial),
     op: (serial, request) => {
-      once();
+      count();
       return sim.op(serial, request);
     },
     control: (serial, action, payload) => {
-      once();
+      count();
       return sim.control(serial, action, payload);
     },
   };
@@ -133,6 +163,9 @@ export function registerSim(program: Command): void {
       const log = createLogger();
       const started = performance.now();
       const scenario = loadScenarioFile(opts.config ?? opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
+      // A large scenario's start loops over thousands of devices: hot functions are optimized from here on
+      // (its young generation still waits for the load, as a small one's does).
+      if (scenario.devices.length > LARGE_SCENARIO_DEVICES) setFlagsFromString('--turbofan');
       // One simulator per data dir: its device state, event log and private NATS store are its own.
       const simDir = resolveDataDir(dataDir);
       await lockDataDir(simDir, 'simulator');
@@ -166,9 +199,9 @@ export function registerSim(program: Command): void {
           store: rt.store,
           log: log.child({ component: 'gateway' }),
           description: sim.describe(),
-          // The simulator runs here: its devices are called directly, not over NATS. Its first call
-          // ends the idle settings of V8 (tuneSimulatorHeap): a simulator nobody calls stays small.
-          simulator: firstCallEnds(sim, serving),
+          // The simulator runs here: its devices are called directly, not over NATS. Once busy it ends
+          // the idle settings of V8 (tuneSimulatorHeap): a simulator called a few times a second stays small.
+          simulator: untilBusy(sim, serving),
           port: opts.port,
           protocol: opts.http ? 'http' : 'https',
           direct: opts.direct,

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -69,8 +70,8 @@ function checkPortFree(host: string, port: number): Promise<void> {
  *
  * The returned function restores V8's defaults, for a busy gateway: the young generation follows the load
  * (a 1 MiB one cost it about a third more CPU per call) and hot functions are optimized. `sim` calls it when
- * the simulator gets busy (`untilBusy`); a large scenario turns the optimizing compiler back on as soon as
- * it is loaded (its start loops over thousands of devices, and it never fits the idle footprint anyway). V8
+ * the simulator gets busy (`untilBusy`); a large scenario turns the optimizing compiler back on before it
+ * is loaded (its YAML and then every device run hot loops, and it never fits the idle footprint anyway). V8
  * reads these flags as it goes, so no `node` option is needed (changing others at run time, such as the
  * collector's helper threads, crashed V8). Call before the simulator's modules load. The gateway benchmark
  * does the same (restoring after its warm-up calls), as it measures the gateway as this command runs it.
@@ -89,7 +90,8 @@ export function tuneSimulatorHeap(): () => void {
 
 /** Calls within one second that make a simulator busy: a load generator or a daemon upgrading many firewalls, not a person or a few polls a second. */
 export const BUSY_CALLS_PER_SECOND = 100;
-/** A scenario with more devices than this starts with V8's optimizing compiler (see tuneSimulatorHeap). */
+/** A scenario file larger than this, or with more devices, starts with V8's optimizing compiler (see tuneSimulatorHeap): about 300 and 200 firewalls. */
+export const LARGE_SCENARIO_BYTES = 32 * 1024;
 export const LARGE_SCENARIO_DEVICES = 200;
 
 /**
@@ -162,10 +164,13 @@ export function registerSim(program: Command): void {
       ]);
       const log = createLogger();
       const started = performance.now();
-      const scenario = loadScenarioFile(opts.config ?? opts.scenario, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
-      // A large scenario's start loops over thousands of devices: hot functions are optimized from here on
-      // (its young generation still waits for the load, as a small one's does).
-      if (scenario.devices.length > LARGE_SCENARIO_DEVICES) setFlagsFromString('--turbofan');
+      // A large scenario's start (its YAML, then every device) runs hot loops: hot functions are optimized
+      // from the start (its young generation still waits for the load, as a small one's does).
+      const scenarioFile = opts.config ?? opts.scenario;
+      const large = (statSync(scenarioFile, { throwIfNoEntry: false })?.size ?? 0) > LARGE_SCENARIO_BYTES;
+      if (large) setFlagsFromString('--turbofan');
+      const scenario = loadScenarioFile(scenarioFile, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
+      if (!large && scenario.devices.length > LARGE_SCENARIO_DEVICES) setFlagsFromString('--turbofan');
       // One simulator per data dir: its device state, event log and private NATS store are its own.
       const simDir = resolveDataDir(dataDir);
       await lockDataDir(simDir, 'simulator');

@@ -569,6 +569,11 @@ async function waitForHaPeer(api: DeviceApi, device: JobDevice, deps: StepDeps, 
   }
 }
 
+/** When a restart sent at `sentAt` should be done, counted from `startedAt` (the wait's start), given how long such reboots took. */
+function backAfter(expectedMs: number | undefined, sentAt: number, startedAt: number): number | undefined {
+  return expectedMs === undefined ? undefined : Math.max(0, sentAt + expectedMs - startedAt);
+}
+
 /**
  * After a crash of the daemon mid-reboot: the device may have gone down and come back while nobody
  * watched, so that its uptime no longer tells (it booted after the restart, but longer ago than the
@@ -620,6 +625,8 @@ export function rebootStep(deps: StepDeps): StepFn {
       const since = requestedAt === undefined ? 0 : Math.max(0, deps.now() - requestedAt);
       const budget = deps.rebootBudgetMs(device.model);
       const expected = deps.estimates.expected(key);
+      const startedAt = deps.now();
+      const sent = sentAt;
       return api.waitForReboot({
         previousUptimeSeconds: uptimeBefore ?? 0,
         ...(job.runningVersion && job.runningVersion !== version ? { previousVersion: job.runningVersion } : {}),
@@ -630,7 +637,10 @@ export function rebootStep(deps: StepDeps): StepFn {
         // At least one poll: a device that rebooted while nobody watched shows it at the first answer.
         startGraceMs: Math.max(deps.pollRebootMs, deps.rebootStartGraceMs - since),
         // What reboots of this model took; from a restart sent now only (a resumed wait does not know when it went down).
-        expectedMs: sentAt !== undefined && expected !== undefined ? Math.max(0, expected - (deps.now() - sentAt)) : 0,
+        expectedMs: sent !== undefined && expected !== undefined ? Math.max(0, expected - (startedAt - sent)) : 0,
+        // Once it is seen down: what reboots of this model took, learnt meanwhile too (the devices of a wave
+        // reboot together, and the first of them back tell the others when to look).
+        ...(sent !== undefined ? { expectedBackMs: () => backAfter(deps.estimates.expected(key), sent, startedAt) } : {}),
         signal: ctx.signal,
         onPhase: (phase) => ctx.note({ type: 'job.reboot.phase-changed', data: { version, hop, phase } }),
       });

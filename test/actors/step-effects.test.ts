@@ -396,3 +396,28 @@ test('download step: validate’s software list is not taken for another hop', a
   await downloadStep(deps(api), recent)({ job: jobWith(), step: 'download', hop: 0 }, context([]));
   t.is(calls[0], 'softwareInfo');
 });
+
+test('reboot step: a restart it sent itself is looked at again, once seen down, when reboots of its model learnt meanwhile say it is back; a resumed wait is not given that', async (t) => {
+  const seen: RebootWaitOptions[] = [];
+  const { api } = device({
+    systemInfo: async () => ({ swVersion: '10.1.0', uptimeSeconds: 5000 }),
+    restart: async () => ({ acknowledged: true }),
+    waitForReboot: async (o: RebootWaitOptions) => {
+      seen.push(o);
+      return { version: '10.5.1', uptimeSeconds: 30 };
+    },
+  });
+  const d = deps(api);
+  const fresh = jobWith({ type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } });
+  await rebootStep(d)({ job: fresh, step: 'reboot', hop: 0 }, context([]));
+  t.is(seen[0]?.expectedMs, 0, 'nothing learnt when it began: the first look is at once, as before');
+  t.is(seen[0]?.expectedBackMs?.(), undefined, 'nothing learnt yet');
+  d.estimates.record('reboot PA-440', 90_000);
+  t.is(seen[0]?.expectedBackMs?.(), 90_000, 'learnt while it waited: back 90 s after the restart it sent');
+  const resumed = jobWith(
+    { type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.reboot.requested', at: new Date(NOW - 1000).toISOString(), data: { version: '10.5.1', hop: 0, uptimeBefore: 5000 } },
+  );
+  await rebootStep(d)({ job: resumed, step: 'reboot', hop: 0 }, context([]));
+  t.is(seen[1]?.expectedBackMs, undefined);
+});

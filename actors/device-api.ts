@@ -25,6 +25,8 @@ export interface RebootWaitOptions extends CallOptions {
   startGraceMs: number;
   /** How long the device is expected to take, from now, until it is back (see waitForReboot). */
   expectedMs?: number;
+  /** While the device is down: how long after the start of the wait it is expected back, as known by then (see waitForReboot). */
+  expectedBackMs?: () => number | undefined;
   onPhase?: (phase: string) => void;
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { fromCallback } from 'xstate';
 import { DeviceUnreachableError, PanosApiError, PanosJobFailedError, PanosUpgradeError, TransportError } from '../panos/errors.ts';
-import type { ParsedJob } from '../panos/parsers.ts';
+import type { ParsedJob, SoftwareInfo } from '../panos/parsers.ts';
 import { panrepoAvailMb } from '../panos/parsers.ts';
 import { compareContentVersions } from '../panos/model.ts';
 import { isTransientError, sleep } from '../panos/client.ts';
@@ -225,9 +225,16 @@ function patientReads(api: DeviceApi, deps: StepDeps, ctx: StepContext): DeviceA
  * follows it at once (no content update between): the areas both read (ARP, BGP peers, tunnels,
  * licenses, system info) are not asked for twice a moment apart. Taken once, for `maxAgeMs` at most; a
  * restart forgets it, and the snapshot reads everything then. Nothing here is a fact of the job.
+ *
+ * The same holds for two answers of validate that the next step would ask for again at once (`keepAnswer`):
+ * the content list, for the content step's "already downloaded?", and the software list, for the first
+ * download's "already downloaded?". They only decide whether there is anything to send; what a step
+ * sends is still recorded as requested (with a fresh `show jobs all` baseline) before it is sent, and a
+ * resumed step, whose memory is empty, reads the device.
  */
 export class RecentReadings {
   private readonly byJob = new Map<string, { readings: Readings; at: number }>();
+  private readonly answers = new Map<string, { value: unknown; at: number }>();
 
   constructor(
     private readonly now: () => number,
@@ -236,7 +243,7 @@ export class RecentReadings {
 
   keep(jobId: string, readings: Readings): void {
     const now = this.now();
-    for (const [id, r] of this.byJob) if (now - r.at > this.maxAgeMs) this.byJob.delete(id);
+    this.prune(now);
     const ok: Readings = {};
     // A reading the device refused is read again by the snapshot: it may answer this time.
     for (const [name, r] of Object.entries(readings)) if (r?.ok) (ok as Record<string, unknown>)[name] = r;
@@ -249,10 +256,45 @@ export class RecentReadings {
     return r && this.now() - r.at <= this.maxAgeMs ? r.readings : undefined;
   }
 
+  /** Keep one answer of a step for the job's next step; `take`n once, within `maxAgeMs`. */
+  keepAnswer<K extends keyof HandedOver>(jobId: string, name: K, value: HandedOver[K]): void {
+    const now = this.now();
+    this.prune(now);
+    this.answers.set(`${jobId} ${name}`, { value, at: now });
+  }
+
+  takeAnswer<K extends keyof HandedOver>(jobId: string, name: K): HandedOver[K] | undefined {
+    const key = `${jobId} ${name}`;
+    const r = this.answers.get(key);
+    this.answers.delete(key);
+    return r && this.now() - r.at <= this.maxAgeMs ? (r.value as HandedOver[K]) : undefined;
+  }
+
+  private prune(now: number): void {
+    for (const [id, r] of this.byJob) if (now - r.at > this.maxAgeMs) this.byJob.delete(id);
+    for (const [key, r] of this.answers) if (now - r.at > this.maxAgeMs) this.answers.delete(key);
+  }
+
+  /** Jobs whose readings are kept. */
   get size(): number {
     return this.byJob.size;
   }
+
+  /** Answers kept (`keepAnswer`), all jobs together. */
+  get answersKept(): number {
+    return this.answers.size;
+  }
 }
+
+/** Answers validate hands to the step right after it (see RecentReadings.keepAnswer). */
+export interface HandedOver {
+  /** `request content upgrade info`, for a content step that follows validate. */
+  content: ContentInfo;
+  /** `request system software info` at validate's hop, for the download of that hop. */
+  software: { hop: number; info: SoftwareInfo };
+}
+
+type ContentInfo = Awaited<ReturnType<DeviceApi['contentInfo']>>;
 
 export function validateStep(deps: StepDeps, recent?: RecentReadings): StepFn {
   return async (input, ctx) => {
@@ -283,6 +325,8 @@ export function validateStep(deps: StepDeps, recent?: RecentReadings): StepFn {
     job = { ...job, plan };
     const downloaded = new Set(software.entries.filter((e) => e.downloaded).map((e) => e.version));
     const fetch = stillToFetch(job, downloaded);
+    // The download of this hop would ask for the same list again (after the content step and the pre-snapshot, if any).
+    if (fetch.length > 0) recent?.keepAnswer(job.jobId, 'software', { hop: job.hop, info: software });
     const sizes = new Map(software.entries.map((e) => [e.version, e.sizeMb]));
     const neededMb = fetch.reduce((sum, v) => sum + (sizes.get(v) ?? 0), 0);
     // The images land on the firewall's own disk: when downloads go straight to it, ask it, not Panorama.
@@ -309,6 +353,8 @@ export function validateStep(deps: StepDeps, recent?: RecentReadings): StepFn {
         if (newest && installed && compareContentVersions(newest, installed) > 0) {
           contentUpdate = true;
           notes.push('content update needed');
+          // The content step comes next and would ask for the same list a moment later.
+          recent?.keepAnswer(job.jobId, 'content', content);
         }
       }
     }
@@ -337,8 +383,7 @@ export function snapshotStep(deps: StepDeps, recent?: RecentReadings): StepFn {
 }
 
 /** The newest content the device offers, and whether it is downloaded or installed already. */
-async function newestContent(api: DeviceApi, o: { signal: AbortSignal }): Promise<{ installed: string | undefined; newest: string | undefined; downloaded: boolean }> {
-  const content = await api.contentInfo(o);
+function newestContent(content: ContentInfo): { installed: string | undefined; newest: string | undefined; downloaded: boolean } {
   const newest = content.entries.map((e) => e.version).sort(compareContentVersions).at(-1);
   const installed = content.current;
   const downloaded = content.entries.some((e) => e.version === newest && (e.downloaded || e.current));
@@ -350,17 +395,25 @@ function contentAtLeast(installed: string | undefined, newest: string | undefine
 }
 
 /** Download then install the latest content, each sent at most once (the same rule as software downloads and installs). */
-export function contentStep(deps: StepDeps): StepFn {
+export function contentStep(deps: StepDeps, recent?: RecentReadings): StepFn {
   return async ({ job, hop }, ctx) => {
     const api = deps.api(deviceOf(job));
     const o = { signal: ctx.signal };
     const version = 'latest';
+    // The list validate read a moment ago, when this step follows it in this process (taken once: a
+    // retry or a resumed step reads the device).
+    const handed = recent?.takeAnswer(job.jobId, 'content');
+    /**
+     * This attempt read that the newest content was not installed, sent its download and saw it done:
+     * the install has something to do, and its "already installed?" needs no second read.
+     */
+    let downloadedNewest = false;
     if (!effectDone(job, 'content-download', hop)) {
       const downloadJob = await sendOnce(api, ctx, deps.now, {
         panosType: 'Downld',
         inflight: job.contentDownload && job.contentDownload.hop === hop ? job.contentDownload : null,
         alreadyDone: async () => {
-          const c = await newestContent(api, o);
+          const c = newestContent(handed ?? (await api.contentInfo(o)));
           return c.downloaded || contentAtLeast(c.installed, c.newest);
         },
         requested: (baselineJobId) => ({ type: 'job.content.download.requested', data: { version, hop, baselineJobId } }),
@@ -368,13 +421,16 @@ export function contentStep(deps: StepDeps): StepFn {
         send: () => api.contentDownloadLatest(o),
       });
       if (downloadJob !== undefined) await waitOk(api, deps, ctx, downloadJob, deviceOf(job));
+      // Sent by this attempt (not found in flight): its "already done?" had just said not installed.
+      downloadedNewest = downloadJob?.sentAt !== undefined;
       await ctx.record({ type: 'job.content.download.completed', data: { version, hop } });
     }
     const installJob = await sendOnce(api, ctx, deps.now, {
       panosType: 'Content',
       inflight: job.contentInstall && job.contentInstall.hop === hop ? job.contentInstall : null,
       alreadyDone: async () => {
-        const c = await newestContent(api, o);
+        if (downloadedNewest) return false;
+        const c = newestContent(await api.contentInfo(o));
         return contentAtLeast(c.installed, c.newest);
       },
       requested: (baselineJobId) => ({ type: 'job.content.install.requested', data: { version, hop, baselineJobId } }),
@@ -439,7 +495,7 @@ async function sendOnce(api: DeviceApi, ctx: StepContext, now: () => number, r: 
   return { id: panosJobId, panosType, sentAt };
 }
 
-export function downloadStep(deps: StepDeps): StepFn {
+export function downloadStep(deps: StepDeps, recent?: RecentReadings): StepFn {
   return async ({ job, hop }, ctx) => {
     const device = deviceOf(job);
     const version = hopVersion(job, hop);
@@ -447,11 +503,13 @@ export function downloadStep(deps: StepDeps): StepFn {
     const direct = inflight?.direct ?? deps.directDownloads;
     const api = direct ? deps.directApi(device) : deps.api(device);
     const o = { signal: ctx.signal };
+    // Validate's software list, when this is the download of its hop in this process (taken once).
+    const handed = recent?.takeAnswer(job.jobId, 'software');
     const sent = await sendOnce(api, ctx, deps.now, {
       panosType: 'Downld',
       inflight,
       alreadyDone: async () => {
-        const software = await api.softwareInfo(o);
+        const software = handed?.hop === hop ? handed.info : await api.softwareInfo(o);
         if (!software.entries.some((e) => e.version === version && e.downloaded)) return false;
         if (!job.downloadedVersions.includes(version)) await ctx.record({ type: 'job.download.skipped', data: { version, hop } });
         return true;
@@ -511,6 +569,11 @@ async function waitForHaPeer(api: DeviceApi, device: JobDevice, deps: StepDeps, 
   }
 }
 
+/** When a restart sent at `sentAt` should be done, counted from `startedAt` (the wait's start), given how long such reboots took. */
+function backAfter(expectedMs: number | undefined, sentAt: number, startedAt: number): number | undefined {
+  return expectedMs === undefined ? undefined : Math.max(0, sentAt + expectedMs - startedAt);
+}
+
 /**
  * After a crash of the daemon mid-reboot: the device may have gone down and come back while nobody
  * watched, so that its uptime no longer tells (it booted after the restart, but longer ago than the
@@ -562,6 +625,8 @@ export function rebootStep(deps: StepDeps): StepFn {
       const since = requestedAt === undefined ? 0 : Math.max(0, deps.now() - requestedAt);
       const budget = deps.rebootBudgetMs(device.model);
       const expected = deps.estimates.expected(key);
+      const startedAt = deps.now();
+      const sent = sentAt;
       return api.waitForReboot({
         previousUptimeSeconds: uptimeBefore ?? 0,
         ...(job.runningVersion && job.runningVersion !== version ? { previousVersion: job.runningVersion } : {}),
@@ -572,7 +637,10 @@ export function rebootStep(deps: StepDeps): StepFn {
         // At least one poll: a device that rebooted while nobody watched shows it at the first answer.
         startGraceMs: Math.max(deps.pollRebootMs, deps.rebootStartGraceMs - since),
         // What reboots of this model took; from a restart sent now only (a resumed wait does not know when it went down).
-        expectedMs: sentAt !== undefined && expected !== undefined ? Math.max(0, expected - (deps.now() - sentAt)) : 0,
+        expectedMs: sent !== undefined && expected !== undefined ? Math.max(0, expected - (startedAt - sent)) : 0,
+        // Once it is seen down: what reboots of this model took, learnt meanwhile too (the devices of a wave
+        // reboot together, and the first of them back tell the others when to look).
+        ...(sent !== undefined ? { expectedBackMs: () => backAfter(deps.estimates.expected(key), sent, startedAt) } : {}),
         signal: ctx.signal,
         onPhase: (phase) => ctx.note({ type: 'job.reboot.phase-changed', data: { version, hop, phase } }),
       });
@@ -604,8 +672,8 @@ export function stepEffects(deps: StepDeps) {
   return {
     validate: step(deps, validateStep(deps, recent)),
     snapshot: step(deps, snapshotStep(deps, recent)),
-    updateContent: step(deps, contentStep(deps), 'content-install'),
-    download: step(deps, downloadStep(deps), 'download'),
+    updateContent: step(deps, contentStep(deps, recent), 'content-install'),
+    download: step(deps, downloadStep(deps, recent), 'download'),
     install: step(deps, installStep(deps), 'install'),
     reboot: step(deps, rebootStep(deps), 'reboot'),
   };

@@ -62,6 +62,13 @@ export interface WaitForRebootOptions {
    * from `pollMs` (× 1.5, up to 4 × `pollMs`) instead of coming every `pollMs`.
    */
   expectedMs?: number;
+  /**
+   * Asked each time the device was seen down and is looked at again: how long after the start of this wait
+   * it is expected back, as far as is known by then (reboots of the same model that finished meanwhile
+   * count too); undefined when nothing is known. While it is down, it is not looked at before then: once the
+   * reboot has been seen to start, the start grace no longer bounds the wait, only the budget does.
+   */
+  expectedBackMs?: () => number | undefined;
   /** Polls without a post-boot AutoCom job before going on without one; default 3. */
   autoCommitPolls?: number;
   signal?: AbortSignal;
@@ -218,7 +225,10 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   let phasePolls = 0;
   const pause = async () => {
     phasePolls += 1;
-    const interval = adaptive ? Math.min(pollMs * BACKOFF_GROWTH ** (phasePolls - 1), pollMs * BACKOFF_FACTOR) : pollMs;
+    let interval = adaptive ? Math.min(pollMs * BACKOFF_GROWTH ** (phasePolls - 1), pollMs * BACKOFF_FACTOR) : pollMs;
+    // Down (or not answering yet): nothing will answer before the device is expected back.
+    const back = phase === 'rebooting' ? options.expectedBackMs?.() : undefined;
+    if (back !== undefined) interval = Math.max(interval, start + back - now());
     const wait = Math.min(interval, deadline() - now());
     if (wait > 0) await sleep(wait, signal);
   };
@@ -283,6 +293,8 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
     try {
       // Phases 2 and 3: refused, not-connected, HTML and 403 all mean "still booting"; an answer means the API is up.
       let answering = false;
+      // Seen down just now: a look at once would find it down again.
+      if (bootInfo === undefined) await pause();
       for (;;) {
         checkDeadline();
         try {
@@ -303,18 +315,33 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
       let bootAt: number | undefined | null = null;
       let autoCommit: ParsedJob | undefined;
       let emptyPolls = 0;
+      /**
+       * A system info read for the boot time in the same poll as the `show jobs all` that ended this phase,
+       * the call just before it: it is what phase 5 would read a moment later (PAN-OS changes `sw-version`
+       * only by booting, and the device answered both calls), so it is not asked for again. The boot time
+       * taken from phase 1's answer is not one: chassis-ready came between, time enough to boot again.
+       */
+      let justRead: SystemInfo | undefined;
       for (;;) {
         checkDeadline();
         try {
-          if (bootAt === null) bootAt = deviceBootTime(bootInfo ?? stillRebooted(await client.systemInfo(callOptions())));
+          let readNow: SystemInfo | undefined;
+          if (bootAt === null) {
+            if (bootInfo === undefined) readNow = stillRebooted(await client.systemInfo(callOptions()));
+            bootAt = deviceBootTime(bootInfo ?? readNow!);
+          }
           const job = postBootAutoCommit(await client.jobsAll(callOptions()), bootAt);
           if (job === undefined) {
             emptyPolls += 1;
-            if (emptyPolls >= autoCommitPolls) break;
+            if (emptyPolls >= autoCommitPolls) {
+              justRead = readNow;
+              break;
+            }
           } else {
             autoCommit = job;
             if (job.finished) {
               if (!job.ok) throw new AutoCommitFailedError(device, String(job.id), job.details);
+              justRead = readNow;
               break;
             }
           }
@@ -327,7 +354,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
 
       // Phase 5: what is running now.
       enter('verifying', autoCommit?.id !== undefined ? { autoCommitJobId: autoCommit.id } : {});
-      let info: SystemInfo | undefined;
+      let info: SystemInfo | undefined = justRead;
       while (info === undefined) {
         checkDeadline();
         try {

@@ -2,7 +2,7 @@ import { DurationEstimates } from '../../panos/poll-schedule.ts';
 import test from 'ava';
 import pino from 'pino';
 import type { DeviceApi, RebootWaitOptions } from '../../actors/device-api.ts';
-import { contentStep, rebootStep, RecentReadings, snapshotStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
+import { contentStep, downloadStep, rebootStep, RecentReadings, snapshotStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
 import { DeviceNotConnectedError } from '../../panos/errors.ts';
 import { DEFAULT_PATH_RULES } from '../../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, evolveJob, initialJobState, type JobFact, type JobState } from '../../machines/index.ts';
@@ -311,4 +311,113 @@ test('pre-snapshot: readings older than the bound are not taken', async (t) => {
   recent.keep('j1', { mpClock: { ok: true, value: 1 } });
   now += 30_001;
   t.is(recent.take('j1'), undefined);
+});
+
+/** A healthy standalone firewall offered newer content, through validate, its content step and downloads. */
+function upgradingDevice() {
+  let jobs: ParsedJob[] = [finished(3, 'AutoCom')];
+  const add = (type: string): number => {
+    const id = (jobs.at(-1)?.id ?? 0) + 1;
+    jobs = [...jobs, finished(id, type)];
+    return id;
+  };
+  return device({
+    ...HEALTHY_READS,
+    jobsAll: async () => jobs,
+    contentInfo: async () => ({ current: '8800-8100', entries: [{ version: '8900-8200', downloaded: false, current: false } as never, { version: '8800-8100', downloaded: true, current: true } as never] }),
+    contentDownloadLatest: async () => add('Downld'),
+    contentInstall: async () => add('Content'),
+    download: async () => add('Downld'),
+    waitForJob: async (id: number) => jobs.find((j) => j.id === id)!,
+  });
+}
+
+test('content step: right after a validate step that found a content update it takes validate’s content list, and after its own download asks nothing before the install', async (t) => {
+  const { api, calls } = upgradingDevice();
+  const recent = new RecentReadings(() => NOW);
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  const recorded: JobFact[] = [];
+  await validateStep(deps(api), recent)({ job, step: 'validate', hop: 0 }, context(recorded));
+  t.is(calls.filter((c) => c === 'contentInfo').length, 1, 'validate’s own read');
+  const before = calls.length;
+  await contentStep(deps(api), recent)({ job, step: 'content', hop: 0 }, context(recorded));
+  const content = calls.slice(before);
+  // Only the read that says what was installed; each request still gets its `show jobs all` baseline before it is sent.
+  t.deepEqual(content, ['jobsAll', 'contentDownloadLatest', 'waitForJob', 'jobsAll', 'contentInstall', 'waitForJob', 'contentInfo']);
+  t.deepEqual(recorded.filter((f) => f.type.startsWith('job.content.')).map((f) => f.type), [
+    'job.content.download.requested',
+    'job.content.download.enqueued',
+    'job.content.download.completed',
+    'job.content.install.requested',
+    'job.content.install.enqueued',
+    'job.content.updated',
+  ]);
+  t.is(recent.answersKept, 1, 'the software list, for the download');
+});
+
+test('content step: without validate’s list (a retry, a resumed step) it reads the device before the download, and not again before the install it follows', async (t) => {
+  const { api, calls } = upgradingDevice();
+  const job = jobWith({ type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 2 } });
+  await contentStep(deps(api), new RecentReadings(() => NOW))({ job, step: 'content', hop: 0 }, context([]));
+  t.deepEqual(calls, ['contentInfo', 'jobsAll', 'contentDownloadLatest', 'waitForJob', 'jobsAll', 'contentInstall', 'waitForJob', 'contentInfo']);
+});
+
+test('content step: when the download was found in flight after a restart then the install asks the device whether it is needed', async (t) => {
+  const { api, calls } = upgradingDevice();
+  const job = jobWith(
+    { type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.content.download.requested', data: { version: 'latest', hop: 0, baselineJobId: 3 } },
+    { type: 'job.content.download.enqueued', data: { version: 'latest', hop: 0, panosJobId: 3 } },
+  );
+  await contentStep(deps(api), new RecentReadings(() => NOW))({ job, step: 'content', hop: 0 }, context([]));
+  t.deepEqual(calls, ['waitForJob', 'contentInfo', 'jobsAll', 'contentInstall', 'waitForJob', 'contentInfo']);
+});
+
+test('download step: the download of validate’s hop takes validate’s software list (taken once: another attempt reads the device)', async (t) => {
+  const { api, calls } = upgradingDevice();
+  const recent = new RecentReadings(() => NOW);
+  const job = jobWith({ type: 'job.step.started', data: { step: 'validate', hop: 0, version: '10.5.1', attempt: 1 } });
+  await validateStep(deps(api), recent)({ job, step: 'validate', hop: 0 }, context([]));
+  t.is(calls.filter((c) => c === 'softwareInfo').length, 1);
+  const before = calls.length;
+  const recorded: JobFact[] = [];
+  await downloadStep(deps(api), recent)({ job, step: 'download', hop: 0 }, context(recorded));
+  t.deepEqual(calls.slice(before), ['jobsAll', 'download', 'waitForJob'], 'the request still has its baseline');
+  t.deepEqual(recorded.map((f) => f.type), ['job.download.requested', 'job.download.enqueued', 'job.download.completed']);
+  const again = calls.length;
+  await downloadStep(deps(api), recent)({ job, step: 'download', hop: 0 }, context([]));
+  t.is(calls[again], 'softwareInfo');
+});
+
+test('download step: validate’s software list is not taken for another hop', async (t) => {
+  const { api, calls } = upgradingDevice();
+  const recent = new RecentReadings(() => NOW);
+  recent.keepAnswer('j1', 'software', { hop: 1, info: { entries: [] } as never });
+  await downloadStep(deps(api), recent)({ job: jobWith(), step: 'download', hop: 0 }, context([]));
+  t.is(calls[0], 'softwareInfo');
+});
+
+test('reboot step: a restart it sent itself is looked at again, once seen down, when reboots of its model learnt meanwhile say it is back; a resumed wait is not given that', async (t) => {
+  const seen: RebootWaitOptions[] = [];
+  const { api } = device({
+    systemInfo: async () => ({ swVersion: '10.1.0', uptimeSeconds: 5000 }),
+    restart: async () => ({ acknowledged: true }),
+    waitForReboot: async (o: RebootWaitOptions) => {
+      seen.push(o);
+      return { version: '10.5.1', uptimeSeconds: 30 };
+    },
+  });
+  const d = deps(api);
+  const fresh = jobWith({ type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } });
+  await rebootStep(d)({ job: fresh, step: 'reboot', hop: 0 }, context([]));
+  t.is(seen[0]?.expectedMs, 0, 'nothing learnt when it began: the first look is at once, as before');
+  t.is(seen[0]?.expectedBackMs?.(), undefined, 'nothing learnt yet');
+  d.estimates.record('reboot PA-440', 90_000);
+  t.is(seen[0]?.expectedBackMs?.(), 90_000, 'learnt while it waited: back 90 s after the restart it sent');
+  const resumed = jobWith(
+    { type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.reboot.requested', at: new Date(NOW - 1000).toISOString(), data: { version: '10.5.1', hop: 0, uptimeBefore: 5000 } },
+  );
+  await rebootStep(d)({ job: resumed, step: 'reboot', hop: 0 }, context([]));
+  t.is(seen[1]?.expectedBackMs, undefined);
 });

@@ -356,3 +356,74 @@ test('reboot-wait: rebootBudgetFor: when a model belongs to a slow series then i
   t.is(rebootBudgetFor('PA-440', budgets), 4);
   t.is(rebootBudgetFor('PA-54000', budgets), 1);
 });
+
+const SYSTEM_INFO = '<show><system><info/></system></show>';
+
+test('reboot-wait: when the reboot is seen by the device going down and its auto-commit is done at the first look then the system info read for the boot time is the one verified (one read after the boot, not two)', async (t) => {
+  const { server, client } = await scriptedDevice(t, [
+    { kind: 'old', requests: 1 },
+    { kind: 'refused', ms: 200 },
+    { kind: 'booted', version: NEW, autoCommit: { activePolls: 0, result: 'OK' } },
+  ]);
+  const p = phases();
+  const result = await waitForReboot(client, base({ onPhase: p.onPhase }));
+  t.is(result.version, NEW);
+  t.is(result.startedBy, 'refused');
+  t.deepEqual(p.names(), ALL_PHASES);
+  const after = server.requests.slice(1).map((r) => r.params['cmd']);
+  t.is(after.filter((c) => c === SYSTEM_INFO).length, 1, after.join(' '));
+  t.is(after.at(-1), '<show><jobs><all/></jobs></show>', 'the auto-commit seen done is the last call');
+});
+
+test('reboot-wait: when the auto-commit is still running at the first look, or the boot was proved by an earlier answer, then the version is read again at the end', async (t) => {
+  const running = await scriptedDevice(t, [
+    { kind: 'old', requests: 1 },
+    { kind: 'refused', ms: 200 },
+    { kind: 'booted', version: NEW, autoCommit: { activePolls: 1, result: 'OK' } },
+  ]);
+  await waitForReboot(running.client, base());
+  const after = running.server.requests.slice(1).map((r) => r.params['cmd']);
+  t.is(after.filter((c) => c === SYSTEM_INFO).length, 2, after.join(' '));
+  t.is(after.at(-1), SYSTEM_INFO);
+
+  // The first answer after the restart already shows the new boot (uptime reset): chassis-ready came between it and the end.
+  const quick = await scriptedDevice(t, [{ kind: 'booted', version: NEW, autoCommit: { activePolls: 0, result: 'OK' } }]);
+  const result = await waitForReboot(quick.client, base());
+  t.is(result.startedBy, 'uptime-reset');
+  const calls = quick.server.requests.map((r) => r.params['cmd']);
+  t.deepEqual(calls, [SYSTEM_INFO, '<show><chassis-ready/></show>', '<show><jobs><all/></jobs></show>', SYSTEM_INFO]);
+});
+
+/** The client, with the calls it was asked to make and when (a refused call never reaches the scripted server). */
+function counting(client: PanosClient) {
+  const calls: Array<{ name: string; at: number }> = [];
+  const note = (name: string) => calls.push({ name, at: Date.now() });
+  const counted = {
+    host: client.host,
+    systemInfo: (o: Parameters<PanosClient['systemInfo']>[0]) => (note('systemInfo'), client.systemInfo(o)),
+    chassisReady: (o: Parameters<PanosClient['chassisReady']>[0]) => (note('chassisReady'), client.chassisReady(o)),
+    jobsAll: (o: Parameters<PanosClient['jobsAll']>[0]) => (note('jobsAll'), client.jobsAll(o)),
+  };
+  return { counted, calls, looks: (name: string) => calls.filter((c) => c.name === name) };
+}
+
+test('reboot-wait: once the device is seen down it is not looked at again before it is expected back (what is known when it asks), and without an expectation it polls as before', async (t) => {
+  const down = 400;
+  const backAfterMs = down + 300;
+  const withEstimate = await scriptedDevice(t, [{ kind: 'old', requests: 1 }, { kind: 'refused', ms: down }, { kind: 'booted', version: NEW, autoCommit: { activePolls: 0, result: 'OK' } }]);
+  const a = counting(withEstimate.client);
+  let asked = 0;
+  const started = Date.now();
+  const result = await waitForReboot(a.counted, base({ expectedMs: 0, expectedBackMs: () => (asked++, backAfterMs) }));
+  t.is(result.version, NEW);
+  t.true(asked >= 1);
+  const chassis = a.looks('chassisReady');
+  // Not looked at while down: the first look is when it is expected back (and on a slow machine, one more may follow).
+  t.true(chassis.length >= 1 && chassis.length <= 2, JSON.stringify(a.calls));
+  t.true(chassis[0]!.at - started >= backAfterMs - 5, `first look ${chassis[0]!.at - started} ms after the start`);
+
+  const without = await scriptedDevice(t, [{ kind: 'old', requests: 1 }, { kind: 'refused', ms: down }, { kind: 'booted', version: NEW, autoCommit: { activePolls: 0, result: 'OK' } }]);
+  const b = counting(without.client);
+  await waitForReboot(b.counted, base({ expectedMs: 0, expectedBackMs: () => undefined }));
+  t.true(b.looks('chassisReady').length > 3, JSON.stringify(b.calls));
+});

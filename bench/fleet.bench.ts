@@ -23,6 +23,8 @@ const TIME_SCALE = 0.1;
 const POLL_SECONDS = 0.1;
 /** Submits in flight at once (each is a durable append in the daemon). */
 const SUBMIT_WINDOW = 32;
+/** Wall ÷ ideal the fleet runs aim at (issue #18: fleet-250 within 1.5 × its ideal on this machine). */
+const WALL_GOAL = 1.5;
 
 type Stats = ReturnType<typeof processStats>;
 
@@ -224,7 +226,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
                 unit: 's',
                 baseline: { label: 'ideal (FIFO makespan of critical paths)', value: ideal / 1000, unit: 's' },
                 ratio: wallMs / ideal,
-                goal: { op: '<=', value: 1.05 },
+                goal: { op: '<=', value: WALL_GOAL },
                 command: cmd,
                 ...(failed > 0 ? { note: `${failed} units did not complete` } : {}),
               }
@@ -247,7 +249,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
                   unit: 's',
                   baseline: { label: 'ideal (FIFO makespan of critical paths)', value: ideal / 1000, unit: 's' },
                   ...(projectedMs === undefined ? {} : { ratio: projectedMs / ideal }),
-                  goal: { op: '<=' as const, value: 1.05 },
+                  goal: { op: '<=' as const, value: WALL_GOAL },
                   command: cmd,
                   note: projectedMs === undefined ? 'no unit finished: no rate to project from' : `${info.units.length} units at ${round(rate, 2)} units/s`,
                 },

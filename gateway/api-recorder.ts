@@ -105,7 +105,7 @@ export function redactKeys(body: string): string {
 /** At most this many records wait for the next batch; one more appends them at once. */
 export const MAX_RECORD_BATCH = 256;
 /**
- * Nor more than about this many bytes of text: a batch is one event, published whole on NATS, whose
+ * And at most about this many bytes of text: a batch is one event, published whole on NATS, whose
  * messages are at most 1 MB by default (a record holds up to 2 × 2,000 characters of command and answer).
  */
 export const MAX_BATCH_TEXT = 256 * 1024;
@@ -119,7 +119,7 @@ export const RECORD_BATCH_MS = 10;
  * within RECORD_BATCH_MS of each other (at most MAX_RECORD_BATCH of them, about MAX_BATCH_TEXT bytes) are
  * appended together as one `api.calls.served` event: one LMDB put, one flush, one NATS message for the
  * lot (group commit; a busy gateway answers thousands of calls a second, and one event per call cost it
- * about a third of its time). `close` appends what is waiting and waits for every append, so a graceful
+ * about a fifth of its CPU per call). `close` appends what is waiting and waits for every append, so a graceful
  * stop loses nothing. Failures are logged.
  */
 export class ApiRecorder {

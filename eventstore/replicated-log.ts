@@ -131,6 +131,8 @@ export class ReplicatedLog implements LogWriter {
   private readonly pending = new Map<number, Pending>();
   private readonly applyWaiters = new Map<number, Array<{ resolve: (e: EventEnvelope[]) => void; reject: (err: unknown) => void }>>();
   private readonly ownIds = new Set<string>();
+  /** Own entries (ids in ownIds) the projection applied, with their log positions, while their append runs. */
+  private readonly ownApplied = new Map<string, number>();
   private readonly queues = new Map<string, QueuedAppend[]>();
   private readonly positionWaiters = new Set<{ target: number; resolve: () => void; reject: (err: unknown) => void }>();
   private applying: Promise<void> = Promise.resolve();
@@ -331,7 +333,16 @@ export class ReplicatedLog implements LogWriter {
       for (let attempt = 0; ; attempt++) {
         const res = await this.transport.publish(stream, data, { expectedLastLogSeq, msgId: entry.id, timeoutMs: this.publishTimeoutMs });
         if (res.ok) return await this.offer(res.logSeq, entry, true);
-        if (res.conflict) throw new LogConflictError(stream, head);
+        if (res.conflict) {
+          // An earlier try whose answer was lost (its NATS node died) may have landed: the log then holds
+          // this very entry, and a new stream leader answers the retry with a conflict, not as a duplicate.
+          if (attempt > 0) {
+            await this.catchUp({ timeoutMs: this.appendTimeoutMs });
+            const landed = this.ownApplied.get(entry.id);
+            if (landed !== undefined) return await this.offer(landed, entry, true);
+          }
+          throw new LogConflictError(stream, head);
+        }
         if (this.closed) throw new StoreClosedError();
         if (Date.now() - started >= this.appendTimeoutMs) throw new LogUnavailableError(stream, Date.now() - started, { cause: res.error });
         await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
@@ -339,6 +350,7 @@ export class ReplicatedLog implements LogWriter {
     } finally {
       // An entry applied by the reader before the acknowledgement came is still ours: offer() has read the id by then.
       this.ownIds.delete(entry.id);
+      this.ownApplied.delete(entry.id);
     }
   }
 
@@ -378,6 +390,7 @@ export class ReplicatedLog implements LogWriter {
         }
         batch.forEach((p, i) => {
           this.pending.delete(p.logSeq);
+          if (results[i] !== null && this.ownIds.has(p.entry.id)) this.ownApplied.set(p.entry.id, p.logSeq);
           const waiters = this.applyWaiters.get(p.logSeq) ?? [];
           this.applyWaiters.delete(p.logSeq);
           const r = results[i];

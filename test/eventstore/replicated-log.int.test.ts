@@ -291,3 +291,34 @@ test('replicated log: a reader that goes quiet (its consumer gone with a NATS no
   t.is(await followerLog.catchUp({ timeoutMs: 6_000 }), 2);
   t.deepEqual(follower.readStream('job:1').map((e) => e.type), ['job.submitted', 'job.started']);
 });
+
+test('replicated log: a publish that landed but whose answer was lost, retried and refused as a conflict (a new stream leader does not see the duplicate), resolves with its own events, stored once', async (t) => {
+  const nc = await single.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  await ensureLogStream(nc, subjects, { replicas: 1 });
+  // The real transport, except that the first publish's answer is lost and the retry is not recognised
+  // as a duplicate (as after a leader change): the log then refuses it as a conflict.
+  const real = jetStreamLogTransport(nc, subjects);
+  let publishes = 0;
+  const transport: typeof real = {
+    ...real,
+    async publish(stream, data, options) {
+      publishes++;
+      if (publishes === 1) {
+        await real.publish(stream, data, options);
+        return { ok: false, conflict: false, error: new Error('no answer: the node went away') };
+      }
+      return real.publish(stream, data, { ...options, msgId: `${options.msgId}-unseen` });
+    },
+  };
+  const store = openTestStore(t, { runId: 'r1' });
+  const log = await ReplicatedLog.open(store, transport, { writer: 'daemon-a' });
+  t.teardown(() => log.close());
+  const stored = await store.append('job:1', [{ type: 'job.submitted', data: {} }]);
+  t.is(publishes, 2, 'the retry was refused as a conflict');
+  t.deepEqual(stored.map((e) => [e.seq, e.type]), [[1, 'job.submitted']]);
+  t.deepEqual(store.readStream('job:1').map((e) => e.type), ['job.submitted'], 'stored once');
+  const after = await store.append('job:1', [{ type: 'job.started', data: {} }]);
+  t.deepEqual(after.map((e) => e.seq), [2]);
+  t.deepEqual(logProblems(store), []);
+});

@@ -17,6 +17,15 @@ const NOW = Date.parse('2026-01-10T10:00:00.000Z');
 const GRACE = 60_000;
 const BUDGET = 600_000;
 const POLL = 50;
+/** What a content step records, download then install, when both are sent. */
+const CONTENT_STEP_FACTS = [
+  'job.content.download.requested',
+  'job.content.download.enqueued',
+  'job.content.download.completed',
+  'job.content.install.requested',
+  'job.content.install.enqueued',
+  'job.content.updated',
+];
 
 function jobWith(...facts: Array<JobFact & { at?: string }>): JobState {
   const submitted: JobFact = {
@@ -136,14 +145,7 @@ test('content step: when it runs fresh then download and install are each record
   const job = jobWith({ type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 1 } });
   const recorded: JobFact[] = [];
   await contentStep(deps(api))({ job, step: 'content', hop: 0 }, context(recorded));
-  t.deepEqual(recorded.map((f) => f.type), [
-    'job.content.download.requested',
-    'job.content.download.enqueued',
-    'job.content.download.completed',
-    'job.content.install.requested',
-    'job.content.install.enqueued',
-    'job.content.updated',
-  ]);
+  t.deepEqual(recorded.map((f) => f.type), CONTENT_STEP_FACTS);
   t.is(calls.filter((c) => c === 'contentDownloadLatest').length, 1);
   t.is(calls.filter((c) => c === 'contentInstall').length, 1);
   t.like(recorded[0]!.data, { baselineJobId: 3 });
@@ -344,14 +346,7 @@ test('content step: right after a validate step that found a content update it t
   const content = calls.slice(before);
   // Only the read that says what was installed; each request still gets its `show jobs all` baseline before it is sent.
   t.deepEqual(content, ['jobsAll', 'contentDownloadLatest', 'waitForJob', 'jobsAll', 'contentInstall', 'waitForJob', 'contentInfo']);
-  t.deepEqual(recorded.filter((f) => f.type.startsWith('job.content.')).map((f) => f.type), [
-    'job.content.download.requested',
-    'job.content.download.enqueued',
-    'job.content.download.completed',
-    'job.content.install.requested',
-    'job.content.install.enqueued',
-    'job.content.updated',
-  ]);
+  t.deepEqual(recorded.filter((f) => f.type.startsWith('job.content.')).map((f) => f.type), CONTENT_STEP_FACTS);
   t.is(recent.answersKept, 1, 'the software list, for the download');
 });
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createLogger } from '../../cli/logger.ts';
 import { API_CALL_SERVED, API_CALLS_SERVED, API_STREAM, ApiRecorder, MAX_BATCH_TEXT, MAX_RECORD_BATCH, oneEventPerCall, type ApiCallRecord, type ServedCallsRecord } from '../../gateway/api-recorder.ts';
-import { logProblems, openTestStore, waitFor } from '../helpers/index.ts';
+import { logProblems, openTestStore, servedCallEvents, waitFor } from '../helpers/index.ts';
 
 const log = createLogger({ level: 'silent' });
 
@@ -24,7 +24,7 @@ function call(i: number): ApiCallRecord {
 }
 
 const recorded = (store: ReturnType<typeof openTestStore>): string[] =>
-  oneEventPerCall(store.readStream(API_STREAM)).filter((e) => e.type === API_CALL_SERVED).map((e) => (e.data as ApiCallRecord).requestId);
+  servedCallEvents(store).map((e) => (e.data as ApiCallRecord).requestId);
 /** How many calls each `api.calls.served` event holds, in log order. */
 const batches = (store: ReturnType<typeof openTestStore>): number[] =>
   store.readStream(API_STREAM).filter((e) => e.type === API_CALLS_SERVED).map((e) => (e.data as ServedCallsRecord).calls.length);

@@ -5,11 +5,11 @@ import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { Subjects } from '../../bus/index.ts';
 import { createLogger } from '../../cli/logger.ts';
-import { API_CALL_SERVED, API_STREAM, oneEventPerCall, startGateway, type ApiCallRecord, type GatewayHandle } from '../../gateway/index.ts';
+import { startGateway, type ApiCallRecord, type GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { parseResponse, parseSystemInfo } from '../../panos/index.ts';
 import { serveSimHost, type SimAnswer, type SimHost, type SimOpRequest } from '../../simulator/index.ts';
-import { openTestStore, startTestNats, uniquePrefix, waitFor } from '../helpers/index.ts';
+import { openTestStore, servedCallEvents, startTestNats, uniquePrefix, waitFor } from '../helpers/index.ts';
 import { answered, form, http, startLab, type Lab } from './gateway-fixture.ts';
 
 const nats = startTestNats(test);
@@ -38,7 +38,7 @@ const op = (lab: Lab, cmd: string, extra: Record<string, string> = {}, origin = 
   http(origin, `/api/?${form({ type: 'op', cmd, key: KEY, ...extra })}`);
 
 function served(lab: Lab): ApiCallRecord[] {
-  return oneEventPerCall(lab.store.readStream(API_STREAM)).filter((e) => e.type === API_CALL_SERVED).map((e) => e.data as ApiCallRecord);
+  return servedCallEvents(lab.store).map((e) => e.data as ApiCallRecord);
 }
 
 for (const transport of TRANSPORTS) {

@@ -537,13 +537,21 @@ export class DeviceReadiness {
     return this.spec.userIdService ?? this.redistributionClients > 0;
   }
 
-  /** Schedules as [type, recurring element name, fields]; defaults that keep clear of most test windows. */
+  /**
+   * Schedules as [type, recurring element name, fields]. The defaults run half a day (anti-virus, daily)
+   * and three and a half days (threats, weekly) after the device's boot time of day (UTC, as the check
+   * reads them), so that a healthy device has none in the next hours whatever the hour a run starts: a
+   * fixed time (it was daily 03:xx) failed `dynamic_updates` on a healthy device for an hour each day.
+   */
   get updateSchedules(): Array<{ name: string; recurring: string; fields: [string, string][] }> {
     const s = this.spec.updateSchedules ?? {};
-    const minute = this.h % 60;
+    const hhmm = (d: Date): string => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const daily = new Date(this.rec.bootedAt + 12 * 3_600_000);
+    const weekly = new Date(this.rec.bootedAt + 84 * 3_600_000);
+    const day = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][weekly.getUTCDay()]!;
     const entries: [string, string][] = [
-      ['threats', s.threats ?? `weekly sunday 04:${String(minute).padStart(2, '0')}`],
-      ['anti-virus', s.antivirus ?? `daily 03:${String((minute + 17) % 60).padStart(2, '0')}`],
+      ['threats', s.threats ?? `weekly ${day} ${hhmm(weekly)}`],
+      ['anti-virus', s.antivirus ?? `daily ${hhmm(daily)}`],
       ['wildfire', s.wildfire ?? 'none'],
     ];
     return entries.map(([name, text]) => ({ name, ...parseSchedule(text) }));

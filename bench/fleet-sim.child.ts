@@ -102,6 +102,8 @@ await serveParent<FleetSimInfo>(async () => {
     store,
     log: log.child({ component: 'gateway' }),
     description: sim.describe(),
+    // As `panos-upgrade sim` runs them: the gateway calls the simulator of its own process in-process.
+    simulator: sim,
     port: 0,
     protocol: 'https',
     direct: true,

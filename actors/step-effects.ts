@@ -168,16 +168,21 @@ function progressReporter(ctx: StepContext, make: (percent: number) => JobFact):
 async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, sent: Sent, device: JobDevice, onProgress?: (job: ParsedJob) => void): Promise<ParsedJob> {
   const key = `${sent.panosType} ${device.model}`;
   const expectedMs = sent.sentAt !== undefined ? deps.estimates.expected(key) : undefined;
+  /** A look found the job unfinished: its end lies after it (DurationEstimates). */
+  let seenRunning = false;
   const job = await api.waitForJob(sent.id, {
     intervalMs: deps.pollJobMs,
     timeoutMs: deps.jobTimeoutMs,
     signal: ctx.signal,
     adaptive: true,
     ...(expectedMs !== undefined ? { expectedMs } : {}),
-    ...(onProgress ? { onProgress } : {}),
+    onProgress: (j) => {
+      if (!j.finished) seenRunning = true;
+      onProgress?.(j);
+    },
   });
   if (!job.ok) throw new PanosJobFailedError(String(sent.id), job.type, job.details);
-  if (sent.sentAt !== undefined) deps.estimates.record(key, deps.now() - sent.sentAt);
+  if (sent.sentAt !== undefined) deps.estimates.record(key, deps.now() - sent.sentAt, seenRunning);
   return job;
 }
 

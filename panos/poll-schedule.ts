@@ -83,25 +83,51 @@ export class PollSchedule {
   }
 }
 
+/** What a sample whose first look found the wait over counts for, when no wait of its kind was seen unfinished lately (see DurationEstimates). */
+export const UPPER_BOUND_SHARE = 0.9;
+
+interface DurationSample {
+  ms: number;
+  /** An earlier look of the same wait found it not over: the end lies between that look and this one. */
+  bracketed: boolean;
+}
+
 /**
- * The durations the daemon has seen, by kind of wait and model (`SWInstall PA-3220`): the shortest of the
- * recent ones is what the next wait of that kind expects (a first poll there finds most done).
+ * The durations the daemon has seen, by kind of wait and model (`SWInstall PA-3220`): what the next wait
+ * of that kind expects (a first poll there finds most done).
+ *
+ * A wait is first looked at when the estimate says, so a wait that was over by then only tells that it
+ * took at most that long plus the look itself. Taken as its duration, such samples could only make the
+ * estimate grow: by a call's latency every few waits over a long campaign, and a slow spell (a loaded
+ * Panorama) would never be forgotten. So a sample says whether an earlier look found the wait unfinished
+ * (`bracketed`: the end lies between the two looks). The estimate is the shortest bracketed sample of
+ * the recent ones; when none is, the shortest of the others times UPPER_BOUND_SHARE, so that the next
+ * first look comes a little earlier, until one finds the wait unfinished again (one poll more, now and
+ * then, against first looks that drift later for ever).
  */
 export class DurationEstimates {
-  private readonly recent = new Map<string, number[]>();
+  private readonly recent = new Map<string, DurationSample[]>();
 
   constructor(private readonly keep = 16) {}
 
-  record(key: string, ms: number): void {
+  /** `bracketed`: an earlier look of this wait found it not over (the default: a wait that had no estimate to go by polls from the start). */
+  record(key: string, ms: number, bracketed = true): void {
     if (!Number.isFinite(ms) || ms <= 0) return;
     const list = this.recent.get(key) ?? [];
-    list.push(ms);
+    list.push({ ms, bracketed });
     if (list.length > this.keep) list.shift();
     this.recent.set(key, list);
   }
 
   expected(key: string): number | undefined {
     const list = this.recent.get(key);
-    return list && list.length > 0 ? Math.min(...list) : undefined;
+    if (!list || list.length === 0) return undefined;
+    let bracketed = Infinity;
+    let upper = Infinity;
+    for (const s of list) {
+      if (s.bracketed) bracketed = Math.min(bracketed, s.ms);
+      else upper = Math.min(upper, s.ms);
+    }
+    return Number.isFinite(bracketed) ? bracketed : upper * UPPER_BOUND_SHARE;
   }
 }

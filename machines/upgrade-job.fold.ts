@@ -89,6 +89,12 @@ export interface JobState {
   /** Effects done, by hop (`install@1`): recorded with the fact that says so, never inferred from a later event. */
   done: string[];
   runningVersion: string | null;
+  /**
+   * The pre- and post-upgrade snapshots the compare step reads. Once the job is finished they keep each
+   * area's count, not its entries (`entries: {}`, see countsOnly): a route table is thousands of entries,
+   * and a daemon keeps every job it ran. The entries stay in the log (`job.snapshot.taken`), the
+   * comparison in `checks`.
+   */
   pre: JobSnapshot | null;
   post: JobSnapshot | null;
   checks: CheckResult[];
@@ -218,6 +224,20 @@ export function downloadSummary(downloaded: readonly string[], skipped: readonly
 }
 
 /** Emmett-style evolve: pure, one case per fact type. */
+/** A snapshot with each area's count (and `truncated`), without its entries; unreadable areas as they were. */
+export function countsOnly(snapshot: JobSnapshot): JobSnapshot {
+  const areas: JobSnapshot['areas'] = {};
+  for (const [area, a] of Object.entries(snapshot.areas) as Array<[keyof JobSnapshot['areas'], NonNullable<JobSnapshot['areas'][keyof JobSnapshot['areas']]>]>) {
+    areas[area] = { count: a.count, entries: {}, ...(a.truncated ? { truncated: true } : {}) };
+  }
+  return { areas, unavailable: snapshot.unavailable };
+}
+
+/** What a finished job keeps of its snapshots (see JobState.pre). */
+function finishedSnapshots(s: JobState): Pick<JobState, 'pre' | 'post'> {
+  return { pre: s.pre && countsOnly(s.pre), post: s.post && countsOnly(s.post) };
+}
+
 export function evolveJob(state: JobState, fact: JobFact & { at?: string }): JobState {
   const s: JobState = { ...state, updatedAt: fact.at ?? state.updatedAt };
   switch (fact.type) {
@@ -398,13 +418,13 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     case 'job.cancel.requested':
       return { ...s, cancelRequested: true, message: `${s.message} (cancel requested: stopping after this step)` };
     case 'job.completed': {
-      const finished = { ...s, finishedAt: fact.at ?? null, progress: 100, message: fact.data.message, step: null, retryAt: null };
+      const finished = { ...s, ...finishedSnapshots(s), finishedAt: fact.at ?? null, progress: 100, message: fact.data.message, step: null, retryAt: null };
       return s.kind === 'download-only' ? { ...finished, status: 'download_complete', readyForInstall: true } : { ...finished, status: 'complete' };
     }
     case 'job.failed':
-      return { ...s, status: 'failed', message: fact.data.reason, error: { step: fact.data.step, reason: fact.data.reason }, finishedAt: fact.at ?? null, retryAt: null };
+      return { ...s, ...finishedSnapshots(s), status: 'failed', message: fact.data.reason, error: { step: fact.data.step, reason: fact.data.reason }, finishedAt: fact.at ?? null, retryAt: null };
     case 'job.cancelled':
-      return { ...s, status: 'cancelled', message: fact.data.reason, finishedAt: fact.at ?? null, retryAt: null };
+      return { ...s, ...finishedSnapshots(s), status: 'cancelled', message: fact.data.reason, finishedAt: fact.at ?? null, retryAt: null };
     default: {
       const unreachable: never = fact;
       return unreachable;

@@ -289,3 +289,27 @@ test('job fold: when a version was skipped then its message stays until the next
   t.is(next.message, 'Downloading version 11.1.0 (3/3)');
   t.deepEqual(toStatusRecord(next).hops.map((h) => h.outcome), ['already-present', 'downloaded', 'downloading']);
 });
+
+test('fold: a finished job keeps its snapshots counts, not their entries (those stay in the log)', (t) => {
+  const routes = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`default 10.${i >> 8}.${i & 255}.0/24 via 10.0.0.1`, { interface: 'ethernet1/1' }]));
+  const pre = { areas: { routes: { count: 500, entries: routes }, fib: { count: 90_000, entries: {}, truncated: true } }, unavailable: { bgp_peers: 'BGP is not configured' } };
+  const post = { areas: { routes: { count: 500, entries: routes } }, unavailable: {} };
+  const running = foldJob([
+    submitted(),
+    { type: 'job.snapshot.taken', at: AT, data: { phase: 'pre', snapshot: pre } },
+    { type: 'job.snapshot.taken', at: AT, data: { phase: 'post', snapshot: post } },
+  ]);
+  // While the job runs, the compare step reads every entry.
+  t.is(Object.keys(running.pre!.areas.routes!.entries).length, 500);
+  for (const end of [
+    { type: 'job.completed', at: LATER, data: { message: 'done' } },
+    { type: 'job.failed', at: LATER, data: { step: 'compare', reason: 'routes lost' } },
+    { type: 'job.cancelled', at: LATER, data: { reason: 'by operator' } },
+  ] as Array<JobFact & { at: string }>) {
+    const finished = evolveJob(running, end);
+    t.deepEqual(finished.pre, { areas: { routes: { count: 500, entries: {} }, fib: { count: 90_000, entries: {}, truncated: true } }, unavailable: { bgp_peers: 'BGP is not configured' } }, end.type);
+    t.deepEqual(finished.post, { areas: { routes: { count: 500, entries: {} } }, unavailable: {} }, end.type);
+  }
+  // A job that finished before any snapshot has none.
+  t.is(evolveJob(foldJob([submitted()]), { type: 'job.cancelled', at: LATER, data: { reason: 'x' } }).pre, null);
+});

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BusError, NoResponderError, RemoteError, RequestTimeoutError, requestJson, type CommandName, type Subjects } from '../bus/index.ts';
 import type { EventEnvelope, LmdbEventStore } from '../eventstore/index.ts';
-import { toStatusRecord } from '../machines/upgrade-job.fold.ts';
+import { countsOnly, toStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { toPairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { summarize } from '../forensics/replay.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
@@ -267,8 +267,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       job: view.jobRow(id),
       record: job ? toStatusRecord(job) : toPairStatusRecord(pair!),
       plan: job ? job.plan : pair!.versions.map((version) => ({ version })),
-      readiness: job ? { validated: validated.at(-1) ?? null, report: job.readiness ?? null, pre: job.pre, notes: job.notes } : null,
-      postflight: job ? { post: job.post, checks: job.checks } : null,
+      // The page shows each area's count: a running job's snapshot entries (a route table) stay here.
+      readiness: job ? { validated: validated.at(-1) ?? null, report: job.readiness ?? null, pre: job.pre && countsOnly(job.pre), notes: job.notes } : null,
+      postflight: job ? { post: job.post && countsOnly(job.post), checks: job.checks } : null,
       children: childIds.flatMap((c) => view.jobRow(c) ?? []),
       devices: (job ? [job.device?.serial ?? ''] : pair!.peers.map((p) => p.serial)).flatMap((s) => view.deviceRow(s) ?? []),
       timeline,

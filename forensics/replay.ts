@@ -3,7 +3,7 @@ import type { EventEnvelope, StoredSnapshot } from '../eventstore/index.ts';
 import { streamKind } from '../eventstore/index.ts';
 import { oneEventPerCall } from '../gateway/api-recorder.ts';
 import { JOB_FACT_TYPES, type JobFact } from '../machines/upgrade-job.events.ts';
-import { foldJob, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
+import { finishedJobContext, foldJob, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import { foldPair, toPairStatusRecord, type PairFact, type PairState, type PairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { haPairMachine, submittedPairState, type PairEvent, type PairStepInput } from '../machines/ha-pair.machine.ts';
@@ -634,6 +634,8 @@ export function replayJobStream(events: readonly EventEnvelope[], stored: Stored
       event
         ? `the machine (in ${JSON.stringify(snap.value)}) ignores ${event.type}, so it does not produce it`
         : `the machine (in ${JSON.stringify(snap.value)}) does not produce it and no event it accepts implies it`,
+    // A finished job stored whole by an earlier daemon still holds its snapshots' entries; the fold keeps their counts.
+    ...(isPair ? {} : { storedContext: (c: unknown) => finishedJobContext(c as JobState) }),
   });
 }
 

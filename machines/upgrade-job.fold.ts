@@ -223,7 +223,6 @@ export function downloadSummary(downloaded: readonly string[], skipped: readonly
   return m;
 }
 
-/** Emmett-style evolve: pure, one case per fact type. */
 /** A snapshot with each area's count (and `truncated`), without its entries; unreadable areas as they were. */
 export function countsOnly(snapshot: JobSnapshot): JobSnapshot {
   const areas: JobSnapshot['areas'] = {};
@@ -238,6 +237,12 @@ function finishedSnapshots(s: JobState): Pick<JobState, 'pre' | 'post'> {
   return { pre: s.pre && countsOnly(s.pre), post: s.post && countsOnly(s.post) };
 }
 
+/** A job's state as the fold keeps it now, for a context an earlier daemon stored whole: a finished job's snapshots as counts. */
+export function finishedJobContext(s: JobState): JobState {
+  return s && typeof s === 'object' && isTerminal(s) ? { ...s, ...finishedSnapshots(s) } : s;
+}
+
+/** Emmett-style evolve: pure, one case per fact type. */
 export function evolveJob(state: JobState, fact: JobFact & { at?: string }): JobState {
   const s: JobState = { ...state, updatedAt: fact.at ?? state.updatedAt };
   switch (fact.type) {

@@ -110,7 +110,7 @@ export class DurationEstimates {
 
   constructor(private readonly keep = 16) {}
 
-  /** `bracketed`: an earlier look of this wait found it not over (the default: a wait that had no estimate to go by polls from the start). */
+  /** `bracketed`: an earlier look of this wait found it not over. The default keeps a sample as it is: the reboot waits record theirs so. */
   record(key: string, ms: number, bracketed = true): void {
     if (!Number.isFinite(ms) || ms <= 0) return;
     const list = this.recent.get(key) ?? [];

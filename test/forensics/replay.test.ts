@@ -88,6 +88,34 @@ test('replay: a job with readiness verdicts and a post-upgrade regression replay
   t.deepEqual(replayJobStream(run.log, run.snapshot), { ok: true, kind: 'job', state: (run.snapshot.state as { context: unknown }).context });
 });
 
+test('replay: a finished job whose whole context an earlier daemon stored, snapshot entries included, still verifies', (t) => {
+  const peers = { areas: { bgp_peers: { count: 1, entries: { default_g_isp1: { status: 'Established' } } } }, unavailable: {} };
+  const run = jobRun([
+    { type: 'start', now: T0 + 10 },
+    fact('job.validated', { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 0, contentUpdate: false, notes: [] }, 20),
+    { type: 'step.done', now: T0 + 30 },
+    fact('job.snapshot.taken', { phase: 'pre', snapshot: peers }, 40),
+    { type: 'step.done', now: T0 + 50 },
+    { type: 'step.done', now: T0 + 60 },
+    { type: 'step.done', now: T0 + 70 },
+    { type: 'step.done', now: T0 + 80 },
+    fact('job.snapshot.taken', { phase: 'post', snapshot: peers }, 90),
+    { type: 'step.done', now: T0 + 100 },
+  ]);
+  t.is(run.log.at(-1)?.type, 'job.completed');
+  const state = run.snapshot.state as { context: { pre: unknown; post: unknown; message: string } };
+  // Today's fold keeps the counts of a finished job's snapshots.
+  t.deepEqual(state.context.pre, { areas: { bgp_peers: { count: 1, entries: {} } }, unavailable: {} });
+  // What a daemon stored before it did so: the whole context, entries included.
+  const older = { ...run.snapshot, state: { ...state, context: { ...state.context, pre: peers, post: peers } } };
+  t.true(replayJobStream(run.log, older).ok);
+  // Anything else that differs is still found.
+  const wrong = { ...run.snapshot, state: { ...state, context: { ...state.context, pre: peers, post: peers, message: 'something else' } } };
+  const r = replayJobStream(run.log, wrong);
+  t.false(r.ok);
+  t.regex(r.difference ?? '', /^the stored snapshot's context differs from the fold: message/);
+});
+
 test('replay: when a job is cancelled before it starts, or fails for good, then its log replays exactly', (t) => {
   const pending = jobRun([{ type: 'cancel', by: 'operator', now: T0 + 5 }]);
   t.deepEqual(pending.log.map((e) => e.type), ['job.submitted', 'job.cancelled']);

@@ -33,6 +33,8 @@ export interface RebootWaitOptions extends CallOptions {
 export interface RebootWaitResult {
   version: string;
   uptimeSeconds: number;
+  /** A look found the reboot not over yet (see RebootResult.seenUnfinished); absent: not known. */
+  seenUnfinished?: boolean;
 }
 
 /**
@@ -101,7 +103,7 @@ export function clientDeviceApi(client: PanosClient, target?: string): DeviceApi
     panoramaInfo: async (o = {}) => (target ? client.systemInfo(o) : undefined),
     waitForReboot: async (o) => {
       const r = await waitForReboot(client, { ...t, ...o });
-      return { version: r.version, uptimeSeconds: r.uptimeSeconds ?? 0 };
+      return { version: r.version, uptimeSeconds: r.uptimeSeconds ?? 0, seenUnfinished: r.seenUnfinished };
     },
   };
 }

@@ -666,7 +666,8 @@ export function rebootStep(deps: StepDeps): StepFn {
         throw new FatalStepError(describe(err));
       }
     }
-    if (sentAt !== undefined) deps.estimates.record(key, deps.now() - sentAt);
+    // A reboot found over at the first look took at most this long (DurationEstimates).
+    if (sentAt !== undefined) deps.estimates.record(key, deps.now() - sentAt, result.seenUnfinished ?? true);
     await ctx.record({ type: 'job.reboot.completed', data: { version, hop, uptime: result.uptimeSeconds } });
   };
 }

@@ -86,6 +86,12 @@ export interface RebootResult {
   autoCommit?: ParsedJob;
   /** What showed the reboot had started. */
   startedBy: string;
+  /**
+   * A look found the reboot not over (the device not yet down, down, booting, its auto-commit running):
+   * the end lies after that look. False when every look found its phase done at once, so that the first
+   * look came late (a duration learnt from it is an upper bound, see DurationEstimates).
+   */
+  seenUnfinished: boolean;
 }
 
 /** Per-model reboot budgets in ms; keys are exact models (`PA-5450`), series (`PA-5400` = PA-54xx) or prefixes (`PA-7*`). */
@@ -200,6 +206,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   const graceDeadline = start + graceMs;
   let phase: RebootPhase = 'waiting-for-shutdown';
   let lastError: unknown;
+  let seenUnfinished = false;
 
   const enter = (p: RebootPhase, info: Omit<RebootPhaseInfo, 'elapsedMs'> = {}) => {
     phase = p;
@@ -283,9 +290,11 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
         const s = tolerate(err);
         if (s.kind === 'down') {
           startedBy = s.trigger;
+          seenUnfinished = true;
           break;
         }
       }
+      seenUnfinished = true;
       await pause();
     }
     enter('rebooting', { trigger: startedBy });
@@ -307,6 +316,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
         } catch (err) {
           tolerate(err);
         }
+        seenUnfinished = true;
         await pause();
       }
 
@@ -344,10 +354,12 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
               justRead = readNow;
               break;
             }
+            seenUnfinished = true;
           }
         } catch (err) {
           if (err instanceof AutoCommitFailedError || err instanceof BackToShutdown) throw err;
           tolerate(err);
+          seenUnfinished = true;
         }
         await pause();
       }
@@ -361,6 +373,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
           info = await client.systemInfo(callOptions());
         } catch (err) {
           tolerate(err);
+          seenUnfinished = true;
           await pause();
         }
       }
@@ -369,12 +382,15 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
         throw new VersionMismatchError(device, info.swVersion, expectedVersion);
       }
       enter('done', { version: info.swVersion });
-      const result: RebootResult = { version: info.swVersion, elapsedMs: now() - start, systemInfo: info, startedBy };
+      const result: RebootResult = { version: info.swVersion, elapsedMs: now() - start, systemInfo: info, startedBy, seenUnfinished };
       if (info.uptimeSeconds !== undefined) result.uptimeSeconds = info.uptimeSeconds;
       if (autoCommit) result.autoCommit = autoCommit;
       return result;
     } catch (err) {
-      if (err instanceof BackToShutdown) continue;
+      if (err instanceof BackToShutdown) {
+        seenUnfinished = true;
+        continue;
+      }
       throw err;
     }
   }

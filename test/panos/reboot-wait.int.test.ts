@@ -369,6 +369,8 @@ test('reboot-wait: when the reboot is seen by the device going down and its auto
   const result = await waitForReboot(client, base({ onPhase: p.onPhase }));
   t.is(result.version, NEW);
   t.is(result.startedBy, 'refused');
+  // Seen down: the reboot ended after a look, what it took is known between two looks.
+  t.true(result.seenUnfinished);
   t.deepEqual(p.names(), ALL_PHASES);
   const after = server.requests.slice(1).map((r) => r.params['cmd']);
   t.is(after.filter((c) => c === SYSTEM_INFO).length, 1, after.join(' '));
@@ -390,6 +392,11 @@ test('reboot-wait: when the auto-commit is still running at the first look, or t
   const quick = await scriptedDevice(t, [{ kind: 'booted', version: NEW, autoCommit: { activePolls: 0, result: 'OK' } }]);
   const result = await waitForReboot(quick.client, base());
   t.is(result.startedBy, 'uptime-reset');
+  // Every look found its phase over: the first came late, what the wait took is only an upper bound.
+  t.false(result.seenUnfinished);
+  // Back at the first look, but its auto-commit still running: the end came after a look.
+  const committing = await scriptedDevice(t, [{ kind: 'booted', version: NEW, autoCommit: { activePolls: 1, result: 'OK' } }]);
+  t.true((await waitForReboot(committing.client, base())).seenUnfinished);
   const calls = quick.server.requests.map((r) => r.params['cmd']);
   t.deepEqual(calls, [SYSTEM_INFO, '<show><chassis-ready/></show>', '<show><jobs><all/></jobs></show>', SYSTEM_INFO]);
 });

@@ -105,12 +105,15 @@ export function redactKeys(body: string): string {
 /** At most this many records wait for the next batch; one more appends them at once. */
 export const MAX_RECORD_BATCH = 256;
 /**
- * And at most about this many bytes of text: a batch is one event, published whole on NATS, whose
- * messages are at most 1 MB by default (a record holds up to 2 × 2,000 characters of command and answer).
+ * And at most about this many bytes of text (a record holds up to 2 × 2,000 characters of command and
+ * answer; 256 records of neither weigh as much). A batch is one event, published whole on NATS as JSON.
+ * Kept under 128 KB, its JSON text and bytes are ordinary heap objects; a larger one is made in V8's
+ * large-object space, each in memory of its own, which made turning a call's record into JSON bytes about
+ * three times dearer (4 → 12 µs; bench/README.md, sixth pass).
  */
-export const MAX_BATCH_TEXT = 256 * 1024;
-/** What a record weighs beside its command and answer, for MAX_BATCH_TEXT. */
-const RECORD_OVERHEAD = 400;
+export const MAX_BATCH_TEXT = 100 * 1024;
+/** What a record weighs beside its command and answer, for MAX_BATCH_TEXT (about 305 bytes of JSON). */
+const RECORD_OVERHEAD = 320;
 /** How long a record waits for others to share its append. */
 export const RECORD_BATCH_MS = 10;
 

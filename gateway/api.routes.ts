@@ -48,6 +48,8 @@ export interface ApiCall extends Route {
   outcome?: ApiOutcome;
   /** A hung call is recorded when its connection ends, not when the handler returns. */
   deferred: boolean;
+  /** The device's answer, as text, once it is delivered (the response carries it as bytes). */
+  answer?: string;
   /** The response carries an API key (keygen): record it with the key replaced. */
   carriesKey: boolean;
   recorded: boolean;
@@ -280,7 +282,10 @@ function deliver(ctx: Context, call: ApiCall, reply: SimReply, deps: ApiDeps): v
       if (reply.status === 403) ctx.message = 'Invalid Credential';
       // The type first: Koa then takes it as set instead of guessing one from the body (a MIME lookup per call).
       ctx.set('Content-Type', reply.contentType);
-      ctx.body = reply.body;
+      // Sent as bytes, encoded once: a string body is measured for Content-Length and then encoded again
+      // as it is written (each a copy of the whole answer).
+      call.answer = reply.body;
+      ctx.body = Buffer.from(reply.body);
       call.outcome ??= 'answered';
       return;
     case 'drop':
@@ -332,7 +337,9 @@ export function finishCall(ctx: Context, call: ApiCall, recorder: ApiRecorder): 
     return;
   }
   const answered = call.outcome !== 'dropped' && call.outcome !== 'hung';
-  const body = answered && typeof ctx.body === 'string' ? ctx.body : null;
+  // The text of what was sent: an error the sink rendered (a string), or the device's answer (sent as bytes).
+  const sent: unknown = ctx.body;
+  const body = !answered ? null : typeof sent === 'string' ? sent : Buffer.isBuffer(sent) ? (call.answer ?? null) : null;
   const shownBody = body !== null && call.carriesKey ? redactKeys(body) : body;
   recorder.record({
     requestId: call.requestId,
@@ -346,7 +353,7 @@ export function finishCall(ctx: Context, call: ApiCall, recorder: ApiRecorder): 
     ...(body !== null ? envelopeOf(body) : { panosStatus: null, panosCode: null }),
     durationMs: Math.round((performance.now() - call.started) * 100) / 100,
     response: shownBody === null ? null : truncate(shownBody),
-    responseBytes: body === null ? 0 : Buffer.byteLength(body),
+    responseBytes: body === null ? 0 : Buffer.isBuffer(sent) ? sent.length : Buffer.byteLength(body),
     outcome: call.outcome ?? 'answered',
   });
 }

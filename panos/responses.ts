@@ -15,7 +15,7 @@ import {
   type ContentPackage,
 } from './model.ts';
 import { compareVersions, parseVersion } from './version.ts';
-import { cdata, el, elCdata, elXml, escapeXml, yesNo } from './xml.ts';
+import { cdata, el, elCdata, elXml, escapeXml, flattened, yesNo } from './xml.ts';
 import { formatAsctime, formatClock, formatPanosTime, formatTimeOfDay } from './time.ts';
 import type { OpError } from './commands.ts';
 
@@ -131,7 +131,8 @@ const systemInfoParts = new WeakMap<FirewallRecord, readonly [string, string, st
 export function systemInfoXml(rec: FirewallRecord, now: number): string {
   let parts = systemInfoParts.get(rec);
   if (parts === undefined) {
-    parts = systemInfoPartsOf(rec);
+    const [head, middle, tail] = systemInfoPartsOf(rec);
+    parts = [flattened(head), flattened(middle), flattened(tail)];
     systemInfoParts.set(rec, parts);
   }
   const d = new Date(now);

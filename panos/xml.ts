@@ -354,6 +354,17 @@ function renderAttrs(attrs: Record<string, string | number> | undefined): string
   return s;
 }
 
+/**
+ * The same text, stored as one piece. A string built with `+` is a tree of its pieces, which V8 copies
+ * into one each time the string is measured or written, and a string built from cached pieces copies the
+ * cached trees again on every use; a string made once and used many times is flattened here, once.
+ * (Reading it as a number makes V8 flatten it in place; the value read is not used.)
+ */
+export function flattened(text: string): string {
+  Number(text);
+  return text;
+}
+
 /** `<name>escaped text</name>`, or `<name/>` when the text is empty or missing. */
 export function el(name: string, text?: string | number | null, attrs?: Record<string, string | number>): string {
   const t = text === undefined || text === null ? '' : String(text);

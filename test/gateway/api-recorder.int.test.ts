@@ -84,7 +84,7 @@ test('api recorder: written() appends the waiting batch at once and resolves whe
   t.deepEqual(logProblems(store), []);
 });
 
-test('api recorder: when the answers are large then a batch closes at about MAX_BATCH_TEXT bytes, so that each event fits a NATS message', async (t) => {
+test('api recorder: when the answers are large then a batch closes at about MAX_BATCH_TEXT bytes, so that each event fits a NATS message and stays an ordinary heap object (under 128 KB of JSON)', async (t) => {
   const store = openTestStore(t);
   const sizes: number[] = [];
   store.onAppend((events) => sizes.push(...events.map((e) => Buffer.byteLength(JSON.stringify(e)))));
@@ -96,6 +96,7 @@ test('api recorder: when the answers are large then a batch closes at about MAX_
   t.true(perEvent.length >= 3, `200 calls of 4 KB split into ${perEvent.length} events`);
   t.is(perEvent.reduce((a, b) => a + b, 0), 200);
   t.true(Math.max(...sizes) < MAX_BATCH_TEXT + 8 * 1024, `largest event ${Math.max(...sizes)} bytes as JSON`);
+  t.true(Math.max(...sizes) < 128 * 1024, `largest event ${Math.max(...sizes)} bytes as JSON`);
   t.deepEqual(recorded(store), Array.from({ length: 200 }, (_, i) => `req-${i}`));
 });
 

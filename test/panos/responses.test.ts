@@ -12,6 +12,7 @@ import {
   elXml,
   errorXml,
   escapeXml,
+  flattened,
   formatDfSize,
   formatPanosTime,
   generatedRoutes,
@@ -134,6 +135,17 @@ test('systemInfoXml: when the hostname has markup characters then the XML stays 
   const doc = parseXml(systemInfoXml(rec, NOW));
   t.is(textAt(doc, 'response', 'result', 'system', 'hostname'), 'fw<&>"\'');
   t.is(textAt(doc, 'response', 'result', 'system', 'devicename'), 'fw<&>"\'');
+});
+
+test('systemInfoXml: when the same record is rendered again (its cached, flattened parts) then only the clock fields change, and non-ASCII text survives', (t) => {
+  const rec = firewall({ hostname: 'fw-zürich-01' });
+  const first = systemInfoXml(rec, NOW);
+  const again = systemInfoXml(rec, NOW + 61_000);
+  const clockless = (xml: string): string => xml.replace(/<(time|uptime)>[^<]*<\/\1>/g, '');
+  t.is(clockless(again), clockless(first));
+  t.not(again, first);
+  t.is(textAt(parseXml(again), 'response', 'result', 'system', 'hostname'), 'fw-zürich-01');
+  t.is(flattened('a' + 'é'.repeat(3) + 'b'), 'aéééb');
 });
 
 test('systemInfoXml: when rendered at NOW then uptime and time come from bootedAt and now', (t) => {

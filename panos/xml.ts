@@ -125,69 +125,61 @@ const UNSAFE_NAMES = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnPr
 class Unsupported extends Error {}
 
 /**
- * fast-xml-parser's shape with the options above (`BASE_OPTIONS`), built from saxes' events: an element
- * with neither children nor attributes is its text ('' when empty); otherwise an object of its children
- * (repeated names, and `arrayPaths`, as arrays) in the order they first appear, then `#text`, then the
- * attributes as `@_name`. Text is trimmed in runs between child elements, CDATA sections and processing
- * instructions (a comment does not break a run) and the runs joined; a CDATA section is a `__cdata`
- * child, verbatim. Undefined when saxes refuses the document, or fast-xml-parser would read it otherwise
- * (`fastPathFits`, `UNSAFE_NAMES`): the caller takes fast-xml-parser's path then.
+ * fast-xml-parser's shape with the options above (`BASE_OPTIONS`), built from a document's events in
+ * order: an element with neither children nor attributes is its text ('' when empty); otherwise an object
+ * of its children (repeated names, and `arrayPaths`, as arrays) in the order they first appear, then
+ * `#text`, then the attributes as `@_name`. Text is trimmed in runs between child elements, CDATA sections
+ * and processing instructions (a comment does not break a run) and the runs joined; a CDATA section is a
+ * `__cdata` child, verbatim. A name in UNSAFE_NAMES throws Unsupported.
  */
-export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): XmlObject | undefined {
-  if (!fastPathFits(text)) return undefined;
-  const lastNames = arrayLastNames(arrayPaths);
-  const root: Frame = { name: '', parent: undefined, children: {}, attrs: undefined, text: undefined, pending: '' };
-  // The dotted path of an element is made only when its name ends one of `arrayPaths` (most elements: never).
-  const pathOf = (f: Frame, name: string): string => {
-    let path = name;
-    for (let p: Frame | undefined = f; p !== undefined && p !== root; p = p.parent) path = `${p.name}.${path}`;
-    return path;
-  };
-  const stack: Frame[] = [root];
-  let top = root;
-  const flushText = (f: Frame): void => {
-    if (f.pending === '') return;
-    const t = f.pending.trim();
-    f.pending = '';
-    // Text outside the root element is not kept (saxes refuses any but white space there).
-    if (t !== '' && f !== root) f.text = f.text === undefined ? t : f.text + t;
-  };
-  const add = (parent: Frame, name: string, value: XmlValue): void => {
-    const siblings = parent.children;
-    if (Object.hasOwn(siblings, name)) {
-      const existing = siblings[name]!;
-      if (Array.isArray(existing)) existing.push(value);
-      else siblings[name] = [existing, value];
-    } else {
-      siblings[name] = lastNames.has(name) && arrayPaths.has(pathOf(parent, name)) ? [value] : value;
-    }
-  };
-  const parser = new SaxesParser<{ xmlns: false; position: false }>({ xmlns: false, position: false });
-  parser.on('opentag', (tag: SaxesTagPlain) => {
-    flushText(top);
-    const name = tag.name;
+class TreeBuilder {
+  private readonly root: Frame = { name: '', parent: undefined, children: {}, attrs: undefined, text: undefined, pending: '' };
+  private top: Frame = this.root;
+  private readonly lastNames: ReadonlySet<string>;
+
+  constructor(private readonly arrayPaths: ReadonlySet<string>) {
+    this.lastNames = arrayLastNames(arrayPaths);
+  }
+
+  get result(): XmlObject {
+    return this.root.children;
+  }
+
+  /** No text waits in the element being read (white space alone would be trimmed away). */
+  get nothingWaits(): boolean {
+    return this.top.pending === '';
+  }
+
+  /** The name of the element being read ('' outside the root). */
+  get openName(): string {
+    return this.top.name;
+  }
+
+  /** `attrs` as they are kept: `@_name` keys, trimmed values. */
+  open(name: string, attrs: Record<string, string> | undefined): void {
+    this.flushText(this.top);
     if (UNSAFE_NAMES.has(name)) throw new Unsupported(name);
-    let attrs: Record<string, string> | undefined;
-    for (const key in tag.attributes) {
-      (attrs ??= {})[ATTR_PREFIX + key] = tag.attributes[key]!.trim();
-    }
-    top = { name, parent: top, children: {}, attrs, text: undefined, pending: '' };
-    stack.push(top);
-  });
-  parser.on('text', (t: string) => {
-    top.pending += t;
-  });
-  // A processing instruction ends a run of text (and is dropped); a comment does not.
-  parser.on('processinginstruction', () => flushText(top));
-  parser.on('cdata', (c: string) => {
-    flushText(top);
-    add(top, CDATA_KEY, c);
-  });
-  parser.on('closetag', () => {
-    const f = top;
-    flushText(f);
-    stack.pop();
-    top = stack[stack.length - 1]!;
+    this.top = { name, parent: this.top, children: {}, attrs, text: undefined, pending: '' };
+  }
+
+  text(t: string): void {
+    this.top.pending += t;
+  }
+
+  /** A processing instruction ends a run of text (and is dropped); a comment does not. */
+  instruction(): void {
+    this.flushText(this.top);
+  }
+
+  cdata(c: string): void {
+    this.flushText(this.top);
+    this.add(this.top, CDATA_KEY, c);
+  }
+
+  close(): void {
+    const f = this.top;
+    this.flushText(f);
+    this.top = f.parent!;
     let value: XmlValue;
     let hasChildren = false;
     for (const _ in f.children) {
@@ -201,14 +193,233 @@ export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): 
       if (f.text !== undefined) value[TEXT_KEY] = f.text;
       if (f.attrs !== undefined) Object.assign(value, f.attrs);
     }
-    add(top, f.name, value);
+    this.add(this.top, f.name, value);
+  }
+
+  private flushText(f: Frame): void {
+    if (f.pending === '') return;
+    const t = f.pending.trim();
+    f.pending = '';
+    // Text outside the root element is not kept (saxes refuses any but white space there).
+    if (t !== '' && f !== this.root) f.text = f.text === undefined ? t : f.text + t;
+  }
+
+  private add(parent: Frame, name: string, value: XmlValue): void {
+    const siblings = parent.children;
+    if (Object.hasOwn(siblings, name)) {
+      const existing = siblings[name]!;
+      if (Array.isArray(existing)) existing.push(value);
+      else siblings[name] = [existing, value];
+    } else {
+      siblings[name] = this.lastNames.has(name) && this.arrayPaths.has(this.pathOf(parent, name)) ? [value] : value;
+    }
+  }
+
+  /** The dotted path of an element, made only when its name ends one of `arrayPaths` (most elements: never). */
+  private pathOf(f: Frame, name: string): string {
+    let path = name;
+    for (let p: Frame | undefined = f; p !== undefined && p !== this.root; p = p.parent) path = `${p.name}.${path}`;
+    return path;
+  }
+}
+
+/**
+ * The document read in one pass (see TreeBuilder for the shape): by the scanner below when the document
+ * keeps to the plain XML PAN-OS writes, else by saxes. Undefined when saxes refuses the document, or
+ * fast-xml-parser would read it otherwise (`fastPathFits`, `UNSAFE_NAMES`): the caller takes
+ * fast-xml-parser's path then.
+ */
+export function parseXmlOnePass(text: string, arrayPaths: ReadonlySet<string>): XmlObject | undefined {
+  if (!fastPathFits(text)) return undefined;
+  const scanned = scanXml(text, arrayPaths);
+  if (scanned !== undefined) return scanned === UNSUPPORTED ? undefined : scanned;
+  return saxesRead(text, arrayPaths);
+}
+
+/** The document through saxes (a strict, well-formedness-checking SAX parser); undefined when it refuses it. */
+export function saxesRead(text: string, arrayPaths: ReadonlySet<string>): XmlObject | undefined {
+  const tree = new TreeBuilder(arrayPaths);
+  const parser = new SaxesParser<{ xmlns: false; position: false }>({ xmlns: false, position: false });
+  parser.on('opentag', (tag: SaxesTagPlain) => {
+    let attrs: Record<string, string> | undefined;
+    for (const key in tag.attributes) {
+      (attrs ??= {})[ATTR_PREFIX + key] = tag.attributes[key]!.trim();
+    }
+    tree.open(tag.name, attrs);
   });
+  parser.on('text', (t: string) => tree.text(t));
+  parser.on('processinginstruction', () => tree.instruction());
+  parser.on('cdata', (c: string) => tree.cdata(c));
+  parser.on('closetag', () => tree.close());
   try {
     parser.write(text).close();
   } catch {
     return undefined;
   }
-  return root.children;
+  return tree.result;
+}
+
+const UNSUPPORTED = Symbol('unsupported');
+
+/** Characters the scanner leaves to saxes: those XML refuses, surrogates, and carriage returns (which saxes normalises). */
+const SCAN_REFUSED_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]/;
+/** A start tag from its name on: ASCII names, quoted attribute values without `<`, tab or line feed (saxes turns those into spaces); `/` for an empty element. White space is XML's (space, tab, line feed), not JavaScript's `\s`. */
+const START_TAG = /([A-Za-z_:][A-Za-z0-9_.:-]*)((?:[ \t\n]+[A-Za-z_:][A-Za-z0-9_.:-]*[ \t\n]*=[ \t\n]*(?:"[^"<\t\n]*"|'[^'<\t\n]*'))*)[ \t\n]*(\/?)>/y;
+const ATTRIBUTE = /([A-Za-z_:][A-Za-z0-9_.:-]*)[ \t\n]*=[ \t\n]*(?:"([^"<\t\n]*)"|'([^'<\t\n]*)')/g;
+const END_TAG_NAME = /^[A-Za-z_:][A-Za-z0-9_.:-]*[ \t\n]*$/;
+const XML_DECLARATION = /^<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.[0-9]+\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/;
+
+/** Where the ASCII name starting at `from` ends (`from` itself when none starts there), as START_TAG reads names. */
+function endOfName(text: string, from: number): number {
+  let k = from;
+  const first = text.charCodeAt(k);
+  if (!((first >= 0x61 && first <= 0x7a) || (first >= 0x41 && first <= 0x5a) || first === 0x5f || first === 0x3a)) return from;
+  for (k++; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x3a || c === 0x2e || c === 0x2d)) break;
+  }
+  return k;
+}
+
+/** Whether `text` from `from` to `to` is XML white space only (space, tab, line feed; a carriage return never gets here). */
+function isWhiteSpace(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09) return false;
+  }
+  return true;
+}
+/** An ampersand that does not start one of the five XML entities. */
+const OTHER_AMPERSAND = /&(?!(?:lt|gt|amp|quot|apos);)/;
+const ENTITY = /&(lt|gt|amp|quot|apos);/g;
+const ENTITY_TEXT: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Text with the five XML entities decoded; undefined for any other `&`, or a `]]>`, both left to saxes. */
+function decodedText(t: string): string | undefined {
+  if (t.includes(']]>')) return undefined;
+  if (!t.includes('&')) return t;
+  if (OTHER_AMPERSAND.test(t)) return undefined;
+  return t.replace(ENTITY, (_, name: string) => ENTITY_TEXT[name]!);
+}
+
+/**
+ * The plain XML PAN-OS writes, read with indexOf and a few anchored expressions, several times faster than
+ * saxes reads it character by character (the daemon parses route and FIB tables of hundreds of kilobytes).
+ * It reads elements, attributes, text with the five XML entities, CDATA, comments, processing
+ * instructions and an XML declaration, into the same TreeBuilder as saxes. Anything else, or anything
+ * it is unsure is well-formed (another entity, a DOCTYPE, a non-ASCII name, a mismatched or unclosed
+ * tag, a second root, a character XML refuses), gives undefined: saxes reads the document then, and
+ * accepts or refuses it with its own checks. UNSUPPORTED for a name fast-xml-parser treats otherwise.
+ */
+export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObject | typeof UNSUPPORTED | undefined {
+  if (SCAN_REFUSED_CHARS.test(text)) return undefined;
+  const tree = new TreeBuilder(arrayPaths);
+  const n = text.length;
+  let i = 0;
+  let depth = 0;
+  let rootSeen = false;
+  if (text.startsWith('<?xml')) {
+    const decl = XML_DECLARATION.exec(text);
+    if (!decl) return undefined;
+    i = decl[0].length;
+  }
+  try {
+    while (i < n) {
+      const lt = text.indexOf('<', i);
+      const end = lt < 0 ? n : lt;
+      // White space alone (the indentation between elements, most of the text of a pretty-printed table)
+      // changes nothing where no text waits: a run is trimmed, and outside the root it is not kept.
+      if (end > i && !(isWhiteSpace(text, i, end) && (depth === 0 || tree.nothingWaits))) {
+        if (depth === 0) return undefined;
+        const decoded = decodedText(text.slice(i, end));
+        if (decoded === undefined) return undefined;
+        tree.text(decoded);
+      }
+      if (lt < 0) break;
+      const next = text.charCodeAt(lt + 1);
+      if (next === 0x2f /* / */) {
+        if (depth === 0) return undefined;
+        const open = tree.openName;
+        let gt = lt + 2 + open.length;
+        // `</name>` as it nearly always is; else `</name  >`, or a mismatch left to saxes.
+        if (!text.startsWith(open, lt + 2) || text.charCodeAt(gt) !== 0x3e) {
+          gt = text.indexOf('>', lt + 2);
+          if (gt < 0) return undefined;
+          const name = text.slice(lt + 2, gt);
+          if (!END_TAG_NAME.test(name) || name.trimEnd() !== open) return undefined;
+        }
+        tree.close();
+        depth--;
+        i = gt + 1;
+        continue;
+      }
+      if (next === 0x21 /* ! */) {
+        if (text.startsWith('<![CDATA[', lt)) {
+          const close = text.indexOf(']]>', lt + 9);
+          if (close < 0 || depth === 0) return undefined;
+          tree.cdata(text.slice(lt + 9, close));
+          i = close + 3;
+          continue;
+        }
+        if (text.startsWith('<!--', lt)) {
+          const close = text.indexOf('-->', lt + 4);
+          if (close < 0 || text.slice(lt + 4, close).includes('--') || text.charCodeAt(close - 1) === 0x2d) return undefined;
+          i = close + 3;
+          continue;
+        }
+        return undefined;
+      }
+      if (next === 0x3f /* ? */) {
+        const close = text.indexOf('?>', lt + 2);
+        // A processing instruction needs a target that is not `xml` (the declaration comes first or not at all).
+        if (close < 0 || !/^[A-Za-z_][A-Za-z0-9_.-]*(?:[ \t\n]|$)/.test(text.slice(lt + 2, close)) || /^xml(?:[ \t\n]|$)/i.test(text.slice(lt + 2, close))) return undefined;
+        if (depth > 0) tree.instruction();
+        i = close + 2;
+        continue;
+      }
+      if (depth === 0) {
+        if (rootSeen) return undefined;
+        rootSeen = true;
+      }
+      // `<name>` and `<name/>`, most tags, without the expression.
+      const nameEnd = endOfName(text, lt + 1);
+      const after = text.charCodeAt(nameEnd);
+      if (nameEnd > lt + 1 && (after === 0x3e || (after === 0x2f && text.charCodeAt(nameEnd + 1) === 0x3e))) {
+        tree.open(text.slice(lt + 1, nameEnd), undefined);
+        if (after === 0x2f) {
+          tree.close();
+          i = nameEnd + 2;
+        } else {
+          depth++;
+          i = nameEnd + 1;
+        }
+        continue;
+      }
+      START_TAG.lastIndex = lt + 1;
+      const tag = START_TAG.exec(text);
+      if (!tag) return undefined;
+      let attrs: Record<string, string> | undefined;
+      const rawAttrs = tag[2]!;
+      if (rawAttrs !== '') {
+        attrs = {};
+        ATTRIBUTE.lastIndex = 0;
+        for (let a = ATTRIBUTE.exec(rawAttrs); a !== null; a = ATTRIBUTE.exec(rawAttrs)) {
+          const key = ATTR_PREFIX + a[1]!;
+          const value = decodedText(a[2] ?? a[3]!);
+          if (value === undefined || Object.hasOwn(attrs, key)) return undefined;
+          attrs[key] = value.trim();
+        }
+      }
+      tree.open(tag[1]!, attrs);
+      if (tag[3] === '/') tree.close();
+      else depth++;
+      i = START_TAG.lastIndex;
+    }
+  } catch (err) {
+    if (err instanceof Unsupported) return UNSUPPORTED;
+    throw err;
+  }
+  return depth === 0 && rootSeen ? tree.result : undefined;
 }
 
 /**

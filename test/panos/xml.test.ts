@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { RESPONSE_ARRAY_PATHS } from '../../panos/parsers.ts';
-import { parseXml, parseXmlOnePass, parseXmlReference } from '../../panos/xml.ts';
+import { parseXml, parseXmlOnePass, parseXmlReference, saxesRead, scanXml } from '../../panos/xml.ts';
 import * as samples from './samples.ts';
 
 const fixtureDir = new URL('./fixtures/readiness/', import.meta.url);
@@ -89,4 +89,49 @@ test('parseXml: damaged copies of the fixtures are accepted or refused, and read
     }
   }
   t.true(compared > 1000);
+});
+
+test('scanXml: every fixture and sample answer saxes reads is read by the scanner too, into the same objects', (t) => {
+  let scanned = 0;
+  for (const [name, doc] of [...fixtures, ...sampleDocs]) {
+    for (const paths of PATHS) {
+      const bySaxes = saxesRead(doc, paths);
+      if (bySaxes === undefined || doc.includes('\r')) continue;
+      const byScan = scanXml(doc, paths);
+      t.is(JSON.stringify(byScan), JSON.stringify(bySaxes), name);
+      scanned++;
+    }
+  }
+  t.true(scanned > 100, `${scanned} documents scanned`);
+});
+
+test('scanXml: a damaged document is never accepted where saxes refuses it, and what both accept reads the same', (t) => {
+  const junk = ['<', '>', '&', '&amp;', '&nbsp;', '&#x41;', ']]>', '<!-- c -->', '<!-- a -- b -->', '<!--->', '<![CDATA[ x ]]>', '<?pi x?>', '<?xml version="1.0"?>', '<?XML x?>', '<!DOCTYPE r>',
+    ' a="1"', ' a="1"b="2"', ' a="1" a="2"', ' a=1', ' a', '\u00a0', '\u2028', '</x>', '<y/>', '< y/>', '</ y>', '<1a/>', '"', "'", '=', '/', '\t ', '\n', '\u0001', '\ufeff', 'é', '<é/>', '<a:b/>'];
+  let seed = 11;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  let refusedBySaxes = 0;
+  let compared = 0;
+  for (const [name, doc] of [...fixtures, ...sampleDocs]) {
+    for (let i = 0; i < 30; i++) {
+      const at = random(doc.length);
+      const damaged = i < 26 ? doc.slice(0, at) + junk[random(junk.length)]! + doc.slice(at) : doc.slice(0, at);
+      const bySaxes = saxesRead(damaged, PATHS[1]!);
+      let byScan: ReturnType<typeof scanXml>;
+      try {
+        byScan = scanXml(damaged, PATHS[1]!);
+      } catch {
+        byScan = undefined;
+      }
+      if (bySaxes === undefined) {
+        refusedBySaxes++;
+        t.is(byScan, undefined, `${name} damaged at ${at}: the scanner accepted what saxes refuses: ${JSON.stringify(damaged.slice(Math.max(0, at - 20), at + 20))}`);
+      } else if (byScan !== undefined && typeof byScan !== 'symbol') {
+        t.is(JSON.stringify(byScan), JSON.stringify(bySaxes), `${name} damaged at ${at}`);
+        compared++;
+      }
+    }
+  }
+  t.true(refusedBySaxes > 500, `${refusedBySaxes} refused`);
+  t.true(compared > 500, `${compared} compared`);
 });

@@ -18,6 +18,7 @@ import { markdownTable, shortfall, type BenchOutcome } from './lib/report.ts';
 import { simBasicBench } from './sim-basic.bench.ts';
 import { simScaleBench } from './sim-scale.bench.ts';
 import { slowClientsBench } from './slow-clients.bench.ts';
+import { xmlParseBench } from './xml-parse.bench.ts';
 
 const BENCHES: BenchDef[] = [
   simScaleBench(1_000),
@@ -26,6 +27,7 @@ const BENCHES: BenchDef[] = [
   simBasicBench(),
   gatewayBench(),
   slowClientsBench(),
+  xmlParseBench(),
   eventLogAppendBench(),
   eventLogReplayBench(),
   replicatedLogAppendBench(),

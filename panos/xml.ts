@@ -3,9 +3,10 @@
  * Rendering uses template strings (not XMLBuilder) so CDATA placement, self-closing tags and the odd
  * single-quoted envelope come out exactly as PAN-OS writes them.
  *
- * `parseXml` reads a document in one pass of saxes (a strict, well-formedness-checking SAX parser) into
- * the objects fast-xml-parser made of it; a document saxes refuses goes through fast-xml-parser's
- * validator and parser as before, so what was accepted or refused, and with which message, is unchanged.
+ * `parseXml` reads a document in one pass into the objects fast-xml-parser made of it: plain PAN-OS XML
+ * by a scanner (`scanXml`), anything else by saxes (a strict, well-formedness-checking SAX parser); a
+ * document saxes refuses goes through fast-xml-parser's validator and parser as before, so what was
+ * accepted or refused, and with which message, is unchanged.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
@@ -289,6 +290,7 @@ function isWhiteSpace(text: string, from: number, to: number): boolean {
   }
   return true;
 }
+
 /** An ampersand that does not start one of the five XML entities. */
 const OTHER_AMPERSAND = /&(?!(?:lt|gt|amp|quot|apos);)/;
 const ENTITY = /&(lt|gt|amp|quot|apos);/g;

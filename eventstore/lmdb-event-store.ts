@@ -33,6 +33,8 @@ type ProjectionKey = 'position' | ['stream', string] | ['void', number];
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 const MAX_STREAM_LENGTH = 400;
+/** Bound of the stream-head cache (a fleet has a stream per job and per device); full, it starts again. */
+const MAX_CACHED_HEADS = 10_000;
 
 /**
  * The LMDB event log of DESIGN.md.
@@ -70,6 +72,13 @@ export class LmdbEventStore {
   private readonly waiters = new Set<() => void>();
   private readonly onListenerError: (err: unknown) => void;
   private closed = false;
+  /**
+   * Stream heads as this process last wrote or read them in a write transaction, valid while the log
+   * ends at `headsAtGseq`: an append by another process, or a replicated entry applied here, moves the
+   * end of the log and the cache is dropped. Saves a reverse range read per append.
+   */
+  private readonly heads = new Map<string, number>();
+  private headsAtGseq = -1;
 
   private constructor(options: EventStoreOptions) {
     this.path = options.path;
@@ -115,35 +124,47 @@ export class LmdbEventStore {
       });
       return this.writer.append(stream, prepared, options);
     }
-    const stored = await this.env.transaction(() => {
-      const head = this.headInTxn(stream);
-      // Checked before the first put: a throw after a put does not roll back an async transaction.
-      if (options.expectedSeq !== undefined && options.expectedSeq !== head) {
-        throw new ConcurrencyError(stream, options.expectedSeq, head);
-      }
-      let gseq = this.lastGseqInTxn();
-      let seq = head;
-      const out: EventEnvelope[] = [];
-      for (const e of events) {
-        gseq += 1;
-        seq += 1;
-        const envelope: EventEnvelope = { gseq, stream, seq, type: e.type, at: e.at ?? at, data: e.data };
-        const runId = e.runId ?? this.runId;
-        if (runId !== undefined) envelope.runId = runId;
-        if (e.causationId !== undefined) envelope.causationId = e.causationId;
-        if (options.epoch !== undefined) envelope.epoch = options.epoch;
-        this.log.putSync(gseq, envelope);
-        this.streams.putSync([stream, seq], gseq);
-        out.push(envelope);
-      }
-      if (options.snapshot !== undefined) {
-        this.snapshots.putSync(stream, { seq, gseq: out.at(-1)?.gseq ?? this.lastGseqInTxn(), state: options.snapshot });
-      }
-      return out;
-    });
+    let stored: EventEnvelope[];
+    try {
+      stored = await this.env.transaction(() => this.appendInTxn(stream, events, options, at));
+    } catch (err) {
+      // A failed commit may have left heads in the cache that are not on disk.
+      this.forgetHeads();
+      throw err;
+    }
     await this.env.flushed;
     if (stored.length > 0) this.notify(stored);
     return stored;
+  }
+
+  /** One append inside the write transaction; the heads are read there, so several writers stay in order. */
+  private appendInTxn(stream: string, events: readonly NewEvent[], options: AppendOptions, at: string): EventEnvelope[] {
+    const last = this.lastGseqInTxn();
+    const head = this.headInTxn(stream, last);
+    // Checked before the first put: a throw after a put does not roll back an async transaction.
+    if (options.expectedSeq !== undefined && options.expectedSeq !== head) {
+      throw new ConcurrencyError(stream, options.expectedSeq, head);
+    }
+    let gseq = last;
+    let seq = head;
+    const out: EventEnvelope[] = [];
+    for (const e of events) {
+      gseq += 1;
+      seq += 1;
+      const envelope: EventEnvelope = { gseq, stream, seq, type: e.type, at: e.at ?? at, data: e.data };
+      const runId = e.runId ?? this.runId;
+      if (runId !== undefined) envelope.runId = runId;
+      if (e.causationId !== undefined) envelope.causationId = e.causationId;
+      if (options.epoch !== undefined) envelope.epoch = options.epoch;
+      this.log.putSync(gseq, envelope);
+      this.streams.putSync([stream, seq], gseq);
+      out.push(envelope);
+    }
+    if (options.snapshot !== undefined) {
+      this.snapshots.putSync(stream, { seq, gseq: out.at(-1)?.gseq ?? last, state: options.snapshot });
+    }
+    this.rememberHead(stream, seq, gseq);
+    return out;
   }
 
   /**
@@ -399,8 +420,28 @@ export class LmdbEventStore {
     return p ? { ...p } : { logSeq: 0 };
   }
 
-  private headInTxn(stream: string): number {
-    return this.streamHead(stream);
+  /**
+   * The head of `stream` inside a write transaction whose log ends at `lastGseq`: from the cache when
+   * nothing was appended since this process last wrote (the log still ends where it left it), else read.
+   */
+  private headInTxn(stream: string, lastGseq: number): number {
+    if (lastGseq !== this.headsAtGseq) this.forgetHeads();
+    const cached = this.heads.get(stream);
+    if (cached !== undefined) return cached;
+    const head = this.streamHead(stream);
+    this.rememberHead(stream, head, lastGseq);
+    return head;
+  }
+
+  private rememberHead(stream: string, seq: number, lastGseq: number): void {
+    if (this.heads.size >= MAX_CACHED_HEADS) this.heads.clear();
+    this.heads.set(stream, seq);
+    this.headsAtGseq = lastGseq;
+  }
+
+  private forgetHeads(): void {
+    this.heads.clear();
+    this.headsAtGseq = -1;
   }
 
   private lastGseqInTxn(): number {

@@ -382,6 +382,27 @@ test('event store: when the store closes then a waiting tail ends', async (t) =>
   t.deepEqual(got, [1]);
 });
 
+test('event store: when another process appends to a stream between two appends of this one then the next seq follows its events', async (t) => {
+  const path = tempDir(t);
+  const store = openTestStore(t, { path });
+  // device:0000 is the fixture's first stream: one appender with one stream writes only there.
+  await store.append('device:0000', [ev('device.test.appended')]);
+  await store.append('device:0000', [ev('device.test.appended')], { expectedSeq: 1 });
+  const child = spawnTs(t, 'test/fixtures/appender.ts', [path, '--writer', 'other', '--count', '1', '--appenders', '1', '--streams', '1']);
+  t.deepEqual(await exited(child), { code: 0, signal: null });
+  // The other process wrote seq 3 (and gseq 3): this store's head of the stream is stale and must not be used.
+  await t.throwsAsync(store.append('device:0000', [ev('device.test.appended')], { expectedSeq: 2 }), { instanceOf: ConcurrencyError });
+  const [stored] = await store.append('device:0000', [ev('device.test.appended')]);
+  t.like(stored, { seq: 4, gseq: 4 });
+  t.deepEqual(store.readStream('device:0000').map((e) => [e.seq, e.gseq, e.runId]), [
+    [1, 1, undefined],
+    [2, 2, undefined],
+    [3, 3, 'run-other'],
+    [4, 4, undefined],
+  ]);
+  t.deepEqual(logProblems(store), []);
+});
+
 test('event store: when two processes append to the same path concurrently then gseq and each stream seq stay gapless', async (t) => {
   const path = tempDir(t);
   const writers = ['a', 'b'].map((writer) => {

@@ -124,35 +124,20 @@ function logdbVersion(sw: string): string {
  * The parts of a firewall's `show system info` that do not move with the clock, made once per record:
  * a running device's record is replaced, never edited, when its state changes (machines/firewall.logic.ts),
  * so a record seen again has the same parts. Only the time, the uptime and the URL database version are
- * made per call, and they change once a second at most: the answer made last is given again within the
- * same second of the clock and of the uptime (a busy fleet asks each device several times a second).
+ * made per call.
  */
-interface SystemInfoCache {
-  parts: readonly [string, string, string];
-  /** The clock's and the uptime's second of `xml`. */
-  clock: number;
-  uptime: number;
-  xml: string;
-}
-const systemInfoCache = new WeakMap<FirewallRecord, SystemInfoCache>();
+const systemInfoParts = new WeakMap<FirewallRecord, readonly [string, string, string]>();
 
 export function systemInfoXml(rec: FirewallRecord, now: number): string {
-  const clock = Math.floor(now / 1000);
-  const uptime = seconds(now - rec.bootedAt);
-  let cache = systemInfoCache.get(rec);
-  if (cache !== undefined && cache.clock === clock && cache.uptime === uptime) return cache.xml;
-  if (cache === undefined) {
+  let parts = systemInfoParts.get(rec);
+  if (parts === undefined) {
     const [head, middle, tail] = systemInfoPartsOf(rec);
-    cache = { parts: [flattened(head), flattened(middle), flattened(tail)], clock: NaN, uptime: NaN, xml: '' };
-    systemInfoCache.set(rec, cache);
+    parts = [flattened(head), flattened(middle), flattened(tail)];
+    systemInfoParts.set(rec, parts);
   }
   const d = new Date(now);
   const urlVersion = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}.20005`;
-  const [head, middle, tail] = cache.parts;
-  cache.xml = flattened(head + el('time', formatAsctime(now)) + el('uptime', formatUptime(uptime)) + middle + el('url-filtering-version', urlVersion) + tail);
-  cache.clock = clock;
-  cache.uptime = uptime;
-  return cache.xml;
+  return parts[0] + el('time', formatAsctime(now)) + el('uptime', uptimeText(rec.bootedAt, now)) + parts[1] + el('url-filtering-version', urlVersion) + parts[2];
 }
 
 /** `successXml(elXml('system', …))` of systemInfoXml, cut around its three clock-dependent elements. */

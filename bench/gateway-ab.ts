@@ -1,24 +1,33 @@
-// node --import tsx bench/gateway-ab.ts <other checkout> [http|https] [trials=10]
+// node --import tsx bench/gateway-ab.ts <other checkout> [http|https] [trials=12]
 // The gateway of this checkout against that of another (an earlier commit: `git worktree add --detach
 // ../before <commit>`, with its node_modules linked to this one's), and both against the bare Koa
-// baseline, in one run: each trial runs the three in turn (the order reversed every other trial), at
-// concurrency 64, so that the machine's noise falls on all three alike. Prints the median throughput,
-// its ratio to bare Koa and the server CPU per request of each. A development tool for before/after
-// figures (bench/README.md); `npm run bench -- --only gateway` is the benchmark.
+// baseline, in one run: each trial runs the three in turn at concurrency 64, so that the machine's noise
+// falls on all three alike, and each takes every place in the order equally often (use a multiple of six
+// trials). Prints the median throughput, its ratio to bare Koa and the server CPU per request of each. A
+// development tool for before/after figures (bench/README.md); `npm run bench -- --only gateway` is the
+// benchmark.
 import { relative, resolve } from 'node:path';
 import { processStats, repoRoot, startService, stopAllServices } from './lib/child.ts';
 import { median } from './lib/stats.ts';
 import type { GatewayServerInfo } from './gateway-server.child.ts';
 import type { LoadResult } from './load-generator.child.ts';
 
-const [otherArg, protocolArg = 'http', trialsArg = '10'] = process.argv.slice(2);
+const [otherArg, protocolArg = 'http', trialsArg = '12'] = process.argv.slice(2);
 if (!otherArg || (protocolArg !== 'http' && protocolArg !== 'https') || !(Number(trialsArg) > 0)) {
-  process.stderr.write('usage: node --import tsx bench/gateway-ab.ts <other checkout> [http|https] [trials=10]\n');
+  process.stderr.write('usage: node --import tsx bench/gateway-ab.ts <other checkout> [http|https] [trials=12]\n');
   process.exit(2);
 }
 const protocol = protocolArg;
 const trials = Number(trialsArg);
 const CONCURRENCY = 64;
+const ORDERS = [
+  [0, 1, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+  [0, 2, 1],
+  [1, 0, 2],
+] as const;
 const DEVICES = '1000';
 
 type Stats = ReturnType<typeof processStats>;
@@ -38,7 +47,10 @@ try {
   ];
   const results = targets.map(() => ({ rps: [] as number[], cpuUs: [] as number[] }));
   for (let trial = 0; trial < trials; trial++) {
-    const order = trial % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    // Each target takes each place in the order equally often (every sixth trial repeats): a target
+    // measured in the same place every time was measured with a bias (an A/A run of one checkout against
+    // itself gave the middle place 0.51 of bare and the outer ones 0.42).
+    const order = ORDERS[trial % ORDERS.length]!;
     for (const i of order) {
       const { service, origin } = targets[i]!;
       const cpuBefore = cpuSeconds(await service.call<Stats>('stats'));

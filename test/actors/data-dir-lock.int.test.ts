@@ -13,10 +13,16 @@ function holder(t: Parameters<typeof spawnTs>[0], dir: string, role = 'daemon', 
   let stderr = '';
   onLines(child.stdout!, (l) => lines.push(l));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const outcome = Promise.race([
-    waitFor(() => lines.find((l) => l.startsWith('locked ')), 30_000).then((line) => ({ locked: true as const, line })),
-    exited(child).then((e) => ({ locked: false as const, ...e, stderr: () => stderr })),
-  ]);
+  let ended = false;
+  const exit = exited(child).then((e) => {
+    ended = true;
+    return e;
+  });
+  // The wait stops when the process exits, so a refused holder leaves no poll running (it would keep this
+  // test's worker alive until the 30 s deadline).
+  const outcome = waitFor(() => lines.find((l) => l.startsWith('locked ')) ?? (ended ? 'exited' : undefined), 30_000).then(async (line) =>
+    line === 'exited' ? { locked: false as const, ...(await exit), stderr: () => stderr } : { locked: true as const, line },
+  );
   return { child, outcome };
 }
 

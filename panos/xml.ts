@@ -156,6 +156,11 @@ class TreeBuilder {
     return this.top.name;
   }
 
+  /** Whether an element is open (the root element has been opened and not yet closed). */
+  get inside(): boolean {
+    return this.top !== this.root;
+  }
+
   /** `attrs` as they are kept: `@_name` keys, trimmed values. */
   open(name: string, attrs: Record<string, string> | undefined): void {
     this.flushText(this.top);
@@ -318,7 +323,6 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
   const tree = new TreeBuilder(arrayPaths);
   const n = text.length;
   let i = 0;
-  let depth = 0;
   let rootSeen = false;
   if (text.startsWith('<?xml')) {
     const decl = XML_DECLARATION.exec(text);
@@ -331,8 +335,8 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
       const end = lt < 0 ? n : lt;
       // White space alone (the indentation between elements, most of the text of a pretty-printed table)
       // changes nothing where no text waits: a run is trimmed, and outside the root it is not kept.
-      if (end > i && !(isWhiteSpace(text, i, end) && (depth === 0 || tree.nothingWaits))) {
-        if (depth === 0) return undefined;
+      if (end > i && !(isWhiteSpace(text, i, end) && (!tree.inside || tree.nothingWaits))) {
+        if (!tree.inside) return undefined;
         const decoded = decodedText(text.slice(i, end));
         if (decoded === undefined) return undefined;
         tree.text(decoded);
@@ -340,7 +344,7 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
       if (lt < 0) break;
       const next = text.charCodeAt(lt + 1);
       if (next === 0x2f /* / */) {
-        if (depth === 0) return undefined;
+        if (!tree.inside) return undefined;
         const open = tree.openName;
         let gt = lt + 2 + open.length;
         // `</name>` as it nearly always is; else `</name  >`, or a mismatch left to saxes.
@@ -351,14 +355,13 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
           if (!END_TAG_NAME.test(name) || name.trimEnd() !== open) return undefined;
         }
         tree.close();
-        depth--;
         i = gt + 1;
         continue;
       }
       if (next === 0x21 /* ! */) {
         if (text.startsWith('<![CDATA[', lt)) {
           const close = text.indexOf(']]>', lt + 9);
-          if (close < 0 || depth === 0) return undefined;
+          if (close < 0 || !tree.inside) return undefined;
           tree.cdata(text.slice(lt + 9, close));
           i = close + 3;
           continue;
@@ -373,13 +376,15 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
       }
       if (next === 0x3f /* ? */) {
         const close = text.indexOf('?>', lt + 2);
+        if (close < 0) return undefined;
         // A processing instruction needs a target that is not `xml` (the declaration comes first or not at all).
-        if (close < 0 || !/^[A-Za-z_][A-Za-z0-9_.-]*(?:[ \t\n]|$)/.test(text.slice(lt + 2, close)) || /^xml(?:[ \t\n]|$)/i.test(text.slice(lt + 2, close))) return undefined;
-        if (depth > 0) tree.instruction();
+        const instruction = text.slice(lt + 2, close);
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]*(?:[ \t\n]|$)/.test(instruction) || /^xml(?:[ \t\n]|$)/i.test(instruction)) return undefined;
+        if (tree.inside) tree.instruction();
         i = close + 2;
         continue;
       }
-      if (depth === 0) {
+      if (!tree.inside) {
         if (rootSeen) return undefined;
         rootSeen = true;
       }
@@ -388,13 +393,8 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
       const after = text.charCodeAt(nameEnd);
       if (nameEnd > lt + 1 && (after === 0x3e || (after === 0x2f && text.charCodeAt(nameEnd + 1) === 0x3e))) {
         tree.open(text.slice(lt + 1, nameEnd), undefined);
-        if (after === 0x2f) {
-          tree.close();
-          i = nameEnd + 2;
-        } else {
-          depth++;
-          i = nameEnd + 1;
-        }
+        if (after === 0x2f) tree.close();
+        i = nameEnd + (after === 0x2f ? 2 : 1);
         continue;
       }
       START_TAG.lastIndex = lt + 1;
@@ -414,14 +414,13 @@ export function scanXml(text: string, arrayPaths: ReadonlySet<string>): XmlObjec
       }
       tree.open(tag[1]!, attrs);
       if (tag[3] === '/') tree.close();
-      else depth++;
       i = START_TAG.lastIndex;
     }
   } catch (err) {
     if (err instanceof Unsupported) return UNSUPPORTED;
     throw err;
   }
-  return depth === 0 && rootSeen ? tree.result : undefined;
+  return !tree.inside && rootSeen ? tree.result : undefined;
 }
 
 /**

@@ -87,6 +87,43 @@ function stepSummary(store: LmdbEventStore): Record<string, { count: number; p50
   );
 }
 
+/**
+ * When the units finished, from the first submission: standalone jobs and HA pair jobs apart (a pair's child
+ * jobs are not units); each pair's steps and its child jobs' steps (start and end, from the first
+ * submission), to see where its critical path goes.
+ */
+function unitTimeline(store: LmdbEventStore): Record<string, unknown> {
+  type Job = { pair: boolean; parent?: string; started: number; ended?: number; steps: [string, number, number?][] };
+  const jobs = new Map<string, Job>();
+  for (const stream of store.streamNames('job:')) {
+    let job: Job | undefined;
+    for (const e of store.readStream(stream)) {
+      const at = Date.parse(e.at);
+      const d = e.data as { step?: string; hop?: number; parentId?: string };
+      const step = `${d.step}${d.hop !== undefined ? `#${d.hop}` : ''}`;
+      if (e.type === 'job.ha.submitted' || e.type === 'job.submitted') {
+        job = { pair: e.type === 'job.ha.submitted', started: at, steps: [], ...(d.parentId ? { parent: d.parentId } : {}) };
+      } else if (!job) continue;
+      else if (e.type === 'job.ha.step.started' || e.type === 'job.step.started') job.steps.push([step, at]);
+      else if (e.type === 'job.step.completed' || e.type === 'job.step.failed') {
+        const open = job.steps.findLast((st) => st[0] === step && st[2] === undefined);
+        if (open) open[2] = at;
+      } else if (/^job\.(ha\.)?(completed|failed|cancelled)$/.test(e.type)) job.ended = at;
+    }
+    if (job) jobs.set(stream.slice('job:'.length), job);
+  }
+  const t0 = Math.min(...[...jobs.values()].map((j) => j.started));
+  const rel = (t: number | undefined): number | undefined => (t === undefined ? undefined : t - t0);
+  const standalone = [...jobs.values()].filter((j) => !j.pair && !j.parent && j.ended !== undefined).map((j) => j.ended! - t0);
+  const pairs = [...jobs].filter(([, j]) => j.pair).map(([id, j]) => ({
+    finishedMs: rel(j.ended),
+    steps: j.steps.map(([name, at]) => [name, rel(at)]),
+    children: [...jobs.values()].filter((c) => c.parent === id).map((c) => c.steps.map(([name, at, end]) => [name, rel(at), rel(end)])),
+  }));
+  const s = summarize(standalone);
+  return { standaloneFinishedMs: { count: s.count, p50: s.p50, p99: s.p99, max: Math.max(0, ...standalone) }, pairs };
+}
+
 await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
   const nc = await connectNats(args.natsUrl, 'bench daemon');
   const subjects = new Subjects(args.prefix);
@@ -115,6 +152,7 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
       eventCount: () => store.lastGseq(),
       apiCalls: () => apiCallSummary(store, config.panorama.host),
       steps: () => stepSummary(store),
+      timeline: () => unitTimeline(store),
       tlsConnections: () => tlsConnections,
     },
     async onStop() {

@@ -199,6 +199,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
         const apiCalls = await optional(daemon.call<{ total: number } & Record<string, unknown>>('apiCalls', undefined, finished ? 60_000 : marginMs / 3));
         const steps = await optional(daemon.call<Record<string, unknown>>('steps', undefined, finished ? 60_000 : marginMs / 4));
         const tlsConnections = await optional(daemon.call<number>('tlsConnections', undefined, 30_000));
+        const timeline = await optional(daemon.call<Record<string, unknown>>('timeline', undefined, finished ? 60_000 : marginMs / 4));
         const natsPeak = await peakRssOfPid(info.natsPid);
         const natsCpu = ((await cpuSecondsOfPid(info.natsPid)) ?? 0) - (natsBefore ?? 0);
         const failed = [...wanted].filter((j) => outcome.has(j) && outcome.get(j) !== 'completed').length;
@@ -333,6 +334,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
             apiCalls,
             steps,
             tlsConnections,
+            timeline,
             daemonProcess: after,
             simProcess: simStats,
             natsPeakRssMiB: natsPeak,

@@ -38,8 +38,8 @@ import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '
 export interface DeviceAccess {
   /** Panorama's managed devices (`show devices connected`), with their device groups (`show devicegroups`). */
   discover(): Promise<DiscoveredDevice[]>;
-  /** A device through Panorama. */
-  viaPanorama(device: JobDevice): DeviceApi;
+  /** A device through Panorama; with `precedence`, its calls go first when Panorama's connections are all busy. */
+  viaPanorama(device: JobDevice, options?: { precedence?: boolean }): DeviceApi;
   /** A device at its management address. */
   direct(device: JobDevice): DeviceApi;
   /** Accept the certificate a firewall presents now, for trust on first use (`device trust SERIAL`). */
@@ -199,8 +199,11 @@ export class Daemon {
     const now = (): number => this.clock.now();
     const fence = options.fence;
     const fenced = (api: DeviceApi, d: JobDevice): DeviceApi => (fence ? fencedDeviceApi(api, d.serial, fence) : api);
+    // An HA pair's calls go first: a pair is the fleet's longest unit (one peer after the other), and while it
+    // runs it is without its redundancy, so its reads do not wait behind a hundred standalone readiness checks.
+    const viaPanorama = (d: JobDevice): DeviceApi => this.access.viaPanorama(d, { precedence: d.haPeer !== null });
     const deps: StepDeps = {
-      api: (d) => fenced(this.access.viaPanorama(d), d),
+      api: (d) => fenced(viaPanorama(d), d),
       directApi: (d) => fenced(this.access.direct(d), d),
       directDownloads: this.config.downloads.direct,
       installVia: this.config.install.via,
@@ -221,7 +224,7 @@ export class Daemon {
     this.machine = upgradeJobMachine.provide({ actors: { ...stepEffects(deps), deadline: deadlineEffect(this.clock) } });
     this.pairMachine = haPairMachine.provide({
       actors: pairEffects({
-        api: (d) => fenced(this.access.viaPanorama(d), d),
+        api: (d) => fenced(viaPanorama(d), d),
         ...(fence ? { fence } : {}),
         startChild: (pair, role, jobId, device) => this.startChild(pair, role, jobId, device),
         awaitChild: async (jobId) => (this.runners.get(jobId) ? await this.runners.get(jobId)!.done() : this.finished.get(jobId)),
@@ -235,7 +238,7 @@ export class Daemon {
         log: this.log,
         preflight: (pair, device, signal) =>
           preflight(
-            this.access.viaPanorama(device),
+            viaPanorama(device),
             // The pair's own HA state is checked by the pair step; each peer's other checks run here, before either is touched.
             { device, plan: pair.versions.map((version) => ({ version, action: 'install' })), hop: 0, targetVersion: pair.targetVersion, parentId: pair.jobId, policy: this.policy(pair.readiness) },
             (model) => this.rebootBudgetMs(model),

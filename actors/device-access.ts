@@ -85,6 +85,9 @@ export function createDeviceAccess(
     requestsPerSecond: config.rateLimit,
     // Every job of the fleet talks through this one client: 8 sockets (the default) queue them behind each other.
     maxSockets: Math.max(8, Math.min(64, config.concurrency)),
+    // But no more than 16 answers awaited at once from a busy Panorama (calls slower than a second aside):
+    // more only lengthens its queue, and an HA pair's calls, which go first, would wait behind it.
+    callSlots: Math.max(8, Math.min(16, config.concurrency)),
   });
   const port = config.firewall.port ?? portOf(config.panorama.host);
   const fwKey = config.firewall.apiKey || (config.firewall.username ? '' : config.panorama.apiKey);
@@ -149,7 +152,7 @@ export function createDeviceAccess(
         haPeer: d.haPeerSerial ?? null,
       }));
     },
-    viaPanorama: (device) => clientDeviceApi(panorama, device.serial),
+    viaPanorama: (device, options) => clientDeviceApi(panorama, device.serial, options?.precedence === true),
     direct: (device) => clientDeviceApi(directClient(device)),
     async trustCertificate(device) {
       const accepted = await trust.accept(device.serial, device.mgmtIp, tlsPort);

@@ -9,7 +9,8 @@ export interface CallOptions {
 export interface WaitJobOptions extends CallOptions {
   intervalMs: number;
   timeoutMs: number;
-  onProgress?: (job: ParsedJob) => void;
+  /** Each answer, with how long the look that brought it took. */
+  onProgress?: (job: ParsedJob, look: { ms: number }) => void;
   /** Poll near when the job should be done (see PanosClient.waitForJob). */
   adaptive?: boolean;
   expectedMs?: number;
@@ -72,9 +73,12 @@ export interface DeviceApi {
   panoramaInfo(o?: CallOptions): Promise<SystemInfo | undefined>;
 }
 
-/** A DeviceApi over the PAN-OS XML client: through Panorama when `target` is given, else the device itself. */
-export function clientDeviceApi(client: PanosClient, target?: string): DeviceApi {
-  const t = target ? { target } : {};
+/**
+ * A DeviceApi over the PAN-OS XML client: through Panorama when `target` is given, else the device itself.
+ * With `precedence`, its calls go before others when the client's connections are all busy (CallLanes).
+ */
+export function clientDeviceApi(client: PanosClient, target?: string, precedence = false): DeviceApi {
+  const t = { ...(target ? { target } : {}), ...(precedence ? { precedence } : {}) };
   return {
     systemInfo: (o = {}) => client.systemInfo({ ...t, ...o }),
     chassisReady: (o = {}) => client.chassisReady({ ...t, ...o }),

@@ -166,23 +166,30 @@ function progressReporter(ctx: StepContext, make: (percent: number) => JobFact):
  * progress says.
  */
 async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, sent: Sent, device: JobDevice, onProgress?: (job: ParsedJob) => void): Promise<ParsedJob> {
-  const key = `${sent.panosType} ${device.model}`;
+  const key = `${sent.kind} ${device.model}`;
   const expectedMs = sent.sentAt !== undefined ? deps.estimates.expected(key) : undefined;
   /** A look found the job unfinished: its end lies after it (DurationEstimates). */
   let seenRunning = false;
+  /**
+   * The round trip of the look that found the job done. The job counts as lasting until that look went
+   * out: its round trip is Panorama's and this client's load, not the job's, and counted in, the next
+   * jobs' first looks would come later by as much.
+   */
+  let lastLookMs = 0;
   const job = await api.waitForJob(sent.id, {
     intervalMs: deps.pollJobMs,
     timeoutMs: deps.jobTimeoutMs,
     signal: ctx.signal,
     adaptive: true,
     ...(expectedMs !== undefined ? { expectedMs } : {}),
-    onProgress: (j) => {
+    onProgress: (j, look) => {
       if (!j.finished) seenRunning = true;
+      lastLookMs = look?.ms ?? 0;
       onProgress?.(j);
     },
   });
   if (!job.ok) throw new PanosJobFailedError(String(sent.id), job.type, job.details);
-  if (sent.sentAt !== undefined) deps.estimates.record(key, deps.now() - sent.sentAt, seenRunning);
+  if (sent.sentAt !== undefined) deps.estimates.record(key, deps.now() - sent.sentAt - lastLookMs, seenRunning);
   return job;
 }
 
@@ -416,6 +423,7 @@ export function contentStep(deps: StepDeps, recent?: RecentReadings): StepFn {
     if (!effectDone(job, 'content-download', hop)) {
       const downloadJob = await sendOnce(api, ctx, deps.now, {
         panosType: 'Downld',
+        kind: 'content download',
         inflight: job.contentDownload && job.contentDownload.hop === hop ? job.contentDownload : null,
         alreadyDone: async () => {
           const c = newestContent(handed ?? (await api.contentInfo(o)));
@@ -432,6 +440,7 @@ export function contentStep(deps: StepDeps, recent?: RecentReadings): StepFn {
     }
     const installJob = await sendOnce(api, ctx, deps.now, {
       panosType: 'Content',
+      kind: 'content install',
       inflight: job.contentInstall && job.contentInstall.hop === hop ? job.contentInstall : null,
       alreadyDone: async () => {
         if (downloadedNewest) return false;
@@ -457,6 +466,11 @@ function hopVersion(job: JobState, hop: number): string {
 interface SendOnce {
   /** The PAN-OS job type the request creates, to find it in `show jobs all`. */
   panosType: 'Downld' | 'SWInstall' | 'Content';
+  /**
+   * What the job does, for the durations learnt (DurationEstimates): a content download and a software
+   * download are both `Downld` jobs, and a software image takes many times longer to fetch.
+   */
+  kind: 'software download' | 'software install' | 'content download' | 'content install';
   inflight: InFlight | null;
   /** Before a new request: true when there is nothing to send (the image is already there). */
   alreadyDone?: () => Promise<boolean>;
@@ -471,6 +485,7 @@ interface SendOnce {
 interface Sent {
   id: number;
   panosType: SendOnce['panosType'];
+  kind: SendOnce['kind'];
   sentAt?: number;
 }
 
@@ -483,13 +498,13 @@ interface Sent {
 async function sendOnce(api: DeviceApi, ctx: StepContext, now: () => number, r: SendOnce): Promise<Sent | undefined> {
   const o = { signal: ctx.signal };
   const enqueued = r.enqueued;
-  const panosType = r.panosType;
-  if (r.inflight?.panosJobId != null) return { id: r.inflight.panosJobId, panosType };
+  const { panosType, kind } = r;
+  if (r.inflight?.panosJobId != null) return { id: r.inflight.panosJobId, panosType, kind };
   if (r.inflight) {
     const found = findJobAfter(await api.jobsAll(o), r.panosType, r.inflight.baselineJobId);
     if (found !== undefined) {
       await ctx.record(enqueued(found));
-      return { id: found, panosType };
+      return { id: found, panosType, kind };
     }
   }
   if (r.alreadyDone && (await r.alreadyDone())) return undefined;
@@ -497,7 +512,7 @@ async function sendOnce(api: DeviceApi, ctx: StepContext, now: () => number, r: 
   const panosJobId = await r.send();
   const sentAt = now();
   await ctx.record(enqueued(panosJobId));
-  return { id: panosJobId, panosType, sentAt };
+  return { id: panosJobId, panosType, kind, sentAt };
 }
 
 export function downloadStep(deps: StepDeps, recent?: RecentReadings): StepFn {
@@ -512,6 +527,7 @@ export function downloadStep(deps: StepDeps, recent?: RecentReadings): StepFn {
     const handed = recent?.takeAnswer(job.jobId, 'software');
     const sent = await sendOnce(api, ctx, deps.now, {
       panosType: 'Downld',
+      kind: 'software download',
       inflight,
       alreadyDone: async () => {
         const software = handed?.hop === hop ? handed.info : await api.softwareInfo(o);
@@ -537,6 +553,7 @@ export function installStep(deps: StepDeps): StepFn {
     const api = deps.installVia === 'direct' ? deps.directApi(device) : deps.api(device);
     const sent = await sendOnce(api, ctx, deps.now, {
       panosType: 'SWInstall',
+      kind: 'software install',
       inflight: job.install && job.install.hop === hop ? job.install : null,
       requested: (baselineJobId) => ({ type: 'job.install.requested', data: { version, hop, baselineJobId } }),
       enqueued: (panosJobId) => ({ type: 'job.install.enqueued', data: { version, hop, panosJobId } }),

@@ -22,6 +22,7 @@ import {
 import { renderOpCommand, type OpCommand } from './commands.ts';
 import { parseHost, type Endpoint } from './host.ts';
 import { PollSchedule, STRETCH_FACTOR } from './poll-schedule.ts';
+import { CallLanes } from './call-lanes.ts';
 export { normalizeFingerprint } from './tls-trust.ts';
 import { defaultTrustAdvice, normalizeFingerprint, TlsTrustError, TrustingAgent, type TrustAdvice, type TrustMode } from './tls-trust.ts';
 import {
@@ -121,7 +122,14 @@ export interface PanosClientOptions {
   requestsPerSecond?: number;
   /** Bucket size, default 1: calls are spaced evenly. */
   burst?: number;
+  /** Connections per agent (default 8). */
   maxSockets?: number;
+  /**
+   * Calls on the wire at once that wait for each other (default `maxSockets`); the rest wait here, those
+   * with `precedence` first. A call still unanswered after `slowCallMs` (default 1 s) stops counting.
+   */
+  callSlots?: number;
+  slowCallMs?: number;
   recorder?: (call: ApiCallRecord) => void;
   logger?: PanosClientLogger;
   sleep?: SleepFn;
@@ -137,6 +145,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides the client's `maxAttempts` (pollers use 1: they retry on their own schedule). */
   maxAttempts?: number;
+  /** When all of the client's connections are busy, go before the calls without it (see CallLanes). */
+  precedence?: boolean;
 }
 
 export interface OpOptions extends CallOptions {
@@ -146,12 +156,15 @@ export interface OpOptions extends CallOptions {
 
 export interface WaitForJobOptions {
   target?: string;
+  /** Each poll's; see CallOptions.precedence. */
+  precedence?: boolean;
   /** Default 2000. */
   intervalMs?: number;
   /** Default 30 min. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  onProgress?: (job: ParsedJob) => void;
+  /** Each answer, with how long the look that brought it took (its round trip, queueing in this client included). */
+  onProgress?: (job: ParsedJob, look: { ms: number }) => void;
   /**
    * Poll near when the job should be done instead of every `intervalMs` (panos/poll-schedule.ts): the
    * first poll after `expectedMs` (or `intervalMs` when nothing is expected), then as its reported progress
@@ -372,6 +385,8 @@ export class PanosClient {
   /** A fresh connection per mutating call, so a stale pooled socket can never swallow one. */
   private readonly freshAgent: http.Agent;
   private readonly limiter: TokenBucket | undefined;
+  /** Who goes next when `callSlots` calls are on the wire (CallLanes); the rest wait here, not in an agent's queue. */
+  private readonly lanes: CallLanes;
   private readonly recorder: ((call: ApiCallRecord) => void) | undefined;
   private readonly logger: PanosClientLogger | undefined;
   private readonly sleepFn: SleepFn;
@@ -403,6 +418,7 @@ export class PanosClient {
       this.limiter = new TokenBucket(options.requestsPerSecond, Math.max(1, options.burst ?? 1), this.now, this.sleepFn);
     }
     const maxSockets = options.maxSockets ?? 8;
+    this.lanes = new CallLanes(Math.min(maxSockets, options.callSlots ?? maxSockets), options.slowCallMs ?? 1000);
     if (this.protocol === 'http') {
       if (options.caFile || options.fingerprint || options.insecure) throw new ValidationError('TLS options need protocol https', 'protocol');
       this.agent = new http.Agent({ keepAlive: true, maxSockets });
@@ -690,14 +706,16 @@ export class PanosClient {
         throw new JobTimeoutError(String(id), this.now() - start, last?.status, lastError !== undefined ? { cause: lastError } : undefined);
       }
       try {
+        const lookedAt = this.now();
         const job = await this.job(id, {
           ...(opts.target !== undefined ? { target: opts.target } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.precedence ? { precedence: true } : {}),
           maxAttempts: 1,
           timeoutMs: Math.min(this.timeoutMs, remaining),
         });
         last = job;
-        opts.onProgress?.(job);
+        opts.onProgress?.(job, { ms: this.now() - lookedAt });
         if (job.finished) return job;
         schedule?.observe(this.now() - origin, job.progress);
       } catch (err) {
@@ -778,7 +796,13 @@ export class PanosClient {
   }
 
   private async attempt(spec: CallSpec, opts: CallOptions, attempt: number, key: string | undefined): Promise<Reply> {
-    await this.limiter?.take(opts.signal);
+    const leave = await this.lanes.enter(opts.precedence === true, opts.signal);
+    try {
+      await this.limiter?.take(opts.signal);
+    } catch (err) {
+      leave();
+      throw err;
+    }
     const startedAt = this.now();
     const record: ApiCallRecord = {
       at: new Date(startedAt).toISOString(),
@@ -795,7 +819,11 @@ export class PanosClient {
     const form = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
     let exchange: Exchange | undefined;
     try {
-      exchange = await this.exchange(form, opts.timeoutMs ?? this.timeoutMs, opts.signal, spec.mutating);
+      try {
+        exchange = await this.exchange(form, opts.timeoutMs ?? this.timeoutMs, opts.signal, spec.mutating);
+      } finally {
+        leave();
+      }
       record.httpStatus = exchange.status;
       record.response = spec.type === 'keygen' ? REDACTED : this.scrubbedHead(exchange.body, RESPONSE_LIMIT);
       const response = this.interpret(exchange, spec, opts.target, record);

@@ -93,7 +93,7 @@ interface DurationSample {
 }
 
 /**
- * The durations the daemon has seen, by kind of wait and model (`SWInstall PA-3220`): what the next wait
+ * The durations the daemon has seen, by kind of wait and model (`software install PA-3220`): what the next wait
  * of that kind expects (a first poll there finds most done).
  *
  * A wait is first looked at when the estimate says, so a wait that was over by then only tells that it

@@ -39,6 +39,8 @@ export interface RebootPhaseInfo {
 export interface WaitForRebootOptions {
   /** Panorama: the serial of the rebooting firewall. */
   target?: string;
+  /** Each look's; see CallOptions.precedence. */
+  precedence?: boolean;
   /** Uptime before the restart was sent: a lower uptime later proves the reboot happened. */
   previousUptimeSeconds?: number;
   /**
@@ -225,6 +227,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   const callOptions = (): CallOptions => ({
     ...(target !== undefined ? { target } : {}),
     ...(signal ? { signal } : {}),
+    ...(options.precedence ? { precedence: true } : {}),
     maxAttempts: 1,
     timeoutMs: Math.max(1, Math.min(requestTimeoutMs, deadline() - now())),
   });

@@ -1,7 +1,7 @@
 import { DurationEstimates } from '../../panos/poll-schedule.ts';
 import test from 'ava';
 import pino from 'pino';
-import type { DeviceApi, RebootWaitOptions } from '../../actors/device-api.ts';
+import type { DeviceApi, RebootWaitOptions, WaitJobOptions } from '../../actors/device-api.ts';
 import { contentStep, downloadStep, rebootStep, RecentReadings, snapshotStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
 import { DeviceNotConnectedError } from '../../panos/errors.ts';
 import { DEFAULT_PATH_RULES } from '../../panos/upgrade-path.ts';
@@ -316,7 +316,7 @@ test('pre-snapshot: readings older than the bound are not taken', async (t) => {
 });
 
 /** A healthy standalone firewall offered newer content, through validate, its content step and downloads. */
-function upgradingDevice() {
+function upgradingDevice(overrides: Record<string, unknown> = {}) {
   let jobs: ParsedJob[] = [finished(3, 'AutoCom')];
   const add = (type: string): number => {
     const id = (jobs.at(-1)?.id ?? 0) + 1;
@@ -331,6 +331,7 @@ function upgradingDevice() {
     contentInstall: async () => add('Content'),
     download: async () => add('Downld'),
     waitForJob: async (id: number) => jobs.find((j) => j.id === id)!,
+    ...overrides,
   });
 }
 
@@ -415,4 +416,37 @@ test('reboot step: a restart it sent itself is looked at again, once seen down, 
   );
   await rebootStep(d)({ job: resumed, step: 'reboot', hop: 0 }, context([]));
   t.is(seen[1]?.expectedBackMs, undefined);
+});
+
+test('job waits: a content download is first looked at when content downloads took, not software downloads (both are Downld jobs); each learns its wait less the round trip of the look that found it done', async (t) => {
+  let clock = NOW;
+  const waits: { id: number; expectedMs: number | undefined }[] = [];
+  const { api } = upgradingDevice({
+    waitForJob: async (id: number, o: WaitJobOptions) => {
+      waits.push({ id, expectedMs: o.expectedMs });
+      // Seen running, then done 5 s after it was sent by a look that took 1.2 s on the wire.
+      const job = finished(id, 'Downld');
+      o.onProgress?.({ ...job, status: 'ACT', finished: false, progress: 50 }, { ms: 10 });
+      clock += 5000;
+      o.onProgress?.(job, { ms: 1200 });
+      return job;
+    },
+  });
+  const d = { ...deps(api), now: () => clock };
+  d.estimates.record('software download PA-440', 300_000);
+  const job = jobWith({ type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.5.1', attempt: 1 } });
+  await contentStep(d, new RecentReadings(() => clock))({ job, step: 'content', hop: 0 }, context([]));
+  t.deepEqual(
+    waits.map((w) => w.expectedMs),
+    [undefined, undefined],
+    'no content download or install was seen yet: nothing is expected, whatever software downloads took',
+  );
+  t.is(d.estimates.expected('content download PA-440'), 3800);
+  t.is(d.estimates.expected('content install PA-440'), 3800);
+  t.is(d.estimates.expected('software download PA-440'), 300_000, 'untouched');
+  await contentStep(d, new RecentReadings(() => clock))({ job, step: 'content', hop: 0 }, context([]));
+  t.deepEqual(
+    waits.slice(2).map((w) => w.expectedMs),
+    [3800, 3800],
+  );
 });

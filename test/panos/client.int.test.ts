@@ -627,3 +627,31 @@ test('client: when the options are contradictory or incomplete then the construc
   t.throws(() => new PanosClient({ host: 'fw', apiKey: KEY, insecure: true, fingerprint: 'ab'.repeat(32) }), { message: /one of/ });
   t.throws(() => new PanosClient({ host: 'fw', apiKey: KEY, fingerprint: 'abcd' }), { message: /SHA-256/ });
 });
+
+test('client: when its call slots are all taken then a call with precedence is sent before the calls without it that waited longer, and a call slower than slowCallMs stops holding its slot', async (t) => {
+  let releaseFirst: (r: Reply) => void = () => undefined;
+  const server = await startScriptedServer(t, (req) => (req.n === 1 ? new Promise<Reply>((r) => (releaseFirst = r)) : SYSTEM_INFO));
+  const c = client(server.host, { maxSockets: 8, callSlots: 1, slowCallMs: 60_000 });
+  t.teardown(() => c.close());
+  const first = c.systemInfo({ target: 'first' });
+  while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 5));
+  const later = [c.systemInfo({ target: 'standalone-1' }), c.systemInfo({ target: 'standalone-2' }), c.systemInfo({ target: 'pair-member', precedence: true })];
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(server.requests.length, 1, 'one slot: the others wait in the client, not on the wire');
+  releaseFirst(SYSTEM_INFO);
+  await Promise.all([first, ...later]);
+  t.deepEqual(
+    server.requests.map((r) => r.params['target']),
+    ['first', 'pair-member', 'standalone-1', 'standalone-2'],
+  );
+
+  // A call that takes long (a firewall slow to answer through Panorama) gives its slot up after slowCallMs.
+  const hung = await startScriptedServer(t, (req) => (req.n === 1 ? 'hang' : SYSTEM_INFO));
+  const d = client(hung.host, { maxSockets: 8, callSlots: 1, slowCallMs: 100, timeoutMs: 600, maxAttempts: 1 });
+  t.teardown(() => d.close());
+  const stuck = d.systemInfo({ target: 'not-answering' });
+  const answered = await d.systemInfo({ target: 'next' });
+  t.is(answered.serial, firewall({ bootedAt: 0 }).serial);
+  t.deepEqual(hung.requests.map((r) => r.params['target']), ['not-answering', 'next']);
+  await t.throwsAsync(stuck, { instanceOf: TransportError });
+});

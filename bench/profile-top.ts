@@ -2,6 +2,7 @@
 // The top frames of a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- --profile <role>`):
 // self time per function, and inclusive time per source file.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
@@ -40,7 +41,12 @@ for (let i = 0; i < samples.length; i++) {
 }
 const totalUs = [...selfUs.values()].reduce((s, v) => s + v, 0);
 
-const short = (url: string): string => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'npm:').replace(/^.*\/work\/main\//, '');
+/** This checkout's root, cut from the frames' paths. */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const short = (url: string): string => {
+  const path = url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'npm:');
+  return path.startsWith(root) ? path.slice(root.length) : path;
+};
 const label = (n: ProfileNode): string => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 const selfByFrame = new Map<string, number>();

@@ -482,24 +482,35 @@ function validateEvent(e: NewEvent | PreparedEvent): void {
   if (path) throw new InvalidEventError(`event ${e.type}: ${path} is not plain JSON`);
 }
 
-/** The path of the first value that does not survive a JSON round trip unchanged, or undefined. */
-function plainJsonViolation(value: unknown, path: string, parents: object[] = []): string | undefined {
+/** The path (`data.a[2].b`) of the first value that does not survive a JSON round trip unchanged, or undefined. */
+function plainJsonViolation(value: unknown, root: string): string | undefined {
+  const keys = violationIn(value, []);
+  return keys && root + keys.reverse().map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+}
+
+/**
+ * The keys down to the first value JSON would not carry unchanged, innermost first (the path is spelt only
+ * for a bad event: a snapshot holds thousands of values). `ancestors`: the objects above, for cycles.
+ */
+function violationIn(value: unknown, ancestors: object[]): Array<string | number> | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
-  if (typeof value !== 'object' || parents.includes(value)) return path;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : [];
+  if (typeof value !== 'object' || ancestors.includes(value)) return [];
+  const isArray = Array.isArray(value);
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return path;
-  const inner = [...parents, value];
-  if (Array.isArray(value)) {
+  if (!isArray && proto !== Object.prototype && proto !== null) return [];
+  ancestors.push(value);
+  if (isArray) {
     for (let i = 0; i < value.length; i++) {
-      const bad = plainJsonViolation(value[i], `${path}[${i}]`, inner);
-      if (bad) return bad;
+      const bad = violationIn(value[i], ancestors);
+      if (bad) return (bad.push(i), bad);
     }
-    return undefined;
+  } else {
+    for (const k of Object.keys(value)) {
+      const bad = violationIn((value as Record<string, unknown>)[k], ancestors);
+      if (bad) return (bad.push(k), bad);
+    }
   }
-  for (const [k, v] of Object.entries(value)) {
-    const bad = plainJsonViolation(v, `${path}.${k}`, inner);
-    if (bad) return bad;
-  }
+  ancestors.pop();
   return undefined;
 }

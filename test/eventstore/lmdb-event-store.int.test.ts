@@ -290,9 +290,14 @@ test('event store: when an event is not a typed plain-JSON fact then append thro
     await t.throwsAsync(store.append('device:1', [ev('device.ok'), e as NewEvent]), { instanceOf: InvalidEventError });
   }
   t.is(store.lastGseq(), 0);
+  // The error names where the bad value is.
+  await t.throwsAsync(store.append('device:1', [{ type: 'device.x', data: { routes: [{ ok: 1 }, { at: new Date(T0) }] } }]), { message: /data\.routes\[1\]\.at is not plain JSON/ });
+  await t.throwsAsync(store.append('device:1', [{ type: 'device.x', data: circular }]), { message: /data\.self is not plain JSON/ });
 
-  const [ok] = await store.append('device:1', [ev('device.ok', { a: [1, 'b', null, false, { c: -0.5 }], d: null })]);
-  t.deepEqual(ok?.data, { a: [1, 'b', null, false, { c: -0.5 }], d: null });
+  // The same object twice, not inside itself, is plain JSON.
+  const shared = { n: 1 };
+  const [ok] = await store.append('device:1', [ev('device.ok', { a: [1, 'b', null, false, { c: -0.5 }], d: null, e: [shared, { shared }] })]);
+  t.deepEqual(ok?.data, { a: [1, 'b', null, false, { c: -0.5 }], d: null, e: [{ n: 1 }, { shared: { n: 1 } }] });
 });
 
 test('event store: when appends resolve then onAppend listeners get durable events in gseq order, and nothing after unsubscribe', async (t) => {

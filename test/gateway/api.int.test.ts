@@ -513,7 +513,7 @@ test('mgmt: when the management API is called with the key then devices, one dev
     const r = await json(`/mgmt/api-calls?limit=2&key=${key}`);
     return (r.body.calls as ApiCallRecord[]).length === 2 && (r.body.calls as ApiCallRecord[])[0]?.via === 'direct' ? r : undefined;
   });
-  const [newest, older] = calls.body.calls as Array<ApiCallRecord & { seq: number }>;
+  const [newest, older] = calls.body.calls as Array<ApiCallRecord & { seq: number; at: string }>;
   t.like(newest, { via: 'direct', address: '127.0.11.3', type: 'op', command: '<show><clock/></show>', httpStatus: 200, panosStatus: 'success', outcome: 'answered' });
   t.like(older, { via: 'panorama', address: '127.0.0.1', target: null, command: CMD.devicesConnected });
   // Calls answered within one group commit share its event, and so its seq: newest first by seq, then by time.

@@ -36,6 +36,8 @@ export interface RebootWaitResult {
   uptimeSeconds: number;
   /** A look found the reboot not over yet (see RebootResult.seenUnfinished); absent: not known. */
   seenUnfinished?: boolean;
+  /** The look that found the reboot over, and what followed it (see RebootResult.lookMs); absent: 0. */
+  lookMs?: number;
 }
 
 /**
@@ -107,7 +109,7 @@ export function clientDeviceApi(client: PanosClient, target?: string, precedence
     panoramaInfo: async (o = {}) => (target ? client.systemInfo(o) : undefined),
     waitForReboot: async (o) => {
       const r = await waitForReboot(client, { ...t, ...o });
-      return { version: r.version, uptimeSeconds: r.uptimeSeconds ?? 0, seenUnfinished: r.seenUnfinished };
+      return { version: r.version, uptimeSeconds: r.uptimeSeconds ?? 0, seenUnfinished: r.seenUnfinished, lookMs: r.lookMs };
     },
   };
 }

@@ -684,7 +684,8 @@ export function rebootStep(deps: StepDeps): StepFn {
       }
     }
     // A reboot found over at the first look took at most this long (DurationEstimates).
-    if (sentAt !== undefined) deps.estimates.record(key, deps.now() - sentAt, result.seenUnfinished ?? true);
+    // Less the look that found it over: as for PAN-OS jobs (waitOk), its round trips are Panorama's load.
+    if (sentAt !== undefined) deps.estimates.record(key, deps.now() - sentAt - (result.lookMs ?? 0), result.seenUnfinished ?? true);
     await ctx.record({ type: 'job.reboot.completed', data: { version, hop, uptime: result.uptimeSeconds } });
   };
 }

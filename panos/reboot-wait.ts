@@ -94,6 +94,12 @@ export interface RebootResult {
    * look came late (a duration learnt from it is an upper bound, see DurationEstimates).
    */
   seenUnfinished: boolean;
+  /**
+   * From the start of the look that found the reboot over (its auto-commit done, or none to come) to the
+   * end of the wait: that look's round trips, and the read of the version after it. A duration learnt
+   * from this wait leaves it out (a loaded Panorama's latency is not the reboot's).
+   */
+  lookMs: number;
 }
 
 /** Per-model reboot budgets in ms; keys are exact models (`PA-5450`), series (`PA-5400` = PA-54xx) or prefixes (`PA-7*`). */
@@ -209,6 +215,8 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   let phase: RebootPhase = 'waiting-for-shutdown';
   let lastError: unknown;
   let seenUnfinished = false;
+  /** When the latest look of the auto-commit phase began (see RebootResult.lookMs). */
+  let lookStarted = start;
 
   const enter = (p: RebootPhase, info: Omit<RebootPhaseInfo, 'elapsedMs'> = {}) => {
     phase = p;
@@ -337,6 +345,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
       let justRead: SystemInfo | undefined;
       for (;;) {
         checkDeadline();
+        lookStarted = now();
         try {
           let readNow: SystemInfo | undefined;
           if (bootAt === null) {
@@ -385,7 +394,8 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
         throw new VersionMismatchError(device, info.swVersion, expectedVersion);
       }
       enter('done', { version: info.swVersion });
-      const result: RebootResult = { version: info.swVersion, elapsedMs: now() - start, systemInfo: info, startedBy, seenUnfinished };
+      const end = now();
+      const result: RebootResult = { version: info.swVersion, elapsedMs: end - start, systemInfo: info, startedBy, seenUnfinished, lookMs: end - lookStarted };
       if (info.uptimeSeconds !== undefined) result.uptimeSeconds = info.uptimeSeconds;
       if (autoCommit) result.autoCommit = autoCommit;
       return result;

@@ -450,3 +450,19 @@ test('job waits: a content download is first looked at when content downloads to
     [3800, 3800],
   );
 });
+
+test('reboot step: the reboot duration it learns leaves out the look that found the device back', async (t) => {
+  let clock = NOW;
+  const { api } = device({
+    systemInfo: async () => ({ swVersion: '10.1.0', uptimeSeconds: 5000 }),
+    restart: async () => ({ acknowledged: true }),
+    waitForReboot: async () => {
+      clock += 90_000;
+      return { version: '10.5.1', uptimeSeconds: 30, seenUnfinished: true, lookMs: 4000 };
+    },
+  });
+  const d = { ...deps(api), now: () => clock };
+  const job = jobWith({ type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } });
+  await rebootStep(d)({ job, step: 'reboot', hop: 0 }, context([]));
+  t.is(d.estimates.expected('reboot PA-440'), 86_000);
+});

@@ -375,6 +375,8 @@ test('reboot-wait: when the reboot is seen by the device going down and its auto
   const after = server.requests.slice(1).map((r) => r.params['cmd']);
   t.is(after.filter((c) => c === SYSTEM_INFO).length, 1, after.join(' '));
   t.is(after.at(-1), '<show><jobs><all/></jobs></show>', 'the auto-commit seen done is the last call');
+  // The look that found it over is a few loopback round trips; the wait before it held the 200 ms down.
+  t.true(result.lookMs >= 0 && result.lookMs < result.elapsedMs - 150, `lookMs ${result.lookMs} of ${result.elapsedMs}`);
 });
 
 test('reboot-wait: when the auto-commit is still running at the first look, or the boot was proved by an earlier answer, then the version is read again at the end', async (t) => {

@@ -185,6 +185,33 @@ test('ha pair: when a pair is upgraded over two hops then the passive is upgrade
   t.deepEqual(bothUnavailable(stack, [ACTIVE, PASSIVE]), []);
 });
 
+test('ha pair: when a pair and a standalone firewall are upgraded at once then every call for the pair goes with precedence, and none for the standalone one', async (t) => {
+  const BRANCH = '001234567892';
+  const asked = new Map<string, Set<boolean>>();
+  const stack = await startStack(t, nats, {
+    scenario: scenario('ha-pair'),
+    config: path(ONE_HOP, (c) => ({ ...c, upgrade: { ...c.upgrade, paths: { ...c.upgrade.paths, '10.1.0': ['10.5.1'] } } })),
+    access: (access) => ({
+      ...access,
+      viaPanorama: (d, o) => {
+        const seen = asked.get(d.serial) ?? new Set<boolean>();
+        seen.add(o?.precedence === true);
+        asked.set(d.serial, seen);
+        return access.viaPanorama(d, o);
+      },
+    }),
+  });
+  t.is(await discover(stack), 3);
+  const pair = await submitPair(stack, { device: ACTIVE });
+  const standalone = (await command<{ job: { job_id: string } }>(stack, 'job.submit', { device: BRANCH })).job;
+  const [pairDone, standaloneDone] = await Promise.all([pairAt(stack, pair.job_id), pairAt(stack, standalone.job_id)]);
+  t.is(pairDone.upgrade_status, 'complete', pairDone.upgrade_message);
+  t.is(standaloneDone.upgrade_status, 'complete', standaloneDone.upgrade_message);
+  t.deepEqual([...(asked.get(ACTIVE) ?? [])], [true]);
+  t.deepEqual([...(asked.get(PASSIVE) ?? [])], [true]);
+  t.deepEqual([...(asked.get(BRANCH) ?? [])], [false]);
+});
+
 test('ha pair: when both peers are preemptive then the preferred peer ends active again after it is made functional, and the job completes', async (t) => {
   const preemptive = scenario('ha-pair', (s) => ({ ...s, devices: s.devices.map((d) => (d.ha ? { ...d, ha: { ...d.ha, preemptive: true } } : d)) }));
   const stack = await startStack(t, nats, { scenario: preemptive, config: path(ONE_HOP) });

@@ -11,7 +11,7 @@ import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator } from '../../simulator/index.ts';
 import { startGateway, writeCaFile, type GatewayHandle } from '../../gateway/index.ts';
 import { DEFAULT_CONFIG, saveConfig, type DaemonConfig } from '../../actors/config.ts';
-import { Daemon } from '../../actors/daemon.ts';
+import { Daemon, type DeviceAccess } from '../../actors/daemon.ts';
 import { createDeviceAccess } from '../../actors/device-access.ts';
 import type { Fence } from '../../actors/fence.ts';
 import { shippedScenario } from '../../cli/paths.ts';
@@ -39,6 +39,8 @@ export interface StackOptions {
   fence?: Fence;
   /** Cluster mode's event log: the daemon's store projects the JetStream stream PANOS_LOG with these replicas. */
   replicatedLog?: { replicas: number; writer?: string };
+  /** Wrap the daemon's way to the devices, e.g. to see how it asks for them. */
+  access?: (access: DeviceAccess) => DeviceAccess;
 }
 
 /** The whole product on real parts: nats-server, simulator, gateway over HTTP(S), daemon, LMDB logs. */
@@ -147,7 +149,8 @@ export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'conn
       }
       offDaemon = daemonStore.onAppend(eventPublisher(nc, subjects));
       access = createDeviceAccess(config, { store: daemonStore, log });
-      daemon = await Daemon.start({ store: daemonStore, log, config, access, dataDir, nc, subjects, ...(options.fence ? { fence: options.fence } : {}) });
+      const daemonAccess = options.access ? options.access(access) : access;
+      daemon = await Daemon.start({ store: daemonStore, log, config, access: daemonAccess, dataDir, nc, subjects, ...(options.fence ? { fence: options.fence } : {}) });
       return daemon;
     },
     async stopDaemon() {

@@ -1,5 +1,5 @@
 /**
- * The calls one client has on the wire at once, and who goes next when all its connections are busy.
+ * The calls one client has under way at once, and who goes next when all its slots are taken.
  *
  * Two lanes, each first-in first-out: a call with precedence goes before every call without it that is
  * still waiting. The daemon gives precedence to an HA pair's calls: a pair is the fleet's longest unit (its
@@ -13,9 +13,11 @@ export class CallLanes {
   private readonly rest: Waiter[] = [];
 
   /**
-   * `slots` calls at once; a call still on the wire after `slowMs` gives its slot up (it keeps running): a
-   * firewall slow to answer through Panorama, or one that does not answer at all, then holds nobody back
-   * for as long as its timeout. The connections themselves are capped by the client's agents.
+   * `slots` calls at once; a call still on the wire `slowMs` after it was sent gives its slot up (it keeps
+   * running): a firewall slow to answer through Panorama, or one that does not answer at all, then holds
+   * nobody back for as long as its timeout. A call admitted but not sent yet (waiting for the client's rate
+   * limit) keeps its slot: otherwise, with a rate limit, every call would soon wait longer than `slowMs`,
+   * free its slot, and the lanes would let every call in. The connections are capped by the client's agents.
    */
   constructor(
     readonly slots: number,
@@ -24,27 +26,28 @@ export class CallLanes {
     if (!(slots >= 1)) throw new RangeError('slots must be at least 1');
   }
 
-  /** Calls on the wire, and calls waiting (with precedence, without). */
+  /** Calls holding a slot (on the wire, or about to be), and calls waiting for one (with precedence, without). */
   get load(): { active: number; first: number; rest: number } {
     return { active: this.active, first: this.first.length, rest: this.rest.length };
   }
 
   /**
-   * Wait for a free slot; resolves with the function that frees it (call it exactly once). An abort while
-   * waiting rejects with the signal's reason and gives up the place in line.
+   * Wait for a free slot; resolves with it: tell it when the call goes out (`sent`) and when it is over
+   * (`leave`, which frees the slot once). An abort while waiting rejects with the signal's reason and gives
+   * up the place in line.
    */
-  enter(precedence: boolean, signal?: AbortSignal): Promise<() => void> {
+  enter(precedence: boolean, signal?: AbortSignal): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.active < this.slots && this.first.length === 0 && this.rest.length === 0) {
       this.active++;
-      return Promise.resolve(this.releaser());
+      return Promise.resolve(this.slot());
     }
-    return new Promise<() => void>((resolve, reject) => {
+    return new Promise<Slot>((resolve, reject) => {
       const lane = precedence ? this.first : this.rest;
       const waiter: Waiter = {
         admit: () => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(this.releaser());
+          resolve(this.slot());
         },
       };
       const onAbort = (): void => {
@@ -57,18 +60,22 @@ export class CallLanes {
     });
   }
 
-  private releaser(): () => void {
+  private slot(): Slot {
     let released = false;
-    const release = (): void => {
+    let timer: NodeJS.Timeout | undefined;
+    const leave = (): void => {
       if (released) return;
       released = true;
       if (timer !== undefined) clearTimeout(timer);
       this.active--;
       this.admitNext();
     };
-    const timer = Number.isFinite(this.slowMs) ? setTimeout(release, this.slowMs) : undefined;
-    timer?.unref();
-    return release;
+    const sent = (): void => {
+      if (released || timer !== undefined || !Number.isFinite(this.slowMs)) return;
+      timer = setTimeout(leave, this.slowMs);
+      timer.unref();
+    };
+    return { sent, leave };
   }
 
   private admitNext(): void {
@@ -79,6 +86,14 @@ export class CallLanes {
       next.admit();
     }
   }
+}
+
+/** A place among the calls on the wire. */
+export interface Slot {
+  /** The call went out: `slowMs` from now, if it is still running, it gives its slot up. */
+  sent(): void;
+  /** The call is over (answered, failed, given up): the slot goes to the next call. Once; later calls do nothing. */
+  leave(): void;
 }
 
 interface Waiter {

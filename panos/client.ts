@@ -796,13 +796,14 @@ export class PanosClient {
   }
 
   private async attempt(spec: CallSpec, opts: CallOptions, attempt: number, key: string | undefined): Promise<Reply> {
-    const leave = await this.lanes.enter(opts.precedence === true, opts.signal);
+    const slot = await this.lanes.enter(opts.precedence === true, opts.signal);
     try {
       await this.limiter?.take(opts.signal);
     } catch (err) {
-      leave();
+      slot.leave();
       throw err;
     }
+    slot.sent();
     const startedAt = this.now();
     const record: ApiCallRecord = {
       at: new Date(startedAt).toISOString(),
@@ -822,7 +823,7 @@ export class PanosClient {
       try {
         exchange = await this.exchange(form, opts.timeoutMs ?? this.timeoutMs, opts.signal, spec.mutating);
       } finally {
-        leave();
+        slot.leave();
       }
       record.httpStatus = exchange.status;
       record.response = spec.type === 'keygen' ? REDACTED : this.scrubbedHead(exchange.body, RESPONSE_LIMIT);

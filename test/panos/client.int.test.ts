@@ -655,3 +655,20 @@ test('client: when its call slots are all taken then a call with precedence is s
   t.deepEqual(hung.requests.map((r) => r.params['target']), ['not-answering', 'next']);
   await t.throwsAsync(stuck, { instanceOf: TransportError });
 });
+
+test('client: with a rate limit, a call waiting for its turn keeps its slot, so a call with precedence that comes later still goes before the calls that wait', async (t) => {
+  const server = await startScriptedServer(t, () => SYSTEM_INFO);
+  // One call per 50 ms; two slots; a call on the wire for 30 ms counts as slow.
+  const c = client(server.host, { maxSockets: 8, callSlots: 2, slowCallMs: 30, requestsPerSecond: 20 });
+  t.teardown(() => c.close());
+  const normal = Array.from({ length: 8 }, (_, i) => c.systemInfo({ target: `standalone-${i + 1}` }));
+  while (server.requests.length < 4) await new Promise((r) => setTimeout(r, 5));
+  const sentBefore = server.requests.length;
+  const pair = c.systemInfo({ target: 'pair-member', precedence: true });
+  await Promise.all([...normal, pair]);
+  const order = server.requests.map((r) => r.params['target']);
+  // Both slots are held by calls waiting for their turn: the pair's call takes the next slot and goes out
+  // right after the one ahead of it, not after every standalone call (which had let themselves in).
+  t.true(order.indexOf('pair-member') <= sentBefore + 2, `${sentBefore} sent before it: ${order.join(' ')}`);
+  t.is(order.at(-1), 'standalone-8', order.join(' '));
+});

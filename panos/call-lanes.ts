@@ -99,3 +99,74 @@ export interface Slot {
 interface Waiter {
   admit(): void;
 }
+
+/**
+ * The client's rate limit (`requestsPerSecond`): a token bucket whose waiting calls are served as the
+ * lanes serve theirs, those with precedence first, each lane in its order. Without it, a pair's call let
+ * into a slot would still wait behind every call already waiting for a token (up to `callSlots` of them,
+ * most of a second at 20 calls a second).
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updated: number;
+  private readonly first: TokenWaiter[] = [];
+  private readonly rest: TokenWaiter[] = [];
+  private pumping = false;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    this.tokens = burst;
+    this.updated = now();
+  }
+
+  /** Resolves when this call may go; an abort while waiting rejects with the signal's reason and takes no token. */
+  take(precedence: boolean, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const lane = precedence ? this.first : this.rest;
+      const onAbort = (): void => {
+        const i = lane.indexOf(waiter);
+        if (i >= 0) lane.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const waiter: TokenWaiter = {
+        go: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      lane.push(waiter);
+      void this.pump();
+    });
+  }
+
+  /** One loop hands the tokens out as they come, while anyone waits. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.first.length > 0 || this.rest.length > 0) {
+        const t = this.now();
+        this.tokens = Math.min(this.burst, this.tokens + ((t - this.updated) * this.rate) / 1000);
+        this.updated = t;
+        if (this.tokens >= 1) {
+          this.tokens -= 1;
+          (this.first.shift() ?? this.rest.shift())!.go();
+          continue;
+        }
+        await this.sleep(Math.ceil(((1 - this.tokens) * 1000) / this.rate));
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
+interface TokenWaiter {
+  go(): void;
+}

@@ -22,7 +22,7 @@ import {
 import { renderOpCommand, type OpCommand } from './commands.ts';
 import { parseHost, type Endpoint } from './host.ts';
 import { PollSchedule, STRETCH_FACTOR } from './poll-schedule.ts';
-import { CallLanes } from './call-lanes.ts';
+import { CallLanes, TokenBucket } from './call-lanes.ts';
 export { normalizeFingerprint } from './tls-trust.ts';
 import { defaultTrustAdvice, normalizeFingerprint, TlsTrustError, TrustingAgent, type TrustAdvice, type TrustMode } from './tls-trust.ts';
 import {
@@ -241,43 +241,6 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
       },
     );
   });
-}
-
-/** A token bucket; callers are served in order. */
-class TokenBucket {
-  private tokens: number;
-  private updated: number;
-  private tail: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    private readonly now: () => number,
-    private readonly sleepFn: SleepFn,
-  ) {
-    this.tokens = burst;
-    this.updated = now();
-  }
-
-  take(signal?: AbortSignal): Promise<void> {
-    const turn = this.tail.then(() => this.wait(signal));
-    this.tail = turn.catch(() => undefined);
-    return raceAbort(turn, signal);
-  }
-
-  private async wait(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const t = this.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((t - this.updated) * this.rate) / 1000);
-      this.updated = t;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await this.sleepFn(Math.ceil(((1 - this.tokens) * 1000) / this.rate), signal);
-    }
-  }
 }
 
 /** Commands that read: `show …` and the check/info requests. Everything else is treated as changing the device. */
@@ -798,7 +761,7 @@ export class PanosClient {
   private async attempt(spec: CallSpec, opts: CallOptions, attempt: number, key: string | undefined): Promise<Reply> {
     const slot = await this.lanes.enter(opts.precedence === true, opts.signal);
     try {
-      await this.limiter?.take(opts.signal);
+      await this.limiter?.take(opts.precedence === true, opts.signal);
     } catch (err) {
       slot.leave();
       throw err;

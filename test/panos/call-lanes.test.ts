@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CallLanes } from '../../panos/call-lanes.ts';
+import { CallLanes, TokenBucket } from '../../panos/call-lanes.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,4 +68,21 @@ test('call lanes: when a call stays on the wire past slowMs after it was sent th
   t.deepEqual(lanes.load, { active: 1, first: 0, rest: 0 }, 'the slow call had given its slot up already');
   nextSlot.leave();
   t.deepEqual(lanes.load, { active: 0, first: 0, rest: 0 });
+});
+
+test('token bucket: calls go one token apart; a call with precedence takes the next token before the calls that waited longer; an aborted wait takes none', async (t) => {
+  let clock = 0;
+  // A clock that moves only when the bucket sleeps: every figure below is exact.
+  const bucket = new TokenBucket(10, 1, () => clock, async (ms) => void (clock += ms));
+  const went: string[] = [];
+  const take = (name: string, precedence = false, signal?: AbortSignal) => bucket.take(precedence, signal).then(() => void went.push(name));
+  const first = take('a');
+  const ac = new AbortController();
+  const aborted = bucket.take(false, ac.signal);
+  const rest = [take('b'), take('c'), take('pair', true)];
+  ac.abort(new Error('stopped'));
+  await t.throwsAsync(aborted, { message: 'stopped' });
+  await Promise.all([first, ...rest]);
+  t.deepEqual(went, ['a', 'pair', 'b', 'c']);
+  t.is(clock, 300, 'three waits of one token each (100 ms at 10 a second): the aborted call took none');
 });

@@ -9,8 +9,7 @@
  */
 export class CallLanes {
   private active = 0;
-  private readonly first: Waiter[] = [];
-  private readonly rest: Waiter[] = [];
+  private readonly queue = new Lanes();
 
   /**
    * `slots` calls at once; a call still on the wire `slowMs` after it was sent gives its slot up (it keeps
@@ -28,7 +27,7 @@ export class CallLanes {
 
   /** Calls holding a slot (on the wire, or about to be), and calls waiting for one (with precedence, without). */
   get load(): { active: number; first: number; rest: number } {
-    return { active: this.active, first: this.first.length, rest: this.rest.length };
+    return { active: this.active, ...this.queue.waiting };
   }
 
   /**
@@ -36,28 +35,11 @@ export class CallLanes {
    * (`leave`, which frees the slot once). An abort while waiting rejects with the signal's reason and gives
    * up the place in line.
    */
-  enter(precedence: boolean, signal?: AbortSignal): Promise<Slot> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.active < this.slots && this.first.length === 0 && this.rest.length === 0) {
-      this.active++;
-      return Promise.resolve(this.slot());
-    }
-    return new Promise<Slot>((resolve, reject) => {
-      const lane = precedence ? this.first : this.rest;
-      const waiter: Waiter = {
-        admit: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(this.slot());
-        },
-      };
-      const onAbort = (): void => {
-        const i = lane.indexOf(waiter);
-        if (i >= 0) lane.splice(i, 1);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      lane.push(waiter);
-    });
+  async enter(precedence: boolean, signal?: AbortSignal): Promise<Slot> {
+    signal?.throwIfAborted();
+    if (this.active < this.slots && this.queue.empty) this.active++;
+    else await this.queue.wait(precedence, signal); // admitNext counts it in when its turn comes
+    return this.slot();
   }
 
   private slot(): Slot {
@@ -79,11 +61,9 @@ export class CallLanes {
   }
 
   private admitNext(): void {
-    while (this.active < this.slots) {
-      const next = this.first.shift() ?? this.rest.shift();
-      if (!next) return;
+    while (this.active < this.slots && !this.queue.empty) {
       this.active++;
-      next.admit();
+      this.queue.serveNext();
     }
   }
 }
@@ -96,8 +76,42 @@ export interface Slot {
   leave(): void;
 }
 
-interface Waiter {
-  admit(): void;
+/** Calls waiting their turn in two first-in first-out lanes: those with precedence are served first. */
+class Lanes {
+  private readonly first: Array<() => void> = [];
+  private readonly rest: Array<() => void> = [];
+
+  get empty(): boolean {
+    return this.first.length === 0 && this.rest.length === 0;
+  }
+
+  get waiting(): { first: number; rest: number } {
+    return { first: this.first.length, rest: this.rest.length };
+  }
+
+  /** Resolves when `serveNext` comes to this call; an abort before that rejects with the signal's reason and gives up the place. */
+  wait(precedence: boolean, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const lane = precedence ? this.first : this.rest;
+      const go = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const i = lane.indexOf(go);
+        if (i >= 0) lane.splice(i, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      lane.push(go);
+    });
+  }
+
+  /** Let the next waiting call go, one with precedence first. */
+  serveNext(): void {
+    (this.first.shift() ?? this.rest.shift())?.();
+  }
 }
 
 /**
@@ -109,8 +123,7 @@ interface Waiter {
 export class TokenBucket {
   private tokens: number;
   private updated: number;
-  private readonly first: TokenWaiter[] = [];
-  private readonly rest: TokenWaiter[] = [];
+  private readonly queue = new Lanes();
   private pumping = false;
 
   constructor(
@@ -125,24 +138,9 @@ export class TokenBucket {
 
   /** Resolves when this call may go; an abort while waiting rejects with the signal's reason and takes no token. */
   take(precedence: boolean, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const lane = precedence ? this.first : this.rest;
-      const onAbort = (): void => {
-        const i = lane.indexOf(waiter);
-        if (i >= 0) lane.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const waiter: TokenWaiter = {
-        go: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      lane.push(waiter);
-      void this.pump();
-    });
+    const turn = this.queue.wait(precedence, signal);
+    void this.pump();
+    return turn;
   }
 
   /** One loop hands the tokens out as they come, while anyone waits. */
@@ -150,13 +148,13 @@ export class TokenBucket {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.first.length > 0 || this.rest.length > 0) {
+      while (!this.queue.empty) {
         const t = this.now();
         this.tokens = Math.min(this.burst, this.tokens + ((t - this.updated) * this.rate) / 1000);
         this.updated = t;
         if (this.tokens >= 1) {
           this.tokens -= 1;
-          (this.first.shift() ?? this.rest.shift())!.go();
+          this.queue.serveNext();
           continue;
         }
         await this.sleep(Math.ceil(((1 - this.tokens) * 1000) / this.rate));
@@ -165,8 +163,4 @@ export class TokenBucket {
       this.pumping = false;
     }
   }
-}
-
-interface TokenWaiter {
-  go(): void;
 }

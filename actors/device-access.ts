@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { CallBatcher } from '../eventstore/call-batches.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { PanosClient, type ApiCallRecord, type PanosClientOptions } from '../panos/client.ts';
 import type { DaemonConfig } from './config.ts';
@@ -32,23 +33,32 @@ async function deviceGroupsOrNone(panorama: PanosClient, log: Logger): Promise<M
   }
 }
 
+/** The calls of a few milliseconds, in one event (eventstore/call-batches.ts): `data` is `{ calls: ApiCallRecord[] }`. */
+export const API_CALLS_RECORDED = 'api.calls.recorded';
+/** One call per event: what daemons before batched records wrote, and what readers see each batch as. */
+export const API_CALL_RECORDED = 'api.call.recorded';
+/** What a record weighs beside its command and answer, for MAX_BATCH_TEXT. */
+const RECORD_OVERHEAD = 320;
+
 /**
- * Records each API call in the `api` stream. The calls of one event-loop turn go in one append (one
- * transaction, one stream-head lookup) instead of one each: with hundreds of jobs polling, many finish
- * in the same turn. The records are the log's account of what was sent; a job's own facts (request,
- * acknowledgement) are appended by the job, durably, before and after each mutating call.
+ * Records each API call in the `api` stream. The calls of RECORD_BATCH_MS go in one `api.calls.recorded`
+ * event (one append, one LMDB put, one NATS message) instead of one each: with hundreds of jobs polling,
+ * one event per call cost about a twelfth of the daemon's CPU. The records are the log's account of what
+ * was sent; a job's own facts (request, acknowledgement) are appended by the job, durably, before and after
+ * each mutating call. `close` appends what waits and waits for it.
  */
-export function apiCallRecorder(store: LmdbEventStore, log: Logger, stream = 'api'): (call: ApiCallRecord) => void {
-  let pending: ApiCallRecord[] = [];
-  const flush = (): void => {
-    const calls = pending;
-    pending = [];
-    if (store.isClosed) return;
-    store.append(stream, calls.map((call) => ({ type: 'api.call.recorded', data: { ...call } }))).catch((err: unknown) => log.warn({ err }, 'could not record API calls'));
-  };
-  return (call) => {
-    if (pending.length === 0) setImmediate(flush);
-    pending.push(call);
+export function apiCallRecorder(store: LmdbEventStore, log: Logger, stream = 'api'): { record: (call: ApiCallRecord) => void; written(): Promise<void>; close(): Promise<void> } {
+  const batcher = new CallBatcher<ApiCallRecord>({
+    append: (calls) => store.append(stream, [{ type: API_CALLS_RECORDED, data: { calls } }]),
+    weigh: (call) => RECORD_OVERHEAD + call.command.length + (call.response?.length ?? 0) + (call.error?.length ?? 0),
+    failed: (err, calls) => log.warn({ err, calls: calls.length }, 'could not record API calls'),
+  });
+  return {
+    record: (call) => {
+      if (!batcher.isClosed && !store.isClosed) batcher.add(call);
+    },
+    written: () => batcher.written(),
+    close: () => batcher.close(),
   };
 }
 
@@ -64,7 +74,7 @@ export function createDeviceAccess(
      */
     apiStream?: string;
   },
-): DeviceAccess & { close(): void } {
+): DeviceAccess & { callsRecorded(): Promise<void>; close(): Promise<void> } {
   checkRunnable(config);
   const recorder = deps.store ? apiCallRecorder(deps.store, deps.log, deps.apiStream) : undefined;
   const common: Partial<PanosClientOptions> = {
@@ -74,7 +84,7 @@ export function createDeviceAccess(
     insecure: config.tls.insecure,
     trustAdvice: panoramaTrustAdvice,
     timeoutMs: config.timeouts.apiSeconds * 1000,
-    ...(recorder ? { recorder } : {}),
+    ...(recorder ? { recorder: recorder.record } : {}),
     logger: deps.log,
     ...deps.extra,
   };
@@ -164,9 +174,15 @@ export function createDeviceAccess(
       }
       return accepted;
     },
-    close() {
+    /** Appends the call records waiting for their batch now, and resolves once every call made so far is in the log. */
+    async callsRecorded() {
+      await recorder?.written();
+    },
+    /** Closes the clients, then appends the call records still waiting, and resolves once they are in the log. */
+    async close() {
       panorama.close();
       for (const c of direct.values()) c.close();
+      await recorder?.close();
     },
   };
 }

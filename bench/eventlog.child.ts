@@ -205,7 +205,7 @@ async function templateRun(devices: number): Promise<{ events: EventEnvelope[]; 
     return { events, serials: new Set(scenario.devices.map((d) => d.serial)), jobIds };
   } finally {
     await daemon.stop();
-    access.close();
+    await access.close();
     await store.close();
     await gateway.close();
     await sim.stop();

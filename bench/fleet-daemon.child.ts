@@ -9,7 +9,8 @@ import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } f
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import { connectNats, eventPublisher, Subjects } from '../bus/index.ts';
-import { LmdbEventStore } from '../eventstore/index.ts';
+import { LmdbEventStore, oneEventPerCall } from '../eventstore/index.ts';
+import { commandLabel } from '../web/metrics.ts';
 import { processStats, serveParent } from './lib/child.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -19,12 +20,13 @@ function apiCallSummary(store: LmdbEventStore, panoramaHost: string): Record<str
   let viaPanorama = 0;
   let direct = 0;
   const outcomes: Record<string, number> = {};
-  for (const e of store.readStream('api')) {
-    const d = e.data as { host: string; command: string; durationMs: number; outcome: string };
+  for (const e of oneEventPerCall(store.readStream('api'))) {
+    const d = e.data as { host: string; type?: string; command: string; durationMs: number; outcome: string };
     if (d.host === panoramaHost) viaPanorama++;
     else direct++;
     outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
-    const name = (/^<(\w+)><([\w-]+)>(?:<([\w-]+)>)?/.exec(d.command) ?? []).slice(1).filter(Boolean).join(' ') || d.command.slice(0, 30);
+    const label = commandLabel(d.type, d.command);
+    const name = label === 'other' ? d.command.slice(0, 30) : label;
     const list = byCommand.get(name) ?? [];
     list.push(d.durationMs);
     byCommand.set(name, list);
@@ -157,7 +159,7 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
     },
     async onStop() {
       await daemon.stop();
-      access.close();
+      await access.close();
       off();
       await store.close();
       await nc.close();

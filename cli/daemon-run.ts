@@ -104,7 +104,7 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     removeDaemonFile(dataDir);
     if (node) await node.stop();
     else await daemon?.stop();
-    access?.close();
+    await access?.close();
     await rt.close();
   }
 }

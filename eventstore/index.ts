@@ -9,6 +9,7 @@
  * const state = store.fold('job:42', jobStatusFold);
  * ```
  */
+export * from './call-batches.ts';
 export * from './errors.ts';
 export * from './types.ts';
 export * from './lmdb-event-store.ts';

@@ -6,7 +6,8 @@ import { foldPair, type PairState } from '../machines/ha-pair.fold.ts';
 import type { JobFact } from '../machines/upgrade-job.events.ts';
 import type { PairFact } from '../machines/ha-pair.fold.ts';
 import type { Scenario } from '../scenarios/types.ts';
-import { isServedCalls, oneEventPerCall } from '../gateway/api-recorder.ts';
+import { oneEventPerCall } from '../eventstore/index.ts';
+import { isServedCalls } from '../gateway/api-recorder.ts';
 import { commandOf, type VerifyReport } from './replay.ts';
 import { formatCheck, type CheckReport } from './duplicate-check.ts';
 

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../eventstore/index.ts';
+import { oneEventPerCall, type EventEnvelope } from '../eventstore/index.ts';
 import { MUTATING_COMMANDS } from './duplicate-check.ts';
 import { commandOf } from './replay.ts';
 import type { ChaosPlan, InvariantResult } from './chaos-check.ts';
@@ -68,7 +68,7 @@ export function checkClusterInvariants(ev: ClusterEvidence): InvariantResult[] {
     const { runId, resumedAt } = ev.paused;
     const grace = ev.graceMs ?? 5_000;
     const violations: string[] = [];
-    for (const e of ev.daemonEvents) {
+    for (const e of oneEventPerCall(ev.daemonEvents)) {
       if (e.type !== 'api.call.recorded' || e.runId !== runId) continue;
       const d = e.data as { command?: string | null; outcome?: string; target?: string | null; host?: string };
       const { kind, version } = commandOf(d.command);

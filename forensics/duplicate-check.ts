@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../eventstore/index.ts';
+import { oneEventPerCall, type EventEnvelope } from '../eventstore/index.ts';
 import { apiCallSerial, commandOf, deviceAddresses, requireRun, type ReplaySource } from './replay.ts';
 
 /**
@@ -74,7 +74,7 @@ interface ApiData {
  */
 export function checkDuplicates(src: ReplaySource, runId?: string): CheckReport {
   if (runId !== undefined) requireRun(src, runId);
-  const all: EventEnvelope[] = inCallOrder([...src.readAll()]);
+  const all: EventEnvelope[] = inCallOrder(oneEventPerCall(src.readAll()));
   const serialByIp = deviceAddresses(src, all);
   /** What each job is doing now: its current step, hop and attempt. */
   const work = new Map<string, Work>();

@@ -1,7 +1,6 @@
 import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
 import type { EventEnvelope, StoredSnapshot } from '../eventstore/index.ts';
-import { streamKind } from '../eventstore/index.ts';
-import { oneEventPerCall } from '../gateway/api-recorder.ts';
+import { oneEventPerCall, streamKind } from '../eventstore/index.ts';
 import { JOB_FACT_TYPES, type JobFact } from '../machines/upgrade-job.events.ts';
 import { finishedJobContext, foldJob, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
@@ -85,11 +84,16 @@ export function listRuns(src: ReplaySource): RunSummary[] {
   return [...runs.values()].sort((a, b) => (a.firstGseq ?? 0) - (b.firstGseq ?? 0));
 }
 
-/** The run's events in global order; a gateway's batch of served calls as one `api.call.served` per call. */
-export function runEvents(src: ReplaySource, runId: string): EventEnvelope[] {
+/** The run's events in global order, as stored. */
+function storedRunEvents(src: ReplaySource, runId: string): EventEnvelope[] {
   const out: EventEnvelope[] = [];
   for (const e of src.readAll()) if (e.runId === runId) out.push(e);
-  return oneEventPerCall(out);
+  return out;
+}
+
+/** The run's events in global order; a batch of call records as one event per call (`api.call.served`, `api.call.recorded`). */
+export function runEvents(src: ReplaySource, runId: string): EventEnvelope[] {
+  return oneEventPerCall(storedRunEvents(src, runId));
 }
 
 export class RunNotFoundError extends PanosUpgradeError {
@@ -101,11 +105,11 @@ export class RunNotFoundError extends PanosUpgradeError {
   }
 }
 
-/** The run's events, or RunNotFoundError when it has none. */
-export function requireRun(src: ReplaySource, runId: string): EventEnvelope[] {
-  const events = runEvents(src, runId);
+/** The run's events (as runEvents, or `asStored`), or RunNotFoundError when it has none. */
+export function requireRun(src: ReplaySource, runId: string, options: { asStored?: boolean } = {}): EventEnvelope[] {
+  const events = storedRunEvents(src, runId);
   if (events.length === 0) throw new RunNotFoundError(runId, listRuns(src).map((r) => r.runId));
-  return events;
+  return options.asStored ? events : oneEventPerCall(events);
 }
 
 // ---- API calls in short ----
@@ -688,7 +692,7 @@ export function verifyRun(src: ReplaySource, runId: string): VerifyReport {
 
 // ---- export ----
 
-/** The run's envelopes as JSON lines, one per line, in global order. */
+/** The run's envelopes as JSON lines, one per line, in global order, as the log holds them (a batch of call records is one). */
 export function* exportRun(src: ReplaySource, runId: string): Generator<string> {
-  for (const e of requireRun(src, runId)) yield JSON.stringify(e);
+  for (const e of requireRun(src, runId, { asStored: true })) yield JSON.stringify(e);
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { CallBatcher, oneEventPerCall } from '../eventstore/call-batches.ts';
 import type { ApiOutcome } from './api-errors.ts';
 
 /** The part of the event store the gateway uses (structurally `LmdbEventStore`). */
@@ -37,25 +38,8 @@ export function isServedCalls(e: { type: string }): boolean {
   return e.type === API_CALLS_SERVED || e.type === API_CALL_SERVED;
 }
 
-/**
- * The log as one `api.call.served` event per call: each `api.calls.served` batch becomes an event per
- * call, with the batch's gseq, stream and seq, the call's own time as `at`, and the call as `data`.
- * Everything else passes unchanged, so readers of the log see every served call the same way, whichever
- * gateway wrote it.
- */
-export function oneEventPerCall<E extends { type: string; at: string; data: unknown }>(events: Iterable<E>): E[] {
-  const out: E[] = [];
-  for (const e of events) {
-    if (e.type !== API_CALLS_SERVED) {
-      out.push(e);
-      continue;
-    }
-    const calls = (e.data as Partial<ServedCallsRecord> | null)?.calls;
-    if (!Array.isArray(calls)) continue;
-    for (const call of calls) out.push({ ...e, type: API_CALL_SERVED, at: typeof call?.at === 'string' ? call.at : e.at, data: call });
-  }
-  return out;
-}
+/** Readers see each batch as one `api.call.served` event per call (eventstore/call-batches.ts). */
+export { oneEventPerCall };
 
 const MAX_TEXT = 2000;
 const TYPE_NAMES = new Set(['keygen', 'op', 'version', 'config', 'commit', 'export', 'import', 'log', 'report', 'user-id']);
@@ -102,20 +86,9 @@ export function redactKeys(body: string): string {
   return body.replace(/<key>[^<]*<\/key>/g, '<key>[redacted]</key>');
 }
 
-/** At most this many records wait for the next batch; one more appends them at once. */
-export const MAX_RECORD_BATCH = 256;
-/**
- * And at most about this many bytes of text (a record holds up to 2 × 2,000 characters of command and
- * answer; 256 records of neither weigh as much). A batch is one event, published whole on NATS as JSON.
- * Kept under 128 KB, its JSON text and bytes are ordinary heap objects; a larger one is made in V8's
- * large-object space, each in memory of its own, which made turning a call's record into JSON bytes about
- * three times dearer (4 → 12 µs; bench/README.md, sixth pass).
- */
-export const MAX_BATCH_TEXT = 100 * 1024;
+export { MAX_BATCH_TEXT, MAX_RECORD_BATCH, RECORD_BATCH_MS } from '../eventstore/call-batches.ts';
 /** What a record weighs beside its command and answer, for MAX_BATCH_TEXT (about 305 bytes of JSON). */
 const RECORD_OVERHEAD = 320;
-/** How long a record waits for others to share its append. */
-export const RECORD_BATCH_MS = 10;
 
 /**
  * Records every served call without making the response wait for it: the records of the calls answered
@@ -126,10 +99,7 @@ export const RECORD_BATCH_MS = 10;
  * stop loses nothing. Failures are logged.
  */
 export class ApiRecorder {
-  private readonly pending = new Set<Promise<unknown>>();
-  private batch: ApiCallRecord[] = [];
-  private batchText = 0;
-  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly calls: CallBatcher<ApiCallRecord>;
   private closed = false;
   private refused: { count: number; since: string; byAddress: Map<string, number>; byType: Map<string, number> } | undefined;
   private readonly flushTimer: NodeJS.Timeout;
@@ -141,6 +111,11 @@ export class ApiRecorder {
   ) {
     this.flushTimer = setInterval(() => this.flushRefused(), refusedFlushMs);
     this.flushTimer.unref();
+    this.calls = new CallBatcher<ApiCallRecord>({
+      append: (calls) => this.store.append(API_STREAM, [{ type: API_CALLS_SERVED, data: { calls } satisfies ServedCallsRecord }]),
+      weigh: (call) => RECORD_OVERHEAD + (call.command?.length ?? 0) + (call.response?.length ?? 0),
+      failed: (err, calls) => this.failed(err, calls),
+    });
   }
 
   /**
@@ -169,12 +144,12 @@ export class ApiRecorder {
     const data: RefusedCallsRecord = { count: r.count, since: r.since, until: new Date().toISOString(), byAddress: Object.fromEntries(top), byType: Object.fromEntries(r.byType) };
     this.log.warn({ count: data.count, since: data.since, addresses: r.byAddress.size }, 'api calls refused for their credentials');
     try {
-      const p = this.store.append(API_STREAM, [{ type: API_CALLS_REFUSED, data }]).then(
-        () => undefined,
-        (err: unknown) => this.log.warn({ err }, 'could not record refused api calls'),
+      this.calls.track(
+        this.store.append(API_STREAM, [{ type: API_CALLS_REFUSED, data }]).then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ err }, 'could not record refused api calls'),
+        ),
       );
-      this.pending.add(p);
-      void p.finally(() => this.pending.delete(p));
     } catch (err) {
       this.log.warn({ err }, 'could not record refused api calls');
     }
@@ -185,49 +160,25 @@ export class ApiRecorder {
       this.log.debug({ requestId: call.requestId }, 'api call not recorded: gateway closed');
       return;
     }
-    this.batch.push(call);
-    this.batchText += RECORD_OVERHEAD + (call.command?.length ?? 0) + (call.response?.length ?? 0);
-    if (this.batch.length >= MAX_RECORD_BATCH || this.batchText >= MAX_BATCH_TEXT) this.flushCalls();
-    else this.batchTimer ??= setTimeout(() => this.flushCalls(), RECORD_BATCH_MS);
+    this.calls.add(call);
   }
 
   /** Append the records waiting for their batch (nothing when none). */
   flushCalls(): void {
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    const calls = this.batch;
-    if (calls.length === 0) return;
-    this.batch = [];
-    this.batchText = 0;
-    const data: ServedCallsRecord = { calls };
-    try {
-      const p = this.store.append(API_STREAM, [{ type: API_CALLS_SERVED, data }]).then(
-        () => undefined,
-        (err: unknown) => this.failed(err, calls),
-      );
-      this.pending.add(p);
-      void p.finally(() => this.pending.delete(p));
-    } catch (err) {
-      // A closed store throws synchronously.
-      this.failed(err, calls);
-    }
+    this.calls.flush();
   }
 
   /** Append the records waiting for their batch now, and resolve once every record made so far is appended. */
-  async written(): Promise<void> {
-    this.flushCalls();
-    await Promise.all([...this.pending]);
+  written(): Promise<void> {
+    return this.calls.written();
   }
 
   /** Stop recording, append what waits and wait for the appends in flight, so the store can be closed after the gateway. */
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
-    if (!this.closed) {
-      this.flushRefused();
-      this.flushCalls();
-    }
+    if (!this.closed) this.flushRefused();
     this.closed = true;
-    await Promise.all([...this.pending]);
+    await this.calls.close();
   }
 
   /** The last `limit` calls, newest first; `seq` is that of the event that holds the call. */

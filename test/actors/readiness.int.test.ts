@@ -12,7 +12,7 @@ test('readiness: device.check on the fleet reads every device and changes nothin
   const stack = await startStack(t, nats, { timeScale: 0.02 });
   t.is(await discover(stack), 5);
   const versionsBefore = stack.scenario.devices.map((d) => stack.sim.device(d.serial)?.context.record.swVersion);
-  const daemonCallsBefore = stack.daemonStore!.readStream('api').length;
+  const daemonCallsBefore = (await stack.recordedCalls()).length;
   const servedBefore = servedCalls(stack).length;
 
   const r = await command<FleetCheckResult>(stack, 'device.check', { all: true });
@@ -26,7 +26,7 @@ test('readiness: device.check on the fleet reads every device and changes nothin
   t.like(seed?.report?.verdicts.find((v) => v.check === 'no_running_jobs'), { status: 'pass' });
 
   // Zero mutating calls: the daemon's own API-call log says so call by call, and the gateway served none.
-  const calls = stack.daemonStore!.readStream('api').slice(daemonCallsBefore).map((e) => e.data as { command: string; mutating: boolean; type: string });
+  const calls = (await stack.recordedCalls()).slice(daemonCallsBefore) as Array<{ command: string; mutating: boolean; type: string }>;
   t.true(calls.length > 5 * 10, `${calls.length} calls`);
   t.deepEqual(calls.filter((c) => c.mutating), []);
   t.deepEqual(calls.filter((c) => c.type !== 'op' && c.type !== 'config' && c.type !== 'keygen'), []);

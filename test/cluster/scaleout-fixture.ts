@@ -41,7 +41,7 @@ export async function startNode(t: ExecutionContext, stack: Stack, nats: TestNat
     if (stopped) return;
     stopped = true;
     await node.stop();
-    access.close();
+    await access.close();
     off();
     await replicatedLog.close();
     await store.close();

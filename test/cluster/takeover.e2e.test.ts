@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import type { Msg } from '@nats-io/transport-node';
-import { LmdbEventStore, type EventEnvelope } from '../../eventstore/index.ts';
+import { LmdbEventStore, oneEventPerCall, type EventEnvelope } from '../../eventstore/index.ts';
 import { startTestNatsCluster } from '../helpers/nats-cluster.ts';
 import { exited, waitFor } from '../helpers/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -114,7 +114,7 @@ async function projected(dataDir: string, jobId: string): Promise<EventEnvelope[
 async function apiStreams(dataDir: string): Promise<Record<string, number>> {
   const store = LmdbEventStore.open({ path: join(dataDir, 'events') });
   try {
-    return Object.fromEntries([...store.streamNames('api')].map((s) => [s, store.readStream(s).filter((e) => e.type === 'api.call.recorded').length]));
+    return Object.fromEntries([...store.streamNames('api')].map((s) => [s, oneEventPerCall(store.readStream(s)).filter((e) => e.type === 'api.call.recorded').length]));
   } finally {
     await store.close();
   }

@@ -24,6 +24,15 @@ test('cluster check: the frozen daemon’s mutating call recorded after it woke 
   const late = checkClusterInvariants({ daemonEvents: [...events, call('old', '2026-12-04T17:00:20.000Z', install)], paused: { runId: 'old', resumedAt: woke } })[1]!;
   t.false(late.ok);
   t.regex(late.violations[0]!, /run old sent request\.system\.software\.install 11\.1\.0 to 0099/);
+  // The same call in a batch of records (as daemons append them), by the time it was made.
+  const batch = ev('api', 2, 'api.calls.recorded', { runId: 'old', at: '2026-12-04T17:00:40.000Z' }, {
+    calls: [
+      { at: '2026-12-04T17:00:02.000Z', command: install, outcome: 'ok', target: '0098' },
+      { at: '2026-12-04T17:00:20.000Z', command: install, outcome: 'ok', target: '0099' },
+    ],
+  });
+  const batched = checkClusterInvariants({ daemonEvents: [...events, batch], paused: { runId: 'old', resumedAt: woke } })[1]!;
+  t.deepEqual(batched.violations, ['run old sent request.system.software.install 11.1.0 to 0099 at 2026-12-04T17:00:20.000Z, after it was woken past its lease']);
 });
 
 test('cluster chaos plan: three disruptions in order within the upgrade, the same for the same seed', (t) => {

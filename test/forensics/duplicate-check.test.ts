@@ -33,6 +33,12 @@ class Log implements ReplaySource {
     (this.events.at(-1)!.data as { at: string }).at = new Date(T0 + gseq * 1000 + 500).toISOString();
     return this;
   }
+  /** Records appended together, as the daemon batches them (`api.calls.recorded`), each call made when the log's event `gseq` was. */
+  batch(...calls: Array<{ gseq: number; command: string }>): this {
+    return this.add('api', 'api.calls.recorded', {
+      calls: calls.map((c) => ({ at: new Date(T0 + c.gseq * 1000 + 500).toISOString(), host: '127.0.0.1:9443', target: SERIAL, type: 'op', command: c.command, durationMs: 5, attempt: 1, outcome: 'ok', panosStatus: 'success' })),
+    });
+  }
   readAll(): Iterable<EventEnvelope> {
     return this.events;
   }
@@ -72,6 +78,26 @@ test('replay check: when a device was sent a second install within the same atte
   t.false(checkDuplicates(log, 'r1').ok);
   t.false(checkDuplicates(log, 'r2').ok);
   t.regex(formatCheck(r), /DUPLICATE 001234567893: request\.system\.software\.install 10\.5\.1 sent 2× for job j1 \(install of hop 0, attempt 1\)/);
+});
+
+test('replay check: calls recorded in batches count one by one, each in the step it was made in, even when its batch was logged after the next step began', (t) => {
+  const log = upgradeJob(new Log('r1'))
+    .job('j1', 'job.step.started', { step: 'install', hop: 0, version: '10.5.1', attempt: 1 })
+    .job('j1', 'job.install.requested', { version: '10.5.1', hop: 0, baselineJobId: 3 })
+    .job('j1', 'job.install.completed', { version: '10.5.1', hop: 0 })
+    .job('j1', 'job.step.started', { step: 'reboot', hop: 0, attempt: 1 })
+    // The install's record, and a poll of the reboot step, logged together after the reboot step began.
+    .batch({ gseq: 4, command: install('10.5.1') }, { gseq: 6, command: '<show><system><info></info></system></show>' });
+  t.true(checkDuplicates(log).ok, formatCheck(checkDuplicates(log)));
+  t.is(checkDuplicates(log).mutating, 1);
+  log.run = 'r2';
+  log.job('j1', 'job.step.started', { step: 'install', hop: 0, version: '10.5.1', attempt: 1 }).batch({ gseq: 9, command: install('10.5.1') });
+  const r = checkDuplicates(log);
+  t.false(r.ok);
+  t.is(r.mutating, 2);
+  t.like(r.duplicates[0], { serial: SERIAL, command: 'request.system.software.install 10.5.1', jobId: 'j1', step: 'install', hop: 0, attempt: 1 });
+  // Each send names the event that holds its record.
+  t.deepEqual(r.duplicates[0]!.sent.map((s) => [s.gseq, s.runId]), [[7, 'r1'], [9, 'r2']]);
 });
 
 test('replay check: when a step failed and its retry sent the install again then that is a new attempt, not a duplicate', (t) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Subjects, ensureLogStream, eventPublisher, jetStreamLogTransport } from '../../bus/index.ts';
-import { LmdbEventStore, ReplicatedLog } from '../../eventstore/index.ts';
+import { LmdbEventStore, oneEventPerCall, ReplicatedLog } from '../../eventstore/index.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator } from '../../simulator/index.ts';
@@ -67,6 +67,8 @@ export interface Stack {
   wipeDaemonLog(): void;
   /** Calls the gateway served, oldest first: `{ command, target, outcome, … }`. */
   servedCalls(): Array<Record<string, unknown>>;
+  /** Calls the daemon made, oldest first, once the records still waiting for their batch are in its log: `{ command, mutating, … }`. */
+  recordedCalls(): Promise<Array<Record<string, unknown>>>;
 }
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -156,7 +158,7 @@ export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'conn
     async stopDaemon() {
       if (!daemon) return;
       await daemon.stop();
-      access?.close();
+      await access?.close();
       offDaemon?.();
       await daemonLog?.close();
       await daemonStore?.close();
@@ -170,6 +172,10 @@ export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'conn
     },
     servedCalls() {
       return servedCallEvents(simStore).map((e) => e.data as Record<string, unknown>);
+    },
+    async recordedCalls() {
+      await access?.callsRecorded();
+      return daemonStore ? oneEventPerCall(daemonStore.readStream('api')).map((e) => e.data as Record<string, unknown>) : [];
     },
   };
   if (options.daemon ?? true) await stack.startDaemon();

@@ -8,7 +8,7 @@ import type { PairEvent, PairStepInput } from '../machines/ha-pair.machine.ts';
 import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import type { JobState } from '../machines/upgrade-job.fold.ts';
 import type { DeviceApi } from './device-api.ts';
-import { throwIfStopped } from './step-stopped.ts';
+import { STEP_STOPPED, throwIfStopped } from './step-stopped.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
 /** What the HA pair effects need from the daemon. */
@@ -75,7 +75,7 @@ function pairStep(deps: PairDeps, run: PairStepFn) {
         send({ type: 'step.failed', reason, now: deps.now() });
       },
     );
-    return () => ac.abort();
+    return () => ac.abort(STEP_STOPPED);
   });
 }
 

@@ -14,7 +14,7 @@ import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 import { jobSnapshot, preflightRun } from './readiness.ts';
 import { describeBlocking, type Readings } from '../checks/index.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
-import { throwIfStopped } from './step-stopped.ts';
+import { STEP_STOPPED, throwIfStopped } from './step-stopped.ts';
 
 /** What the step effects need from the daemon. */
 export interface StepDeps {
@@ -124,7 +124,7 @@ function step(deps: StepDeps, run: StepFn, effect?: JobEffect) {
         send({ type: 'step.failed', reason: describe(err), retryable: isRetryable(err), now: deps.now() });
       },
     );
-    return () => ac.abort();
+    return () => ac.abort(STEP_STOPPED);
   });
 }
 

@@ -79,6 +79,8 @@ export class LmdbEventStore {
    */
   private readonly heads = new Map<string, number>();
   private headsAtGseq = -1;
+  /** See lastGseqInTxn. */
+  private knownLastGseq = -1;
 
   private constructor(options: EventStoreOptions) {
     this.path = options.path;
@@ -164,6 +166,7 @@ export class LmdbEventStore {
       this.snapshots.putSync(stream, { seq, gseq: out.at(-1)?.gseq ?? last, state: options.snapshot });
     }
     this.rememberHead(stream, seq, gseq);
+    this.knownLastGseq = gseq;
     return out;
   }
 
@@ -444,8 +447,15 @@ export class LmdbEventStore {
     this.headsAtGseq = -1;
   }
 
+  /**
+   * The log's last gseq. The one this process last wrote or read is used when the log still ends there: two
+   * key lookups instead of a reverse cursor (about a fifth of an append's CPU). Exact, since gseqs are
+   * gapless: an append by another process, or one of ours whose transaction failed, fails the check.
+   */
   private lastGseqInTxn(): number {
-    for (const key of this.log.getKeys({ reverse: true, limit: 1 })) return key as number;
+    const known = this.knownLastGseq;
+    if (known > 0 && this.log.doesExist(known) && !this.log.doesExist(known + 1)) return known;
+    for (const key of this.log.getKeys({ reverse: true, limit: 1 })) return (this.knownLastGseq = key as number);
     return 0;
   }
 

@@ -125,6 +125,11 @@ test('readiness parsers: certificateDetails reads key size and signature hash, a
   t.deepEqual(certificateDetails(pem('cert-rsa2048-sha256').replace(/^/gm, '    ')), { keySize: 2048, hash: 'sha256' });
   t.deepEqual(certificateDetails('not a certificate'), {});
   t.deepEqual(certificateDetails(pem('cert-rsa2048-sha256').slice(0, 200)), {});
+  // Read once and kept: a caller that changes what it was given changes nothing for the next.
+  const first = certificateDetails(pem('cert-rsa1024-sha1'));
+  first.keySize = 4096;
+  delete first.hash;
+  t.deepEqual(certificateDetails(pem('cert-rsa1024-sha1')), { keySize: 1024, hash: 'sha1' });
 });
 
 test('readiness parsers: update schedules, one recurrence each; none configured gives []', (t) => {

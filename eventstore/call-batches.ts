@@ -8,10 +8,15 @@
  */
 
 /** Each batch event type, and the one-call type its calls are read as. */
-export const CALL_BATCH_TYPES: Readonly<Record<string, string>> = {
-  'api.calls.served': 'api.call.served',
-  'api.calls.recorded': 'api.call.recorded',
-};
+const CALL_BATCH_TYPES: ReadonlyMap<string, string> = new Map([
+  ['api.calls.served', 'api.call.served'],
+  ['api.calls.recorded', 'api.call.recorded'],
+]);
+
+/** Whether an event of this type holds a batch of call records. */
+export function isCallBatch(type: string): boolean {
+  return CALL_BATCH_TYPES.has(type);
+}
 
 /** At most this many records wait for the next batch; one more appends them at once. */
 export const MAX_RECORD_BATCH = 256;
@@ -34,7 +39,7 @@ export const RECORD_BATCH_MS = 10;
 export function oneEventPerCall<E extends { type: string; at: string; data: unknown }>(events: Iterable<E>): E[] {
   const out: E[] = [];
   for (const e of events) {
-    const type = CALL_BATCH_TYPES[e.type];
+    const type = CALL_BATCH_TYPES.get(e.type);
     if (type === undefined) {
       out.push(e);
       continue;

@@ -10,7 +10,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BusError, NoResponderError, RemoteError, RequestTimeoutError, requestJson, type CommandName, type Subjects } from '../bus/index.ts';
-import { CALL_BATCH_TYPES, oneEventPerCall, type EventEnvelope, type LmdbEventStore } from '../eventstore/index.ts';
+import { isCallBatch, oneEventPerCall, type EventEnvelope, type LmdbEventStore } from '../eventstore/index.ts';
 import { countsOnly, toStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { toPairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { summarize } from '../forensics/replay.ts';
@@ -158,7 +158,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 
   const receive = (e: EventEnvelope): void => {
-    if (CALL_BATCH_TYPES[e.type] !== undefined) {
+    if (isCallBatch(e.type)) {
       // A batch of call records: each call counts in /metrics as its own.
       for (const call of oneEventPerCall([e])) receive(call);
       return;

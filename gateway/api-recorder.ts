@@ -100,7 +100,6 @@ const RECORD_OVERHEAD = 320;
  */
 export class ApiRecorder {
   private readonly calls: CallBatcher<ApiCallRecord>;
-  private closed = false;
   private refused: { count: number; since: string; byAddress: Map<string, number>; byType: Map<string, number> } | undefined;
   private readonly flushTimer: NodeJS.Timeout;
 
@@ -124,7 +123,7 @@ export class ApiRecorder {
    * `api.calls.refused` event per interval, and at close.
    */
   refuse(call: { address: string; type: string | null }): void {
-    if (this.closed) return;
+    if (this.calls.isClosed) return;
     this.refused ??= { count: 0, since: new Date().toISOString(), byAddress: new Map(), byType: new Map() };
     const r = this.refused;
     r.count++;
@@ -156,7 +155,7 @@ export class ApiRecorder {
   }
 
   record(call: ApiCallRecord): void {
-    if (this.closed) {
+    if (this.calls.isClosed) {
       this.log.debug({ requestId: call.requestId }, 'api call not recorded: gateway closed');
       return;
     }
@@ -176,8 +175,7 @@ export class ApiRecorder {
   /** Stop recording, append what waits and wait for the appends in flight, so the store can be closed after the gateway. */
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
-    if (!this.closed) this.flushRefused();
-    this.closed = true;
+    if (!this.calls.isClosed) this.flushRefused();
     await this.calls.close();
   }
 

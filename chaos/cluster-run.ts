@@ -83,6 +83,7 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
     await simStore.append(`run:${runId}`, [{ type: 'run.started', data: { role: 'chaos', cluster: true, pid: process.pid, scenario: scenario.name, seed: scenario.seed, devices: scenario.devices.length } }]);
     await simStore.append('chaos', [{ type: 'chaos.planned', data: { plan } }]);
     cluster = await startNatsCluster({ dir: join(workDir, 'nats'), startTimeoutMs: 60_000 });
+    log.info({ url: cluster.url }, 'NATS cluster up');
     nc = await connectNats(cluster.url, 'panos-upgrade chaos');
     const subjects = new Subjects('panos');
     sim = await Simulator.start({ scenario, store: simStore, log: simLog.child({ component: 'simulator' }), nc, subjects });
@@ -114,6 +115,7 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
       return (await members()) >= 3 ? true : undefined;
     }, 180_000, 500);
     if (up === undefined) throw new Error(`the three daemons did not all come up within 180 s; see ${workDir}/daemon-*.log`);
+    log.info({ restarts }, 'three daemons up');
     leases = await LeaseManager.open({ nc, bucket: leaseBucketName(subjects.prefix), ttlMs: LEASE_SECONDS * 1000, replicas: 3, holder: 'chaos-reader' });
     const reader = leases;
     /** The running daemon holding most partitions now. */
@@ -128,6 +130,7 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
 
     const discovered = await until(async () => (await ask<{ discovered: number }>('device.discover')).discovered, 60_000, 500);
     if (discovered === undefined) throw new Error('discovery did not answer within 60 s');
+    log.info({ discovered }, 'devices discovered');
     await submitJobs(ask, scenario, submitted);
     startedAt = Date.now();
     log.info({ jobs: submitted.filter((s) => s.jobId).length, estimateMs: plan.estimateMs }, 'jobs submitted');
@@ -180,8 +183,10 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
     await disrupting;
     const finished = await until(allJobsEnded(ask, ids), Math.max(0, startedAt + timeoutMs - Date.now()), 500);
     timedOut = finished === undefined;
+    log.info({ timedOut, tookMs: Date.now() - startedAt }, timedOut ? 'jobs still running at the deadline' : 'every job ended');
   } finally {
     for (const n of nodes) await n.stop().catch(() => undefined);
+    log.info({ daemons: nodes.map((n) => n.name) }, 'daemons stopped');
     // The whole replicated log, projected afresh once every daemon has stopped: what the checks read.
     if (nc) {
       const whole = LmdbEventStore.open({ path: join(workDir, 'log', 'events'), runId });
@@ -189,6 +194,7 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
         const replica = await ReplicatedLog.open(whole, jetStreamLogTransport(nc, new Subjects('panos')));
         await replica.close();
         projected = join(workDir, 'log');
+        log.info({ entries: replica.position }, 'replicated log projected for the checks');
       } catch (err) {
         log.warn({ err }, 'could not project the replicated log; checking the last daemon’s projection');
       } finally {

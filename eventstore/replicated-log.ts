@@ -49,7 +49,17 @@ export interface ReplicatedLogOptions {
    * instead of failing. Streams with an owner (jobs, pairs, campaigns) never retry: the loser is fenced.
    */
   shared?: (stream: string) => boolean;
+  /**
+   * While opening catches up: how long the projection may stand still before the reader is opened again (a
+   * consumer that went quiet with its NATS node delivers nothing and reports nothing). After
+   * OPEN_STALLS_ALLOWED such waits in a row with no progress, opening gives up with LogCatchUpError rather
+   * than waiting for ever. A long catch-up that keeps moving is never cut short. Default 15 s.
+   */
+  stallMs?: number;
 }
+
+/** Reopenings of a reader that stands still, while opening, before giving up. */
+const OPEN_STALLS_ALLOWED = 3;
 
 /** Stream kinds every daemon appends to (API call records, device facts from discovery): a lost race is retried. */
 export const SHARED_STREAM_KINDS: readonly string[] = ['api', 'device'];
@@ -185,7 +195,7 @@ export class ReplicatedLog implements LogWriter {
     const log = new ReplicatedLog(store, transport, options);
     log.follow();
     try {
-      await log.waitForPosition(last);
+      await log.reachWhileMoving(last, options.stallMs ?? 15_000);
     } catch (err) {
       await log.close();
       throw err;
@@ -222,6 +232,26 @@ export class ReplicatedLog implements LogWriter {
     this.restartReader();
     if (await this.waitForPosition(last, options.timeoutMs - half)) return last;
     throw new LogCatchUpError(this.position, last, Date.now() - started);
+  }
+
+  /**
+   * Resolve once the projection has applied the log up to `logSeq`, for as long as it keeps moving: a
+   * projection that stands still for `stallMs` has its reader opened again, and after OPEN_STALLS_ALLOWED
+   * such stalls in a row this rejects with a LogCatchUpError.
+   */
+  private async reachWhileMoving(logSeq: number, stallMs: number): Promise<void> {
+    const started = Date.now();
+    let stalls = 0;
+    let seen = this.position;
+    while (!(await this.waitForPosition(logSeq, stallMs))) {
+      if (this.position > seen) {
+        seen = this.position;
+        stalls = 0;
+        continue;
+      }
+      if (++stalls >= OPEN_STALLS_ALLOWED) throw new LogCatchUpError(this.position, logSeq, Date.now() - started);
+      this.restartReader();
+    }
   }
 
   /** Resolve once the projection has applied the log up to `logSeq`; with `timeoutMs`, resolve false if it has not by then. */
@@ -309,8 +339,9 @@ export class ReplicatedLog implements LogWriter {
         return await this.appendOnce(stream, events, options);
       } catch (err) {
         if (!shared || !(err instanceof LogConflictError) || attempt >= 20) throw err;
-        // Another daemon appended to this shared stream first: follow the log up to it, then go again.
-        await this.catchUp();
+        // Another daemon appended to this shared stream first: follow the log up to it, then go again
+        // (within the append's own time, never for ever).
+        await this.catchUp({ timeoutMs: this.appendTimeoutMs });
       }
     }
   }

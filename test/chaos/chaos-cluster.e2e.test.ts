@@ -1,8 +1,24 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChaosReport } from '../../chaos/index.ts';
 import { repoRoot, tempDir } from '../helpers/index.ts';
+
+/**
+ * Longer than the run's own bounds allow when all goes well (about 40 s here), shorter than ava's 600 s
+ * inactivity timeout: a run still going then is killed and the test fails with where it stood (its phase
+ * log and each daemon's last lines), not with ava's bare "timed out".
+ */
+const DEADLINE_MS = 480_000;
+
+/** The last lines of each daemon's log in the run's work dir. */
+function daemonLogTails(dir: string, lines = 4): string {
+  return readdirSync(dir)
+    .filter((f) => /^daemon-.*\.log$/.test(f))
+    .map((f) => `${f}:\n${readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`)
+    .join('\n');
+}
 
 // Issue #19, point 4: chaos --cluster, three daemons on a private 3-node NATS cluster.
 test('chaos --cluster: a machine lost, a NATS node stopped and a daemon frozen past its lease; every invariant holds, the frozen daemon sent nothing after it woke', async (t) => {
@@ -10,7 +26,8 @@ test('chaos --cluster: a machine lost, a NATS node stopped and a daemon frozen p
   const child = spawn(process.execPath, [join(repoRoot, 'bin/panos-upgrade.mjs'), 'chaos', '--cluster', '--seed', '1', '--devices', '4', '--time-scale', '0.05', '--json', '--work-dir', dir], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PANOS_LOG_LEVEL: 'error' },
+    // info: the run's phases go to stderr, so that a failure shows how far it came
+    env: { ...process.env, PANOS_LOG_LEVEL: 'info' },
   });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -19,7 +36,17 @@ test('chaos --cluster: a machine lost, a NATS node stopped and a daemon frozen p
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  let killed = false;
+  const deadline = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, DEADLINE_MS);
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(deadline);
+  if (killed) {
+    t.fail(`chaos --cluster still running after ${DEADLINE_MS / 1000} s, killed; its log:\n${stderr.slice(-3000)}\n${daemonLogTails(dir)}`);
+    return;
+  }
   const report = JSON.parse(stdout) as ChaosReport;
   const failed = report.invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.violations.slice(0, 3).join('; ')}`);
   t.deepEqual(failed, [], stderr.slice(-2000));

@@ -292,6 +292,49 @@ test('replicated log: a reader that goes quiet (its consumer gone with a NATS no
   t.deepEqual(follower.readStream('job:1').map((e) => e.type), ['job.submitted', 'job.started']);
 });
 
+test('replicated log: opening with a reader that stands still reopens it, and gives up with LogCatchUpError instead of waiting for ever; one that moves again is caught up', async (t) => {
+  const nc = await single.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  await ensureLogStream(nc, subjects, { replicas: 1 });
+  const writer = openTestStore(t);
+  await openLog(nc, subjects, writer, 'daemon-a', t);
+  await writer.append('job:1', [{ type: 'job.submitted', data: {} }]);
+  await writer.append('job:1', [{ type: 'job.started', data: {} }]);
+  // The real transport, except that the first `quietReads` reads deliver nothing and report nothing.
+  const real = jetStreamLogTransport(nc, subjects);
+  const quietly = (quietReads: number): { transport: typeof real; reads: () => number } => {
+    let reads = 0;
+    const transport: typeof real = {
+      ...real,
+      read(fromSeq, signal) {
+        const quiet = ++reads <= quietReads;
+        const inner = real.read(fromSeq, signal);
+        return {
+          async *[Symbol.asyncIterator]() {
+            for await (const m of inner) if (!quiet) yield m;
+          },
+        };
+      },
+    };
+    return { transport, reads: () => reads };
+  };
+
+  const never = quietly(Infinity);
+  const stuck = openTestStore(t);
+  const err = await t.throwsAsync(ReplicatedLog.open(stuck, never.transport, { writer: 'daemon-b', stallMs: 150 }), { instanceOf: LogCatchUpError });
+  t.regex(err!.message, /stands at entry 0 of 2/);
+  t.is(never.reads(), 3, 'the first read and two reopenings, then it gave up');
+  t.false(stuck.replicated, 'the store is not left attached to a log that was never caught up');
+
+  const once = quietly(1);
+  const follower = openTestStore(t);
+  const followerLog = await ReplicatedLog.open(follower, once.transport, { writer: 'daemon-c', stallMs: 150 });
+  t.teardown(() => followerLog.close());
+  t.is(followerLog.position, 2);
+  t.is(once.reads(), 2);
+  t.deepEqual(follower.readStream('job:1').map((e) => e.type), ['job.submitted', 'job.started']);
+});
+
 test('replicated log: a publish that landed but whose answer was lost, retried and refused as a conflict (a new stream leader does not see the duplicate), resolves with its own events, stored once', async (t) => {
   const nc = await single.connect(t);
   const subjects = new Subjects(uniquePrefix());

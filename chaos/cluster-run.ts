@@ -10,7 +10,7 @@ import { LeaseManager, leaseBucketName, partitionLeaseKey } from '../cluster/ind
 import { checkClusterInvariants, clusterChaosPlan } from '../forensics/index.ts';
 import { writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { Simulator } from '../simulator/index.ts';
-import { allJobsEnded, askDaemon, beginRehearsal, chaosConfig, checkRun, sleep, spawnDaemon, startChaosGateway, submitJobs, until, type ChaosOptions, type ChaosReport } from './rehearsal.ts';
+import { allJobsEnded, askDaemon, beginRehearsal, chaosConfig, checkRun, cleanUp, sleep, spawnDaemon, startChaosGateway, submitJobs, until, type ChaosOptions, type ChaosReport } from './rehearsal.ts';
 
 /** Cluster settings of the run: short leases so that takeovers fit in a run of minutes. */
 const LEASE_SECONDS = 3;
@@ -185,12 +185,13 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
     timedOut = finished === undefined;
     log.info({ timedOut, tookMs: Date.now() - startedAt }, timedOut ? 'jobs still running at the deadline' : 'every job ended');
   } finally {
-    for (const n of nodes) await n.stop().catch(() => undefined);
+    for (const n of nodes) await cleanUp(log, `stop daemon ${n.name}`, () => n.stop());
     log.info({ daemons: nodes.map((n) => n.name) }, 'daemons stopped');
     // The whole replicated log, projected afresh once every daemon has stopped: what the checks read.
     if (nc) {
       const whole = LmdbEventStore.open({ path: join(workDir, 'log', 'events'), runId });
       try {
+        // Opening gives up on a log that stops delivering (ReplicatedLogOptions.stallMs), never waits for ever.
         const replica = await ReplicatedLog.open(whole, jetStreamLogTransport(nc, new Subjects('panos')));
         await replica.close();
         projected = join(workDir, 'log');
@@ -201,11 +202,11 @@ export async function runClusterChaos(o: ChaosOptions, log: Logger = pino({ leve
         await whole.close();
       }
     }
-    await leases?.close().catch(() => undefined);
-    await gateway?.close().catch(() => undefined);
-    await sim?.stop().catch(() => undefined);
-    await nc?.close().catch(() => undefined);
-    await cluster?.stop().catch(() => undefined);
+    if (leases) await cleanUp(log, 'close the lease reader', () => leases!.close());
+    if (gateway) await cleanUp(log, 'close the gateway', () => gateway!.close());
+    if (sim) await cleanUp(log, 'stop the simulator', () => sim!.stop());
+    if (nc) await cleanUp(log, 'close the NATS connection', () => nc!.close());
+    if (cluster) await cleanUp(log, 'stop the NATS cluster', () => cluster!.stop());
   }
 
   // The checks read the replicated log as the last daemon projected it, and the simulator's log.

@@ -142,18 +142,50 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** The least time one probe of `until` is given, even at its deadline. */
+const PROBE_MIN_MS = 5_000;
+
 /** Probe until it gives a value or the time is up (undefined); a probe that throws is "not there yet". */
 export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const v = await probe();
-      if (v !== undefined) return v;
+      // A probe that never settles (a request stuck on a NATS node that went away) ends the wait at the deadline.
+      const v = await within(probe(), Math.max(PROBE_MIN_MS, deadline - Date.now()));
+      if (v.settled && v.value !== undefined) return v.value;
     } catch {
       // not there yet
     }
     if (Date.now() >= deadline) return undefined;
     await sleep(everyMs);
+  }
+}
+
+/** What `promise` gave if it settled within `ms` (rejecting as it does), or `{ settled: false }`; the timer is cleared either way. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise.then((value) => ({ settled: true as const, value })), new Promise<{ settled: false }>((r) => (timer = setTimeout(() => r({ settled: false }), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long one step of a run's cleanup may take before the run goes on without it. */
+export const CLEANUP_STEP_MS = 30_000;
+
+/**
+ * One step of a run's cleanup (stop a daemon, close a connection, stop a server), awaited at most `ms`: a
+ * step that fails is logged, and one that does not finish in time (a NATS connection flushing to a node
+ * that was stopped, a server waiting on a socket) is logged by name and left behind, so that the run
+ * still checks its logs and reports instead of hanging.
+ */
+export async function cleanUp(log: Logger, what: string, step: () => Promise<unknown>, ms = CLEANUP_STEP_MS): Promise<void> {
+  try {
+    const r = await within(step(), ms);
+    if (!r.settled) log.warn({ step: what, waitedMs: ms }, 'a cleanup step did not finish in time: going on without it');
+  } catch (err) {
+    log.warn({ err, step: what }, 'a cleanup step failed');
   }
 }
 

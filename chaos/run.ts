@@ -10,7 +10,7 @@ import { chaosPlan, checkCampaignInvariants } from '../forensics/index.ts';
 import { writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { Simulator, handleControl } from '../simulator/index.ts';
 import { awaitChaosCampaign, startChaosCampaign } from './campaign-run.ts';
-import { allJobsEnded, askDaemon, beginRehearsal, chaosConfig, checkRun, sleep, spawnDaemon, startChaosGateway, submitJobs, TERMINAL, until, type ChaosOptions, type ChaosReport } from './rehearsal.ts';
+import { allJobsEnded, askDaemon, beginRehearsal, chaosConfig, checkRun, cleanUp, sleep, spawnDaemon, startChaosGateway, submitJobs, TERMINAL, until, type ChaosOptions, type ChaosReport } from './rehearsal.ts';
 
 /** The daemon as a child process (`panos-upgrade daemon`), its output in the work dir. */
 class DaemonChild {
@@ -210,11 +210,11 @@ export async function runChaos(o: ChaosOptions, log: Logger = pino({ level: 'sil
     }
   } finally {
     for (const t of timers) clearTimeout(t);
-    await daemon?.stop().catch(() => undefined);
-    await gateway?.close().catch(() => undefined);
-    await sim?.stop().catch(() => undefined);
-    await nc?.close().catch(() => undefined);
-    await nats?.stop().catch(() => undefined);
+    if (daemon) await cleanUp(log, 'stop the daemon', () => daemon!.stop());
+    if (gateway) await cleanUp(log, 'close the gateway', () => gateway!.close());
+    if (sim) await cleanUp(log, 'stop the simulator', () => sim!.stop());
+    if (nc) await cleanUp(log, 'close the NATS connection', () => nc!.close());
+    if (nats) await cleanUp(log, 'stop nats-server', () => nats!.stop());
   }
 
   // The checks read both logs as they are on disk.

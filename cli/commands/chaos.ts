@@ -119,9 +119,18 @@ export function registerChaos(program: Command): void {
         const report = options.cluster ? await runClusterChaos(options, log) : await runChaos(options, log);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatChaosReport(report)}\n`);
         if (!report.ok) process.exitCode = 1;
+        // The report is out: a handle a cleanup step left behind (see cleanUp) must not keep the run from ending.
+        // Unref'd, this timer never keeps the process alive by itself.
+        setTimeout(() => {
+          log.warn({ afterMs: EXIT_GRACE_MS }, 'still running after the report: exiting');
+          process.exit();
+        }, EXIT_GRACE_MS).unref();
       },
     );
 }
+
+/** How long a chaos run may take to end by itself once its report is written. */
+const EXIT_GRACE_MS = 10_000;
 
 export function formatPlan(p: ChaosPlan): string {
   const lines = [`Seed ${p.seed}, estimated upgrade ${ms(p.estimateMs)}:`];

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CallBatcher } from '../eventstore/call-batches.ts';
+import { API_CALL_RECORDED, API_CALLS_RECORDED, CallBatcher } from '../eventstore/call-batches.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { PanosClient, type ApiCallRecord, type PanosClientOptions } from '../panos/client.ts';
 import type { DaemonConfig } from './config.ts';
@@ -33,10 +33,8 @@ async function deviceGroupsOrNone(panorama: PanosClient, log: Logger): Promise<M
   }
 }
 
-/** The calls of a few milliseconds, in one event (eventstore/call-batches.ts): `data` is `{ calls: ApiCallRecord[] }`. */
-export const API_CALLS_RECORDED = 'api.calls.recorded';
-/** One call per event: what daemons before batched records wrote, and what readers see each batch as. */
-export const API_CALL_RECORDED = 'api.call.recorded';
+/** The calls of a few milliseconds go in one `api.calls.recorded` event (eventstore/call-batches.ts): `data` is `{ calls: ApiCallRecord[] }`. */
+export { API_CALL_RECORDED, API_CALLS_RECORDED };
 /** What a record weighs beside its command and answer, for MAX_BATCH_TEXT. */
 const RECORD_OVERHEAD = 320;
 

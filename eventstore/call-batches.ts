@@ -7,10 +7,19 @@
  * `api.call.recorded`), through `oneEventPerCall`.
  */
 
+/** The calls the gateway served within one batch, in one event. */
+export const API_CALLS_SERVED = 'api.calls.served';
+/** One call the gateway served: what gateways before batches wrote, and what readers see each batch as. */
+export const API_CALL_SERVED = 'api.call.served';
+/** The calls the daemon made within one batch, in one event. */
+export const API_CALLS_RECORDED = 'api.calls.recorded';
+/** One call the daemon made: what daemons before batches wrote, and what readers see each batch as. */
+export const API_CALL_RECORDED = 'api.call.recorded';
+
 /** Each batch event type, and the one-call type its calls are read as. */
 const CALL_BATCH_TYPES: ReadonlyMap<string, string> = new Map([
-  ['api.calls.served', 'api.call.served'],
-  ['api.calls.recorded', 'api.call.recorded'],
+  [API_CALLS_SERVED, API_CALL_SERVED],
+  [API_CALLS_RECORDED, API_CALL_RECORDED],
 ]);
 
 /** Whether an event of this type holds a batch of call records. */

@@ -1,4 +1,4 @@
-import { oneEventPerCall, type EventEnvelope } from '../eventstore/index.ts';
+import { API_CALL_RECORDED, oneEventPerCall, type EventEnvelope } from '../eventstore/index.ts';
 import { MUTATING_COMMANDS } from './duplicate-check.ts';
 import { commandOf } from './replay.ts';
 import type { ChaosPlan, InvariantResult } from './chaos-check.ts';
@@ -69,7 +69,7 @@ export function checkClusterInvariants(ev: ClusterEvidence): InvariantResult[] {
     const grace = ev.graceMs ?? 5_000;
     const violations: string[] = [];
     for (const e of oneEventPerCall(ev.daemonEvents)) {
-      if (e.type !== 'api.call.recorded' || e.runId !== runId) continue;
+      if (e.type !== API_CALL_RECORDED || e.runId !== runId) continue;
       const d = e.data as { command?: string | null; outcome?: string; target?: string | null; host?: string };
       const { kind, version } = commandOf(d.command);
       if (!kind || !MUTATING_COMMANDS.has(kind) || d.outcome !== 'ok') continue;

@@ -1,4 +1,4 @@
-import { oneEventPerCall, type EventEnvelope } from '../eventstore/index.ts';
+import { API_CALL_RECORDED, oneEventPerCall, type EventEnvelope } from '../eventstore/index.ts';
 import { apiCallSerial, commandOf, deviceAddresses, requireRun, type ReplaySource } from './replay.ts';
 
 /**
@@ -105,7 +105,7 @@ export function checkDuplicates(src: ReplaySource, runId?: string): CheckReport 
       case 'job.ha.step.started':
         if (jobId) work.set(jobId, { jobId, step: String(d.step), hop: null, attempt: null });
         continue;
-      case 'api.call.recorded':
+      case API_CALL_RECORDED:
         break;
       default:
         continue;
@@ -151,7 +151,7 @@ export function checkDuplicates(src: ReplaySource, runId?: string): CheckReport 
  */
 export function inCallOrder(events: EventEnvelope[]): EventEnvelope[] {
   const time = (e: EventEnvelope): number => {
-    const callAt = e.type === 'api.call.recorded' ? Date.parse(String((e.data as { at?: unknown } | null)?.at ?? '')) : NaN;
+    const callAt = e.type === API_CALL_RECORDED ? Date.parse(String((e.data as { at?: unknown } | null)?.at ?? '')) : NaN;
     return Number.isNaN(callAt) ? Date.parse(e.at) : callAt;
   };
   return events

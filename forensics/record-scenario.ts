@@ -1,6 +1,7 @@
 import type { JobSnapshot } from '../machines/upgrade-job.events.ts';
 import { Document } from 'yaml';
 import { isIP } from 'node:net';
+import { API_CALL_RECORDED } from '../eventstore/index.ts';
 import {
   parseArp,
   parseChassisReady,
@@ -189,7 +190,7 @@ export interface RecordedScenario {
 export function recordScenario(src: ReplaySource, runId: string, options: { name?: string; seed?: number } = {}): RecordedScenario {
   const events = requireRun(src, runId);
   const calls: Call[] = events
-    .filter((e) => e.type === 'api.call.recorded')
+    .filter((e) => e.type === API_CALL_RECORDED)
     .map((e) => {
       const d = e.data as { at?: string; host: string; target?: string; command: string; durationMs?: number; outcome: string; response?: string };
       const parsed = commandOf(d.command);

@@ -1,6 +1,6 @@
 import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
 import type { EventEnvelope, StoredSnapshot } from '../eventstore/index.ts';
-import { oneEventPerCall, streamKind } from '../eventstore/index.ts';
+import { API_CALL_RECORDED, API_CALL_SERVED, oneEventPerCall, streamKind } from '../eventstore/index.ts';
 import { JOB_FACT_TYPES, type JobFact } from '../machines/upgrade-job.events.ts';
 import { finishedJobContext, foldJob, toStatusRecord, type JobState, type JobStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
@@ -220,7 +220,7 @@ interface ApiCallData {
 }
 
 function isApiCall(e: EventEnvelope): boolean {
-  return e.type === 'api.call.recorded' || e.type === 'api.call.served';
+  return e.type === API_CALL_RECORDED || e.type === API_CALL_SERVED;
 }
 
 /** The serial an API call was about: `target=` through Panorama, or the firewall whose address was called. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CallBatcher, oneEventPerCall } from '../eventstore/call-batches.ts';
+import { API_CALL_SERVED, API_CALLS_SERVED, CallBatcher, oneEventPerCall } from '../eventstore/call-batches.ts';
 import type { ApiOutcome } from './api-errors.ts';
 
 /** The part of the event store the gateway uses (structurally `LmdbEventStore`). */
@@ -10,10 +10,8 @@ export interface ApiCallStore {
 }
 
 export const API_STREAM = 'api';
-/** One served call per event: what gateways before group-committed batches wrote; still read. */
-export const API_CALL_SERVED = 'api.call.served';
-/** The calls of one group commit, in one event: `data` is a ServedCallsRecord. */
-export const API_CALLS_SERVED = 'api.calls.served';
+/** The calls of one group commit go in one `api.calls.served` event (`data`: a ServedCallsRecord); older gateways wrote one `api.call.served` per call, still read. */
+export { API_CALL_SERVED, API_CALLS_SERVED };
 /** Calls refused for bad or missing credentials, counted together (one event per interval, not one per call). */
 export const API_CALLS_REFUSED = 'api.calls.refused';
 export const DEFAULT_REFUSED_FLUSH_MS = 60_000;

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventEnvelope } from '../eventstore/index.ts';
+import { API_CALL_RECORDED, type EventEnvelope } from '../eventstore/index.ts';
 import { commandOf } from '../forensics/replay.ts';
 import type { FleetView } from './fleet-view.ts';
 import { isCampaignTerminal } from '../machines/campaign.fold.ts';
@@ -206,7 +206,7 @@ export class FleetMetrics {
     this.eventsTotal.inc({ kind: colon < 0 ? e.stream : e.stream.slice(0, colon) });
     const at = Date.parse(e.at);
     if (Number.isFinite(at)) this.lastEvent.set(at / 1000);
-    if (e.type === 'api.call.recorded') {
+    if (e.type === API_CALL_RECORDED) {
       const call = (e.data ?? {}) as ApiCall;
       const command = commandLabel(call.type, call.command);
       const outcome = call.outcome ?? 'unknown';

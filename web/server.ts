@@ -10,7 +10,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BusError, NoResponderError, RemoteError, RequestTimeoutError, requestJson, type CommandName, type Subjects } from '../bus/index.ts';
-import { isCallBatch, oneEventPerCall, type EventEnvelope, type LmdbEventStore } from '../eventstore/index.ts';
+import { API_CALL_RECORDED, isCallBatch, oneEventPerCall, type EventEnvelope, type LmdbEventStore } from '../eventstore/index.ts';
 import { countsOnly, toStatusRecord } from '../machines/upgrade-job.fold.ts';
 import { toPairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { summarize } from '../forensics/replay.ts';
@@ -163,7 +163,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       for (const call of oneEventPerCall([e])) receive(call);
       return;
     }
-    const isApi = e.type === 'api.call.recorded';
+    const isApi = e.type === API_CALL_RECORDED;
     if (!isViewStream(e.stream) && !isApi) return;
     if (!isApi && !fold(e)) return;
     metrics.observe(e, (id) => view.jobRow(id)?.kind);

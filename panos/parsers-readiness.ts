@@ -4,6 +4,7 @@
  * test/panos/fixtures/readiness/). Each parser returns plain data; the checks in checks/ judge it.
  */
 import { X509Certificate } from 'node:crypto';
+import { boundedMemo } from './bounded-memo.ts';
 import { BadResponseError } from './errors.ts';
 import { expectSuccess, type PanosAnswer } from './parsers.ts';
 import { parseClockText } from './time.ts';
@@ -347,8 +348,7 @@ const SIG_OIDS: Array<[string, string]> = [
   ['2a8648ce3d0401', 'sha1'],
 ];
 
-const detailsByPem = new Map<string, Readonly<{ keySize?: number; hash?: string }>>();
-const MAX_CACHED_DETAILS = 1024;
+const detailsOfPem = boundedMemo(1024, (pem: string): Readonly<{ keySize?: number; hash?: string }> => Object.freeze(readCertificateDetails(pem)));
 
 /**
  * Key size and signature hash of a PEM certificate; empty when it does not parse. Each is read once: a
@@ -356,13 +356,7 @@ const MAX_CACHED_DETAILS = 1024;
  * costs some 0.2 ms.
  */
 export function certificateDetails(pem: string): { keySize?: number; hash?: string } {
-  let details = detailsByPem.get(pem);
-  if (details === undefined) {
-    if (detailsByPem.size >= MAX_CACHED_DETAILS) detailsByPem.clear();
-    details = Object.freeze(readCertificateDetails(pem));
-    detailsByPem.set(pem, details);
-  }
-  return { ...details };
+  return { ...detailsOfPem(pem) };
 }
 
 function readCertificateDetails(pem: string): { keySize?: number; hash?: string } {

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { boundedMemo } from './bounded-memo.ts';
 import { TransportError } from './errors.ts';
 
 /** Why a server's certificate was not trusted. */
@@ -149,8 +150,8 @@ export function failureOf(problem: TlsProblem, host: string, hostname: string, c
 
 export type TrustMode = { kind: 'pin'; pin: string } | { kind: 'verify'; ca?: Buffer | string };
 
-const secureContexts = new Map<string, tls.SecureContext>();
-const MAX_SECURE_CONTEXTS = 64;
+/** The client context trusting the CA `ca` (PEM; the system's CAs when empty), made once per CA. */
+const secureContextFor = boundedMemo(64, (ca: string): tls.SecureContext => tls.createSecureContext(ca === '' ? {} : { ca }));
 
 /**
  * The client context trusting `ca` (the system's CAs without one), shared by every agent that trusts the
@@ -158,14 +159,7 @@ const MAX_SECURE_CONTEXTS = 64;
  * file, and reading that CA into a new context cost about 0.3 ms of CPU apiece.
  */
 function sharedSecureContext(ca: Buffer | string | undefined): tls.SecureContext {
-  const key = ca === undefined ? '' : ca.toString();
-  let context = secureContexts.get(key);
-  if (!context) {
-    if (secureContexts.size >= MAX_SECURE_CONTEXTS) secureContexts.clear();
-    context = tls.createSecureContext(ca === undefined ? {} : { ca });
-    secureContexts.set(key, context);
-  }
-  return context;
+  return secureContextFor(ca === undefined ? '' : ca.toString());
 }
 
 /**

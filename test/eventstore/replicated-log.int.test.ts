@@ -1,7 +1,7 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ensureLogStream, jetStreamLogTransport, logStreamName, LogStreamError, Subjects } from '../../bus/index.ts';
+import { ensureLogStream, jetStreamLogTransport, logStreamName, LogStreamError, Subjects, type JetStreamLogTransport } from '../../bus/index.ts';
 import { ConcurrencyError, LogCatchUpError, LogConflictError, ProjectionMismatchError, ReplicatedLog, type LmdbEventStore } from '../../eventstore/index.ts';
 import { logProblems, openTestStore, startTestNats, uniquePrefix, waitFor } from '../helpers/index.ts';
 import { startTestNatsCluster } from '../helpers/nats-cluster.ts';
@@ -13,6 +13,27 @@ async function openLog(nc: NatsConnection, subjects: Subjects, store: LmdbEventS
   const log = await ReplicatedLog.open(store, jetStreamLogTransport(nc, subjects), { writer });
   t.teardown(() => log.close());
   return log;
+}
+
+/**
+ * The real transport, except that a message of the `n`th read (counted from 1) is dropped while
+ * `quiet(n)` says so: a consumer gone quiet with its NATS node, delivering nothing and reporting nothing.
+ */
+function quietReads(real: JetStreamLogTransport, quiet: (read: number) => boolean): { transport: JetStreamLogTransport; reads: () => number } {
+  let reads = 0;
+  const transport: JetStreamLogTransport = {
+    ...real,
+    read(fromSeq, signal) {
+      const n = ++reads;
+      const inner = real.read(fromSeq, signal);
+      return {
+        async *[Symbol.asyncIterator]() {
+          for await (const m of inner) if (!quiet(n)) yield m;
+        },
+      };
+    },
+  };
+  return { transport, reads: () => reads };
 }
 
 const counterFold = { initialState: () => ({ n: 0, types: [] as string[] }), evolve: (s: { n: number; types: string[] }, e: { type: string }) => ({ n: s.n + 1, types: [...s.types, e.type] }) };
@@ -260,21 +281,8 @@ test('replicated log: a reader that goes quiet (its consumer gone with a NATS no
   const writerLog = await openLog(nc, subjects, writer, 'daemon-a', t);
   await writer.append('job:1', [{ type: 'job.submitted', data: {} }]);
   // The follower's transport is the real one, except that its reads deliver nothing while `quiet` is set.
-  const real = jetStreamLogTransport(nc, subjects);
   let quiet = false;
-  let reads = 0;
-  const transport: typeof real = {
-    ...real,
-    read(fromSeq, signal) {
-      reads++;
-      const inner = real.read(fromSeq, signal);
-      return {
-        async *[Symbol.asyncIterator]() {
-          for await (const m of inner) if (!quiet) yield m;
-        },
-      };
-    },
-  };
+  const { transport, reads } = quietReads(jetStreamLogTransport(nc, subjects), () => quiet);
   const follower = openTestStore(t);
   const followerLog = await ReplicatedLog.open(follower, transport, { writer: 'daemon-b' });
   t.teardown(() => followerLog.close());
@@ -282,10 +290,10 @@ test('replicated log: a reader that goes quiet (its consumer gone with a NATS no
   quiet = true;
   await writer.append('job:1', [{ type: 'job.started', data: {} }]);
   t.is(writerLog.position, 2);
-  const readsBefore = reads;
+  const readsBefore = reads();
   const err = await t.throwsAsync(followerLog.catchUp({ timeoutMs: 600 }), { instanceOf: LogCatchUpError });
   t.regex(err!.message, /stands at entry 1 of 2/);
-  t.true(reads > readsBefore, 'the quiet reader was reopened');
+  t.true(reads() > readsBefore, 'the quiet reader was reopened');
   // Once reads deliver again, catchUp's reopening brings the projection up to the log.
   quiet = false;
   t.is(await followerLog.catchUp({ timeoutMs: 6_000 }), 2);
@@ -300,24 +308,9 @@ test('replicated log: opening with a reader that stands still reopens it, and gi
   await openLog(nc, subjects, writer, 'daemon-a', t);
   await writer.append('job:1', [{ type: 'job.submitted', data: {} }]);
   await writer.append('job:1', [{ type: 'job.started', data: {} }]);
-  // The real transport, except that the first `quietReads` reads deliver nothing and report nothing.
+  // The real transport, except that the first `quiet` reads deliver nothing and report nothing.
   const real = jetStreamLogTransport(nc, subjects);
-  const quietly = (quietReads: number): { transport: typeof real; reads: () => number } => {
-    let reads = 0;
-    const transport: typeof real = {
-      ...real,
-      read(fromSeq, signal) {
-        const quiet = ++reads <= quietReads;
-        const inner = real.read(fromSeq, signal);
-        return {
-          async *[Symbol.asyncIterator]() {
-            for await (const m of inner) if (!quiet) yield m;
-          },
-        };
-      },
-    };
-    return { transport, reads: () => reads };
-  };
+  const quietly = (quiet: number): ReturnType<typeof quietReads> => quietReads(real, (n) => n <= quiet);
 
   const never = quietly(Infinity);
   const stuck = openTestStore(t);

@@ -190,13 +190,13 @@ for (const [name, cmd, code, lines] of errors) {
 }
 
 test('parseOpCommand: when cmd is larger than MAX_CMD_LENGTH then it refuses it with code 400 without parsing', (t) => {
+  // a valid command with trailing blanks: parsed, it would be `show system info`, so the 400 shows it was not
+  // parsed (no clock here: a timed bound only measures how loaded the machine is)
   const huge = `<show><system><info/></system></show>${' '.repeat(MAX_CMD_LENGTH)}`;
-  const started = performance.now();
   const r = parseOpCommand(huge);
-  const elapsed = performance.now() - started;
   t.true(isOpError(r));
   t.deepEqual(r, { error: { code: '400', lines: ['Illegal value for parameter "cmd".'] } });
-  t.true(elapsed < 50, `took ${elapsed} ms`);
+  t.false(isOpError(parseOpCommand(`<show><system><info/></system></show>${' '.repeat(64)}`)));
 });
 
 test('parseOpCommand: when cmd is just under the limit with many elements then it answers quickly', (t) => {

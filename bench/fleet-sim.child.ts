@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { connectNats, eventPublisher, startNatsServer, Subjects } from '../bus/index.ts';
-import { LmdbEventStore } from '../eventstore/index.ts';
+import { busCopyOf, LmdbEventStore } from '../eventstore/index.ts';
 import { startGateway } from '../gateway/index.ts';
 import { compareContentVersions } from '../panos/model.ts';
 import { FLEET_UPGRADE_PATHS, type Scenario } from '../scenarios/index.ts';
@@ -93,7 +93,7 @@ await serveParent<FleetSimInfo>(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'panos-bench-fleet-sim-'));
   const log = pino({ level: 'error' });
   const store = LmdbEventStore.open({ path: dir, runId: 'sim' });
-  const off = store.onAppend(eventPublisher(nc, subjects));
+  const off = store.onAppend(eventPublisher(nc, subjects, { busCopy: busCopyOf }));
   const scenario = twoHopFleet(devices, timeScale);
   const sim = await Simulator.start({ scenario, store, log: log.child({ component: 'simulator' }), nc, subjects, fresh: true });
   const gateway = await startGateway({

@@ -10,7 +10,7 @@ import { processStats, serveParent } from './lib/child.ts';
 
 // The V8 settings of `panos-upgrade sim`, made as it makes them: before the simulator's modules load.
 const serving = tuneSimulatorHeap();
-const [{ default: pino }, { connectNats, eventPublisher, startNatsServer, Subjects }, { LmdbEventStore }, { startGateway }, { generateFleetScenario, scenarioFromObject }, { Simulator }] =
+const [{ default: pino }, { connectNats, eventPublisher, startNatsServer, Subjects }, { busCopyOf, LmdbEventStore }, { startGateway }, { generateFleetScenario, scenarioFromObject }, { Simulator }] =
   await Promise.all([
     import('pino'),
     import('../bus/index.ts'),
@@ -45,7 +45,7 @@ await serveParent<GatewayServerInfo>(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'panos-bench-gw-'));
   const log = pino({ level: 'error' });
   const store = LmdbEventStore.open({ path: dir, runId: 'bench' });
-  const off = store.onAppend(eventPublisher(nc, subjects));
+  const off = store.onAppend(eventPublisher(nc, subjects, { busCopy: busCopyOf }));
   const scenario = scenarioFromObject(generateFleetScenario({ devices }), '<bench>', { env: {} });
   const sim = await Simulator.start({ scenario, store, log: log.child({ component: 'simulator' }), nc, subjects, fresh: true });
   const start = (protocol: 'http' | 'https'): Promise<GatewayHandle> =>

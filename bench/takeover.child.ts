@@ -14,7 +14,7 @@ import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } f
 import { connectNats, eventPublisher, findOnPath, guardedCommand, requestJson, startNatsCluster, Subjects, type NatsClusterHandle } from '../bus/index.ts';
 import { shippedScenario } from '../cli/paths.ts';
 import { LeaseManager, leaseBucketName } from '../cluster/index.ts';
-import { LmdbEventStore, type EventEnvelope } from '../eventstore/index.ts';
+import { busCopyOf, LmdbEventStore, type EventEnvelope } from '../eventstore/index.ts';
 import { isServedCalls, oneEventPerCall, startGateway, writeCaFile } from '../gateway/index.ts';
 import { loadScenarioFile } from '../scenarios/index.ts';
 import { Simulator } from '../simulator/index.ts';
@@ -89,7 +89,7 @@ async function trial(mode: 'takeover' | 'restart'): Promise<TakeoverTrial> {
       if ((e.data as { target?: string | null }).target === DEVICE) served.push(Date.parse(e.at));
     }
   });
-  const offPublish = simStore.onAppend(eventPublisher(nc!, subjects));
+  const offPublish = simStore.onAppend(eventPublisher(nc!, subjects, { busCopy: busCopyOf }));
   const sim = await Simulator.start({ scenario, store: simStore, log, nc: nc!, subjects });
   const gateway = await startGateway({ nc: nc!, subjects, store: simStore, log, port: 0, protocol: 'https', direct: true });
   const facts: number[] = [];

@@ -64,6 +64,23 @@ export function oneEventPerCall<E extends { type: string; at: string; data: unkn
 }
 
 /**
+ * What the bus carries of an event (`eventPublisher`'s `busCopy`): a batch of call records without the
+ * text of each answer (`response`; `responseBytes`, where the record has it, still gives its size), and
+ * every other event as it is. The event log keeps the whole record (`replay show`, `/mgmt/api-calls`,
+ * the chaos and cluster checks read it there). The answers are most of a record's bytes: published,
+ * a 10,000-device rehearsal would put some 2 GB of them through NATS, pushing every other event out of
+ * PANOS_EVT (1 GiB), and the gateway spent about a tenth of its CPU per call turning them into JSON.
+ */
+export function busCopyOf<E extends { type: string; data?: unknown }>(e: E): E {
+  if (!CALL_BATCH_TYPES.has(e.type)) return e;
+  const data = e.data as { calls?: unknown } | null | undefined;
+  if (!Array.isArray(data?.calls)) return e;
+  // `response: undefined` is left out by JSON.stringify, and keeps each record's shape for V8.
+  const calls = data.calls.map((c: unknown) => (c !== null && typeof c === 'object' && 'response' in c ? { ...c, response: undefined } : c));
+  return { ...e, data: { ...data, calls } };
+}
+
+/**
  * Gathers records into batches (RECORD_BATCH_MS, MAX_RECORD_BATCH, MAX_BATCH_TEXT) and hands each to
  * `append`; never makes the caller wait. `close` appends what waits and waits for every append, so a
  * graceful stop loses nothing. A failed append is handed to `failed` (the caller logs it).

@@ -10,6 +10,7 @@ import { guardedCommand, startNatsServer, type NatsServerHandle, type NatsServer
 import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { Subjects } from '../../bus/subjects.ts';
 import { ensureEventStream, eventStreamName } from '../../bus/event-stream.ts';
+import { busCopyOf } from '../../eventstore/call-batches.ts';
 import { ConcurrencyError } from '../../eventstore/errors.ts';
 import type { EventEnvelope } from '../../eventstore/types.ts';
 import { openTestStore, startTestNats, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
@@ -265,6 +266,27 @@ test('event publisher: when the store appends then each event is published after
   t.true(received.every((r) => r.durable && r.resolved));
 });
 
+test('event publisher: with busCopy, a batch of served calls goes on the bus without the answers\' text, and the log keeps them', async (t) => {
+  const store = openTestStore(t, { path: tempDir(t), runId: 'run-8' });
+  const [publisherNc, listener] = [await nats.connect(t), await nats.connect(t)];
+  const subjects = new Subjects(uniquePrefix());
+  const received: EventEnvelope[] = [];
+  listener.subscribe(subjects.allEvents(), { callback: (_err, msg: Msg) => void received.push(msg.json<EventEnvelope>()) });
+  await listener.flush();
+  store.onAppend(eventPublisher(publisherNc, subjects, { busCopy: busCopyOf }));
+  const answer = '<response status="success"><result><system><sw-version>10.2.9</sw-version></system></result></response>';
+  const call = { requestId: 'r1', via: 'panorama', target: '0079', command: '<show><system><info/></system></show>', httpStatus: 200, response: answer, responseBytes: answer.length, outcome: 'answered' };
+
+  const [stored] = await store.append('api', [{ type: 'api.calls.served', data: { calls: [call] } }]);
+  await store.append('job:j1', [{ type: 'job.submitted', data: { response: 'a field of another event' } }]);
+
+  await waitFor(() => received.length >= 2);
+  const { response: _text, ...withoutText } = call;
+  t.deepEqual(received[0], { ...stored!, data: { calls: [withoutText] } });
+  t.deepEqual(store.readStream('api')[0]?.data, { calls: [call] });
+  t.deepEqual(received[1]?.data, { response: 'a field of another event' });
+});
+
 test('event publisher: when events are published twice then JetStream keeps one copy of each', async (t) => {
   const nc = await nats.connect(t);
   const subjects = new Subjects(uniquePrefix());
@@ -302,7 +324,7 @@ test('event publisher: when one event cannot be named then onError gets it and t
   await listener.flush();
   const errors: unknown[] = [];
 
-  eventPublisher(nc, subjects, (err) => errors.push(err))([
+  eventPublisher(nc, subjects, { onError: (err) => errors.push(err) })([
     { gseq: 1, stream: 'device:a.b', seq: 1, type: 'device.x' },
     { gseq: 2, stream: 'device:0079', seq: 1, type: 'device.y' },
   ]);
@@ -317,7 +339,7 @@ test('event publisher: when the connection is closed then publishing is a no-op'
   const nc = await connectNats(nats.url, 'closed-test');
   await nc.close();
   const errors: unknown[] = [];
-  eventPublisher(nc, new Subjects(uniquePrefix()), (err) => errors.push(err))([{ gseq: 1, stream: 'api', seq: 1, type: 'api.x' }]);
+  eventPublisher(nc, new Subjects(uniquePrefix()), { onError: (err) => errors.push(err) })([{ gseq: 1, stream: 'api', seq: 1, type: 'api.x' }]);
   t.deepEqual(errors, []);
 });
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isCallBatch, oneEventPerCall } from '../../eventstore/call-batches.ts';
+import { busCopyOf, isCallBatch, oneEventPerCall } from '../../eventstore/call-batches.ts';
 
 const ev = (type: string, data: unknown, at = '2026-12-05T10:00:00.000Z') => ({ gseq: 7, stream: 'api', seq: 3, type, at, data });
 
@@ -34,4 +34,33 @@ test('call batches: a batch without a list of calls gives nothing, and a type na
   }
   t.true(isCallBatch('api.calls.recorded'));
   t.true(isCallBatch('api.calls.served'));
+});
+
+test('call batches: the bus copy of a batch leaves out each answer’s text and keeps every other field; the stored event is not changed, and other events go as they are', (t) => {
+  const answer = '<response status="success"><result><system><hostname>fw-1</hostname></system></result></response>';
+  const served = ev('api.calls.served', {
+    calls: [
+      { requestId: 'r1', command: '<show><system><info/></system></show>', response: answer, responseBytes: answer.length, outcome: 'answered' },
+      { requestId: 'r2', command: null, response: null, responseBytes: 0, outcome: 'dropped' },
+    ],
+  });
+  const recorded = ev('api.calls.recorded', { calls: [{ command: 'show jobs all', response: '<response status="success"/>', outcome: 'ok' }, 'not a record'] });
+  const stored = JSON.stringify([served, recorded]);
+
+  t.deepEqual(JSON.parse(JSON.stringify(busCopyOf(served))), {
+    ...served,
+    data: {
+      calls: [
+        { requestId: 'r1', command: '<show><system><info/></system></show>', responseBytes: answer.length, outcome: 'answered' },
+        { requestId: 'r2', command: null, responseBytes: 0, outcome: 'dropped' },
+      ],
+    },
+  });
+  t.deepEqual(JSON.parse(JSON.stringify(busCopyOf(recorded))).data, { calls: [{ command: 'show jobs all', outcome: 'ok' }, 'not a record'] });
+  t.is(JSON.stringify([served, recorded]), stored);
+
+  const other = ev('job.step.started', { step: 'install', response: 'kept' });
+  const single = ev('api.call.served', { response: answer });
+  const malformed = ev('api.calls.served', { calls: 'x' });
+  for (const e of [other, single, malformed]) t.is(busCopyOf(e), e);
 });

@@ -11,8 +11,11 @@ const REPS = 3;
 const DURATION_MS = 2500;
 const WARMUP_MS = 500;
 const DEVICES = 1000;
-const PROTOCOLS = ['http', 'https'] as const;
-type Protocol = (typeof PROTOCOLS)[number];
+type Protocol = 'http' | 'https';
+/** Development knob: `PANOS_BENCH_GATEWAY_PROTOCOLS=http` measures over that protocol only (comma-separated). */
+const PROTOCOLS: readonly Protocol[] = process.env.PANOS_BENCH_GATEWAY_PROTOCOLS
+  ? (['http', 'https'] as const).filter((p) => process.env.PANOS_BENCH_GATEWAY_PROTOCOLS!.split(',').includes(p))
+  : ['http', 'https'];
 /** Development knob: `nats` measures the gateway on the NATS transport (the before side of the in-process one). */
 const TRANSPORT = process.env.PANOS_BENCH_GATEWAY_TRANSPORT === 'nats' ? 'nats' : 'in-process';
 

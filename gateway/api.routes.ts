@@ -48,8 +48,6 @@ export interface ApiCall extends Route {
   outcome?: ApiOutcome;
   /** A hung call is recorded when its connection ends, not when the handler returns. */
   deferred: boolean;
-  /** The device's answer, as text, once it is delivered (the response carries it as bytes). */
-  answer?: string;
   /** The response carries an API key (keygen): record it with the key replaced. */
   carriesKey: boolean;
   recorded: boolean;
@@ -138,7 +136,6 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
     // Serials are short: a longer target cannot name a device, and is cut so it fits a NATS message.
     const routedTarget = target !== undefined && target !== '' ? truncate(xmlSafe(target), 200) : undefined;
     call.target = routedTarget ?? null;
-    const toDevice = (payload: SimOpPayload): Promise<SimReply> => ask(deps, call, routedTarget === undefined ? payload : { ...payload, target: routedTarget });
 
     if (type === 'keygen') {
       call.carriesKey = true;
@@ -148,7 +145,7 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
       // The user name only: the password is neither recorded nor logged.
       call.command = `keygen ${truncate(user, 200)}`.trimEnd();
       if (!plausibleCredential(user, password)) throw invalidCredential();
-      deliver(ctx, call, await toDevice({ type: 'keygen', user, password }), deps);
+      deliver(ctx, call, await toDevice(deps, call, { type: 'keygen', user, password }), deps);
       // A wrong password is a refused call like a wrong key: counted, not recorded one by one.
       if (ctx.status === 403 && (call.outcome === undefined || call.outcome === 'answered')) call.outcome = 'unauthorized';
       return;
@@ -179,12 +176,12 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
       if (deps.log.isLevelEnabled('debug')) deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type, cmd: truncate(cmd, 500) }, 'api call');
       // The simulator refuses a larger cmd too; stopping it here keeps NATS payloads small (1 MB limit).
       const sent = cmd.length > MAX_CMD_LENGTH ? cmd.slice(0, MAX_CMD_LENGTH + 1) : xmlSafe(cmd);
-      deliver(ctx, call, await toDevice({ type: 'op', cmd: sent }), deps);
+      deliver(ctx, call, await toDevice(deps, call, { type: 'op', cmd: sent }), deps);
       return;
     }
     if (type === 'version') {
       if (deps.log.isLevelEnabled('debug')) deps.log.debug({ requestId: call.requestId, via: route.via, serial: route.serial, type }, 'api call');
-      deliver(ctx, call, versionOf(await toDevice({ type: 'op', cmd: SHOW_SYSTEM_INFO })), deps);
+      deliver(ctx, call, versionOf(await toDevice(deps, call, { type: 'op', cmd: SHOW_SYSTEM_INFO })), deps);
       return;
     }
     if (type === 'config') {
@@ -195,7 +192,7 @@ export function apiHandler(deps: ApiDeps): (ctx: Context) => Promise<void> {
       // Xpaths are short; a longer one is cut so that it fits a NATS message (the device then finds nothing there).
       const payload: SimOpPayload = { type: 'config', action: truncate(xmlSafe(action), 40) };
       if (xpath !== undefined) payload.xpath = truncate(xmlSafe(xpath), 4096);
-      deliver(ctx, call, await toDevice(payload), deps);
+      deliver(ctx, call, await toDevice(deps, call, payload), deps);
       return;
     }
     throw unsupportedType(type);
@@ -237,6 +234,11 @@ const MAX_CREDENTIAL_LENGTH = 4096;
 
 function plausibleCredential(user: string, password: string): boolean {
   return user.length <= MAX_CREDENTIAL_LENGTH && password.length <= MAX_CREDENTIAL_LENGTH;
+}
+
+/** Ask the device the call is for: the one of its address, or the `target=` it names through Panorama. */
+function toDevice(deps: ApiDeps, call: ApiCall, payload: SimOpPayload): Promise<SimReply> {
+  return ask(deps, call, call.target === null ? payload : { ...payload, target: call.target });
 }
 
 /** Ask the device's simulator; an unreachable firewall is a dropped connection, an unreachable Panorama a 503 saying why. */
@@ -282,10 +284,9 @@ function deliver(ctx: Context, call: ApiCall, reply: SimReply, deps: ApiDeps): v
       if (reply.status === 403) ctx.message = 'Invalid Credential';
       // The type first: Koa then takes it as set instead of guessing one from the body (a MIME lookup per call).
       ctx.set('Content-Type', reply.contentType);
-      // Sent as bytes, encoded once: a string body is measured for Content-Length and then encoded again
-      // as it is written (each a copy of the whole answer).
-      call.answer = reply.body;
-      ctx.body = Buffer.from(reply.body);
+      // As text: Node writes the head and a text body as one string, encoded once as it is written
+      // (bytes made here were one more copy, and a write of two buffers; bench/README.md, tenth pass).
+      ctx.body = reply.body;
       call.outcome ??= 'answered';
       return;
     case 'drop':
@@ -337,9 +338,9 @@ export function finishCall(ctx: Context, call: ApiCall, recorder: ApiRecorder): 
     return;
   }
   const answered = call.outcome !== 'dropped' && call.outcome !== 'hung';
-  // The text of what was sent: an error the sink rendered (a string), or the device's answer (sent as bytes).
+  // The text of what was sent: the device's answer, or an error the sink rendered.
   const sent: unknown = ctx.body;
-  const body = !answered ? null : typeof sent === 'string' ? sent : Buffer.isBuffer(sent) ? (call.answer ?? null) : null;
+  const body = !answered ? null : typeof sent === 'string' ? sent : null;
   const shownBody = body !== null && call.carriesKey ? redactKeys(body) : body;
   recorder.record({
     requestId: call.requestId,
@@ -353,7 +354,7 @@ export function finishCall(ctx: Context, call: ApiCall, recorder: ApiRecorder): 
     ...(body !== null ? envelopeOf(body) : { panosStatus: null, panosCode: null }),
     durationMs: Math.round((performance.now() - call.started) * 100) / 100,
     response: shownBody === null ? null : truncate(shownBody),
-    responseBytes: body === null ? 0 : Buffer.isBuffer(sent) ? sent.length : Buffer.byteLength(body),
+    responseBytes: body === null ? 0 : Buffer.byteLength(body),
     outcome: call.outcome ?? 'answered',
   });
 }

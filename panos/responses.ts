@@ -126,18 +126,33 @@ function logdbVersion(sw: string): string {
  * so a record seen again has the same parts. Only the time, the uptime and the URL database version are
  * made per call.
  */
-const systemInfoParts = new WeakMap<FirewallRecord, readonly [string, string, string]>();
+const systemInfoParts = new WeakMap<FirewallRecord, SystemInfoParts>();
+
+interface SystemInfoParts {
+  readonly head: string;
+  readonly middle: string;
+  readonly tail: string;
+  /** The last answer, and the clock second and uptime second it was made in: a busy device is asked many times a second. */
+  last?: { second: number; up: number; text: string };
+}
 
 export function systemInfoXml(rec: FirewallRecord, now: number): string {
   let parts = systemInfoParts.get(rec);
   if (parts === undefined) {
     const [head, middle, tail] = systemInfoPartsOf(rec);
-    parts = [flattened(head), flattened(middle), flattened(tail)];
+    parts = { head: flattened(head), middle: flattened(middle), tail: flattened(tail) };
     systemInfoParts.set(rec, parts);
   }
+  // Every clock-dependent element is shown to the second: the same second and uptime give the same text.
+  const second = Math.floor(now / 1000);
+  const up = seconds(now - rec.bootedAt);
+  const last = parts.last;
+  if (last !== undefined && last.second === second && last.up === up) return last.text;
   const d = new Date(now);
   const urlVersion = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}.20005`;
-  return parts[0] + el('time', formatAsctime(now)) + el('uptime', uptimeText(rec.bootedAt, now)) + parts[1] + el('url-filtering-version', urlVersion) + parts[2];
+  const text = flattened(parts.head + el('time', formatAsctime(now)) + el('uptime', formatUptime(up)) + parts.middle + el('url-filtering-version', urlVersion) + parts.tail);
+  parts.last = { second, up, text };
+  return text;
 }
 
 /** `successXml(elXml('system', …))` of systemInfoXml, cut around its three clock-dependent elements. */

@@ -154,7 +154,8 @@ export async function handleOp(sim: Simulator, serial: string, req: SimOpRequest
   if (!device) return { drop: true };
   const reach = device.reachability;
   if (reach === 'down') return { drop: true };
-  const fault = await transportFault(sim, device);
+  // Without API faults (the usual case) there is nothing to wait for.
+  const fault = device.context.faults.api ? await transportFault(sim, device) : undefined;
   if (fault) return fault;
   if (reach === 'starting') {
     const plan = device.context.reboot;
@@ -198,7 +199,8 @@ async function throughPanorama(sim: Simulator, target: string, req: SimOpRequest
   if (!device || !connected(device)) return xml(notConnectedXml(target));
   const flaky = device.context.faults.api?.notConnectedRate;
   if (flaky && drawApi(sim, device.serial) < flaky) return xml(notConnectedXml(target));
-  const fault = await transportFault(sim, device);
+  // Without API faults (the usual case) there is nothing to wait for.
+  const fault = device.context.faults.api ? await transportFault(sim, device) : undefined;
   if (fault) return fault;
   if (req.type === 'keygen') return keygen(sim, target, req);
   if (req.type === 'config') return xml(configRequest(firewallConfigRoot(sim, device), str(req.action), str(req.xpath)));
@@ -250,6 +252,8 @@ function panoramaOp(sim: Simulator, cmdText: string): SimAnswer {
   }
 }
 
+const jobId = (r: SimReply): number => (r.kind === 'job' ? r.jobId : 0);
+
 function answerReply(reply: SimReply, ok: (r: Extract<SimReply, { kind: 'job' }> | Extract<SimReply, { kind: 'text' }>) => string): SimAnswer {
   if (reply.kind === 'error') return xml(errorXml(reply.code, reply.lines));
   return xml(ok(reply));
@@ -261,7 +265,6 @@ function firewallOp(sim: Simulator, device: HostedFirewall, cmdText: string): Si
   if (PANORAMA_ONLY_KINDS.has(cmd.kind)) return xml(opErrorXml(unexpectedError(pathOf(cmd).slice(0, 2))));
   const now = sim.clock.now();
   const rec = device.context.record;
-  const jobId = (r: SimReply): number => (r.kind === 'job' ? r.jobId : 0);
   switch (cmd.kind) {
     case 'show.system.info':
       return xml(systemInfoShown(sim, device, systemInfoXml(rec, now)));

@@ -137,6 +137,16 @@ test('systemInfoXml: when the hostname has markup characters then the XML stays 
   t.is(textAt(doc, 'response', 'result', 'system', 'devicename'), 'fw<&>"\'');
 });
 
+test('systemInfoXml: when a record is asked many times a second then each answer is the one a fresh rendering gives, the clock and the uptime to the second', (t) => {
+  // booted at .400 of a second: the uptime turns over at .400 of each clock second, the time at .000
+  const rec = firewall({ bootedAt: NOW - 3_600_000 - 600 });
+  const fresh = (now: number): string => systemInfoXml({ ...rec }, now);
+  const times = [NOW, NOW + 1, NOW + 399, NOW + 400, NOW + 401, NOW + 999, NOW + 1_000, NOW + 1_000, NOW + 86_400_000, NOW + 5];
+  for (const now of times) t.is(systemInfoXml(rec, now), fresh(now), `at +${now - NOW} ms`);
+  t.not(systemInfoXml(rec, NOW + 399), systemInfoXml(rec, NOW + 400), 'the uptime turned over');
+  t.not(systemInfoXml(rec, NOW + 999), systemInfoXml(rec, NOW + 1_000), 'the clock turned over');
+});
+
 test('systemInfoXml: when the same record is rendered again (its cached, flattened parts) then only the clock fields change, and non-ASCII text survives', (t) => {
   const rec = firewall({ hostname: 'fw-zürich-01' });
   const first = systemInfoXml(rec, NOW);

@@ -126,32 +126,36 @@ function logdbVersion(sw: string): string {
  * so a record seen again has the same parts. Only the time, the uptime and the URL database version are
  * made per call.
  */
-const systemInfoParts = new WeakMap<FirewallRecord, SystemInfoParts>();
+const systemInfoParts = new WeakMap<FirewallRecord, readonly [string, string, string]>();
 
-interface SystemInfoParts {
-  readonly head: string;
-  readonly middle: string;
-  readonly tail: string;
-  /** The last answer, and the clock second and uptime second it was made in: a busy device is asked many times a second. */
-  last?: { second: number; up: number; text: string };
-}
+/**
+ * The answers made in the current second, per record: every clock-dependent element is shown to the
+ * second, and a busy device is asked many times a second (a gateway at 10,000 calls a second over 1,000
+ * firewalls). Forgotten when the second turns, and when full, so they hold at most a second's answers.
+ */
+const answeredThisSecond = { second: Number.NaN, texts: new Map<FirewallRecord, { up: number; text: string }>() };
+const MAX_ANSWERS_KEPT = 4096;
 
 export function systemInfoXml(rec: FirewallRecord, now: number): string {
+  const second = Math.floor(now / 1000);
+  const up = seconds(now - rec.bootedAt);
+  const kept = answeredThisSecond;
+  if (kept.second !== second || kept.texts.size >= MAX_ANSWERS_KEPT) {
+    kept.second = second;
+    kept.texts.clear();
+  }
+  const last = kept.texts.get(rec);
+  if (last !== undefined && last.up === up) return last.text;
   let parts = systemInfoParts.get(rec);
   if (parts === undefined) {
     const [head, middle, tail] = systemInfoPartsOf(rec);
-    parts = { head: flattened(head), middle: flattened(middle), tail: flattened(tail) };
+    parts = [flattened(head), flattened(middle), flattened(tail)];
     systemInfoParts.set(rec, parts);
   }
-  // Every clock-dependent element is shown to the second: the same second and uptime give the same text.
-  const second = Math.floor(now / 1000);
-  const up = seconds(now - rec.bootedAt);
-  const last = parts.last;
-  if (last !== undefined && last.second === second && last.up === up) return last.text;
   const d = new Date(now);
   const urlVersion = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}.20005`;
-  const text = flattened(parts.head + el('time', formatAsctime(now)) + el('uptime', formatUptime(up)) + parts.middle + el('url-filtering-version', urlVersion) + parts.tail);
-  parts.last = { second, up, text };
+  const text = flattened(parts[0] + el('time', formatAsctime(now)) + el('uptime', formatUptime(up)) + parts[1] + el('url-filtering-version', urlVersion) + parts[2]);
+  kept.texts.set(rec, { up, text });
   return text;
 }
 

@@ -6,6 +6,7 @@ import { finishedJobContext, foldJob, toStatusRecord, type JobState, type JobSta
 import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import { foldPair, toPairStatusRecord, type PairFact, type PairState, type PairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { haPairMachine, submittedPairState, type PairEvent, type PairStepInput } from '../machines/ha-pair.machine.ts';
+import { boundedMemo } from '../panos/bounded-memo.ts';
 import { isOpError, parseOpCommand } from '../panos/commands.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
 import {
@@ -126,17 +127,28 @@ export function describeCommand(command: string | null | undefined): string {
   return words;
 }
 
-/** The kind and version of a command (`request.system.software.install`, `10.1.0`), or nulls. */
-export function commandOf(command: string | null | undefined): { kind: string | null; version: string | null; jobId: number | null } {
-  if (!command || command.startsWith('keygen')) return { kind: null, version: null, jobId: null };
+type CommandOf = Readonly<{ kind: string | null; version: string | null; jobId: number | null }>;
+const NO_COMMAND: CommandOf = Object.freeze({ kind: null, version: null, jobId: null });
+
+/**
+ * The kind and version of a command (`request.system.software.install`, `10.1.0`), or nulls. A log holds
+ * the same few dozen command texts over and over (`replay check` of a 1,000-device run reads some 90,000
+ * calls, the live view's /metrics one per call made): each text is parsed once, its answer frozen.
+ */
+export function commandOf(command: string | null | undefined): CommandOf {
+  if (!command || command.startsWith('keygen')) return NO_COMMAND;
+  return commandOfText(command);
+}
+
+const commandOfText = boundedMemo(1024, (command: string): CommandOf => {
   const parsed = parseOpCommand(command);
-  if (isOpError(parsed)) return { kind: null, version: null, jobId: null };
-  return {
+  if (isOpError(parsed)) return NO_COMMAND;
+  return Object.freeze({
     kind: parsed.kind,
     version: 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : null,
     jobId: parsed.kind === 'show.jobs.id' ? parsed.id : null,
-  };
-}
+  });
+});
 
 function clip(text: string, max = 100): string {
   const one = text.replace(/\s+/g, ' ').trim();

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
 import type { EventEnvelope, StoredSnapshot } from '../../eventstore/index.ts';
-import { describeAnswer, describeCommand, replayJobStream } from '../../forensics/replay.ts';
+import { commandOf, describeAnswer, describeCommand, replayJobStream } from '../../forensics/replay.ts';
 import { DEFAULT_POLICY, type JobFact } from '../../machines/upgrade-job.events.ts';
 import { submittedJobState, upgradeJobMachine } from '../../machines/upgrade-job.machine.ts';
 import { haPairMachine, submittedPairState } from '../../machines/ha-pair.machine.ts';
@@ -187,4 +187,15 @@ test('describe: when a command and its answer are shown in short then they read 
   const job = '<response status="success"><result><job><tenq>x</tenq><id>12</id><type>SWInstall</type><status>FIN</status><result>FAIL</result><progress>100</progress><details><line>Image file is corrupt</line></details></job></result></response>';
   t.is(describeAnswer('<show><jobs><id>12</id></jobs></show>', job), 'job 12 SWInstall FIN FAIL: Image file is corrupt');
   t.is(describeAnswer('<show><chassis-ready/></show>', '<response status="error" code="13"><msg><line>Device 0079 is not connected</line></msg></response>'), 'error 13: Device 0079 is not connected');
+});
+
+test('commandOf: each command text gives its kind, version and job id, the same frozen answer every time it is read; keygen, nothing and an unknown command give nulls', (t) => {
+  const install = '<request><system><software><install><version>10.1.0</version></install></software></system></request>';
+  const first = commandOf(install);
+  t.deepEqual(first, { kind: 'request.system.software.install', version: '10.1.0', jobId: null });
+  t.is(commandOf(install), first);
+  t.true(Object.isFrozen(first));
+  t.deepEqual(commandOf('<show><jobs><id>42</id></jobs></show>'), { kind: 'show.jobs.id', version: null, jobId: 42 });
+  t.deepEqual(commandOf('<show><jobs><id>43</id></jobs></show>'), { kind: 'show.jobs.id', version: null, jobId: 43 });
+  for (const none of ['keygen admin', null, undefined, '', '<show><nothing/></show>', 'not xml']) t.deepEqual(commandOf(none), { kind: null, version: null, jobId: null }, String(none));
 });

@@ -30,8 +30,8 @@ export interface EventPublisherOptions {
  */
 export function eventPublisher(nc: NatsConnection, subjects: Subjects, options: EventPublisherOptions = {}) {
   const { onError, busCopy } = options;
-  // The subject of a (stream, type) pair, checked once: a busy gateway publishes thousands of
-  // `api.call.served` a second on the same one. Bounded, so that many device streams cannot grow it.
+  // The subject of a (stream, type) pair, checked once: a busy daemon or gateway publishes on the same
+  // few over and over. Bounded, so that many device streams cannot grow it.
   const subjectOf = new Map<string, string>();
   const subject = (e: PublishableEvent): string => {
     const key = `${e.stream}\n${e.type}`;

@@ -31,10 +31,11 @@ export function isCallBatch(type: string): boolean {
 export const MAX_RECORD_BATCH = 256;
 /**
  * And at most about this many bytes of text (a record holds a command and an answer of a few thousand
- * characters each; 256 records of neither weigh as much). A batch is one event, published whole on NATS as
- * JSON. Kept under 128 KB, its JSON text and bytes are ordinary heap objects; a larger one is made in V8's
- * large-object space, each in memory of its own, which made turning a call's record into JSON bytes about
- * three times dearer (4 → 12 µs; bench/README.md, sixth pass).
+ * characters each; 256 records of neither weigh as much). A batch is one event, stored as one value and
+ * published on NATS as JSON (without the answers: busCopyOf). Kept under 128 KB, its text and bytes are
+ * ordinary heap objects; a larger one is made in V8's large-object space, each in memory of its own, which
+ * made turning a call's record into JSON bytes about three times dearer (4 → 12 µs; bench/README.md,
+ * sixth pass).
  */
 export const MAX_BATCH_TEXT = 100 * 1024;
 /** How long a record waits for others to share its append. */

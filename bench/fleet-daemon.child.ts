@@ -56,12 +56,17 @@ export interface FleetDaemonArgs {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as FleetDaemonArgs;
 
-// Counted for the report: every TLS connection the daemon's clients open (each one a full handshake).
-let tlsConnections = 0;
+// Counted for the report: every TLS connection the daemon's clients open, and how many of them resumed a
+// session (the others are full handshakes).
+const tlsCounts = { connections: 0, resumed: 0 };
 const connect = tls.connect;
 (tls as { connect: typeof tls.connect }).connect = ((...a: Parameters<typeof tls.connect>) => {
-  tlsConnections++;
-  return connect(...a);
+  tlsCounts.connections++;
+  const socket = connect(...a);
+  socket.once('secureConnect', () => {
+    if (socket.isSessionReused()) tlsCounts.resumed++;
+  });
+  return socket;
 }) as typeof tls.connect;
 
 /** How long each job step took (step started → completed, from the job streams), p50 and p99 per step. */
@@ -87,6 +92,36 @@ function stepSummary(store: LmdbEventStore): Record<string, { count: number; p50
       return [k, { count: s.count, p50Ms: s.p50, p99Ms: s.p99 }];
     }),
   );
+}
+
+/** One device's calls and job facts in order (a development aid): the serial with the fewest calls among those with most. */
+function deviceSequence(store: LmdbEventStore): string[] {
+  const calls = new Map<string, Array<[number, string]>>();
+  for (const e of oneEventPerCall(store.readStream('api'))) {
+    const d = e.data as { target?: string; type?: string; command: string; outcome: string; at: string };
+    if (!d.target) continue;
+    const list = calls.get(d.target) ?? [];
+    list.push([Date.parse(d.at), `  call ${commandLabel(d.type, d.command)} ${d.outcome}`]);
+    calls.set(d.target, list);
+  }
+  const serial = [...calls.keys()].sort()[5];
+  if (!serial) return [];
+  const lines = calls.get(serial)!;
+  for (const stream of store.streamNames('job:')) {
+    const events = store.readStream(stream);
+    if (!JSON.stringify(events[0]?.data ?? {}).includes(serial)) continue;
+    for (const e of events) lines.push([Date.parse(e.at), `fact ${e.type} ${JSON.stringify(e.data).slice(0, 80)}`]);
+  }
+  lines.sort((a, b) => a[0] - b[0]);
+  const t0 = lines[0]?.[0] ?? 0;
+  return [serial, ...lines.map(([t, l]) => `${String(t - t0).padStart(6)} ${l}`)];
+}
+
+/** How many events of each type the daemon's log holds, with the API-call batches' records counted apart. */
+function eventTypes(store: LmdbEventStore): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of store.readAll()) counts[e.type] = (counts[e.type] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
 }
 
 /**
@@ -154,8 +189,10 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
       eventCount: () => store.lastGseq(),
       apiCalls: () => apiCallSummary(store, config.panorama.host),
       steps: () => stepSummary(store),
+      eventTypes: () => eventTypes(store),
+      deviceSequence: () => deviceSequence(store),
       timeline: () => unitTimeline(store),
-      tlsConnections: () => tlsConnections,
+      tlsConnections: () => tlsCounts,
     },
     async onStop() {
       await daemon.stop();

@@ -198,7 +198,9 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
         const daemonEvents = await optional(daemon.call<number>('eventCount', undefined, 30_000));
         const apiCalls = await optional(daemon.call<{ total: number } & Record<string, unknown>>('apiCalls', undefined, finished ? 60_000 : marginMs / 3));
         const steps = await optional(daemon.call<Record<string, unknown>>('steps', undefined, finished ? 60_000 : marginMs / 4));
-        const tlsConnections = await optional(daemon.call<number>('tlsConnections', undefined, 30_000));
+        const eventTypes = await optional(daemon.call<Record<string, number>>('eventTypes', undefined, finished ? 60_000 : marginMs / 4));
+        const deviceSequence = process.env.PANOS_BENCH_FLEET_SEQUENCE ? await optional(daemon.call<string[]>('deviceSequence', undefined, 60_000)) : undefined;
+        const tlsConnections = await optional(daemon.call<{ connections: number; resumed: number }>('tlsConnections', undefined, 30_000));
         const timeline = await optional(daemon.call<Record<string, unknown>>('timeline', undefined, finished ? 60_000 : marginMs / 4));
         const natsPeak = await peakRssOfPid(info.natsPid);
         const natsCpu = ((await cpuSecondsOfPid(info.natsPid)) ?? 0) - (natsBefore ?? 0);
@@ -331,6 +333,8 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
             natsCpuSeconds: round(natsCpu, 2),
             cpuBoundMs: Math.round(cpuBoundMs),
             daemonEvents,
+            eventTypes,
+            ...(deviceSequence ? { deviceSequence } : {}),
             apiCalls,
             steps,
             tlsConnections,

@@ -167,6 +167,15 @@ function sharedSecureContext(ca: Buffer | string | undefined): tls.SecureContext
  * request (and its key) is written to a server that fails it, and a failure names its cause with the
  * certificate that was presented. With a pin, the fingerprint alone decides (self-signed lab devices);
  * otherwise the chain (system CAs, or the given CA) and the host name are verified as Node would.
+ *
+ * Sessions are resumed, but only those of a handshake this agent judged and trusted: a new connection
+ * offers the latest such session, and a server that accepts it proves it holds that session's secret,
+ * so the connection is as trusted as the one that made it (a resumed TLS 1.3 handshake carries no
+ * certificate to judge again). A server that does not resume it (restarted, another server on the
+ * address, the ticket expired) gets the full check. A session is forgotten when its connection fails
+ * the check or ends in an error. Each mutating call opens a connection of its own (PanosClient's
+ * fresh agent): resuming saves each of them the certificate's signature and its check, about half the
+ * handshake's CPU on each side.
  */
 export class TrustingAgent extends https.Agent {
   constructor(
@@ -183,8 +192,29 @@ export class TrustingAgent extends https.Agent {
   /** Made once per CA: `tls.connect` would build one (and read the CA) for every connection. */
   private readonly secureContext: tls.SecureContext;
 
+  /** The latest session of a trusted handshake, per address and server name (an agent serves one host). */
+  private readonly trustedSessions = new Map<string, Buffer>();
+
   override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | undefined {
-    const socket = tls.connect({ ...(options as tls.ConnectionOptions), secureContext: this.secureContext, rejectUnauthorized: false });
+    const hostname = String(options.host ?? options.hostname ?? '');
+    const sessionKey = `${hostname}:${options.port ?? ''}:${(options as tls.ConnectionOptions).servername ?? ''}`;
+    const offered = this.trustedSessions.get(sessionKey);
+    const socket = tls.connect({
+      ...(options as tls.ConnectionOptions),
+      secureContext: this.secureContext,
+      rejectUnauthorized: false,
+      ...(offered ? { session: offered } : {}),
+    });
+    let trusted = false;
+    /** A session the server sent before the check was done (TLS 1.2 sends it within the handshake). */
+    let pending: Buffer | undefined;
+    socket.on('session', (session: Buffer) => {
+      if (trusted) this.rememberSession(sessionKey, session);
+      else pending = session;
+    });
+    socket.once('close', (hadError: boolean) => {
+      if (hadError) this.trustedSessions.delete(sessionKey);
+    });
     const done = (err: Error | null) => callback?.(err, socket);
     const onError = (err: Error) => done(err);
     socket.once('error', onError);
@@ -193,15 +223,25 @@ export class TrustingAgent extends https.Agent {
     socket.once('secureConnect', () => {
       socket.removeListener('error', onError);
       socket.setTimeout(0);
-      const failure = this.judge(socket, String(options.host ?? options.hostname ?? ''));
+      // Only a session this agent offered can be resumed, and it offers only sessions it trusted.
+      const resumed = offered !== undefined && socket.isSessionReused();
+      const failure = resumed ? undefined : this.judge(socket, hostname);
       if (failure) {
+        this.trustedSessions.delete(sessionKey);
         socket.destroy();
         done(new TlsTrustError(failure, this.advice));
         return;
       }
+      trusted = true;
+      if (pending) this.rememberSession(sessionKey, pending);
       done(null);
     });
     return undefined;
+  }
+
+  private rememberSession(key: string, session: Buffer): void {
+    if (!this.trustedSessions.has(key) && this.trustedSessions.size >= 16) this.trustedSessions.clear();
+    this.trustedSessions.set(key, session);
   }
 
   private judge(socket: tls.TLSSocket, hostname: string): TlsFailure | undefined {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ExecutionContext } from 'ava';
 
 /** One request as the scripted server saw it. */
@@ -18,6 +19,8 @@ export interface ApiRequest {
   /** Parameter names in the order sent. */
   order: string[];
   headers: IncomingHttpHeaders;
+  /** Over HTTPS: whether the connection resumed an earlier TLS session (no certificate was sent on it). */
+  resumed?: boolean;
 }
 
 /**
@@ -44,6 +47,8 @@ export interface ScriptedServerOptions {
   afterReply?: (req: ApiRequest) => void;
   /** Answer with `Connection: close`, so no pooled connection outlives a script step (e.g. a `stop`). */
   connectionClose?: boolean;
+  /** Listen on this port (e.g. another server's, stopped: a new server on the same address); default a free one. */
+  port?: number;
 }
 
 function parseForm(body: string): { params: Record<string, string>; order: string[] } {
@@ -79,6 +84,7 @@ export async function startScriptedServer(
         rawBody,
         ...parseForm(rawBody),
         headers: req.headers,
+        ...(req.socket instanceof TLSSocket ? { resumed: req.socket.isSessionReused() } : {}),
       };
       requests.push(api);
       void Promise.resolve(handler(api)).then((reply) => {
@@ -101,7 +107,7 @@ export async function startScriptedServer(
   const server: http.Server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
   // TLS failures on the server side (a client that rejects our certificate) are expected in tests.
   server.on('tlsClientError', () => undefined);
-  let port = 0;
+  let port = options.port ?? 0;
   let listening = false;
   const start = () =>
     new Promise<void>((resolve, reject) => {

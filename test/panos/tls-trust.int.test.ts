@@ -132,3 +132,49 @@ test('tls: when the CA is given then a certificate it signed for the address is 
   t.teardown(() => pinned.close());
   t.is((await pinned.systemInfo()).serial, '007954000123451');
 });
+
+// Issue 18: each mutating call opens a connection of its own, and each full handshake costs the server a
+// signature and the client a certificate check. Sessions of trusted handshakes are resumed.
+test('tls: a fresh connection resumes the session of a trusted handshake, and a server that cannot resume it gets the full check', async (t) => {
+  const { selfSigned, signed } = await material;
+  const first = await startScriptedServer(t, () => SYSTEM_INFO, { tls: selfSigned });
+  const client = new PanosClient({ host: first.host, apiKey: KEY, fingerprint: selfSigned.fingerprint, maxAttempts: 1 });
+  t.teardown(() => client.close());
+  for (let i = 0; i < 3; i++) await client.op('<request><restart><system/></restart></request>', { mutating: true });
+  // A resumed TLS 1.3 handshake shows no certificate: were it judged again, the pin would refuse it.
+  t.deepEqual(
+    first.requests.map((r) => r.resumed),
+    [false, true, true],
+  );
+
+  // Another server on the same address, with another certificate: it cannot resume, and the pin refuses it.
+  await first.stop();
+  const impostor = await startScriptedServer(t, () => SYSTEM_INFO, { tls: signed, port: first.port });
+  const err = await t.throwsAsync(client.op('<request><restart><system/></restart></request>', { mutating: true }), { instanceOf: TlsTrustError });
+  t.is(err?.problem, 'pin-mismatch');
+  t.is(impostor.requests.length, 0, 'nothing of the request reaches it');
+  await impostor.stop();
+
+  // The device back with its own certificate but restarted (its session keys are new): a full, trusted handshake.
+  const restarted = await startScriptedServer(t, () => SYSTEM_INFO, { tls: selfSigned, port: first.port });
+  await client.op('<request><restart><system/></restart></request>', { mutating: true });
+  await client.op('<request><restart><system/></restart></request>', { mutating: true });
+  t.deepEqual(
+    restarted.requests.map((r) => r.resumed),
+    [false, true],
+  );
+});
+
+test('tls: a handshake that fails the check leaves no session behind to resume', async (t) => {
+  const { selfSigned, signed } = await material;
+  const server = await startScriptedServer(t, () => SYSTEM_INFO, { tls: selfSigned });
+  const client = new PanosClient({ host: server.host, apiKey: KEY, fingerprint: signed.fingerprint, maxAttempts: 1 });
+  t.teardown(() => client.close());
+  for (let i = 0; i < 3; i++) {
+    const err = await t.throwsAsync(client.op('<request><restart><system/></restart></request>', { mutating: true }), { instanceOf: TlsTrustError });
+    t.is(err?.problem, 'pin-mismatch', `call ${i + 1}`);
+  }
+  const err = await t.throwsAsync(client.systemInfo(), { instanceOf: TlsTrustError });
+  t.is(err?.problem, 'pin-mismatch');
+  t.is(server.requests.length, 0);
+});

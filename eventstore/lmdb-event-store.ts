@@ -15,6 +15,27 @@ export interface EventStoreOptions {
   mapSize?: number;
   /** Told about an onAppend listener that threw; the append itself has succeeded. Default: a process warning. */
   onListenerError?: (err: unknown) => void;
+  /**
+   * How long an append waits for others to share its commit (group commit), in ms; 0 shares it only with
+   * the appends of the same event turn. Default GROUP_COMMIT_MS.
+   */
+  groupCommitMs?: number;
+}
+
+/**
+ * The default group-commit window. A commit and its flush cost about 0.4 ms of CPU whatever they carry,
+ * and a fleet's jobs append one fact at a time, a few hundred a second, seldom in the same event turn:
+ * waiting a moment lets one commit carry the facts of many jobs. Each append is that much later durable.
+ */
+export const GROUP_COMMIT_MS = 2;
+
+interface QueuedAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  options: AppendOptions;
+  at: string;
+  resolve: (stored: EventEnvelope[]) => void;
+  reject: (err: unknown) => void;
 }
 
 export type AppendListener = (events: readonly EventEnvelope[]) => void;
@@ -82,8 +103,14 @@ export class LmdbEventStore {
   /** See lastGseqInTxn. */
   private knownLastGseq = -1;
 
+  private readonly groupCommitMs: number;
+  /** Appends waiting for the group commit's window to close (see GROUP_COMMIT_MS). */
+  private queued: QueuedAppend[] = [];
+  private commitTimer: NodeJS.Timeout | undefined;
+
   private constructor(options: EventStoreOptions) {
     this.path = options.path;
+    this.groupCommitMs = Math.max(0, options.groupCommitMs ?? GROUP_COMMIT_MS);
     this.runId = options.runId;
     this.now = options.now ?? Date.now;
     this.pollMs = options.pollMs ?? 200;
@@ -126,6 +153,12 @@ export class LmdbEventStore {
       });
       return this.writer.append(stream, prepared, options);
     }
+    if (this.groupCommitMs > 0) {
+      return new Promise<EventEnvelope[]>((resolve, reject) => {
+        this.queued.push({ stream, events, options, at, resolve, reject });
+        this.commitTimer ??= setTimeout(() => void this.commitQueued(), this.groupCommitMs);
+      });
+    }
     let stored: EventEnvelope[];
     try {
       stored = await this.env.transaction(() => this.appendInTxn(stream, events, options, at));
@@ -137,6 +170,46 @@ export class LmdbEventStore {
     await this.env.flushed;
     if (stored.length > 0) this.notify(stored);
     return stored;
+  }
+
+  /**
+   * The appends queued in the window, in their order, in one transaction: each is checked (expectedSeq)
+   * before any put of its own, so one that fails writes nothing and the others go on. Each resolves once
+   * the commit is flushed, and its listeners are told in order.
+   */
+  private async commitQueued(): Promise<void> {
+    this.commitTimer = undefined;
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    let results: Array<{ stored: EventEnvelope[] } | { err: unknown }>;
+    try {
+      if (this.closed) throw new StoreClosedError();
+      results = await this.env.transaction(() =>
+        batch.map((a) => {
+          try {
+            return { stored: this.appendInTxn(a.stream, a.events, a.options, a.at) };
+          } catch (err) {
+            return { err };
+          }
+        }),
+      );
+      await this.env.flushed;
+    } catch (err) {
+      // A failed commit may have left heads in the cache that are not on disk.
+      this.forgetHeads();
+      for (const a of batch) a.reject(err);
+      return;
+    }
+    batch.forEach((a, i) => {
+      const r = results[i]!;
+      if ('err' in r) {
+        a.reject(r.err);
+        return;
+      }
+      if (r.stored.length > 0) this.notify(r.stored);
+      a.resolve(r.stored);
+    });
   }
 
   /** One append inside the write transaction; the heads are read there, so several writers stay in order. */
@@ -381,6 +454,11 @@ export class LmdbEventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.commitTimer !== undefined) {
+      // What was appended before close is committed, as an append of the same turn would have been.
+      clearTimeout(this.commitTimer);
+      await this.commitQueued();
+    }
     this.closed = true;
     for (const w of this.waiters) w();
     this.waiters.clear();

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { LmdbEventStore } from '../../eventstore/lmdb-event-store.ts';
 import { ConcurrencyError, InvalidEventError, StoreClosedError } from '../../eventstore/errors.ts';
 import type { EventEnvelope, Fold, NewEvent } from '../../eventstore/types.ts';
@@ -187,6 +188,53 @@ test('event store: when expectedSeq does not match the head then append throws C
   );
   t.is(store.getSnapshot('job:a'), undefined);
   t.deepEqual(logProblems(store), []);
+});
+
+test('event store: appends made within the group-commit window, in different event turns, share one commit and keep their order', async (t) => {
+  const path = tempDir(t);
+  const store = openTestStore(t, { path, groupCommitMs: 50 });
+  await store.append('job:a', [ev('job.submitted', { n: 'a1' })]);
+  const txns = open({ path, noSubdir: false });
+  const lastTxn = (): number => (txns.getStats() as { lastTxnId: number }).lastTxnId;
+  const before = lastTxn();
+
+  const heard: number[] = [];
+  store.onAppend((events) => heard.push(...events.map((e) => e.gseq)));
+  const pending: Array<Promise<EventEnvelope[]>> = [];
+  for (const [stream, n] of [['job:b', 'b1'], ['job:a', 'a2'], ['job:c', 'c1'], ['job:a', 'a3']] as const) {
+    pending.push(store.append(stream, [ev('job.step.started', { n })]));
+    await new Promise((r) => setImmediate(r));
+  }
+  const stored = await Promise.all(pending);
+
+  t.is(lastTxn() - before, 1, 'one commit for the four appends');
+  t.deepEqual(
+    stored.map(([e]) => [e?.gseq, e?.stream, e?.seq]),
+    [
+      [2, 'job:b', 1],
+      [3, 'job:a', 2],
+      [4, 'job:c', 1],
+      [5, 'job:a', 3],
+    ],
+  );
+  t.deepEqual(heard, [2, 3, 4, 5]);
+  t.deepEqual(logProblems(store), []);
+});
+
+test('event store: an append still waiting for its group commit when the store closes is committed, and resolves', async (t) => {
+  const path = tempDir(t);
+  const first = LmdbEventStore.open({ path, now: clock, groupCommitMs: 60_000 });
+  const waiting = first.append('job:a', [ev('job.submitted', { n: 'a1' })]);
+  await first.close();
+  t.deepEqual(
+    (await waiting).map((e) => [e.gseq, e.seq]),
+    [[1, 1]],
+  );
+  const second = openTestStore(t, { path, now: clock });
+  t.deepEqual(
+    second.readStream('job:a').map((e) => (e.data as { n: string }).n),
+    ['a1'],
+  );
 });
 
 test('event store: when a store is closed and reopened then it returns the same events and continues numbering', async (t) => {

@@ -120,6 +120,10 @@ test('cdata: when the text contains ]]> then the section is split and parses bac
 
 test('escapeXml: when text has all five special characters then each is escaped', (t) => {
   t.is(escapeXml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
+  // Each character alone, and after text that has none (the fast path tests before it replaces).
+  for (const [c, e] of [['&', '&amp;'], ['<', '&lt;'], ['>', '&gt;'], ['"', '&quot;'], ["'", '&apos;']]) t.is(escapeXml(`10.1.2.0/24 ${c}`), `10.1.2.0/24 ${e}`);
+  t.is(escapeXml('ethernet1/2'), 'ethernet1/2');
+  t.is(escapeXml(1800), '1800');
 });
 
 test('el and elXml: when content is empty then the tag self-closes, attributes are escaped', (t) => {

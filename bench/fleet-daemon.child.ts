@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { open } from 'lmdb';
 import pino from 'pino';
 import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } from '../actors/config.ts';
 import { Daemon } from '../actors/daemon.ts';
@@ -187,6 +188,8 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
     handlers: {
       stats: () => processStats(),
       eventCount: () => store.lastGseq(),
+      // LMDB's last transaction id: how many commits the daemon's log took (group commit shares them).
+      commits: () => (open({ path: join(dataDir, 'events'), noSubdir: false }).getStats() as { lastTxnId: number }).lastTxnId,
       apiCalls: () => apiCallSummary(store, config.panorama.host),
       steps: () => stepSummary(store),
       eventTypes: () => eventTypes(store),
@@ -200,7 +203,7 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
       off();
       await store.close();
       await nc.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (process.env.PANOS_BENCH_KEEP_DATA) process.stderr.write(`kept ${dataDir}\n`); else rmSync(dataDir, { recursive: true, force: true });
     },
   };
 });

@@ -196,6 +196,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
         const optional = <T>(p: Promise<T>): Promise<T | undefined> => p.catch((err: unknown) => (ctx.progress(`left out: ${(err as Error).message.slice(0, 120)}`), undefined));
         const versions = await optional(sim.call<Record<string, number>>('versions', undefined, 30_000));
         const daemonEvents = await optional(daemon.call<number>('eventCount', undefined, 30_000));
+        const daemonCommits = await optional(daemon.call<number>('commits', undefined, 30_000));
         const apiCalls = await optional(daemon.call<{ total: number } & Record<string, unknown>>('apiCalls', undefined, finished ? 60_000 : marginMs / 3));
         const steps = await optional(daemon.call<Record<string, unknown>>('steps', undefined, finished ? 60_000 : marginMs / 4));
         const eventTypes = await optional(daemon.call<Record<string, number>>('eventTypes', undefined, finished ? 60_000 : marginMs / 4));
@@ -333,6 +334,7 @@ export function fleetBench(concurrency: number, options: FleetBenchOptions = {})
             natsCpuSeconds: round(natsCpu, 2),
             cpuBoundMs: Math.round(cpuBoundMs),
             daemonEvents,
+            daemonCommits,
             eventTypes,
             ...(deviceSequence ? { deviceSequence } : {}),
             apiCalls,

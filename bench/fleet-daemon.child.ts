@@ -10,7 +10,8 @@ import { DEFAULT_CONFIG, simulatedFleetAccess, saveConfig, type DaemonConfig } f
 import { Daemon } from '../actors/daemon.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import { connectNats, eventPublisher, Subjects } from '../bus/index.ts';
-import { busCopyOf, LmdbEventStore, oneEventPerCall } from '../eventstore/index.ts';
+import { LmdbEventStore, oneEventPerCall } from '../eventstore/index.ts';
+import { busCopy } from '../actors/bus-copy.ts';
 import { commandLabel } from '../web/metrics.ts';
 import { processStats, serveParent } from './lib/child.ts';
 import { summarize } from './lib/stats.ts';
@@ -180,7 +181,7 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
   };
   saveConfig(dataDir, config);
   const store = LmdbEventStore.open({ path: join(dataDir, 'events'), runId: 'daemon' });
-  const off = store.onAppend(eventPublisher(nc, subjects, { busCopy: busCopyOf }));
+  const off = store.onAppend(eventPublisher(nc, subjects, { busCopy }));
   const access = createDeviceAccess(config, { store, log: log.child({ component: 'client' }) });
   const daemon = await Daemon.start({ store, log: log.child({ component: 'daemon' }), config, access, dataDir, nc, subjects });
   return {

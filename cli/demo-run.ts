@@ -9,7 +9,8 @@ import type { InventoryDevice } from '../actors/inventory.ts';
 import type { StatusRecord } from '../actors/daemon.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
 import { eventPublisher, startNatsServer, type NatsServerHandle } from '../bus/index.ts';
-import { busCopyOf, LmdbEventStore } from '../eventstore/index.ts';
+import { LmdbEventStore } from '../eventstore/index.ts';
+import { busCopy } from '../actors/bus-copy.ts';
 import { startGateway, writeCaFile, type GatewayHandle } from '../gateway/index.ts';
 import { generateFleetScenario, loadScenarioFile, scenarioFromObject, timingsOfScenario, type Scenario } from '../scenarios/index.ts';
 import { Simulator } from '../simulator/index.ts';
@@ -182,7 +183,7 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
     const { bus, subjects } = parts.rt;
     const simEvents = join(dataDir, 'sim-events');
     parts.simStore = LmdbEventStore.open({ path: simEvents, runId: parts.rt.runId });
-    parts.offSim = parts.simStore.onAppend(eventPublisher(bus.nc, subjects, { busCopy: busCopyOf }));
+    parts.offSim = parts.simStore.onAppend(eventPublisher(bus.nc, subjects, { busCopy }));
     parts.sim = await step(Simulator.start({ scenario, store: parts.simStore, log: log.child({ component: 'simulator' }), nc: bus.nc, subjects, fresh: true }));
     parts.gateway = await step(
       startGateway({ nc: bus.nc, subjects, store: parts.simStore, log: log.child({ component: 'gateway' }), description: parts.sim.describe(), simulator: parts.sim, port: 0, protocol: 'https', direct: true }),

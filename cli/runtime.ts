@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { assertCanSubscribe, connectBus, ensureEventStream, ensureLogStream, eventPublisher, jetStreamLogTransport, Subjects, type BusConnection, type NatsAuth, type PrivateUser } from '../bus/index.ts';
-import { busCopyOf, LmdbEventStore, newRunId, ReplicatedLog } from '../eventstore/index.ts';
+import { LmdbEventStore, newRunId, ReplicatedLog } from '../eventstore/index.ts';
+import { busCopy } from '../actors/bus-copy.ts';
 import { ConfigError } from '../actors/config-error.ts';
 import { privateUmask } from '../actors/private-dir.ts';
 import { resolveDataDir, subjectPrefix } from './data-dir.ts';
@@ -99,7 +100,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   }
   if (!(await ensureEventStream(bus.nc, subjects))) options.log.info({ nats: bus.url }, 'no JetStream on this NATS server: events are published, not kept on NATS');
-  const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, { onError: (err) => options.log.warn({ err }, 'could not publish event'), busCopy: busCopyOf }));
+  const unsubscribe = store.onAppend(eventPublisher(bus.nc, subjects, { onError: (err) => options.log.warn({ err }, 'could not publish event'), busCopy }));
   await store.append(`run:${runId}`, [
     { type: 'run.started', data: { role: options.role, pid: process.pid, natsUrl: bus.url, ...(options.details ?? {}) } },
   ]);

@@ -232,6 +232,22 @@ export function countsOnly(snapshot: JobSnapshot): JobSnapshot {
   return { areas, unavailable: snapshot.unavailable };
 }
 
+/**
+ * What the bus carries of a job fact (`eventPublisher`'s `busCopy`): a `job.snapshot.taken` with each
+ * area's count (countsOnly), and every other fact as it is. The log keeps the entries, where the
+ * comparison and `replay` read them. A snapshot is most of a job's bytes (about 86 KB of JSON for a
+ * branch firewall's routes, FIB and ARP, two per job): published whole, a 10,000-device rehearsal would
+ * put some 1.7 GB of them through NATS and push every other event out of PANOS_EVT (1 GiB), and a data
+ * centre's route table alone can pass NATS's 1 MB max_payload.
+ */
+export function busCopyOfJobFact<E extends { type: string; data?: unknown }>(e: E): E {
+  if (e.type !== 'job.snapshot.taken') return e;
+  const data = e.data as { snapshot?: unknown } | null | undefined;
+  const snapshot = data?.snapshot as JobSnapshot | null | undefined;
+  if (!snapshot || typeof snapshot !== 'object' || !snapshot.areas || typeof snapshot.areas !== 'object') return e;
+  return { ...e, data: { ...data, snapshot: countsOnly(snapshot) } };
+}
+
 /** What a finished job keeps of its snapshots (see JobState.pre). */
 function finishedSnapshots(s: JobState): Pick<JobState, 'pre' | 'post'> {
   return { pre: s.pre && countsOnly(s.pre), post: s.post && countsOnly(s.post) };

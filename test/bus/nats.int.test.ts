@@ -11,6 +11,7 @@ import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { Subjects } from '../../bus/subjects.ts';
 import { ensureEventStream, eventStreamName } from '../../bus/event-stream.ts';
 import { busCopyOf } from '../../eventstore/call-batches.ts';
+import { busCopy } from '../../actors/bus-copy.ts';
 import { ConcurrencyError } from '../../eventstore/errors.ts';
 import type { EventEnvelope } from '../../eventstore/types.ts';
 import { openTestStore, startTestNats, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
@@ -285,6 +286,32 @@ test('event publisher: with busCopy, a batch of served calls goes on the bus wit
   t.deepEqual(received[0], { ...stored!, data: { calls: [withoutText] } });
   t.deepEqual(store.readStream('api')[0]?.data, { calls: [call] });
   t.deepEqual(received[1]?.data, { response: 'a field of another event' });
+});
+
+test('event publisher: with the daemon\'s busCopy, a snapshot goes on the bus as each area\'s count, and the log keeps its entries', async (t) => {
+  const store = openTestStore(t, { path: tempDir(t), runId: 'run-9' });
+  const [publisherNc, listener] = [await nats.connect(t), await nats.connect(t)];
+  const subjects = new Subjects(uniquePrefix());
+  const received: EventEnvelope[] = [];
+  listener.subscribe(subjects.allEvents(), { callback: (_err, msg: Msg) => void received.push(msg.json<EventEnvelope>()) });
+  await listener.flush();
+  store.onAppend(eventPublisher(publisherNc, subjects, { busCopy }));
+  const routes = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`default 10.${i >> 8}.${i & 255}.0/24 via 10.0.0.1`, { interface: 'ethernet1/2' }]));
+  const snapshot = { areas: { routes: { count: 300, entries: routes }, arp: { count: 5000, entries: {}, truncated: true } }, unavailable: { bgp: 'no answer' } };
+  const answer = '<response status="success"><result/></response>';
+
+  const [taken] = await store.append('job:j1', [{ type: 'job.snapshot.taken', data: { phase: 'pre', snapshot } }]);
+  await store.append('api', [{ type: 'api.calls.recorded', data: { calls: [{ command: 'show jobs all', response: answer, outcome: 'ok' }] } }]);
+  await store.append('job:j1', [{ type: 'job.step.completed', data: { step: 'pre-snapshot', hop: 0, version: '10.2.0' } }]);
+
+  await waitFor(() => received.length >= 3);
+  t.deepEqual(received[0], {
+    ...taken!,
+    data: { phase: 'pre', snapshot: { areas: { routes: { count: 300, entries: {} }, arp: { count: 5000, entries: {}, truncated: true } }, unavailable: { bgp: 'no answer' } } },
+  });
+  t.deepEqual(received[1]?.data, { calls: [{ command: 'show jobs all', outcome: 'ok' }] });
+  t.deepEqual(received[2]?.data, { step: 'pre-snapshot', hop: 0, version: '10.2.0' });
+  t.deepEqual(store.readStream('job:j1')[0]?.data, { phase: 'pre', snapshot });
 });
 
 test('event publisher: when events are published twice then JetStream keeps one copy of each', async (t) => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Subjects, ensureLogStream, eventPublisher, jetStreamLogTransport } from '../../bus/index.ts';
-import { busCopyOf, LmdbEventStore, oneEventPerCall, ReplicatedLog } from '../../eventstore/index.ts';
+import { LmdbEventStore, oneEventPerCall, ReplicatedLog } from '../../eventstore/index.ts';
+import { busCopy } from '../../actors/bus-copy.ts';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 import { Simulator } from '../../simulator/index.ts';
@@ -103,7 +104,7 @@ export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'conn
   const simDir = mkdtempSync(join(tmpdir(), 'panos-sim-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'panos-data-'));
   const simStore = LmdbEventStore.open({ path: simDir, runId: 'sim' });
-  const offSim = simStore.onAppend(eventPublisher(simNc, subjects, { busCopy: busCopyOf }));
+  const offSim = simStore.onAppend(eventPublisher(simNc, subjects, { busCopy }));
   const sim = await Simulator.start({ scenario, store: simStore, log, nc: simNc, subjects });
   const gateway = await startGateway({
     nc: simNc,
@@ -149,7 +150,7 @@ export async function startStack(t: ExecutionContext, nats: Pick<TestNats, 'conn
         await ensureLogStream(nc, subjects, { replicas: options.replicatedLog.replicas });
         daemonLog = await ReplicatedLog.open(daemonStore, jetStreamLogTransport(nc, subjects), { writer: options.replicatedLog.writer ?? 'test-daemon' });
       }
-      offDaemon = daemonStore.onAppend(eventPublisher(nc, subjects, { busCopy: busCopyOf }));
+      offDaemon = daemonStore.onAppend(eventPublisher(nc, subjects, { busCopy }));
       access = createDeviceAccess(config, { store: daemonStore, log });
       const daemonAccess = options.access ? options.access(access) : access;
       daemon = await Daemon.start({ store: daemonStore, log, config, access: daemonAccess, dataDir, nc, subjects, ...(options.fence ? { fence: options.fence } : {}) });

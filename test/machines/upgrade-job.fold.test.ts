@@ -1,5 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import {
+  busCopyOfJobFact,
+  countsOnly,
   DEFAULT_POLICY,
   downloadSummary,
   effectDone,
@@ -312,4 +314,25 @@ test('fold: a finished job keeps its snapshots counts, not their entries (those 
   }
   // A job that finished before any snapshot has none.
   t.is(evolveJob(foldJob([submitted()]), { type: 'job.cancelled', at: LATER, data: { reason: 'x' } }).pre, null);
+});
+
+test('busCopyOfJobFact: a snapshot fact goes on the bus with each area\'s count; folded, it gives the counts the log\'s fact gives, and other facts pass as they are', (t) => {
+  const snapshot = {
+    areas: { routes: { count: 2, entries: { 'default 0.0.0.0/0 via 198.18.0.254': { interface: 'ethernet1/1' }, 'default 10.1.0.0/24 via 0.0.0.0': { interface: 'ethernet1/2' } } }, fib: { count: 900, entries: {}, truncated: true } },
+    unavailable: { sessions: 'show session info: timed out' },
+  };
+  const fact = { type: 'job.snapshot.taken', at: LATER, data: { phase: 'pre', snapshot } } as const;
+  const copy = busCopyOfJobFact(fact);
+  t.deepEqual(copy.data, { phase: 'pre', snapshot: { areas: { routes: { count: 2, entries: {} }, fib: { count: 900, entries: {}, truncated: true } }, unavailable: { sessions: 'show session info: timed out' } } });
+  t.is(fact.data.snapshot, snapshot, 'the log\'s fact is left as it was');
+  t.deepEqual(Object.keys(snapshot.areas.routes.entries).length, 2);
+  const fromLog = evolveJob(foldJob([submitted()]), fact as unknown as JobFact & { at: string });
+  const fromBus = evolveJob(foldJob([submitted()]), copy as unknown as JobFact & { at: string });
+  t.deepEqual(fromBus.pre, countsOnly(fromLog.pre!));
+
+  const other = { type: 'job.step.completed', at: LATER, data: { step: 'pre-snapshot', hop: 0, version: '10.2.0' } };
+  t.is(busCopyOfJobFact(other), other);
+  // Jobs recorded before snapshots existed carry `metrics` instead: nothing to count.
+  const old = { type: 'job.snapshot.taken', at: LATER, data: { phase: 'pre', metrics: { routes: 3 } } };
+  t.is(busCopyOfJobFact(old), old);
 });

@@ -73,8 +73,9 @@ const MAX_CACHED_HEADS = 10_000;
  * projection of the log: same folds, same reads.
  *
  * Appends run as asynchronous lmdb transactions: every append queued within `groupCommitMs` (2 ms by
- * default) shares one commit and one flush (group commit). Each callback reads the heads inside the write transaction, so
- * `seq` and `gseq` stay correct with many appenders and with several processes on one file.
+ * default) shares one commit and one flush (group commit). Each callback reads the heads inside the
+ * write transaction, so `seq` and `gseq` stay correct with many appenders and with several processes on
+ * one file.
  * An append resolves only after its commit is flushed to disk; listeners run after that, so anything
  * they publish is already durable.
  */

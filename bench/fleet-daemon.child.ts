@@ -96,7 +96,7 @@ function stepSummary(store: LmdbEventStore): Record<string, { count: number; p50
   );
 }
 
-/** One device's calls and job facts in order (a development aid): the serial with the fewest calls among those with most. */
+/** One device's calls and job facts in order, from the first (a development aid): the sixth serial called through Panorama, in order. */
 function deviceSequence(store: LmdbEventStore): string[] {
   const calls = new Map<string, Array<[number, string]>>();
   for (const e of oneEventPerCall(store.readStream('api'))) {
@@ -119,7 +119,7 @@ function deviceSequence(store: LmdbEventStore): string[] {
   return [serial, ...lines.map(([t, l]) => `${String(t - t0).padStart(6)} ${l}`)];
 }
 
-/** How many events of each type the daemon's log holds, with the API-call batches' records counted apart. */
+/** How many events of each type the daemon's log holds (a batch of call records is one event). */
 function eventTypes(store: LmdbEventStore): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const e of store.readAll()) counts[e.type] = (counts[e.type] ?? 0) + 1;
@@ -189,7 +189,8 @@ await serveParent<{ pid: number; config: DaemonConfig }>(async () => {
     handlers: {
       stats: () => processStats(),
       eventCount: () => store.lastGseq(),
-      // LMDB's last transaction id: how many commits the daemon's log took (group commit shares them).
+      // LMDB's last transaction id: how many commits the daemon's log took (group commit shares them). The
+      // handle is lmdb-js's, shared with the store's environment in this process: not closed here.
       commits: () => (open({ path: join(dataDir, 'events'), noSubdir: false }).getStats() as { lastTxnId: number }).lastTxnId,
       apiCalls: () => apiCallSummary(store, config.panorama.host),
       steps: () => stepSummary(store),

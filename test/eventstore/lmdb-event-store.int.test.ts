@@ -192,7 +192,8 @@ test('event store: when expectedSeq does not match the head then append throws C
 
 test('event store: appends made within the group-commit window, in different event turns, share one commit and keep their order', async (t) => {
   const path = tempDir(t);
-  const store = openTestStore(t, { path, groupCommitMs: 50 });
+  // A window that several event turns fit in even on a loaded machine (50 ms was not, with other tests running).
+  const store = openTestStore(t, { path, groupCommitMs: 1000 });
   await store.append('job:a', [ev('job.submitted', { n: 'a1' })]);
   const txns = open({ path, noSubdir: false });
   const lastTxn = (): number => (txns.getStats() as { lastTxnId: number }).lastTxnId;

@@ -185,7 +185,6 @@ export class LmdbEventStore {
     if (batch.length === 0) return;
     let results: Array<{ stored: EventEnvelope[] } | { err: unknown }>;
     try {
-      if (this.closed) throw new StoreClosedError();
       results = await this.env.transaction(() =>
         batch.map((a) => {
           try {

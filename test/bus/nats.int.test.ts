@@ -5,7 +5,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg } from '@nats-io/transport-node';
 import { connectBus, connectNats } from '../../bus/connect.ts';
 import { InvalidTokenError, NoResponderError, RemoteError, RequestTimeoutError } from '../../bus/errors.ts';
-import { eventPublisher, type PublishableEvent } from '../../bus/event-publisher.ts';
+import { eventPublisher, type EventPublisherOptions, type PublishableEvent } from '../../bus/event-publisher.ts';
 import { guardedCommand, startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../../bus/nats-server.ts';
 import { requestJson, serveJson } from '../../bus/rpc.ts';
 import { Subjects } from '../../bus/subjects.ts';
@@ -14,6 +14,7 @@ import { busCopyOf } from '../../eventstore/call-batches.ts';
 import { busCopy } from '../../actors/bus-copy.ts';
 import { ConcurrencyError } from '../../eventstore/errors.ts';
 import type { EventEnvelope } from '../../eventstore/types.ts';
+import type { LmdbEventStore } from '../../eventstore/lmdb-event-store.ts';
 import { openTestStore, startTestNats, tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
 
 // connectBus falls back to NATS_URL; this file decides for itself which server each test uses.
@@ -267,14 +268,20 @@ test('event publisher: when the store appends then each event is published after
   t.true(received.every((r) => r.durable && r.resolved));
 });
 
-test('event publisher: with busCopy, a batch of served calls goes on the bus without the answers\' text, and the log keeps them', async (t) => {
+/** A log whose appends are published with `copy`, and what a second connection receives of them. */
+async function publishedWith(t: ExecutionContext, copy: EventPublisherOptions['busCopy']): Promise<{ store: LmdbEventStore; received: EventEnvelope[] }> {
   const store = openTestStore(t, { path: tempDir(t), runId: 'run-8' });
   const [publisherNc, listener] = [await nats.connect(t), await nats.connect(t)];
   const subjects = new Subjects(uniquePrefix());
   const received: EventEnvelope[] = [];
   listener.subscribe(subjects.allEvents(), { callback: (_err, msg: Msg) => void received.push(msg.json<EventEnvelope>()) });
   await listener.flush();
-  store.onAppend(eventPublisher(publisherNc, subjects, { busCopy: busCopyOf }));
+  store.onAppend(eventPublisher(publisherNc, subjects, { busCopy: copy }));
+  return { store, received };
+}
+
+test('event publisher: with busCopy, a batch of served calls goes on the bus without the answers\' text, and the log keeps them', async (t) => {
+  const { store, received } = await publishedWith(t, busCopyOf);
   const answer = '<response status="success"><result><system><sw-version>10.2.9</sw-version></system></result></response>';
   const call = { requestId: 'r1', via: 'panorama', target: '0079', command: '<show><system><info/></system></show>', httpStatus: 200, response: answer, responseBytes: answer.length, outcome: 'answered' };
 
@@ -289,13 +296,7 @@ test('event publisher: with busCopy, a batch of served calls goes on the bus wit
 });
 
 test('event publisher: with the daemon\'s busCopy, a snapshot goes on the bus as each area\'s count, and the log keeps its entries', async (t) => {
-  const store = openTestStore(t, { path: tempDir(t), runId: 'run-9' });
-  const [publisherNc, listener] = [await nats.connect(t), await nats.connect(t)];
-  const subjects = new Subjects(uniquePrefix());
-  const received: EventEnvelope[] = [];
-  listener.subscribe(subjects.allEvents(), { callback: (_err, msg: Msg) => void received.push(msg.json<EventEnvelope>()) });
-  await listener.flush();
-  store.onAppend(eventPublisher(publisherNc, subjects, { busCopy }));
+  const { store, received } = await publishedWith(t, busCopy);
   const routes = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`default 10.${i >> 8}.${i & 255}.0/24 via 10.0.0.1`, { interface: 'ethernet1/2' }]));
   const snapshot = { areas: { routes: { count: 300, entries: routes }, arp: { count: 5000, entries: {}, truncated: true } }, unavailable: { bgp: 'no answer' } };
   const answer = '<response status="success"><result/></response>';

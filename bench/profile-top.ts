@@ -1,6 +1,6 @@
 // node --import tsx bench/profile-top.ts <file.cpuprofile> [rows=25]
 // The top frames of a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- --profile <role>`):
-// self time per function, and inclusive time per source file.
+// self time per function, inclusive time per source file, and busy time by kind of work.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -73,3 +73,49 @@ process.stdout.write(`${file}\n${(totalUs / 1e6).toFixed(1)} s sampled, ${(busy 
 for (const [k, us] of [...selfByFrame].sort((a, b) => b[1] - a[1]).slice(0, rows)) process.stdout.write(`${pct(us)}  ${k}\n`);
 process.stdout.write('\ninclusive, by source file or package:\n');
 for (const [k, us] of [...inclusiveByFile].sort((a, b) => b[1] - a[1]).slice(0, rows)) process.stdout.write(`${pct(us)}  ${k}\n`);
+
+/**
+ * Each busy sample goes to the kind of its nearest frame, from the sample up, that names one: where a
+ * flat profile's time goes (writev under an HTTP request is the HTTP exchange's, msgpackr under an append
+ * the event log's). First match wins, in this order.
+ */
+const KINDS: Array<[string, RegExp]> = [
+  ['bench harness', /^bench\//],
+  ['module loading', /^node:internal\/modules|^npm:tsx|\(evaluate\)|compileSourceTextModule/],
+  ['TLS handshakes', /panos\/tls-trust|gateway\/tls-identity|node:_tls_wrap|node:internal\/tls/],
+  ['XML parse', /panos\/xml\.ts|panos\/parsers/],
+  ['readiness and snapshots', /^checks\/|actors\/readiness|simulator\/readiness|panos\/responses-readiness/],
+  ['event log', /^eventstore\/|^npm:lmdb|^npm:msgpackr/],
+  ['bus', /^bus\/|^npm:@nats-io/],
+  ['gateway', /^gateway\//],
+  ['simulator', /^simulator\/|panos\/responses/],
+  ['HTTP requests and answers', /panos\/client\.ts|panos\/call-lanes|node:_http_|node:https|node:http|node:net|node:internal\/stream_base_commons|^npm:koa/],
+  ['XState', /^npm:xstate/],
+  ['orchestration', /^actors\/|^machines\/|^panos\//],
+];
+const kindMemo = new Map<number, string>();
+const kindOf = (id: number): string => {
+  const known = kindMemo.get(id);
+  if (known !== undefined) return known;
+  let kind = 'other';
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const frame = byId.get(cur)!.callFrame;
+    const where = short(frame.url) || frame.functionName;
+    const hit = KINDS.find(([, re]) => re.test(where) || re.test(frame.functionName));
+    if (hit) {
+      kind = hit[0];
+      break;
+    }
+  }
+  kindMemo.set(id, kind);
+  return kind;
+};
+const byKind = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const name = byId.get(id)!.callFrame.functionName;
+  if (name === '(idle)') continue;
+  const kind = name === '(garbage collector)' ? 'GC' : name === '(program)' ? 'V8 (program)' : kindOf(id);
+  byKind.set(kind, (byKind.get(kind) ?? 0) + us);
+}
+process.stdout.write('\nbusy time by kind (the nearest frame that names one):\n');
+for (const [k, us] of [...byKind].sort((a, b) => b[1] - a[1])) process.stdout.write(`${((100 * us) / busy).toFixed(1).padStart(5)} %  ${k}\n`);

@@ -1,20 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { PanosUpgradeError } from '../panos/errors.ts';
+import { ValidationError } from '../panos/errors.ts';
 import { CHECKS, type CheckDefinition } from './catalogue.ts';
 import { DEFAULT_POLICY_YAML } from './default-policy.ts';
 import { SNAPSHOT_AREAS, type SnapshotArea } from './snapshot.ts';
 
-/** A readiness policy that does not validate: names the file, the line and the field. */
-export class PolicyError extends PanosUpgradeError {
+/**
+ * A readiness policy that does not validate: names the file, the line and the field. A usage error (the
+ * CLI exits 2; over NATS the reply's code is VALIDATION), as a campaign plan's or a scenario's is.
+ */
+export class PolicyError extends ValidationError {
   constructor(
     readonly file: string,
     readonly line: number | undefined,
     readonly path: string,
     readonly problem: string,
   ) {
-    super('POLICY_INVALID', `${file}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${problem}`);
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${problem}`, path);
   }
 }
 

@@ -5,6 +5,7 @@ import { parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson } from '../output.ts';
 import { hint } from '../hints.ts';
 import { queueSummaryLines } from './download.ts';
+import { policyPayload } from './check.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, parseSerial(value)];
@@ -19,16 +20,20 @@ export function registerUpgrade(program: Command): void {
     .option('--all', 'every discovered device that has an upgrade path and no active job')
     .option('--target <version>', 'upgrade to this version (planned from each device’s own software list)', parseVersion)
     .option('--dry-run', 'say what would be queued and skipped; queue nothing')
+    .option('--policy <file>', 'readiness policy YAML for every job queued (default: the shipped one)')
     .option('--json', "print the daemon's reply as JSON")
-    .action(async (opts: { device?: string[]; all?: boolean; target?: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { device?: string[]; all?: boolean; target?: string; dryRun?: boolean; policy?: string; json?: boolean }, cmd: Command) => {
       if (!opts.all && !opts.device) cmd.error('error: give --device SERIAL (one or more) or --all', { exitCode: 2 });
       if (opts.all && opts.device) cmd.error('error: --all and --device do not go together', { exitCode: 2 });
       const out = outputTo();
+      // Read and checked here: a mistake names its file and line, and nothing is queued.
+      const policy = policyPayload(opts.policy);
       await withDaemon(cmd, async (client) => {
         const payload = {
           ...(opts.all ? { all: true } : { devices: opts.device }),
           ...(opts.target ? { targetVersion: opts.target } : {}),
           ...(opts.dryRun ? { dryRun: true } : {}),
+          ...policy,
         };
         const summary = await client.request<QueueSummary>('upgrade.queue', payload);
         if (opts.json) return printJson(out, summary);

@@ -127,6 +127,8 @@ test('campaign: its readiness policy reaches every job; a blocking check failing
   await command(stack, 'device.discover');
   const bad = await t.throwsAsync(command(stack, 'campaign.create', { ...PLAN, policy: { checks: { dataplane_cpu: { max_pct: 180 } } } }), { instanceOf: RemoteError });
   t.regex(bad!.message, /checks\.dataplane_cpu\.max_pct/);
+  // A usage error: the CLI exits 2 on it, as on a policy file it reads itself.
+  t.is((bad as RemoteError).code, 'VALIDATION');
   // An ARP entry no device has, required by the campaign's policy: the canary stops at validation.
   const policy = { checks: { arp_entries: { severity: 'block', entries: [{ ip: '203.0.113.250' }] } } };
   const { campaign: created } = await command<{ campaign: CampaignRecord }>(stack, 'campaign.create', { ...PLAN, policy });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { startTestNats, tempDir } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
-import { control } from '../actors/orchestrator-fixture.ts';
+import { control, jobEnded } from '../actors/orchestrator-fixture.ts';
+import type { QueueSummary } from '../../actors/daemon.ts';
 import { runCli, stackEnv } from './run-cli.ts';
 
 const nats = startTestNats(test);
@@ -38,11 +39,38 @@ test('cli: check prints a table per check and exits 0 on a ready fleet, 1 with t
   const bad = join(tempDir(t), 'site.yaml');
   writeFileSync(bad, 'checks:\n  no_locks:\n    severity: sometimes\n');
   const refused = await runCli(t, ['check', '--all', '--policy', bad, ...dir], { env });
-  t.not(refused.code, 0);
+  t.is(refused.code, 2, refused.stderr);
   t.regex(refused.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: checks\\.no_locks\\.severity`));
   // The same lock as a warning: ready.
   const lenient = join(tempDir(t), 'lenient.yaml');
   writeFileSync(lenient, 'checks:\n  no_locks: { severity: warn }\n');
   const lenientRun = await runCli(t, ['job', 'submit', '--device', '001234567891', '--checks-only', '--policy', lenient, ...dir], { env });
   t.is(lenientRun.code, 0, lenientRun.stdout + lenientRun.stderr);
+});
+
+test('cli: upgrade queue --policy sends the policy with each job it queues, and a policy file with a mistake is refused before anything is queued', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 0.02 });
+  const env = stackEnv(nats.url, stack);
+  const dir = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
+  // A commit lock blocks the shipped policy's no_locks check; the site's policy only warns of it.
+  await control(stack, '001234567891', 'faults', { faults: { readiness: { commitLock: 'ops' } } });
+
+  const bad = join(tempDir(t), 'site.yaml');
+  writeFileSync(bad, 'checks:\n  no_locks:\n    severity: sometimes\n');
+  const refused = await runCli(t, ['upgrade', 'queue', '--all', '--policy', bad, ...dir], { env });
+  t.is(refused.code, 2, refused.stdout + refused.stderr);
+  t.regex(refused.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: checks\\.no_locks\\.severity`));
+  const none = await runCli(t, ['job', 'list', '--json', ...dir], { env });
+  t.deepEqual((JSON.parse(none.stdout) as { jobs: unknown[] }).jobs, []);
+
+  const lenient = join(tempDir(t), 'lenient.yaml');
+  writeFileSync(lenient, 'name: lenient\nchecks:\n  no_locks: { severity: warn }\n');
+  const queued = await runCli(t, ['upgrade', 'queue', '--device', '001234567891', '--policy', lenient, '--json', ...dir], { env });
+  t.is(queued.code, 0, queued.stdout + queued.stderr);
+  const summary = JSON.parse(queued.stdout) as QueueSummary;
+  t.is(summary.queued, 1);
+  const job = await jobEnded(stack, summary.queuedDevices[0]!.jobId!);
+  t.is(job.upgrade_status, 'complete', job.upgrade_message);
+  t.like(job.readiness?.verdicts.find((v) => v.check === 'no_locks'), { status: 'fail', blocking: false, message: 'commit lock by ops; remove the lock(s) before upgrading' });
 });

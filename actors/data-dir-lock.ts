@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { PanosUpgradeError } from '../panos/errors.ts';
+import { PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 
 /** Who holds a data dir's lock, as the holder tells it to whoever knocks. */
 export interface LockHolder {
@@ -20,6 +20,20 @@ export class DataDirLockedError extends PanosUpgradeError {
         `stop it first, or give this one another --data-dir. Nothing was started or changed`,
     );
   }
+}
+
+/**
+ * Refuse a data dir another role's process is running in: a daemon's and a simulator's event logs and
+ * private NATS stores must not mix. Each takes its own lock first and then asks after the other's, so
+ * of two started at once at least one sees the other. A usage error (exit 2).
+ */
+export async function refuseDataDirOf(dataDir: string, other: 'daemon' | 'simulator', mine: 'daemon' | 'simulator'): Promise<void> {
+  const holder = await askHolder(lockAddress(dataDir, other), 1_000).catch(() => undefined);
+  if (!holder) return;
+  throw new ValidationError(
+    `a ${other} (pid ${holder.pid}, running since ${holder.since}) uses this data dir (${dataDir}); give the ${mine} its own --data-dir. Nothing was started or changed`,
+    'data-dir',
+  );
 }
 
 /** A held lock; the kernel releases it when the process ends, however it ends. */

@@ -4,7 +4,7 @@ import { Daemon } from '../actors/daemon.ts';
 import { ClusterNode } from '../actors/cluster-node.ts';
 import { createDeviceAccess } from '../actors/device-access.ts';
 import type { DaemonConfig } from '../actors/config.ts';
-import { lockDataDir } from '../actors/data-dir-lock.ts';
+import { lockDataDir, refuseDataDirOf } from '../actors/data-dir-lock.ts';
 import { mergeNatsAuth, natsAuthFromEnv, type NatsAuth } from '../bus/index.ts';
 import { loadDaemonConfig } from '../actors/paths-file.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -25,6 +25,8 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   // Taken before anything is read or resumed: two daemons on one data dir would run the same jobs twice.
   const lock = await lockDataDir(dataDir, 'daemon');
   try {
+    // A simulator's data dir is not a daemon's: their logs and private NATS stores would mix.
+    await refuseDataDirOf(dataDir, 'simulator', 'daemon');
     await serve(opts, dataDir, log);
   } finally {
     await lock.release();

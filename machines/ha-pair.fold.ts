@@ -321,6 +321,8 @@ export interface PairStatusRecord {
   job_id: string;
   kind: 'ha-upgrade' | 'ha-download-only';
   download_only: boolean;
+  /** As a device's download-only job: true once both peers have every image of the path (download_complete). */
+  ready_for_install: boolean;
   device_serial: string;
   hostname: string;
   devices: string[];
@@ -347,6 +349,7 @@ export function toPairStatusRecord(s: PairState): PairStatusRecord {
     job_id: s.jobId,
     kind: s.kind === 'download-only' ? 'ha-download-only' : 'ha-upgrade',
     download_only: s.kind === 'download-only',
+    ready_for_install: s.kind === 'download-only' && s.status === 'download_complete',
     device_serial: s.peers.map((p) => p.serial).join('+'),
     hostname: s.peers.map((p) => p.hostname).join(' / '),
     devices: s.peers.map((p) => p.serial),

@@ -57,6 +57,10 @@ export function queueSummaryLines(s: QueueSummary): string[] {
     for (const d of shown) lines.push(`    ${d.name}${d.detail ? `  ${d.detail}` : ''}`);
     if (shown.length < devices.length) lines.push(`    … and ${devices.length - shown.length} more (--json lists them all)`);
   }
+  // Nothing queued and no device with a path: the paths are missing, not the devices up to date.
+  if (s.queued === 0 && s.skipped > 0 && s.skippedDevices.every((d) => d.reason.startsWith('no upgrade path for version'))) {
+    lines.push(`No device has an upgrade path: map their versions in a paths file and set it with ${hint('config set upgrade.paths_file FILE')}`);
+  }
   return lines;
 }
 

@@ -68,6 +68,7 @@ function printPair(out: Output, job: PairStatusRecord): void {
     ['path', pathText(job)],
     ['strategy', `${job.strategy}${job.first ? `, first ${job.first}` : ''}${job.second ? `, then ${job.second}` : ''}`],
   ];
+  if (job.download_only) rows.push(['ready for install', job.ready_for_install ? 'yes' : 'no']);
   if (job.suspended) rows.push(['suspended', job.suspended]);
   for (const p of job.peers) rows.push([`peer ${p.serial}`, `${p.role}: job ${p.job_id || '-'} ${p.status ? paintStatus(out, p.status) : 'not started'}${p.message ? ` (${p.message})` : ''}`]);
   if (job.error) rows.push(['error', `${job.error.step ? `${job.error.step}: ` : ''}${job.error.reason}`]);

@@ -6,7 +6,7 @@ import type { GatewayHandle, LocalSimulator } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import type { Simulator } from '../../simulator/index.ts';
 import { createServer } from 'node:net';
-import { askHolder, lockAddress, lockDataDir } from '../../actors/data-dir-lock.ts';
+import { lockDataDir, refuseDataDirOf } from '../../actors/data-dir-lock.ts';
 import { natsAuthFromEnv, type PrivateAuth } from '../../bus/index.ts';
 import { resolveDataDir } from '../data-dir.ts';
 import { shippedScenario } from '../paths.ts';
@@ -24,16 +24,6 @@ interface SimOptions {
   direct: boolean;
   hangLimit?: number;
   newCert?: boolean;
-}
-
-async function refuseDaemonDataDir(dir: string): Promise<void> {
-  const holder = await askHolder(lockAddress(dir, 'daemon'), 1_000).catch(() => undefined);
-  if (holder) {
-    throw new ValidationError(
-      `a daemon (pid ${holder.pid}, running since ${holder.since}) uses this data dir (${dir}); give the simulator its own --data-dir. Nothing was started or changed`,
-      'data-dir',
-    );
-  }
 }
 
 function checkPortFree(host: string, port: number): Promise<void> {
@@ -175,7 +165,7 @@ export function registerSim(program: Command): void {
       const simDir = resolveDataDir(dataDir);
       await lockDataDir(simDir, 'simulator');
       // A daemon's data dir is not a simulator's: their logs and private NATS stores would mix.
-      await refuseDaemonDataDir(simDir);
+      await refuseDataDirOf(simDir, 'daemon', 'simulator');
       // Checked before the run is recorded: a simulator that cannot serve leaves no run behind.
       if (opts.port !== 0) await checkPortFree('127.0.0.1', opts.port);
       const rt = await openRuntime({

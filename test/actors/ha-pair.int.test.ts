@@ -409,10 +409,12 @@ test('ha pair: when a pair gets a download-only job then the first peer download
   const stack = await startStack(t, nats, { scenario: scenario('ha-pair'), config: path(HOPS) });
   await discover(stack);
   const submitted = await submitPair(stack, { device: ACTIVE, downloadOnly: true });
-  t.is(submitted.kind, 'ha-download-only');
+  t.like(submitted, { kind: 'ha-download-only', download_only: true, ready_for_install: false });
 
   const done = await pairAt(stack, submitted.job_id);
   t.is(done.upgrade_status, 'download_complete', done.upgrade_message);
+  // What a script polling the job id it was given waits for, as for a single device.
+  t.true(done.ready_for_install);
   const [firstPeer, secondPeer] = done.peers;
   t.like(firstPeer, { role: 'download-first', serial: PASSIVE, status: 'download_complete', message: `Downloaded 2 version(s): ${HOPS.join(', ')}` });
   t.like(secondPeer, { role: 'download-second', serial: ACTIVE, status: 'download_complete', message: `All 2 version(s) already downloaded: ${HOPS.join(', ')}` });

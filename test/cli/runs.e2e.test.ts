@@ -39,6 +39,25 @@ test('replay list: a running daemon run reads running and a SIGKILLed one killed
   t.regex((await runCli(t, ['replay', 'list', '--data-dir', dir])).stdout, /killed \(no stop recorded\)/);
 });
 
+// The seed's order (the mock first, then the client) with both on the default data dir: the simulator
+// refused a running daemon's dir, but a daemon started on a running simulator's dir wrote into its log.
+test('daemon: when a simulator runs in its data dir then it exits 2 naming the simulator, and records no run', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ panorama: { host: '127.0.0.1:9', apiKey: 'k' } }), { mode: 0o600 });
+  const sim = startCli(t, ['sim', '--port', '0', '--data-dir', dir]);
+  const out: string[] = [];
+  onLines(sim.stdout, (l) => out.push(l));
+  await waitFor(() => out.some((l) => l.startsWith('Press Ctrl-C')), 60_000, 50);
+
+  const daemon = await runCli(t, ['daemon', '--data-dir', dir]);
+  t.is(daemon.code, 2, daemon.stdout + daemon.stderr);
+  t.regex(daemon.stderr, new RegExp(`^error: a simulator \\(pid ${sim.pid}, running since [^)]+\\) uses this data dir \\(${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\); give the daemon its own --data-dir`, 'm'));
+  const runs = JSON.parse((await runCli(t, ['replay', 'list', '--json', '--data-dir', dir])).stdout) as Run[];
+  t.deepEqual(runs.map((r) => [r.role, r.state]), [['simulator', 'running']]);
+  sim.kill('SIGTERM');
+  t.deepEqual(await exited(sim), { code: 0, signal: null });
+});
+
 // issue 12: a simulator whose port was taken failed after recording its run, leaving a run that never served.
 test('sim: when its port is taken then it exits 2 saying so, and records no run', async (t) => {
   const busy = createServer();

@@ -4,6 +4,7 @@ import {
   foldPair,
   haPairMachine,
   submittedPairState,
+  toPairStatusRecord,
   type JobDevice,
   type PairEvent,
   type PairFact,
@@ -226,6 +227,7 @@ test('ha pair machine: when the strategy is passive-first then the passive peer 
     ],
   );
   t.like(end.context, { status: 'complete', progress: 100, first: PASSIVE, second: ACTIVE, suspended: null, step: null, error: null });
+  t.false(toPairStatusRecord(end.context).ready_for_install, 'an upgrade has installed: nothing is left ready for install');
   t.is(end.context.message, `HA pair upgraded to 10.5.1: fw-dc1-02 (${PASSIVE}) first, then fw-dc1-01 (${ACTIVE}); fw-dc1-02 (${PASSIVE}) active, fw-dc1-01 (${ACTIVE}) passive, config synchronized`);
   t.deepEqual(end.context, h.folded());
 });
@@ -467,4 +469,7 @@ test('ha pair machine: when the job is download-only then it completes after bot
     message: `Images on both peers: ${PASSIVE}: download-first done; ${ACTIVE}: download-second done`,
   });
   t.deepEqual(end.context, h.folded());
+  // What a script polling the pair's job id waits for, as it would on a single device's download-only job.
+  t.like(toPairStatusRecord(end.context), { upgrade_status: 'download_complete', download_only: true, ready_for_install: true });
+  t.false(toPairStatusRecord(foldPair(h.emitted.filter((f) => f.type !== 'job.ha.completed'), h.initial)).ready_for_install, 'not before the pair is done');
 });

@@ -20,6 +20,7 @@ import {
   type UnreachableReason,
 } from './errors.ts';
 import { renderOpCommand, type OpCommand } from './commands.ts';
+import { escapeXml } from './xml.ts';
 import { parseHost, type Endpoint } from './host.ts';
 import { PollSchedule, STRETCH_FACTOR } from './poll-schedule.ts';
 import { CallLanes, TokenBucket } from './call-lanes.ts';
@@ -355,6 +356,8 @@ export class PanosClient {
   private readonly sleepFn: SleepFn;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** The secrets' forms to scrub, for the key they were made with. */
+  private secretForms: { key: string | undefined; forms: string[] } | undefined;
 
   constructor(options: PanosClientOptions) {
     this.protocol = options.protocol ?? 'https';
@@ -692,17 +695,24 @@ export class PanosClient {
 
   // ---- transport ----
 
+  /**
+   * Each secret as it can come back in an answer: as sent, URL-encoded (as in our form, with `+` for a
+   * space, or with lower-case escapes) and XML-escaped (a device that echoes a value in its XML).
+   */
   private secrets(): string[] {
-    const out: string[] = [];
+    // Made again only when the key changes (after a keygen): every call scrubs its record.
+    const made = this.secretForms;
+    if (made && made.key === this.apiKey) return made.forms;
+    const out = new Set<string>();
     for (const s of [this.apiKey, this.password]) {
       // Very short values would blank out ordinary text; real keys and passwords are longer.
-      if (s && s.length >= 4) {
-        out.push(s);
-        const enc = encodeURIComponent(s);
-        if (enc !== s) out.push(enc);
-      }
+      if (!s || s.length < 4) continue;
+      const enc = encodeURIComponent(s);
+      for (const form of [s, enc, enc.replace(/%20/g, '+'), enc.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()), escapeXml(s)]) out.add(form);
     }
-    return out;
+    const forms = [...out];
+    this.secretForms = { key: this.apiKey, forms };
+    return forms;
   }
 
   /** Scrub before truncating, so no prefix of a secret survives at a cut. */
@@ -719,9 +729,14 @@ export class PanosClient {
    */
   private scrubbedHead(text: string, limit: number): string {
     const longest = Math.max(0, ...this.secrets().map((s) => s.length));
-    if (text.length <= limit + longest) return truncate(this.scrub(text), limit);
-    const head = this.scrub(text.slice(0, limit + longest));
-    return `${head.slice(0, limit)}…[${text.length - limit} more]`;
+    // A secret the window cuts is not scrubbed, so it must lie past the cut: after the replacements have
+    // shortened what comes before it, the scrubbed window must still reach `longest` beyond `limit`.
+    for (let end = limit + longest; ; ) {
+      if (text.length <= end) return truncate(this.scrub(text), limit);
+      const head = this.scrub(text.slice(0, end));
+      if (head.length >= limit + longest) return `${head.slice(0, limit)}…[${text.length - limit} more]`;
+      end += limit + longest - head.length;
+    }
   }
 
   private backoff(attempt: number): number {
@@ -830,7 +845,9 @@ export class PanosClient {
     if (ex.status >= 500) throw new TransportError(this.host, 'http-5xx', true, { httpStatus: ex.status });
     if (res === undefined) {
       if (parseError instanceof BadResponseError) {
-        throw new BadResponseError(this.host, ex.status === 200 ? parseError.reason : `HTTP ${ex.status} and ${parseError.reason}`);
+        // The parser quotes the start of a non-XML answer: a proxy that echoes the form would quote secrets.
+        const reason = parseError.reason.startsWith('non-XML text') ? `non-XML text ${JSON.stringify(this.scrubbedHead(ex.body.trim(), 40))}` : this.scrub(parseError.reason);
+        throw new BadResponseError(this.host, ex.status === 200 ? reason : `HTTP ${ex.status} and ${reason}`);
       }
       throw parseError;
     }

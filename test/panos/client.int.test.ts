@@ -16,6 +16,7 @@ import {
   authErrorXml,
   downloadEnqueuedXml,
   errorXml,
+  escapeXml,
   expectJobOk,
   installEnqueuedXml,
   isMutatingCommand,
@@ -538,6 +539,42 @@ test('client: when a long answer holds a secret across the cut, or past it, then
   t.regex(response, /…\[\d+ more\]$/);
   t.is(response.replace(/…\[\d+ more\]$/, '').length, 4000);
   for (let n = 4; n <= KEY.length; n++) t.false(response.includes(KEY.slice(0, n)), `a ${n}-character prefix of the key survived`);
+});
+
+test('client: when an answer echoes a secret early and again just past the cut, or XML-escaped, or as non-XML text, then no record, error or log holds it or a prefix of it', async (t) => {
+  const prefix = '<response status="success"><result>';
+  // Ten early copies shorten the scrubbed text, so a copy the window cut in half would slide inside the cut.
+  const early = KEY.repeat(10);
+  const at = 4000 + KEY.length - 5;
+  const echoed = `${prefix}${early}${'r'.repeat(at - prefix.length - early.length)}${KEY}${'r'.repeat(1000)}</result></response>`;
+  const escaped = errorXml('17', [`Illegal value for password ${PASSWORD}`]);
+  const server = await startScriptedServer(t, (req) => {
+    switch (req.n) {
+      case 1:
+        return echoed;
+      case 2:
+        return escaped;
+      default:
+        // A proxy that answers the form back as plain text.
+        return `type=keygen&user=admin&password=${PASSWORD}&key=${KEY}`;
+    }
+  });
+  t.true(escaped.includes(escapeXml(PASSWORD)) && escapeXml(PASSWORD) !== PASSWORD, 'the answer carries the password XML-escaped');
+  const records: ApiCallRecord[] = [];
+  const logs: unknown[] = [];
+  const logger = { debug: (o: object, m: string) => logs.push([o, m]), warn: (o: object, m: string) => logs.push([o, m]) };
+  const c = client(server.host, { username: 'admin', password: PASSWORD, recorder: (r) => records.push(r), logger, maxAttempts: 1 });
+  t.teardown(() => c.close());
+  await c.op('<show><routing><route/></routing></show>');
+  const errors = [await t.throwsAsync(c.op('<show><foo/></show>')), await t.throwsAsync(c.systemInfo())];
+  t.is(records.length, 3);
+  t.regex(errors[1]!.message, /non-XML text/);
+  const text = JSON.stringify({ records, logs, errors: errors.map((e) => [String(e), (e as Error).stack, JSON.stringify(e)]) });
+  for (const secret of [KEY, PASSWORD]) {
+    for (const form of [secret, escapeXml(secret), encodeURIComponent(secret)]) {
+      for (let n = 5; n <= form.length; n++) t.false(text.includes(form.slice(0, n)), `a ${n}-character prefix of ${JSON.stringify(form)} survived`);
+    }
+  }
 });
 
 test('client: isMutatingCommand: when the command is a show or a check/info then it is a read', (t) => {

@@ -2,9 +2,11 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PanosUpgradeError, ValidationError } from '../panos/errors.ts';
+import { jsonErrorPlace } from '../panos/json-error.ts';
 import { hostProblem } from '../panos/host.ts';
 import { isVersion } from '../panos/version.ts';
 import { listenProblem } from './listen-address.ts';
+import { maskNatsUrl, NATS_CREDENTIAL_FILES, natsUrlProblem } from '../bus/nats-url.ts';
 import { DEFAULT_THRESHOLDS } from '../machines/upgrade-job.events.ts';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../cluster/partitions.ts';
 import { ConfigError } from './config-error.ts';
@@ -100,7 +102,10 @@ export const configSchema = z
     /** The daemon's NATS (docs/nats-security.md): a server and the daemon user's credentials, as files; empty = a private server. */
     nats: z
       .strictObject({
-        url: str().default(''),
+        // The credentials go in files: a URL with them would be repeated wherever it is shown.
+        url: str()
+          .refine((u) => natsUrlProblem(u) === undefined, { error: (iss) => `must not carry credentials (got ${maskNatsUrl(String(iss.input))}): give them as files, ${NATS_CREDENTIAL_FILES}`, params: { masked: true } })
+          .default(''),
         credsFile: str().default(''),
         nkeyFile: str().default(''),
         user: str().default(''),
@@ -318,9 +323,19 @@ function problems(issues: readonly z.core.$ZodIssue[], input: unknown): string[]
       });
     }
     // A record key's problem, or a rule between keys, has no single value to show.
-    const showValue = issue.code !== 'invalid_key' && !(issue.code === 'custom' && issue.params?.['between'] === true);
-    return [`${keyName(issue.path)} ${issue.message}${showValue ? ` (got ${JSON.stringify(getAt(input, issue.path)) ?? 'nothing'})` : ''}`];
+    // A record key's problem, a rule between keys, or one whose message shows the value masked: no value shown.
+    const showValue = issue.code !== 'invalid_key' && !(issue.code === 'custom' && (issue.params?.['between'] === true || issue.params?.['masked'] === true));
+    const got = getAt(input, issue.path);
+    // A secret's value is never shown, even a wrong one: only what kind of value it was.
+    const shown = isSecretPath(issue.path) ? `a ${got === null ? 'null' : Array.isArray(got) ? 'list' : typeof got}` : (JSON.stringify(got) ?? 'nothing');
+    return [`${keyName(issue.path)} ${issue.message}${showValue ? ` (got ${shown})` : ''}`];
   });
+}
+
+/** Whether a path in config.json (`panorama.password`) is a secret's. */
+function isSecretPath(path: readonly PropertyKey[]): boolean {
+  const p = path.map(String).join('.');
+  return Object.values(CONFIG_KEYS).some((spec) => spec.kind === 'secret' && spec.path.join('.') === p);
 }
 
 /** The stored name that an unknown key in config.json most likely meant (`panorama.api_key` → `panorama.apiKey`). */
@@ -408,8 +423,9 @@ export function displayValue(key: string, value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/** `****` and, of a long secret (an API key), its last four characters to tell it by; nothing of a short one (a password). */
 export function maskSecret(value: string): string {
-  return value.length <= 4 ? '****' : `****${value.slice(-4)}`;
+  return value.length < 16 ? '****' : `****${value.slice(-4)}`;
 }
 
 /** Read the config file (defaults for what it lacks); a malformed file, an unknown key or a bad value is a ConfigError naming the file. */
@@ -417,10 +433,11 @@ export function loadConfig(dataDir: string): DaemonConfig {
   const file = configPath(dataDir);
   if (!existsSync(file)) return structuredClone(DEFAULT_CONFIG);
   let raw: unknown;
+  const text = readFileSync(file, 'utf8');
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${file} is not valid JSON (${(err as Error).message}); fix it or remove it and set the values again`);
+    throw new ConfigError(`${file} is not valid JSON (${jsonErrorPlace(text, err)}; keys and strings take double quotes, no comma after the last entry); fix it or remove it and set the values again`);
   }
   return parseConfig(raw, file);
 }

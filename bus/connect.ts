@@ -1,6 +1,8 @@
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { natsConnectionOptions, preparePrivateAuth, type NatsAuth, type PrivateAuth, type PrivateUser } from './auth.ts';
-import { isAuthorizationFailure, NatsAuthorizationError } from './errors.ts';
+import { isAuthorizationFailure, NatsAuthorizationError, NatsUrlError } from './errors.ts';
+import { natsServers, natsUrlProblem } from './nats-url.ts';
+export { maskNatsUrl, natsServers, natsUrlProblem } from './nats-url.ts';
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.ts';
 
 export interface BusConnection {
@@ -57,13 +59,10 @@ export async function connectBus(options: ConnectBusOptions = {}): Promise<BusCo
   }
 }
 
-/** The servers of a URL list: `nats://a:4222,nats://b:4222` (a cluster, as `NATS_URL` and the nats CLI take it). */
-export function natsServers(url: string): string[] {
-  return url.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
 /** A client connection that keeps reconnecting forever (a restarted server is found again). */
 export async function connectNats(url: string, name: string, auth?: NatsAuth, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  const problem = natsUrlProblem(url);
+  if (problem) throw new NatsUrlError(problem);
   try {
     return await connect({
       servers: natsServers(url),

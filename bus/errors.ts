@@ -49,6 +49,13 @@ export class NatsPermissionError extends BusError {
   }
 }
 
+/** A NATS URL that cannot be used as given (it carries credentials): a usage error, the CLI exits 2. */
+export class NatsUrlError extends BusError {
+  constructor(message: string) {
+    super('NATS_URL', message);
+  }
+}
+
 /** The NATS server refused the connection's credentials (none given, unknown user, wrong secret). */
 export class NatsAuthorizationError extends BusError {
   constructor(readonly url: string, options?: ErrorOptions) {

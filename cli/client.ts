@@ -8,6 +8,8 @@ import {
   natsAuthFromEnv,
   natsConnectionOptions,
   NatsAuthorizationError,
+  NatsUrlError,
+  natsUrlProblem,
   NoResponderError,
   requestJson,
   Subjects,
@@ -114,6 +116,9 @@ export class DaemonClient {
     if (this.nc) return this.nc;
     const url = this.location.url;
     if (url === undefined) throw new NoDaemonError(subject, this.where());
+    // Before anything repeats it (this error's hints, the connect error): a URL with a password in it.
+    const problem = natsUrlProblem(url);
+    if (problem) throw new NatsUrlError(problem);
     const auth = this.location.auth;
     this.connecting ??= connect({ servers: url, name: 'panos-upgrade cli', timeout: 3_000, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...natsConnectionOptions(auth) });
     try {

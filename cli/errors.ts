@@ -1,4 +1,4 @@
-import { RemoteError, NoResponderError, RequestTimeoutError, BusError, NatsAuthorizationError, NatsPermissionError } from '../bus/errors.ts';
+import { RemoteError, NoResponderError, RequestTimeoutError, BusError, NatsAuthorizationError, NatsPermissionError, NatsUrlError } from '../bus/errors.ts';
 import { PanosUpgradeError, ScenarioError, ValidationError } from '../panos/errors.ts';
 
 /** Remote error codes that mean the request itself was wrong: usage, exit 2. */
@@ -21,7 +21,7 @@ export class InterruptedError extends CliError {
 /** Usage and configuration problems exit with 2, failed operations with 1 (kubectl, terraform). */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
-  if (err instanceof ScenarioError || err instanceof ValidationError) return 2;
+  if (err instanceof ScenarioError || err instanceof ValidationError || err instanceof NatsUrlError) return 2;
   if (err instanceof RemoteError) return USAGE_CODES.has(err.code) ? 2 : 1;
   if (err instanceof PanosUpgradeError && err.code === 'CONFIG') return 2;
   return 1;

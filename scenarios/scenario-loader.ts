@@ -399,6 +399,8 @@ class Checker {
 
   describe(value: unknown, path: Path): string {
     if (value === null || value === undefined) return 'nothing (the field is empty)';
+    // A secret's value is not repeated in an error, only its kind.
+    if (SECRET_FIELDS.has(String(path.at(-1)))) return typeof value === 'number' ? 'a number' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a map of fields' : `a ${typeof value}`;
     if (typeof value === 'number') {
       const src = this.loc?.source(path);
       return src !== undefined && src !== String(value)
@@ -587,6 +589,8 @@ const TIMING_FIELD_KEYS: Record<string, keyof TimingSeconds> = {
 };
 const PANORAMA_FIELDS = ['serial', 'hostname', 'model', 'version', 'mgmt_ip'] as const;
 const ADMIN_FIELDS = ['username', 'password'] as const;
+/** Fields whose values an error never repeats. */
+const SECRET_FIELDS: ReadonlySet<string> = new Set(['password', 'api_key']);
 const IMAGE_FIELDS = ['version', 'size_mb', 'released_on', 'min_content'] as const;
 /** Fields a device may take from `defaults:`; identity, address and HA are per device. */
 const SHARED_FIELDS = [

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PanosUpgradeError } from '../panos/errors.ts';
+import { jsonErrorPlace } from '../panos/json-error.ts';
 import { connectionFilePath } from './connection-file.ts';
 
 /**
@@ -41,10 +42,12 @@ export function readSimConnection(dataDir: string): SimConnection {
     throw new PanosUpgradeError('CONFIG', `no simulator connection file at ${file}: start the simulator with: panos-upgrade sim --data-dir ${dataDir}`);
   }
   let raw: unknown;
+  const text = readFileSync(file, 'utf8');
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    throw new PanosUpgradeError('CONFIG', `${file} is not valid JSON (${(err as Error).message}); start the simulator again to rewrite it`);
+    // Its place, not V8's quote of the file: the file holds the simulator's API key.
+    throw new PanosUpgradeError('CONFIG', `${file} is not valid JSON (${jsonErrorPlace(text, err)}); start the simulator again to rewrite it`);
   }
   const parsed = simConnectionSchema.safeParse(raw);
   if (!parsed.success) {

@@ -191,11 +191,13 @@ test('config: when a key is unknown then get, set and parse refuse it pointing a
   t.is(t.throws(() => setConfigValue(DEFAULT_CONFIG, 'panorama.hostname', 'x'), { instanceOf: ValidationError })?.message, message);
 });
 
-test('config: when secrets are shown then only their last four characters are', (t) => {
+test('config: when secrets are shown then only the last four characters of a long one are, and nothing of a short one', (t) => {
   t.is(maskSecret('LUFRPT14MW5xOEo1R09KVlBZ'), '****VlBZ');
   t.is(maskSecret('abcd'), '****');
   t.is(displayValue('panorama.api_key', 'LUFRPT14MW5xOEo1'), '****OEo1');
-  t.is(displayValue('panorama.password', 'hunter2!'), '****er2!');
+  // Four of a password's eight characters would be half of it.
+  t.is(displayValue('panorama.password', 'hunter2!'), '****');
+  t.is(maskSecret('hunter2hunter2x'), '****');
   t.is(displayValue('firewall.password', ''), '');
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
     if (spec.kind === 'secret') t.false(displayValue(key, 'SuperSecretValue').includes('SuperSecret'), key);
@@ -262,7 +264,7 @@ test('config: when a value in the file has the wrong kind then loading is a Conf
     [{ concurrency: 2.5 }, `${file}: concurrency must be a whole number (got 2.5)`],
     [{ tls: { insecure: 'yes' } }, `${file}: tls.insecure must be true or false (got "yes")`],
     [{ protocol: 'ftp' }, `${file}: protocol must be one of https, http (got "ftp")`],
-    [{ panorama: { apiKey: 42 } }, `${file}: panorama.api_key must be a string (got 42)`],
+    [{ panorama: { apiKey: 42 } }, `${file}: panorama.api_key must be a string (got a number)`],
     [{ timeouts: { rebootSecondsByModel: 'PA-7050=3600' } }, `${file}: timeouts.reboot_seconds_by_model must be a JSON object of model → seconds, e.g. {"PA-7050": 3600} (got "PA-7050=3600")`],
     [{ upgrade: { paths: { '10.0.2': ['10.1.0', 'latest'] } } }, `${file}: upgrade.paths["10.0.2"] must map a version to a list of versions (got ["10.1.0","latest"])`],
     [{ upgrade: { paths: null } }, `${file}: upgrade.paths must map versions to lists of versions (got null)`],
@@ -273,4 +275,19 @@ test('config: when a value in the file has the wrong kind then loading is a Conf
   }
   writeFileSync(file, JSON.stringify({ firewall: { port: null }, upgrade: { paths: { '10.0.2': ['10.1.0', '10.5.1', '11.1.0'] } } }));
   t.deepEqual(loadConfig(dir).upgrade.paths, { '10.0.2': ['10.1.0', '10.5.1', '11.1.0'] });
+});
+
+test('config: when a secret in config.json is of the wrong kind, or the file is not JSON, then the error names the key or the place and not the secret', (t) => {
+  const wrongKind = t.throws(() => parseConfig({ panorama: { host: 'p', password: 12345678 } }, 'config.json'), { instanceOf: ConfigError });
+  t.regex(wrongKind!.message, /^config\.json: panorama\.password must be a string/);
+  t.false(wrongKind!.message.includes('12345678'), wrongKind!.message);
+  const dir = tempDir(t);
+  writeFileSync(configPath(dir), `{\n  "panorama": {\n    'password': 'Sup3rS3cret!'\n  }\n}\n`, { mode: 0o600 });
+  const notJson = t.throws(() => loadConfig(dir), { instanceOf: ConfigError });
+  t.regex(notJson!.message, /is not valid JSON/);
+  for (let n = 4; n <= 'Sup3rS3cret!'.length; n++) t.false(notJson!.message.includes('Sup3rS3cret!'.slice(0, n)), notJson!.message);
+  writeFileSync(configPath(dir), `{\n  "panorama": {\n    "password": "Sup3rS3cret!",\n  }\n}\n`, { mode: 0o600 });
+  const trailing = t.throws(() => loadConfig(dir), { instanceOf: ConfigError });
+  t.regex(trailing!.message, /line 4, column 3/);
+  t.false(trailing!.message.includes('Sup3r'), trailing!.message);
 });

@@ -74,3 +74,25 @@ test('daemon: on a NATS server of your own, it signs in with the nats.* files of
   const submitted = await runCli(t, ['job', 'submit', '--device', stack.scenario.devices[0]!.serial, '--download-only', '--dry-run', ...asOperator]);
   t.is(submitted.code, 0, submitted.stderr);
 });
+
+// A NATS URL with a password in it was repeated in daemon.json, logs, the run's event, `status` and errors.
+test('cli: a NATS URL that carries credentials is refused wherever it is given, with exit 2 and the password masked, and nothing is recorded', async (t) => {
+  const dir = tempDir(t);
+  const url = 'nats://daemon:hunter2hunter2@127.0.0.1:9';
+  const set = await runCli(t, ['config', 'set', 'nats.url', url, '--data-dir', dir]);
+  t.is(set.code, 2, set.stdout + set.stderr);
+  t.regex(set.stderr, /nats\.url must not carry credentials \(got nats:\/\/daemon:\*\*\*\*@127\.0\.0\.1:9\): give them as files/);
+  t.false(set.stderr.includes('hunter2'));
+  for (const r of [
+    await runCli(t, ['daemon', '--data-dir', dir], { env: { NATS_URL: url } }),
+    await runCli(t, ['daemon', '--data-dir', dir, '--nats-url', url]),
+    await runCli(t, ['job', 'list', '--data-dir', dir, '--nats-url', `nats://127.0.0.1:9,nats://tok3n-s3cret@127.0.0.1:8`]),
+  ]) {
+    t.is(r.code, 2, r.stdout + r.stderr);
+    t.regex(r.stderr, /carries credentials/);
+    t.regex(r.stderr, /\*\*\*\*@127\.0\.0\.1/);
+    for (const secret of ['hunter2', 'tok3n']) t.false((r.stdout + r.stderr).includes(secret), r.stdout + r.stderr);
+  }
+  t.false(existsSync(join(dir, 'daemon.json')));
+  t.false(existsSync(join(dir, 'events')), 'no run recorded');
+});

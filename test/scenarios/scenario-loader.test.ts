@@ -591,7 +591,9 @@ test('modelFamily: when given PAN-OS model names then it derives the platform fa
 test('admins: when given then they replace the default admin, and a repeated user is an error', (t) => {
   t.deepEqual(parse(y('admins:', '  - { username: admin, password: "paloalto" }', ...TWO.slice(1))).admins, [{ username: 'admin', password: 'paloalto' }]);
   fails(t, y('admins:', '  - { username: admin, password: "a" }', '  - { username: admin, password: "b" }', ...TWO.slice(1)), 3, 'admins[1].username', 'user "admin" is already listed as admins[0]');
-  fails(t, y('admins:', '  - { username: admin, password: 1234 }', ...TWO.slice(1)), 2, 'admins[0].password', 'password must be a quoted string, got the number 1234');
+  // A password's value is never repeated in an error, only its kind.
+  fails(t, y('admins:', '  - { username: admin, password: 12345678 }', ...TWO.slice(1)), 2, 'admins[0].password', 'password must be a quoted string, got a number');
+  fails(t, y('api_key: 987654321', ...TWO.slice(1)), 1, 'api_key', 'api_key must be a quoted string, got a number');
 });
 
 test('YAML anchors: when a list is shared with an alias then it loads like the written-out list', (t) => {

@@ -40,4 +40,9 @@ test('connection file: when a field is missing or of the wrong kind then reading
   t.regex(t.throws(() => readSimConnection(d))!.message, /: pid: Invalid input: expected int, received number;/);
   writeFileSync(connectionFilePath(d), '[1]');
   t.regex(t.throws(() => readSimConnection(d))!.message, /: file: Invalid input: expected object, received array;/);
+  // Hand-edited with single quotes: the error says where, and quotes none of the file (it holds the key).
+  writeFileSync(connectionFilePath(d), JSON.stringify(conn, null, 2).replace('"apiKey"', "'apiKey'"));
+  const broken = t.throws(() => readSimConnection(d))!.message;
+  t.regex(broken, /is not valid JSON \(line \d+, column \d+\); start the simulator again/);
+  for (let n = 4; n <= conn.apiKey.length; n++) t.false(broken.includes(conn.apiKey.slice(0, n)), broken);
 });

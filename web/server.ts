@@ -40,6 +40,10 @@ export interface WebServerOptions {
   patchIntervalMs?: number;
   /** The built page (index.html, app.js); default web/dist of this package. */
   assetsDir?: string;
+  /** A feed client's bytes waiting past its socket's before it is dropped; default MAX_FEED_BACKLOG_BYTES. */
+  maxFeedBacklogBytes?: number;
+  /** Live feeds served at once; default MAX_FEED_CLIENTS. */
+  maxFeedClients?: number;
 }
 
 export interface WebServerHandle {
@@ -72,7 +76,19 @@ interface LiveClient {
   stream: PassThrough;
   /** Job page: also every event of this job (and of an HA pair's children). */
   job: string | undefined;
+  /** Ends its feed and closes its connection (the page reconnects and starts over). */
+  drop(): void;
 }
+
+/**
+ * What a feed may hold for a client that does not read, beyond what its socket and the kernel hold: past
+ * it the client is dropped, so a stalled tab (or a process that opened the feed and never reads) cannot
+ * grow the daemon's memory. A browser that reads keeps well under it: a patch of a thousand rows is
+ * about 300 KB.
+ */
+export const MAX_FEED_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Live feeds served at once: enough pages for a team; the next one is told why it is refused. */
+export const MAX_FEED_CLIENTS = 64;
 
 function defaultAssetsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -141,9 +157,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   const jobOf = (e: EventEnvelope): string | undefined => (e.stream.startsWith('job:') ? e.stream.slice(4) : undefined);
-  const send = (c: LiveClient, event: string, data: unknown): void => {
-    c.stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const maxBacklog = options.maxFeedBacklogBytes ?? MAX_FEED_BACKLOG_BYTES;
+  const maxClients = options.maxFeedClients ?? MAX_FEED_CLIENTS;
+  const write = (c: LiveClient, text: string): void => {
+    c.stream.write(text);
+    const backlog = c.stream.writableLength + c.stream.readableLength;
+    if (backlog > maxBacklog) {
+      log.warn({ backlogBytes: backlog, job: c.job }, 'dropped a live feed client that stopped reading');
+      c.drop();
+    }
   };
+  const send = (c: LiveClient, event: string, data: unknown): void => write(c, `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
   const fold = (e: EventEnvelope): boolean => {
     let outcome = view.offer(e);
@@ -190,7 +214,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }, interval);
   // Comments keep idle connections (and proxies) from timing out.
   const ping = setInterval(() => {
-    for (const c of clients) c.stream.write(': ping\n\n');
+    for (const c of clients) write(c, ': ping\n\n');
   }, 15_000);
 
   const app = new Koa();
@@ -282,19 +306,33 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   router.get('/api/stream', (ctx) => {
+    if (clients.size >= maxClients) {
+      ctx.status = 503;
+      ctx.body = { error: { code: 'TOO_MANY_FEEDS', message: `${maxClients} live feeds are open, the most this view serves: close a page, then reload this one` } };
+      return;
+    }
     const job = typeof ctx.query.job === 'string' && ctx.query.job !== '' ? ctx.query.job : undefined;
-    ctx.req.socket.setTimeout(0);
-    ctx.req.socket.setNoDelay(true);
+    const socket = ctx.req.socket;
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
     ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     const stream = new PassThrough();
-    const client: LiveClient = { stream, job };
-    clients.add(client);
-    const drop = (): void => {
+    const end = (): void => {
       clients.delete(client);
       stream.end();
     };
-    ctx.req.on('close', drop);
-    stream.on('error', drop);
+    const client: LiveClient = {
+      stream,
+      job,
+      drop: () => {
+        clients.delete(client);
+        stream.destroy();
+        socket.destroy();
+      },
+    };
+    clients.add(client);
+    ctx.req.on('close', end);
+    stream.on('error', end);
     ctx.status = 200;
     ctx.body = stream;
     // What the page has is as of `position`: patches after this carry every row changed since.

@@ -204,3 +204,56 @@ test('live view: a campaign shows its waves and what it waits for; an operator a
   const detail = (await (await fetch(`${web.url}/api/campaigns/${id}`)).json()) as { campaign: { waves: Array<{ members: unknown[] }> } };
   t.is(detail.campaign.waves[1]!.members.length, 3);
 });
+
+test('live view: a feed client that stops reading is dropped once its backlog passes the limit, one that reads is kept, and feeds past the most open are refused with a clear error', async (t) => {
+  const stack = await startStack(t, nats, { timeScale: 0.02 });
+  const web = await startWebServer({
+    store: stack.daemonStore!,
+    nc: stack.nc,
+    subjects: stack.subjects,
+    log,
+    listen: '127.0.0.1:0',
+    dataDir: stack.dataDir,
+    patchIntervalMs: 20,
+    metrics: { processMetrics: false },
+    maxFeedBacklogBytes: 256 * 1024,
+    maxFeedClients: 2,
+  });
+  t.teardown(() => web.close());
+  // A client that connects and never reads.
+  let stalledClosed = false;
+  const stalled = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = request(`${web.url}/api/stream`, { headers: { accept: 'text/event-stream' } }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  stalled.pause();
+  // Its socket: the paused response holds what it has not read.
+  stalled.socket.on('close', () => (stalledClosed = true));
+  stalled.on('error', () => undefined);
+  const reading = await SseReader.open(t, `${web.url}/api/stream`);
+  await waitFor(() => web.clients === 2, LONG, 20);
+  const third = await fetch(`${web.url}/api/stream`);
+  t.is(third.status, 503);
+  t.like(((await third.json()) as { error: { code: string; message: string } }).error, { code: 'TOO_MANY_FEEDS', message: '2 live feeds are open, the most this view serves: close a page, then reload this one' });
+
+  // Rows change by the thousand, published as the daemon publishes them: megabytes of patches.
+  const serials = Array.from({ length: 3000 }, (_, i) => String(900_000_000_000 + i));
+  const at = new Date().toISOString();
+  for (let round = 1; round <= 12 && web.clients > 1; round++) {
+    for (const serial of serials) {
+      const device = { serial, hostname: `fw-flood-${serial}-${'x'.repeat(40)}`, mgmtIp: '10.9.9.9', model: 'PA-3220', family: '3200', swVersion: `10.1.${round}`, appVersion: '8800-7000', connected: true, haState: null, haPeer: null, deviceGroup: null };
+      stack.nc.publish(stack.subjects.event(`device:${serial}`, 'device.discovered'), JSON.stringify({ gseq: round * 10_000 + Number(serial.slice(-4)), stream: `device:${serial}`, seq: round, type: 'device.discovered', at, data: device }));
+    }
+    await stack.nc.flush();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await waitFor(() => web.clients === 1, LONG, 20);
+  // Its connection was closed: once it reads again it gets what was sent before the drop, then the end.
+  t.false(stalledClosed);
+  stalled.resume();
+  await waitFor(() => stalledClosed, LONG, 20);
+  t.is(web.clients, 1, 'the reading client is still served');
+  // The reader got the rows as they changed.
+  await waitFor(() => reading.messages.some((m) => m.event === 'patch' && (m.data as FleetPatch).devices.some((d) => d.serial === serials[0])), LONG, 20);
+});

@@ -6,8 +6,13 @@ const USAGE_CODES = new Set(['VALIDATION', 'BAD_PAYLOAD', 'INVALID_TOKEN', 'CONF
 
 /** A failure the CLI itself decided on, with its exit code (e.g. a job that ended failed under --wait). */
 export class CliError extends PanosUpgradeError {
-  constructor(message: string, readonly exitCode = 1) {
-    super('CLI', message);
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+    /** Under --json, the one reply printed instead of the generic error (e.g. the failed job with its error). */
+    readonly json?: { ok: false; error: Record<string, unknown> } & Record<string, unknown>,
+  ) {
+    super(json ? String(json.error.code) : 'CLI', message);
   }
 }
 
@@ -59,6 +64,7 @@ function remoteHints(err: RemoteError): string[] {
 
 /** The reply a script reads on stdout under `--json`: `{ ok: false, error: { code, message, …details, hints } }`. */
 export function errorJson(err: unknown): { ok: false; error: Record<string, unknown> } {
+  if (err instanceof CliError && err.json) return err.json;
   const code = err instanceof PanosUpgradeError || err instanceof BusError ? err.code : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
   const error: Record<string, unknown> = { code, message };

@@ -161,8 +161,14 @@ export async function followCampaign(
   return (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id })).campaign;
 }
 
-function exitFor(c: CampaignRecord): void {
-  if (c.status === 'halted' || c.status === 'aborted') throw new CliError(`campaign ${c.campaign_id} ${c.status}: ${c.message}`);
+/** How a watched campaign ends: exit 1 when it halted or was aborted; under --json one reply either way. */
+function finishWatch(out: Output, c: CampaignRecord, json: boolean): void {
+  const stopped = c.status === 'halted' || c.status === 'aborted' ? `campaign ${c.campaign_id} ${c.status}: ${c.message}` : undefined;
+  if (stopped === undefined) {
+    if (json) printJson(out, { campaign: c });
+    return;
+  }
+  throw new CliError(stopped, 1, json ? { ok: false, campaign: c, error: { code: `CAMPAIGN_${c.status.toUpperCase()}`, message: stopped, exitCode: 1 } } : undefined);
 }
 
 export function registerCampaign(program: Command): void {
@@ -211,15 +217,16 @@ export function registerCampaign(program: Command): void {
             return;
           }
           const c = reply.campaign;
-          out.line(`Created campaign ${out.paint('bold', c.campaign_id)} (${c.name}): ${c.totals.units} unit(s) in ${c.waves.length} wave(s)`);
+          // Under --watch --json, stdout holds the one reply: what happens meanwhile goes to stderr.
+          const progress = opts.json ? outputTo(process.stderr) : out;
+          progress.line(`Created campaign ${progress.paint('bold', c.campaign_id)} (${c.name}): ${c.totals.units} unit(s) in ${c.waves.length} wave(s)`);
           if (!opts.watch) {
             out.line(`Follow it with: panos-upgrade campaign status ${c.campaign_id} --watch`);
             return;
           }
           sub?.unsubscribe();
-          const end = await followCampaign(client, out, c.campaign_id, buffered.filter((e) => e.stream === `campaign:${c.campaign_id}`));
-          if (opts.json) printJson(out, { campaign: end });
-          exitFor(end);
+          const end = await followCampaign(client, progress, c.campaign_id, buffered.filter((e) => e.stream === `campaign:${c.campaign_id}`));
+          finishWatch(out, end, opts.json === true);
         } finally {
           sub?.unsubscribe();
         }
@@ -257,10 +264,10 @@ export function registerCampaign(program: Command): void {
         if (opts.json && !opts.watch) return printJson(out, reply);
         if (!opts.json) for (const line of statusLines(reply.campaign, Date.now(), out)) out.line(line);
         if (!opts.watch) return;
-        const end = await followCampaign(client, out, id);
-        if (opts.json) printJson(out, { campaign: end });
-        else for (const line of statusLines(end, Date.now(), out)) out.line(line);
-        exitFor(end);
+        // Under --json, stdout holds the one reply: what happens meanwhile goes to stderr.
+        const end = await followCampaign(client, opts.json ? outputTo(process.stderr) : out, id);
+        if (!opts.json) for (const line of statusLines(end, Date.now(), out)) out.line(line);
+        finishWatch(out, end, opts.json === true);
       });
     });
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestNats, tempDir, waitFor } from '../helpers/index.ts';
-import { command } from '../actors/orchestrator-fixture.ts';
+import { command, control } from '../actors/orchestrator-fixture.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import { startStack } from '../helpers/stack.ts';
 import { shippedScenario } from '../../cli/paths.ts';
@@ -77,4 +77,21 @@ test('cli campaign: create --watch follows the canary to the gate; approve from 
   const again = await runCli(t, ['campaign', 'approve', id, ...args], { env });
   t.is(again.code, 2);
   t.regex(again.stderr, /already ended \(completed\)/);
+});
+
+test('cli campaign: status --watch --json of a campaign that halts prints one reply, ok false with the campaign, and exits 1', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', config: (c) => ({ ...c, retries: { maxAttempts: 1, backoffSeconds: 0.1 } }) });
+  const env = stackEnv(nats.url, stack);
+  const args = ['--data-dir', tempDir(t)];
+  await command(stack, 'device.discover');
+  for (const d of stack.scenario.devices) await control(stack, d.serial, 'faults', { faults: { download: { rate: 1, error: 'Failed to download: checksum mismatch' } } });
+  const created = await runCli(t, ['campaign', 'create', '--target', '11.1.0', '--from-version', '10.*', '--waves', 'canary:1,rest', '--json', ...args], { env });
+  t.is(created.code, 0, created.stderr);
+  const id = (JSON.parse(created.stdout) as { campaign: { campaign_id: string } }).campaign.campaign_id;
+  const watch = await runCli(t, ['campaign', 'status', id, '--watch', '--json', ...args], { env });
+  t.is(watch.code, 1, watch.stderr);
+  const reply = JSON.parse(watch.stdout) as { ok: boolean; campaign: CampaignRecord; error: { code: string; exitCode: number } };
+  t.false(reply.ok);
+  t.is(reply.campaign.status, 'halted');
+  t.like(reply.error, { code: 'CAMPAIGN_HALTED', exitCode: 1 });
 });

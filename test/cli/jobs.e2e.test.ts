@@ -2,6 +2,7 @@ import test from 'ava';
 import { startTestNats, tempDir } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
 import { runCli, stackEnv } from './run-cli.ts';
+import { control } from '../actors/orchestrator-fixture.ts';
 
 const nats = startTestNats(test);
 
@@ -29,6 +30,23 @@ test('cli: when job submit --download-only --wait follows a job then it exits 0 
   const waitJson = await runCli(t, ['job', 'submit', '--device', '001234567893', '--download-only', '--wait', '--json', ...dir], { env });
   t.is(waitJson.code, 0, waitJson.stderr);
   t.like(JSON.parse(waitJson.stdout), { ok: true, job: { device_serial: '001234567893', upgrade_status: 'download_complete' } });
+});
+
+test('cli: job submit --wait --json on a job that fails prints one JSON reply, ok false with the job and the error, and exits 1', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', timeScale: 0.02, config: (c) => ({ ...c, retries: { maxAttempts: 1, backoffSeconds: 0.1 } }) });
+  const env = stackEnv(nats.url, stack);
+  const dir = ['--data-dir', tempDir(t)];
+  t.is((await runCli(t, ['device', 'discover', ...dir], { env })).code, 0);
+  await control(stack, '001234567893', 'faults', { faults: { download: { rate: 1, error: 'Failed to download 10.1.0: checksum mismatch' } } });
+  const r = await runCli(t, ['job', 'submit', '--device', '001234567893', '--download-only', '--wait', '--json', ...dir], { env });
+  t.is(r.code, 1, r.stderr);
+  // One document: a script reads ok false, not a first ok true.
+  const reply = JSON.parse(r.stdout) as { ok: boolean; job: { upgrade_status: string }; error: { code: string; message: string; exitCode: number } };
+  t.false(reply.ok);
+  t.is(reply.job.upgrade_status, 'failed');
+  t.like(reply.error, { code: 'JOB_FAILED', exitCode: 1 });
+  t.regex(reply.error.message, /checksum mismatch/);
+  t.regex(r.stderr, /^error: job \S+ ended failed: .*checksum mismatch/m);
 });
 
 test('cli: when a device already has a download-only job then an upgrade exits 1 naming the job and the cancel command', async (t) => {

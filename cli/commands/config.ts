@@ -7,6 +7,7 @@ import { ValidationError } from '../../panos/errors.ts';
 import { dataDirPath, resolveDataDir } from '../data-dir.ts';
 import { readDaemonFile } from '../daemon-file.ts';
 import { globalOptions } from '../options.ts';
+import { hint } from '../hints.ts';
 import { outputTo, printJson, table } from '../output.ts';
 import { registerConfigFromSim } from './config-from-sim.ts';
 
@@ -53,8 +54,8 @@ export function registerConfig(program: Command): void {
         // Still set (the user asked), but the value is now in the shell history and was visible in ps.
         process.stderr.write(
           `warning: ${key} was given on the command line, where other users see it (ps) and the shell keeps it (history). ` +
-            `Next time read it from standard input: panos-upgrade config set ${key} -   (paste it, then Ctrl-D), ` +
-            `or: printf %s "$SECRET" | panos-upgrade config set ${key} -\n`,
+            `Next time read it from standard input: ${hint(`config set ${key} -`)}   (paste it, then Ctrl-D), ` +
+            `or: printf %s "$SECRET" | ${hint(`config set ${key} -`)}\n`,
         );
       }
       let raw = value === '-' ? await readStdin() : value;

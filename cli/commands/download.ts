@@ -59,8 +59,10 @@ export function queueSummaryLines(s: QueueSummary): string[] {
   }
   // Nothing queued and no device with a path: the paths are missing, not the devices up to date.
   if (s.queued === 0 && s.skipped > 0 && s.skippedDevices.every((d) => d.reason.startsWith('no upgrade path for version'))) {
-    lines.push(`No device has an upgrade path: map their versions in a paths file and set it with ${hint('config set upgrade.paths_file FILE')}`);
+    // The daemon reads its configuration when it starts.
+    lines.push(`No device has an upgrade path: map their versions in a paths file, set it with ${hint('config set upgrade.paths_file FILE')}, then restart the daemon`);
   }
+  if (s.queued === 0 && s.skipped === 0) lines.push(`No device in the inventory: ${hint('device discover')} asks Panorama for its firewalls`);
   return lines;
 }
 

@@ -52,7 +52,8 @@ test('queueSummaryLines: when devices are skipped then they are grouped by reaso
 test('queueSummaryLines: when nothing is queued because no device has an upgrade path then it says how to give them one', (t) => {
   const noPath = (device: string, version: string) => ({ device, hostname: `fw-${device}`, reason: `no upgrade path for version ${version}` });
   const lines = queueSummaryLines({ dryRun: false, queued: 0, skipped: 2, queuedDevices: [], skippedDevices: [noPath('001', '10.0.2'), noPath('002', '10.1.0')] });
-  t.is(lines.at(-1), 'No device has an upgrade path: map their versions in a paths file and set it with panos-upgrade config set upgrade.paths_file FILE');
+  t.is(lines.at(-1), 'No device has an upgrade path: map their versions in a paths file, set it with panos-upgrade config set upgrade.paths_file FILE, then restart the daemon');
+  t.is(queueSummaryLines({ dryRun: false, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] }).at(-1), 'No device in the inventory: panos-upgrade device discover asks Panorama for its firewalls');
   // Devices already on their last version are skipped the same way beside others queued: no advice then.
   const some = queueSummaryLines({ dryRun: false, queued: 1, skipped: 1, queuedDevices: [{ device: '003', hostname: 'fw-c', jobId: 'j-1', versions: ['11.1.0'] }], skippedDevices: [noPath('001', '11.1.0')] });
   t.false(some.some((l) => l.includes('paths_file')));

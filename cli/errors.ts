@@ -1,5 +1,6 @@
 import { RemoteError, NoResponderError, RequestTimeoutError, BusError, NatsAuthorizationError, NatsPermissionError, NatsUrlError } from '../bus/errors.ts';
 import { PanosUpgradeError, ScenarioError, ValidationError } from '../panos/errors.ts';
+import { hint } from './hints.ts';
 
 /** Remote error codes that mean the request itself was wrong: usage, exit 2. */
 const USAGE_CODES = new Set(['VALIDATION', 'BAD_PAYLOAD', 'INVALID_TOKEN', 'CONFIG']);
@@ -36,6 +37,17 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/** What a transport failure's reason word means, for the person reading it. */
+const UNREACHABLE_WORDS: Record<string, string> = {
+  dns: 'its name does not resolve (DNS)',
+  refused: 'nothing accepts connections at that address and port',
+  timeout: 'no answer in time',
+  reset: 'the connection was reset',
+  network: 'no route to it (network)',
+  'http-5xx': 'it answered with a server error (HTTP 5xx)',
+  'not-ready': 'it is not ready yet (starting up)',
+};
+
 /** What to do next, for the remote errors a person can act on. */
 function remoteHints(err: RemoteError): string[] {
   const d = err.details;
@@ -52,11 +64,18 @@ function remoteHints(err: RemoteError): string[] {
       return [];
     case 'NO_PATH':
       return ['give a target with --target VERSION, or add the version to the upgrade paths file (panos-upgrade config set upgrade.paths_file FILE) and restart the daemon'];
-    case 'DEVICE_UNREACHABLE':
+    case 'DEVICE_UNREACHABLE': {
+      const why = UNREACHABLE_WORDS[String(d.reason)];
+      return [
+        ...(why ? [`${String(d.target ?? 'it')}: ${why}`] : []),
+        'check that Panorama (or the device) answers, then try again',
+        `if it is Panorama, its address is ${hint('config get panorama.host')}; correct it with ${hint('config set panorama.host HOST[:PORT]')}, then restart the daemon`,
+      ];
+    }
     case 'DEVICE_NOT_CONNECTED':
       return ['check that Panorama (or the device) answers, then try again'];
     case 'PANOS_AUTH':
-      return ['check panorama.api_key (or panorama.username and panorama.password) with: panos-upgrade config list'];
+      return [`Panorama refused the API key (or the user name and password): set it again with ${hint('config set panorama.api_key -')} (paste it, then Ctrl-D), then restart the daemon`];
     default:
       return [];
   }

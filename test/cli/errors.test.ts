@@ -1,0 +1,19 @@
+import test from 'ava';
+import { RemoteError } from '../../bus/errors.ts';
+import { describeError, exitCodeFor } from '../../cli/errors.ts';
+
+const remote = (code: string, message: string, details: Record<string, unknown> = {}): RemoteError => new RemoteError(code, message, details);
+
+test('cli errors: Panorama unreachable says what the reason word means and where its address is set; a refused key says how to set it again', (t) => {
+  const dns = describeError(remote('DEVICE_UNREACHABLE', 'pano.example.invalid is unreachable: dns', { target: 'pano.example.invalid', reason: 'dns' }));
+  t.regex(dns, /^error: pano\.example\.invalid is unreachable: dns$/m);
+  t.regex(dns, /its name does not resolve \(DNS\)/);
+  t.regex(dns, /panos-upgrade config get panorama\.host/);
+  t.regex(dns, /panos-upgrade config set panorama\.host HOST\[:PORT\], then restart the daemon/);
+  const refused = describeError(remote('DEVICE_UNREACHABLE', '127.0.0.1:9 is unreachable: refused', { target: '127.0.0.1:9', reason: 'refused' }));
+  t.regex(refused, /nothing accepts connections at that address and port/);
+  const auth = describeError(remote('PANOS_AUTH', 'Invalid Credential'));
+  t.regex(auth, /^error: Invalid Credential$/m);
+  t.regex(auth, /Panorama refused the API key \(or the user name and password\): set it again with panos-upgrade config set panorama\.api_key - \(paste it, then Ctrl-D\), then restart the daemon/);
+  t.is(exitCodeFor(remote('PANOS_AUTH', 'Invalid Credential')), 1);
+});

@@ -211,7 +211,8 @@ export class FleetMetrics {
       const command = commandLabel(call.type, call.command);
       const outcome = call.outcome ?? 'unknown';
       this.apiCalls.inc({ command, outcome });
-      if (outcome !== 'ok') this.apiErrors.inc({ command, outcome, panos_code: call.panosCode ?? '' });
+      // A PAN-OS code is a small number; any other text a device sends would make a series of its own.
+      if (outcome !== 'ok') this.apiErrors.inc({ command, outcome, panos_code: call.panosCode === undefined ? '' : /^\d{1,5}$/.test(call.panosCode) ? call.panosCode : 'other' });
       if (typeof call.durationMs === 'number') this.apiDuration.observe({ command }, call.durationMs / 1000);
       return;
     }

@@ -15,7 +15,11 @@ export function loadOperatorToken(dataDir: string): string {
   const file = operatorTokenPath(dataDir);
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
-    if (token.length >= 16) return token;
+    if (token.length >= 16) {
+      // Whoever reads it is an operator: kept to its owner, whatever its mode became.
+      chmodSync(file, 0o600);
+      return token;
+    }
   }
   mkdirSync(dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');

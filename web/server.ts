@@ -221,6 +221,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const router = new Router();
 
   app.use(async (ctx, next) => {
+    // Another origin's page may not frame the view (a loopback frame passes the Host check), nor may a browser sniff types.
+    ctx.set({ 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'", 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
     // DNS rebinding: a page on another origin that resolves to 127.0.0.1 still sends its own Host.
     const h = (ctx.request.host ?? '').replace(/:\d+$/, '');
     if (h !== 'localhost' && h !== '[::1]' && !(isIP(h) === 4 && h.startsWith('127.'))) {
@@ -231,8 +233,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     try {
       await next();
     } catch (err) {
+      // What failed inside is for the daemon's log, not for whoever is looking at the page.
       ctx.status = 500;
-      ctx.body = { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
+      ctx.body = { error: { code: 'INTERNAL', message: "the view could not answer this request; the daemon's log says why" } };
       log.warn({ err, path: ctx.path }, 'web request failed');
     }
   });

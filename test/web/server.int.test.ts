@@ -169,7 +169,16 @@ test('live view: a request naming another host (DNS rebinding) is refused', asyn
     req.end();
   });
   t.is(status, 403);
-  t.is((await fetch(`${web.url}/api/fleet`)).status, 200);
+  const ok = await fetch(`${web.url}/api/fleet`);
+  t.is(ok.status, 200);
+  // Not to be framed by another origin's page (the Host check lets a loopback frame through), nor sniffed.
+  for (const path of ['/', '/api/fleet']) {
+    const r = await fetch(`${web.url}${path}`);
+    t.is(r.headers.get('x-frame-options'), 'DENY', path);
+    t.is(r.headers.get('content-security-policy'), "frame-ancestors 'none'", path);
+    t.is(r.headers.get('x-content-type-options'), 'nosniff', path);
+    t.is(r.headers.get('referrer-policy'), 'no-referrer', path);
+  }
 });
 
 test('live view: a campaign shows its waves and what it waits for; an operator approves its gate over HTTP; /metrics has its progress by wave', async (t) => {

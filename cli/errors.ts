@@ -63,7 +63,8 @@ function remoteHints(err: RemoteError): string[] {
       if (d.what === 'job') return ['list the jobs with: panos-upgrade job list'];
       return [];
     case 'NO_PATH':
-      return ['give a target with --target VERSION, or add the version to the upgrade paths file (panos-upgrade config set upgrade.paths_file FILE) and restart the daemon'];
+      if (d.targetGiven === true) return ['choose a target the device is offered and newer than what it runs, or add its version to the upgrade paths file'];
+      return [`give a target with --target VERSION, or add the version to the upgrade paths file (${hint('config set upgrade.paths_file FILE')}) and restart the daemon`];
     case 'DEVICE_UNREACHABLE': {
       const why = UNREACHABLE_WORDS[String(d.reason)];
       return [

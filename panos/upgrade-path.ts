@@ -81,7 +81,7 @@ export function planUpgrade(req: PlanRequest): PlanResult {
     }
     const missing = path.filter((v) => !available.has(v));
     if (missing.length > 0) {
-      return { ok: false, reason: `the device is not offered ${missing.join(', ')} of its upgrade path (run a software check on it)` };
+      return { ok: false, reason: `the device is not offered ${missing.join(', ')} of its upgrade path (run a software check on it: request system software check, or Check Now in Panorama)` };
     }
     const hops: PlannedHop[] = [];
     const planned = new Set(path);
@@ -97,7 +97,7 @@ export function planUpgrade(req: PlanRequest): PlanResult {
   const target = req.target;
   if (!isVersion(target)) return { ok: false, reason: `target "${target}" is not a PAN-OS version` };
   if (compareVersions(target, current) <= 0) return { ok: false, reason: `the device already runs ${current}, which is not older than ${target}` };
-  if (!available.has(target)) return { ok: false, reason: `the device is not offered ${target} (run a software check on it)` };
+  if (!available.has(target)) return { ok: false, reason: `the device is not offered ${target} (run a software check on it: request system software check, or Check Now in Panorama)` };
 
   const byTrain = new Map<string, string[]>();
   for (const v of sortVersions(available)) {

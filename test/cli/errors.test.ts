@@ -17,3 +17,11 @@ test('cli errors: Panorama unreachable says what the reason word means and where
   t.regex(auth, /Panorama refused the API key \(or the user name and password\): set it again with panos-upgrade config set panorama\.api_key - \(paste it, then Ctrl-D\), then restart the daemon/);
   t.is(exitCodeFor(remote('PANOS_AUTH', 'Invalid Credential')), 1);
 });
+
+test('cli errors: no upgrade path suggests --target only when none was given', (t) => {
+  const none = describeError(remote('NO_PATH', 'no upgrade path for 001234567890: no upgrade path configured for 10.0.2 and no target version given', { device: '001234567890', targetGiven: false }));
+  t.regex(none, /give a target with --target VERSION/);
+  const given = describeError(remote('NO_PATH', 'no upgrade path for 001234567890: the device already runs 10.2.5, which is not older than 10.1.3', { device: '001234567890', targetGiven: true }));
+  t.false(given.includes('--target'), given);
+  t.regex(given, /choose a target the device is offered and newer than what it runs/);
+});

@@ -84,7 +84,7 @@ test('planUpgrade: when the current release may not skip then it moves one relea
 });
 
 test('planUpgrade: when the target is not offered, not newer or missing then the reason says so', (t) => {
-  t.is(reason(planUpgrade({ current: '10.0.2', target: '10.2.3', available: ['10.1.0'], rules: DEFAULT_PATH_RULES })), 'the device is not offered 10.2.3 (run a software check on it)');
+  t.is(reason(planUpgrade({ current: '10.0.2', target: '10.2.3', available: ['10.1.0'], rules: DEFAULT_PATH_RULES })), 'the device is not offered 10.2.3 (run a software check on it: request system software check, or Check Now in Panorama)');
   t.is(reason(planUpgrade({ current: '10.1.0', target: '10.0.2', available: ['10.0.2'], rules: DEFAULT_PATH_RULES })), 'the device already runs 10.1.0, which is not older than 10.0.2');
   t.is(reason(planUpgrade({ current: '10.1.0', target: '10.1.0', available: ['10.1.0'], rules: DEFAULT_PATH_RULES })), 'the device already runs 10.1.0, which is not older than 10.1.0');
   t.is(reason(planUpgrade({ current: '10.0.2', available: SEED_OFFER, rules: DEFAULT_PATH_RULES })), 'no upgrade path configured for 10.0.2 and no target version given');
@@ -95,7 +95,7 @@ test('planUpgrade: when the target is not offered, not newer or missing then the
 test('planUpgrade: when a static path is configured but not offered or not reaching the target then the reason says so', (t) => {
   t.is(
     reason(planUpgrade({ current: '10.0.2', available: ['10.1.0', '11.1.0'], rules: SEED_RULES })),
-    'the device is not offered 10.5.1 of its upgrade path (run a software check on it)',
+    'the device is not offered 10.5.1 of its upgrade path (run a software check on it: request system software check, or Check Now in Panorama)',
   );
   t.is(
     reason(planUpgrade({ current: '10.0.2', target: '10.2.3', available: [...SEED_OFFER, '10.2.3'], rules: SEED_RULES })),

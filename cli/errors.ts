@@ -37,6 +37,15 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/** Where to see whether a command that timed out went through, by the command's family. */
+const TIMEOUT_FOLLOW_UP: Record<string, string> = {
+  job: 'job list --active',
+  upgrade: 'job list --active',
+  download: 'download status',
+  device: 'device list',
+  campaign: 'campaign list',
+};
+
 /** What a transport failure's reason word means, for the person reading it. */
 const UNREACHABLE_WORDS: Record<string, string> = {
   dns: 'its name does not resolve (DNS)',
@@ -109,8 +118,10 @@ export function describeError(err: unknown): string {
   } else if (err instanceof NoResponderError) {
     lines.push(`error: no daemon is answering on ${err.subject}. Start it with: panos-upgrade daemon`);
   } else if (err instanceof RequestTimeoutError) {
-    lines.push(`error: ${err.message}.`);
-    lines.push('  The daemon may be busy or stuck (check its log); the command may still complete: see panos-upgrade job list --active');
+    const command = err.subject.split('.cmd.').at(-1) ?? err.subject;
+    const seconds = Math.round(err.timeoutMs / 1000);
+    lines.push(`error: the daemon did not answer ${command} within ${seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${seconds} s`}.`);
+    lines.push(`  It may be busy or stuck (check its log); the command may still complete: see ${hint(TIMEOUT_FOLLOW_UP[command.split('.')[0]!] ?? 'daemon status')}`);
   } else if (err instanceof NatsPermissionError) {
     lines.push(`error: ${err.message}.`);
     if (err.operation === 'publish') {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RemoteError } from '../../bus/errors.ts';
+import { RemoteError, RequestTimeoutError } from '../../bus/errors.ts';
 import { describeError, exitCodeFor } from '../../cli/errors.ts';
 
 const remote = (code: string, message: string, details: Record<string, unknown> = {}): RemoteError => new RemoteError(code, message, details);
@@ -24,4 +24,12 @@ test('cli errors: no upgrade path suggests --target only when none was given', (
   const given = describeError(remote('NO_PATH', 'no upgrade path for 001234567890: the device already runs 10.2.5, which is not older than 10.1.3', { device: '001234567890', targetGiven: true }));
   t.false(given.includes('--target'), given);
   t.regex(given, /choose a target the device is offered and newer than what it runs/);
+});
+
+test('cli errors: a command the daemon did not answer in time names the command and where to see whether it went through', (t) => {
+  const discover = describeError(new RequestTimeoutError('panos.cmd.device.discover', 180_000));
+  t.regex(discover, /^error: the daemon did not answer device\.discover within 3 min\.$/m);
+  t.regex(discover, /see panos-upgrade device list$/m);
+  t.false(discover.includes('180000'));
+  t.regex(describeError(new RequestTimeoutError('panos.cmd.job.submit', 30_000)), /within 30 s\.\n.*see panos-upgrade job list --active$/);
 });

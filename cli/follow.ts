@@ -21,6 +21,22 @@ export function onInterrupt(onSignal: (signal: NodeJS.Signals) => void): () => v
   return off;
 }
 
+/**
+ * `work`, unless Ctrl-C (or SIGTERM) comes first: then an InterruptedError with `message` (exit 130), so
+ * that a request the daemon has not answered yet does not end in silence.
+ */
+export async function untilInterrupted<T>(work: Promise<T>, message: string): Promise<T> {
+  let off: (() => void) | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    off = onInterrupt(() => reject(new InterruptedError(message)));
+  });
+  try {
+    return await Promise.race([work, interrupted]);
+  } finally {
+    off?.();
+  }
+}
+
 /** A warning on stderr, once per distinct text, so a daemon that went away does not flood the screen. */
 function warner(): (err: unknown) => void {
   const seen = new Set<string>();

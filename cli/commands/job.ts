@@ -7,7 +7,7 @@ import { CliError } from '../errors.ts';
 import type { FleetCheckResult } from '../../actors/readiness.ts';
 import { policyPayload, printFleetChecks } from './check.ts';
 import { formatComparison, type SnapshotComparison } from '../../checks/index.ts';
-import { followJobs } from '../follow.ts';
+import { followJobs, untilInterrupted } from '../follow.ts';
 import { isFinished, isPair } from '../job-feed.ts';
 import { parseJobId, parsePositiveInt, parseSerial, parseStatus, parseVersion } from '../options.ts';
 import { hint } from '../hints.ts';
@@ -189,7 +189,10 @@ export function registerJob(program: Command): void {
           ...(opts.target ? { targetVersion: opts.target } : {}),
           ...policy,
         };
-        const reply = await submitJob(client, payload);
+        const reply = await untilInterrupted(
+          submitJob(client, payload),
+          `stopped before the daemon answered: the job may have been submitted all the same: check with ${hint(`job list --device ${opts.device}`)}`,
+        );
         if ('dryRun' in reply) {
           if (opts.json) printJson(out, reply);
           else printDryRun(out, reply, opts.downloadOnly === true);

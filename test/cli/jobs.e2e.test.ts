@@ -1,7 +1,7 @@
 import test from 'ava';
-import { startTestNats, tempDir } from '../helpers/index.ts';
+import { exited, onLines, startTestNats, tempDir, waitFor } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
-import { runCli, stackEnv } from './run-cli.ts';
+import { runCli, stackEnv, startCli } from './run-cli.ts';
 import { control } from '../actors/orchestrator-fixture.ts';
 
 const nats = startTestNats(test);
@@ -84,4 +84,20 @@ test('cli: when a device already has a download-only job then an upgrade exits 1
   const unknown = await runCli(t, ['job', 'status', 'zz-000000', ...dir], { env });
   t.is(unknown.code, 1);
   t.true(unknown.stderr.includes(`panos-upgrade ${dir.join(' ')} job list`), unknown.stderr);
+});
+
+test('cli: Ctrl-C while the daemon has not yet answered a submit says the job may have been submitted and how to check, and exits 130', async (t) => {
+  // A daemon that takes the request and does not answer (busy, or stuck).
+  const nc = await nats.connect(t);
+  const prefix = `stuck${process.pid}`;
+  let received = 0;
+  nc.subscribe(`${prefix}.cmd.job.submit`, { callback: () => void received++ });
+  await nc.flush();
+  const child = startCli(t, ['job', 'submit', '--device', '001234567890', '--wait', '--data-dir', tempDir(t)], { NATS_URL: nats.url, PANOS_SUBJECT_PREFIX: prefix });
+  const err: string[] = [];
+  onLines(child.stderr, (l) => err.push(l));
+  await waitFor(() => received === 1, 30_000, 20);
+  child.kill('SIGINT');
+  t.deepEqual(await exited(child), { code: 130, signal: null });
+  t.regex(err.join('\n'), /the job may have been submitted all the same: check with panos-upgrade --data-dir \S+ job list --device 001234567890/);
 });

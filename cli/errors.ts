@@ -97,6 +97,9 @@ export function errorJson(err: unknown): { ok: false; error: Record<string, unkn
   const code = err instanceof PanosUpgradeError || err instanceof BusError ? err.code : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
   const error: Record<string, unknown> = { code, message };
+  // Where the CLI looked for a daemon and why it found none: what the text says under the message.
+  const why = (err as { why?: unknown }).why;
+  if (code === 'NO_DAEMON' && typeof why === 'string') error.why = why;
   if (err instanceof RemoteError) for (const [k, v] of Object.entries(err.details)) if (!(k in error)) error[k] = v;
   const hints = err instanceof RemoteError ? remoteHints(err).filter((h) => !message.includes(h)) : [];
   if (hints.length > 0) error.hints = hints;

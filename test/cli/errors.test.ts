@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RemoteError, RequestTimeoutError } from '../../bus/errors.ts';
-import { describeError, exitCodeFor } from '../../cli/errors.ts';
+import { describeError, errorJson, exitCodeFor } from '../../cli/errors.ts';
+import { NoDaemonError } from '../../cli/client.ts';
 
 const remote = (code: string, message: string, details: Record<string, unknown> = {}): RemoteError => new RemoteError(code, message, details);
 
@@ -32,4 +33,9 @@ test('cli errors: a command the daemon did not answer in time names the command 
   t.regex(discover, /see panos-upgrade device list$/m);
   t.false(discover.includes('180000'));
   t.regex(describeError(new RequestTimeoutError('panos.cmd.job.submit', 30_000)), /within 30 s\.\n.*see panos-upgrade job list --active$/);
+});
+
+test('cli errors: under --json, no daemon answering keeps why none was found', (t) => {
+  const err = new NoDaemonError('panos.cmd.job.list', 'daemon.json names pid 999999, which is not running');
+  t.like(errorJson(err).error, { code: 'NO_DAEMON', why: 'daemon.json names pid 999999, which is not running', exitCode: 1 });
 });

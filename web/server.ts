@@ -84,9 +84,9 @@ interface LiveClient {
  * What a feed may hold for a client that does not read, beyond what its socket and the kernel hold: past
  * it the client is dropped, so a stalled tab (or a process that opened the feed and never reads) cannot
  * grow the daemon's memory. A browser that reads keeps well under it: a patch of a thousand rows is
- * about 300 KB.
+ * about 300 KB, and the socket and the kernel take megabytes before anything waits here.
  */
-export const MAX_FEED_BACKLOG_BYTES = 4 * 1024 * 1024;
+export const MAX_FEED_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** Live feeds served at once: enough pages for a team; the next one is told why it is refused. */
 export const MAX_FEED_CLIENTS = 64;
 

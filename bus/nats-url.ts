@@ -5,10 +5,13 @@ export function natsServers(url: string): string[] {
   return url.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+/** A server's scheme and its credentials (`user:secret@`, `token@`), when it carries them. */
+const CREDENTIALS = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^@/]*)@/i;
+
 /** `nats://user:secret@host` as `nats://user:****@host` (a token alone, `nats://secret@host`, as `****@host`). */
 export function maskNatsUrl(url: string): string {
   return natsServers(url)
-    .map((s) => s.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^@/]*)@/i, (_, scheme: string, user: string) => `${scheme}${user.includes(':') ? `${user.slice(0, user.indexOf(':'))}:` : ''}****@`))
+    .map((s) => s.replace(CREDENTIALS, (_, scheme: string, user: string) => `${scheme}${user.includes(':') ? `${user.slice(0, user.indexOf(':'))}:` : ''}****@`))
     .join(',');
 }
 
@@ -21,6 +24,6 @@ export const NATS_CREDENTIAL_FILES = 'nats.user with nats.password_file, or nats
  * Credentials are given as files (nats.* settings, NATS_* variables). Undefined when the URL is fine.
  */
 export function natsUrlProblem(url: string): string | undefined {
-  if (!natsServers(url).some((s) => /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i.test(s))) return undefined;
+  if (!natsServers(url).some((s) => CREDENTIALS.test(s))) return undefined;
   return `the NATS URL ${maskNatsUrl(url)} carries credentials: give the URL without them, and the credentials as files: ${NATS_CREDENTIAL_FILES}`;
 }

@@ -9,8 +9,8 @@ import { ValidationError } from '../../panos/errors.ts';
 import { loadScenarioFile, timingsOfScenario } from '../../scenarios/index.ts';
 import { campaignPlanLines, eventLine, statusLines } from '../campaign-view.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
-import { CliError, InterruptedError } from '../errors.ts';
-import { onInterrupt } from '../follow.ts';
+import { CliError } from '../errors.ts';
+import { untilInterrupted } from '../follow.ts';
 import { policyPayload } from './check.ts';
 import { parsePositiveInt, parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson, type Output } from '../output.ts';
@@ -148,14 +148,9 @@ export async function followCampaign(
   // Events before the subscription are in the record: end at once if it already ended.
   const now = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id });
   if (ENDED.has(now.campaign.status)) resolveEnd();
-  let off: (() => void) | undefined;
-  const interrupted = new Promise<never>((_, reject) => {
-    off = onInterrupt(() => reject(new InterruptedError(`stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`)));
-  });
   try {
-    await Promise.race([ended, interrupted]);
+    await untilInterrupted(ended, `stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`);
   } finally {
-    off?.();
     sub.unsubscribe();
   }
   return (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id })).campaign;

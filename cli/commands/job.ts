@@ -209,13 +209,12 @@ export function registerJob(program: Command): void {
         if (!opts.json) printSubmitted(out, reply.job);
         const [final] = await followJobs(client, [reply.job], out, { bars: !opts.json });
         if (!final) return;
-        const failed = succeeded(final) ? undefined : `job ${final.job_id} ended ${final.upgrade_status}: ${final.error?.reason ?? final.upgrade_message}`;
-        if (failed === undefined) {
+        if (!opts.json) out.line(resultLine(out, final));
+        if (succeeded(final)) {
           if (opts.json) printJson(out, { ok: true, job: final });
-          else out.line(resultLine(out, final));
           return;
         }
-        if (!opts.json) out.line(resultLine(out, final));
+        const failed = `job ${final.job_id} ended ${final.upgrade_status}: ${final.error?.reason ?? final.upgrade_message}`;
         // Under --json one reply: the job with the error, printed by main as any error is.
         throw new CliError(failed, 1, { ok: false, job: final, error: { code: 'JOB_FAILED', message: failed, exitCode: 1 } });
       });

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { loadScenarioFile } from '../../scenarios/index.ts';
 import { shippedScenario } from '../../cli/paths.ts';
 import type { QueueSummary } from '../../actors/daemon.ts';
-import { startWebServer, type WebServerHandle } from '../../web/server.ts';
+import { startWebServer, type WebServerHandle, type WebServerOptions } from '../../web/server.ts';
 import type { DeviceRow, FleetPatch, FleetSnapshot } from '../../web/fleet-view.ts';
 import { operatorTokenPath } from '../../web/operator-token.ts';
 import { startTestNats, waitFor } from '../helpers/index.ts';
@@ -16,7 +16,7 @@ import { SseReader } from './sse-reader.ts';
 const nats = startTestNats(test);
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-async function startView(t: ExecutionContext, stack: Stack, deviceLabels = false): Promise<WebServerHandle> {
+async function startView(t: ExecutionContext, stack: Stack, deviceLabels = false, extra: Partial<WebServerOptions> = {}): Promise<WebServerHandle> {
   const web = await startWebServer({
     store: stack.daemonStore!,
     nc: stack.nc,
@@ -26,6 +26,7 @@ async function startView(t: ExecutionContext, stack: Stack, deviceLabels = false
     dataDir: stack.dataDir,
     patchIntervalMs: 50,
     metrics: { processMetrics: false, deviceLabels },
+    ...extra,
   });
   t.teardown(() => web.close());
   return web;
@@ -216,19 +217,7 @@ test('live view: a campaign shows its waves and what it waits for; an operator a
 
 test('live view: a feed client that stops reading is dropped once its backlog passes the limit, one that reads is kept, and feeds past the most open are refused with a clear error', async (t) => {
   const stack = await startStack(t, nats, { timeScale: 0.02 });
-  const web = await startWebServer({
-    store: stack.daemonStore!,
-    nc: stack.nc,
-    subjects: stack.subjects,
-    log,
-    listen: '127.0.0.1:0',
-    dataDir: stack.dataDir,
-    patchIntervalMs: 20,
-    metrics: { processMetrics: false },
-    maxFeedBacklogBytes: 256 * 1024,
-    maxFeedClients: 2,
-  });
-  t.teardown(() => web.close());
+  const web = await startView(t, stack, false, { patchIntervalMs: 20, maxFeedBacklogBytes: 256 * 1024, maxFeedClients: 2 });
   // A client that connects and never reads.
   let stalledClosed = false;
   const stalled = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {

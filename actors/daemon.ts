@@ -312,7 +312,6 @@ export class Daemon {
 
   /** Readiness of named devices or the fleet: read-only, nothing is submitted. */
   async checkDevices(p: PayloadOf<'device.check'>): Promise<FleetCheckResult> {
-    if (!p.all && !p.devices) throw new ValidationError('device.check needs "devices" (a list of serials) or "all": true');
     const policy = this.readinessPolicy(p.policy);
     const selected = p.all ? this.devices() : p.devices!.map((serial) => this.deviceFor(serial));
     const targets = await Promise.all(selected.map((d) => this.checkTarget(d, p.targetVersion)));
@@ -728,7 +727,6 @@ export class Daemon {
 
   /** Upgrade jobs for the given devices (or every discovered one); an HA member brings its peer, as one pair job. */
   queueUpgrades(p: PayloadOf<'upgrade.queue'>): Promise<QueueSummary> {
-    if (!p.all && !p.devices) throw new ValidationError('upgrade.queue needs "devices" (a list of serials) or "all": true');
     const selected = p.all ? this.devices() : p.devices!.map((serial) => this.deviceFor(serial));
     return this.queueJobs('upgrade', selected, p.targetVersion, p.dryRun === true, this.readinessPolicy(p.policy));
   }
@@ -912,7 +910,6 @@ export class Daemon {
       ...cmd('download.queue-all', (p, key) => this.queueJobs('download-only', this.scoped(this.devices(), key), undefined, p.dryRun === true)),
       ...cmd('download.status', () => this.downloadStatus()),
       ...cmd('upgrade.queue', (p, key) => {
-        if (!p.all && !p.devices) throw new ValidationError('upgrade.queue needs "devices" (a list of serials) or "all": true');
         const selected = p.all ? this.scoped(this.devices(), key) : p.devices!.map((serial) => this.deviceFor(serial));
         return this.queueJobs('upgrade', selected, p.targetVersion, p.dryRun === true, this.readinessPolicy(p.policy));
       }),

@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { ValidationError } from '../panos/errors.ts';
 import { isVersion } from '../panos/version.ts';
+import { JOB_STATUSES } from '../machines/upgrade-job.fold.ts';
 import { JOB_ID_PATTERN, SERIAL_PATTERN } from './ids.ts';
 
 const serial = z.string().regex(SERIAL_PATTERN, 'a device serial (letters and digits)');
 const jobId = z.string().regex(JOB_ID_PATTERN, 'a job id');
 const version = z.string().refine(isVersion, 'a PAN-OS version such as 10.1.3 or 10.1.9-h1');
+/** `devices` or `all: true`, one of the two. */
+const oneSelection = (p: { devices?: string[]; all?: boolean }): boolean => (p.devices !== undefined) !== (p.all === true);
+const ONE_SELECTION = { message: 'give "devices" (a list of serials) or "all": true, one of the two' };
 
 /** The payloads of `panos.cmd.*`, exactly as docs/nats-api.md documents them. Unknown fields are refused. */
 export const PAYLOADS = {
@@ -23,7 +27,7 @@ export const PAYLOADS = {
   'job.get': z.strictObject({ jobId }),
   'job.list': z.strictObject({
     device: serial.optional(),
-    status: z.string().optional(),
+    status: z.enum(JOB_STATUSES, { error: `one of ${JOB_STATUSES.join(', ')}` }).optional(),
     active: z.boolean().optional(),
     limit: z.number().int().positive().max(10_000).optional(),
   }),
@@ -38,7 +42,7 @@ export const PAYLOADS = {
     all: z.boolean().optional(),
     targetVersion: version.optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
-  }),
+  }).refine(oneSelection, ONE_SELECTION),
   'device.trust': z.strictObject({ serial }),
   'upgrade.queue': z.strictObject({
     devices: z.array(serial).min(1).optional(),
@@ -46,7 +50,7 @@ export const PAYLOADS = {
     targetVersion: version.optional(),
     dryRun: z.boolean().optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
-  }),
+  }).refine(oneSelection, ONE_SELECTION),
   'daemon.status': z.strictObject({}),
 } as const;
 

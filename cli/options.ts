@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { JOB_ID_PATTERN, SERIAL_PATTERN } from '../actors/ids.ts';
 import { isVersion } from '../panos/version.ts';
-import type { UpgradeStatus } from '../machines/upgrade-job.fold.ts';
+import { JOB_STATUSES, type UpgradeStatus } from '../machines/upgrade-job.fold.ts';
 
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
@@ -32,25 +32,6 @@ function byRule(ok: (value: string) => boolean, what: string) {
 export const parseSerial = byRule((v) => SERIAL_PATTERN.test(v), 'a device serial (letters and digits, e.g. 001234567890)');
 export const parseJobId = byRule((v) => JOB_ID_PATTERN.test(v), 'a job id (as printed by job submit or job list)');
 export const parseVersion = byRule(isVersion, 'a PAN-OS version such as 10.1.3 or 10.1.9-h1');
-
-/** Every job status, in the order they are listed (waiting → finished). */
-export const JOB_STATUSES = [
-  'pending',
-  'validating',
-  'downloading',
-  'download_complete',
-  'installing',
-  'rebooting',
-  'verifying',
-  'paused',
-  'complete',
-  'failed',
-  'cancelled',
-] as const satisfies readonly UpgradeStatus[];
-
-// A status added to the fold but not here fails to typecheck.
-const allStatusesListed: Exclude<UpgradeStatus, (typeof JOB_STATUSES)[number]> extends never ? true : never = true;
-void allStatusesListed;
 
 export function parseStatus(value: string): UpgradeStatus {
   if (!(JOB_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${JOB_STATUSES.join(', ')}`);

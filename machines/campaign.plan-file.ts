@@ -90,6 +90,19 @@ export const CAMPAIGN_PLAN_SCHEMA = z.strictObject({
 
 export type CampaignPlan = z.infer<typeof CAMPAIGN_PLAN_SCHEMA>;
 
+/**
+ * `--exclude` values added to a plan's `exclude`: a value of digits only is a serial (PAN-OS serials are
+ * digits); anything else is a hostname or hostname glob (`fw01`, `fw-lab-*`).
+ */
+export function withExcluded(exclude: CampaignPlan['exclude'], values: readonly string[]): CampaignPlan['exclude'] {
+  const out = { ...(exclude ?? {}) };
+  for (const value of values) {
+    if (/^\d+$/.test(value)) out.serials = [...(out.serials ?? []), value];
+    else out.hostnames = [...(out.hostnames ?? []), value];
+  }
+  return out.serials || out.hostnames ? out : undefined;
+}
+
 /** zod issues as `path: message` pairs. */
 export function planIssues(err: z.ZodError): Array<{ path: Array<string | number>; message: string }> {
   return err.issues.map((i) => ({ path: i.path.filter((p): p is string | number => typeof p !== 'symbol'), message: i.message }));

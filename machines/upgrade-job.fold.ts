@@ -2,19 +2,22 @@ import type { ReadinessReport } from '../checks/run-checks.ts';
 import type { PlannedHop } from '../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, type CheckResult, type JobDevice, type JobFact, type JobKind, type JobPolicy, type JobSnapshot, type JobStep } from './upgrade-job.events.ts';
 
-export type UpgradeStatus =
-  | 'pending'
-  | 'validating'
-  | 'downloading'
-  | 'download_complete'
-  | 'installing'
-  | 'rebooting'
-  | 'verifying'
+/** Every job status, in the order they are listed (waiting → finished). */
+export const JOB_STATUSES = [
+  'pending',
+  'validating',
+  'downloading',
+  'download_complete',
+  'installing',
+  'rebooting',
+  'verifying',
   /** An HA pair waiting for an operator's go between its peers. */
-  | 'paused'
-  | 'complete'
-  | 'failed'
-  | 'cancelled';
+  'paused',
+  'complete',
+  'failed',
+  'cancelled',
+] as const;
+export type UpgradeStatus = (typeof JOB_STATUSES)[number];
 // No job status "skipped": devices passed over by queue-all are reported in its summary, not as jobs, and a
 // version found already present is listed in skipped_versions of a job that goes on.
 

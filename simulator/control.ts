@@ -42,40 +42,20 @@ export function summarize(d: HostedFirewall): DeviceSummary {
   };
 }
 
-const FAULT_KEYS = new Set([
-  'download',
-  'install',
-  'content_download',
-  'content_install',
-  'autocommit',
-  'reboot',
-  'rebootSlowFactor',
-  'downloadStalls',
-  'downloadSlowFactor',
-  'installSlowFactor',
-  'busy',
-  'crash',
-  'api',
-  'readiness',
-]);
+/** Loaded with the first control message that changes a device: its schema library (zod) is several MB of an idle simulator's memory. */
+async function controlSchemas(): Promise<typeof import('./control-schemas.ts')> {
+  return import('./control-schemas.ts');
+}
 
-async function parseFaults(value: unknown): Promise<Partial<DeviceFaults>> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('faults must be an object', 'faults');
-  for (const k of Object.keys(value)) {
-    if (!FAULT_KEYS.has(k)) throw new ValidationError(`unknown fault "${k}"; known: ${[...FAULT_KEYS].join(', ')}`, `faults.${k}`);
+/** A part of a control payload checked by its schema; a mistake is a VALIDATION reply naming the field. */
+async function checked<T>(parse: (schemas: Awaited<ReturnType<typeof controlSchemas>>) => T): Promise<T> {
+  const schemas = await controlSchemas();
+  try {
+    return parse(schemas);
+  } catch (err) {
+    if (err instanceof schemas.ControlPayloadError) throw new ValidationError(err.message, err.field);
+    throw err;
   }
-  const faults = value as Partial<DeviceFaults>;
-  if (faults.readiness !== undefined) {
-    // Loaded when first needed: its schema library (zod) is several MB of an idle simulator's memory.
-    const { parseReadinessFaults, ReadinessFaultError } = await import('./readiness-faults.ts');
-    try {
-      return { ...faults, readiness: parseReadinessFaults(faults.readiness) };
-    } catch (err) {
-      if (err instanceof ReadinessFaultError) throw new ValidationError(err.message, `faults.${err.field}`);
-      throw err;
-    }
-  }
-  return faults;
 }
 
 function targets(sim: Simulator, serial: string): HostedFirewall[] {
@@ -103,7 +83,7 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       return { device: summarize(d), record: d.context.record, faults: d.context.faults };
     }
     case 'faults': {
-      const faults = await parseFaults(payload.faults ?? {});
+      const faults = await checked((s) => s.parseDeviceFaults(payload.faults ?? {}));
       const replace = payload.replace === true;
       const devices = targets(sim, serial);
       for (const d of devices) {
@@ -115,10 +95,9 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       return { changed: devices.length };
     }
     case 'metrics': {
-      const metrics = payload.metrics;
-      if (metrics === null || typeof metrics !== 'object') throw new ValidationError('metrics must be an object', 'metrics');
+      const metrics = await checked((s) => s.parseDeviceMetrics(payload.metrics));
       const devices = targets(sim, serial);
-      for (const d of devices) d.notify({ type: 'metrics.set', metrics: metrics as Partial<DeviceMetrics>, now });
+      for (const d of devices) d.notify({ type: 'metrics.set', metrics, now });
       return { changed: devices.length };
     }
     case 'unstall': {

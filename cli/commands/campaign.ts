@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Msg } from '@nats-io/transport-node';
 import type { DryRunPlan } from '../../actors/campaign-runner.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
-import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
+import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, withExcluded, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { loadScenarioFile, timingsOfScenario } from '../../scenarios/index.ts';
@@ -72,16 +72,12 @@ export function buildPlan(o: CreateOptions): CampaignPlan {
   if (o.model?.length) select.models = o.model;
   if (o.deviceGroup?.length) select.deviceGroups = o.deviceGroup;
   if (o.fromVersion?.length) select.versions = o.fromVersion;
-  const exclude = { ...(base.exclude ?? {}) };
-  for (const x of o.exclude ?? []) {
-    if (/^[0-9A-Za-z]+$/.test(x) && !x.includes('-')) exclude.serials = [...(exclude.serials ?? []), x];
-    else exclude.hostnames = [...(exclude.hostnames ?? []), x];
-  }
+  const exclude = withExcluded(base.exclude, o.exclude ?? []);
   const sim = o.scenario ? scenarioTimings(o.scenario) : undefined;
   const plan: Record<string, unknown> = {
     ...base,
     ...(Object.keys(select).length ? { select } : {}),
-    ...(Object.keys(exclude).length ? { exclude } : {}),
+    ...(exclude ? { exclude } : {}),
     ...(o.name ? { name: o.name } : {}),
     ...(o.target ? { target: o.target } : {}),
     ...(o.waves ? { waves: o.waves } : {}),

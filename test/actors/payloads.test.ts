@@ -84,6 +84,23 @@ test('payloads: when a job id or a list limit is bad then it is refused naming t
   t.is(refusal('job.submit', { device: '001234567890', downloadOnly: 'yes' }).field, 'downloadOnly');
 });
 
+test('payloads: a job.list status that is not a job status is refused with the list, not answered with no jobs', (t) => {
+  const err = refusal('job.list', { status: 'runing' });
+  t.is(err.field, 'status');
+  t.is(err.message, 'invalid job.list payload: status: one of pending, validating, downloading, download_complete, installing, rebooting, verifying, paused, complete, failed, cancelled');
+  t.deepEqual(validatePayload('job.list', { status: 'paused' }), { status: 'paused' });
+});
+
+test('payloads: upgrade.queue and device.check take devices or all, one of the two', (t) => {
+  for (const name of ['upgrade.queue', 'device.check'] as const) {
+    for (const payload of [{}, { all: false }, { devices: ['001234567890'], all: true }]) {
+      t.is(refusal(name, payload).message, `invalid ${name} payload: payload: give "devices" (a list of serials) or "all": true, one of the two`, JSON.stringify(payload));
+    }
+    t.deepEqual(validatePayload(name, { all: true }), { all: true });
+    t.deepEqual(validatePayload(name, { devices: ['001234567890'], all: false }), { devices: ['001234567890'], all: false });
+  }
+});
+
 test('payloads: when several fields are bad then each is named in one message', (t) => {
   const err = refusal('job.submit', { device: 'a-b', targetVersion: 'x' });
   t.is(err.message, 'invalid job.submit payload: device: a device serial (letters and digits); targetVersion: a PAN-OS version such as 10.1.3 or 10.1.9-h1');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CampaignFileError, parseDuration, parsePlanFile, planInput } from '../../machines/campaign.plan-file.ts';
+import { CampaignFileError, parseDuration, parsePlanFile, planInput, withExcluded } from '../../machines/campaign.plan-file.ts';
 import { CampaignPlanError, parseWaveSpec, planCampaign, siteOf, type PlannerDevice, type PlanInput } from '../../machines/campaign.plan.ts';
 
 function fleet(): PlannerDevice[] {
@@ -148,4 +148,14 @@ test('plan file: errors name the file, the line and the field', (t) => {
   t.is(parseDuration('1h30m'), 5_400_000);
   t.is(parseDuration(90), 90_000);
   t.is(parseDuration('soon'), null);
+});
+
+test('plan: --exclude takes a serial (digits) or a hostname glob; a hostname of letters and digits is a hostname', (t) => {
+  t.deepEqual(withExcluded(undefined, ['fw01', '007951000012345', 'fw-lab-*']), { serials: ['007951000012345'], hostnames: ['fw01', 'fw-lab-*'] });
+  t.deepEqual(withExcluded({ hostnames: ['fw-dc1-*'] }, ['fwberlin01']), { hostnames: ['fw-dc1-*', 'fwberlin01'] });
+  t.is(withExcluded(undefined, []), undefined);
+  const devices = fleet().map((d) => (d.serial === 'B0' ? { ...d, hostname: 'fw01' } : d));
+  const spec = planCampaign(input({ devices, selection: { hostnames: ['fw01', 'fw-paris-*'], exclude: withExcluded(undefined, ['fw01']) }, waves: 'rest' }));
+  t.false(spec.units.some((u) => u.serials.includes('B0')), 'fw01 is left out');
+  t.deepEqual(spec.excluded.map((e) => e.hostname), ['fw01']);
 });

@@ -67,6 +67,44 @@ test('simulator: when a payload is not JSON then the reply is an error and the s
   t.is(again.status, 200);
 });
 
+test('simulator: a control message with a fault or metric of the wrong shape gets a VALIDATION reply naming the field, and changes nothing', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  const { sim, stop } = await startSim(t, tempDir(t), nc, subjects);
+  t.teardown(stop);
+  const ctl = async (action: string, payload: object): Promise<{ ok?: boolean; changed?: number; error?: { code: string; message: string; field?: string } }> =>
+    (await nc.request(subjects.simCtl(SERIAL, action), JSON.stringify(payload), { timeout: 5000 })).json();
+  const refused = [
+    [{ faults: { download: 'x' } }, 'faults.download: '],
+    [{ faults: { download: { rate: 2 } } }, 'faults.download.rate: '],
+    [{ faults: { reboot: { rate: 1 } } }, 'faults.reboot.mode: '],
+    [{ faults: { api: { latencyMs: 'slow' } } }, 'faults.api.latencyMs: '],
+    [{ faults: { api: { lag: 5 } } }, 'faults.api: '],
+    [{ faults: { readiness: { ntpUnsynched: true } } }, 'faults.readiness: '],
+    [{ faults: { dowload: { rate: 1 } } }, 'faults: '],
+    [{ faults: [] }, 'faults: '],
+    [{ metrics: { tcpSessions: 'lots' } }, 'metrics.tcpSessions: '],
+    [{ metrics: { sessions: 5 } }, 'metrics: '],
+    [{}, 'metrics: '],
+  ] as const;
+  for (const [payload, start] of refused) {
+    const action = 'metrics' in payload || !('faults' in payload) ? 'metrics' : 'faults';
+    const reply = await ctl(action, payload);
+    t.is(reply.error?.code, 'VALIDATION', JSON.stringify(payload));
+    t.true(reply.error?.message.startsWith(start), `${JSON.stringify(payload)}: ${reply.error?.message}`);
+  }
+  t.regex((await ctl('faults', { faults: { dowload: { rate: 1 } } })).error!.message, /\(dowload\); known: download, install, /);
+  t.regex((await ctl('faults', { faults: { readiness: { ntpUnsynched: true } } })).error!.message, /known: licenseExpired, .*ntpUnsynced/);
+  const device = sim.device(SERIAL)!;
+  t.deepEqual(device.context.faults.download, undefined, 'nothing was set');
+  t.is((await ctl('faults', { faults: { download: { rate: 1 } } })).changed, 1);
+  t.deepEqual(device.context.faults.download, { rate: 1, error: 'Connection timeout' }, 'the scenario default error');
+  t.is((await ctl('faults', { faults: { download: { rate: 1, mode: 'disk_full' } } })).changed, 1);
+  t.deepEqual(device.context.faults.download, { rate: 1, error: 'Failed to download: not enough disk space on /opt/panrepo', mode: 'disk_full' });
+  t.is((await ctl('metrics', { metrics: { tcpSessions: 12 } })).changed, 1);
+  t.is(device.context.record.metrics.tcpSessions, 12);
+});
+
 test('simulator: when a download runs then its facts are logged and published after they are durable', async (t) => {
   const nc = await nats.connect(t);
   const subjects = new Subjects(uniquePrefix());

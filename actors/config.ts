@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import { jsonErrorPlace } from '../panos/json-error.ts';
 import { hostProblem } from '../panos/host.ts';
-import { isVersion } from '../panos/version.ts';
+import { upgradePathsProblem } from '../panos/upgrade-path.ts';
 import { listenProblem } from './listen-address.ts';
 import { maskNatsUrl, NATS_CREDENTIAL_FILES, natsUrlProblem } from '../bus/nats-url.ts';
 import { DEFAULT_THRESHOLDS } from '../machines/upgrade-job.events.ts';
@@ -29,13 +29,11 @@ const fingerprint = str().refine((f) => f === '' || /^[0-9a-fA-F]{64}$/.test(nor
   error: 'must be a SHA-256 fingerprint: 64 hex digits, colons allowed (AB:CD:…)',
 });
 const modelMap = z.record(str(), int(1), { error: 'must be a JSON object of model → seconds, e.g. {"PA-7050": 3600}' });
-const pathsMap = z.record(
-  str().refine(isVersion, { error: 'must map a PAN-OS version to a list of versions' }),
-  z.array(z.unknown(), { error: 'must map a version to a list of versions' }).refine((a) => a.every(isVersion), {
-    error: 'must map a version to a list of versions',
-  }),
-  { error: 'must map versions to lists of versions' },
-);
+/** Upgrade paths, by the one rule of panos/upgrade-path.ts (each hop a version newer than the one before). */
+export const upgradePathsSchema = z.custom<Record<string, string[]>>().superRefine((map, ctx) => {
+  const found = upgradePathsProblem(map);
+  if (found) ctx.addIssue({ code: 'custom', path: found.path, message: found.problem, params: { between: found.at === 'key' }, input: map });
+});
 
 const listenAddress = str().refine((l) => l === '' || listenProblem(l) === undefined, { error: (iss) => listenProblem(String(iss.input)) ?? 'must be a loopback host:port' });
 
@@ -65,7 +63,7 @@ export const configSchema = z
     upgrade: z
       .strictObject({
         pathsFile: str().default(''),
-        paths: pathsMap.default(() => ({})),
+        paths: upgradePathsSchema.default(() => ({})),
         maxSkippedReleases: int(0).default(0),
         updateContent: bool().default(true),
       })

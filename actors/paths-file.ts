@@ -1,29 +1,35 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { isVersion } from '../panos/version.ts';
-import { ConfigError, loadConfig, type DaemonConfig } from './config.ts';
+import { formatYamlPath, readYamlText, YamlSyntaxError } from '../panos/yaml-text.ts';
+import { ConfigError, loadConfig, upgradePathsSchema, type DaemonConfig } from './config.ts';
 
 /**
  * Read an upgrade paths file (YAML or JSON): a map of current version → versions to install, either
- * at the top level or under `upgrade_paths` (so a scenario file works too).
+ * at the top level or under `upgrade_paths` (so a scenario file works too). Checked by the same schema
+ * as config.json's `upgrade.paths`; an error names the file, line and place.
  */
 export function loadPathsFile(file: string): Record<string, string[]> {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read the upgrade paths file ${file}: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read the upgrade paths file ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const map = (doc && typeof doc === 'object' && 'upgrade_paths' in doc ? (doc as { upgrade_paths: unknown }).upgrade_paths : doc) as unknown;
-  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new ConfigError(`${file}: expected a map of version → list of versions`);
-  const out: Record<string, string[]> = {};
-  for (const [from, hops] of Object.entries(map)) {
-    if (!isVersion(from) || !Array.isArray(hops) || !hops.every((h) => isVersion(String(h)))) {
-      throw new ConfigError(`${file}: "${from}" must map a PAN-OS version to a list of versions (quote them: "10.1.0")`);
-    }
-    out[from] = hops.map(String);
+  let doc: unknown;
+  let lineOf: (path: ReadonlyArray<string | number>) => number | undefined;
+  try {
+    ({ value: doc, lineOf } = readYamlText(text));
+  } catch (err) {
+    if (err instanceof YamlSyntaxError) throw new ConfigError(`${file}${err.line ? `:${err.line}` : ''}: the upgrade paths file is not valid YAML: ${err.problem}`);
+    throw err;
   }
-  return out;
+  const under = doc !== null && typeof doc === 'object' && 'upgrade_paths' in doc;
+  const result = upgradePathsSchema.safeParse(under ? (doc as { upgrade_paths: unknown }).upgrade_paths : doc);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = [...(under ? ['upgrade_paths'] : []), ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
+  const line = lineOf(path);
+  throw new ConfigError(`${file}${line ? `:${line}` : ''}: ${formatYamlPath(path) || 'the upgrade paths'} ${issue.message}`);
 }
 
 /** The daemon's configuration with the paths file merged in (inline paths win). */

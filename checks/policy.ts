@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../panos/errors.ts';
 import { CHECKS, type CheckDefinition } from './catalogue.ts';
 import { DEFAULT_POLICY_YAML } from './default-policy.ts';
 import { SNAPSHOT_AREAS, type SnapshotArea } from './snapshot.ts';
+import { formatYamlPath, readYamlText, YamlSyntaxError, type YamlText } from '../panos/yaml-text.ts';
 
 /**
  * A readiness policy that does not validate: names the file, the line and the field. A usage error (the
@@ -107,33 +107,6 @@ export interface ReadinessPolicy {
 
 type Seg = string | number;
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(seg))) out += out ? `.${String(seg)}` : String(seg);
-    else out += `[${JSON.stringify(String(seg))}]`;
-  }
-  return out;
-}
-
-function lineOfPath(doc: Document, lc: LineCounter, path: readonly Seg[]): number | undefined {
-  let node: unknown = doc.contents;
-  let best: number | undefined = (node as { range?: number[] } | null)?.range?.[0];
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
-      if (!pair) break;
-      best = (pair.key as { range?: number[] }).range?.[0] ?? best;
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
-      node = node.items[seg];
-      best = (node as { range?: number[] }).range?.[0] ?? best;
-    } else break;
-  }
-  return best === undefined ? undefined : lc.linePos(best).line;
-}
-
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const known = issue.path.length === 1 && issue.path[0] === 'checks' ? `; known checks: ${CHECKS.map((c) => c.name).join(', ')}` : '';
@@ -148,24 +121,26 @@ export function policyFromObject(raw: unknown, file = '<inline>'): ReadinessPoli
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.code === 'unrecognized_keys' ? issue.path : issue.path;
-    throw new PolicyError(file, undefined, formatPath(path), describeIssue(issue));
+    throw new PolicyError(file, undefined, formatYamlPath(path), describeIssue(issue));
   }
   return parsed.data as ReadinessPolicy;
 }
 
 /** Parse and validate policy YAML; every problem is a PolicyError naming the file, line and field. */
 export function parsePolicy(text: string, file: string): ReadinessPolicy {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const problem = doc.errors[0] ?? doc.warnings[0];
-  if (problem) throw new PolicyError(file, lc.linePos(problem.pos[0]).line, '', problem.message.split('\n')[0] ?? 'invalid YAML');
-  const raw = doc.toJS() as unknown;
-  const parsed = readinessPolicySchema.safeParse(raw ?? {});
+  let yaml: YamlText;
+  try {
+    yaml = readYamlText(text);
+  } catch (err) {
+    if (err instanceof YamlSyntaxError) throw new PolicyError(file, err.line, '', err.problem);
+    throw err;
+  }
+  const parsed = readinessPolicySchema.safeParse(yaml.value ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((s): s is Seg => typeof s !== 'symbol');
     const keyPath = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...path, issue.keys[0]] : path;
-    throw new PolicyError(file, lineOfPath(doc, lc, keyPath), formatPath(issue.path), describeIssue(issue));
+    throw new PolicyError(file, yaml.lineOf(keyPath), formatYamlPath(issue.path), describeIssue(issue));
   }
   return parsed.data as ReadinessPolicy;
 }

@@ -1,7 +1,7 @@
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../panos/errors.ts';
 import { isVersion } from '../panos/version.ts';
+import { readYamlText, YamlSyntaxError, type YamlText } from '../panos/yaml-text.ts';
 import type { FailureBudget } from './campaign.events.ts';
 import { parseBudget, parseWaveSpec, type PlanInput, type PlannerDevice, type Timings, type WaveEntry, DEFAULT_TIMINGS } from './campaign.plan.ts';
 import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
@@ -110,23 +110,17 @@ export function planIssues(err: z.ZodError): Array<{ path: Array<string | number
 
 /** Parse a YAML plan; errors name the file, line and field. */
 export function parsePlanFile(text: string, file: string): CampaignPlan {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const problem = doc.errors[0];
-  if (problem) {
-    const pos = problem.linePos?.[0];
-    throw new CampaignFileError(file, pos?.line, '', `the YAML cannot be read: ${problem.message.split('\n')[0]}`);
+  let yaml: YamlText;
+  try {
+    yaml = readYamlText(text);
+  } catch (err) {
+    if (err instanceof YamlSyntaxError) throw new CampaignFileError(file, err.line, '', `the YAML cannot be read: ${err.problem}`);
+    throw err;
   }
-  const raw: unknown = doc.toJS() ?? {};
-  const result = CAMPAIGN_PLAN_SCHEMA.safeParse(raw);
+  const result = CAMPAIGN_PLAN_SCHEMA.safeParse(yaml.value ?? {});
   if (result.success) return result.data;
   const issue = planIssues(result.error)[0]!;
-  let line: number | undefined;
-  for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n), true);
-    if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
-  }
-  return fail(file, line, issue.path.join('.'), issue.message);
+  return fail(file, yaml.lineOf(issue.path), issue.path.join('.'), issue.message);
 }
 
 function fail(file: string, line: number | undefined, path: string, problem: string): never {

@@ -1,5 +1,37 @@
 import { baseImageOf, compareVersions, featureRelease, isVersion, sortVersions } from './version.ts';
 
+/** What is wrong with one place of an upgrade paths map: where (`["10.0.2", 1]`), whether its key or its value, and why. */
+export interface PathsProblem {
+  path: Array<string | number>;
+  at: 'key' | 'value';
+  /** Phrased to follow the place's name (`upgrade.paths["10.0.2"][1] must be …`); the caller shows the value its own way. */
+  problem: string;
+}
+
+/**
+ * The one rule of an upgrade paths map (current version → versions to install in order, each newer than
+ * the one before), wherever it is read: config.json's `upgrade.paths`, a paths file, a scenario's
+ * `upgrade_paths`. Undefined when the map is good.
+ */
+export function upgradePathsProblem(map: unknown): PathsProblem | undefined {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) {
+    return { path: [], at: 'value', problem: 'must be a map of current version → list of versions, e.g. "10.0.2": ["10.1.0", "11.1.0"]' };
+  }
+  for (const [from, hops] of Object.entries(map)) {
+    if (!isVersion(from)) return { path: [from], at: 'key', problem: `has the key ${JSON.stringify(from)}, not a PAN-OS version; write the full version in quotes, like "10.0.2"` };
+    if (!Array.isArray(hops)) return { path: [from], at: 'value', problem: 'must be a list of versions, e.g. ["10.1.0", "11.1.0"]' };
+    let previous = from;
+    for (const [i, hop] of hops.entries()) {
+      if (typeof hop !== 'string' || !isVersion(hop)) {
+        return { path: [from, i], at: 'value', problem: `must be a PAN-OS version like 10.1.0 or 10.1.9-h1${typeof hop === 'number' ? ' in quotes' : ''}` };
+      }
+      if (compareVersions(hop, previous) <= 0) return { path: [from, i], at: 'value', problem: `must be newer than ${previous}: an upgrade path only goes up` };
+      previous = hop;
+    }
+  }
+  return undefined;
+}
+
 /** One step of an upgrade path, with the reason it is there. */
 export interface PlannedHop {
   version: string;

@@ -8,6 +8,8 @@ import { compareContentVersions } from '../panos/model.ts';
 import type { ContentPackage, DeviceMetrics, HaLocalState, SoftwareImage } from '../panos/model.ts';
 import { isScheduleText, type CriticalSession, type ReadinessSpec } from '../panos/readiness-model.ts';
 import { compareVersions, isVersion } from '../panos/version.ts';
+import { upgradePathsProblem } from '../panos/upgrade-path.ts';
+import { formatYamlPath } from '../panos/yaml-text.ts';
 import {
   DEFAULT_ADMINS,
   DEFAULT_API_KEY,
@@ -93,15 +95,7 @@ type Path = readonly Seg[];
 type At = 'key' | 'value';
 
 /** `devices[3].serial`, `upgrade_paths["10.0.2"][1]` */
-export function formatPath(path: Path): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
-  }
-  return out;
-}
+export const formatPath: (path: Path) => string = formatYamlPath;
 
 interface Locator {
   line(path: Path, at: At): number | undefined;
@@ -1305,27 +1299,18 @@ class ScenarioBuilder {
   }
 
   private upgradePaths(value: unknown): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    if (value === undefined) return out;
+    if (value === undefined) return {};
     const c: Checker = this.c;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      c.expected(value, ['upgrade_paths'], 'a map of current version → list of versions, e.g. "10.0.2": ["10.1.0", "11.1.0"]');
+    // The one rule of upgrade paths, as config.json and a paths file have it.
+    const found = upgradePathsProblem(value);
+    if (found) {
+      const path: Path = ['upgrade_paths', ...found.path];
+      const got = found.path.reduce<unknown>((v, seg) => (v as Record<string | number, unknown>)[seg], value);
+      const subject = found.path.length === 2 ? 'this version' : found.path.length === 1 ? 'this upgrade path' : 'upgrade_paths';
+      c.fail(path, `${subject} ${found.problem}${found.at === 'value' ? `, got ${c.describe(got, path)}` : ''}`, found.at);
     }
-    for (const [from, hopsValue] of Object.entries(value as Raw)) {
-      const path: Path = ['upgrade_paths', from];
-      if (!isVersion(from)) {
-        c.fail(path, `upgrade path key ${JSON.stringify(from)} is not a PAN-OS version; write the full version in quotes, like "10.0.2"`, 'key');
-      }
-      let previous = from;
-      out[from] = c.list(hopsValue, path).map((hop, i) => {
-        const version = this.intern(c.version(hop, [...path, i]));
-        if (compareVersions(version, previous) <= 0) {
-          c.fail([...path, i], `an upgrade path only goes up: ${version} is not newer than ${previous}`);
-        }
-        previous = version;
-        return version;
-      });
-    }
+    const out: Record<string, string[]> = {};
+    for (const [from, hops] of Object.entries(value as Record<string, string[]>)) out[from] = hops.map((hop) => this.intern(hop.trim()));
     return out;
   }
 }

@@ -266,8 +266,11 @@ test('config: when a value in the file has the wrong kind then loading is a Conf
     [{ protocol: 'ftp' }, `${file}: protocol must be one of https, http (got "ftp")`],
     [{ panorama: { apiKey: 42 } }, `${file}: panorama.api_key must be a string (got a number)`],
     [{ timeouts: { rebootSecondsByModel: 'PA-7050=3600' } }, `${file}: timeouts.reboot_seconds_by_model must be a JSON object of model → seconds, e.g. {"PA-7050": 3600} (got "PA-7050=3600")`],
-    [{ upgrade: { paths: { '10.0.2': ['10.1.0', 'latest'] } } }, `${file}: upgrade.paths["10.0.2"] must map a version to a list of versions (got ["10.1.0","latest"])`],
-    [{ upgrade: { paths: null } }, `${file}: upgrade.paths must map versions to lists of versions (got null)`],
+    [{ upgrade: { paths: { '10.0.2': ['10.1.0', 'latest'] } } }, `${file}: upgrade.paths["10.0.2"][1] must be a PAN-OS version like 10.1.0 or 10.1.9-h1 (got "latest")`],
+    [{ upgrade: { paths: { '10.0.2': ['10.1.0', '10.0.9'] } } }, `${file}: upgrade.paths["10.0.2"][1] must be newer than 10.1.0: an upgrade path only goes up (got "10.0.9")`],
+    [{ upgrade: { paths: { '10.1': ['11.1.0'] } } }, `${file}: upgrade.paths["10.1"] has the key "10.1", not a PAN-OS version; write the full version in quotes, like "10.0.2"`],
+    [{ upgrade: { paths: { '10.0.2': '10.1.0' } } }, `${file}: upgrade.paths["10.0.2"] must be a list of versions, e.g. ["10.1.0", "11.1.0"] (got "10.1.0")`],
+    [{ upgrade: { paths: null } }, `${file}: upgrade.paths must be a map of current version → list of versions, e.g. "10.0.2": ["10.1.0", "11.1.0"] (got null)`],
   ];
   for (const [content, message] of cases) {
     writeFileSync(file, JSON.stringify(content));

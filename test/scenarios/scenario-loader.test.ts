@@ -447,8 +447,10 @@ test('model: when it is not a firewall model then the error gives examples', (t)
 });
 
 test('upgrade_paths: when a path goes down or its key is not a version then the error points at it', (t) => {
-  fails(t, y(...TWO, 'upgrade_paths:', '  "10.0.2": ["10.1.0", "10.0.9"]'), 11, 'upgrade_paths["10.0.2"][1]', 'an upgrade path only goes up: 10.0.9 is not newer than 10.1.0');
-  fails(t, y(...TWO, 'upgrade_paths:', '  "10.0.2": ["10.1.0"]', '  10.1: ["11.1.0"]'), 12, 'upgrade_paths["10.1"]', 'upgrade path key "10.1" is not a PAN-OS version; write the full version in quotes, like "10.0.2"');
+  fails(t, y(...TWO, 'upgrade_paths:', '  "10.0.2": ["10.1.0", "10.0.9"]'), 11, 'upgrade_paths["10.0.2"][1]', 'this version must be newer than 10.1.0: an upgrade path only goes up, got "10.0.9"');
+  fails(t, y(...TWO, 'upgrade_paths:', '  "10.0.2": ["10.1.0"]', '  10.1: ["11.1.0"]'), 12, 'upgrade_paths["10.1"]', 'this upgrade path has the key "10.1", not a PAN-OS version; write the full version in quotes, like "10.0.2"');
+  fails(t, y(...TWO, 'upgrade_paths:', '  "10.0.2": [10.10]'), 11, 'upgrade_paths["10.0.2"][0]', 'this version must be a PAN-OS version like 10.1.0 or 10.1.9-h1 in quotes, got the number 10.1 (YAML reads 10.10 as a number)');
+  fails(t, y(...TWO, 'upgrade_paths: ["10.1.0"]'), 10, 'upgrade_paths', 'upgrade_paths must be a map of current version → list of versions, e.g. "10.0.2": ["10.1.0", "11.1.0"], got a list');
   t.deepEqual(parse(y(...TWO, 'upgrade_paths:', '  "10.0.2": ["10.1.0", "11.1.0"]', '  "11.1.0": []')).upgradePaths, { '10.0.2': ['10.1.0', '11.1.0'], '11.1.0': [] });
 });
 

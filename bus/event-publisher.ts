@@ -7,8 +7,20 @@ export interface PublishableEvent {
   stream: string;
   seq: number;
   type: string;
+  /** When it was written (the writer's clock): with the run id, what tells two logs' events apart. */
+  at?: string;
   runId?: string;
   causationId?: string;
+}
+
+/**
+ * The event's JetStream message id: `<stream>:<seq>`, then the run that wrote it and when. A republish
+ * of the same event after a crash has the same id (the log keeps the run and time it was written in), so
+ * JetStream drops it; the same stream and seq from another log (the daemon's and the simulator's `api`
+ * streams, or a log started afresh within the duplicate window) is another event and is kept.
+ */
+export function eventMessageId(e: PublishableEvent): string {
+  return `${e.stream}:${e.seq}${e.runId ? `:${e.runId}` : ''}${e.at ? `@${e.at}` : ''}`;
 }
 
 const MAX_CACHED_SUBJECTS = 4096;
@@ -24,7 +36,7 @@ export interface EventPublisherOptions {
 }
 
 /**
- * Publish durable events on `panos.evt.<kind>.<id>.<rest>`, with `Nats-Msg-Id: <stream>:<seq>` so that
+ * Publish durable events on `panos.evt.<kind>.<id>.<rest>`, with `Nats-Msg-Id` (eventMessageId) so that
  * JetStream drops the duplicates a republish after a crash would make.
  * Hand it to `store.onAppend`, which calls it only after the events are on disk.
  */
@@ -48,7 +60,7 @@ export function eventPublisher(nc: NatsConnection, subjects: Subjects, options: 
     for (const e of events) {
       try {
         const h = headers();
-        h.set('Nats-Msg-Id', `${e.stream}:${e.seq}`);
+        h.set('Nats-Msg-Id', eventMessageId(e));
         if (e.runId) h.set('panos-run-id', e.runId);
         if (e.causationId) h.set('panos-causation-id', e.causationId);
         nc.publish(subject(e), JSON.stringify(busCopy ? busCopy(e) : e), { headers: h });

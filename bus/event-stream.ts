@@ -10,7 +10,7 @@ export function eventStreamName(subjects: Subjects): string {
 
 /**
  * Make sure the JetStream stream capturing every event exists, so that a subscriber who was away can
- * catch up (`nats stream view PANOS_EVT`). Bounded by age and size; `Nats-Msg-Id` (stream:seq)
+ * catch up (`nats stream view PANOS_EVT`). Bounded by age and size; `Nats-Msg-Id` (eventMessageId)
  * drops the duplicates a republish after a crash would make. The LMDB log stays the record: this is
  * a convenience for NATS clients, so a server without JetStream only gets a `false`.
  */

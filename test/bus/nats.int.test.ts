@@ -216,7 +216,7 @@ test('rpc: when the responder never answers then the caller gets RequestTimeoutE
   t.is(error?.subject, subject);
 });
 
-test('event publisher: when the store appends then each event is published after it is durable, on its subject, with Nats-Msg-Id <stream>:<seq>', async (t) => {
+test('event publisher: when the store appends then each event is published after it is durable, on its subject, with Nats-Msg-Id <stream>:<seq>:<run>@<at>', async (t) => {
   const path = tempDir(t);
   const store = openTestStore(t, { path, runId: 'run-7' });
   const reader = openTestStore(t, { path });
@@ -258,10 +258,10 @@ test('event publisher: when the store appends then each event is published after
   t.deepEqual(
     received.map((r) => [r.subject, r.msgId, r.runId, r.causationId]),
     [
-      [`${subjects.prefix}.evt.device.0079.download.started`, 'device:0079:1', 'run-7', 'job-1'],
-      [`${subjects.prefix}.evt.api.-.call.recorded`, 'api:1', 'run-7', undefined],
-      [`${subjects.prefix}.evt.job.j1.submitted`, 'job:j1:1', 'run-7', undefined],
-      [`${subjects.prefix}.evt.job.j1.step.started`, 'job:j1:2', 'run-7', undefined],
+      [`${subjects.prefix}.evt.device.0079.download.started`, `device:0079:1:run-7@${stored[0]!.at}`, 'run-7', 'job-1'],
+      [`${subjects.prefix}.evt.api.-.call.recorded`, `api:1:run-7@${stored[1]!.at}`, 'run-7', undefined],
+      [`${subjects.prefix}.evt.job.j1.submitted`, `job:j1:1:run-7@${stored[2]!.at}`, 'run-7', undefined],
+      [`${subjects.prefix}.evt.job.j1.step.started`, `job:j1:2:run-7@${stored[3]!.at}`, 'run-7', undefined],
     ],
   );
   t.deepEqual(received.map((r) => r.envelope), stored);
@@ -389,6 +389,27 @@ test('event stream: when ensured twice then one JetStream stream keeps every eve
   });
   t.deepEqual(info.config.subjects, [`${subjects.prefix}.evt.>`]);
   t.is(info.state.messages, 2);
+});
+
+test('event stream: two logs publishing the same stream and seq (the daemon\'s and the simulator\'s api) both keep every event; a republish of one is still dropped', async (t) => {
+  const nc = await nats.connect(t);
+  const subjects = new Subjects(uniquePrefix());
+  t.true(await ensureEventStream(nc, subjects));
+  const [daemon, sim] = [openTestStore(t, { path: tempDir(t), runId: 'r20261206T020000-aaaa' }), openTestStore(t, { path: tempDir(t), runId: 'r20261206T020000-bbbb' })];
+  daemon.onAppend(eventPublisher(nc, subjects));
+  sim.onAppend(eventPublisher(nc, subjects));
+  const [fromDaemon] = await daemon.append('api', [{ type: 'api.calls.recorded', data: { calls: [] } }]);
+  await sim.append('api', [{ type: 'api.calls.served', data: { calls: [] } }]);
+  eventPublisher(nc, subjects)([fromDaemon!]);
+  await nc.flush();
+  const jsm = await jetstreamManager(nc);
+  const info = await waitFor(async () => {
+    const i = await jsm.streams.info(eventStreamName(subjects));
+    return i.state.messages >= 2 ? i : undefined;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.is((await jsm.streams.info(eventStreamName(subjects))).state.messages, 2, 'one event of each log, the republished one once');
+  t.is(info.state.first_seq, 1);
 });
 
 test('nats server: when a server is still running on a store dir then the next start there stops it first and comes back on its port', async (t) => {

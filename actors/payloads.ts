@@ -56,10 +56,18 @@ export const PAYLOADS = {
 
 export type PayloadOf<K extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[K]>;
 
-/** Validate a payload; the error names each bad field, e.g. `device: a device serial (letters and digits)`. */
+const MAX_PROBLEMS = 5;
+const short = (text: string, max = 200): string => (text.length <= max ? text : `${text.slice(0, max)}…`);
+
+/** Validate a payload; the error names each bad field (the first five), e.g. `device: a device serial (letters and digits)`. */
 export function validatePayload<K extends keyof typeof PAYLOADS>(name: K, payload: unknown): PayloadOf<K> {
   const result = PAYLOADS[name].safeParse(payload);
   if (result.success) return result.data as PayloadOf<K>;
-  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'payload'}: ${i.message}`);
-  throw new ValidationError(`invalid ${name} payload: ${problems.join('; ')}`, String(result.error.issues[0]?.path[0] ?? ''));
+  const issues = result.error.issues;
+  // A few problems are named, each cut short: a payload of thousands of bad entries (or one huge key) gets a reply that fits.
+  const problems = issues.slice(0, MAX_PROBLEMS).map((i) => short(`${i.path.length > 0 ? i.path.join('.') : 'payload'}: ${i.message}`));
+  const more = issues.length > MAX_PROBLEMS ? `; and ${issues.length - MAX_PROBLEMS} more` : '';
+  const first = issues[0];
+  const field = first?.code === 'unrecognized_keys' ? [...first.path, first.keys[0]].join('.') : String(first?.path[0] ?? '');
+  throw new ValidationError(`invalid ${name} payload: ${problems.join('; ')}${more}`, short(field, 64));
 }

@@ -15,13 +15,20 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof Error) {
     const raw = (err as { code?: unknown }).code;
     const code = typeof raw === 'string' ? raw : 'INTERNAL';
-    const body: ErrorBody = { code, message: err.message };
+    const body: ErrorBody = { code, message: capped(err.message) };
     for (const [k, v] of Object.entries(err)) {
       if (k !== 'code' && k !== 'message' && k !== 'name' && k !== 'stack' && k !== 'cause' && isJsonish(v)) body[k] = v;
     }
     return body;
   }
-  return { code: 'INTERNAL', message: String(err) };
+  return { code: 'INTERNAL', message: capped(String(err)) };
+}
+
+/** Longest error message a reply carries: one that echoes a huge payload back is cut. */
+export const MAX_ERROR_MESSAGE = 2000;
+
+function capped(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE ? message : `${message.slice(0, MAX_ERROR_MESSAGE)}… (${message.length - MAX_ERROR_MESSAGE} more characters)`;
 }
 
 function isJsonish(v: unknown): boolean {
@@ -79,7 +86,14 @@ export function serveJson(
           try {
             msg.respond(replyText(reply));
           } catch (e) {
+            // Typically a reply over the server's max_payload: say so rather than leave the caller
+            // waiting for a timeout.
             options.onError?.(e, msg.subject);
+            try {
+              msg.respond(JSON.stringify({ ok: false, error: { code: 'REPLY_TOO_LARGE', message: `the reply could not be sent over NATS: ${capped((e as Error).message)}` } }));
+            } catch (again) {
+              options.onError?.(again, msg.subject);
+            }
           }
         }
       })();

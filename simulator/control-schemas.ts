@@ -91,7 +91,8 @@ function parseWith<T>(schema: z.ZodType<T>, root: string, value: unknown): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const path = [root, ...(issue?.path ?? []).map(String)].join('.');
+  const inner = (issue?.path ?? []).map(String);
+  const path = (root === 'payload' && inner.length > 0 ? inner : [root, ...inner]).join('.');
   const known = issue?.code === 'unrecognized_keys' ? `; known: ${knownKeys(schema, issue.path)}` : '';
   const keys = issue?.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})${known}` : '';
   throw new ControlPayloadError(`${path}: ${issue?.message ?? 'invalid'}${keys}`, path);
@@ -99,20 +100,27 @@ function parseWith<T>(schema: z.ZodType<T>, root: string, value: unknown): T {
 
 /** The keys a (nested) object schema allows at a path, for the message of an unknown key. */
 function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string {
-  let at: unknown = schema;
-  for (const key of path) at = (at as { shape?: Record<string, unknown> }).shape?.[String(key)];
   const unwrap = (s: unknown): unknown => {
     const def = (s as { def?: { type?: string; in?: unknown; innerType?: unknown } } | undefined)?.def;
     if (def?.type === 'pipe') return unwrap(def.in);
     if (def?.type === 'optional' || def?.type === 'default') return unwrap(def.innerType);
     return s;
   };
+  let at: unknown = schema;
+  for (const key of path) at = (unwrap(at) as { shape?: Record<string, unknown> } | undefined)?.shape?.[String(key)];
   const shape = (unwrap(at) as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape ? Object.keys(shape).join(', ') : '';
 }
 
-export const parseDeviceFaults = (value: unknown): Partial<DeviceFaults> => parseWith(deviceFaultsSchema, 'faults', value) as Partial<DeviceFaults>;
-export const parseDeviceMetrics = (value: unknown): Partial<DeviceMetrics> => parseWith(deviceMetricsSchema, 'metrics', value);
+/** The payloads of the control actions that change devices; unknown fields are refused. */
+const faultsPayloadSchema = z.strictObject({ faults: deviceFaultsSchema.default({}), replace: z.boolean().optional() });
+const metricsPayloadSchema = z.strictObject({ metrics: deviceMetricsSchema });
+const crashPayloadSchema = z.strictObject({ seconds: z.number().positive().max(86_400).optional(), reason: z.string().min(1).max(200).optional() });
+
+export const parseFaultsPayload = (value: unknown): { faults: Partial<DeviceFaults>; replace?: boolean } =>
+  parseWith(faultsPayloadSchema, 'payload', value) as { faults: Partial<DeviceFaults>; replace?: boolean };
+export const parseMetricsPayload = (value: unknown): { metrics: Partial<DeviceMetrics> } => parseWith(metricsPayloadSchema, 'payload', value);
+export const parseCrashPayload = (value: unknown): { seconds?: number; reason?: string } => parseWith(crashPayloadSchema, 'payload', value);
 
 export class ControlPayloadError extends Error {
   constructor(

@@ -71,6 +71,11 @@ function targets(sim: Simulator, serial: string): HostedFirewall[] {
  */
 export async function handleControl(sim: Simulator, serial: string, action: string, payload: Record<string, unknown>): Promise<object> {
   const now = sim.clock.now();
+  // The actions that read take no fields (checked by hand: describe must not load the schemas' library).
+  if (['describe', 'list', 'get', 'unstall'].includes(action)) {
+    const [extra] = Object.keys(payload);
+    if (extra !== undefined) throw new ValidationError(`${action} takes no fields; got "${extra.slice(0, 64)}"`, extra.slice(0, 64));
+  }
   switch (action) {
     case 'describe':
       return sim.describe();
@@ -83,8 +88,7 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       return { device: summarize(d), record: d.context.record, faults: d.context.faults };
     }
     case 'faults': {
-      const faults = await checked((s) => s.parseDeviceFaults(payload.faults ?? {}));
-      const replace = payload.replace === true;
+      const { faults, replace } = await checked((s) => s.parseFaultsPayload(payload));
       const devices = targets(sim, serial);
       for (const d of devices) {
         const next = replace
@@ -95,7 +99,7 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       return { changed: devices.length };
     }
     case 'metrics': {
-      const metrics = await checked((s) => s.parseDeviceMetrics(payload.metrics));
+      const { metrics } = await checked((s) => s.parseMetricsPayload(payload));
       const devices = targets(sim, serial);
       for (const d of devices) d.notify({ type: 'metrics.set', metrics, now });
       return { changed: devices.length };
@@ -109,11 +113,7 @@ export async function handleControl(sim: Simulator, serial: string, action: stri
       // An unplanned reboot of one device (its HA peer takes over); `seconds` down, default its reboot time.
       if (serial === '-' || serial === sim.panorama.serial) throw new ValidationError('crash needs a device serial');
       const [d] = targets(sim, serial);
-      const seconds = payload.seconds;
-      if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0)) {
-        throw new ValidationError('seconds must be a number greater than 0', 'seconds');
-      }
-      const reason = typeof payload.reason === 'string' && payload.reason !== '' ? payload.reason : 'Unplanned reboot (chaos control)';
+      const { seconds, reason = 'Unplanned reboot (chaos control)' } = await checked((s) => s.parseCrashPayload(payload));
       const before = d!.stateName;
       d!.notify({ type: 'crash', now, reason, ...(typeof seconds === 'number' ? { downMs: Math.round(seconds * 1000) } : {}) });
       // A device that is already rebooting ignores the crash.

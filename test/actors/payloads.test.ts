@@ -45,7 +45,17 @@ test('payloads: when a payload has an unknown field then it is refused naming th
     const err = refusal(name, { ...VALID[name], priority: 'high' });
     t.is(err.message, `invalid ${name} payload: payload: Unrecognized key: "priority"`, name);
     t.is(err.code, 'VALIDATION');
+    t.is(err.field, 'priority', name);
   }
+});
+
+test('payloads: a payload of thousands of bad entries, or one huge key, is refused in a message that stays short', (t) => {
+  const many = refusal('upgrade.queue', { devices: Array.from({ length: 60_000 }, (_, i) => `bad*${i}`) });
+  t.regex(many.message, /^invalid upgrade\.queue payload: devices\.0: a device serial \(letters and digits\); .*devices\.4: [^;]*; and 59995 more$/);
+  t.true(many.message.length < 1200, `${many.message.length} characters`);
+  const huge = refusal('daemon.status', { ['k'.repeat(900_000)]: 1 });
+  t.true(huge.message.length < 400, `${huge.message.length} characters`);
+  t.is(huge.field?.length, 65);
 });
 
 test('payloads: when a payload is not an object then it is refused', (t) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg } from '@nats-io/transport-node';
 import { connectBus, connectNats } from '../../bus/connect.ts';
-import { InvalidTokenError, NoResponderError, RemoteError, RequestTimeoutError } from '../../bus/errors.ts';
+import { BusError, InvalidTokenError, NoResponderError, RemoteError, RequestTimeoutError } from '../../bus/errors.ts';
 import { eventPublisher, type EventPublisherOptions, type PublishableEvent } from '../../bus/event-publisher.ts';
 import { guardedCommand, startNatsServer, type NatsServerHandle, type NatsServerOptions } from '../../bus/nats-server.ts';
 import { requestJson, serveJson } from '../../bus/rpc.ts';
@@ -193,6 +193,26 @@ test('rpc: when the handler result is not JSON then the caller gets an error rep
 
   const error = await t.throwsAsync(requestJson(client, subject, {}, 2_000), { instanceOf: RemoteError });
   t.is(error?.code, 'INTERNAL');
+});
+
+test('rpc: a reply over the server\'s max_payload, or an error that echoes a huge payload, reaches the caller as a short error instead of a timeout', async (t) => {
+  const [server, client] = [await nats.connect(t), await nats.connect(t)];
+  const subjects = new Subjects(uniquePrefix());
+  const errors: unknown[] = [];
+  serveJson(server, subjects.cmd('device.list'), () => ({ blob: 'x'.repeat((server.info?.max_payload ?? 1024 * 1024) + 1) }), { onError: (err) => errors.push(err) });
+  serveJson(server, subjects.cmd('daemon.status'), (payload) => {
+    throw new BusError('VALIDATION', `unknown key ${Object.keys(payload)[0]}`);
+  });
+  await server.flush();
+
+  const tooLarge = await t.throwsAsync(requestJson(client, subjects.cmd('device.list'), {}, 5_000), { instanceOf: RemoteError });
+  t.is(tooLarge?.code, 'REPLY_TOO_LARGE');
+  t.regex(tooLarge!.message, /^the reply could not be sent over NATS: /);
+  t.is(errors.length, 1, 'the failed reply is reported');
+  const echoed = await t.throwsAsync(requestJson(client, subjects.cmd('daemon.status'), { ['k'.repeat(500_000)]: 1 }, 5_000), { instanceOf: RemoteError });
+  t.is(echoed?.code, 'VALIDATION');
+  t.true(echoed!.message.length < 2100, `${echoed!.message.length} characters`);
+  t.regex(echoed!.message, /… \(\d+ more characters\)$/);
 });
 
 test('rpc: when nobody serves the subject then the caller gets NoResponderError', async (t) => {

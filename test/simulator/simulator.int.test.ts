@@ -75,28 +75,34 @@ test('simulator: a control message with a fault or metric of the wrong shape get
   const ctl = async (action: string, payload: object): Promise<{ ok?: boolean; changed?: number; error?: { code: string; message: string; field?: string } }> =>
     (await nc.request(subjects.simCtl(SERIAL, action), JSON.stringify(payload), { timeout: 5000 })).json();
   const refused = [
-    [{ faults: { download: 'x' } }, 'faults.download: '],
-    [{ faults: { download: { rate: 2 } } }, 'faults.download.rate: '],
-    [{ faults: { reboot: { rate: 1 } } }, 'faults.reboot.mode: '],
-    [{ faults: { api: { latencyMs: 'slow' } } }, 'faults.api.latencyMs: '],
-    [{ faults: { api: { lag: 5 } } }, 'faults.api: '],
-    [{ faults: { readiness: { ntpUnsynched: true } } }, 'faults.readiness: '],
-    [{ faults: { dowload: { rate: 1 } } }, 'faults: '],
-    [{ faults: [] }, 'faults: '],
-    [{ metrics: { tcpSessions: 'lots' } }, 'metrics.tcpSessions: '],
-    [{ metrics: { sessions: 5 } }, 'metrics: '],
-    [{}, 'metrics: '],
+    ['faults', { faults: { download: 'x' } }, 'faults.download: '],
+    ['faults', { faults: { download: { rate: 2 } } }, 'faults.download.rate: '],
+    ['faults', { faults: { reboot: { rate: 1 } } }, 'faults.reboot.mode: '],
+    ['faults', { faults: { api: { latencyMs: 'slow' } } }, 'faults.api.latencyMs: '],
+    ['faults', { faults: { api: { lag: 5 } } }, 'faults.api: '],
+    ['faults', { faults: { readiness: { ntpUnsynched: true } } }, 'faults.readiness: '],
+    ['faults', { faults: { dowload: { rate: 1 } } }, 'faults: '],
+    ['faults', { faults: [] }, 'faults: '],
+    ['faults', { faultz: { download: { rate: 1 } } }, 'payload: '],
+    ['faults', { faults: {}, replace: 'yes' }, 'replace: '],
+    ['metrics', { metrics: { tcpSessions: 'lots' } }, 'metrics.tcpSessions: '],
+    ['metrics', { metrics: { sessions: 5 } }, 'metrics: '],
+    ['metrics', {}, 'metrics: '],
+    ['crash', { seconds: -1 }, 'seconds: '],
+    ['crash', { after: 1 }, 'payload: '],
+    ['describe', { verbose: true }, 'describe takes no fields; got "verbose"'],
+    ['unstall', { x: 1 }, 'unstall takes no fields'],
   ] as const;
-  for (const [payload, start] of refused) {
-    const action = 'metrics' in payload || !('faults' in payload) ? 'metrics' : 'faults';
+  for (const [action, payload, start] of refused) {
     const reply = await ctl(action, payload);
-    t.is(reply.error?.code, 'VALIDATION', JSON.stringify(payload));
-    t.true(reply.error?.message.startsWith(start), `${JSON.stringify(payload)}: ${reply.error?.message}`);
+    t.is(reply.error?.code, 'VALIDATION', `${action} ${JSON.stringify(payload)}`);
+    t.true(reply.error?.message.startsWith(start), `${action} ${JSON.stringify(payload)}: ${reply.error?.message}`);
   }
   t.regex((await ctl('faults', { faults: { dowload: { rate: 1 } } })).error!.message, /\(dowload\); known: download, install, /);
   t.regex((await ctl('faults', { faults: { readiness: { ntpUnsynched: true } } })).error!.message, /known: licenseExpired, .*ntpUnsynced/);
   const device = sim.device(SERIAL)!;
   t.deepEqual(device.context.faults.download, undefined, 'nothing was set');
+  t.false(device.stateName.startsWith('rebooting'), 'nothing crashed');
   t.is((await ctl('faults', { faults: { download: { rate: 1 } } })).changed, 1);
   t.deepEqual(device.context.faults.download, { rate: 1, error: 'Connection timeout' }, 'the scenario default error');
   t.is((await ctl('faults', { faults: { download: { rate: 1, mode: 'disk_full' } } })).changed, 1);

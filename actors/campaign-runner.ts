@@ -11,7 +11,7 @@ import { campaignFold, isCampaignTerminal, unitInFlight, type CampaignState } fr
 import { campaignMachine, createdCampaignState, type CampaignEvent, type StampedCampaignFact } from '../machines/campaign.machine.ts';
 import { CAMPAIGN_PLAN_SCHEMA, planInput, planIssues, type CampaignPlan } from '../machines/campaign.plan-file.ts';
 import { planCampaign, type PlannerDevice, type Timings } from '../machines/campaign.plan.ts';
-import { toCampaignRecord, type CampaignRecord } from '../machines/campaign.record.ts';
+import { campaignList, toCampaignRecord, type CampaignRecord } from '../machines/campaign.record.ts';
 import type { UpgradeStatus } from '../machines/upgrade-job.fold.ts';
 import { NotFoundError, ValidationError } from '../panos/errors.ts';
 import { JobRunner } from './job-runner.ts';
@@ -211,10 +211,7 @@ export class CampaignRunner {
   }
 
   list(active = false): { campaigns: CampaignRecord[] } {
-    const all = [...this.finished.values(), ...[...this.runners.values()].map((r) => r.recorded)]
-      .filter((s) => !active || !isCampaignTerminal(s))
-      .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
-    return { campaigns: all.map((s) => toCampaignRecord(s, this.now)) };
+    return { campaigns: campaignList([...this.finished.values(), ...[...this.runners.values()].map((r) => r.recorded)], this.now, active) };
   }
 
   /** An operator's command; refused with the reason when it would change nothing. */

@@ -24,7 +24,7 @@ import { crashListener, crashPointFromEnv } from './crash-hook.ts';
 import { inflateSnapshot, JobRunner, type StampedFact } from './job-runner.ts';
 import { CAMPAIGN_PAYLOADS, CampaignRunner, validateCampaignPayload, type CampaignCommand, type CampaignHost } from './campaign-runner.ts';
 import { LogView } from './log-view.ts';
-import { toCampaignRecord } from '../machines/campaign.record.ts';
+import { campaignList, toCampaignRecord } from '../machines/campaign.record.ts';
 import { z } from 'zod';
 import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
@@ -925,8 +925,7 @@ export class Daemon {
       ...campaign('campaign.create', (p) => this.campaigns.create(p)),
       ...campaign('campaign.list', (p) => {
         if (!view) return this.campaigns.list(p.active === true);
-        const all = view.allCampaigns().filter((c) => !p.active || !['completed', 'failed', 'aborted'].includes(c.status));
-        return { campaigns: all.map((c) => toCampaignRecord(c, this.clock.now())) };
+        return { campaigns: campaignList(view.allCampaigns(), this.clock.now(), p.active === true) };
       }),
       ...campaign('campaign.get', (p) => {
         if (!view) return this.campaigns.get(p.campaignId, p.units === true);

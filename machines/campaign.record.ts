@@ -1,6 +1,6 @@
 import { describeBudget, forecast, nextWake, waitingFor } from './campaign.decide.ts';
 import type { FailureBudget } from './campaign.events.ts';
-import { unitInFlight, type CampaignState, type CampaignStatus, type UnitStatus, type WaveStatus } from './campaign.fold.ts';
+import { isCampaignTerminal, unitInFlight, type CampaignState, type CampaignStatus, type UnitStatus, type WaveStatus } from './campaign.fold.ts';
 
 export interface CampaignWaveRecord {
   wave: number;
@@ -54,6 +54,14 @@ export interface CampaignRecord {
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
+
+/** `campaign list`: the campaigns as records, oldest first; with `active`, those not yet ended (completed, halted, aborted). */
+export function campaignList(states: Iterable<CampaignState>, now: number, active: boolean): CampaignRecord[] {
+  return [...states]
+    .filter((s) => !active || !isCampaignTerminal(s))
+    .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''))
+    .map((s) => toCampaignRecord(s, now));
+}
 
 export function toCampaignRecord(s: CampaignState, now: number, options: { members?: boolean } = {}): CampaignRecord {
   const fc = forecast(s, now);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { forecast, waitingFor } from '../../machines/campaign.decide.ts';
 import { foldCampaign } from '../../machines/campaign.fold.ts';
+import { campaignList } from '../../machines/campaign.record.ts';
 import { harness, MIN, T0 } from './campaign-harness.ts';
 
 test('campaign: a canary wave, a soak and an approval gate, then the rest, never above the wave concurrency', (t) => {
@@ -106,6 +107,9 @@ test('campaign: past the failure budget it halts: running jobs finish, nothing n
   t.is(h.ctx().status, 'halted');
   t.is(h.ctx().message, 'Halted: campaign failure budget exceeded: 2 of 6 unit(s) failed (allowed: 1); 2 complete, 2 failed, 2 not started');
   t.is(h.facts.filter((f) => f.type === 'campaign.unit.started').length, 4);
+  const running = harness({}, 2).ctx();
+  t.deepEqual(campaignList([h.ctx(), running], h.clock.now(), true).map((c) => c.status), ['pending'], 'a halted campaign is not active');
+  t.deepEqual(campaignList([h.ctx(), running], h.clock.now(), false).length, 2);
 });
 
 test('campaign: a per-wave percentage budget halts the canary wave', (t) => {

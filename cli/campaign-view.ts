@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../eventstore/index.ts';
-import type { CampaignRecord, CampaignWaveRecord } from '../machines/campaign.record.ts';
+import { iso, type CampaignRecord, type CampaignWaveRecord } from '../machines/campaign.record.ts';
 import { paintStatus, table, type Output } from './output.ts';
 
 function minutes(ms: number): string {
@@ -102,7 +102,7 @@ export function eventLine(e: EventEnvelope, names: ReadonlyMap<number, string>):
     case 'campaign.wave.ended':
       return `wave ${wave} ended: ${String(d.completed)} complete, ${String(d.failed)} failed`;
     case 'campaign.soak.started':
-      return `gate after wave ${wave}: soaking until ${when(new Date(Number(d.until)).toISOString())}`;
+      return `gate after wave ${wave}: soaking until ${when(iso(Number(d.until)))}`;
     case 'campaign.approval.requested':
       return `gate after wave ${wave}: waiting for an operator's approval`;
     case 'campaign.approved':

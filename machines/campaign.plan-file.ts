@@ -31,7 +31,25 @@ export function parseDuration(v: string | number): number | null {
   return Math.round((Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000);
 }
 
-const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== null, 'a duration such as 90s, 10m, 1h30m or a number of seconds');
+const DAY_MS = 86_400_000;
+/** The longest soak (after a wave), in campaign time and, with `timeScale`, in wall time. */
+export const MAX_SOAK_MS = 30 * DAY_MS;
+/** The longest expected download, install or reboot, in campaign time and, with `timeScale`, in wall time. */
+export const MAX_PHASE_MS = 7 * DAY_MS;
+
+function days(ms: number): string {
+  return `${ms / DAY_MS} days`;
+}
+
+/** A duration of at most `maxMs`. */
+function duration(maxMs: number) {
+  return z.union([z.number(), z.string()]).superRefine((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === null) ctx.addIssue({ code: 'custom', message: 'a duration such as 90s, 10m, 1h30m or a number of seconds' });
+    else if (ms > maxMs) ctx.addIssue({ code: 'custom', message: `at most ${days(maxMs)} (${maxMs / 3_600_000}h), not ${JSON.stringify(v)}` });
+  });
+}
+const soak = duration(MAX_SOAK_MS);
 const budget = z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$|^\d+$/, 'a number of failures (3) or a percentage (10%)')]);
 const names = z.array(z.string().min(1)).min(1);
 const window = z.string().superRefine((w, ctx) => {
@@ -42,14 +60,14 @@ const window = z.string().superRefine((w, ctx) => {
     else throw err;
   }
 });
-const phase = z.strictObject({ download: duration.optional(), install: duration.optional(), reboot: duration.optional() });
+const phase = z.strictObject({ download: duration(MAX_PHASE_MS).optional(), install: duration(MAX_PHASE_MS).optional(), reboot: duration(MAX_PHASE_MS).optional() });
 
 const waveEntry = z.strictObject({
   name: z.string().min(1).optional(),
   size: z.union([z.number().int().min(1), z.string().regex(/^(\d+(\.\d+)?%|\d+|rest)$/, 'a count (2), a percentage (10%) or rest')]).optional(),
   devices: names.optional(),
   concurrency: z.number().int().min(1).optional(),
-  soak: duration.optional(),
+  soak: soak.optional(),
   approval: z.boolean().optional(),
 });
 
@@ -73,7 +91,7 @@ export const CAMPAIGN_PLAN_SCHEMA = z.strictObject({
   exclude: z.strictObject({ serials: names.optional(), hostnames: names.optional() }).optional(),
   waves: z.union([z.string().min(1), z.array(waveEntry).min(1)]).optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),
-  soak: duration.optional(),
+  soak: soak.optional(),
   approval: z.boolean().optional(),
   windows: z.array(window).optional(),
   maxFailures: budget.optional(),
@@ -86,6 +104,21 @@ export const CAMPAIGN_PLAN_SCHEMA = z.strictObject({
   /** The readiness policy of its jobs (the policy YAML's shape, checked by its own schema); the shipped default when absent. */
   policy: z.record(z.string(), z.unknown()).optional(),
   dryRun: z.boolean().optional(),
+}).superRefine((plan, ctx) => {
+  // A rehearsal's timeScale stretches (or shrinks) every duration into wall time: the bounds hold there too.
+  const scale = plan.timeScale ?? 1;
+  if (scale <= 1) return;
+  const check = (v: string | number | undefined, maxMs: number, path: Array<string | number>): void => {
+    const ms = v === undefined ? null : parseDuration(v);
+    if (ms !== null && ms * scale > maxMs) ctx.addIssue({ code: 'custom', path, message: `at most ${days(maxMs)} of wall time: ${JSON.stringify(v)} at timeScale ${scale} is ${Math.round((ms * scale) / 3_600_000)}h` });
+  };
+  check(plan.soak, MAX_SOAK_MS, ['soak']);
+  if (Array.isArray(plan.waves)) plan.waves.forEach((w, i) => check(w.soak, MAX_SOAK_MS, ['waves', i, 'soak']));
+  const phases = (p: { download?: string | number; install?: string | number; reboot?: string | number } | undefined, path: Array<string | number>): void => {
+    for (const k of ['download', 'install', 'reboot'] as const) check(p?.[k], MAX_PHASE_MS, [...path, k]);
+  };
+  phases(plan.timings, ['timings']);
+  for (const [model, p] of Object.entries(plan.timings?.byModel ?? {})) phases(p, ['timings', 'byModel', model]);
 });
 
 export type CampaignPlan = z.infer<typeof CAMPAIGN_PLAN_SCHEMA>;

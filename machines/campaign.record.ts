@@ -53,7 +53,15 @@ export interface CampaignRecord {
   finished_at: string | null;
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
+/** The latest instant a Date holds (±8.64e15 ms around 1970). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * An instant as ISO text; null when there is none, or when it lies beyond what a Date holds (a campaign
+ * recorded before durations were bounded may carry such a soak: it still lists).
+ */
+export const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS ? null : new Date(ms).toISOString();
 
 /** `campaign list`: the campaigns as records, oldest first; with `active`, those not yet ended (completed, halted, aborted). */
 export function campaignList(states: Iterable<CampaignState>, now: number, active: boolean): CampaignRecord[] {

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { forecast, waitingFor } from '../../machines/campaign.decide.ts';
 import { foldCampaign } from '../../machines/campaign.fold.ts';
-import { campaignList } from '../../machines/campaign.record.ts';
+import { campaignList, toCampaignRecord } from '../../machines/campaign.record.ts';
+import { eventLine, statusLines } from '../../cli/campaign-view.ts';
+import type { EventEnvelope } from '../../eventstore/index.ts';
 import { harness, MIN, T0 } from './campaign-harness.ts';
 
 test('campaign: a canary wave, a soak and an approval gate, then the rest, never above the wave concurrency', (t) => {
@@ -184,4 +186,20 @@ test('campaign: the forecast fills concurrency slots wave by wave, with soak and
   // At a time scale of 0.001, campaign time runs 1000 times faster: 13 h of waiting is 47 s of wall time.
   const s = harness({ windows: ['Sat 01:00-02:00 UTC'], waves: 'rest', concurrency: 2, timeScale: 0.001 }, 4);
   t.is(forecast(s.ctx(), T0).end, T0 + 14 * 3600_000 / 1000);
+});
+
+test('campaign: a stored campaign whose soak ends beyond what a Date holds still lists and shows its status (the time shows as null)', (t) => {
+  // As recorded before durations were bounded: soak 9999999999h.
+  const h = harness({ waves: [{ size: 1, soakMs: 9_999_999_999 * 3600_000 }, { size: 'rest' }] }, 2);
+  h.send({ type: 'start', now: h.clock.now() });
+  h.finishAll('complete', MIN);
+  t.is(h.ctx().waves[0]!.status, 'soaking');
+  const record = toCampaignRecord(h.ctx(), h.clock.now(), { members: true });
+  t.is(record.waves[0]!.soak_until, null);
+  t.is(record.eta, null);
+  t.is(record.next_wake, null);
+  t.is(campaignList([h.ctx()], h.clock.now(), false).length, 1);
+  t.notThrows(() => statusLines(record, h.clock.now()));
+  const soak = h.facts.find((f) => f.type === 'campaign.soak.started')!;
+  t.is(eventLine({ ...soak, stream: 'campaign:c1', seq: 1 } as unknown as EventEnvelope, new Map()), 'gate after wave 1: soaking until -');
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CampaignFileError, parseDuration, parsePlanFile, planInput, withExcluded } from '../../machines/campaign.plan-file.ts';
+import { CAMPAIGN_PLAN_SCHEMA, CampaignFileError, parseDuration, parsePlanFile, planInput, withExcluded } from '../../machines/campaign.plan-file.ts';
 import { CampaignPlanError, parseWaveSpec, planCampaign, siteOf, type PlannerDevice, type PlanInput } from '../../machines/campaign.plan.ts';
 
 function fleet(): PlannerDevice[] {
@@ -158,4 +158,16 @@ test('plan: --exclude takes a serial (digits) or a hostname glob; a hostname of 
   const spec = planCampaign(input({ devices, selection: { hostnames: ['fw01', 'fw-paris-*'], exclude: withExcluded(undefined, ['fw01']) }, waves: 'rest' }));
   t.false(spec.units.some((u) => u.serials.includes('B0')), 'fw01 is left out');
   t.deepEqual(spec.excluded.map((e) => e.hostname), ['fw01']);
+});
+
+test('plan file: durations are bounded (soak 30 days, a phase timing 7 days, also after timeScale); a huge one is refused with file:line', (t) => {
+  const bad = (text: string): string => t.throws(() => parsePlanFile(text, 'p.yaml'), { instanceOf: CampaignFileError })!.message;
+  t.is(bad('select: { all: true }\nsoak: 9999999999h\n'), 'p.yaml:2: soak: at most 30 days (720h), not "9999999999h"');
+  t.is(bad(PLAN.replace('    soak: 10m', '    soak: 721h')), 'p.yaml:10: waves.0.soak: at most 30 days (720h), not "721h"');
+  t.is(bad('select: { all: true }\ntimings:\n  install: 1e300\n'), 'p.yaml:3: timings.install: at most 7 days (168h), not 1e+300');
+  t.regex(bad('select: { all: true }\ntimings:\n  byModel:\n    PA-440: { reboot: 8d }\n'), /^p\.yaml:4: timings\.byModel\.PA-440\.reboot: a duration/);
+  t.is(bad('select: { all: true }\ntimeScale: 1000\nsoak: 1h\n'), 'p.yaml:3: soak: at most 30 days of wall time: "1h" at timeScale 1000 is 1000h');
+  t.notThrows(() => parsePlanFile('select: { all: true }\nsoak: 720h\ntimings: { install: 168h }\ntimeScale: 0.01\n', 'p.yaml'));
+  // The same schema answers the daemon's campaign.create.
+  t.false(CAMPAIGN_PLAN_SCHEMA.safeParse({ select: { all: true }, timings: { install: 1e300 } }).success);
 });

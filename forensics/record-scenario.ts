@@ -1,4 +1,5 @@
 import type { JobSnapshot } from '../machines/upgrade-job.events.ts';
+import type { EventEnvelope } from '../eventstore/index.ts';
 import { Document } from 'yaml';
 import { isIP } from 'node:net';
 import { API_CALL_RECORDED } from '../eventstore/index.ts';
@@ -20,6 +21,7 @@ import {
   type ParsedJob,
 } from '../panos/parsers.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
+import { rebootBudgetFor } from '../panos/reboot-wait.ts';
 import { parseScenario } from '../scenarios/index.ts';
 import { commandOf, requireRun, type ReplaySource } from './replay.ts';
 
@@ -170,6 +172,25 @@ function range(values: readonly number[]): [number, number] | undefined {
 function failureText(details: readonly string[]): string {
   const lines = details.filter((l) => !INSTALL_BOILERPLATE.test(l.trim()));
   return (lines.length > 0 ? lines : details).join(' ').trim() || 'failed';
+}
+
+/** When each device's job failed at its reboot step in this run (job streams the run wrote to). */
+function rebootFailuresOf(src: ReplaySource, events: readonly EventEnvelope[]): Map<string, number[]> {
+  const failed = new Map<string, number[]>();
+  const serialOf = new Map<string, string | undefined>();
+  for (const e of events) {
+    if (!e.stream.startsWith('job:')) continue;
+    const step = (e.data as { step?: unknown } | undefined)?.step;
+    if ((e.type !== 'job.step.failed' && e.type !== 'job.failed') || step !== 'reboot') continue;
+    if (!serialOf.has(e.stream)) {
+      const submitted = src.readStream(e.stream, { toSeq: 1 })[0];
+      serialOf.set(e.stream, submitted?.type === 'job.submitted' ? (submitted.data as { device?: { serial?: string } }).device?.serial : undefined);
+    }
+    const serial = serialOf.get(e.stream);
+    if (!serial) continue;
+    failed.set(serial, [...(failed.get(serial) ?? []), Date.parse(e.at)]);
+  }
+  return failed;
 }
 
 export interface RecordedScenario {
@@ -446,12 +467,37 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
   for (const [serial, a] of autoCommit) {
     if (a.failed > 0) failures.push({ device: serial, operation: 'autocommit', failure_rate: rate(a.failed, a.seen.size), error: a.error });
   }
+  // A reboot not seen back never returned only when the run saw its job fail at the reboot step, or watched
+  // it past the model's reboot budget; one still under way when the run's records end (the daemon was
+  // stopped or killed meanwhile) is no failure.
+  const rebootFailures = rebootFailuresOf(src, events);
+  let lastAt = calls.at(-1)!.at;
+  for (const e of events) {
+    const at = Date.parse(e.at);
+    if (at > lastAt) lastAt = at;
+  }
+  const unfinished: RebootSeen[] = [];
+  const lostReboot = (r: RebootSeen): boolean => {
+    const next = reboots.find((o) => o.serial === r.serial && o.requestedAt > r.requestedAt)?.requestedAt ?? Infinity;
+    if ((rebootFailures.get(r.serial) ?? []).some((at) => at >= r.requestedAt && at < next)) return true;
+    return lastAt - r.requestedAt >= rebootBudgetFor(devices.get(r.serial)?.model ?? '');
+  };
   for (const serial of new Set(reboots.map((r) => r.serial))) {
     const mine = reboots.filter((r) => r.serial === serial);
-    const lost = mine.filter((r) => r.backAt === undefined).length;
+    const notBack = mine.filter((r) => r.backAt === undefined);
+    const lost = notBack.filter(lostReboot).length;
+    unfinished.push(...notBack.filter((r) => !lostReboot(r)));
+    const decided = mine.length - (notBack.length - lost);
     const wrong = mine.filter((r) => r.backAt !== undefined && r.expected !== null && r.version !== r.expected).length;
-    if (lost > 0) failures.push({ device: serial, operation: 'reboot', mode: 'never_returns', failure_rate: rate(lost, mine.length), error: 'Device did not come back after reboot' });
-    else if (wrong > 0) failures.push({ device: serial, operation: 'reboot', mode: 'wrong_version', failure_rate: rate(wrong, mine.length), error: 'Device came back on the version it left' });
+    if (lost > 0) failures.push({ device: serial, operation: 'reboot', mode: 'never_returns', failure_rate: rate(lost, decided), error: 'Device did not come back after reboot' });
+    else if (wrong > 0) failures.push({ device: serial, operation: 'reboot', mode: 'wrong_version', failure_rate: rate(wrong, decided), error: 'Device came back on the version it left' });
+  }
+  if (unfinished.length > 0) {
+    notes.push(
+      `${unfinished.length} reboot(s) were still under way when the run's records end (${new Date(lastAt).toISOString()}), neither back nor failed: not recorded as failures (${unfinished
+        .map((r) => `${r.serial} restarted at ${new Date(r.requestedAt).toISOString()}`)
+        .join(', ')})`,
+    );
   }
 
   // The jobs' own pre-upgrade snapshots: the metrics where an answer was cut by the recorder.

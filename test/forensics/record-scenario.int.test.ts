@@ -1,14 +1,15 @@
 import test from 'ava';
 import pino from 'pino';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LmdbEventStore } from '../../eventstore/index.ts';
 import { API_KEY_PLACEHOLDER, recordScenario, repairTruncatedXml } from '../../forensics/record-scenario.ts';
 import { parseArp, parseHaState, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo, parseDevices } from '../../panos/parsers.ts';
 import { renderOpCommand, type OpCommand } from '../../panos/commands.ts';
-import { loadScenarioFile } from '../../scenarios/index.ts';
+import { loadScenarioFile, parseScenario } from '../../scenarios/index.ts';
+import { shippedScenario } from '../../cli/paths.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
-import { startTestNats, tempDir } from '../helpers/index.ts';
+import { startTestNats, tempDir, waitFor } from '../helpers/index.ts';
 import { startStack } from '../helpers/stack.ts';
 import { discover, jobEnded, submit } from '../actors/orchestrator-fixture.ts';
 
@@ -107,4 +108,39 @@ test('record to scenario: when a recorded answer was cut at 4000 characters then
   t.is(arp.total, 3);
   t.deepEqual(arp.entries.map((e) => e.ip), ['10.0.0.1', '10.0.0.2']);
   t.is(repairTruncatedXml(full), undefined, 'a whole answer needs no repair');
+});
+
+test('record to scenario: when the run ends while a device is rebooting then that reboot is no failure (a note says so), and a reboot whose job failed at the reboot step is recorded as never returning', async (t) => {
+  const LOST = '001234567893'; // PA-440: its reboot never returns, and its budget is 2 s
+  const REBOOTING = '001234567892'; // PA-5220: every image staged, its reboot takes 30 s
+  const base = readFileSync(shippedScenario('basic'), 'utf8').replace(
+    /^failures: \[\]$/m,
+    [
+      'failures:',
+      `  - { device: "${LOST}", operation: reboot, mode: never_returns, failure_rate: 1.0 }`,
+      `  - { device: "${REBOOTING}", operation: reboot, mode: slow, factor: 100, failure_rate: 1.0 }`,
+    ].join('\n'),
+  );
+  const scenario = parseScenario(base, 'basic-reboots.yaml', { timeScale: 0.02, env: {} });
+  const stack = await startStack(t, nats, {
+    scenario,
+    config: (c) => ({ ...c, timeouts: { ...c.timeouts, rebootSecondsByModel: { 'PA-440': 2 } } }),
+  });
+  await discover(stack);
+  const [lost, rebooting] = await Promise.all([submit(stack, { device: LOST }), submit(stack, { device: REBOOTING })]);
+  t.is((await jobEnded(stack, lost.job_id)).upgrade_status, 'failed');
+  await waitFor(() => stack.daemonStore!.readStream(`job:${rebooting.job_id}`).some((e) => e.type === 'job.reboot.acknowledged'), 30_000, 50);
+  await stack.recordedCalls();
+  // The run's records end here, with REBOOTING mid-reboot (as when the daemon is killed).
+  const recorded = recordScenario(stack.daemonStore!, 'daemon');
+  const failures = (recorded.document.failures ?? []) as Array<Record<string, unknown>>;
+  t.deepEqual(
+    failures.filter((f) => f.operation === 'reboot').map((f) => [f.device, f.mode, f.failure_rate]),
+    [[LOST, 'never_returns', 1]],
+  );
+  t.true(
+    recorded.notes.some((n) => n.startsWith('1 reboot(s) were still under way when the run') && n.includes(`${REBOOTING} restarted at`)),
+    recorded.notes.join('\n'),
+  );
+  t.false(recorded.notes.some((n) => n.includes(`${LOST} restarted at`)));
 });

@@ -136,6 +136,42 @@ export function withExcluded(exclude: CampaignPlan['exclude'], values: readonly 
   return out.serials || out.hostnames ? out : undefined;
 }
 
+/** Selection options of `campaign create` given on the command line. */
+export interface SelectionFlags {
+  all?: boolean;
+  serials?: readonly string[];
+  hostnames?: readonly string[];
+  models?: readonly string[];
+  deviceGroups?: readonly string[];
+  versions?: readonly string[];
+}
+
+/**
+ * The command line's selection over a plan's `select`. The devices to add (`--all`, `--device`,
+ * `--hostname`) are one choice: any of them replaces the plan's `all`, `serials` and `hostnames` together.
+ * Each filter (`--model`, `--device-group`, `--from-version`) replaces the plan's list of its kind; the
+ * plan's other filters still narrow the selection.
+ */
+export function withSelection(select: CampaignPlan['select'], flags: SelectionFlags): CampaignPlan['select'] {
+  const out: NonNullable<CampaignPlan['select']> = { ...(select ?? {}) };
+  const adds = flags.all === true || (flags.serials?.length ?? 0) > 0 || (flags.hostnames?.length ?? 0) > 0;
+  if (adds) {
+    if (flags.all && ((flags.serials?.length ?? 0) > 0 || (flags.hostnames?.length ?? 0) > 0)) {
+      throw new ValidationError('--all selects every device: give --all, or --device/--hostname, not both', 'select.all');
+    }
+    delete out.all;
+    delete out.serials;
+    delete out.hostnames;
+    if (flags.all) out.all = true;
+    if (flags.serials?.length) out.serials = [...flags.serials];
+    if (flags.hostnames?.length) out.hostnames = [...flags.hostnames];
+  }
+  if (flags.models?.length) out.models = [...flags.models];
+  if (flags.deviceGroups?.length) out.deviceGroups = [...flags.deviceGroups];
+  if (flags.versions?.length) out.versions = [...flags.versions];
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** zod issues as `path: message` pairs. */
 export function planIssues(err: z.ZodError): Array<{ path: Array<string | number>; message: string }> {
   return err.issues.map((i) => ({ path: i.path.filter((p): p is string | number => typeof p !== 'symbol'), message: i.message }));

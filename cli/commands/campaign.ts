@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Msg } from '@nats-io/transport-node';
 import type { DryRunPlan } from '../../actors/campaign-runner.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
-import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, withExcluded, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
+import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, withExcluded, withSelection, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { loadScenarioFile, timingsOfScenario } from '../../scenarios/index.ts';
@@ -65,18 +65,19 @@ function scenarioTimings(file: string): { timings: NonNullable<CampaignPlan['tim
 /** The plan: the `--plan` file, then each option given on the command line over it; checked with the daemon's schema. */
 export function buildPlan(o: CreateOptions): CampaignPlan {
   const base: CampaignPlan = o.plan ? parsePlanFile(readText(o.plan), o.plan) : {};
-  const select = { ...(base.select ?? {}) };
-  if (o.all) select.all = true;
-  if (o.device?.length) select.serials = o.device;
-  if (o.hostname?.length) select.hostnames = o.hostname;
-  if (o.model?.length) select.models = o.model;
-  if (o.deviceGroup?.length) select.deviceGroups = o.deviceGroup;
-  if (o.fromVersion?.length) select.versions = o.fromVersion;
+  const select = withSelection(base.select, {
+    ...(o.all ? { all: true } : {}),
+    ...(o.device ? { serials: o.device } : {}),
+    ...(o.hostname ? { hostnames: o.hostname } : {}),
+    ...(o.model ? { models: o.model } : {}),
+    ...(o.deviceGroup ? { deviceGroups: o.deviceGroup } : {}),
+    ...(o.fromVersion ? { versions: o.fromVersion } : {}),
+  });
   const exclude = withExcluded(base.exclude, o.exclude ?? []);
   const sim = o.scenario ? scenarioTimings(o.scenario) : undefined;
   const plan: Record<string, unknown> = {
     ...base,
-    ...(Object.keys(select).length ? { select } : {}),
+    ...(select ? { select } : {}),
     ...(exclude ? { exclude } : {}),
     ...(o.name ? { name: o.name } : {}),
     ...(o.target ? { target: o.target } : {}),
@@ -168,15 +169,18 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('create')
     .description('plan a campaign and start it (with --dry-run: print the whole plan and record nothing)')
-    .option('--plan <file>', 'a YAML plan (selection, waves, windows, gates, budget); options below override it')
+    .option(
+      '--plan <file>',
+      'a YAML plan (selection, waves, windows, gates, budget); options below override it: --all, --device and --hostname together replace its select all, serials and hostnames; --model, --device-group and --from-version each replace its list of that kind',
+    )
     .option('--name <name>', 'a name for reports')
     .option('-t, --target <version>', 'upgrade to this version (default: each device’s configured upgrade path)', parseVersion)
-    .option('--all', 'select every discovered device')
-    .option('-d, --device <serial>', 'select a device (repeat)', collectSerial)
-    .option('--hostname <glob>', 'select hostnames matching a glob, e.g. "fw-dc*" (repeat)', collect)
-    .option('--model <model>', 'only this model (repeat)', collect)
-    .option('--device-group <name>', 'only this Panorama device group (repeat)', collect)
-    .option('--from-version <version>', 'only devices running this version or glob, e.g. "10.1.*" (repeat)', collect)
+    .option('--all', 'select every discovered device (instead of the plan’s devices)')
+    .option('-d, --device <serial>', 'select a device (repeat; instead of the plan’s all, serials and hostnames)', collectSerial)
+    .option('--hostname <glob>', 'select hostnames matching a glob, e.g. "fw-dc*" (repeat; instead of the plan’s all, serials and hostnames)', collect)
+    .option('--model <model>', 'only this model (repeat; instead of the plan’s models)', collect)
+    .option('--device-group <name>', 'only this Panorama device group (repeat; instead of the plan’s deviceGroups)', collect)
+    .option('--from-version <version>', 'only devices running this version or glob, e.g. "10.1.*" (repeat; instead of the plan’s versions)', collect)
     .option('--exclude <serial|glob>', 'leave out a device or hostname glob (repeat); an excluded HA peer leaves out its pair', collect)
     .option('--waves <spec>', 'waves, e.g. canary:2,10%,25%,rest (default: one wave)')
     .option('-c, --concurrency <n>', 'units of a wave upgraded at the same time (default: the daemon’s concurrency)', parsePositiveInt)

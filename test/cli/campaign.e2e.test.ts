@@ -95,3 +95,24 @@ test('cli campaign: status --watch --json of a campaign that halts prints one re
   t.is(reply.campaign.status, 'halted');
   t.like(reply.error, { code: 'CAMPAIGN_HALTED', exitCode: 1 });
 });
+
+test('cli campaign: selection flags on top of a plan replace its select: --device over select all is that one device', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = stackEnv(nats.url, stack);
+  const dir = tempDir(t);
+  const args = ['--data-dir', dir];
+  await command(stack, 'device.discover');
+  const plan = join(dir, 'all.yaml');
+  writeFileSync(plan, 'target: 11.1.0\nselect: { all: true }\n');
+  const members = async (...flags: string[]): Promise<string[]> => {
+    const r = await runCli(t, ['campaign', 'create', '--plan', plan, ...flags, '--dry-run', '--json', ...args], { env });
+    t.is(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { campaign: CampaignRecord }).campaign.waves.flatMap((w) => w.members!.flatMap((m) => m.serials)).sort();
+  };
+  t.deepEqual(await members('--device', '001234567893'), ['001234567893']);
+  t.deepEqual(await members('--hostname', 'fw-dc1-*'), ['001234567890', '001234567891']);
+  t.deepEqual(await members('--model', 'PA-3220'), ['001234567890', '001234567891']);
+  const both = await runCli(t, ['campaign', 'create', '--plan', plan, '--all', '--device', '001234567893', '--dry-run', ...args], { env });
+  t.is(both.code, 2);
+  t.regex(both.stderr, /--all selects every device: give --all, or --device\/--hostname, not both/);
+});

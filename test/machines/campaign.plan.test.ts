@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CAMPAIGN_PLAN_SCHEMA, CampaignFileError, parseDuration, parsePlanFile, planInput, withExcluded } from '../../machines/campaign.plan-file.ts';
+import { CAMPAIGN_PLAN_SCHEMA, CampaignFileError, parseDuration, parsePlanFile, planInput, withExcluded, withSelection } from '../../machines/campaign.plan-file.ts';
 import { CampaignPlanError, parseWaveSpec, planCampaign, siteOf, type PlannerDevice, type PlanInput } from '../../machines/campaign.plan.ts';
 
 function fleet(): PlannerDevice[] {
@@ -170,4 +170,18 @@ test('plan file: durations are bounded (soak 30 days, a phase timing 7 days, als
   t.notThrows(() => parsePlanFile('select: { all: true }\nsoak: 720h\ntimings: { install: 168h }\ntimeScale: 0.01\n', 'p.yaml'));
   // The same schema answers the daemon's campaign.create.
   t.false(CAMPAIGN_PLAN_SCHEMA.safeParse({ select: { all: true }, timings: { install: 1e300 } }).success);
+});
+
+test('plan: selection flags override the plan: --all/--device/--hostname replace its all, serials and hostnames; a filter flag replaces its own kind', (t) => {
+  t.deepEqual(withSelection({ all: true }, { serials: ['B1'] }), { serials: ['B1'] });
+  t.deepEqual(withSelection({ serials: ['B1'], hostnames: ['fw-rome-*'], versions: ['10.*'] }, { all: true }), { all: true, versions: ['10.*'] });
+  t.deepEqual(withSelection({ all: true, models: ['PA-220'] }, { hostnames: ['fw-paris-*'] }), { hostnames: ['fw-paris-*'], models: ['PA-220'] });
+  t.deepEqual(withSelection({ all: true, models: ['PA-220'] }, { models: ['PA-440'], deviceGroups: ['branch'] }), { all: true, models: ['PA-440'], deviceGroups: ['branch'] });
+  t.deepEqual(withSelection({ all: true }, {}), { all: true });
+  t.is(withSelection(undefined, {}), undefined);
+  t.throws(() => withSelection(undefined, { all: true, serials: ['B1'] }), { message: /--all selects every device: give --all, or --device\/--hostname, not both/ });
+  // Planned: the plan's all: true with --device B1 is that one device.
+  const plan = parsePlanFile(PLAN, 'spring.yaml');
+  const spec = planCampaign(planInput({ ...plan, waves: 'rest', select: withSelection(plan.select, { serials: ['B1'] }) }, { campaignId: 'c3', devices: fleet(), concurrency: 2 }));
+  t.deepEqual(spec.units.map((u) => u.serials), [['B1']]);
 });

@@ -22,6 +22,7 @@ import {
 } from '../panos/parsers.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
 import { rebootBudgetFor } from '../panos/reboot-wait.ts';
+import type { DiscoveredDevice } from '../actors/inventory.ts';
 import { parseScenario } from '../scenarios/index.ts';
 import { commandOf, requireRun, type ReplaySource } from './replay.ts';
 
@@ -240,26 +241,56 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
   };
   const panoramaHosts = new Set(calls.filter((c) => c.kind === 'show.devices.connected' || c.kind === 'show.devices.all' || c.target).map((c) => c.host));
   const serialByIp = new Map<string, string>();
-  // Identities first (discovery, system info), so that direct calls can be attributed by address.
-  for (const c of calls) {
-    if (!answered(c)) continue;
+  const identify = (m: { serial: string; hostname?: string; model?: string; ipAddress?: string; swVersion?: string; connected?: boolean; appVersion?: string; haState?: string | null; haPeerSerial?: string | null }): void => {
+    const d = device(m.serial);
+    if (m.hostname) d.hostname ??= m.hostname;
+    if (m.model) d.model ??= m.model;
+    if (m.ipAddress) d.mgmtIp ??= m.ipAddress;
+    if (m.swVersion) d.swVersion ??= m.swVersion;
+    if (m.connected !== undefined) d.connected ??= m.connected;
+    if (m.appVersion) d.contentVersion ??= m.appVersion;
+    if (m.haState && m.haPeerSerial) d.ha ??= { state: m.haState, peerSerial: m.haPeerSerial };
+    if (m.ipAddress) serialByIp.set(m.ipAddress, m.serial);
+  };
+  // What discovery found, as the daemon logged it (`device.discovered` on `device:<serial>`): whole, where
+  // its API-call record of Panorama's device list is cut at 4000 characters.
+  const discovered = events
+    .filter((e) => e.type === 'device.discovered' && e.stream.startsWith('device:'))
+    .map((e) => ({ at: Date.parse(e.at), device: e.data as DiscoveredDevice }))
+    .filter((f) => typeof f.device?.serial === 'string');
+  const cutLists: number[] = [];
+  // Identities first (discovery, system info), so that direct calls can be attributed by address; in the
+  // order they were seen, a call before the facts it led to.
+  const identities: Array<{ at: number; call?: Call; fact?: DiscoveredDevice }> = [
+    ...calls.filter(answered).map((c): { at: number; call?: Call; fact?: DiscoveredDevice } => ({ at: c.at, call: c })),
+    ...discovered.map((f): { at: number; call?: Call; fact?: DiscoveredDevice } => ({ at: f.at, fact: f.device })),
+  ].sort((a, b) => a.at - b.at || (a.call ? -1 : 1) - (b.call ? -1 : 1));
+  for (const { call: c, fact } of identities) {
+    if (fact) {
+      identify({ serial: fact.serial, hostname: fact.hostname, model: fact.model, ipAddress: fact.mgmtIp, swVersion: fact.swVersion, connected: fact.connected, appVersion: fact.appVersion, haState: fact.haState, haPeerSerial: fact.haPeer });
+      continue;
+    }
+    if (!c) continue;
     if ((c.kind === 'show.devices.connected' || c.kind === 'show.devices.all') && !c.target) {
-      for (const m of parseLenient(parseDevices, c.response)?.value ?? []) {
-        const d = device(m.serial);
-        d.hostname ??= m.hostname;
-        d.model ??= m.model;
-        d.mgmtIp ??= m.ipAddress;
-        if (m.swVersion) d.swVersion ??= m.swVersion;
-        d.connected ??= m.connected;
-        if (m.appVersion) d.contentVersion ??= m.appVersion;
-        if (m.haState && m.haPeerSerial) d.ha ??= { state: m.haState, peerSerial: m.haPeerSerial };
-        if (m.ipAddress) serialByIp.set(m.ipAddress, m.serial);
-      }
+      const list = parseLenient(parseDevices, c.response);
+      for (const m of list?.value ?? []) identify(m);
+      if (list?.truncated) cutLists.push(list.value.length);
     }
     if (c.kind === 'show.system.info' && c.target) {
       const s = tryParse(parseSystemInfo, c.response);
       if (s?.ipAddress) serialByIp.set(s.ipAddress, c.target);
     }
+  }
+  if (cutLists.length > 0) {
+    const inList = Math.max(...cutLists);
+    const fromFacts = new Set(discovered.map((f) => f.device.serial)).size;
+    notes.push(
+      fromFacts > inList
+        ? `the recorder cut Panorama's device list at 4000 characters after ${inList} device(s); the ${fromFacts} device(s) discovery found are taken from the daemon's device.discovered facts (device:<serial> streams)`
+        : discovered.length > 0
+          ? `the recorder cut Panorama's device list at 4000 characters after ${inList} device(s); the daemon's device.discovered facts name no more`
+          : `the recorder cut Panorama's device list at 4000 characters after ${inList} device(s), and this run logged no device.discovered facts: devices past the cut are not recorded unless the run called them`,
+    );
   }
   const serialOf = (c: Call): string | undefined => c.target ?? (panoramaHosts.has(c.host) ? undefined : serialByIp.get(hostIp(c.host)));
   const jobs = new Map<string, JobSeen>();

@@ -7,6 +7,7 @@ import { API_KEY_PLACEHOLDER, recordScenario, repairTruncatedXml } from '../../f
 import { parseArp, parseHaState, parseRoutes, parseSessionInfo, parseSoftwareInfo, parseSystemInfo, parseDevices } from '../../panos/parsers.ts';
 import { renderOpCommand, type OpCommand } from '../../panos/commands.ts';
 import { loadScenarioFile, parseScenario } from '../../scenarios/index.ts';
+import { fleetScenarioYaml } from '../../scenarios/fleet-generator.ts';
 import { shippedScenario } from '../../cli/paths.ts';
 import { Simulator, handleControl } from '../../simulator/index.ts';
 import { startTestNats, tempDir, waitFor } from '../helpers/index.ts';
@@ -143,4 +144,25 @@ test('record to scenario: when the run ends while a device is rebooting then tha
     recorded.notes.join('\n'),
   );
   t.false(recorded.notes.some((n) => n.includes(`${LOST} restarted at`)));
+});
+
+test('record to scenario: when Panorama\'s device list is longer than the 4000 characters the recorder keeps then every discovered device is still recorded, from the daemon\'s device facts', async (t) => {
+  const scenario = parseScenario(fleetScenarioYaml({ devices: 14 }), 'fleet-14.yaml', { timeScale: 0.02, env: {} });
+  const stack = await startStack(t, nats, { scenario });
+  t.is(await discover(stack), 14);
+  const listCalls = (await stack.recordedCalls()).filter((c) => String(c.command).includes('<devices><connected/></devices>') && !c.target);
+  t.true(listCalls.length > 0 && listCalls.every((c) => String(c.response).length >= 4000 && !String(c.response).includes('</response>')), 'the recorded answer is cut');
+
+  const recorded = recordScenario(stack.daemonStore!, 'daemon');
+  t.is(recorded.devices, 14);
+  const devices = recorded.document.devices as Array<{ serial: string; hostname: string; current_version: string; mgmt_ip?: string }>;
+  t.deepEqual(
+    devices.map((d) => [d.serial, d.hostname, d.current_version, d.mgmt_ip]).sort(),
+    scenario.devices.map((d) => [d.serial, d.hostname, d.swVersion, d.mgmtIp]).sort(),
+  );
+  t.true(recorded.notes.some((n) => /^the recorder cut Panorama's device list at 4000 characters after \d+ device\(s\); the 14 device\(s\) discovery found are taken from the daemon's device.discovered facts/.test(n)), recorded.notes.join('\n'));
+  // The simulator loads it, with the whole fleet.
+  const file = join(tempDir(t, 'panos-recorded-'), 'recorded.yaml');
+  writeFileSync(file, recorded.yaml);
+  t.is(loadScenarioFile(file, { env: {} }).devices.length, 14);
 });

@@ -107,6 +107,11 @@ const createUnitJobPayload = z.strictObject({
   readiness: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** Whether a job has sent (or may have sent) a software install: from then on its device is changing. */
+function installBegan(job: JobState): boolean {
+  return job.install !== null || job.reboot !== null || job.done.some((d) => d.startsWith('install@') || d.startsWith('reboot@')) || ['installing', 'rebooting', 'verifying'].includes(job.status);
+}
+
 export class NoPathError extends PanosUpgradeError {
   constructor(readonly device: string, readonly reason: string) {
     super('NO_PATH', `no upgrade path for ${device}: ${reason}`);
@@ -692,6 +697,18 @@ export class Daemon {
     if (this.scheduler.dequeue(jobId)) runner.start();
     runner.send({ type: 'cancel', by: 'operator', now: this.clock.now() });
     await runner.durable();
+    // A pair's peer upgrade that has installed nothing yet is cancelled with it (the child job stops after
+    // its current step, before any install): the pair then brings that peer back untouched and ends
+    // cancelled. Once an install began, the peer's upgrade is finished, as a job's install and reboot are.
+    const pair = this.pairRunners.get(jobId);
+    const role = pair?.state.step;
+    const childId = role?.startsWith('upgrade') ? pair!.state.children.find((c) => c.role === role)?.jobId : undefined;
+    const child = childId ? this.runners.get(childId) : undefined;
+    if (child && !installBegan(child.state)) {
+      if (this.scheduler.dequeue(childId!)) child.start();
+      child.send({ type: 'cancel', by: `HA pair job ${jobId}`, now: this.clock.now() });
+      await child.durable();
+    }
     return { job: this.record(jobId)! };
   }
 
@@ -779,7 +796,18 @@ export class Daemon {
       }
       const peer = this.peerOf(device);
       const versions = plan.hops.map((h) => h.version);
-      if (peer && !this.activeJobOf(peer.serial) && peer.swVersion === device.swVersion) {
+      // An HA member is upgraded with its peer, as one pair job: alone it would reboot without failing
+      // over first. Download-only jobs reboot nothing, so a member may have one of its own.
+      const peerJob = peer ? this.activeJobOf(peer.serial) : undefined;
+      if (peer && kind === 'upgrade' && peerJob) {
+        skip(`its HA peer ${peer.hostname} (${peer.serial}) has an active job ${peerJob}; a pair is upgraded as one, after that job ends`);
+        continue;
+      }
+      if (peer && kind === 'upgrade' && peer.swVersion !== device.swVersion) {
+        skip(`its HA peer ${peer.hostname} (${peer.serial}) runs ${peer.swVersion} and this member ${device.swVersion}; a pair is upgraded as one from one version, and a half-upgraded pair is not finished by this tool: bring the peers to one version by hand (fail over away from a peer before it reboots)`);
+        continue;
+      }
+      if (peer && !peerJob && peer.swVersion === device.swVersion) {
         handled.add(peer.serial);
         const rows = [device, peer].map((d) => ({ device: d.serial, hostname: d.hostname, jobId: null as string | null, versions }));
         queue(rows, () => this.createPair(kind, device, peer, plan, targetVersion ?? null, undefined, readiness));

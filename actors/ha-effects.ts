@@ -91,9 +91,14 @@ function other(pair: PairState, serial: string): JobDevice {
   return d;
 }
 
-/** Poll a peer's HA state until `ok` holds; the last state seen goes into the timeout message. */
-async function waitForHa(deps: PairDeps, ctx: PairContext, device: JobDevice, what: string, ok: (ha: HaState) => boolean): Promise<HaState> {
-  const deadline = deps.now() + deps.roleTimeoutMs;
+/**
+ * Poll a peer's HA state until `ok` holds; the last state seen goes into the timeout message. The time
+ * allowed counts from when the pair's step began, as logged: a daemon restarted during the wait does not
+ * get a fresh timeout (DESIGN.md, waits that span a crash).
+ */
+async function waitForHa(deps: PairDeps, ctx: PairContext, pair: PairState, device: JobDevice, what: string, ok: (ha: HaState) => boolean): Promise<HaState> {
+  const began = pair.stepStartedAt ? Date.parse(pair.stepStartedAt) : Number.NaN;
+  const deadline = (Number.isFinite(began) ? Math.min(began, deps.now()) : deps.now()) + deps.roleTimeoutMs;
   let last = 'no answer';
   for (;;) {
     try {
@@ -164,6 +169,13 @@ export function runChildStep(deps: PairDeps): PairStepFn {
     if (!role) throw new Error('no child role');
     const device = peer(pair, serial);
     let child = pair.children.find((c) => c.role === role);
+    if (!child && role.startsWith('upgrade') && deps.current(pair.jobId)?.cancelRequested) {
+      // Cancelled before this peer's upgrade was made: it is not made, and the pair brings the peer back.
+      const jobId = deps.newJobId();
+      await ctx.record({ type: 'job.ha.child.created', data: { role, jobId, serial: device.serial } });
+      await ctx.record({ type: 'job.ha.child.finished', data: { role, jobId, serial: device.serial, status: 'cancelled', message: 'Not started: the HA pair job was cancelled' } });
+      throw new Error(`${role.replace('-', ' ')} of ${device.hostname} (${device.serial}) not started: the HA pair job was cancelled`);
+    }
     if (!child) {
       const jobId = deps.newJobId();
       // Recorded before the child exists: after a crash the pair finds its child by this id.
@@ -196,7 +208,7 @@ async function makeFunctional(deps: PairDeps, ctx: PairContext, pair: PairState,
     if (pair.functionalRequested !== device.serial) await ctx.record({ type: 'job.ha.peer.functional.requested', data: { serial: device.serial } });
     await api.haFunctional({ signal: ctx.signal });
   }
-  const ha = await waitForHa(deps, ctx, device, 'functional', (h) => h.local?.state !== 'suspended');
+  const ha = await waitForHa(deps, ctx, pair, device, 'functional', (h) => h.local?.state !== 'suspended');
   await ctx.record({ type: 'job.ha.peer.functional', data: { serial: device.serial, state: ha.local?.state ?? 'unknown' } });
 }
 
@@ -212,7 +224,7 @@ export function preparePeerStep(deps: PairDeps): PairStepFn {
       await ctx.record({ type: 'job.ha.peer.suspended', data: { serial: device.serial } });
     }
     if (state !== 'suspended') await deps.api(device).haSuspend({ signal: ctx.signal });
-    await waitForHa(deps, ctx, partner, 'active', (h) => h.local?.state === 'active');
+    await waitForHa(deps, ctx, pair, partner, 'active', (h) => h.local?.state === 'active');
     await ctx.record({ type: 'job.ha.failover.confirmed', data: { active: partner.serial } });
   };
 }
@@ -221,7 +233,7 @@ export function restorePeerStep(deps: PairDeps): PairStepFn {
   return async ({ pair, serial }, ctx) => {
     const device = peer(pair, serial);
     if (pair.suspended === device.serial) await makeFunctional(deps, ctx, pair, device);
-    const ha = await waitForHa(deps, ctx, device, 'passive or active and synchronized', back);
+    const ha = await waitForHa(deps, ctx, pair, device, 'passive or active and synchronized', back);
     await ctx.record({ type: 'job.ha.peer.back', data: { serial: device.serial, state: ha.local?.state ?? 'unknown', runningSync: ha.runningSync ?? 'unknown' } });
   };
 }
@@ -229,7 +241,7 @@ export function restorePeerStep(deps: PairDeps): PairStepFn {
 export function verifyPairStep(deps: PairDeps): PairStepFn {
   return async ({ pair }, ctx) => {
     const [a, b] = pair.peers as [JobDevice, JobDevice];
-    const ha = await waitForHa(deps, ctx, a, 'in a healthy pair', (h) => {
+    const ha = await waitForHa(deps, ctx, pair, a, 'in a healthy pair', (h) => {
       const roles = new Set([h.local?.state, h.peer?.state]);
       return roles.has('active') && roles.has('passive') && (h.runningSyncEnabled === false || h.runningSync === 'synchronized');
     });

@@ -570,9 +570,11 @@ export function installStep(deps: StepDeps): StepFn {
  * An HA member is never restarted while its peer is down (rebooting, crashed): the pair would stop
  * passing traffic. Wait for the peer to be back, active or passive, up to the reboot budget.
  */
-async function waitForHaPeer(api: DeviceApi, device: JobDevice, deps: StepDeps, ctx: StepContext): Promise<void> {
+async function waitForHaPeer(api: DeviceApi, device: JobDevice, deps: StepDeps, ctx: StepContext, job: JobState): Promise<void> {
   if (!device.haPeer) return;
-  const deadline = deps.now() + deps.rebootBudgetMs(device.model);
+  // Counted from when the step's attempt began, as logged: a restarted daemon gets no fresh budget (DESIGN.md).
+  const began = job.stepStartedAt ? Date.parse(job.stepStartedAt) : Number.NaN;
+  const deadline = (Number.isFinite(began) ? Math.min(began, deps.now()) : deps.now()) + deps.rebootBudgetMs(device.model);
   let last = 'no answer';
   for (;;) {
     try {
@@ -628,7 +630,7 @@ export function rebootStep(deps: StepDeps): StepFn {
     let sentAt: number | undefined;
     const key = `reboot ${device.model}`;
     const sendRestart = async (): Promise<void> => {
-      await waitForHaPeer(api, device, deps, ctx);
+      await waitForHaPeer(api, device, deps, ctx, job);
       const info = await api.systemInfo(o);
       if (info.swVersion === version && inflight) return; // it already rebooted into the version
       uptimeBefore = info.uptimeSeconds ?? 0;

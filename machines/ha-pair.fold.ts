@@ -111,6 +111,8 @@ export interface PairState {
   message: string;
   progress: number;
   step: PairStep | null;
+  /** When the current step began (its job.ha.step.started fact): its waits count from it across a crash (DESIGN.md). */
+  stepStartedAt: string | null;
   children: PairChild[];
   /** The peer this job suspended and has not yet made functional again. */
   suspended: string | null;
@@ -144,6 +146,7 @@ export function initialPairState(): PairState {
     message: 'Queued',
     progress: 0,
     step: null,
+    stepStartedAt: null,
     children: [],
     suspended: null,
     functionalRequested: null,
@@ -252,7 +255,7 @@ export function evolvePair(state: PairState, fact: PairFact & { at?: string }): 
                 ? 'installing'
                 : 'rebooting';
       const progress = s.kind === 'download-only' ? (step === 'download-second' ? 50 : 5) : STEP_PROGRESS[step];
-      return { ...s, step, status: step === 'recover' ? s.status : status, message: stepMessage(s, step), progress: Math.max(s.progress, progress) };
+      return { ...s, step, stepStartedAt: fact.at ?? null, status: step === 'recover' ? s.status : status, message: stepMessage(s, step), progress: Math.max(s.progress, progress) };
     }
     case 'job.ha.checked':
       return { ...s, first: fact.data.first, second: fact.data.second, preemptive: fact.data.preemptive, done: markStepDone(s, 'check') };

@@ -103,7 +103,7 @@ export const haPairMachine = setup({
           message:
             ctx.kind === 'download-only'
               ? `Images on both peers: ${ctx.children.map((c) => `${c.serial}: ${c.message}`).join('; ')}`
-              : `HA pair upgraded to ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.first)} first, then ${nameOf(ctx, ctx.second)}; ${ctx.message}`,
+              : `HA pair upgraded to ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.first)} first, then ${nameOf(ctx, ctx.second)}; ${ctx.message}${ctx.cancelRequested ? '; the cancel came after the second peer’s upgrade had begun, too late to stop it' : ''}`,
         },
       },
     ]),
@@ -117,7 +117,11 @@ export const haPairMachine = setup({
     downloadOnly: ({ context }) => context.kind === 'download-only',
     pauseBetween: ({ context }) => context.pauseBetweenPeers,
     cancelRequested: ({ context }) => context.cancelRequested,
+    /** The step's child job ended cancelled because this job was: the daemon cancels a child that had not started. */
+    childCancelled: ({ context }) => context.cancelRequested && context.children.some((c) => c.role === context.step && c.status === 'cancelled'),
     suspendedPeer: ({ context }) => context.suspended !== null,
+    /** Cancelled before the second peer's upgrade ran (its child cancelled, or never made). */
+    secondNotUpgraded: ({ context }) => context.cancelRequested && !context.children.some((c) => c.role === 'upgrade-second' && c.status === 'complete'),
   },
 }).createMachine({
   id: 'haPair',
@@ -156,12 +160,13 @@ export const haPairMachine = setup({
     preparingFirst: {
       entry: 'startPrepareFirst',
       invoke: { src: 'preparePeer', input: input('prepare-first', 'first', null) },
-      on: { 'step.done': 'upgradingFirst', 'step.failed': onFailure },
+      // Cancelled during the failover: the peer is brought back untouched, and the job stops.
+      on: { 'step.done': [{ guard: 'cancelRequested', target: 'restoringFirst' }, { target: 'upgradingFirst' }], 'step.failed': onFailure },
     },
     upgradingFirst: {
       entry: 'startUpgradeFirst',
       invoke: { src: 'runChild', input: input('upgrade-first', 'first', 'upgrade-first') },
-      on: { 'step.done': 'restoringFirst', 'step.failed': onFailure },
+      on: { 'step.done': 'restoringFirst', 'step.failed': [{ guard: 'childCancelled', target: 'restoringFirst' }, onFailure] },
     },
     restoringFirst: {
       entry: 'startRestoreFirst',
@@ -181,17 +186,20 @@ export const haPairMachine = setup({
     preparingSecond: {
       entry: 'startPrepareSecond',
       invoke: { src: 'preparePeer', input: input('prepare-second', 'second', null) },
-      on: { 'step.done': 'upgradingSecond', 'step.failed': onFailure },
+      on: { 'step.done': [{ guard: 'cancelRequested', target: 'restoringSecond' }, { target: 'upgradingSecond' }], 'step.failed': onFailure },
     },
     upgradingSecond: {
       entry: 'startUpgradeSecond',
       invoke: { src: 'runChild', input: input('upgrade-second', 'second', 'upgrade-second') },
-      on: { 'step.done': 'restoringSecond', 'step.failed': onFailure },
+      on: { 'step.done': 'restoringSecond', 'step.failed': [{ guard: 'childCancelled', target: 'restoringSecond' }, onFailure] },
     },
     restoringSecond: {
       entry: 'startRestoreSecond',
       invoke: { src: 'restorePeer', input: input('restore-second', 'second', null) },
-      on: { 'step.done': 'verifying', 'step.failed': onFailure },
+      on: {
+        'step.done': [{ guard: 'secondNotUpgraded', target: 'cancelled', actions: 'cancel' }, { target: 'verifying' }],
+        'step.failed': onFailure,
+      },
     },
     verifying: {
       entry: 'startVerify',

@@ -83,6 +83,8 @@ export interface JobState {
   step: JobStep | null;
   attempt: number;
   retryAt: number | null;
+  /** When the current step's attempt began (its job.step.started fact): its waits count from it across a crash (DESIGN.md). */
+  stepStartedAt: string | null;
   cancelRequested: boolean;
   download: InFlight | null;
   install: InFlight | null;
@@ -132,6 +134,7 @@ export function initialJobState(): JobState {
     step: null,
     attempt: 0,
     retryAt: null,
+    stepStartedAt: null,
     cancelRequested: false,
     download: null,
     install: null,
@@ -291,7 +294,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return { ...s, plan: fact.data.plan, notes: [...s.notes, fact.data.reason] };
     case 'job.step.started': {
       const { step, hop, version, attempt } = fact.data;
-      const next = { ...s, step, hop, attempt, retryAt: null };
+      const next = { ...s, step, hop, attempt, retryAt: null, stepStartedAt: fact.at ?? null };
       switch (step) {
         case 'validate':
           return { ...next, status: 'validating', message: s.kind === 'download-only' ? 'Checking disk space and existing images' : 'Running pre-upgrade checks', progress: Math.max(s.progress, 5) };

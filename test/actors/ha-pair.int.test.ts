@@ -405,6 +405,42 @@ test('ha pair: when pausing between peers is configured then the job pauses afte
   t.true(types.indexOf('job.ha.paused') < types.indexOf('job.ha.resumed'));
 });
 
+test('ha pair: when cancelled once the second peer’s turn began but before its install then that peer is made functional again untouched and the pair ends cancelled', async (t) => {
+  const stack = await startStack(t, nats, {
+    scenario: scenario('ha-pair'),
+    config: path(ONE_HOP, (c) => ({ ...c, ha: { ...c.ha, pauseBetweenPeers: true } })),
+  });
+  await discover(stack);
+  const submitted = await submitPair(stack, { device: ACTIVE });
+  await pairAt(stack, submitted.job_id, (j) => j.paused || TERMINAL.has(j.upgrade_status));
+  // The second peer answers slowly: its child job is still validating when the cancel comes.
+  await control(stack, ACTIVE, 'faults', { faults: { api: { latencyMs: 400 } } });
+  await command(stack, 'job.resume', { jobId: submitted.job_id });
+  await pairAt(stack, submitted.job_id, (j) => j.step === 'upgrade-second' || TERMINAL.has(j.upgrade_status));
+  const asked = await command<{ job: PairStatusRecord }>(stack, 'job.cancel', { jobId: submitted.job_id });
+  t.is(asked.job.job_id, submitted.job_id);
+  await control(stack, ACTIVE, 'faults', { faults: { api: { latencyMs: 0 } } });
+
+  const done = await pairAt(stack, submitted.job_id);
+  t.is(done.upgrade_status, 'cancelled', done.upgrade_message);
+  t.regex(done.upgrade_message, new RegExp(`^Cancelled after restore-second; both peers are serving \\(${PASSIVE} is upgraded, its peer is not\\)$`));
+  t.deepEqual(served(stack).filter((c) => c.serial === ACTIVE && (c.kind === INSTALL || c.kind === RESTART)), [], 'nothing installed on the second peer');
+  t.is(stack.sim.device(ACTIVE)?.context.record.swVersion, '10.0.2');
+  t.not(haStateOf(stack, ACTIVE), 'suspended');
+  const child = stack.daemonStore!.readStream(`job:${submitted.job_id}`).find((e) => e.type === 'job.ha.child.finished' && dataOf(e).role === 'upgrade-second');
+  t.is(child && dataOf(child).status, 'cancelled');
+});
+
+test('ha pair: upgrade queue never makes a lone upgrade job of an HA member whose peer runs another version (it would reboot without failing over)', async (t) => {
+  const halfUpgraded = (s: Scenario): Scenario => ({ ...s, devices: s.devices.map((d) => (d.serial === PASSIVE ? { ...d, swVersion: '10.1.0', downloaded: [...d.downloaded, '10.1.0'] } : d)) });
+  const stack = await startStack(t, nats, { scenario: scenario('ha-pair', halfUpgraded), config: path(ONE_HOP) });
+  await discover(stack);
+  const summary = await command<{ queued: number; skippedDevices: Array<{ device: string; reason: string }> }>(stack, 'upgrade.queue', { devices: [ACTIVE], dryRun: true });
+  t.is(summary.queued, 0);
+  t.deepEqual(summary.skippedDevices.map((d) => d.device), [ACTIVE]);
+  t.regex(summary.skippedDevices[0]!.reason, /^its HA peer fw-dc1-02 \(001234567891\) runs 10\.1\.0 and this member 10\.0\.2; a pair is upgraded as one from one version/);
+});
+
 test('ha pair: when a pair gets a download-only job then the first peer downloads with sync to peer, the second finds the images present, and the status has both rows', async (t) => {
   const stack = await startStack(t, nats, { scenario: scenario('ha-pair'), config: path(HOPS) });
   await discover(stack);

@@ -127,6 +127,23 @@ test('reboot step: when it resumes a restart requested 20 s ago then it waits on
   t.is(seen?.budgetMs, BUDGET - 20_000);
 });
 
+test('reboot step: the wait for an HA peer that is down counts from when the step began, as logged, so a resumed step gets no fresh budget', async (t) => {
+  const withPeer = (startedAgo: number): JobState => {
+    const job = jobWith({ type: 'job.step.started', at: new Date(NOW - startedAgo).toISOString(), data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } });
+    return { ...job, device: { ...job.device!, haPeer: 'S2' } };
+  };
+  const peerDown = () => device({ haState: async () => ({ enabled: true, local: { state: 'active' }, peer: { state: 'initial', connStatus: 'down' } }) });
+  const spent = peerDown();
+  const err = await t.throwsAsync(rebootStep(deps(spent.api))({ job: withPeer(BUDGET + 60_000), step: 'reboot', hop: 0 }, context([])));
+  t.regex(err!.message, /^HA peer S2 is not up \(initial, connection down\): S1 is not restarted while its peer is down$/);
+  t.deepEqual(spent.calls, ['haState'], 'the budget since the step began is spent: one look, then the step fails');
+  const left = peerDown();
+  const clock = { now: NOW };
+  const d = { ...deps(left.api), now: () => (clock.now += POLL) };
+  await t.throwsAsync(rebootStep(d)({ job: withPeer(BUDGET - 10 * POLL), step: 'reboot', hop: 0 }, context([])));
+  t.true(left.calls.length <= 11 && left.calls.length >= 9, `${left.calls.length} looks: only what is left of the budget`);
+});
+
 test('content step: when it runs fresh then download and install are each recorded as requested before they are sent, and enqueued after', async (t) => {
   let jobs: ParsedJob[] = [finished(3, 'AutoCom')];
   const { api, calls } = device({

@@ -409,7 +409,74 @@ test('ha pair machine: when cancelled during the second peer’s upgrade then it
 
   t.deepEqual(h.states.slice(-4), ['upgradingSecond', 'restoringSecond', 'verifying', 'complete']);
   t.like(end.context, { status: 'complete', cancelRequested: true, suspended: null });
+  t.regex(end.context.message, /; the cancel came after the second peer’s upgrade had begun, too late to stop it$/);
   t.deepEqual(end.context, h.folded());
+});
+
+test('ha pair machine: when cancelled while the second peer is being failed over from then it is made functional again untouched and the job ends cancelled', async (t) => {
+  let release: (() => void) | undefined;
+  const h = pairActor({
+    effects: (d) => ({
+      preparePeer: (input, io) => {
+        if (input.step === 'prepare-second') release = () => d.preparePeer(input, io);
+        else d.preparePeer(input, io);
+      },
+    }),
+  });
+  h.send({ type: 'start' });
+  await waitFor(h.actor, (s) => s.matches('preparingSecond'));
+  h.send({ type: 'cancel', by: 'operator' });
+  release!();
+  const end = await ended(h);
+
+  t.deepEqual(h.states.slice(-3), ['preparingSecond', 'restoringSecond', 'cancelled']);
+  t.false(h.calls.some((c) => c.startsWith('runChild upgrade-second')), 'the second peer is not upgraded');
+  t.like(end.context, { status: 'cancelled', suspended: null, message: `Cancelled after restore-second; both peers are serving (${PASSIVE} is upgraded, its peer is not)` });
+  t.is(h.roles.get(ACTIVE), 'passive', 'the suspended peer is functional again');
+  t.deepEqual(end.context, h.folded());
+});
+
+test('ha pair machine: when the second peer’s child job is cancelled with the pair before it started then that peer is brought back and the job ends cancelled, not failed', async (t) => {
+  let cancelChild: (() => void) | undefined;
+  const h = pairActor({
+    effects: (d) => ({
+      runChild: (input, io) => {
+        if (input.role !== 'upgrade-second') return d.runChild(input, io);
+        io.fact({ type: 'job.ha.child.created', data: { role: 'upgrade-second', jobId: 'child-2', serial: input.serial! } });
+        cancelChild = () => {
+          io.fact({ type: 'job.ha.child.finished', data: { role: 'upgrade-second', jobId: 'child-2', serial: input.serial!, status: 'cancelled', message: 'Cancelled before it started' } });
+          io.failed('upgrade second job child-2 ended cancelled');
+        };
+      },
+    }),
+  });
+  h.send({ type: 'start' });
+  await waitFor(h.actor, (s) => s.matches('upgradingSecond'));
+  h.send({ type: 'cancel', by: 'operator' });
+  cancelChild!();
+  const end = await ended(h);
+
+  t.deepEqual(h.states.slice(-3), ['upgradingSecond', 'restoringSecond', 'cancelled']);
+  t.false(types(h).includes('job.ha.step.failed'));
+  t.like(end.context, { status: 'cancelled', suspended: null });
+  t.deepEqual(end.context, h.folded());
+});
+
+test('ha pair machine: a child job that fails on its own while no cancel was asked fails the pair as before', async (t) => {
+  const h = pairActor({
+    effects: (d) => ({
+      runChild: (input, io) => {
+        if (input.role !== 'upgrade-second') return d.runChild(input, io);
+        io.fact({ type: 'job.ha.child.created', data: { role: 'upgrade-second', jobId: 'child-2', serial: input.serial! } });
+        io.fact({ type: 'job.ha.child.finished', data: { role: 'upgrade-second', jobId: 'child-2', serial: input.serial!, status: 'cancelled', message: 'Cancelled by someone' } });
+        io.failed('upgrade second job child-2 ended cancelled');
+      },
+    }),
+  });
+  h.send({ type: 'start' });
+  const end = await ended(h);
+  t.is(end.context.status, 'failed');
+  t.true(h.states.includes('recovering'));
 });
 
 test('ha pair machine: when pausing between peers then it waits after the first peer until resumed, and a resume at another time is ignored', async (t) => {
@@ -472,4 +539,20 @@ test('ha pair machine: when the job is download-only then it completes after bot
   // What a script polling the pair's job id waits for, as it would on a single device's download-only job.
   t.like(toPairStatusRecord(end.context), { upgrade_status: 'download_complete', download_only: true, ready_for_install: true });
   t.false(toPairStatusRecord(foldPair(h.emitted.filter((f) => f.type !== 'job.ha.completed'), h.initial)).ready_for_install, 'not before the pair is done');
+});
+
+test('ha pair machine: each step effect gets the pair with that step and the logged time it began, from which its waits count', async (t) => {
+  const seen: Array<[string, string | null, string | null]> = [];
+  const h = pairActor({
+    effects: (d) => ({
+      preparePeer: (input, io) => {
+        seen.push([input.step, input.pair.step, input.pair.stepStartedAt]);
+        d.preparePeer(input, io);
+      },
+    }),
+  });
+  h.send({ type: 'start' });
+  await ended(h);
+  const started = h.emitted.filter((f) => f.type === 'job.ha.step.started' && f.data.step.startsWith('prepare'));
+  t.deepEqual(seen, started.map((f) => [(f as { data: { step: string } }).data.step, (f as { data: { step: string } }).data.step, f.at]));
 });

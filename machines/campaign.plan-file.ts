@@ -3,7 +3,7 @@ import { ValidationError } from '../panos/errors.ts';
 import { isVersion } from '../panos/version.ts';
 import { readYamlText, YamlSyntaxError, type YamlText } from '../panos/yaml-text.ts';
 import type { FailureBudget } from './campaign.events.ts';
-import { parseBudget, parseWaveSpec, type PlanInput, type PlannerDevice, type Timings, type WaveEntry, DEFAULT_TIMINGS } from './campaign.plan.ts';
+import { CampaignPlanError, checkWaveEntries, parseBudget, parseWaveSpec, waveSizeProblem, type PlanInput, type PlannerDevice, type Timings, type WaveEntry, DEFAULT_TIMINGS } from './campaign.plan.ts';
 import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
 
 /** A campaign plan file that is not valid: names the file, line and field. */
@@ -64,12 +64,38 @@ const phase = z.strictObject({ download: duration(MAX_PHASE_MS).optional(), inst
 
 const waveEntry = z.strictObject({
   name: z.string().min(1).optional(),
-  size: z.union([z.number().int().min(1), z.string().regex(/^(\d+(\.\d+)?%|\d+|rest)$/, 'a count (2), a percentage (10%) or rest')]).optional(),
+  size: z
+    .union([z.number(), z.string()])
+    .superRefine((size, ctx) => {
+      const problem = waveSizeProblem(size);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   devices: names.optional(),
   concurrency: z.number().int().min(1).optional(),
   soak: soak.optional(),
   approval: z.boolean().optional(),
 });
+
+/** `waves[1].size` or `waves.1.size` → `['waves', 1, 'size']`: a planner error's field as a place in the plan. */
+export function fieldPath(field: string): Array<string | number> {
+  return field
+    .split(/[.[\]]+/)
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** A planner check inside the schema: its CampaignPlanError becomes an issue at its field (relative to `base`). */
+function planProblem(ctx: z.RefinementCtx, check: () => unknown, base: Array<string | number>): void {
+  try {
+    check();
+  } catch (err) {
+    if (!(err instanceof CampaignPlanError)) throw err;
+    const path = fieldPath(err.field ?? '');
+    const relative = path.slice(base.length);
+    ctx.addIssue({ code: 'custom', message: err.problem, ...(relative.length > 0 && base.every((b, i) => path[i] === b) ? { path: relative } : {}) });
+  }
+}
 
 /**
  * A campaign plan: the YAML file of `campaign create --plan`, and the payload of `panos.cmd.campaign.create`
@@ -89,7 +115,12 @@ export const CAMPAIGN_PLAN_SCHEMA = z.strictObject({
     })
     .optional(),
   exclude: z.strictObject({ serials: names.optional(), hostnames: names.optional() }).optional(),
-  waves: z.union([z.string().min(1), z.array(waveEntry).min(1)]).optional(),
+  waves: z
+    .union([
+      z.string().min(1).superRefine((spec, ctx) => planProblem(ctx, () => parseWaveSpec(spec), ['waves'])),
+      z.array(waveEntry).min(1).superRefine((entries, ctx) => planProblem(ctx, () => checkWaveEntries(entries), ['waves'])),
+    ])
+    .optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),
   soak: soak.optional(),
   approval: z.boolean().optional(),

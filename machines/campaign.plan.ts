@@ -110,7 +110,17 @@ export function parseBudget(text: string | number | undefined, field: string): F
   throw new CampaignPlanError(field, `"${t}" is not a number of failures (3) or a percentage (10%)`);
 }
 
-/** `canary:2,10%,25%,rest` → wave entries. */
+/** What is wrong with a wave size, or null: a whole number of at least 1, a percentage above 0 up to 100%, or `rest`. */
+export function waveSizeProblem(size: number | string): string | null {
+  if (typeof size === 'number') return Number.isInteger(size) && size >= 1 ? null : `a wave size is a whole number of at least 1, not ${size}`;
+  if (size === 'rest') return null;
+  if (/^\d+$/.test(size)) return Number(size) >= 1 ? null : `a wave size is a whole number of at least 1, not "${size}"`;
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(size);
+  if (!pct || Number(pct[1]) <= 0 || Number(pct[1]) > 100) return `"${size}" is not a wave size (a count such as 2, a percentage such as 10%, or rest)`;
+  return null;
+}
+
+/** `canary:2,10%,25%,rest` → wave entries; only the last may be `rest`. Errors name the wave and the spec. */
 export function parseWaveSpec(text: string): WaveEntry[] {
   const parts = text.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) throw new CampaignPlanError('waves', `"${text}" has an empty wave (expected e.g. canary:2,10%,25%,rest)`);
@@ -118,19 +128,31 @@ export function parseWaveSpec(text: string): WaveEntry[] {
     const colon = p.indexOf(':');
     const name = colon >= 0 ? p.slice(0, colon).trim() : undefined;
     const size = colon >= 0 ? p.slice(colon + 1).trim() : p;
-    checkSize(size, `waves[${i}]`);
+    const problem = waveSizeProblem(size);
+    if (problem) throw new CampaignPlanError('waves', `wave ${i + 1} of "${text}": ${problem}`);
+    if (size === 'rest' && i < parts.length - 1) throw new CampaignPlanError('waves', `wave ${i + 1} of "${text}": only the last wave may be rest`);
     return { ...(name ? { name } : {}), size: /^\d+$/.test(size) ? Number(size) : size };
   });
 }
 
-function checkSize(size: number | string, field: string): void {
-  if (typeof size === 'number') {
-    if (!Number.isInteger(size) || size < 1) throw new CampaignPlanError(field, `a wave size is a whole number of at least 1, not ${size}`);
-    return;
-  }
-  if (size === 'rest' || /^\d+$/.test(size)) return;
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(size);
-  if (!pct || Number(pct[1]) <= 0 || Number(pct[1]) > 100) throw new CampaignPlanError(field, `"${size}" is not a wave size (a count such as 2, a percentage such as 10%, or rest)`);
+function waveLabel(e: WaveEntry, i: number): string {
+  return `wave ${i + 1}${e.name ? ` "${e.name}"` : ''}`;
+}
+
+/**
+ * Wave entries given one by one, before any device is looked at: each has a size or devices (not
+ * both), a size is valid, and only the last is `rest`. Errors name the wave (`waves[1].size`).
+ */
+export function checkWaveEntries(entries: readonly WaveEntry[]): void {
+  if (entries.length === 0) throw new CampaignPlanError('waves', 'at least one wave is needed');
+  entries.forEach((e, i) => {
+    if (e.devices !== undefined && e.size !== undefined) throw new CampaignPlanError(`waves[${i}]`, `${waveLabel(e, i)}: give either devices or size, not both`);
+    if (e.devices === undefined && e.size === undefined) throw new CampaignPlanError(`waves[${i}]`, `${waveLabel(e, i)} has neither size nor devices: give size (a count such as 2, a percentage such as 10%, or rest for the last wave) or devices`);
+    if (e.size === undefined) return;
+    const problem = waveSizeProblem(e.size);
+    if (problem) throw new CampaignPlanError(`waves[${i}].size`, `${waveLabel(e, i)}: ${problem}`);
+    if (e.size === 'rest' && i < entries.length - 1) throw new CampaignPlanError(`waves[${i}].size`, `${waveLabel(e, i)}: only the last wave may be rest (it is wave ${i + 1} of ${entries.length})`);
+  });
 }
 
 /** The devices a selection names, and those it leaves out on purpose (with why). */
@@ -228,12 +250,11 @@ export function splitWaves(
   entries: readonly WaveEntry[],
   defaults: { concurrency: number; soakMs: number; approval: boolean; groups: 'spread' | 'together' },
 ): CampaignWave[] {
-  if (entries.length === 0) throw new CampaignPlanError('waves', 'at least one wave is needed');
+  checkWaveEntries(entries);
   const taken = new Set<number>();
   const explicit = new Map<number, number[]>();
   entries.forEach((e, i) => {
     if (!e.devices) return;
-    if (e.size !== undefined) throw new CampaignPlanError(`waves[${i}]`, 'give either devices or size, not both');
     const ids: number[] = [];
     for (const pattern of e.devices) {
       const hit = units.filter((u) => !taken.has(u.id) && (u.serials.includes(pattern) || u.hostnames.some((h) => globToRegExp(pattern).test(h))));
@@ -244,6 +265,7 @@ export function splitWaves(
         ids.push(u.id);
       }
     }
+    if (ids.length === 0) throw new CampaignPlanError(`waves[${i}].devices`, `${waveLabel(e, i)}: every device it names is already in an earlier wave; it would be empty`);
     explicit.set(i, ids);
   });
   const total = units.length;
@@ -251,7 +273,6 @@ export function splitWaves(
   let next = 0;
   const waves: CampaignWave[] = [];
   entries.forEach((e, i) => {
-    e.size !== undefined && checkSize(e.size, `waves[${i}].size`);
     let ids: number[];
     if (explicit.has(i)) ids = explicit.get(i)!;
     else {

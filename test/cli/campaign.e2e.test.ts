@@ -50,7 +50,7 @@ test('cli campaign: create --dry-run prints the waves, devices, windows, budget 
   writeFileSync(plan, PLAN.replace('size: rest', 'size: most'));
   const bad = await runCli(t, ['campaign', 'create', '--plan', plan, '--dry-run', ...args], { env });
   t.is(bad.code, 2);
-  t.regex(bad.stderr, new RegExp(`^error: ${plan.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10: waves\\.1\\.size: a count \\(2\\), a percentage \\(10%\\) or rest$`, 'm'));
+  t.regex(bad.stderr, new RegExp(`^error: ${plan.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10: waves\\.1\\.size: "most" is not a wave size \\(a count such as 2, a percentage such as 10%, or rest\\)$`, 'm'));
 });
 
 test('cli campaign: create --watch follows the canary to the gate; approve from another shell; status shows the waves', async (t) => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -8,6 +8,7 @@ import { requestJson, type Subjects } from '../bus/index.ts';
 import { LmdbEventStore, newRunId, type EventEnvelope } from '../eventstore/index.ts';
 import { DEFAULT_CONFIG, simulatedFleetAccess, type DaemonConfig } from '../actors/config.ts';
 import { privateDir, privateUmask } from '../actors/private-dir.ts';
+import { ValidationError } from '../panos/errors.ts';
 import {
   chaosPlan,
   checkDuplicates,
@@ -225,6 +226,23 @@ export interface Rehearsal {
 }
 
 /**
+ * A given --work-dir must be new or empty: the logs of an earlier run in it would be read with this run's
+ * (its jobs counted, its devices taken for upgraded ones) and its report overwritten.
+ */
+export function checkWorkDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new ValidationError(`--work-dir ${dir} is not a directory: give chaos a new or empty directory`, 'work-dir');
+  const held = readdirSync(dir).sort();
+  if (held.length === 0) return;
+  const shown = held.slice(0, 5).join(', ') + (held.length > 5 ? `, … (${held.length} entries)` : '');
+  const earlier = held.includes('report.json') || held.includes('sim') || held.includes('daemon') ? 'an earlier chaos run' : 'other files';
+  throw new ValidationError(
+    `--work-dir ${dir} is not empty: it holds ${earlier} (${shown}), whose logs would be checked with this run's. Give chaos a new or empty --work-dir, or remove that one first (rm -r ${dir})`,
+    'work-dir',
+  );
+}
+
+/**
  * The scenario, the plan `planFor` draws for it and the time bound (without `--timeout`: `minSeconds`, or twelve
  * times the estimated upgrade plus `extraSeconds` when that is longer), then the work dir.
  */
@@ -234,6 +252,7 @@ export function beginRehearsal(
   bound: { tmpPrefix: string; minSeconds: number; extraSeconds: number },
 ): Rehearsal {
   const began = Date.now();
+  if (o.workDir) checkWorkDir(resolve(o.workDir));
   const scenario = chaosScenario(o);
   const concurrency = o.concurrency ?? 10;
   const plan = planFor(scenario, estimateUpgradeMs(scenario, concurrency));

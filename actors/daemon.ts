@@ -405,7 +405,16 @@ export class Daemon {
       log: this.log.child({ jobId }),
       isTerminal: (s) => isTerminal(s as unknown as JobState),
       ...from,
-      onChange: (state) => {
+      onChange: (state, facts) => {
+        // The roles the pair was left in, as its verification saw them: the inventory follows at once.
+        for (const f of facts as ReadonlyArray<{ type: string; data: unknown }>) {
+          if (f.type !== 'job.ha.verified') continue;
+          const { active, passive } = f.data as { active: string; passive: string };
+          for (const [serial, role] of [[active, 'active'], [passive, 'passive']] as const) {
+            const prev = this.inventory.get(serial);
+            if (prev && prev.haState !== role) void this.recordDevice(serial, { type: 'device.ha.changed', data: { from: prev.haState, to: role, jobId } });
+          }
+        }
         if (!isTerminal(state as unknown as JobState)) return;
         this.finishedPairs.set(jobId, state);
         this.pairRunners.delete(jobId);
@@ -446,6 +455,10 @@ export class Daemon {
       if (f.type === 'job.reboot.completed' && state.device) {
         const prev = this.inventory.get(state.device.serial);
         if (prev && prev.swVersion !== f.data.version) void this.recordDevice(state.device.serial, { type: 'device.version.changed', data: { from: prev.swVersion, to: f.data.version, jobId } });
+      }
+      if (f.type === 'job.content.updated' && state.device) {
+        const prev = this.inventory.get(state.device.serial);
+        if (prev && prev.appVersion !== f.data.version) void this.recordDevice(state.device.serial, { type: 'device.content.changed', data: { from: prev.appVersion, to: f.data.version, jobId } });
       }
     }
     if (isTerminal(state)) {

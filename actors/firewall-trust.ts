@@ -3,9 +3,9 @@ import type { LmdbEventStore } from '../eventstore/index.ts';
 import { PanosUpgradeError } from '../panos/errors.ts';
 import { probeCertificate, type TlsFailure, type TrustAdvice } from '../panos/tls-trust.ts';
 
-/** Facts of trust on first use, on the device's own stream (`device:<serial>`). */
-export const CERTIFICATE_TRUSTED = 'device.certificate.trusted';
-export const CERTIFICATE_CHANGED = 'device.certificate.changed';
+/** Facts of trust on first use, on the device's own stream (`device:<serial>`): spelt with its other facts. */
+import { CERTIFICATE_CHANGED, CERTIFICATE_TRUSTED } from '../machines/device.fold.ts';
+export { CERTIFICATE_CHANGED, CERTIFICATE_TRUSTED };
 
 export interface TrustedCertificate {
   address: string;

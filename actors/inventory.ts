@@ -1,47 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventEnvelope, LmdbEventStore } from '../eventstore/index.ts';
+import type { LmdbEventStore } from '../eventstore/index.ts';
+import { evolveDevice, type InventoryDevice } from '../machines/device.fold.ts';
 
-/** A device as the daemon knows it from discovery and from its own upgrades. */
-export interface InventoryDevice {
-  serial: string;
-  hostname: string;
-  mgmtIp: string;
-  model: string;
-  family: string;
-  swVersion: string;
-  appVersion: string;
-  connected: boolean;
-  haState: string | null;
-  haPeer: string | null;
-  /** The Panorama device group (`show devicegroups`); null when in none or not known. */
-  deviceGroup: string | null;
-  discoveredAt: string;
-  updatedAt: string;
-}
-
-/**
- * What discovery reports of a device. `deviceGroup` absent: Panorama did not say (an older release refused
- * `show devicegroups`), and the group known before is kept; null: the device is in no group.
- */
-export type DiscoveredDevice = Omit<InventoryDevice, 'discoveredAt' | 'updatedAt' | 'deviceGroup'> & { deviceGroup?: string | null };
-
-export type DeviceFact =
-  | { type: 'device.discovered'; data: DiscoveredDevice }
-  | { type: 'device.version.changed'; data: { from: string; to: string; jobId: string } };
-
-/** Fold of a `device:<serial>` stream. */
-export function evolveDevice(state: InventoryDevice | null, e: EventEnvelope): InventoryDevice | null {
-  const fact = e as unknown as DeviceFact & { at: string };
-  switch (fact.type) {
-    case 'device.discovered':
-      return { ...fact.data, deviceGroup: fact.data.deviceGroup !== undefined ? fact.data.deviceGroup : (state?.deviceGroup ?? null), discoveredAt: state?.discoveredAt ?? fact.at, updatedAt: fact.at };
-    case 'device.version.changed':
-      return state ? { ...state, swVersion: fact.data.to, updatedAt: fact.at } : state;
-    default:
-      return state;
-  }
-}
+// The device stream's facts and fold live with the other folds (machines/device.fold.ts); re-exported for the actors that use them.
+export { evolveDevice, type DeviceFact, type DiscoveredDevice, type InventoryDevice } from '../machines/device.fold.ts';
 
 /** Every device of the log. */
 export function loadInventory(store: LmdbEventStore): Map<string, InventoryDevice> {

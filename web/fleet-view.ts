@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../eventstore/index.ts';
-import { evolveDevice, type InventoryDevice } from '../actors/inventory.ts';
+import { evolveDevice, type InventoryDevice } from '../machines/device.fold.ts';
 import type { JobFact } from '../machines/upgrade-job.events.ts';
 import { jobFold, type JobState } from '../machines/upgrade-job.fold.ts';
 import type { PairFact, PairState } from '../machines/ha-pair.fold.ts';

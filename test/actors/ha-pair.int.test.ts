@@ -403,6 +403,14 @@ test('ha pair: when pausing between peers is configured then the job pauses afte
   t.is(stack.sim.device(ACTIVE)?.context.record.swVersion, '10.1.0');
   const types = stack.daemonStore!.readStream(`job:${submitted.job_id}`).map((e) => e.type);
   t.true(types.indexOf('job.ha.paused') < types.indexOf('job.ha.resumed'));
+  // The inventory follows what the job changed, without another discovery: roles, software and content.
+  const { devices } = await command<{ devices: Array<{ serial: string; haState: string | null; swVersion: string; appVersion: string }> }>(stack, 'device.list');
+  for (const serial of [ACTIVE, PASSIVE]) {
+    const known = devices.find((d) => d.serial === serial)!;
+    const live = stack.sim.device(serial)!.context.record;
+    t.like(known, { haState: live.ha?.state ?? null, swVersion: live.swVersion, appVersion: live.content.installed }, serial);
+  }
+  t.not(devices.find((d) => d.serial === ACTIVE)?.haState, 'active', 'the peer that was active at discovery is passive now');
 });
 
 test('ha pair: when cancelled once the second peer’s turn began but before its install then that peer is made functional again untouched and the pair ends cancelled', async (t) => {

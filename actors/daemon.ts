@@ -14,7 +14,7 @@ import { pairFold, toPairStatusRecord, type ChildRole, type PairFact, type PairS
 import { pairEffects } from './ha-effects.ts';
 import { sleep } from '../panos/client.ts';
 import { DurationEstimates } from '../panos/poll-schedule.ts';
-import { ConflictingJobTypeError, DuplicateJobError, NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
+import { ConflictingJobTypeError, DuplicateJobError, JobStateError, NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
@@ -704,7 +704,7 @@ export class Daemon {
     const runner = this.runners.get(jobId) ?? this.pairRunners.get(jobId);
     if (!runner) {
       const done = this.finished.get(jobId) ?? this.finishedPairs.get(jobId);
-      if (done) throw new ValidationError(`job ${jobId} already ended (${done.status}); nothing to cancel`);
+      if (done) throw new JobStateError(jobId, done.status, `job ${jobId} already ended (${done.status}); nothing to cancel`);
       throw new NotFoundError('job', jobId);
     }
     if (this.scheduler.dequeue(jobId)) runner.start();
@@ -728,8 +728,13 @@ export class Daemon {
   /** An operator's go for an HA pair paused between its peers. */
   async resume(jobId: string): Promise<{ job: StatusRecord }> {
     const runner = this.pairRunners.get(jobId);
-    if (!runner) throw new NotFoundError('paused HA pair job', jobId);
-    if (!runner.state.paused) throw new ValidationError(`job ${jobId} is not paused (${runner.state.status}: ${runner.state.message})`);
+    if (!runner) {
+      const done = this.finishedPairs.get(jobId) ?? this.finished.get(jobId);
+      if (done) throw new JobStateError(jobId, done.status, `job ${jobId} already ended (${done.status}); there is nothing to resume`);
+      if (this.runners.has(jobId)) throw new JobStateError(jobId, this.runners.get(jobId)!.state.status, `job ${jobId} is a device job; only an HA pair job paused between its peers is resumed`);
+      throw new NotFoundError('job', jobId);
+    }
+    if (!runner.state.paused) throw new JobStateError(jobId, runner.state.status, `job ${jobId} is not paused (${runner.state.status}: ${runner.state.message}); only an HA pair job paused between its peers is resumed`);
     runner.send({ type: 'resume', by: 'operator', now: this.clock.now() });
     await runner.durable();
     return { job: this.record(jobId)! };
@@ -895,7 +900,13 @@ export class Daemon {
       },
     };
     return {
-      devices: () => this.devices(),
+      devices: () => {
+        const paths = this.pathRules().staticPaths;
+        return this.devices().map((d) => {
+          const job = this.activeJobOf(d.serial);
+          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, hasPath: (paths[d.swVersion]?.length ?? 0) > 0 };
+        });
+      },
       hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),
       concurrency: () => this.scheduler.concurrency,
       hasJob: (jobId) => (this.cluster ? this.store.streamHead(`job:${jobId}`) > 0 : this.record(jobId) !== undefined),

@@ -116,6 +116,17 @@ export class ConflictingJobTypeError extends PanosUpgradeError {
   }
 }
 
+/** A job asked for something its state does not allow: a cancel of one that ended, a resume of one not paused. */
+export class JobStateError extends PanosUpgradeError {
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+    message: string,
+  ) {
+    super('JOB_STATE', message);
+  }
+}
+
 /** Something named by the caller does not exist (job id, serial). */
 export class NotFoundError extends PanosUpgradeError {
   constructor(readonly what: string, readonly id: string, message = `${what} ${id} not found`) {

@@ -411,6 +411,11 @@ test('ha pair: when pausing between peers is configured then the job pauses afte
     t.like(known, { haState: live.ha?.state ?? null, swVersion: live.swVersion, appVersion: live.content.installed }, serial);
   }
   t.not(devices.find((d) => d.serial === ACTIVE)?.haState, 'active', 'the peer that was active at discovery is passive now');
+  // An ended job is neither cancelled nor resumed: the reply says it ended (JOB_STATE, the CLI's exit 1), not that it is missing.
+  const cancelAgain = await t.throwsAsync(command(stack, 'job.cancel', { jobId: submitted.job_id }));
+  t.like(cancelAgain, { code: 'JOB_STATE', message: `job ${submitted.job_id} already ended (complete); nothing to cancel` });
+  const resumeAgain = await t.throwsAsync(command(stack, 'job.resume', { jobId: submitted.job_id }));
+  t.like(resumeAgain, { code: 'JOB_STATE', message: `job ${submitted.job_id} already ended (complete); there is nothing to resume` });
 });
 
 test('ha pair: when cancelled once the second peer’s turn began but before its install then that peer is made functional again untouched and the pair ends cancelled', async (t) => {

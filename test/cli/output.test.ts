@@ -4,6 +4,7 @@ import type { InventoryDevice } from '../../actors/inventory.ts';
 import { queueSummaryLines } from '../../cli/commands/download.ts';
 import { pickDevices, upgradePlan } from '../../cli/demo-run.ts';
 import { countsLine, outputTo, table } from '../../cli/output.ts';
+import { workLines } from '../../cli/commands/status.ts';
 
 // Not a terminal: no colour codes in the text.
 const plain = outputTo(new PassThrough() as unknown as NodeJS.WriteStream);
@@ -108,4 +109,16 @@ test('pickDevices: when upgrades are picked then staged standalone devices on di
     pickDevices(devices, staged, upgradePlan({ upgrades: 0, haPairs: 2 })).map((d) => d.serial),
     ['h1'],
   );
+});
+
+test('status: HA pair jobs are counted beside device jobs, and a paused pair says how to go on', (t) => {
+  const reply = { runId: 'r1', devices: 6, jobs: { complete: 1, download_complete: 2 }, haPairJobs: { paused: 1 }, running: 1, waiting: 0, concurrency: 10, panorama: 'p:443' };
+  t.deepEqual(workLines(reply), [
+    '  devices:  6 in the inventory',
+    '  jobs:     2 download_complete, 1 complete',
+    '  HA pairs: 1 paused',
+    '  running:  1 (at most 10 at a time), 0 waiting',
+    '  paused:   1 HA pair job(s) wait between their peers: panos-upgrade job list --status paused, then panos-upgrade job resume JOB_ID',
+  ]);
+  t.is(workLines({ ...reply, haPairJobs: undefined })[2], '  HA pairs: none');
 });

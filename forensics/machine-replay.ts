@@ -100,9 +100,15 @@ export function replayThroughMachine<K extends string, E extends { type: string;
       if (snap.status !== 'active') return fail(`${where(next)}: ${spec.ended(snap)}; nothing can follow`);
       const event = spec.inputFor(next, snap);
       if (!event) return fail(`${where(next)}: ${spec.notProduced(snap, undefined)}`);
-      clock.set(event.now);
+      // The simulated clock only goes forward: a recorded time that steps back (the host's clock set back,
+      // an NTP step) leaves it where it was; the event still carries its own recorded time.
+      if (event.now > clock.now()) clock.set(event.now);
       const before = emitted.length;
-      actor.send(event);
+      try {
+        actor.send(event);
+      } catch (err) {
+        return fail(`${where(next)}: the machine failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (failure) return fail(`${where(next)}: the machine failed: ${String(failure)}`);
       if (emitted.length === before) return fail(`${where(next)}: ${spec.notProduced(snap, event)}`);
     }

@@ -1,50 +1,9 @@
 import test from 'ava';
-import { SimulatedClock, createActor, fromCallback, type AnyStateMachine } from 'xstate';
-import type { EventEnvelope, StoredSnapshot } from '../../eventstore/index.ts';
+import type { EventEnvelope } from '../../eventstore/index.ts';
 import { commandOf, describeAnswer, describeCommand, replayJobStream } from '../../forensics/replay.ts';
-import { DEFAULT_POLICY, type JobFact } from '../../machines/upgrade-job.events.ts';
-import { submittedJobState, upgradeJobMachine } from '../../machines/upgrade-job.machine.ts';
 import { haPairMachine, submittedPairState } from '../../machines/ha-pair.machine.ts';
 import type { PairFact } from '../../machines/ha-pair.fold.ts';
-
-const T0 = Date.parse('2026-06-01T22:00:00Z');
-const at = (ms: number): string => new Date(T0 + ms).toISOString();
-const DEVICE = { serial: '001234567890', hostname: 'fw-a', mgmtIp: '127.0.1.1', model: 'PA-3220', swVersion: '10.0.2', haState: null, haPeer: null };
-
-const quiet = <I>() => fromCallback<{ type: string }, I>(() => undefined);
-
-/**
- * Run a job machine the way the daemon does, with effects that do nothing (the test plays their part
- * by sending events), and record what it emits as the log would: envelopes and the last snapshot.
- */
-function record(machine: AnyStateMachine, first: EventEnvelope, input: unknown, events: Array<{ type: string; [k: string]: unknown }>): { log: EventEnvelope[]; snapshot: StoredSnapshot } {
-  const clock = new SimulatedClock();
-  const actor = createActor(machine, { input, clock });
-  const log: EventEnvelope[] = [first];
-  actor.on('facts', (e: { facts: Array<{ type: string; data: unknown; at: string }> }) => {
-    for (const f of e.facts) log.push({ gseq: log.length + 1, stream: first.stream, seq: log.length + 1, type: f.type, at: f.at, data: f.data });
-  });
-  actor.start();
-  for (const e of events) actor.send(e);
-  const snapshot = { seq: log.length, gseq: log.length, state: JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as unknown };
-  actor.stop();
-  return { log, snapshot };
-}
-
-const jobMachine = upgradeJobMachine.provide({
-  actors: { validate: quiet(), snapshot: quiet(), updateContent: quiet(), download: quiet(), install: quiet(), reboot: quiet(), deadline: quiet() },
-});
-
-function jobRun(events: Array<{ type: string; [k: string]: unknown }>, policy = DEFAULT_POLICY) {
-  const submitted: Extract<JobFact, { type: 'job.submitted' }> = {
-    type: 'job.submitted',
-    data: { jobId: 'j1', kind: 'upgrade', dryRun: false, device: DEVICE, targetVersion: null, plan: [{ version: '10.1.0', action: 'install', reason: 'static path' }], planSource: 'static', policy },
-  };
-  const first: EventEnvelope = { gseq: 1, stream: 'job:j1', seq: 1, type: submitted.type, at: at(0), data: submitted.data };
-  return record(jobMachine, first, { state: submittedJobState(submitted, at(0)) }, events);
-}
-
-const fact = (type: string, data: unknown, ms: number) => ({ type: 'fact', fact: { type, data }, now: T0 + ms });
+import { DEVICE, T0, at, fact, jobRun, quiet, record } from './job-log.ts';
 
 test('replay: when a job retried a failed download, then was cancelled between steps, then replaying its log gives the same facts, fold and snapshot', (t) => {
   const { log, snapshot } = jobRun([
@@ -198,4 +157,19 @@ test('commandOf: each command text gives its kind, version and job id, the same 
   t.deepEqual(commandOf('<show><jobs><id>42</id></jobs></show>'), { kind: 'show.jobs.id', version: null, jobId: 42 });
   t.deepEqual(commandOf('<show><jobs><id>43</id></jobs></show>'), { kind: 'show.jobs.id', version: null, jobId: 43 });
   for (const none of ['keygen admin', null, undefined, '', '<show><nothing/></show>', 'not xml']) t.deepEqual(commandOf(none), { kind: null, version: null, jobId: null }, String(none));
+});
+
+test('replay: when the recorded times step back mid-job (the host clock set back, an NTP step) then the job still replays exactly, without an error', (t) => {
+  const back = -90_000;
+  const { log, snapshot } = jobRun([
+    { type: 'start', now: T0 + 10 },
+    fact('job.validated', { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 2048, contentUpdate: false, notes: [] }, 20),
+    // The clock steps back 90 s here, and runs on from there.
+    { type: 'step.done', now: T0 + back + 30 },
+    fact('job.snapshot.taken', { phase: 'pre', snapshot: { areas: {}, unavailable: {} } }, back + 40),
+    { type: 'step.failed', reason: 'x.example is unreachable: reset', retryable: true, now: T0 + back + 60 },
+    { type: 'cancel', by: 'operator', now: T0 + back + 70 },
+  ]);
+  t.true(Date.parse(log.at(-1)!.at) < Date.parse(log[2]!.at), 'the log goes back in time');
+  t.deepEqual(replayJobStream(log, snapshot), { ok: true, kind: 'job', state: (snapshot.state as { context: unknown }).context });
 });

@@ -7,7 +7,7 @@ import { serveJson, type Subjects } from '../bus/index.ts';
 import type { LmdbEventStore } from '../eventstore/index.ts';
 import { deadlineEffect, type DeadlineClock } from '../machines/effects.ts';
 import type { CampaignFact, CampaignJobKind } from '../machines/campaign.events.ts';
-import { campaignFold, isCampaignTerminal, unitInFlight, type CampaignState } from '../machines/campaign.fold.ts';
+import { campaignFold, claimedDevices, isCampaignTerminal, unitInFlight, type CampaignState } from '../machines/campaign.fold.ts';
 import { campaignMachine, createdCampaignState, type CampaignEvent, type StampedCampaignFact } from '../machines/campaign.machine.ts';
 import { CAMPAIGN_PLAN_SCHEMA, planInput, planIssues, type CampaignPlan } from '../machines/campaign.plan-file.ts';
 import { planCampaign, type PlannerDevice, type Timings } from '../machines/campaign.plan.ts';
@@ -18,6 +18,7 @@ import { JobRunner } from './job-runner.ts';
 
 /** What a campaign needs from the daemon: its inventory, and jobs made the way `job submit` makes them. */
 export interface CampaignHost {
+  /** The inventory, each device with `busy` (its active job) and `hasPath` (the paths file has one for its version). */
   devices(): PlannerDevice[];
   /** Upgrade hops a device needs by the configured paths (1 when unknown). */
   hops(device: PlannerDevice): number;
@@ -182,7 +183,10 @@ export class CampaignRunner {
     const host = this.options.host;
     if (plan.policy) host.checkPolicy(plan.policy);
     const id = this.newId();
-    const spec = planCampaign(planInput(plan, { campaignId: id, devices: host.devices(), concurrency: host.concurrency(), hops: (d) => host.hops(d), ...(defaults.timings ? { timings: defaults.timings } : {}) }));
+    // A device that cannot take a new job (an active job, a unit of another running campaign) is left out with why.
+    const claimed = claimedDevices([...this.runners.values()].map((r) => r.recorded));
+    const devices = host.devices().map((d) => (d.busy || !claimed.has(d.serial) ? d : { ...d, busy: claimed.get(d.serial)! }));
+    const spec = planCampaign(planInput(plan, { campaignId: id, devices, concurrency: host.concurrency(), hops: (d) => host.hops(d), ...(defaults.timings ? { timings: defaults.timings } : {}) }));
     const at = new Date(this.now).toISOString();
     const created: Extract<CampaignFact, { type: 'campaign.created' }> = { type: 'campaign.created', data: { spec } };
     const state = createdCampaignState(created, at);

@@ -207,3 +207,23 @@ export const campaignFold = { initialState: initialCampaignState, evolve: evolve
 export function foldCampaign(facts: ReadonlyArray<CampaignFact & { at?: string }>, from: CampaignState = initialCampaignState()): CampaignState {
   return facts.reduce(evolveCampaign, from);
 }
+
+/**
+ * Devices other campaigns still count on, with why: the units not yet ended of a campaign that has not
+ * ended (only those in flight when it halts or is aborted, as its waiting units never start).
+ */
+export function claimedDevices(states: Iterable<CampaignState>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of states) {
+    if (isCampaignTerminal(s)) continue;
+    const stopping = s.abortRequested || s.haltReason !== null;
+    const spec = new Map(s.spec.units.map((u) => [u.id, u]));
+    for (const u of s.units) {
+      if (unitEnded(u) || (stopping && !unitInFlight(u))) continue;
+      for (const serial of spec.get(u.id)?.serials ?? []) {
+        if (!out.has(serial)) out.set(serial, `is a unit of campaign ${s.spec.campaignId} (${s.status}, wave ${u.wave + 1}, ${u.status})`);
+      }
+    }
+  }
+  return out;
+}

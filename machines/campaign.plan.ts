@@ -1,4 +1,5 @@
 import { ValidationError } from '../panos/errors.ts';
+import { compareVersions, isVersion } from '../panos/version.ts';
 import type { CampaignSpec, CampaignUnit, CampaignWave, FailureBudget } from './campaign.events.ts';
 import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
 
@@ -18,6 +19,10 @@ export interface PlannerDevice {
   haPeer: string | null;
   connected: boolean;
   deviceGroup?: string | null;
+  /** Why it cannot take a new job now (`already has an active download-only job …`, a unit of another campaign); null or absent when free. */
+  busy?: string | null;
+  /** Whether the configured paths file has an upgrade path for its version (absent: not known, taken as yes). */
+  hasPath?: boolean;
 }
 
 export interface Selection {
@@ -155,8 +160,23 @@ export function checkWaveEntries(entries: readonly WaveEntry[]): void {
   });
 }
 
+/**
+ * Why a device cannot be upgraded by this campaign, or null: it has an active job (or is a unit of
+ * another running campaign), it already runs the target or a newer version, or, without a target, the
+ * paths file has no upgrade path for its version. `upgrade queue` skips such devices for the same reasons.
+ */
+export function unavailableReason(d: PlannerDevice, targetVersion: string | null): string | null {
+  if (d.busy) return d.busy;
+  if (targetVersion !== null) {
+    if (isVersion(targetVersion) && isVersion(d.swVersion) && compareVersions(targetVersion, d.swVersion) <= 0) {
+      return d.swVersion === targetVersion ? `already runs the target ${targetVersion}` : `already runs ${d.swVersion}, newer than the target ${targetVersion}`;
+    }
+  } else if (d.hasPath === false) return `no upgrade path configured for version ${d.swVersion} (and no target version given)`;
+  return null;
+}
+
 /** The devices a selection names, and those it leaves out on purpose (with why). */
-export function selectDevices(devices: readonly PlannerDevice[], sel: Selection): { selected: PlannerDevice[]; excluded: Array<{ serial: string; hostname: string; reason: string }> } {
+export function selectDevices(devices: readonly PlannerDevice[], sel: Selection, targetVersion: string | null = null): { selected: PlannerDevice[]; excluded: Array<{ serial: string; hostname: string; reason: string }> } {
   const adders = (sel.serials?.length ?? 0) + (sel.hostnames?.length ?? 0);
   const filters = (sel.models?.length ?? 0) + (sel.deviceGroups?.length ?? 0) + (sel.versions?.length ?? 0);
   if (!sel.all && adders === 0 && filters === 0) throw new CampaignPlanError('select', 'select some devices: all, serials, hostnames, models, deviceGroups or versions');
@@ -173,7 +193,11 @@ export function selectDevices(devices: readonly PlannerDevice[], sel: Selection)
   for (const d of picked) {
     if (exSerials.has(d.serial) || matchesAny(d.hostname, exHosts)) excluded.push({ serial: d.serial, hostname: d.hostname, reason: 'excluded by the plan' });
     else if (!d.connected) excluded.push({ serial: d.serial, hostname: d.hostname, reason: 'not connected to Panorama at the last discovery' });
-    else selected.push(d);
+    else {
+      const why = unavailableReason(d, targetVersion);
+      if (why) excluded.push({ serial: d.serial, hostname: d.hostname, reason: why });
+      else selected.push(d);
+    }
   }
   return { selected, excluded };
 }
@@ -204,6 +228,12 @@ export function formUnits(
     const peer = d.haPeer ? bySerial.get(d.haPeer) : undefined;
     if (peer && excludedSerials.has(peer.serial)) {
       excluded.push({ serial: d.serial, hostname: d.hostname, reason: `its HA peer ${peer.hostname} (${peer.serial}) is excluded; a pair is never split` });
+      continue;
+    }
+    // A peer the selection did not name comes with its pair: it must be free too.
+    if (peer && peer.busy) {
+      excluded.push({ serial: d.serial, hostname: d.hostname, reason: `its HA peer ${peer.hostname} (${peer.serial}) ${peer.busy.replace(/^already /, '')}; a pair is never split` });
+      done.add(peer.serial);
       continue;
     }
     const members = peer ? [d, peer] : [d];
@@ -321,11 +351,17 @@ export function planCampaign(input: PlanInput): CampaignSpec {
   if (!Number.isInteger(input.concurrency) || input.concurrency < 1) throw new CampaignPlanError('concurrency', `must be a whole number of at least 1, not ${input.concurrency}`);
   const timeScale = input.timeScale ?? 1;
   if (!(timeScale > 0)) throw new CampaignPlanError('timeScale', `must be above 0, not ${timeScale}`);
-  const { selected, excluded } = selectDevices(input.devices, input.selection);
+  const { selected, excluded } = selectDevices(input.devices, input.selection, input.targetVersion);
   const groupBy = input.groupBy ?? 'none';
   const groups = input.groups ?? 'spread';
   const units = formUnits(selected, input.devices, excluded, { groupBy, timings: input.timings ?? DEFAULT_TIMINGS, hops: input.hops ?? (() => 1) });
-  if (units.length === 0) throw new CampaignPlanError('select', `the selection matches no device that can be upgraded${excluded.length ? ` (${excluded.length} excluded)` : ''}`);
+  if (units.length === 0) {
+    const why = excluded.slice(0, 3).map((e) => `${e.hostname} (${e.serial}): ${e.reason}`);
+    throw new CampaignPlanError(
+      'select',
+      `the selection matches no device that can be upgraded${excluded.length ? ` (${excluded.length} left out: ${why.join('; ')}${excluded.length > why.length ? '; …' : ''})` : ''}`,
+    );
+  }
   const ordered = orderUnits(units, groups);
   const entries = typeof input.waves === 'string' ? parseWaveSpec(input.waves) : input.waves;
   const waves = splitWaves(ordered, entries, { concurrency: input.concurrency, soakMs: input.soakMs ?? 0, approval: input.approval ?? false, groups });

@@ -215,6 +215,7 @@ export function registerCampaign(program: Command): void {
           // Under --watch --json, stdout holds the one reply: what happens meanwhile goes to stderr.
           const progress = opts.json ? outputTo(process.stderr) : out;
           progress.line(`Created campaign ${progress.paint('bold', c.campaign_id)} (${c.name}): ${c.totals.units} unit(s) in ${c.waves.length} wave(s)`);
+          for (const e of c.excluded) progress.line(`  excluded: ${e.hostname} (${e.serial}): ${e.reason}`);
           if (!opts.watch) {
             out.line(`Follow it with: panos-upgrade campaign status ${c.campaign_id} --watch`);
             return;

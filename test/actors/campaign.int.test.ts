@@ -6,7 +6,7 @@ import { verifyRun } from '../../forensics/replay.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
 import { RemoteError } from '../../bus/index.ts';
-import { command, countBy, LONG, servedCalls } from './orchestrator-fixture.ts';
+import { command, control, countBy, LONG, servedCalls } from './orchestrator-fixture.ts';
 
 const nats = startTestNats(test);
 
@@ -138,4 +138,31 @@ test('campaign: its readiness policy reaches every job; a blocking check failing
   const canary = end.waves[0]!.members![0]!;
   t.regex(canary.message, /readiness check failed: arp_entries/);
   t.is(end.waves[1]!.status, 'waiting', 'the next wave never started');
+});
+
+test('campaign: devices that cannot be upgraded (an active job, a unit of a running campaign, already on the target) are left out at create with why; nothing left is refused', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  await command(stack, 'device.discover');
+  // A download-only job that stays running (its download is 1000 times slower).
+  await control(stack, '001234567890', 'faults', { faults: { downloadSlowFactor: 1000 } });
+  const { job } = await command<{ job: { job_id: string } }>(stack, 'job.submit', { device: '001234567890', downloadOnly: true });
+  // A running campaign whose unit waits for a window that is not open today.
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][(new Date().getUTCDay() + 2) % 7];
+  const { campaign: first } = await command<{ campaign: CampaignRecord }>(stack, 'campaign.create', { target: '11.1.0', select: { serials: ['001234567891'] }, windows: [`${day} 01:00-05:00 UTC`] });
+  t.teardown(async () => {
+    await command(stack, 'campaign.abort', { campaignId: first.campaign_id }).catch(() => undefined);
+    await command(stack, 'job.cancel', { jobId: job.job_id }).catch(() => undefined);
+  });
+
+  const dry = await command<{ campaign: CampaignRecord }>(stack, 'campaign.create', { target: '11.1.0', select: { all: true }, dryRun: true });
+  t.deepEqual(dry.campaign.waves.flatMap((w) => w.members!.flatMap((m) => m.serials)).sort(), ['001234567892', '001234567893']);
+  const why = new Map(dry.campaign.excluded.map((e) => [e.serial, e.reason]));
+  t.is(why.get('001234567890'), `already has an active download-only job ${job.job_id}`);
+  t.regex(why.get('001234567891') ?? '', new RegExp(`^is a unit of campaign ${first.campaign_id} \\(running, wave 1, waiting\\)$`));
+  t.is(why.get('001234567894'), 'already runs the target 11.1.0');
+
+  const nothing = await t.throwsAsync(command(stack, 'campaign.create', { target: '11.1.0', select: { serials: ['001234567894', '001234567890'] } }), { instanceOf: RemoteError });
+  t.is((nothing as RemoteError).code, 'VALIDATION');
+  t.regex(nothing!.message, new RegExp(`the selection matches no device that can be upgraded \\(2 left out: fw-dc1-01 \\(001234567890\\): already has an active download-only job ${job.job_id}; fw-branch-02 \\(001234567894\\): already runs the target 11\\.1\\.0\\)$`));
+  t.is((await command<{ campaigns: CampaignRecord[] }>(stack, 'campaign.list')).campaigns.length, 1, 'nothing recorded');
 });

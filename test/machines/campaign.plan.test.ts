@@ -208,3 +208,25 @@ test('plan file: a wave that would disappear is refused with file:line and the w
   t.is(bad('select: { all: true }\nwaves: "canary:2,bogus"\n'), 'p.yaml:2: waves: wave 2 of "canary:2,bogus": "bogus" is not a wave size (a count such as 2, a percentage such as 10%, or rest)');
   t.regex(bad('select: { all: true }\nwaves:\n  - size: 2\n  - size: rest\n    soak: 1m\n  - size: 1\n'), /^p\.yaml:4: waves\.1\.size: wave 2: only the last wave may be rest/);
 });
+
+test('planner: devices that cannot be upgraded are left out with why (an active job, on or past the target, no path without a target); an HA pair goes with its busy peer', (t) => {
+  const devices = fleet().map((d) =>
+    d.serial === 'B0' ? { ...d, busy: 'already has an active download-only job j1' } : d.serial === 'B1' ? { ...d, swVersion: '11.1.2' } : d.serial === 'B2' ? { ...d, swVersion: '12.1.0' } : d.serial === 'P1B' ? { ...d, busy: 'is a unit of campaign c9 (running, wave 1, waiting)' } : d,
+  );
+  const spec = planCampaign(input({ devices, waves: 'rest' }));
+  const why = new Map(spec.excluded.map((e) => [e.serial, e.reason]));
+  t.is(why.get('B0'), 'already has an active download-only job j1');
+  t.is(why.get('B1'), 'already runs the target 11.1.2');
+  t.is(why.get('B2'), 'already runs 12.1.0, newer than the target 11.1.2');
+  t.is(why.get('P1B'), 'is a unit of campaign c9 (running, wave 1, waiting)');
+  t.is(why.get('P1A'), 'its HA peer fw-dc1-02 (P1B) is excluded; a pair is never split');
+  t.false(spec.units.some((u) => u.serials.some((s) => ['B0', 'B1', 'B2', 'P1A', 'P1B'].includes(s))));
+  t.is(spec.units.length, 20 - 4);
+  // Selecting one peer of a pair whose other peer is busy: the pair is left out, and says why.
+  const one = t.throws(() => planCampaign(input({ devices, selection: { serials: ['P1A'] }, waves: 'rest' })), { instanceOf: CampaignPlanError });
+  t.is(one!.message, 'select: the selection matches no device that can be upgraded (1 left out: fw-dc1-01 (P1A): its HA peer fw-dc1-02 (P1B) is a unit of campaign c9 (running, wave 1, waiting); a pair is never split)');
+  // Without a target, a device whose version has no configured path.
+  const noPath = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, hasPath: false } : d)), targetVersion: null, waves: 'rest' }));
+  t.is(noPath.excluded.find((e) => e.serial === 'B3')?.reason, 'no upgrade path configured for version 10.1.3 (and no target version given)');
+  t.true(noPath.units.some((u) => u.serials.includes('B1')), 'without a target, the version alone does not say it is done');
+});

@@ -318,7 +318,8 @@ export class Daemon {
   /** Readiness of named devices or the fleet: read-only, nothing is submitted. */
   async checkDevices(p: PayloadOf<'device.check'>): Promise<FleetCheckResult> {
     const policy = this.readinessPolicy(p.policy);
-    const selected = p.all ? this.devices() : p.devices!.map((serial) => this.deviceFor(serial));
+    // A serial named twice is checked once, as upgrade.queue queues it once.
+    const selected = p.all ? this.devices() : [...new Set(p.devices)].map((serial) => this.deviceFor(serial));
     const targets = await Promise.all(selected.map((d) => this.checkTarget(d, p.targetVersion)));
     return checkFleet(targets, policy, () => this.clock.now(), Math.max(1, Math.min(8, this.config.concurrency)));
   }

@@ -41,6 +41,9 @@ test('readiness: a bad policy in a payload is refused with the field named, and 
   await discover(stack);
   const err = await t.throwsAsync(command(stack, 'device.check', { devices: [SEED_DEVICE], policy: { checks: { dataplane_cpu: { max_pct: 180 } } } }));
   t.regex(err?.message ?? '', /checks\.dataplane_cpu\.max_pct/);
+  // A serial named many times is checked once.
+  const once = await command<{ devices: Array<{ serial: string }> }>(stack, 'device.check', { devices: Array.from({ length: 20 }, () => SEED_DEVICE) });
+  t.deepEqual(once.devices.map((d) => d.serial), [SEED_DEVICE]);
 });
 
 test('readiness: an upgrade job whose blocking check fails stops at validation, says why, and sends nothing that changes the device', async (t) => {

@@ -63,6 +63,14 @@ test('simulator: when a payload is not JSON then the reply is an error and the s
   const parsed = reply.json<{ ok: boolean; error: { code: string } }>();
   t.false(parsed.ok);
   t.is(parsed.error.code, 'BAD_PAYLOAD');
+  for (const [payload, message] of [
+    [{ type: 'bogus', cmd: cmd.info }, 'type must be one of op, keygen, config'],
+    [{ type: 'op', cmd: 123 }, 'cmd must be a string'],
+    [{ type: 'op', cmd: cmd.info, verbose: 'yes' }, 'unknown field "verbose"; an op request has type, cmd, action, xpath, target, user, password'],
+  ] as const) {
+    const bad = (await nc.request(subjects.simOp(SERIAL), JSON.stringify(payload), { timeout: 2000 })).json<{ ok: boolean; error: { code: string; message: string } }>();
+    t.like(bad, { ok: false, error: { code: 'BAD_PAYLOAD', message } }, JSON.stringify(payload));
+  }
   const again = await requestJson<{ status: number }>(nc, subjects.simOp(SERIAL), { type: 'op', cmd: cmd.info });
   t.is(again.status, 200);
 });

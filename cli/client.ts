@@ -144,6 +144,26 @@ export class DaemonClient {
   }
 
   /**
+   * Call `listener` when the connection to NATS is lost (`lost`: the daemon's server stopped, or the
+   * network) and when it is back (`back`: events missed meanwhile are not replayed, so re-read). Returns
+   * a function that stops listening.
+   */
+  async onConnection(listener: (change: 'lost' | 'back') => void): Promise<() => void> {
+    const nc = await this.connection(this.subjects.cmd('daemon.status'));
+    let stopped = false;
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (stopped) break;
+        if (s.type === 'disconnect') listener('lost');
+        else if (s.type === 'reconnect') listener('back');
+      }
+    })().catch(() => undefined);
+    return () => {
+      stopped = true;
+    };
+  }
+
+  /**
    * Subscribe to events; resolves once the server has the subscription, so that a read made after it
    * cannot miss an event published in between.
    */

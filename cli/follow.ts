@@ -48,6 +48,17 @@ function warner(): (err: unknown) => void {
   };
 }
 
+/** What following says on stderr when the connection to the daemon's NATS goes, and when it is back. */
+export function connectionNotice(client: DaemonClient, write: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): (change: 'lost' | 'back') => void {
+  const where = client.location.url ?? 'NATS';
+  return (change) =>
+    write(
+      change === 'lost'
+        ? `warning: lost the connection to ${where}: the daemon or its NATS server stopped, or the network did. Waiting for it to come back (running jobs go on in a running daemon; a restarted daemon resumes them). Ctrl-C stops following.`
+        : `connection to ${where} is back: following again`,
+    );
+}
+
 /**
  * Follow jobs to their end with a bar each (live from `panos.evt.job.<id>.>`), and resolve with their
  * final records. An HA pair job also shows a bar for each peer's own job once the pair starts it.
@@ -83,7 +94,7 @@ export async function followJobs(client: DaemonClient, jobs: readonly StatusReco
           resolve(ids.map((id) => latest.get(id)!));
         }
       };
-      JobFeed.start({ client, jobIds: ids, onJob, onError: warner() }).then(
+      JobFeed.start({ client, jobIds: ids, onJob, onError: warner(), onConnection: connectionNotice(client) }).then(
         (f) => {
           feed = f;
           for (const id of pendingChildren.splice(0)) void f.watch(id).catch(() => undefined);
@@ -130,7 +141,17 @@ export class DownloadFollower {
   /** `activeBars`: on a terminal, a bar for each device being worked on, at most that many. */
   static async start(client: DaemonClient, out: Output, options: { grow?: boolean; activeBars?: number } = {}): Promise<DownloadFollower> {
     const follower = new DownloadFollower(out, options.grow === true, options.activeBars ?? 0);
-    follower.feed = await JobFeed.start({ client, onJob: (job) => follower.onJob(job), onError: (err) => follower.warn(err) });
+    const notice = connectionNotice(client);
+    follower.feed = await JobFeed.start({
+      client,
+      onJob: (job) => follower.onJob(job),
+      onError: (err) => follower.warn(err),
+      onConnection: (change) => {
+        notice(change);
+        // Events missed while the connection was down are not replayed: read the jobs seen so far again.
+        if (change === 'back') for (const id of follower.seenJobs) follower.feed?.refresh(id);
+      },
+    });
     return follower;
   }
 

@@ -24,6 +24,8 @@ export interface JobFeedOptions {
   onJob(job: StatusRecord): void;
   /** A re-read failed (daemon gone, timeout); the feed keeps listening. */
   onError?(err: unknown): void;
+  /** The connection to NATS was lost, or is back (the feed then re-reads every job it follows). */
+  onConnection?(change: 'lost' | 'back'): void;
 }
 
 /**
@@ -37,6 +39,7 @@ export class JobFeed {
   private readonly dirty = new Set<string>();
   private readonly watched = new Set<string>();
   private stopped = false;
+  private stopWatchingConnection: (() => void) | undefined;
 
   private constructor(private readonly options: JobFeedOptions) {}
 
@@ -44,6 +47,12 @@ export class JobFeed {
   static async start(options: JobFeedOptions): Promise<JobFeed> {
     const feed = new JobFeed(options);
     const { client } = options;
+    feed.stopWatchingConnection = await client.onConnection((change) => {
+      if (feed.stopped) return;
+      options.onConnection?.(change);
+      // Events published while the connection was down are not replayed: read every followed job again.
+      if (change === 'back') for (const id of feed.watched) feed.refresh(id);
+    });
     if (options.jobIds) {
       for (const id of options.jobIds) await feed.watch(id);
     } else {
@@ -101,6 +110,7 @@ export class JobFeed {
 
   stop(): void {
     this.stopped = true;
+    this.stopWatchingConnection?.();
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
   }

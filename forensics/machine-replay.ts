@@ -47,6 +47,8 @@ export interface MachineReplaySpec<K extends string, E extends { type: string; n
   /** The machine's actor, not yet started, created with `clock`. It emits `{ type: 'facts', facts }`. */
   actor: AnyActorRef;
   clock: SimulatedClock;
+  /** Why a recorded fact contradicts the machine's state where it stands (a hop or version it is not on), or undefined. */
+  contradicts?(fact: EventEnvelope, snap: ReplaySnapshot): string | undefined;
   /** The event a recorded fact implies when the machine did not emit it itself, or undefined when none does. */
   inputFor(fact: EventEnvelope, snap: ReplaySnapshot): E | undefined;
   /** The fold of the whole stream, which the final context must equal. */
@@ -98,6 +100,8 @@ export function replayThroughMachine<K extends string, E extends { type: string;
       const next = recorded[matched]!;
       const snap = snapshotOf();
       if (snap.status !== 'active') return fail(`${where(next)}: ${spec.ended(snap)}; nothing can follow`);
+      const contradiction = spec.contradicts?.(next, snap);
+      if (contradiction) return fail(`${where(next)}: ${contradiction}`);
       const event = spec.inputFor(next, snap);
       if (!event) return fail(`${where(next)}: ${spec.notProduced(snap, undefined)}`);
       // The simulated clock only goes forward: a recorded time that steps back (the host's clock set back,

@@ -575,6 +575,25 @@ export function jobInputFor(f: EventEnvelope, snap: AnySnapshot): UpgradeJobEven
   }
 }
 
+/** Effect facts about the hop's own image: their version is the one the hop downloads or installs. */
+const HOP_IMAGE_FACTS = new Set<string>(JOB_FACT_TYPES.filter((t) => /^job\.(download|install|reboot)\./.test(t)));
+
+/**
+ * Where a recorded effect fact contradicts the job machine's state at that point: the effects report on
+ * the hop the job is on (`hop`), and a software download, install or reboot on the version that hop
+ * downloads or installs. The machine takes an effect's report as it is, so only this check sees it.
+ */
+export function jobFactContradiction(f: EventEnvelope, snap: { context: unknown }): string | undefined {
+  if (!JOB_EFFECT_FACTS.has(f.type)) return undefined;
+  const d = (f.data ?? {}) as { hop?: unknown; version?: unknown };
+  const job = snap.context as Pick<JobState, 'hop' | 'plan'>;
+  const hop = job.plan[job.hop];
+  const what = hop ? `hop ${job.hop} (${hop.action === 'download' ? 'download' : 'install'} of ${hop.version})` : `hop ${job.hop}, past the plan's ${job.plan.length} hop(s)`;
+  if (d.hop !== undefined && d.hop !== job.hop) return `${f.type} names hop ${JSON.stringify(d.hop)}, the job is on ${what}`;
+  if (HOP_IMAGE_FACTS.has(f.type) && d.version !== undefined && d.version !== hop?.version) return `${f.type} names version ${JSON.stringify(d.version)}, the job is on ${what}`;
+  return undefined;
+}
+
 export function pairInputFor(f: EventEnvelope, snap: AnySnapshot): PairEvent | undefined {
   const now = Date.parse(f.at);
   const d = (f.data ?? {}) as Record<string, unknown>;
@@ -643,6 +662,7 @@ export function replayJobStream(events: readonly EventEnvelope[], stored: Stored
     kind,
     actor: createActor(machine, { input, clock }),
     clock,
+    ...(isPair ? {} : { contradicts: (f: EventEnvelope, snap: { context: unknown }) => jobFactContradiction(f, snap) }),
     inputFor: (f, snap) => inputFor(f, snap as unknown as AnySnapshot),
     fold: () => (isPair ? foldPair(events as unknown as Array<PairFact & { at: string }>) : foldJob(events as unknown as Array<JobFact & { at: string }>)),
     ended: (snap) => `the job already ended (${JSON.stringify(snap.value)})`,

@@ -173,3 +173,62 @@ test('replay: when the recorded times step back mid-job (the host clock set back
   t.true(Date.parse(log.at(-1)!.at) < Date.parse(log[2]!.at), 'the log goes back in time');
   t.deepEqual(replayJobStream(log, snapshot), { ok: true, kind: 'job', state: (snapshot.state as { context: unknown }).context });
 });
+
+/** A job of two install hops (10.1.0, then 10.5.1) through its first reboot and into the second hop's install. */
+function twoHops() {
+  const plan = [
+    { version: '10.1.0', action: 'install' as const, reason: 'static path' },
+    { version: '10.5.1', action: 'install' as const, reason: 'static path' },
+  ];
+  let ms = 10;
+  const next = () => (ms += 10);
+  const done = () => ({ type: 'step.done', now: T0 + next() });
+  const hop = (h: number, version: string) => [
+    fact('job.download.requested', { version, hop: h, baselineJobId: 0, direct: true }, next()),
+    fact('job.download.enqueued', { version, hop: h, panosJobId: 10 + h }, next()),
+    fact('job.download.completed', { version, hop: h }, next()),
+    done(),
+    fact('job.install.requested', { version, hop: h, baselineJobId: 10 + h }, next()),
+    fact('job.install.enqueued', { version, hop: h, panosJobId: 20 + h }, next()),
+  ];
+  return jobRun(
+    [
+      { type: 'start', now: T0 + next() },
+      fact('job.validated', { swVersion: '10.0.2', freeDiskMb: 9000, neededMb: 2048, contentUpdate: false, notes: [] }, next()),
+      done(),
+      fact('job.snapshot.taken', { phase: 'pre', snapshot: { areas: {}, unavailable: {} } }, next()),
+      done(),
+      ...hop(0, '10.1.0'),
+      fact('job.install.completed', { version: '10.1.0', hop: 0 }, next()),
+      done(),
+      fact('job.reboot.requested', { version: '10.1.0', hop: 0, uptimeBefore: 1000 }, next()),
+      fact('job.reboot.acknowledged', { version: '10.1.0', hop: 0 }, next()),
+      fact('job.reboot.completed', { version: '10.1.0', hop: 0, uptime: 5 }, next()),
+      done(),
+      ...hop(1, '10.5.1'),
+    ],
+    undefined,
+    plan,
+  );
+}
+
+test('replay: when an effect fact names a hop or a version the job is not on then verify reports it, at that fact', (t) => {
+  const { log, snapshot } = twoHops();
+  t.deepEqual(replayJobStream(log, snapshot), { ok: true, kind: 'job', state: (snapshot.state as { context: unknown }).context });
+  const change = (type: string, hop: number, data: object) => {
+    const target = log.find((e) => e.type === type && (e.data as { hop: number }).hop === hop)!;
+    return { seq: target.seq, log: log.map((e) => (e === target ? { ...e, data: { ...(e.data as object), ...data } } : e)) };
+  };
+  const cases: Array<[string, number, object, string]> = [
+    ['job.reboot.completed', 0, { version: '9.1.0' }, 'job.reboot.completed names version "9.1.0", the job is on hop 0 (install of 10.1.0)'],
+    ['job.reboot.completed', 0, { hop: 2 }, 'job.reboot.completed names hop 2, the job is on hop 0 (install of 10.1.0)'],
+    ['job.install.enqueued', 1, { version: '10.1.0' }, 'job.install.enqueued names version "10.1.0", the job is on hop 1 (install of 10.5.1)'],
+    ['job.download.completed', 1, { hop: 0 }, 'job.download.completed names hop 0, the job is on hop 1 (install of 10.5.1)'],
+  ];
+  for (const [type, hop, data, why] of cases) {
+    const tampered = change(type, hop, data);
+    const r = replayJobStream(tampered.log, snapshot);
+    t.false(r.ok, `${type} ${JSON.stringify(data)}`);
+    t.is(r.difference?.replace(/ at [^)]*\)/, ')'), `seq ${tampered.seq} (${type}): ${why}`);
+  }
+});

@@ -10,7 +10,8 @@ import type { CampaignFact, CampaignJobKind } from '../machines/campaign.events.
 import { campaignFold, claimedDevices, isCampaignTerminal, unitInFlight, type CampaignState } from '../machines/campaign.fold.ts';
 import { campaignMachine, createdCampaignState, type CampaignEvent, type StampedCampaignFact } from '../machines/campaign.machine.ts';
 import { CAMPAIGN_PLAN_SCHEMA, planInput, planIssues, type CampaignPlan } from '../machines/campaign.plan-file.ts';
-import { planCampaign, type PlannerDevice, type Timings } from '../machines/campaign.plan.ts';
+import { CampaignPlanError, planCampaign, type PlannerDevice, type Timings } from '../machines/campaign.plan.ts';
+import { PolicyError } from '../checks/policy.ts';
 import { campaignList, toCampaignRecord, type CampaignRecord } from '../machines/campaign.record.ts';
 import type { UpgradeStatus } from '../machines/upgrade-job.fold.ts';
 import { NotFoundError, ValidationError } from '../panos/errors.ts';
@@ -181,7 +182,15 @@ export class CampaignRunner {
   /** Plan a campaign; unless it is a dry run, record it and start it. */
   async create(plan: CampaignPlan, defaults: { timings?: Timings } = {}): Promise<{ campaign: CampaignRecord } | DryRunPlan> {
     const host = this.options.host;
-    if (plan.policy) host.checkPolicy(plan.policy);
+    if (plan.policy) {
+      try {
+        host.checkPolicy(plan.policy);
+      } catch (err) {
+        // Its field as a place in the plan (`policy.checks.ntp_sync.severity`), so a plan file's line can be named.
+        if (err instanceof PolicyError) throw new CampaignPlanError(err.path ? `policy.${err.path}` : 'policy', err.problem);
+        throw err;
+      }
+    }
     const id = this.newId();
     // A device that cannot take a new job (an active job, a unit of another running campaign) is left out with why.
     const claimed = claimedDevices([...this.runners.values()].map((r) => r.recorded));

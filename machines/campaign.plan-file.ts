@@ -223,6 +223,31 @@ export function parsePlanFile(text: string, file: string): CampaignPlan {
   return fail(file, yaml.lineOf(issue.path), issue.path.join('.'), issue.message);
 }
 
+function valueAt(value: unknown, path: ReadonlyArray<string | number>): unknown {
+  let v = value;
+  for (const seg of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
+  return v;
+}
+
+/**
+ * A plan error only the daemon could find (a serial not in the inventory, a wave's devices matching
+ * nothing, a policy's field), placed in the plan file: `file:line: field: problem`. `field` is the error's
+ * (`waves[0].devices`, `select.serials[1]`); undefined when it names no place, or a value a command-line
+ * option gave rather than the file.
+ */
+export function placePlanError(file: string, text: string, fromFile: CampaignPlan, sent: CampaignPlan, field: string, problem: string): CampaignFileError | undefined {
+  if (!field) return undefined;
+  const path = fieldPath(field);
+  if (JSON.stringify(valueAt(fromFile, path)) !== JSON.stringify(valueAt(sent, path))) return undefined;
+  let yaml: YamlText;
+  try {
+    yaml = readYamlText(text);
+  } catch {
+    return undefined;
+  }
+  return new CampaignFileError(file, yaml.lineOf(path), field, problem);
+}
+
 function fail(file: string, line: number | undefined, path: string, problem: string): never {
   throw new CampaignFileError(file, line, path, problem);
 }

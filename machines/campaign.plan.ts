@@ -181,7 +181,9 @@ export function selectDevices(devices: readonly PlannerDevice[], sel: Selection,
   const filters = (sel.models?.length ?? 0) + (sel.deviceGroups?.length ?? 0) + (sel.versions?.length ?? 0);
   if (!sel.all && adders === 0 && filters === 0) throw new CampaignPlanError('select', 'select some devices: all, serials, hostnames, models, deviceGroups or versions');
   const bySerial = new Map(devices.map((d) => [d.serial, d]));
-  for (const s of sel.serials ?? []) if (!bySerial.has(s)) throw new CampaignPlanError('select.serials', `${s} is not in the inventory (run "panos-upgrade device discover" first)`);
+  (sel.serials ?? []).forEach((s, i) => {
+    if (!bySerial.has(s)) throw new CampaignPlanError(`select.serials[${i}]`, `${s} is not in the inventory (run "panos-upgrade device discover" first)`);
+  });
   let picked = sel.all || adders === 0 ? [...devices] : devices.filter((d) => (sel.serials ?? []).includes(d.serial) || matchesAny(d.hostname, sel.hostnames ?? []));
   if (sel.models?.length) picked = picked.filter((d) => sel.models!.some((m) => m.toLowerCase() === d.model.toLowerCase()));
   if (sel.deviceGroups?.length) picked = picked.filter((d) => d.deviceGroup != null && sel.deviceGroups!.includes(d.deviceGroup));

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Msg } from '@nats-io/transport-node';
+import { RemoteError } from '../../bus/errors.ts';
 import type { DryRunPlan } from '../../actors/campaign-runner.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
-import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, planIssues, withExcluded, withSelection, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
+import { CAMPAIGN_PLAN_SCHEMA, parsePlanFile, placePlanError, planIssues, withExcluded, withSelection, type CampaignPlan } from '../../machines/campaign.plan-file.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { loadScenarioFile, timingsOfScenario } from '../../scenarios/index.ts';
@@ -62,9 +63,21 @@ function scenarioTimings(file: string): { timings: NonNullable<CampaignPlan['tim
   return timingsOfScenario(loadScenarioFile(file));
 }
 
+/** A `--plan` file: its text and what it says. */
+interface PlanSource {
+  file: string;
+  text: string;
+  plan: CampaignPlan;
+}
+
+function readPlanSource(file: string): PlanSource {
+  const text = readText(file);
+  return { file, text, plan: parsePlanFile(text, file) };
+}
+
 /** The plan: the `--plan` file, then each option given on the command line over it; checked with the daemon's schema. */
-export function buildPlan(o: CreateOptions): CampaignPlan {
-  const base: CampaignPlan = o.plan ? parsePlanFile(readText(o.plan), o.plan) : {};
+export function buildPlan(o: CreateOptions, source: PlanSource | undefined = o.plan ? readPlanSource(o.plan) : undefined): CampaignPlan {
+  const base: CampaignPlan = source?.plan ?? {};
   const select = withSelection(base.select, {
     ...(o.all ? { all: true } : {}),
     ...(o.device ? { serials: o.device } : {}),
@@ -111,6 +124,14 @@ function readText(file: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ValidationError(`${file}: cannot read the campaign plan: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+}
+
+/** A plan error the daemon found, named by its field: placed at its file and line when the plan file gave that value. */
+function inPlanFile(err: unknown, source: PlanSource | undefined, sent: CampaignPlan): unknown {
+  if (!source || !(err instanceof RemoteError) || err.code !== 'VALIDATION') return err;
+  const field = typeof err.details.field === 'string' ? err.details.field : '';
+  const problem = typeof err.details.problem === 'string' ? err.details.problem : err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+  return placePlanError(source.file, source.text, source.plan, sent, field, problem) ?? err;
 }
 
 const ENDED = new Set(['completed', 'halted', 'aborted']);
@@ -200,12 +221,15 @@ export function registerCampaign(program: Command): void {
     .option('--json', "print the daemon's reply as JSON")
     .action(async (opts: CreateOptions, cmd: Command) => {
       const out = outputTo();
-      const plan = buildPlan(opts);
+      const source = opts.plan ? readPlanSource(opts.plan) : undefined;
+      const plan = buildPlan(opts, source);
       await withDaemon(cmd, async (client) => {
         const buffered: EventEnvelope[] = [];
         const sub = opts.watch && !opts.dryRun ? await client.subscribe(client.subjects.streamEvents('campaign'), (msg: Msg) => buffered.push(msg.json<EventEnvelope>())) : undefined;
         try {
-          const reply = await client.request<{ campaign: CampaignRecord } | DryRunPlan>('campaign.create', plan, 60_000);
+          const reply = await client.request<{ campaign: CampaignRecord } | DryRunPlan>('campaign.create', plan, 60_000).catch((err: unknown) => {
+            throw inPlanFile(err, source, plan);
+          });
           if (opts.json && !opts.watch) return printJson(out, reply);
           if ('dryRun' in reply) {
             for (const line of campaignPlanLines(reply.campaign, Date.now(), out)) out.line(line);

@@ -116,3 +116,32 @@ test('cli campaign: selection flags on top of a plan replace its select: --devic
   t.is(both.code, 2);
   t.regex(both.stderr, /--all selects every device: give --all, or --device\/--hostname, not both/);
 });
+
+test('cli campaign: plan errors only the daemon can find name the plan file, line and field', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  const env = stackEnv(nats.url, stack);
+  const dir = tempDir(t);
+  const args = ['--data-dir', dir];
+  await command(stack, 'device.discover');
+  const plan = join(dir, 'p.yaml');
+  const refused = async (text: string, ...flags: string[]): Promise<string> => {
+    writeFileSync(plan, text);
+    const r = await runCli(t, ['campaign', 'create', '--plan', plan, ...flags, '--dry-run', ...args], { env });
+    t.is(r.code, 2, r.stdout);
+    return r.stderr.split('\n')[0]!.replace(plan, 'p.yaml').replace(`--data-dir ${dir} `, '');
+  };
+  t.is(await refused('target: 11.1.0\nselect: { all: true }\nwaves: "canary:2,bogus"\n'), 'error: p.yaml:3: waves: wave 2 of "canary:2,bogus": "bogus" is not a wave size (a count such as 2, a percentage such as 10%, or rest)');
+  t.is(
+    await refused('target: 11.1.0\nselect: { all: true }\nwaves:\n  - size: 1\n  - devices: ["fw-nosuch-*"]\n  - size: rest\n'),
+    'error: p.yaml:5: waves[1].devices: "fw-nosuch-*" matches no selected device',
+  );
+  t.is(
+    await refused('target: 11.1.0\nselect:\n  serials:\n    - "001234567890"\n    - "009999999999"\n'),
+    'error: p.yaml:5: select.serials[1]: 009999999999 is not in the inventory (run "panos-upgrade device discover" first)',
+  );
+  t.regex(await refused('target: 11.1.0\nselect: { all: true }\nwaves: "canary:1,1"\n'), /^error: p\.yaml:3: waves: 2 selected unit\(s\) are in no wave/);
+  t.regex(await refused('target: 11.1.0\nselect: { all: true }\npolicy:\n  checks:\n    ntp_sync:\n      severity: maybe\n'), /^error: p\.yaml:6: policy\.checks\.ntp_sync\.severity: /);
+  t.is(await refused('target: 11.1.0\nselect: {}\n'), 'error: p.yaml:2: select: select some devices: all, serials, hostnames, models, deviceGroups or versions');
+  // A value the command line gave is not the file's: no line of the file is named.
+  t.is(await refused('target: 11.1.0\nselect: { all: true }\n', '--device', '009999999999'), 'error: select.serials[0]: 009999999999 is not in the inventory (run "panos-upgrade device discover" first)');
+});

@@ -23,6 +23,9 @@ function printJsonError(reply: unknown): void {
   process.stdout.write(`${withGlobalOptions(JSON.stringify(reply, null, 2))}\n`);
 }
 
+/** Whether commander printed a usage error (its own, or a command's cmd.error); commands inherit the output. */
+let usagePrinted = false;
+
 const program = new Command('panos-upgrade')
   .description('Upgrade fleets of PAN-OS firewalls managed by Panorama, and rehearse it in a simulator')
   .version(version)
@@ -32,6 +35,12 @@ const program = new Command('panos-upgrade')
   .option('--nats-nkey <file>', 'NATS user NKey seed file (default: $NATS_NKEY), e.g. <data-dir>/nats/daemon/users/reader.nk')
   .option('--nats-user <user>', 'NATS user name, with the password in $NATS_PASSWORD (default: $NATS_USER)')
   .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({
+    outputError: (text, write) => {
+      usagePrinted = true;
+      write(text);
+    },
+  })
   .exitOverride();
 
 type Register = (program: Command) => void;
@@ -76,8 +85,10 @@ try {
 } catch (err) {
   const json = wantsJson(args);
   if (err instanceof CommanderError) {
-    // help and version end with code 0; usage errors were already printed by commander
+    // help and version end with code 0; usage errors were printed by commander, except one a command's
+    // action threw (an InvalidArgumentError of its own): that one is printed here
     process.exitCode = err.exitCode === 0 ? 0 : 2;
+    if (process.exitCode === 2 && !usagePrinted) process.stderr.write(`${withGlobalOptions(`error: ${err.message.replace(/^error: /, '')}`)}\n`);
     if (json && process.exitCode === 2) printJsonError({ ok: false, error: { code: 'USAGE', message: err.message.replace(/^error: /, ''), exitCode: 2 } });
   } else {
     process.stderr.write(`${withGlobalOptions(describeError(err))}\n`);

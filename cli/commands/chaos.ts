@@ -94,7 +94,7 @@ export function registerChaos(program: Command): void {
         keep?: boolean;
         plan?: boolean;
         json?: boolean;
-      }) => {
+      }, cmd: Command) => {
         const options: ChaosOptions = {
           scenario: opts.scenario,
           seed: opts.seed,
@@ -109,7 +109,7 @@ export function registerChaos(program: Command): void {
           ...(opts.campaign ? { campaign: true } : {}),
           ...(opts.cluster ? { cluster: true } : {}),
         };
-        if (opts.cluster && (opts.campaign || opts.kills !== undefined)) throw new InvalidArgumentError('--cluster has its own disruptions: it cannot be combined with --campaign or --kills');
+        if (opts.cluster && (opts.campaign || opts.kills !== undefined)) cmd.error('error: --cluster has its own disruptions: it cannot be combined with --campaign or --kills', { exitCode: 2 });
         if (opts.plan) {
           const plan = chaosRunPlan(options);
           process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);

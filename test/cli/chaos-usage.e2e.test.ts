@@ -18,3 +18,12 @@ test('chaos --work-dir: when the dir holds an earlier run then chaos refuses it 
   );
   t.deepEqual(readdirSync(dir).sort(), ['daemon', 'report.json', 'sim']);
 });
+
+test('chaos --cluster with --campaign or --kills: the refusal is printed, exit 2', async (t) => {
+  for (const extra of [['--campaign'], ['--kills', '3']]) {
+    const r = await runCli(t, ['chaos', '--seed', '1', '--cluster', ...extra]);
+    t.is(r.code, 2, extra.join(' '));
+    t.is(r.stdout, '');
+    t.is(r.stderr.trim(), 'error: --cluster has its own disruptions: it cannot be combined with --campaign or --kills\n(run with --help for usage)', extra.join(' '));
+  }
+});

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayHandle } from '../gateway/index.ts';
-import { tuneSimulatorHeap } from '../cli/commands/sim.ts';
+import { tuneSimulatorHeap } from '../simulator/heap.ts';
 import { processStats, serveParent } from './lib/child.ts';
 
 // The V8 settings of `panos-upgrade sim`, made as it makes them: before the simulator's modules load.

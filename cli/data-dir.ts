@@ -1,28 +1,7 @@
-import { privateDir } from '../actors/private-dir.ts';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { Subjects } from '../bus/index.ts';
-import { ValidationError } from '../panos/errors.ts';
 
-/** Where panos-upgrade keeps its state: `--data-dir`, `PANOS_UPGRADE_HOME`, or `~/.panos-upgrade` (not created here). */
-export function dataDirPath(given?: string): string {
-  return resolve(given ?? process.env.PANOS_UPGRADE_HOME ?? join(homedir(), '.panos-upgrade'));
-}
-
-/** The subject prefix: `PANOS_SUBJECT_PREFIX`, else `panos`; a value that is not subject tokens is refused naming the variable. */
-export function subjectPrefix(): string {
-  const prefix = process.env.PANOS_SUBJECT_PREFIX || 'panos';
-  try {
-    new Subjects(prefix);
-  } catch {
-    throw new ValidationError(
-      `PANOS_SUBJECT_PREFIX must be NATS subject tokens joined by dots, without spaces, '*' or '>' (e.g. panos or lab.panos), got ${JSON.stringify(prefix)}`,
-      'PANOS_SUBJECT_PREFIX',
-    );
-  }
-  return prefix;
-}
+// Where the state lives and the subject prefix are the actors' (actors/data-dir.ts); re-exported for the commands.
+export { dataDirPath, resolveDataDir, subjectPrefix } from '../actors/data-dir.ts';
 
 /** `--nats-url`: one or more comma-separated `nats://host:port` (or tls://, ws://, wss://), or `host:port`. */
 export function parseNatsUrl(value: string): string {
@@ -32,9 +11,4 @@ export function parseNatsUrl(value: string): string {
   const ok = value.split(',').every((u) => withScheme.test(u.trim()) || bare.test(u.trim()));
   if (!ok) throw new InvalidArgumentError(`expected a NATS server URL such as nats://127.0.0.1:4222 (or host:port), got "${value}"`);
   return value;
-}
-
-/** The data dir, created if missing, and it and its files made 0700 / 0600 whatever they were: it holds secrets and the event log. */
-export function resolveDataDir(given?: string): string {
-  return privateDir(dataDirPath(given));
 }

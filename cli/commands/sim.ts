@@ -1,14 +1,9 @@
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { GatewayHandle, LocalSimulator } from '../../gateway/index.ts';
+import type { GatewayHandle } from '../../gateway/index.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import type { Simulator } from '../../simulator/index.ts';
-import { createServer } from 'node:net';
-import { lockDataDir, refuseDataDirOf } from '../../actors/data-dir-lock.ts';
-import { natsAuthFromEnv, type PrivateAuth } from '../../bus/index.ts';
-import { resolveDataDir } from '../data-dir.ts';
+import { tuneSimulatorHeap } from '../../simulator/heap.ts';
+import type { PrivateAuth } from '../../bus/index.ts';
 import { shippedScenario } from '../paths.ts';
 import { globalOptions, parsePositiveNumber } from '../options.ts';
 
@@ -24,97 +19,6 @@ interface SimOptions {
   direct: boolean;
   hangLimit?: number;
   newCert?: boolean;
-}
-
-function checkPortFree(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new ValidationError(
-          err.code === 'EADDRINUSE'
-            ? `port ${port} is already in use on ${host} (another simulator, or another program): give another --port, or 0 for any free one. Nothing was started or recorded`
-            : `cannot listen on ${host}:${port} (${err.code ?? err.message}). Nothing was started or recorded`,
-          'port',
-        ),
-      ),
-    );
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
-/**
- * V8 settings for a simulator that is idle or lightly called, as most are (a person trying commands, a
- * daemon upgrading a few firewalls), and the defaults for a busy one.
- *
- * - V8 grows its young generation (from 1 MiB per semi-space up to 16 MiB) when many objects survive its
- *   collections, and shrinks it again at a collection that finds the allocation rate low. Loading and
- *   starting the simulator is one such burst: an idle five-firewall simulator then held 32 MiB of mostly
- *   empty young generation, and being idle it never collects to shrink it. So it is not grown, and V8
- *   optimizes for size (2 MiB of young generation instead of 4, about 3 MB less in all for the basic scenario).
- * - V8's optimizing compiler (TurboFan) is off: each compilation takes its working memory from malloc, on
- *   V8's helper threads and on the main thread, and glibc's arenas keep it once freed (4-8 MB after the
- *   basic scenario's start, varying from start to start: most of the variance of the process's size).
- *   Without it that simulator holds about 7 MB less after a restart; functions still run in the
- *   interpreter and the baseline compiler (Sparkplug), which is enough for a few calls a second.
- *
- * The returned function restores V8's defaults, for a busy gateway: the young generation follows the load
- * (a 1 MiB one cost it about a third more CPU per call) and hot functions are optimized. `sim` calls it when
- * the simulator gets busy (`untilBusy`); a large scenario turns the optimizing compiler back on before it
- * is loaded (its YAML and then every device run hot loops, and it never fits the idle footprint anyway). V8
- * reads these flags as it goes, so no `node` option is needed (changing others at run time, such as the
- * collector's helper threads, crashed V8). Call before the simulator's modules load. The gateway benchmark
- * does the same (restoring after its warm-up calls), as it measures the gateway as this command runs it.
- */
-export function tuneSimulatorHeap(): () => void {
-  const starting = ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-turbofan'];
-  const serving = ['--semi-space-growth-factor=2', '--no-optimize-for-size', '--turbofan'];
-  for (const flag of starting) setFlagsFromString(flag);
-  let restored = false;
-  return () => {
-    if (restored) return;
-    restored = true;
-    for (const flag of serving) setFlagsFromString(flag);
-  };
-}
-
-/** Calls within one second that make a simulator busy: a load generator or a daemon upgrading many firewalls, not a person or a few polls a second. */
-export const BUSY_CALLS_PER_SECOND = 100;
-/** A scenario file larger than this, or with more devices, starts with V8's optimizing compiler (see tuneSimulatorHeap): about 300 and 200 firewalls. */
-export const LARGE_SCENARIO_BYTES = 32 * 1024;
-export const LARGE_SCENARIO_DEVICES = 200;
-
-/**
- * `sim` as the gateway calls it, running `busy` once when it is first called at least
- * BUSY_CALLS_PER_SECOND times within one second (XML API calls and control actions alike).
- */
-export function untilBusy(sim: LocalSimulator, busy: () => void, now: () => number = () => performance.now()): LocalSimulator {
-  let pending: (() => void) | undefined = busy;
-  let windowStart = -Infinity;
-  let calls = 0;
-  const count = (): void => {
-    if (!pending) return;
-    const t = now();
-    if (t - windowStart >= 1_000) {
-      windowStart = t;
-      calls = 0;
-    }
-    if (++calls >= BUSY_CALLS_PER_SECOND) {
-      pending();
-      pending = undefined;
-    }
-  };
-  return {
-    owns: (serial) => sim.owns(serial),
-    op: (serial, request) => {
-      count();
-      return sim.op(serial, request);
-    },
-    control: (serial, action, payload) => {
-      count();
-      return sim.control(serial, action, payload);
-    },
-  };
 }
 
 export function parsePort(value: string): number {
@@ -145,88 +49,27 @@ export function registerSim(program: Command): void {
       }
       const serving = tuneSimulatorHeap();
       // Loaded here so that the short commands do not pay for the simulator's imports.
-      const [{ startGateway, IDENTITY_DIR }, { loadScenarioFile }, { Simulator, writeSimConnection }, { createLogger }, { openRuntime, untilSignal }] = await Promise.all([
-        import('../../gateway/index.ts'),
-        import('../../scenarios/index.ts'),
-        import('../../simulator/index.ts'),
+      const [{ startSimulatorHost }, { createLogger }, { untilSignal }] = await Promise.all([
+        import('../../simulator/host.ts'),
         import('../logger.ts'),
         import('../runtime.ts'),
       ]);
       const log = createLogger();
-      const started = performance.now();
-      // A large scenario's start (its YAML, then every device) runs hot loops: hot functions are optimized
-      // from the start (its young generation still waits for the load, as a small one's does).
-      const scenarioFile = opts.config ?? opts.scenario;
-      const large = (statSync(scenarioFile, { throwIfNoEntry: false })?.size ?? 0) > LARGE_SCENARIO_BYTES;
-      if (large) setFlagsFromString('--turbofan');
-      const scenario = loadScenarioFile(scenarioFile, opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
-      if (!large && scenario.devices.length > LARGE_SCENARIO_DEVICES) setFlagsFromString('--turbofan');
-      // One simulator per data dir: its device state, event log and private NATS store are its own.
-      const simDir = resolveDataDir(dataDir);
-      await lockDataDir(simDir, 'simulator');
-      // A daemon's data dir is not a simulator's: their logs and private NATS stores would mix.
-      await refuseDataDirOf(simDir, 'daemon', 'simulator');
-      // Checked before the run is recorded: a simulator that cannot serve leaves no run behind.
-      if (opts.port !== 0) await checkPortFree('127.0.0.1', opts.port);
-      const rt = await openRuntime({
-        role: 'simulator',
-        log,
-        dataDir: simDir,
-        ...(natsUrl ? { natsUrl } : {}),
-        // The simulator's user: alone in its NATS account, since its subjects carry keygen passwords.
-        auth: natsAuthFromEnv(),
-        privateUser: 'simulator',
-        details: { scenario: scenario.name, file: scenario.file },
-      });
-      const sim = await Simulator.start({
-        scenario,
-        store: rt.store,
-        log: log.child({ component: 'simulator' }),
-        nc: rt.bus.nc,
-        subjects: rt.subjects,
+      const { sim, scenario, gateway, rt, connectionFile, startupMs, close } = await startSimulatorHost({
+        scenarioFile: opts.config ?? opts.scenario,
+        ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
         fresh: opts.fresh === true,
+        port: opts.port,
+        protocol: opts.http ? 'http' : 'https',
+        ...(opts.tlsCert && opts.tlsKey ? { tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey } } : {}),
+        direct: opts.direct,
+        ...(opts.hangLimit !== undefined ? { hangLimitMs: Math.round(opts.hangLimit * 1000) } : {}),
+        ...(opts.newCert ? { newCert: true } : {}),
+        ...(dataDir ? { dataDir } : {}),
+        ...(natsUrl ? { natsUrl } : {}),
+        log,
+        onBusy: serving,
       });
-      let gateway: GatewayHandle;
-      try {
-        gateway = await startGateway({
-          nc: rt.bus.nc,
-          subjects: rt.subjects,
-          store: rt.store,
-          log: log.child({ component: 'gateway' }),
-          description: sim.describe(),
-          // The simulator runs here: its devices are called directly, not over NATS. Once busy it ends
-          // the idle settings of V8 (tuneSimulatorHeap): a simulator called a few times a second stays small.
-          simulator: untilBusy(sim, serving),
-          port: opts.port,
-          protocol: opts.http ? 'http' : 'https',
-          direct: opts.direct,
-          ...(opts.tlsCert && opts.tlsKey ? { tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey } } : { tlsDir: join(rt.dataDir, IDENTITY_DIR) }),
-          ...(opts.newCert ? { newCert: true } : {}),
-          ...(opts.hangLimit !== undefined ? { hangLimitMs: Math.round(opts.hangLimit * 1000) } : {}),
-        });
-      } catch (err) {
-        await sim.stop();
-        await rt.close();
-        throw err;
-      }
-      const connectionFile = writeSimConnection(rt.dataDir, {
-        version: 1,
-        url: gateway.panoramaUrl,
-        host: new URL(gateway.panoramaUrl).host,
-        protocol: gateway.protocol,
-        apiKey: scenario.apiKey,
-        ...(gateway.fingerprint ? { fingerprint: gateway.fingerprint } : {}),
-        ...(gateway.identity?.caFile ? { caFile: gateway.identity.caFile } : {}),
-        direct: gateway.addresses.length > 1,
-        scenario: resolve(scenario.file),
-        scenarioName: scenario.name,
-        natsUrl: rt.bus.url,
-        ...(rt.bus.privateAuth ? { natsNkeyFile: rt.bus.privateAuth.files.simulator } : {}),
-        subjectPrefix: rt.subjects.prefix,
-        pid: process.pid,
-        startedAt: new Date().toISOString(),
-      });
-      const ms = Math.round(performance.now() - started);
       log.info(
         {
           scenario: scenario.file,
@@ -238,16 +81,14 @@ export function registerSim(program: Command): void {
           panoramaUrl: gateway.panoramaUrl,
           directAddresses: gateway.addresses.length - 1,
           fingerprint: gateway.fingerprint,
-          startupMs: ms,
+          startupMs,
         },
         'simulator up',
       );
       process.stdout.write(banner(sim, scenario.file, scenario.apiKey, scenario.admins[0]?.username, gateway, rt, connectionFile));
       const signal = await untilSignal();
       log.info({ signal }, 'stopping simulator');
-      await gateway.close();
-      await sim.stop();
-      await rt.close();
+      await close();
     });
 }
 

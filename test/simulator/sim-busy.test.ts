@@ -1,5 +1,5 @@
 import test from 'ava';
-import { BUSY_CALLS_PER_SECOND, untilBusy } from '../../cli/commands/sim.ts';
+import { BUSY_CALLS_PER_SECOND, untilBusy } from '../../simulator/heap.ts';
 import type { LocalSimulator, SimOpPayload } from '../../gateway/index.ts';
 
 /** A simulator that answers with what it was asked, and a clock the test moves. */

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue, type DaemonConfig } from '../../actors/config.ts';
 import { loadPathsFile } from '../../actors/paths-file.ts';
 import { readSimConnection, type SimConnection } from '../../simulator/connection-schema.ts';
+import { connectionFilePath } from '../../simulator/connection-file.ts';
+import { PanosUpgradeError } from '../../panos/errors.ts';
 import { resolveDataDir } from '../data-dir.ts';
 import { readDaemonFile } from '../daemon-file.ts';
 import { globalOptions } from '../options.ts';
@@ -38,6 +41,27 @@ export function simConfigValues(conn: SimConnection): Array<[string, string]> {
   return values;
 }
 
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that starts the simulator again as its connection file says it ran: its data dir, scenario,
+ * port, protocol and direct addresses, so that the configuration written from it stays valid. The data
+ * dir goes first, as a global option: a hint gets the line's own --data-dir put in after `panos-upgrade`
+ * only when a command word follows it.
+ */
+export function simRestartCommand(simDir: string, conn?: SimConnection): string {
+  const words = ['panos-upgrade', '--data-dir', shellWord(simDir), 'sim'];
+  if (!conn) return words.join(' ');
+  words.push('--scenario', shellWord(conn.scenario));
+  const port = new URL(`${conn.protocol}://${conn.host}`).port || (conn.protocol === 'https' ? '443' : '80');
+  if (port !== '8443') words.push('--port', port);
+  if (conn.protocol === 'http') words.push('--http');
+  if (!conn.direct) words.push('--no-direct');
+  return words.join(' ');
+}
+
 export function registerConfigFromSim(config: Command): void {
   config
     .command('from-sim')
@@ -46,7 +70,10 @@ export function registerConfigFromSim(config: Command): void {
     .option('--json', 'print { file, simulator, values } as JSON')
     .action((simDir: string, opts: { json?: boolean }, cmd: Command) => {
       const out = outputTo();
-      const conn = readSimConnection(resolve(simDir));
+      const simPath = resolve(simDir);
+      const file = connectionFilePath(simPath);
+      if (!existsSync(file)) throw new PanosUpgradeError('CONFIG', `no simulator connection file at ${file}: start the simulator with: ${simRestartCommand(simPath)}`);
+      const conn = readSimConnection(simPath);
       const dataDir = resolveDataDir(globalOptions(cmd).dataDir);
       let next: DaemonConfig = loadConfig(dataDir);
       const values = simConfigValues(conn);
@@ -69,8 +96,12 @@ export function registerConfigFromSim(config: Command): void {
       if (pathsNote) out.line(`  ${pathsNote}`);
       if (!running) {
         out.line(`The simulator (pid ${conn.pid}) is not running now: start it again with`);
-        out.line(`  panos-upgrade sim --data-dir ${resolve(simDir)} --scenario ${conn.scenario}`);
-        out.line('It keeps its certificates, so this configuration stays valid.');
+        out.line(`  ${simRestartCommand(simPath, conn)}`);
+        const also = [
+          ...(conn.protocol === 'https' && !conn.caFile ? ['--tls-cert and --tls-key as before'] : []),
+          'the --time-scale you gave it, if any',
+        ];
+        out.line(`(with ${also.join(', and ')}). It keeps its certificates, so this configuration stays valid.`);
       }
       const daemon = readDaemonFile(dataDir);
       if (daemon.state === 'running') out.line(`The daemon (pid ${daemon.info.pid}) reads its configuration at start: restart it to apply this.`);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DEFAULT_CONFIG, setConfigValue, type DaemonConfig } from '../../actors/config.ts';
-import { simConfigValues } from '../../cli/commands/config-from-sim.ts';
+import { simConfigValues, simRestartCommand } from '../../cli/commands/config-from-sim.ts';
 import type { SimConnection } from '../../simulator/connection-file.ts';
 
 const FP = 'AB:'.repeat(31) + 'AB';
@@ -41,4 +41,15 @@ test('config from-sim: when the simulator serves plain HTTP then every tls optio
   t.is(next.protocol, 'http');
   t.is(next.tls.fingerprint, '');
   t.is(next.firewall.tls.caFile, '');
+});
+
+test('config from-sim: the command it prints to start the simulator again keeps its port, protocol and direct addresses', (t) => {
+  const { fingerprint: _fp, caFile: _ca, ...plain } = conn;
+  t.is(simRestartCommand('/sim', conn), 'panos-upgrade --data-dir /sim sim --scenario /repo/scenarios/basic.yaml');
+  t.is(
+    simRestartCommand('/sim', { ...plain, protocol: 'http', url: 'http://127.0.0.1:48913', host: '127.0.0.1:48913' }),
+    'panos-upgrade --data-dir /sim sim --scenario /repo/scenarios/basic.yaml --port 48913 --http',
+  );
+  t.is(simRestartCommand("/my sims/lab's", { ...conn, direct: false, host: '127.0.0.1:9443' }), `panos-upgrade --data-dir '/my sims/lab'\\''s' sim --scenario /repo/scenarios/basic.yaml --port 9443 --no-direct`);
+  t.is(simRestartCommand('/sim'), 'panos-upgrade --data-dir /sim sim');
 });

@@ -19,7 +19,7 @@ import { DaemonClient } from './client.ts';
 import { discoverDevices, printDiscovered } from './commands/device.ts';
 import { downloadStatus, queueAllDownloads, queueSummaryLines } from './commands/download.ts';
 import { resultLine, succeeded } from './commands/job.ts';
-import { followCampaign } from './commands/campaign.ts';
+import { CampaignFeed, followCampaign } from './commands/campaign.ts';
 import type { CampaignRecord } from '../machines/campaign.record.ts';
 import type { EventEnvelope } from '../eventstore/index.ts';
 import type { DemoOptions } from './commands/demo.ts';
@@ -283,8 +283,8 @@ export async function runDemo(options: DemoOptions & GlobalOptions): Promise<voi
  * operator's approval (the demo gives it, as `campaign approve` would), then the rest at once.
  */
 async function runCampaign(client: DaemonClient, out: Output, serials: string[], scenario: Scenario, options: DemoOptions): Promise<StatusRecord[]> {
-  const buffered: EventEnvelope[] = [];
-  const sub = await client.subscribe(client.subjects.streamEvents('campaign'), (msg) => buffered.push(msg.json<EventEnvelope>()));
+  // One subscription, from before the create: every event of the campaign, in order, none twice.
+  const feed = await CampaignFeed.open(client);
   let id = '';
   try {
     const { timings, timeScale } = timingsOfScenario(scenario);
@@ -300,10 +300,11 @@ async function runCampaign(client: DaemonClient, out: Output, serials: string[],
     });
     id = reply.campaign.campaign_id;
     out.line(`  Campaign ${id}: ${reply.campaign.waves.map((w) => `${w.name} ${w.units} unit(s)`).join(', ')}`);
-  } finally {
-    sub.unsubscribe();
+  } catch (err) {
+    feed.close();
+    throw err;
   }
-  await followCampaign(client, out, id, buffered, (e) => {
+  await followCampaign(client, out, id, feed, (e) => {
     if (e.type !== 'campaign.approval.requested') return;
     out.line(`          the demo approves: panos-upgrade campaign approve ${id}`);
     void client.request('campaign.approve', { campaignId: id, by: 'demo' }).catch((err: unknown) => out.line(`  could not approve: ${(err as Error).message}`));

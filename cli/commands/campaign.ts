@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Msg } from '@nats-io/transport-node';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import { RemoteError } from '../../bus/errors.ts';
 import type { DryRunPlan } from '../../actors/campaign-runner.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
@@ -137,39 +137,136 @@ function inPlanFile(err: unknown, source: PlanSource | undefined, sent: Campaign
 const ENDED = new Set(['completed', 'halted', 'aborted']);
 
 /**
- * Print live progress lines for one campaign until it ends; events arrive from `panos.evt.campaign.<id>.>`
- * (`buffered`: those that arrived before its id was known). `onEvent` sees each event once, after its line.
+ * Campaign events from one subscription opened before anything is asked of the daemon (so that none is
+ * missed between a create and following it); they queue until `follow` takes them.
+ */
+export class CampaignFeed {
+  private readonly queued: EventEnvelope[] = [];
+  private take: ((e: EventEnvelope) => void) | undefined;
+  private sub: Subscription | undefined;
+
+  static async open(client: DaemonClient): Promise<CampaignFeed> {
+    const feed = new CampaignFeed();
+    feed.sub = await client.subscribe(client.subjects.streamEvents('campaign'), (msg: Msg) => feed.push(msg.json<EventEnvelope>()));
+    return feed;
+  }
+
+  private push(e: EventEnvelope): void {
+    if (this.take) this.take(e);
+    else this.queued.push(e);
+  }
+
+  /** Hand every event, queued ones first, to `take`. */
+  follow(take: (e: EventEnvelope) => void): void {
+    this.take = take;
+    for (const e of this.queued.splice(0)) take(e);
+  }
+
+  close(): void {
+    this.sub?.unsubscribe();
+  }
+}
+
+/** How long an event is held for the ones before it (by seq) before it is printed anyway. */
+const GAP_WAIT_MS = 1000;
+
+/**
+ * Print live progress lines for one campaign until it ends, each event once and in the order of its
+ * stream (seq). `feed`: a subscription opened before the campaign was created (its events then start
+ * at the first); without one, a subscription opened now (what came before is in the status printed).
+ * When the connection to NATS comes back, units that started or ended meanwhile are printed from the
+ * campaign record. `onEvent` sees each event once, after its line.
  */
 export async function followCampaign(
   client: DaemonClient,
   out: Output,
   id: string,
-  buffered: EventEnvelope[] = [],
+  feed?: CampaignFeed,
   onEvent?: (e: EventEnvelope) => void,
 ): Promise<CampaignRecord> {
+  const fromStart = feed !== undefined;
+  const own = feed ?? (await CampaignFeed.open(client));
   const { campaign } = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true });
   const names = new Map<number, string>();
   for (const w of campaign.waves) for (const m of w.members ?? []) names.set(m.unit, m.hostnames.join(' / '));
-  const seen = new Set<number>();
+  const started = new Set<string>();
+  const ended = new Set<string>();
   let resolveEnd!: () => void;
-  const ended = new Promise<void>((r) => (resolveEnd = r));
-  const handle = (e: EventEnvelope): void => {
-    if (e.stream !== `campaign:${id}` || seen.has(e.seq)) return;
-    seen.add(e.seq);
+  const done = new Promise<void>((r) => (resolveEnd = r));
+  const print = (e: EventEnvelope): void => {
+    const d = (e.data ?? {}) as Record<string, unknown>;
+    if (e.type === 'campaign.unit.started') started.add(String(d.jobId));
+    if (e.type === 'campaign.unit.ended') ended.add(String(d.jobId));
     const line = eventLine(e, names);
     if (line) out.line(`${e.at.slice(11, 19)}  ${line}`);
     onEvent?.(e);
     if (e.type === 'campaign.completed' || e.type === 'campaign.halted' || e.type === 'campaign.aborted') resolveEnd();
   };
-  const sub = await client.subscribe(client.subjects.streamEvents('campaign', id), (msg: Msg) => handle(msg.json<EventEnvelope>()));
-  for (const e of buffered.sort((a, b) => a.seq - b.seq)) handle(e);
-  // Events before the subscription are in the record: end at once if it already ended.
+  // In seq order: an event waits for those before it, at most GAP_WAIT_MS (one may have been missed).
+  let next: number | undefined = fromStart ? 1 : undefined;
+  const pending = new Map<number, EventEnvelope>();
+  let gapTimer: NodeJS.Timeout | undefined;
+  const drain = (): void => {
+    if (pending.size === 0) return;
+    next ??= Math.min(...pending.keys());
+    for (let e = pending.get(next); e; e = pending.get(next)) {
+      pending.delete(next);
+      next++;
+      print(e);
+    }
+    clearTimeout(gapTimer);
+    if (pending.size > 0) {
+      gapTimer = setTimeout(() => {
+        next = Math.min(...pending.keys());
+        drain();
+      }, GAP_WAIT_MS);
+    }
+  };
+  const accept = (e: EventEnvelope): void => {
+    if (e.stream !== `campaign:${id}` || (next !== undefined && e.seq < next) || pending.has(e.seq)) return;
+    pending.set(e.seq, e);
+    drain();
+  };
+  // Back after a lost connection: what happened meanwhile is in the record, not in the events.
+  const reconcile = async (): Promise<void> => {
+    const now = (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true })).campaign;
+    const at = new Date().toISOString().slice(11, 19);
+    for (const w of now.waves) {
+      for (const m of w.members ?? []) {
+        const name = m.hostnames.join(' / ');
+        for (const jobId of [m.stage_job_id, m.job_id]) {
+          if (!jobId || started.has(jobId)) continue;
+          started.add(jobId);
+          out.line(`${at}    ${name}: ${jobId === m.stage_job_id ? 'pre-staging images' : 'upgrade started'} (job ${jobId}) (while disconnected)`);
+        }
+        if ((m.status === 'complete' || m.status === 'failed' || m.status === 'cancelled') && m.job_id && !ended.has(m.job_id)) {
+          ended.add(m.job_id);
+          out.line(`${at}    ${name}: ${m.status}: ${m.message} (while disconnected)`);
+        }
+      }
+    }
+    // Live events go on from here: a gap before them is no reason to wait.
+    next = undefined;
+    if (ENDED.has(now.status)) {
+      out.line(`${at}  ${now.message}`);
+      resolveEnd();
+    }
+  };
+  const stopWatching = await client.onConnection((change) => {
+    if (change === 'back') void reconcile().catch(() => undefined);
+  });
+  own.follow(accept);
+  // Events before the subscription are in the record: end soon if it already ended (its last events may still be on their way).
   const now = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id });
-  if (ENDED.has(now.campaign.status)) resolveEnd();
+  let endTimer: NodeJS.Timeout | undefined;
+  if (ENDED.has(now.campaign.status)) endTimer = setTimeout(resolveEnd, fromStart ? 2 * GAP_WAIT_MS : 0);
   try {
-    await untilInterrupted(ended, `stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`);
+    await untilInterrupted(done, `stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`);
   } finally {
-    sub.unsubscribe();
+    clearTimeout(gapTimer);
+    clearTimeout(endTimer);
+    stopWatching();
+    own.close();
   }
   return (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id })).campaign;
 }
@@ -178,7 +275,7 @@ export async function followCampaign(
 function finishWatch(out: Output, c: CampaignRecord, json: boolean): void {
   const stopped = c.status === 'halted' || c.status === 'aborted' ? `campaign ${c.campaign_id} ${c.status}: ${c.message}` : undefined;
   if (stopped === undefined) {
-    if (json) printJson(out, { campaign: c });
+    if (json) printJson(out, { ok: true, campaign: c });
     return;
   }
   throw new CliError(stopped, 1, json ? { ok: false, campaign: c, error: { code: `CAMPAIGN_${c.status.toUpperCase()}`, message: stopped, exitCode: 1 } } : undefined);
@@ -224,8 +321,8 @@ export function registerCampaign(program: Command): void {
       const source = opts.plan ? readPlanSource(opts.plan) : undefined;
       const plan = buildPlan(opts, source);
       await withDaemon(cmd, async (client) => {
-        const buffered: EventEnvelope[] = [];
-        const sub = opts.watch && !opts.dryRun ? await client.subscribe(client.subjects.streamEvents('campaign'), (msg: Msg) => buffered.push(msg.json<EventEnvelope>())) : undefined;
+        // One subscription, from before the request: every event of the new campaign, none twice.
+        const feed = opts.watch && !opts.dryRun ? await CampaignFeed.open(client) : undefined;
         try {
           const reply = await client.request<{ campaign: CampaignRecord } | DryRunPlan>('campaign.create', plan, 60_000).catch((err: unknown) => {
             throw inPlanFile(err, source, plan);
@@ -244,11 +341,10 @@ export function registerCampaign(program: Command): void {
             out.line(`Follow it with: panos-upgrade campaign status ${c.campaign_id} --watch`);
             return;
           }
-          sub?.unsubscribe();
-          const end = await followCampaign(client, progress, c.campaign_id, buffered.filter((e) => e.stream === `campaign:${c.campaign_id}`));
+          const end = await followCampaign(client, progress, c.campaign_id, feed);
           finishWatch(out, end, opts.json === true);
         } finally {
-          sub?.unsubscribe();
+          feed?.close();
         }
       });
     });

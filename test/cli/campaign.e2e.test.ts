@@ -145,3 +145,24 @@ test('cli campaign: plan errors only the daemon can find name the plan file, lin
   // A value the command line gave is not the file's: no line of the file is named.
   t.is(await refused('target: 11.1.0\nselect: { all: true }\n', '--device', '009999999999'), 'error: select.serials[0]: 009999999999 is not in the inventory (run "panos-upgrade device discover" first)');
 });
+
+test('cli campaign: create --watch prints every event of the campaign once, in order, and --json says ok true', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic', config: (c) => ({ ...c, retries: { maxAttempts: 1, backoffSeconds: 0.1 } }) });
+  const env = stackEnv(nats.url, stack);
+  const args = ['--data-dir', tempDir(t)];
+  await command(stack, 'device.discover');
+  await control(stack, '001234567893', 'faults', { faults: { download: { rate: 1, error: 'Failed to download: checksum mismatch' } } });
+  const watch = await runCli(t, ['campaign', 'create', '--target', '11.1.0', '--device', '001234567893', '--device', '001234567892', '--waves', 'canary:1,rest', '--watch', ...args], { env });
+  t.is(watch.code, 1, watch.stderr);
+  const lines = watch.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d {2}/.test(l)).map((l) => l.slice(10).trim());
+  const order = [/^wave 1 started$/, /^fw-branch-01: upgrade started/, /^fw-branch-01: failed: /, /^halting: /, /^Halted: /];
+  const at = order.map((re) => lines.findIndex((l) => re.test(l)));
+  t.true(at.every((i) => i >= 0), lines.join('\n'));
+  t.deepEqual([...at].sort((a, b) => a - b), at, `in order:\n${lines.join('\n')}`);
+  t.is(new Set(lines).size, lines.length, `each once:\n${lines.join('\n')}`);
+
+  await control(stack, '001234567893', 'faults', { faults: { download: { rate: 0 } } });
+  const ok = await runCli(t, ['campaign', 'create', '--target', '11.1.0', '--device', '001234567892', '--watch', '--json', ...args], { env });
+  t.is(ok.code, 0, ok.stderr);
+  t.like(JSON.parse(ok.stdout), { ok: true, campaign: { status: 'completed' } });
+});

@@ -246,6 +246,17 @@ export function forecast(s: CampaignState, now: number): Forecast {
   const windows = windowsOf(s.spec);
   const specUnits = new Map(s.spec.units.map((u) => [u.id, u]));
   const out: Forecast = { waves: [], end: null, approvals: 0 };
+  if (s.haltReason || s.abortRequested) {
+    // Halting or aborting: nothing new starts, so only the jobs in flight are left to end.
+    let end = now;
+    for (const u of s.units.filter(unitInFlight)) end = Math.max(end, wallTime(s, campaignTime(s, u.startedAt ?? now) + (specUnits.get(u.id)?.expectedMs ?? 0)));
+    for (const plan of s.spec.waves) {
+      const wave = s.waves[plan.index];
+      if (wave) out.waves.push({ index: plan.index, start: wave.startedAt, end: wave.status === 'running' ? end : wave.endedAt });
+    }
+    out.end = end;
+    return out;
+  }
   let t = campaignTime(s, now);
   let failed = false;
   for (const plan of s.spec.waves) {

@@ -156,7 +156,8 @@ export function evolveCampaign(state: CampaignState, fact: CampaignFact & { at?:
         kind === 'download-only'
           ? { status: 'staging', stageJobId: jobId, kind, message: 'Pre-staging images', startedAt: at }
           : { status: 'running', jobId, kind, message: 'Upgrading', startedAt: at };
-      return { ...s, units: patchUnit(s, unit, patch), windowWait: null };
+      // The window it waited for is open: the header no longer says it waits.
+      return { ...s, units: patchUnit(s, unit, patch), windowWait: null, ...(s.windowWait && s.message === s.windowWait.reason ? { message: `Wave ${fact.data.wave + 1} running` } : {}) };
     }
     case 'campaign.unit.ended': {
       const { unit, kind, status, message } = fact.data;

@@ -203,3 +203,22 @@ test('campaign: a stored campaign whose soak ends beyond what a Date holds still
   const soak = h.facts.find((f) => f.type === 'campaign.soak.started')!;
   t.is(eventLine({ ...soak, stream: 'campaign:c1', seq: 1 } as unknown as EventEnvelope, new Map()), 'gate after wave 1: soaking until -');
 });
+
+test('campaign: the header stops saying it waits for the window once units start in it; while halting the ETA counts only the jobs in flight', (t) => {
+  const h = harness({ windows: ['Sat 01:00-05:00 UTC'], waves: 'rest', concurrency: 2 }, 4);
+  h.send({ type: 'start', now: h.clock.now() });
+  t.regex(h.ctx().message, /^Waiting for the maintenance window/);
+  h.clock.increment(13 * 60 * MIN);
+  t.is(h.inFlight().length, 2);
+  t.is(h.ctx().message, 'Wave 1 running');
+
+  const f = harness({ waves: 'rest', concurrency: 2 }, 6);
+  f.send({ type: 'start', now: f.clock.now() });
+  const [first] = f.inFlight();
+  f.clock.increment(10 * MIN);
+  f.send({ type: 'job.ended', unit: first!.unit, jobId: first!.jobId, kind: 'upgrade', status: 'failed', message: 'boom', now: f.clock.now() });
+  t.is(f.ctx().status, 'halting');
+  // The other job started at T0 and is expected to take 30 min; the 4 units that will never start do not count.
+  t.is(forecast(f.ctx(), f.clock.now()).end, T0 + 30 * MIN);
+  t.is(toCampaignRecord(f.ctx(), f.clock.now()).eta, new Date(T0 + 30 * MIN).toISOString());
+});

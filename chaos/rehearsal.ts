@@ -15,7 +15,7 @@ import {
   checkInvariants,
   clusterChaosPlan,
   estimateUpgradeMs,
-  jobEnds,
+  jobCounts,
   listRuns,
   markRunFailure,
   observedFaults,
@@ -77,7 +77,10 @@ export interface ChaosReport {
   /** Live faults as they were switched on: on which device (the planned one, or a candidate still being worked on), when. */
   live: Array<{ device: string; planned: string; fault: string; atMs: number; clearedMs: number | null }>;
   submitted: Array<{ device: string; jobId: string | null; reason?: string }>;
+  /** The jobs by status, as the terminal-state invariant counts them (an HA pair's job and each peer's job). */
   jobs: Record<string, number>;
+  /** What the invariants cannot say: e.g. that no job ran, so nothing was tested. */
+  warnings: string[];
   daemonRuns: Array<{ runId: string; verified: boolean; mismatches: number; stopped: boolean }>;
   invariants: InvariantResult[];
 }
@@ -351,7 +354,7 @@ export async function checkRun(run: Rehearsal, r: RunOutcome): Promise<ChaosRepo
     const check = checkDuplicates(daemonStore);
     const invariants = [...checkInvariants({ scenario, plan, startedAt, daemonEvents, simEvents, submitted, verify, check }), ...r.moreInvariants(daemonEvents)];
     markRunFailure(invariants, { timedOut: r.timedOut, timeoutMs: run.timeoutMs, disruptionError: r.disruptionError });
-    const jobs = jobEnds(daemonEvents);
+    const jobs = jobCounts(daemonEvents);
     const ok = invariants.every((i) => i.ok);
     report = {
       ok,
@@ -368,6 +371,7 @@ export async function checkRun(run: Rehearsal, r: RunOutcome): Promise<ChaosRepo
       live: r.live(simEvents),
       submitted,
       jobs,
+      warnings: Object.keys(jobs).length === 0 ? ['no job ran: nothing was upgraded, so the invariants hold without having tested anything'] : [],
       daemonRuns: runs.map((run) => ({ runId: run.runId, verified: verify.find((v) => v.runId === run.runId)!.report.ok, mismatches: verify.find((v) => v.runId === run.runId)!.report.mismatches, stopped: run.stoppedAt !== null })),
       invariants,
     };

@@ -466,14 +466,20 @@ export function markRunFailure(invariants: InvariantResult[], run: { timedOut: b
 }
 
 /** How the run's jobs and pair jobs ended, counted from the daemon's log. */
-export function jobEnds(daemonEvents: readonly EventEnvelope[]): Record<string, number> {
-  const jobs: Record<string, number> = {};
-  for (const e of daemonEvents) {
-    if (e.type === 'job.completed' || e.type === 'job.ha.completed') jobs.complete = (jobs.complete ?? 0) + 1;
-    if (e.type === 'job.failed' || e.type === 'job.ha.failed') jobs.failed = (jobs.failed ?? 0) + 1;
-    if (e.type === 'job.cancelled' || e.type === 'job.ha.cancelled') jobs.cancelled = (jobs.cancelled ?? 0) + 1;
-  }
-  return jobs;
+/**
+ * The jobs of the daemon's log by status, as the terminal-state invariant counts them: every job stream
+ * (an HA pair's job, and each peer's job within it), folded; the report's `jobs` line uses the same.
+ */
+export function jobCounts(daemonEvents: readonly EventEnvelope[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const j of jobViews(daemonEvents)) counts[j.status] = (counts[j.status] ?? 0) + 1;
+  return counts;
+}
+
+/** `12 job(s): complete 9, failed 3`, or `0 job(s): none`. */
+export function describeJobCounts(counts: Readonly<Record<string, number>>): string {
+  const total = Object.values(counts).reduce((a, n) => a + n, 0);
+  return `${total} job(s): ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`;
 }
 
 export function checkInvariants(ev: ChaosEvidence): InvariantResult[] {
@@ -491,12 +497,10 @@ export function checkInvariants(ev: ChaosEvidence): InvariantResult[] {
       if (!TERMINAL.has(j.status)) violations.push(`${j.pair ? 'HA pair job' : 'job'} ${j.jobId} (${j.serials.join('+')}) is still ${j.status}: ${j.message}`);
       else if (!j.message.trim() || (j.status === 'failed' && !j.reason?.trim())) violations.push(`job ${j.jobId} ended ${j.status} without a reason`);
     }
-    const counts: Record<string, number> = {};
-    for (const j of jobs) counts[j.status] = (counts[j.status] ?? 0) + 1;
     results.push({
       name: 'every job ends in a terminal state with a reason',
       ok: violations.length === 0,
-      detail: `${jobs.length} job(s): ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+      detail: describeJobCounts(jobCounts(daemonEvents)),
       violations,
     });
   }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import pino from 'pino';
 import { chaosRunPlan, runChaos, runClusterChaos, type ChaosOptions, type ChaosReport } from '../../chaos/index.ts';
-import type { ChaosPlan } from '../../forensics/index.ts';
+import { describeJobCounts, type ChaosPlan } from '../../forensics/index.ts';
 import { CLI_BIN, shippedScenario } from '../paths.ts';
 
 function ms(n: number): string {
@@ -28,7 +28,7 @@ export function formatChaosReport(r: ChaosReport): string {
   if (r.injected.length === 0) out.push('  none');
   for (const f of r.injected) out.push(`  ${f.device.padEnd(14)} ${f.fault}${f.count > 1 ? ` ×${f.count}` : ''} at +${ms(f.firstMs)}${f.count > 1 ? `…+${ms(f.lastMs)}` : ''}`);
   const skipped = r.submitted.filter((s) => !s.jobId);
-  out.push('', `Jobs: ${Object.entries(r.jobs).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${skipped.length ? `; not submitted: ${skipped.map((s) => `${s.device} (${s.reason})`).join('; ')}` : ''}`);
+  out.push('', `Jobs: ${describeJobCounts(r.jobs)}${skipped.length ? `; not submitted: ${skipped.map((s) => `${s.device} (${s.reason})`).join('; ')}` : ''}`);
   out.push(`Daemon runs: ${r.daemonRuns.map((d) => `${d.runId}${d.stopped ? '' : ' (killed)'} ${d.verified ? 'verified' : `${d.mismatches} mismatch(es)`}`).join(', ')}`);
   out.push('', 'Invariants:');
   for (const i of r.invariants) {
@@ -37,7 +37,11 @@ export function formatChaosReport(r: ChaosReport): string {
     if (i.violations.length > 20) out.push(`        … and ${i.violations.length - 20} more`);
     for (const n of i.notes ?? []) out.push(`        note: ${n}`);
   }
-  out.push('', r.ok ? 'All invariants hold.' : 'Some invariants failed.');
+  const warnings = r.warnings ?? [];
+  if (warnings.length > 0) out.push('');
+  for (const w of warnings) out.push(`Warning: ${w}.`);
+  const nothingRan = Object.values(r.jobs).every((n) => n === 0);
+  out.push('', r.ok ? (nothingRan ? 'All invariants hold, but nothing was tested.' : 'All invariants hold.') : 'Some invariants failed.');
   if (r.workDir) out.push(`Logs and report: ${r.workDir}`);
   return out.join('\n');
 }

@@ -16,6 +16,7 @@ import { sleep } from '../panos/client.ts';
 import { DurationEstimates } from '../panos/poll-schedule.ts';
 import { ConflictingJobTypeError, DuplicateJobError, JobStateError, NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
+import { compareVersions } from '../panos/version.ts';
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
 import { fencedDeviceApi, type Fence } from './fence.ts';
@@ -584,6 +585,22 @@ export class Daemon {
   }
 
   /**
+   * An HA pair whose peers run different versions (a pair job cancelled or failed between its peers) is
+   * finished: the peer behind is upgraded to the version the other runs, after failing over to it. Going
+   * further is another job, once the peers run one version.
+   */
+  private async finishPlan(a: InventoryDevice, b: InventoryDevice, targetVersion: string | undefined): Promise<{ plan: UpgradePlan; behind: InventoryDevice; upgraded: InventoryDevice }> {
+    const [behind, upgraded] = compareVersions(a.swVersion, b.swVersion) < 0 ? [a, b] : [b, a];
+    const half = `the HA pair is half-upgraded (${upgraded.hostname} runs ${upgraded.swVersion}, ${behind.hostname} ${behind.swVersion})`;
+    if (targetVersion && targetVersion !== upgraded.swVersion) {
+      throw new NoPathError(behind.serial, `${half}: finish it first, to ${upgraded.swVersion} (submit it without --target or with --target ${upgraded.swVersion}), then upgrade the pair further`);
+    }
+    const plan = await this.plan(behind, upgraded.swVersion);
+    if (plan.hops.at(-1)?.version !== upgraded.swVersion) throw new NoPathError(behind.serial, `${half}, and the path of ${behind.hostname} does not end at ${upgraded.swVersion}`);
+    return { plan, behind, upgraded };
+  }
+
+  /**
    * Submit a job for one device. A member of an HA pair whose peer is in the inventory gets a pair job:
    * the two peers are one unit of work, upgraded one after the other in one scheduler slot.
    */
@@ -599,7 +616,8 @@ export class Daemon {
     const peer = this.peerOf(device);
     this.checkNoActiveJob(device.serial, kind);
     if (peer) this.checkNoActiveJob(peer.serial, kind);
-    const plan = await this.plan(device, p.targetVersion);
+    const finish = peer && kind === 'upgrade' && peer.swVersion !== device.swVersion ? await this.finishPlan(device, peer, p.targetVersion) : undefined;
+    const plan = finish?.plan ?? (await this.plan(device, p.targetVersion));
     if (p.dryRun) {
       // Read-only: what each device already has decides what would be fetched.
       const versions = [...new Set(plan.hops.map((h) => h.version))];
@@ -612,7 +630,7 @@ export class Daemon {
       const own = devices[0]!;
       return { dryRun: true, device: device.serial, haPeer: peer?.serial ?? null, plan, wouldDownload: own.wouldDownload, alreadyPresent: own.alreadyPresent, devices };
     }
-    if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null, undefined, readiness)) };
+    if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null, undefined, readiness, finish?.upgraded.serial)) };
     const state = await this.createJob(device, kind, plan, p.targetVersion ?? null, undefined, undefined, readiness);
     return { job: toStatusRecord(state) };
   }
@@ -667,6 +685,7 @@ export class Daemon {
     targetVersion: string | null,
     fixedId?: string,
     readiness: ReadinessPolicy = this.defaultReadiness(),
+    upgraded?: string,
   ): Promise<PairState> {
     const now = this.clock.now();
     const jobId = fixedId ?? newJobId(now);
@@ -683,6 +702,7 @@ export class Daemon {
         versions: plan.hops.map((h) => h.version),
         // Recorded, so the pair's check step and its peers' child jobs run it after a restart and in replay too.
         readiness,
+        ...(upgraded ? { upgraded } : {}),
       },
     };
     this.activeBySerial.set(a.serial, jobId);
@@ -801,6 +821,29 @@ export class Daemon {
         skip('not connected to Panorama at the last discovery');
         continue;
       }
+      const peer = this.peerOf(device);
+      // An HA member is upgraded with its peer, as one pair job: alone it would reboot without failing
+      // over first. Download-only jobs reboot nothing, so a member may have one of its own.
+      const peerJob = peer ? this.activeJobOf(peer.serial) : undefined;
+      if (peer && kind === 'upgrade' && peerJob) {
+        skip(`its HA peer ${peer.hostname} (${peer.serial}) has an active job ${peerJob}; a pair is upgraded as one, after that job ends`);
+        continue;
+      }
+      if (peer && kind === 'upgrade' && peer.swVersion !== device.swVersion) {
+        // A half-upgraded pair: finished, its peer behind upgraded to the version the other runs.
+        handled.add(peer.serial);
+        let finish: Awaited<ReturnType<Daemon['finishPlan']>>;
+        try {
+          finish = await this.finishPlan(device, peer, targetVersion);
+        } catch (err) {
+          skip(err instanceof NoPathError ? err.reason : err instanceof Error ? err.message : String(err));
+          continue;
+        }
+        const { plan, behind, upgraded } = finish;
+        const rows = [behind, upgraded].map((d) => ({ device: d.serial, hostname: d.hostname, jobId: null as string | null, versions: d === behind ? plan.hops.map((h) => h.version) : [] }));
+        queue(rows, () => this.createPair(kind, behind, upgraded, plan, targetVersion ?? null, undefined, readiness, upgraded.serial));
+        continue;
+      }
       const hops = rules.staticPaths[device.swVersion];
       if ((!hops || hops.length === 0) && !targetVersion) {
         skip(`no upgrade path for version ${device.swVersion}`);
@@ -813,19 +856,7 @@ export class Daemon {
         skip(err instanceof NoPathError ? err.reason : err instanceof Error ? err.message : String(err));
         continue;
       }
-      const peer = this.peerOf(device);
       const versions = plan.hops.map((h) => h.version);
-      // An HA member is upgraded with its peer, as one pair job: alone it would reboot without failing
-      // over first. Download-only jobs reboot nothing, so a member may have one of its own.
-      const peerJob = peer ? this.activeJobOf(peer.serial) : undefined;
-      if (peer && kind === 'upgrade' && peerJob) {
-        skip(`its HA peer ${peer.hostname} (${peer.serial}) has an active job ${peerJob}; a pair is upgraded as one, after that job ends`);
-        continue;
-      }
-      if (peer && kind === 'upgrade' && peer.swVersion !== device.swVersion) {
-        skip(`its HA peer ${peer.hostname} (${peer.serial}) runs ${peer.swVersion} and this member ${device.swVersion}; a pair is upgraded as one from one version, and a half-upgraded pair is not finished by this tool: bring the peers to one version by hand (fail over away from a peer before it reboots)`);
-        continue;
-      }
       if (peer && !peerJob && peer.swVersion === device.swVersion) {
         handled.add(peer.serial);
         const rows = [device, peer].map((d) => ({ device: d.serial, hostname: d.hostname, jobId: null as string | null, versions }));

@@ -134,10 +134,23 @@ export function checkPairStep(deps: PairDeps): PairStepFn {
     const sb = hb.local?.state;
     const active = sa === 'active' ? a : sb === 'active' ? b : undefined;
     const passive = sa === 'passive' ? a : sb === 'passive' ? b : undefined;
+    // Finishing a half-upgraded pair: the upgraded peer runs the final version, the other the version it was
+    // planned from; peers of different feature releases cannot synchronize their configuration.
+    const upgraded = pair.upgraded ? peer(pair, pair.upgraded) : undefined;
+    const releases = [ha.local?.buildRel, hb.local?.buildRel];
+    const sameRelease = !releases[0] || !releases[1] || featureRelease(releases[0]) === featureRelease(releases[1]);
     if (pair.kind === 'upgrade') {
       if (!active || !passive || active === passive) problems.push(`expected one active and one passive peer, found ${a.hostname} ${sa ?? '?'} and ${b.hostname} ${sb ?? '?'}`);
-      if (ha.runningSyncEnabled !== false && ha.runningSync !== 'synchronized') problems.push(`running config is ${ha.runningSync ?? 'unknown'}, not synchronized`);
-      if (ha.local?.buildRel && hb.local?.buildRel && ha.local.buildRel !== hb.local.buildRel) problems.push(`the peers run different versions (${ha.local.buildRel} and ${hb.local.buildRel})`);
+      if (sameRelease && ha.runningSyncEnabled !== false && ha.runningSync !== 'synchronized') problems.push(`the peers' running configs are not synchronized (HA reports "${ha.runningSync ?? 'unknown'}")`);
+      if (upgraded) {
+        const [ua, ub] = [a, b].map((d, i) => ({ d, version: releases[i] }));
+        for (const { d, version } of [ua!, ub!]) {
+          const expected = d.serial === upgraded.serial ? pair.versions.at(-1) : d.swVersion;
+          if (version && expected && version !== expected) problems.push(`${d.hostname} (${d.serial}) runs ${version}, not ${expected} as when the job was submitted`);
+        }
+      } else if (releases[0] && releases[1] && releases[0] !== releases[1]) {
+        problems.push(`the peers run different versions (${releases[0]} and ${releases[1]}): submit the pair again to finish it`);
+      }
       if (ha.local?.preemptive === undefined) problems.push('preemption state unknown');
     }
     if (pair.kind === 'upgrade' && deps.preflight) {
@@ -147,7 +160,7 @@ export function checkPairStep(deps: PairDeps): PairStepFn {
       }
     }
     if (problems.length > 0) throw new Error(`pre-checks failed: ${problems.join('; ')}`);
-    const first = pair.strategy === 'active-first' ? (active ?? a) : (passive ?? a);
+    const first = upgraded ?? (pair.strategy === 'active-first' ? (active ?? a) : (passive ?? a));
     const second = first === a ? b : a;
     await ctx.record({
       type: 'job.ha.checked',

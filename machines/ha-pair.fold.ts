@@ -35,6 +35,12 @@ export type PairFact =
         versions: string[];
         /** The readiness policy of the pair's check step and of both peers' child jobs; absent in pairs recorded before it was kept (the shipped default). */
         readiness?: ReadinessPolicy;
+        /**
+         * Finishing a half-upgraded pair: the peer that already runs the pair's final version. It goes
+         * first and its turn is skipped (nothing downloaded, suspended or installed on it); only its peer
+         * is upgraded, after failing over to it.
+         */
+        upgraded?: string;
       };
     }
   | { type: 'job.ha.started'; data: Record<string, never> }
@@ -103,6 +109,8 @@ export interface PairState {
   versions: string[];
   /** The readiness policy given for the pair (undefined: the daemon's default). */
   readiness?: ReadinessPolicy;
+  /** Finishing a half-upgraded pair: the peer already on the final version, whose turn is skipped. */
+  upgraded: string | null;
   /** Serial upgraded first and second, once checked. */
   first: string | null;
   second: string | null;
@@ -139,6 +147,7 @@ export function initialPairState(): PairState {
     targetVersion: null,
     peers: [],
     versions: [],
+    upgraded: null,
     first: null,
     second: null,
     preemptive: false,
@@ -236,8 +245,9 @@ export function evolvePair(state: PairState, fact: PairFact & { at?: string }): 
         peers: [...d.peers],
         versions: d.versions,
         ...(d.readiness ? { readiness: d.readiness } : {}),
+        upgraded: d.upgraded ?? null,
         submittedAt: fact.at ?? null,
-        message: `Queued: HA pair ${d.peers.map((p) => p.hostname).join(' / ')}${d.kind === 'download-only' ? ' (download only)' : ''}`,
+        message: `Queued: HA pair ${d.peers.map((p) => p.hostname).join(' / ')}${d.kind === 'download-only' ? ' (download only)' : ''}${d.upgraded ? ` (finishing it: ${d.peers.find((p) => p.serial === d.upgraded)?.hostname ?? d.upgraded} already runs ${d.versions.at(-1) ?? '?'})` : ''}`,
       };
     }
     case 'job.ha.started':

@@ -92,7 +92,7 @@ export const haPairMachine = setup({
           reason:
             ctx.status === 'pending'
               ? 'Cancelled before it started'
-              : `Cancelled after ${ctx.step ?? 'the last step'}; both peers are serving${ctx.first && ctx.children.some((c) => c.role === 'upgrade-first' && c.status === 'complete') ? ` (${ctx.first} is upgraded, its peer is not)` : ''}`,
+              : `Cancelled after ${ctx.step ?? 'the last step'}; both peers are serving${ctx.first && (ctx.upgraded === ctx.first || ctx.children.some((c) => c.role === 'upgrade-first' && c.status === 'complete')) ? ` (${ctx.first} is upgraded, its peer is not)` : ''}`,
         },
       },
     ]),
@@ -103,7 +103,9 @@ export const haPairMachine = setup({
           message:
             ctx.kind === 'download-only'
               ? `Images on both peers: ${ctx.children.map((c) => `${c.serial}: ${c.message}`).join('; ')}`
-              : `HA pair upgraded to ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.first)} first, then ${nameOf(ctx, ctx.second)}; ${ctx.message}${ctx.cancelRequested ? '; the cancel came after the second peer’s upgrade had begun, too late to stop it' : ''}`,
+              : ctx.upgraded !== null
+                ? `HA pair finished at ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.second)} upgraded (${nameOf(ctx, ctx.upgraded)} already ran it); ${ctx.message}${ctx.cancelRequested ? '; the cancel came after the second peer’s upgrade had begun, too late to stop it' : ''}`
+                : `HA pair upgraded to ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.first)} first, then ${nameOf(ctx, ctx.second)}; ${ctx.message}${ctx.cancelRequested ? '; the cancel came after the second peer’s upgrade had begun, too late to stop it' : ''}`,
         },
       },
     ]),
@@ -120,6 +122,8 @@ export const haPairMachine = setup({
     /** The step's child job ended cancelled because this job was: the daemon cancels a child that had not started. */
     childCancelled: ({ context }) => context.cancelRequested && context.children.some((c) => c.role === context.step && c.status === 'cancelled'),
     suspendedPeer: ({ context }) => context.suspended !== null,
+    /** Finishing a half-upgraded pair: the first peer already runs the final version, and its turn is skipped. */
+    firstUpgraded: ({ context }) => context.upgraded !== null && context.upgraded === context.first,
     /** Cancelled before the second peer's upgrade ran (its child cancelled, or never made). */
     secondNotUpgraded: ({ context }) => context.cancelRequested && !context.children.some((c) => c.role === 'upgrade-second' && c.status === 'complete'),
   },
@@ -136,7 +140,11 @@ export const haPairMachine = setup({
       entry: 'startCheck',
       invoke: { src: 'checkPair', input: input('check', null, null) },
       on: {
-        'step.done': [{ guard: 'cancelRequested', target: 'cancelled', actions: 'cancel' }, { target: 'downloadingFirst' }],
+        'step.done': [
+          { guard: 'cancelRequested', target: 'cancelled', actions: 'cancel' },
+          { guard: 'firstUpgraded', target: 'downloadingSecond' },
+          { target: 'downloadingFirst' },
+        ],
         'step.failed': onFailure,
       },
     },
@@ -152,6 +160,7 @@ export const haPairMachine = setup({
         'step.done': [
           { guard: 'downloadOnly', target: 'complete', actions: 'complete' },
           { guard: 'cancelRequested', target: 'cancelled', actions: 'cancel' },
+          { guard: 'firstUpgraded', target: 'preparingSecond' },
           { target: 'preparingFirst' },
         ],
         'step.failed': onFailure,

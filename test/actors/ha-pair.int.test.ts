@@ -444,14 +444,27 @@ test('ha pair: when cancelled once the second peer’s turn began but before its
   t.is(child && dataOf(child).status, 'cancelled');
 });
 
-test('ha pair: upgrade queue never makes a lone upgrade job of an HA member whose peer runs another version (it would reboot without failing over)', async (t) => {
+test('ha pair: a half-upgraded pair is finished as one pair job: the peer behind is upgraded to its peer\'s version after failing over to it, the upgraded peer is left alone', async (t) => {
+  // The passive peer runs 10.1.0 already (a pair job cancelled between its peers); the active one 10.0.2.
   const halfUpgraded = (s: Scenario): Scenario => ({ ...s, devices: s.devices.map((d) => (d.serial === PASSIVE ? { ...d, swVersion: '10.1.0', downloaded: [...d.downloaded, '10.1.0'] } : d)) });
   const stack = await startStack(t, nats, { scenario: scenario('ha-pair', halfUpgraded), config: path(ONE_HOP) });
   await discover(stack);
-  const summary = await command<{ queued: number; skippedDevices: Array<{ device: string; reason: string }> }>(stack, 'upgrade.queue', { devices: [ACTIVE], dryRun: true });
-  t.is(summary.queued, 0);
-  t.deepEqual(summary.skippedDevices.map((d) => d.device), [ACTIVE]);
-  t.regex(summary.skippedDevices[0]!.reason, /^its HA peer fw-dc1-02 \(001234567891\) runs 10\.1\.0 and this member 10\.0\.2; a pair is upgraded as one from one version/);
+  const dry = await command<{ queued: number; queuedDevices: Array<{ device: string; versions: string[] }> }>(stack, 'upgrade.queue', { devices: [PASSIVE], dryRun: true });
+  t.deepEqual(dry.queuedDevices.map((d) => [d.device, d.versions]), [[ACTIVE, ['10.1.0']], [PASSIVE, []]], 'one pair: the peer behind gets the path to its peer\'s version');
+  const tooFar = await t.throwsAsync(command(stack, 'job.submit', { device: ACTIVE, targetVersion: '10.5.1' }));
+  t.regex(tooFar!.message, /the HA pair is half-upgraded \(fw-dc1-02 runs 10\.1\.0, fw-dc1-01 10\.0\.2\): finish it first, to 10\.1\.0/);
+
+  const submitted = await submitPair(stack, { device: ACTIVE });
+  t.regex(submitted.upgrade_message, /\(finishing it: fw-dc1-02 already runs 10\.1\.0\)$/);
+  const done = await pairAt(stack, submitted.job_id);
+  t.is(done.upgrade_status, 'complete', done.upgrade_message);
+  t.regex(done.upgrade_message, /^HA pair finished at 10\.1\.0: fw-dc1-01 \(001234567890\) upgraded \(fw-dc1-02 \(001234567891\) already ran it\)/);
+  t.is(stack.sim.device(ACTIVE)?.context.record.swVersion, '10.1.0');
+  t.deepEqual(served(stack).filter((c) => c.serial === PASSIVE && CHANGES_A_PEER.has(c.kind)), [], 'nothing sent that changes the upgraded peer');
+  const activeChanges = served(stack).filter((c) => c.serial === ACTIVE && CHANGES_A_PEER.has(c.kind)).map((c) => c.kind);
+  t.true(activeChanges.indexOf(SUSPEND) >= 0 && activeChanges.indexOf(SUSPEND) < activeChanges.indexOf(INSTALL), 'the active peer is failed over from before its install');
+  t.deepEqual(bothUnavailable(stack, [ACTIVE, PASSIVE]), []);
+  t.not(haStateOf(stack, ACTIVE), 'suspended');
 });
 
 test('ha pair: when a pair gets a download-only job then the first peer downloads with sync to peer, the second finds the images present, and the status has both rows', async (t) => {

@@ -556,3 +556,14 @@ test('ha pair machine: each step effect gets the pair with that step and the log
   const started = h.emitted.filter((f) => f.type === 'job.ha.step.started' && f.data.step.startsWith('prepare'));
   t.deepEqual(seen, started.map((f) => [(f as { data: { step: string } }).data.step, (f as { data: { step: string } }).data.step, f.at]));
 });
+
+test('ha pair machine: finishing a half-upgraded pair skips the upgraded peer’s turn (nothing downloaded, suspended or installed on it) and upgrades its peer', async (t) => {
+  const h = pairActor({ submitted: { upgraded: PASSIVE, versions: ['10.1.0'] } });
+  h.send({ type: 'start' });
+  const end = await ended(h);
+  t.deepEqual(h.states, ['pending', 'checking', 'downloadingSecond', 'preparingSecond', 'upgradingSecond', 'restoringSecond', 'verifying', 'complete']);
+  t.false(h.calls.some((c) => / (download|prepare|upgrade|restore)-first /.test(`${c} `)), h.calls.join('; '));
+  t.like(end.context, { status: 'complete', first: PASSIVE, second: ACTIVE, upgraded: PASSIVE });
+  t.regex(end.context.message, /^HA pair finished at 10\.1\.0: fw-dc1-01 \(001234567890\) upgraded \(fw-dc1-02 \(001234567891\) already ran it\)/);
+  t.deepEqual(end.context, h.folded());
+});

@@ -154,8 +154,8 @@ test('live view: actions need the operator token from the data dir; with it they
   t.is(cancelled.body.job!.job_id, job.job_id);
   // Resuming a job that is not a paused HA pair is the daemon's error, passed on.
   const resumed = await post(`${web.url}/api/jobs/${job.job_id}/resume`, { authorization: `Bearer ${token}` });
-  t.is(resumed.status, 404);
-  t.is(resumed.body.error!.code, 'NOT_FOUND');
+  t.is(resumed.status, 409);
+  t.is(resumed.body.error!.code, 'JOB_STATE');
 });
 
 test('live view: a request naming another host (DNS rebinding) is refused', async (t) => {

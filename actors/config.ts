@@ -427,6 +427,47 @@ export function maskSecret(value: string): string {
 }
 
 /** Read the config file (defaults for what it lacks); a malformed file, an unknown key or a bad value is a ConfigError naming the file. */
+/** The keys whose value names a file the daemon reads at start: a CA (a PEM certificate), or a file that must exist. */
+export const CONFIG_FILE_KEYS: Readonly<Record<string, 'certificate' | 'file'>> = {
+  'tls.ca_file': 'certificate',
+  'firewall.tls.ca_file': 'certificate',
+  'nats.tls.ca_file': 'certificate',
+  'nats.tls.cert_file': 'certificate',
+  'nats.tls.key_file': 'file',
+  'nats.creds_file': 'file',
+  'nats.nkey_file': 'file',
+  'nats.password_file': 'file',
+  'nats.token_file': 'file',
+};
+
+/** What is wrong with the file a config key names (none: undefined): the same rule for config set and for the daemon's start. */
+export function configFileProblem(key: string, file: string): string | undefined {
+  const kind = CONFIG_FILE_KEYS[key];
+  if (!kind || file === '') return undefined;
+  if (!existsSync(file)) return `${key}: no such file: ${file}`;
+  if (kind === 'certificate') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      return `${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    }
+    if (!text.includes('BEGIN CERTIFICATE')) return `${key}: ${file} is not a PEM certificate`;
+  }
+  return undefined;
+}
+
+/** Every file the configuration names, checked before the daemon starts: a CA file gone since config set is named, not met at the first connection. */
+export function checkConfigFiles(config: DaemonConfig, file: string): void {
+  for (const key of Object.keys(CONFIG_FILE_KEYS)) {
+    const spec = CONFIG_KEYS[key];
+    if (!spec) continue;
+    const value = spec.path.reduce<unknown>((v, p) => (v as Record<string, unknown> | undefined)?.[p], config);
+    const problem = typeof value === 'string' ? configFileProblem(key, value) : undefined;
+    if (problem) throw new ConfigError(`${file}: ${problem}; set it again with: panos-upgrade config set ${key} FILE (or "" to unset it)`);
+  }
+}
+
 export function loadConfig(dataDir: string): DaemonConfig {
   const file = configPath(dataDir);
   if (!existsSync(file)) return structuredClone(DEFAULT_CONFIG);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { formatYamlPath, readYamlText, YamlSyntaxError } from '../panos/yaml-text.ts';
-import { ConfigError, loadConfig, upgradePathsSchema, type DaemonConfig } from './config.ts';
+import { checkConfigFiles, ConfigError, configPath, loadConfig, upgradePathsSchema, type DaemonConfig } from './config.ts';
 
 /**
  * Read an upgrade paths file (YAML or JSON): a map of current version → versions to install, either
@@ -35,6 +35,7 @@ export function loadPathsFile(file: string): Record<string, string[]> {
 /** The daemon's configuration with the paths file merged in (inline paths win). */
 export function loadDaemonConfig(dataDir: string): DaemonConfig {
   const config = loadConfig(dataDir);
+  checkConfigFiles(config, configPath(dataDir));
   if (!config.upgrade.pathsFile) return config;
   return { ...config, upgrade: { ...config.upgrade, paths: { ...loadPathsFile(config.upgrade.pathsFile), ...config.upgrade.paths } } };
 }

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { CONFIG_KEYS, configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue } from '../../actors/config.ts';
+import { CONFIG_FILE_KEYS, CONFIG_KEYS, configFileProblem, configPath, displayValue, getConfigValue, loadConfig, saveConfig, setConfigValue } from '../../actors/config.ts';
 import { loadPathsFile } from '../../actors/paths-file.ts';
 import { ValidationError } from '../../panos/errors.ts';
 import { dataDirPath, resolveDataDir } from '../data-dir.ts';
@@ -26,7 +26,8 @@ function checkFileValue(key: string, raw: string): string {
   const file = resolve(raw);
   if (!existsSync(file)) throw new ValidationError(`${key}: no such file: ${file}`, key);
   if (key === 'upgrade.paths_file') loadPathsFile(file);
-  if ((key === 'tls.ca_file' || key === 'firewall.tls.ca_file') && !readFileSync(file, 'utf8').includes('BEGIN CERTIFICATE')) throw new ValidationError(`${key}: ${file} is not a PEM certificate`, key);
+  const problem = configFileProblem(key, file);
+  if (problem) throw new ValidationError(problem, key);
   return file;
 }
 
@@ -59,7 +60,7 @@ export function registerConfig(program: Command): void {
         );
       }
       let raw = value === '-' ? await readStdin() : value;
-      if (key === 'upgrade.paths_file' || key === 'tls.ca_file' || key === 'firewall.tls.ca_file') raw = checkFileValue(key, raw);
+      if (key === 'upgrade.paths_file' || key in CONFIG_FILE_KEYS) raw = checkFileValue(key, raw);
       const next = setConfigValue(current, key, raw);
       saveConfig(dataDir, next);
       out.line(`Set ${key} = ${displayValue(key, getConfigValue(next, key))} in ${configPath(dataDir)}`);

@@ -294,3 +294,18 @@ test('config: when a secret in config.json is of the wrong kind, or the file is 
   t.regex(trailing!.message, /line 4, column 3/);
   t.false(trailing!.message.includes('Sup3r'), trailing!.message);
 });
+
+test('config: a file the configuration names that is gone (or not a certificate) stops the daemon at start naming the key, as config set would have refused it', async (t) => {
+  const { loadDaemonConfig } = await import('../../actors/paths-file.ts');
+  const { saveConfig: save, DEFAULT_CONFIG: defaults, configPath: pathOf } = await import('../../actors/config.ts');
+  const dir = tempDir(t);
+  const ca = `${dir}/ca.pem`;
+  save(dir, { ...defaults, tls: { ...defaults.tls, caFile: ca } });
+  t.is(t.throws(() => loadDaemonConfig(dir))!.message, `${pathOf(dir)}: tls.ca_file: no such file: ${ca}; set it again with: panos-upgrade config set tls.ca_file FILE (or "" to unset it)`);
+  writeFileSync(ca, 'not a certificate\n');
+  t.regex(t.throws(() => loadDaemonConfig(dir))!.message, /tls\.ca_file: .*ca\.pem is not a PEM certificate/);
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  t.is(loadDaemonConfig(dir).tls.caFile, ca);
+  save(dir, { ...defaults, nats: { ...defaults.nats, credsFile: `${dir}/gone.creds` } });
+  t.regex(t.throws(() => loadDaemonConfig(dir))!.message, /nats\.creds_file: no such file: .*gone\.creds/);
+});

@@ -2,7 +2,7 @@ import type { JobSnapshot } from '../machines/upgrade-job.events.ts';
 import type { EventEnvelope } from '../eventstore/index.ts';
 import { Document } from 'yaml';
 import { isIP } from 'node:net';
-import { API_CALL_RECORDED } from '../eventstore/index.ts';
+import { API_CALL_RECORDED, API_CALLS_RECORDED } from '../eventstore/index.ts';
 import {
   parseArp,
   parseChassisReady,
@@ -30,12 +30,19 @@ import { commandOf, requireRun, type ReplaySource } from './replay.ts';
 export const API_KEY_PLACEHOLDER = 'REPLACE-WITH-YOUR-LAB-KEY';
 
 export class NothingRecordedError extends PanosUpgradeError {
-  constructor(readonly runId: string) {
-    super('NOTHING_RECORDED', `run ${runId} has no recorded API calls (api.call.recorded): record a daemon run against the devices first`);
+  constructor(
+    readonly runId: string,
+    /** The run's role (`simulator`, `chaos`…) when it is not a daemon's. */
+    role?: string,
+  ) {
+    super(
+      'NOTHING_RECORDED',
+      `run ${runId}${role && role !== 'daemon' ? ` is a ${role} run: it` : ''} has no API calls recorded by a daemon (${API_CALLS_RECORDED} events): record a daemon run against the devices first, and give its run id (panos-upgrade replay list shows each run's role)`,
+    );
   }
 }
 
-/** One `api.call.recorded` (the XML client's record, without secrets). */
+/** One call of an `api.calls.recorded` batch (the XML client's record, without secrets). */
 interface Call {
   at: number;
   host: string;
@@ -228,7 +235,10 @@ export function recordScenario(src: ReplaySource, runId: string, options: { name
       };
     })
     .sort((a, b) => a.at - b.at);
-  if (calls.length === 0) throw new NothingRecordedError(runId);
+  if (calls.length === 0) {
+    const started = events.find((e) => e.stream === `run:${runId}` && e.type === 'run.started');
+    throw new NothingRecordedError(runId, (started?.data as { role?: string } | undefined)?.role);
+  }
   const notes: string[] = [];
   const devices = new Map<string, Observed>();
   const device = (serial: string): Observed => {

@@ -8,7 +8,7 @@ import { foldPair, toPairStatusRecord, type PairFact, type PairState, type PairS
 import { haPairMachine, submittedPairState, type PairEvent, type PairStepInput } from '../machines/ha-pair.machine.ts';
 import { boundedMemo } from '../panos/bounded-memo.ts';
 import { isOpError, parseOpCommand } from '../panos/commands.ts';
-import { PanosUpgradeError } from '../panos/errors.ts';
+import { NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import {
   parseChassisReady,
   parseDevices,
@@ -336,6 +336,12 @@ export function timeline(src: ReplaySource, runId: string, filter: TimelineFilte
     }
     out.push({ gseq: e.gseq, at: e.at, stream: e.stream, type: e.type, summary: summarize(e) });
   }
+  if (out.length === 0 && filter.job) {
+    throw new NotFoundError('job', filter.job, `nothing in run ${runId} concerns job ${filter.job}: no fact of it and no API call to its devices while it ran; list the run's jobs with: panos-upgrade replay state ${runId}`);
+  }
+  if (out.length === 0 && filter.device) {
+    throw new NotFoundError('device', filter.device, `nothing in run ${runId} concerns device ${filter.device}: no job, device or simulator stream of it and no API call to it; list the run's devices with: panos-upgrade replay state ${runId}`);
+  }
   return out;
 }
 
@@ -454,6 +460,7 @@ export function stateAt(src: ReplaySource, runId: string, position?: number): St
   const runStreams: Array<{ stream: string; gseq: number }> = [];
   let lastOfRun: EventEnvelope | undefined;
   let atPosition: string | null = null;
+  let lastGseq = 0;
   for (const e of src.readAll()) {
     if (e.stream.startsWith('job:') || e.stream.startsWith('device:') || e.stream.startsWith('sim:')) {
       const list = byStream.get(e.stream);
@@ -465,8 +472,14 @@ export function stateAt(src: ReplaySource, runId: string, position?: number): St
       lastOfRun = e;
     }
     if (e.gseq === position) atPosition = e.at;
+    lastGseq = e.gseq;
   }
   if (!lastOfRun) throw new RunNotFoundError(runId, listRuns(src).map((r) => r.runId));
+  if (position !== undefined) {
+    const span = `runs from position ${runStreams[0]!.gseq} to ${lastOfRun.gseq}`;
+    if (position > lastGseq) throw new ValidationError(`position ${position} is past the end of the log, whose last position is ${lastGseq} (run ${runId} ${span})`, 'at');
+    if (position < runStreams[0]!.gseq) throw new ValidationError(`position ${position} is before run ${runId}: it ${span}`, 'at');
+  }
   const to = position ?? lastOfRun.gseq;
   const streams = new Set(runStreams.filter((r) => r.gseq <= to).map((r) => r.stream));
   const serials = new Set<string>();

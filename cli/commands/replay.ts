@@ -1,4 +1,5 @@
-import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LmdbEventStore } from '../../eventstore/index.ts';
@@ -9,6 +10,8 @@ import { checkDuplicates, formatCheck } from '../../forensics/duplicate-check.ts
 import { dataDirPath } from '../data-dir.ts';
 import { eventLogPath } from '../runtime.ts';
 import { askHolder, lockAddress } from '../../actors/data-dir-lock.ts';
+import { CliError } from '../errors.ts';
+import { parseJobId, parseSerial } from '../options.ts';
 
 interface Common {
   dataDir?: string;
@@ -35,6 +38,31 @@ async function withLog<T>(cmd: Command, use: (store: LmdbEventStore) => T | Prom
     return await use(store);
   } finally {
     await store.close();
+  }
+}
+
+/** Why `--out FILE` cannot be written, as a usage error (exit 2) instead of the system's bare error. */
+function outError(file: string, err: unknown): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? `its directory ${dirname(resolve(file))} does not exist`
+      : code === 'ENOTDIR'
+        ? `a part of its path is not a directory`
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (err as Error).message;
+  return new CliError(`cannot write --out ${file}: ${why}; give a file in an existing directory you can write to`, 2);
+}
+
+/** Open `--out FILE` for writing now, so that a bad path is said before anything is read. */
+function openOut(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (err) {
+    throw outError(file, err);
   }
 }
 
@@ -201,8 +229,8 @@ export function registerReplay(program: Command): void {
       .command('show')
       .argument('<run>', 'run id (see replay list)')
       .description("the run's timeline: time, stream, event; API calls with the command and the device's answer in short")
-      .option('--device <serial>', "only what concerns one firewall: its jobs, its streams, the calls to it")
-      .option('--job <id>', 'only one job (an HA pair with its child jobs) and the calls to its devices while it ran'),
+      .option('--device <serial>', "only what concerns one firewall: its jobs, its streams, the calls to it", parseSerial)
+      .option('--job <id>', 'only one job (an HA pair with its child jobs) and the calls to its devices while it ran', parseJobId),
   ).action(async (run: string, opts: Common & { device?: string; job?: string }, cmd: Command) => {
     const lines = await withLog(cmd, (store) =>
       timeline(store, run, { ...(opts.device ? { device: opts.device } : {}), ...(opts.job ? { job: opts.job } : {}) }),
@@ -258,11 +286,14 @@ export function registerReplay(program: Command): void {
     false,
   ).action(async (run: string, opts: Common & { out?: string }, cmd: Command) => {
     await withLog(cmd, async (store) => {
-      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+      const lines = exportRun(store, run);
+      // The run first (an unknown one is said before any file is made), then the file.
+      const first = lines.next();
+      const out = opts.out ? createWriteStream(opts.out, { fd: openOut(opts.out) }) : process.stdout;
       let n = 0;
-      for (const line of exportRun(store, run)) {
+      for (let next = first; !next.done; next = lines.next()) {
         n++;
-        if (!out.write(`${line}\n`)) await once(out, 'drain');
+        if (!out.write(`${next.value}\n`)) await once(out, 'drain');
       }
       if (opts.out) {
         (out as ReturnType<typeof createWriteStream>).end();
@@ -288,7 +319,11 @@ export function registerReplay(program: Command): void {
     const recorded = await withLog(cmd, (store) =>
       recordScenario(store, run, { ...(opts.name ? { name: opts.name } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }),
     );
-    writeFileSync(opts.out, recorded.yaml);
+    try {
+      writeFileSync(opts.out, recorded.yaml);
+    } catch (err) {
+      throw outError(opts.out, err);
+    }
     if (opts.json) json({ file: opts.out, devices: recorded.devices, notes: recorded.notes });
     else {
       print(`Wrote ${opts.out}: ${recorded.devices} device(s) recorded from run ${run}. The API key in it is a placeholder.`);

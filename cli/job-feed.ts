@@ -50,8 +50,9 @@ export class JobFeed {
     feed.stopWatchingConnection = await client.onConnection((change) => {
       if (feed.stopped) return;
       options.onConnection?.(change);
-      // Events published while the connection was down are not replayed: read every followed job again.
-      if (change === 'back') for (const id of feed.watched) feed.refresh(id);
+      // Events published while the connection was down are not replayed: read every followed job again,
+      // until the daemon answers (a restarted server is often back before the daemon that uses it).
+      if (change === 'back') for (const id of feed.watched) feed.refresh(id, 0, true);
     });
     if (options.jobIds) {
       for (const id of options.jobIds) await feed.watch(id);
@@ -81,15 +82,18 @@ export class JobFeed {
     this.refresh(stream.slice(4));
   }
 
-  /** Re-read a job now (or right after the read in flight). */
-  refresh(jobId: string, attempt = 0): void {
+  /**
+   * Re-read a job now (or right after the read in flight). `untilAnswered`: after a reconnect, a read that
+   * finds no daemon is tried again (every few seconds) until one answers or the feed stops.
+   */
+  refresh(jobId: string, attempt = 0, untilAnswered = false): void {
     if (this.stopped) return;
     if (this.inflight.has(jobId)) {
       this.dirty.add(jobId);
       return;
     }
     this.inflight.add(jobId);
-    let retry = false;
+    let retryIn: number | undefined;
     this.options.client
       .request<{ job: StatusRecord }>('job.get', { jobId })
       .then((r) => {
@@ -98,13 +102,14 @@ export class JobFeed {
       .catch((err: unknown) => {
         // A job's first event is published once it is on disk, which can be a moment before the daemon
         // answers for it: read it again shortly rather than report it missing.
-        if (err instanceof RemoteError && err.code === 'NOT_FOUND' && attempt < NOT_FOUND_RETRIES) retry = true;
+        if (err instanceof RemoteError && err.code === 'NOT_FOUND' && attempt < NOT_FOUND_RETRIES) retryIn = 50 * 2 ** attempt;
+        else if (untilAnswered && !(err instanceof RemoteError)) retryIn = Math.min(5_000, 250 * 2 ** attempt);
         else if (!this.stopped) this.options.onError?.(err);
       })
       .finally(() => {
         this.inflight.delete(jobId);
-        if (this.dirty.delete(jobId)) this.refresh(jobId);
-        else if (retry) setTimeout(() => this.refresh(jobId, attempt + 1), 50 * 2 ** attempt).unref();
+        if (this.dirty.delete(jobId)) this.refresh(jobId, 0, untilAnswered && retryIn !== undefined);
+        else if (retryIn !== undefined) setTimeout(() => this.refresh(jobId, attempt + 1, untilAnswered), retryIn).unref();
       });
   }
 

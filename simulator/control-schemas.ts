@@ -37,9 +37,16 @@ export const readinessFaultsSchema = z
 
 const probability = z.number().min(0).max(1);
 const factor = z.number().positive().max(1000);
-/** A failure at a rate; its error message defaults to the scenario's default for the operation. */
+/** A failure at a rate; its error message (absent or empty) defaults to the scenario's default for the operation. */
 const faultRate = (operation: keyof typeof DEFAULT_FAILURE_ERRORS) =>
-  z.strictObject({ rate: probability, error: z.string().min(1).max(500).default(DEFAULT_FAILURE_ERRORS[operation]) });
+  z.strictObject({
+    rate: probability,
+    error: z
+      .string()
+      .max(500)
+      .optional()
+      .transform((e) => (e ? e : DEFAULT_FAILURE_ERRORS[operation])),
+  });
 
 const apiFaultsSchema = z
   .strictObject({

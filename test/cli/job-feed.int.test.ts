@@ -19,10 +19,14 @@ test('job feed: when the daemon\'s NATS server goes away it says so, and once it
   t.teardown(() => client.close());
   // A stand-in daemon answering job.get with the job as it is now.
   let status = 'installing';
-  const daemon = await connectNats(server.url, 'fake-daemon');
-  t.teardown(() => daemon.close());
-  serveJson(daemon, client.subjects.cmd('job.get'), () => ({ job: { job_id: 'j1', upgrade_status: status } }));
-  await daemon.flush();
+  const startDaemon = async (): Promise<() => Promise<void>> => {
+    const daemon = await connectNats(server.url, 'fake-daemon');
+    t.teardown(() => daemon.close());
+    serveJson(daemon, client.subjects.cmd('job.get'), () => ({ job: { job_id: 'j1', upgrade_status: status } }));
+    await daemon.flush();
+    return () => daemon.close();
+  };
+  const stopDaemon = await startDaemon();
 
   const seen: string[] = [];
   const changes: string[] = [];
@@ -40,6 +44,8 @@ test('job feed: when the daemon\'s NATS server goes away it says so, and once it
   t.teardown(() => feed.stop());
   await waitFor(() => seen.length === 1);
 
+  // The daemon goes with its private server.
+  await stopDaemon();
   await server.stop();
   await waitFor(() => changes.includes('lost'), 10_000);
   t.regex(notices[0]!, new RegExp(`^warning: lost the connection to ${server.url.replace(/[.]/g, '\\.')}: the daemon or its NATS server stopped`));
@@ -48,6 +54,9 @@ test('job feed: when the daemon\'s NATS server goes away it says so, and once it
   await new Promise((resolve) => setTimeout(resolve, 300));
   server = await startNatsServer({ storeDir, port: first.port, guard: 'none' });
   await waitFor(() => changes.includes('back'), 15_000);
+  // The daemon comes back after its server (as a restarted daemon does): the feed reads again until it answers.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await startDaemon();
   await waitFor(() => seen.at(-1) === 'complete', 15_000);
   t.deepEqual(seen, ['installing', 'complete']);
   t.regex(notices.at(-1)!, /is back: following again$/);

@@ -408,14 +408,18 @@ export class Daemon {
       isTerminal: (s) => isTerminal(s as unknown as JobState),
       ...from,
       onChange: (state, facts) => {
-        // The roles the pair was left in, as its verification saw them: the inventory follows at once.
-        for (const f of facts as ReadonlyArray<{ type: string; data: unknown }>) {
-          if (f.type !== 'job.ha.verified') continue;
-          const { active, passive } = f.data as { active: string; passive: string };
-          for (const [serial, role] of [[active, 'active'], [passive, 'passive']] as const) {
-            const prev = this.inventory.get(serial);
-            if (prev && prev.haState !== role) void this.recordDevice(serial, { type: 'device.ha.changed', data: { from: prev.haState, to: role, jobId } });
-          }
+        // The roles the pair's steps leave its peers in, as they saw them: the inventory follows at once,
+        // whether the pair goes on to the end or stops after a failover.
+        const roles: Array<[string, string]> = [];
+        for (const f of facts as readonly PairFact[]) {
+          if (f.type === 'job.ha.verified') roles.push([f.data.active, 'active'], [f.data.passive, 'passive']);
+          if (f.type === 'job.ha.failover.confirmed') roles.push([f.data.active, 'active']);
+          if (f.type === 'job.ha.peer.suspended') roles.push([f.data.serial, 'suspended']);
+          if (f.type === 'job.ha.peer.functional' || f.type === 'job.ha.peer.back') roles.push([f.data.serial, f.data.state]);
+        }
+        for (const [serial, role] of roles) {
+          const prev = this.inventory.get(serial);
+          if (prev && prev.haState !== role && role !== 'unknown') void this.recordDevice(serial, { type: 'device.ha.changed', data: { from: prev.haState, to: role, jobId } });
         }
         if (!isTerminal(state as unknown as JobState)) return;
         this.finishedPairs.set(jobId, state);
@@ -450,6 +454,13 @@ export class Daemon {
       runner = this.runners.get(jobId);
     }
     if (runner && !runner.isStarted) void this.runJob(runner, runner.state.status !== 'pending');
+    // The pair's cancel reaches a peer upgrade that has installed nothing, whenever it came: while the
+    // child was being made (the cancel found no child to pass on to), or before a crash (it is in the
+    // pair's log, and the restored step starts the child again).
+    if (runner && role.startsWith('upgrade') && this.pairRunners.get(pair.jobId)?.state.cancelRequested && !installBegan(runner.state) && !runner.state.cancelRequested) {
+      runner.send({ type: 'cancel', by: `HA pair job ${pair.jobId}`, now: this.clock.now() });
+      await runner.durable();
+    }
   }
 
   private onJobChange(jobId: string, state: JobState, facts: readonly StampedFact[]): void {

@@ -96,9 +96,11 @@ function other(pair: PairState, serial: string): JobDevice {
  * allowed counts from when the pair's step began, as logged: a daemon restarted during the wait does not
  * get a fresh timeout (DESIGN.md, waits that span a crash).
  */
-async function waitForHa(deps: PairDeps, ctx: PairContext, pair: PairState, device: JobDevice, what: string, ok: (ha: HaState) => boolean): Promise<HaState> {
+async function waitForHa(deps: PairDeps, ctx: PairContext, pair: PairState, device: JobDevice, what: string, ok: (ha: HaState) => boolean, waits = 1): Promise<HaState> {
   const began = pair.stepStartedAt ? Date.parse(pair.stepStartedAt) : Number.NaN;
-  const deadline = (Number.isFinite(began) ? Math.min(began, deps.now()) : deps.now()) + deps.roleTimeoutMs;
+  // `waits`: how many waits of the step come before this one's end, each allowed the role timeout.
+  const allowedMs = deps.roleTimeoutMs * waits;
+  const deadline = (Number.isFinite(began) ? Math.min(began, deps.now()) : deps.now()) + allowedMs;
   let last = 'no answer';
   for (;;) {
     try {
@@ -109,7 +111,7 @@ async function waitForHa(deps: PairDeps, ctx: PairContext, pair: PairState, devi
       if (ctx.signal.aborted) throw err;
       last = err instanceof Error ? err.message : String(err);
     }
-    if (deps.now() >= deadline) throw new Error(`${device.hostname} (${device.serial}) did not become ${what} within ${Math.round(deps.roleTimeoutMs / 1000)} s (last seen: ${last})`);
+    if (deps.now() >= deadline) throw new Error(`${device.hostname} (${device.serial}) did not become ${what} within ${Math.round(allowedMs / 1000)} s of the step's start (last seen: ${last})`);
     await deps.sleep(deps.pollMs, ctx.signal);
   }
 }
@@ -246,7 +248,8 @@ export function restorePeerStep(deps: PairDeps): PairStepFn {
   return async ({ pair, serial }, ctx) => {
     const device = peer(pair, serial);
     if (pair.suspended === device.serial) await makeFunctional(deps, ctx, pair, device);
-    const ha = await waitForHa(deps, ctx, pair, device, 'passive or active and synchronized', back);
+    // Its own wait after the functional one: the step allows both (counted from its logged start).
+    const ha = await waitForHa(deps, ctx, pair, device, 'passive or active and synchronized', back, 2);
     await ctx.record({ type: 'job.ha.peer.back', data: { serial: device.serial, state: ha.local?.state ?? 'unknown', runningSync: ha.runningSync ?? 'unknown' } });
   };
 }

@@ -148,8 +148,8 @@ export class DownloadFollower {
       onError: (err) => follower.warn(err),
       onConnection: (change) => {
         notice(change);
-        // Events missed while the connection was down are not replayed: read the jobs seen so far again.
-        if (change === 'back') for (const id of follower.seenJobs) follower.feed?.refresh(id);
+        // Events missed while the connection was down are not replayed: read the jobs seen so far again, until the daemon answers.
+        if (change === 'back') for (const id of follower.seenJobs) follower.feed?.refresh(id, 0, true);
       },
     });
     return follower;

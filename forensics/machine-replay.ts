@@ -124,11 +124,20 @@ export function replayThroughMachine<K extends string, E extends { type: string;
       if (stored.seq !== events.at(-1)!.seq) return fail(`the stored snapshot follows seq ${stored.seq}, the stream ends at seq ${events.at(-1)!.seq}`);
       // A snapshot stored without its context (actors/job-runner.ts, foldedContextKey) is restored with the fold itself.
       const storedContext = persisted.foldedContext === undefined && spec.storedContext ? spec.storedContext(persisted.context) : persisted.context;
-      if (persisted.foldedContext === undefined && canonical(storedContext) !== canonical(folded)) return fail(`the stored snapshot's context differs from the fold: ${firstDifference(storedContext, folded)}`);
+      // A snapshot an earlier daemon stored lacks the fields added since (stepStartedAt, upgraded): compared on the fields it has.
+      const comparable = storedContext !== null && typeof storedContext === 'object' && folded !== null && typeof folded === 'object' ? pickKeys(folded as Record<string, unknown>, Object.keys(storedContext)) : folded;
+      if (persisted.foldedContext === undefined && canonical(storedContext) !== canonical(comparable)) return fail(`the stored snapshot's context differs from the fold: ${firstDifference(storedContext, comparable)}`);
       if (canonical(persisted.value) !== canonical(snapshot.value)) return fail(`the stored snapshot is in ${JSON.stringify(persisted.value)}, the replay ends in ${JSON.stringify(snapshot.value)}`);
     }
     return { ok: true, kind, state: snapshot.context };
   } finally {
     actor.stop();
   }
+}
+
+/** The fields of `value` named in `keys` (those it has), in the order of `keys`. */
+function pickKeys(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in value) out[k] = value[k];
+  return out;
 }

@@ -103,7 +103,7 @@ export const haPairMachine = setup({
           message:
             ctx.kind === 'download-only'
               ? `Images on both peers: ${ctx.children.map((c) => `${c.serial}: ${c.message}`).join('; ')}`
-              : ctx.upgraded !== null
+              : ctx.upgraded
                 ? `HA pair finished at ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.second)} upgraded (${nameOf(ctx, ctx.upgraded)} already ran it); ${ctx.message}${ctx.cancelRequested ? '; the cancel came after the second peer’s upgrade had begun, too late to stop it' : ''}`
                 : `HA pair upgraded to ${ctx.versions.at(-1) ?? '?'}: ${nameOf(ctx, ctx.first)} first, then ${nameOf(ctx, ctx.second)}; ${ctx.message}${ctx.cancelRequested ? '; the cancel came after the second peer’s upgrade had begun, too late to stop it' : ''}`,
         },
@@ -123,7 +123,7 @@ export const haPairMachine = setup({
     childCancelled: ({ context }) => context.cancelRequested && context.children.some((c) => c.role === context.step && c.status === 'cancelled'),
     suspendedPeer: ({ context }) => context.suspended !== null,
     /** Finishing a half-upgraded pair: the first peer already runs the final version, and its turn is skipped. */
-    firstUpgraded: ({ context }) => context.upgraded !== null && context.upgraded === context.first,
+    firstUpgraded: ({ context }) => !!context.upgraded && context.upgraded === context.first,
     /** Cancelled before the second peer's upgrade ran (its child cancelled, or never made). */
     secondNotUpgraded: ({ context }) => context.cancelRequested && !context.children.some((c) => c.role === 'upgrade-second' && c.status === 'complete'),
   },
@@ -151,7 +151,7 @@ export const haPairMachine = setup({
     downloadingFirst: {
       entry: 'startDownloadFirst',
       invoke: { src: 'runChild', input: input('download-first', 'first', 'download-first') },
-      on: { 'step.done': 'downloadingSecond', 'step.failed': onFailure },
+      on: { 'step.done': [{ guard: 'cancelRequested', target: 'cancelled', actions: 'cancel' }, { target: 'downloadingSecond' }], 'step.failed': onFailure },
     },
     downloadingSecond: {
       entry: 'startDownloadSecond',

@@ -442,6 +442,9 @@ test('ha pair: when cancelled once the second peer’s turn began but before its
   t.not(haStateOf(stack, ACTIVE), 'suspended');
   const child = stack.daemonStore!.readStream(`job:${submitted.job_id}`).find((e) => e.type === 'job.ha.child.finished' && dataOf(e).role === 'upgrade-second');
   t.is(child && dataOf(child).status, 'cancelled');
+  // The inventory has the roles the pair left its peers in, though the pair never reached its verification.
+  const { devices } = await command<{ devices: Array<{ serial: string; haState: string | null }> }>(stack, 'device.list');
+  for (const serial of [ACTIVE, PASSIVE]) t.is(devices.find((d) => d.serial === serial)?.haState, haStateOf(stack, serial), serial);
 });
 
 test('ha pair: a half-upgraded pair is finished as one pair job: the peer behind is upgraded to its peer\'s version after failing over to it, the upgraded peer is left alone', async (t) => {

@@ -567,3 +567,23 @@ test('ha pair machine: finishing a half-upgraded pair skips the upgraded peer’
   t.regex(end.context.message, /^HA pair finished at 10\.1\.0: fw-dc1-01 \(001234567890\) upgraded \(fw-dc1-02 \(001234567891\) already ran it\)/);
   t.deepEqual(end.context, h.folded());
 });
+
+test('ha pair machine: when cancelled during the first peer’s download then it stops after that download, before the second peer’s', async (t) => {
+  let release: (() => void) | undefined;
+  const h = pairActor({
+    effects: (d) => ({
+      runChild: (input, io) => {
+        if (input.role === 'download-first') release = () => d.runChild(input, io);
+        else d.runChild(input, io);
+      },
+    }),
+  });
+  h.send({ type: 'start' });
+  await waitFor(h.actor, (s) => s.matches('downloadingFirst'));
+  h.send({ type: 'cancel', by: 'operator' });
+  release!();
+  const end = await ended(h);
+  t.deepEqual(h.states.slice(-2), ['downloadingFirst', 'cancelled']);
+  t.false(h.calls.some((c) => c.startsWith('runChild download-second')));
+  t.deepEqual(end.context, h.folded());
+});

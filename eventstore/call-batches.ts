@@ -11,6 +11,11 @@
 export const API_CALLS_SERVED = 'api.calls.served';
 /** One call the gateway served: what gateways before batches wrote, and what readers see each batch as. */
 export const API_CALL_SERVED = 'api.call.served';
+
+/** An event that records served calls, either form (a batch, or one call as older logs and readers have it). */
+export function isServedCalls(e: { type: string }): boolean {
+  return e.type === API_CALLS_SERVED || e.type === API_CALL_SERVED;
+}
 /** The calls the daemon made within one batch, in one event. */
 export const API_CALLS_RECORDED = 'api.calls.recorded';
 /** One call the daemon made: what daemons before batches wrote, and what readers see each batch as. */

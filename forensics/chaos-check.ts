@@ -7,7 +7,7 @@ import type { JobFact } from '../machines/upgrade-job.events.ts';
 import type { PairFact } from '../machines/ha-pair.fold.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { oneEventPerCall } from '../eventstore/index.ts';
-import { isServedCalls } from '../gateway/api-recorder.ts';
+import { isServedCalls } from '../eventstore/call-batches.ts';
 import { commandOf, type VerifyReport } from './replay.ts';
 import { formatCheck, type CheckReport } from './duplicate-check.ts';
 

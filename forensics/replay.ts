@@ -6,8 +6,7 @@ import { finishedJobContext, foldJob, toStatusRecord, type JobState, type JobSta
 import { submittedJobState, upgradeJobMachine, type StepInput, type UpgradeJobEvent } from '../machines/upgrade-job.machine.ts';
 import { foldPair, toPairStatusRecord, type PairFact, type PairState, type PairStatusRecord } from '../machines/ha-pair.fold.ts';
 import { haPairMachine, submittedPairState, type PairEvent, type PairStepInput } from '../machines/ha-pair.machine.ts';
-import { boundedMemo } from '../panos/bounded-memo.ts';
-import { isOpError, parseOpCommand } from '../panos/commands.ts';
+import { commandOf, isOpError, parseOpCommand } from '../panos/commands.ts';
 import { NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
 import {
   parseChassisReady,
@@ -19,7 +18,7 @@ import {
   parseSoftwareInfo,
   parseSystemInfo,
 } from '../panos/parsers.ts';
-import { evolveDevice, type InventoryDevice } from '../actors/inventory.ts';
+import { DEVICE_FACT_TYPES, evolveDevice, type InventoryDevice } from '../machines/device.fold.ts';
 import { replayCampaignStream } from './campaign-replay.ts';
 import { replayThroughMachine } from './machine-replay.ts';
 
@@ -127,28 +126,8 @@ export function describeCommand(command: string | null | undefined): string {
   return words;
 }
 
-type CommandOf = Readonly<{ kind: string | null; version: string | null; jobId: number | null }>;
-const NO_COMMAND: CommandOf = Object.freeze({ kind: null, version: null, jobId: null });
-
-/**
- * The kind and version of a command (`request.system.software.install`, `10.1.0`), or nulls. A log holds
- * the same few dozen command texts over and over (`replay check` of a 1,000-device run reads some 90,000
- * calls, the live view's /metrics one per call made): each text is parsed once, its answer frozen.
- */
-export function commandOf(command: string | null | undefined): CommandOf {
-  if (!command || command.startsWith('keygen')) return NO_COMMAND;
-  return commandOfText(command);
-}
-
-const commandOfText = boundedMemo(1024, (command: string): CommandOf => {
-  const parsed = parseOpCommand(command);
-  if (isOpError(parsed)) return NO_COMMAND;
-  return Object.freeze({
-    kind: parsed.kind,
-    version: 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : null,
-    jobId: parsed.kind === 'show.jobs.id' ? parsed.id : null,
-  });
-});
+// What a command is (its kind, version and job id) is PAN-OS knowledge: panos/commands.ts; re-exported for the readers of logs.
+export { commandOf } from '../panos/commands.ts';
 
 function clip(text: string, max = 100): string {
   const one = text.replace(/\s+/g, ' ').trim();
@@ -634,8 +613,8 @@ export function pairInputFor(f: EventEnvelope, snap: AnySnapshot): PairEvent | u
 
 export interface StreamVerdict {
   stream: string;
-  /** `job`, `pair`, `campaign`, or `log` for a stream whose seq is checked but which no machine owns. */
-  kind: 'job' | 'pair' | 'campaign' | 'log';
+  /** `job`, `pair`, `campaign`, `device` (its facts folded), or `log` for a stream whose seq is checked but which nothing folds. */
+  kind: 'job' | 'pair' | 'campaign' | 'device' | 'log';
   ok: boolean;
   events: number;
   /** The first difference, when not ok. */
@@ -700,6 +679,25 @@ export function checkSeq(events: readonly EventEnvelope[]): string | undefined {
  * `replay verify`: the log's global positions are gapless, every stream the run touched has gapless
  * seq, and every job stream it touched replays through its machine to exactly what was recorded.
  */
+/**
+ * A device stream folded as the daemon folds it (machines/device.fold.ts): every event a device fact, the
+ * first a discovery (a change to a device nobody discovered has nothing to change), each fact about this
+ * device. The first problem, or undefined.
+ */
+function checkDeviceStream(stream: string, es: readonly EventEnvelope[]): string | undefined {
+  const serial = stream.slice('device:'.length);
+  let device: InventoryDevice | null = null;
+  for (const e of es) {
+    const where = `seq ${e.seq} (${e.type} at ${e.at})`;
+    if (!DEVICE_FACT_TYPES.has(e.type)) return `${where}: not a device fact`;
+    if (e.type === 'device.discovered' && (e.data as { serial?: unknown }).serial !== serial) return `${where}: it discovers ${String((e.data as { serial?: unknown }).serial)}, not ${serial}`;
+    const next = evolveDevice(device, e);
+    if (next === null && !e.type.startsWith('device.certificate.')) return `${where}: the device was not discovered before it`;
+    device = next;
+  }
+  return undefined;
+}
+
 export function verifyRun(src: ReplaySource, runId: string): VerifyReport {
   const events = requireRun(src, runId);
   let last = 0;
@@ -721,6 +719,9 @@ export function verifyRun(src: ReplaySource, runId: string): VerifyReport {
     } else if (stream.startsWith('campaign:')) {
       const r = seqProblem ? { ok: false, difference: seqProblem } : replayCampaignStream(es, src.getSnapshot(stream));
       verdicts.push({ stream, kind: 'campaign', ok: r.ok, events: es.length, ...(r.difference ? { difference: r.difference } : {}) });
+    } else if (stream.startsWith('device:')) {
+      const difference = seqProblem ?? checkDeviceStream(stream, es);
+      verdicts.push({ stream, kind: 'device', ok: !difference, events: es.length, ...(difference ? { difference } : {}) });
     } else {
       verdicts.push({ stream, kind: 'log', ok: !seqProblem, events: es.length, ...(seqProblem ? { difference: seqProblem } : {}) });
     }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { API_CALL_SERVED, API_CALLS_SERVED, CallBatcher, oneEventPerCall } from '../eventstore/call-batches.ts';
+import { API_CALL_SERVED, API_CALLS_SERVED, CallBatcher, isServedCalls, oneEventPerCall } from '../eventstore/call-batches.ts';
 import type { ApiOutcome } from './api-errors.ts';
 
 /** The part of the event store the gateway uses (structurally `LmdbEventStore`). */
@@ -31,10 +31,8 @@ export interface ServedCallsRecord {
   calls: ApiCallRecord[];
 }
 
-/** An event that records served calls, either form. */
-export function isServedCalls(e: { type: string }): boolean {
-  return e.type === API_CALLS_SERVED || e.type === API_CALL_SERVED;
-}
+/** An event that records served calls, either form (spelt with the batches, in eventstore/call-batches.ts). */
+export { isServedCalls };
 
 /** Readers see each batch as one `api.call.served` event per call (eventstore/call-batches.ts). */
 export { oneEventPerCall };

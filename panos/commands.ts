@@ -12,6 +12,7 @@ import {
   renderReadinessCommand,
   type ReadinessCommand,
 } from './commands-readiness.ts';
+import { boundedMemo } from './bounded-memo.ts';
 
 export type OpCommand =
   | { kind: 'show.system.info' }
@@ -410,3 +411,26 @@ export function renderOpCommand(cmd: OpCommand): string {
       return nest(parents, leafXml(last));
   }
 }
+
+export type CommandOf = Readonly<{ kind: string | null; version: string | null; jobId: number | null }>;
+const NO_COMMAND: CommandOf = Object.freeze({ kind: null, version: null, jobId: null });
+
+/**
+ * The kind and version of a command (`request.system.software.install`, `10.1.0`), or nulls. A log holds
+ * the same few dozen command texts over and over (`replay check` of a 1,000-device run reads some 90,000
+ * calls, the live view's /metrics one per call made): each text is parsed once, its answer frozen.
+ */
+export function commandOf(command: string | null | undefined): CommandOf {
+  if (!command || command.startsWith('keygen')) return NO_COMMAND;
+  return commandOfText(command);
+}
+
+const commandOfText = boundedMemo(1024, (command: string): CommandOf => {
+  const parsed = parseOpCommand(command);
+  if (isOpError(parsed)) return NO_COMMAND;
+  return Object.freeze({
+    kind: parsed.kind,
+    version: 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : null,
+    jobId: parsed.kind === 'show.jobs.id' ? parsed.id : null,
+  });
+});

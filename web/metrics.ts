@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { API_CALL_RECORDED, type EventEnvelope } from '../eventstore/index.ts';
-import { commandOf } from '../forensics/replay.ts';
+import { commandOf } from '../panos/commands.ts';
 import type { FleetView } from './fleet-view.ts';
 import { isCampaignTerminal } from '../machines/campaign.fold.ts';
 

@@ -196,10 +196,11 @@ export function formatState(s: StateAt): string {
 export function formatVerify(r: VerifyReport): string {
   const out = r.streams.map((s) => `${s.ok ? 'OK      ' : 'MISMATCH'}  ${s.stream} (${s.kind}, ${s.events} events)${s.difference ? `\n          ${s.difference}` : ''}`);
   out.push(`${r.gseq.ok ? 'OK      ' : 'MISMATCH'}  global positions 1…${r.gseq.last} (${r.gseq.events} events)${r.gseq.difference ? `\n          ${r.gseq.difference}` : ''}`);
-  const jobs = r.streams.filter((s) => s.kind !== 'log').length;
+  const jobs = r.streams.filter((s) => s.kind === 'job' || s.kind === 'pair' || s.kind === 'campaign').length;
+  const devices = r.streams.filter((s) => s.kind === 'device').length;
   out.push(
     r.ok
-      ? `Run ${r.runId}: ${jobs} job stream(s) replayed through their machines to exactly what was recorded; ${r.streams.length} stream(s) gapless.`
+      ? `Run ${r.runId}: ${jobs} job stream(s) replayed through their machines to exactly what was recorded;${devices ? ` ${devices} device stream(s) folded as the daemon folds them;` : ''} ${r.streams.length} stream(s) gapless.`
       : `Run ${r.runId}: ${r.mismatches} mismatch(es).`,
   );
   return out.join('\n');

@@ -55,6 +55,9 @@ test('replay: when a small upgrade ran on the stack then every job and pair stre
   t.is(jobs.length, 5);
   t.true(jobs.some((s) => s.stream === `job:${branchId}`));
   t.true(report.streams.some((s) => s.stream === 'api' && s.kind === 'log' && s.ok));
+  // Device streams are folded as the daemon folds them: discovery, then what the jobs changed.
+  const devices = report.streams.filter((s) => s.kind === 'device');
+  t.true(devices.length >= 3 && devices.every((s) => s.ok), JSON.stringify(devices));
 
   const [run] = listRuns(store);
   t.like(run, { runId: 'daemon', role: 'unknown', firstGseq: 1 });
@@ -112,6 +115,20 @@ test('replay verify: when a copy of the log gets a bogus fact, loses a fact, or 
   const bad = withBogus.streams.filter((s) => !s.ok);
   t.deepEqual(bad.map((s) => s.stream), [stream]);
   t.regex(bad[0]?.difference ?? '', new RegExp(`^seq ${original.length + 1} \\(job\\.download\\.completed at .*\\): the job already ended`));
+
+  // A device stream with a fact of another kind, and one for a device never discovered.
+  const devices = copyLog(t, stack).open();
+  const [deviceStream] = devices.streamNames('device:');
+  await devices.append(deviceStream!, [{ type: 'job.download.completed', data: {}, runId: 'daemon' }]);
+  await devices.append('device:009999999999', [{ type: 'device.version.changed', data: { from: '10.0.2', to: '10.1.0', jobId: 'x' }, runId: 'daemon' }]);
+  const withDevices = verifyRun(devices, 'daemon');
+  t.deepEqual(
+    withDevices.streams.filter((s) => !s.ok).map((s) => [s.stream, s.kind, s.difference?.replace(/ at [^)]+\)/, ')')]),
+    [
+      ['device:009999999999', 'device', 'seq 1 (device.version.changed): the device was not discovered before it'],
+      [deviceStream, 'device', `seq ${devices.readStream(deviceStream!).length} (job.download.completed): not a device fact`],
+    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+  );
 
   // A machine-made fact dropped while rebuilding the log: the replay no longer reaches the recorded facts.
   const source = copyLog(t, stack).open();

@@ -454,13 +454,21 @@ export class Daemon {
       runner = this.runners.get(jobId);
     }
     if (runner && !runner.isStarted) void this.runJob(runner, runner.state.status !== 'pending');
-    // The pair's cancel reaches a peer upgrade that has installed nothing, whenever it came: while the
-    // child was being made (the cancel found no child to pass on to), or before a crash (it is in the
-    // pair's log, and the restored step starts the child again).
-    if (runner && role.startsWith('upgrade') && this.pairRunners.get(pair.jobId)?.state.cancelRequested && !installBegan(runner.state) && !runner.state.cancelRequested) {
-      runner.send({ type: 'cancel', by: `HA pair job ${pair.jobId}`, now: this.clock.now() });
-      await runner.durable();
-    }
+    // The pair's cancel reaches its peer upgrade whenever it came: while the child was being made (the
+    // cancel found no child to pass on to), or before a crash (it is in the pair's log, and the restored
+    // step starts the child again).
+    if (runner && role.startsWith('upgrade') && this.pairRunners.get(pair.jobId)?.state.cancelRequested) await this.cancelWithPair(pair.jobId, runner);
+  }
+
+  /**
+   * A pair's peer upgrade that has installed nothing yet is cancelled with its pair (the child job stops
+   * after its current step, before any install): the pair then brings that peer back untouched and ends
+   * cancelled. Once an install began, the peer's upgrade is finished, as a job's install and reboot are.
+   */
+  private async cancelWithPair(pairId: string, child: JobRunner<JobState>): Promise<void> {
+    if (installBegan(child.state) || child.state.cancelRequested) return;
+    child.send({ type: 'cancel', by: `HA pair job ${pairId}`, now: this.clock.now() });
+    await child.durable();
   }
 
   private onJobChange(jobId: string, state: JobState, facts: readonly StampedFact[]): void {
@@ -742,18 +750,12 @@ export class Daemon {
     if (this.scheduler.dequeue(jobId)) runner.start();
     runner.send({ type: 'cancel', by: 'operator', now: this.clock.now() });
     await runner.durable();
-    // A pair's peer upgrade that has installed nothing yet is cancelled with it (the child job stops after
-    // its current step, before any install): the pair then brings that peer back untouched and ends
-    // cancelled. Once an install began, the peer's upgrade is finished, as a job's install and reboot are.
+    // The pair's peer upgrade under way goes with it (one not started yet gets it from startChild).
     const pair = this.pairRunners.get(jobId);
     const role = pair?.state.step;
     const childId = role?.startsWith('upgrade') ? pair!.state.children.find((c) => c.role === role)?.jobId : undefined;
     const child = childId ? this.runners.get(childId) : undefined;
-    if (child && !installBegan(child.state)) {
-      if (this.scheduler.dequeue(childId!)) child.start();
-      child.send({ type: 'cancel', by: `HA pair job ${jobId}`, now: this.clock.now() });
-      await child.durable();
-    }
+    if (child?.isStarted) await this.cancelWithPair(jobId, child);
     return { job: this.record(jobId)! };
   }
 

@@ -8,7 +8,7 @@ import type { PairEvent, PairStepInput } from '../machines/ha-pair.machine.ts';
 import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import type { JobState } from '../machines/upgrade-job.fold.ts';
 import type { DeviceApi } from './device-api.ts';
-import { STEP_STOPPED, throwIfStopped } from './step-stopped.ts';
+import { STEP_STOPPED, stepDeadline, throwIfStopped } from './step-stopped.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
 
 /** What the HA pair effects need from the daemon. */
@@ -97,10 +97,9 @@ function other(pair: PairState, serial: string): JobDevice {
  * get a fresh timeout (DESIGN.md, waits that span a crash).
  */
 async function waitForHa(deps: PairDeps, ctx: PairContext, pair: PairState, device: JobDevice, what: string, ok: (ha: HaState) => boolean, waits = 1): Promise<HaState> {
-  const began = pair.stepStartedAt ? Date.parse(pair.stepStartedAt) : Number.NaN;
   // `waits`: how many waits of the step come before this one's end, each allowed the role timeout.
   const allowedMs = deps.roleTimeoutMs * waits;
-  const deadline = (Number.isFinite(began) ? Math.min(began, deps.now()) : deps.now()) + allowedMs;
+  const deadline = stepDeadline(pair.stepStartedAt, deps.now(), allowedMs);
   let last = 'no answer';
   for (;;) {
     try {
@@ -145,9 +144,9 @@ export function checkPairStep(deps: PairDeps): PairStepFn {
       if (!active || !passive || active === passive) problems.push(`expected one active and one passive peer, found ${a.hostname} ${sa ?? '?'} and ${b.hostname} ${sb ?? '?'}`);
       if (sameRelease && ha.runningSyncEnabled !== false && ha.runningSync !== 'synchronized') problems.push(`the peers' running configs are not synchronized (HA reports "${ha.runningSync ?? 'unknown'}")`);
       if (upgraded) {
-        const [ua, ub] = [a, b].map((d, i) => ({ d, version: releases[i] }));
-        for (const { d, version } of [ua!, ub!]) {
-          const expected = d.serial === upgraded.serial ? pair.versions.at(-1) : d.swVersion;
+        for (const [i, d] of [a, b].entries()) {
+          const expected = d === upgraded ? pair.versions.at(-1) : d.swVersion;
+          const version = releases[i];
           if (version && expected && version !== expected) problems.push(`${d.hostname} (${d.serial}) runs ${version}, not ${expected} as when the job was submitted`);
         }
       } else if (releases[0] && releases[1] && releases[0] !== releases[1]) {

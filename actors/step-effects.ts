@@ -14,7 +14,7 @@ import type { DeviceApi, RebootWaitResult } from './device-api.ts';
 import { jobSnapshot, preflightRun } from './readiness.ts';
 import { describeBlocking, type Readings } from '../checks/index.ts';
 import { FencedOffError, withEpoch, type Fence } from './fence.ts';
-import { STEP_STOPPED, throwIfStopped } from './step-stopped.ts';
+import { STEP_STOPPED, stepDeadline, throwIfStopped } from './step-stopped.ts';
 
 /** What the step effects need from the daemon. */
 export interface StepDeps {
@@ -572,9 +572,7 @@ export function installStep(deps: StepDeps): StepFn {
  */
 async function waitForHaPeer(api: DeviceApi, device: JobDevice, deps: StepDeps, ctx: StepContext, job: JobState): Promise<void> {
   if (!device.haPeer) return;
-  // Counted from when the step's attempt began, as logged: a restarted daemon gets no fresh budget (DESIGN.md).
-  const began = job.stepStartedAt ? Date.parse(job.stepStartedAt) : Number.NaN;
-  const deadline = (Number.isFinite(began) ? Math.min(began, deps.now()) : deps.now()) + deps.rebootBudgetMs(device.model);
+  const deadline = stepDeadline(job.stepStartedAt, deps.now(), deps.rebootBudgetMs(device.model));
   let last = 'no answer';
   for (;;) {
     try {

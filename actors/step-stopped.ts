@@ -22,3 +22,13 @@ export const STEP_STOPPED: Error = new StepStoppedError();
 export function throwIfStopped(signal: AbortSignal, what?: string): void {
   if (signal.aborted) throw new StepStoppedError(what);
 }
+
+/**
+ * When a wait of a step ends: `allowedMs` after the step began, as its `*.step.started` fact logged it, so
+ * a daemon restarted during the wait gets no fresh budget (DESIGN.md, waits that span a crash). A step
+ * with no logged start (a snapshot stored before it was kept) counts from now.
+ */
+export function stepDeadline(stepStartedAt: string | null | undefined, now: number, allowedMs: number): number {
+  const began = stepStartedAt ? Date.parse(stepStartedAt) : Number.NaN;
+  return (Number.isFinite(began) ? Math.min(began, now) : now) + allowedMs;
+}

@@ -167,6 +167,24 @@ function pairActor(options: { submitted?: Partial<Submitted['data']>; effects?: 
   };
 }
 
+/**
+ * A pair whose `effect` holds the step `step` until the test releases it (to send something while that
+ * step runs); every other step runs at once.
+ */
+function heldAt(effect: 'runChild' | 'preparePeer', step: string, options: { submitted?: Partial<Submitted['data']> } = {}): { h: Harness; release: () => void } {
+  let held: (() => void) | undefined;
+  const h = pairActor({
+    ...options,
+    effects: (d) => ({
+      [effect]: (input: PairStepInput, io: StepIo) => {
+        if (input.step === step) held = () => d[effect](input, io);
+        else d[effect](input, io);
+      },
+    }),
+  });
+  return { h, release: () => held!() };
+}
+
 const ended = (h: Harness) => waitFor(h.actor, (s) => s.status === 'done', { timeout: 1000 });
 /** Whether the second peer's turn (prepare, upgrade or restore) began. */
 const secondPeerTouched = (h: Harness): boolean => h.calls.some((c) => / (prepare|upgrade|restore)-second /.test(`${c} `));
@@ -362,15 +380,7 @@ test('ha pair machine: when cancelled before it starts then it ends cancelled an
 });
 
 test('ha pair machine: when cancelled during the first peer’s upgrade then that peer is brought back and the job stops before the second peer', async (t) => {
-  let release: (() => void) | undefined;
-  const h = pairActor({
-    effects: (d) => ({
-      runChild: (input, io) => {
-        if (input.role === 'upgrade-first') release = () => d.runChild(input, io);
-        else d.runChild(input, io);
-      },
-    }),
-  });
+  const { h, release } = heldAt('runChild', 'upgrade-first');
   h.send({ type: 'start' });
   await waitFor(h.actor, (s) => s.matches('upgradingFirst'));
   h.send({ type: 'cancel', by: 'operator' });
@@ -378,7 +388,7 @@ test('ha pair machine: when cancelled during the first peer’s upgrade then tha
   // A cancel never interrupts a peer mid-upgrade: it is noted, once, and acted on when the peer is back.
   t.true(h.actor.getSnapshot().matches('upgradingFirst'));
   t.true(h.actor.getSnapshot().context.cancelRequested);
-  release!();
+  release();
   const end = await ended(h);
 
   t.deepEqual(h.states.slice(-3), ['upgradingFirst', 'restoringFirst', 'cancelled']);
@@ -392,19 +402,11 @@ test('ha pair machine: when cancelled during the first peer’s upgrade then tha
 });
 
 test('ha pair machine: when cancelled during the second peer’s upgrade then it is too late to stop and the pair is finished and verified', async (t) => {
-  let release: (() => void) | undefined;
-  const h = pairActor({
-    effects: (d) => ({
-      runChild: (input, io) => {
-        if (input.role === 'upgrade-second') release = () => d.runChild(input, io);
-        else d.runChild(input, io);
-      },
-    }),
-  });
+  const { h, release } = heldAt('runChild', 'upgrade-second');
   h.send({ type: 'start' });
   await waitFor(h.actor, (s) => s.matches('upgradingSecond'));
   h.send({ type: 'cancel', by: 'operator' });
-  release!();
+  release();
   const end = await ended(h);
 
   t.deepEqual(h.states.slice(-4), ['upgradingSecond', 'restoringSecond', 'verifying', 'complete']);
@@ -414,19 +416,11 @@ test('ha pair machine: when cancelled during the second peer’s upgrade then it
 });
 
 test('ha pair machine: when cancelled while the second peer is being failed over from then it is made functional again untouched and the job ends cancelled', async (t) => {
-  let release: (() => void) | undefined;
-  const h = pairActor({
-    effects: (d) => ({
-      preparePeer: (input, io) => {
-        if (input.step === 'prepare-second') release = () => d.preparePeer(input, io);
-        else d.preparePeer(input, io);
-      },
-    }),
-  });
+  const { h, release } = heldAt('preparePeer', 'prepare-second');
   h.send({ type: 'start' });
   await waitFor(h.actor, (s) => s.matches('preparingSecond'));
   h.send({ type: 'cancel', by: 'operator' });
-  release!();
+  release();
   const end = await ended(h);
 
   t.deepEqual(h.states.slice(-3), ['preparingSecond', 'restoringSecond', 'cancelled']);
@@ -480,20 +474,11 @@ test('ha pair machine: a child job that fails on its own while no cancel was ask
 });
 
 test('ha pair machine: when pausing between peers then it waits after the first peer until resumed, and a resume at another time is ignored', async (t) => {
-  let release: (() => void) | undefined;
-  const h = pairActor({
-    submitted: { pauseBetweenPeers: true },
-    effects: (d) => ({
-      runChild: (input, io) => {
-        if (input.role === 'upgrade-first') release = () => d.runChild(input, io);
-        else d.runChild(input, io);
-      },
-    }),
-  });
+  const { h, release } = heldAt('runChild', 'upgrade-first', { submitted: { pauseBetweenPeers: true } });
   h.send({ type: 'start' });
   await waitFor(h.actor, (s) => s.matches('upgradingFirst'));
   h.send({ type: 'resume', by: 'too-early' });
-  release!();
+  release();
   const paused = await waitFor(h.actor, (s) => s.matches('paused'));
 
   t.like(paused.context, { paused: true, step: 'pause', message: 'Paused between peers: 001234567891 is upgraded. Resume with: panos-upgrade job resume pair-1' });
@@ -569,19 +554,11 @@ test('ha pair machine: finishing a half-upgraded pair skips the upgraded peer’
 });
 
 test('ha pair machine: when cancelled during the first peer’s download then it stops after that download, before the second peer’s', async (t) => {
-  let release: (() => void) | undefined;
-  const h = pairActor({
-    effects: (d) => ({
-      runChild: (input, io) => {
-        if (input.role === 'download-first') release = () => d.runChild(input, io);
-        else d.runChild(input, io);
-      },
-    }),
-  });
+  const { h, release } = heldAt('runChild', 'download-first');
   h.send({ type: 'start' });
   await waitFor(h.actor, (s) => s.matches('downloadingFirst'));
   h.send({ type: 'cancel', by: 'operator' });
-  release!();
+  release();
   const end = await ended(h);
   t.deepEqual(h.states.slice(-2), ['downloadingFirst', 'cancelled']);
   t.false(h.calls.some((c) => c.startsWith('runChild download-second')));

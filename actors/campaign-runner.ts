@@ -19,7 +19,7 @@ import { JobRunner } from './job-runner.ts';
 
 /** What a campaign needs from the daemon: its inventory, and jobs made the way `job submit` makes them. */
 export interface CampaignHost {
-  /** The inventory, each device with `busy` (its active job) and `hasPath` (the paths file has one for its version). */
+  /** The inventory, each device with `busy` (its active job) and `path` (the one the paths file configures for its version). */
   devices(): PlannerDevice[];
   /** Upgrade hops a device needs by the configured paths (1 when unknown). */
   hops(device: PlannerDevice): number;

@@ -949,7 +949,7 @@ export class Daemon {
         const paths = this.pathRules().staticPaths;
         return this.devices().map((d) => {
           const job = this.activeJobOf(d.serial);
-          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, hasPath: (paths[d.swVersion]?.length ?? 0) > 0 };
+          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, path: paths[d.swVersion] ?? [] };
         });
       },
       hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),

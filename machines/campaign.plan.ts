@@ -21,8 +21,8 @@ export interface PlannerDevice {
   deviceGroup?: string | null;
   /** Why it cannot take a new job now (`already has an active download-only job …`, a unit of another campaign); null or absent when free. */
   busy?: string | null;
-  /** Whether the configured paths file has an upgrade path for its version (absent: not known, taken as yes). */
-  hasPath?: boolean;
+  /** The upgrade path the paths file configures for its version (empty: none; absent: not known, taken as any). */
+  path?: readonly string[];
 }
 
 export interface Selection {
@@ -162,8 +162,8 @@ export function checkWaveEntries(entries: readonly WaveEntry[]): void {
 
 /**
  * Why a device cannot be upgraded by this campaign, or null: it has an active job (or is a unit of
- * another running campaign), it already runs the target or a newer version, or, without a target, the
- * paths file has no upgrade path for its version. `upgrade queue` skips such devices for the same reasons.
+ * another running campaign), it already runs the target or a newer version, the path the paths file
+ * configures for its version does not reach the target, or, without a target, there is no such path. `upgrade queue` skips such devices for the same reasons.
  */
 export function unavailableReason(d: PlannerDevice, targetVersion: string | null): string | null {
   if (d.busy) return d.busy;
@@ -171,7 +171,9 @@ export function unavailableReason(d: PlannerDevice, targetVersion: string | null
     if (isVersion(targetVersion) && isVersion(d.swVersion) && compareVersions(targetVersion, d.swVersion) <= 0) {
       return d.swVersion === targetVersion ? `already runs the target ${targetVersion}` : `already runs ${d.swVersion}, newer than the target ${targetVersion}`;
     }
-  } else if (d.hasPath === false) return `no upgrade path configured for version ${d.swVersion} (and no target version given)`;
+    // The job's planner refuses the same at the device's start (planUpgrade: a configured path wins and must reach the target).
+    if (d.path?.length && !d.path.includes(targetVersion)) return `the upgrade path configured for ${d.swVersion} (${d.path.join(' → ')}) does not reach the target ${targetVersion}`;
+  } else if (d.path?.length === 0) return `no upgrade path configured for version ${d.swVersion} (and no target version given)`;
   return null;
 }
 

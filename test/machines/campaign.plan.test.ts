@@ -226,7 +226,12 @@ test('planner: devices that cannot be upgraded are left out with why (an active 
   const one = t.throws(() => planCampaign(input({ devices, selection: { serials: ['P1A'] }, waves: 'rest' })), { instanceOf: CampaignPlanError });
   t.is(one!.message, 'select: the selection matches no device that can be upgraded (1 left out: fw-dc1-01 (P1A): its HA peer fw-dc1-02 (P1B) is a unit of campaign c9 (running, wave 1, waiting); a pair is never split)');
   // Without a target, a device whose version has no configured path.
-  const noPath = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, hasPath: false } : d)), targetVersion: null, waves: 'rest' }));
+  const noPath = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, path: [] } : d)), targetVersion: null, waves: 'rest' }));
   t.is(noPath.excluded.find((e) => e.serial === 'B3')?.reason, 'no upgrade path configured for version 10.1.3 (and no target version given)');
   t.true(noPath.units.some((u) => u.serials.includes('B1')), 'without a target, the version alone does not say it is done');
+  // With a target, a device whose configured path does not reach it is left out at create, not failed at its start.
+  const short = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, path: ['10.2.9', '11.0.6'] } : d)), waves: 'rest' }));
+  t.is(short.excluded.find((e) => e.serial === 'B3')?.reason, 'the upgrade path configured for 10.1.3 (10.2.9 → 11.0.6) does not reach the target 11.1.2');
+  const reaches = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, path: ['10.2.9', '11.1.2', '12.1.0'] } : d)), waves: 'rest' }));
+  t.true(reaches.units.some((u) => u.serials.includes('B3')), 'a path that passes through the target reaches it');
 });

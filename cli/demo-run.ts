@@ -304,10 +304,13 @@ async function runCampaign(client: DaemonClient, out: Output, serials: string[],
     feed.close();
     throw err;
   }
-  await followCampaign(client, out, id, feed, (e) => {
-    if (e.type !== 'campaign.approval.requested') return;
-    out.line(`          the demo approves: panos-upgrade campaign approve ${id}`);
-    void client.request('campaign.approve', { campaignId: id, by: 'demo' }).catch((err: unknown) => out.line(`  could not approve: ${(err as Error).message}`));
+  await followCampaign(client, out, id, {
+    feed,
+    onEvent: (e) => {
+      if (e.type !== 'campaign.approval.requested') return;
+      out.line(`          the demo approves: panos-upgrade campaign approve ${id}`);
+      void client.request('campaign.approve', { campaignId: id, by: 'demo' }).catch((err: unknown) => out.line(`  could not approve: ${(err as Error).message}`));
+    },
   });
   const { campaign } = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true });
   const jobs: StatusRecord[] = [];

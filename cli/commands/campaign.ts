@@ -11,7 +11,7 @@ import { loadScenarioFile, timingsOfScenario } from '../../scenarios/index.ts';
 import { campaignPlanLines, eventLine, statusLines } from '../campaign-view.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
 import { CliError } from '../errors.ts';
-import { untilInterrupted } from '../follow.ts';
+import { connectionNotice, untilInterrupted } from '../follow.ts';
 import { policyPayload } from './check.ts';
 import { parsePositiveInt, parseSerial, parseVersion } from '../options.ts';
 import { outputTo, printJson, type Output } from '../output.ts';
@@ -181,9 +181,15 @@ export async function followCampaign(
   client: DaemonClient,
   out: Output,
   id: string,
-  feed?: CampaignFeed,
-  onEvent?: (e: EventEnvelope) => void,
+  options: {
+    /** Opened before the campaign was created: follow it from its first event. */
+    feed?: CampaignFeed;
+    onEvent?: (e: EventEnvelope) => void;
+    /** Told when the connection is lost and when it is back (default: a warning on stderr). */
+    onConnection?: (change: 'lost' | 'back') => void;
+  } = {},
 ): Promise<CampaignRecord> {
+  const { feed, onEvent, onConnection = connectionNotice(client) } = options;
   const fromStart = feed !== undefined;
   const own = feed ?? (await CampaignFeed.open(client));
   const { campaign } = await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id, units: true });
@@ -252,8 +258,21 @@ export async function followCampaign(
       resolveEnd();
     }
   };
+  // A daemon restarted with its NATS server answers a moment after the server is back: read until it does.
+  let finished = false;
+  const reconcileUntilAnswered = async (): Promise<void> => {
+    for (let attempt = 0; !finished; attempt++) {
+      try {
+        return await reconcile();
+      } catch (err) {
+        if (err instanceof RemoteError) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** attempt)).unref());
+      }
+    }
+  };
   const stopWatching = await client.onConnection((change) => {
-    if (change === 'back') void reconcile().catch(() => undefined);
+    onConnection(change);
+    if (change === 'back') void reconcileUntilAnswered();
   });
   own.follow(accept);
   // Events before the subscription are in the record: end soon if it already ended (its last events may still be on their way).
@@ -263,6 +282,7 @@ export async function followCampaign(
   try {
     await untilInterrupted(done, `stopped following; campaign ${id} goes on in the daemon (see: panos-upgrade campaign status ${id})`);
   } finally {
+    finished = true;
     clearTimeout(gapTimer);
     clearTimeout(endTimer);
     stopWatching();
@@ -341,7 +361,7 @@ export function registerCampaign(program: Command): void {
             out.line(`Follow it with: panos-upgrade campaign status ${c.campaign_id} --watch`);
             return;
           }
-          const end = await followCampaign(client, progress, c.campaign_id, feed);
+          const end = await followCampaign(client, progress, c.campaign_id, { feed });
           finishWatch(out, end, opts.json === true);
         } finally {
           feed?.close();

@@ -63,6 +63,8 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
     } else {
       daemon = await Daemon.start(daemonOptions);
     }
+    // Listening from here on: a SIGTERM once "Daemon up" is printed (and while the live view starts) stops it cleanly, not by the default action.
+    const stopped = untilSignal();
     const users = rt.bus.privateAuth?.files;
     const file = writeDaemonFile(
       dataDir,
@@ -98,7 +100,7 @@ async function serve(opts: GlobalOptions, dataDir: string, log: ReturnType<typeo
       });
       process.stdout.write(`  live view ${web.url}/ and ${web.url}/metrics (actions need the operator token in ${operatorTokenPath(dataDir)})\n`);
     }
-    const signal = await untilSignal();
+    const signal = await stopped;
     log.info({ signal }, 'stopping daemon; unfinished jobs resume at the next start');
   } finally {
     await web?.close();

@@ -87,6 +87,10 @@ test('cli: a NATS URL that carries credentials is refused wherever it is given, 
     await runCli(t, ['daemon', '--data-dir', dir], { env: { NATS_URL: url } }),
     await runCli(t, ['daemon', '--data-dir', dir, '--nats-url', url]),
     await runCli(t, ['job', 'list', '--data-dir', dir, '--nats-url', `nats://127.0.0.1:9,nats://tok3n-s3cret@127.0.0.1:8`]),
+    // Forms --nats-url's own check refused with the whole value in commander's message.
+    await runCli(t, ['status', '--data-dir', dir, '--nats-url', 'daemon:hunter2x@127.0.0.1:9']),
+    await runCli(t, ['status', '--data-dir', dir, '--nats-url', 'NATS://daemon:hunter2y@127.0.0.1:9']),
+    await runCli(t, ['status', '--data-dir', dir, '--nats-url', 'nats://127.0.0.1:9, daemon:hunter2z@127.0.0.1:8']),
   ]) {
     t.is(r.code, 2, r.stdout + r.stderr);
     t.regex(r.stderr, /carries credentials/);

@@ -53,6 +53,7 @@ const UNREACHABLE_WORDS: Record<string, string> = {
   timeout: 'no answer in time',
   reset: 'the connection was reset',
   network: 'no route to it (network)',
+  local: 'this machine could not open a connection (too many open files, or out of memory)',
   'http-5xx': 'it answered with a server error (HTTP 5xx)',
   'not-ready': 'it is not ready yet (starting up)',
 };

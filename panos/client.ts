@@ -260,7 +260,7 @@ export function isMutatingCommand(cmd: string): boolean {
   return !READ_REQUESTS.some((re) => re.test(c));
 }
 
-function transportReason(code: string | undefined): UnreachableReason {
+export function transportReason(code: string | undefined): UnreachableReason {
   switch (code) {
     case 'ECONNREFUSED':
       return 'refused';
@@ -272,6 +272,11 @@ function transportReason(code: string | undefined): UnreachableReason {
     case 'ETIMEDOUT':
     case 'ESOCKETTIMEDOUT':
       return 'timeout';
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ENOBUFS':
+    case 'ENOMEM':
+      return 'local';
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_NONAME':

@@ -141,6 +141,8 @@ export type UnreachableReason =
   | 'timeout'
   | 'dns'
   | 'network'
+  /** This machine could not open the connection: out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM). */
+  | 'local'
   | 'tls'
   | 'http-5xx'
   | 'not-connected'
@@ -164,6 +166,8 @@ export class TransportError extends DeviceUnreachableError {
     options?: ErrorOptions & { httpStatus?: number; certificate?: boolean },
   ) {
     super(target, reason, options);
+    // Not the device's fault: say what ran out here, or the operator looks for a network problem.
+    if (reason === 'local') this.message = `${target} is unreachable: this machine could not open a connection (${(options?.cause as NodeJS.ErrnoException | undefined)?.code ?? 'out of resources'}: too many open files, or out of memory)`;
     this.httpStatus = options?.httpStatus;
     this.certificate = options?.certificate ?? false;
   }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -44,6 +44,10 @@ export interface WebServerOptions {
   maxFeedBacklogBytes?: number;
   /** Live feeds served at once; default MAX_FEED_CLIENTS. */
   maxFeedClients?: number;
+  /** Open connections at once, all clients together (more are closed at once); default MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** A client must send its request line and headers within this; default HEADERS_TIMEOUT_MS. */
+  headersTimeoutMs?: number;
 }
 
 export interface WebServerHandle {
@@ -54,6 +58,8 @@ export interface WebServerHandle {
   readonly metrics: FleetMetrics;
   /** Live feed clients right now. */
   readonly clients: number;
+  /** Open HTTP connections right now. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,15 @@ interface LiveClient {
 export const MAX_FEED_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** Live feeds served at once: enough pages for a team; the next one is told why it is refused. */
 export const MAX_FEED_CLIENTS = 64;
+
+/**
+ * The view runs in the daemon's process, whose file descriptors are also its connections to devices:
+ * a flood of connections to the view (every client is on loopback, so a bound per address would bound
+ * nothing) must not take them. Past this many, Node closes new connections at once.
+ */
+export const MAX_CONNECTIONS = 256;
+/** Half-sent requests (a slow or stuck client) are closed after this. */
+export const HEADERS_TIMEOUT_MS = 10_000;
 
 function defaultAssetsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -135,7 +150,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const assetsDir = options.assetsDir ?? defaultAssetsDir();
   const view = new FleetView();
   const clients = new Set<LiveClient>();
-  const metrics = new FleetMetrics({ view, natsConnected: () => !nc.isClosed(), liveClients: () => clients.size }, options.metrics);
+  // The connection retries for ever, so it is never closed while the server is away: its status says.
+  let natsUp = !nc.isClosed();
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') natsUp = false;
+      else if (s.type === 'reconnect') natsUp = true;
+    }
+  })().catch(() => undefined);
+  const metrics = new FleetMetrics({ view, natsConnected: () => natsUp && !nc.isClosed(), liveClients: () => clients.size }, options.metrics);
 
   // Subscribed before the log is read: what is appended meanwhile arrives here and is de-duplicated by seq.
   let loaded = false;
@@ -386,7 +409,29 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  const server: Server = createServer(app.callback());
+  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const server: Server = createServer({ headersTimeout, requestTimeout: Math.max(headersTimeout, 30_000), connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, app.callback());
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  const dropped = { count: 0, lastLog: 0 };
+  server.on('drop', () => {
+    dropped.count++;
+    if (Date.now() - dropped.lastLog < 10_000) return;
+    dropped.lastLog = Date.now();
+    log.warn({ dropped: dropped.count, limit: server.maxConnections }, 'live view: connections over the limit closed');
+  });
+  // Node's own answer to a request that timed out leaves the connection open: answer, then close it.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code !== 'ECONNRESET' && socket.writable) {
+      const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+  let open = 0;
+  server.on('connection', (socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
@@ -408,6 +453,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     get clients() {
       return clients.size;
     },
+    connections: () => open,
     async close() {
       if (closed) return;
       closed = true;

@@ -255,3 +255,47 @@ test('live view: a feed client that stops reading is dropped once its backlog pa
   // The reader got the rows as they changed.
   await waitFor(() => reading.messages.some((m) => m.event === 'patch' && (m.data as FleetPatch).devices.some((d) => d.serial === serials[0])), LONG, 20);
 });
+
+test('live view: connections are bounded in number and a request that never finishes its headers is closed, so a local flood cannot take the daemon\'s file descriptors; /metrics answers once they go', async (t) => {
+  const stack = await startStack(t, nats, { timeScale: 0.02 });
+  const web = await startView(t, stack, false, { maxConnections: 8, headersTimeoutMs: 8_000 });
+  const { connect } = await import('node:net');
+  // Half-sent requests, far more than the bound.
+  const sockets = Array.from({ length: 40 }, () => {
+    const s = connect(web.port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.on('connect', () => s.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+    s.resume();
+    return s;
+  });
+  t.teardown(() => sockets.forEach((s) => s.destroy()));
+  // Those past the bound are closed at once, long before the headers timeout.
+  await waitFor(() => sockets.filter((s) => s.destroyed).length >= 32, 5_000, 20);
+  t.is(web.connections(), 8);
+  // The held ones end at the headers timeout; then /metrics answers.
+  await waitFor(() => sockets.every((s) => s.destroyed), LONG, 50);
+  const res = await fetch(`${web.url}/metrics`);
+  t.is(res.status, 200);
+  t.is(sample(await res.text(), 'panos_upgrade_nats_connected'), 1);
+});
+
+test('live view: panos_upgrade_nats_connected is 0 while the NATS connection is down (it retries for ever, so it is never closed) and 1 once it is back', async (t) => {
+  const stack = await startStack(t, nats, { timeScale: 0.02 });
+  const { startNatsServer } = await import('../../bus/nats-server.ts');
+  const { connectNats } = await import('../../bus/connect.ts');
+  const { join } = await import('node:path');
+  const storeDir = join(stack.dataDir, 'own-nats');
+  const first = await startNatsServer({ storeDir, guard: 'none' });
+  let server = first;
+  t.teardown(() => server.stop());
+  const nc = await connectNats(server.url, 'live view test');
+  t.teardown(() => nc.close());
+  const web = await startView(t, stack, false, { nc });
+  const gauge = async (): Promise<number | undefined> => sample(await (await fetch(`${web.url}/metrics`)).text(), 'panos_upgrade_nats_connected');
+  t.is(await gauge(), 1);
+  await server.stop();
+  await waitFor(async () => (await gauge()) === 0, LONG, 100);
+  server = await startNatsServer({ storeDir, port: first.port, guard: 'none' });
+  await waitFor(async () => (await gauge()) === 1, LONG, 100);
+  t.is(await gauge(), 1);
+});

@@ -1,4 +1,5 @@
 import { styleText } from 'node:util';
+import { withGlobalOptions } from './hints.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -17,7 +18,8 @@ export function outputTo(stream: NodeJS.WriteStream = process.stdout): Output {
     stream,
     isTTY: stream.isTTY === true,
     write: (text) => void stream.write(text),
-    line: (text = '') => void stream.write(text + '\n'),
+    // Commands suggested in what is printed, the daemon's messages among them, repeat --data-dir and --nats-url.
+    line: (text = '') => void stream.write(withGlobalOptions(text) + '\n'),
     paint: (style, text) => styleText(style, text, { stream }),
   };
 }
@@ -94,7 +96,7 @@ export function jobName(job: { kind: string; hostname: string; device_serial: st
 
 /** Print a reply object exactly as the daemon sent it, for `--json`. */
 export function printJson(out: Output, value: unknown): void {
-  out.line(JSON.stringify(value, null, 2));
+  out.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 /** `12.3 s` / `1 min 05 s`. */

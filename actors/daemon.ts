@@ -15,7 +15,7 @@ import { pairEffects } from './ha-effects.ts';
 import { sleep } from '../panos/client.ts';
 import { DurationEstimates } from '../panos/poll-schedule.ts';
 import { ConflictingJobTypeError, DuplicateJobError, JobStateError, NotFoundError, PanosUpgradeError, ValidationError } from '../panos/errors.ts';
-import { planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
+import { configuredPath, noPathReason, planUpgrade, DEFAULT_PATH_RULES, type PathRules, type UpgradePlan } from '../panos/upgrade-path.ts';
 import { compareVersions } from '../panos/version.ts';
 import type { DaemonConfig } from './config.ts';
 import type { DeviceApi } from './device-api.ts';
@@ -591,10 +591,10 @@ export class Daemon {
   /** The plan a job would follow, from the static map or, with a target, from the device's own list. */
   private async plan(device: InventoryDevice, targetVersion: string | undefined): Promise<UpgradePlan> {
     const rules = this.pathRules();
-    const staticHit = rules.staticPaths[device.swVersion];
-    let available: string[] = staticHit ?? [];
-    if (!staticHit || (targetVersion && !staticHit.includes(targetVersion))) {
-      if (!targetVersion) throw new NoPathError(device.serial, `no upgrade path configured for ${device.swVersion} and no target version given`);
+    const staticHit = configuredPath(rules.staticPaths, device.swVersion);
+    let available: readonly string[] = staticHit;
+    if (staticHit.length === 0 || (targetVersion && !staticHit.includes(targetVersion))) {
+      if (!targetVersion) throw new NoPathError(device.serial, noPathReason(rules.staticPaths, device.swVersion));
       const software = await this.access.viaPanorama(jobDevice(device)).softwareInfo();
       available = software.entries.map((e) => e.version);
     }
@@ -857,9 +857,8 @@ export class Daemon {
         queue(rows, () => this.createPair(kind, behind, upgraded, plan, targetVersion ?? null, undefined, readiness, upgraded.serial));
         continue;
       }
-      const hops = rules.staticPaths[device.swVersion];
-      if ((!hops || hops.length === 0) && !targetVersion) {
-        skip(`no upgrade path for version ${device.swVersion}`);
+      if (configuredPath(rules.staticPaths, device.swVersion).length === 0 && !targetVersion) {
+        skip(noPathReason(rules.staticPaths, device.swVersion));
         continue;
       }
       let plan: UpgradePlan;
@@ -884,7 +883,7 @@ export class Daemon {
 
   private staticPlan(device: InventoryDevice): UpgradePlan {
     const rules = this.pathRules();
-    const result = planUpgrade({ current: device.swVersion, available: rules.staticPaths[device.swVersion] ?? [], rules });
+    const result = planUpgrade({ current: device.swVersion, available: configuredPath(rules.staticPaths, device.swVersion), rules });
     if (!result.ok) throw new NoPathError(device.serial, result.reason);
     return result.plan;
   }
@@ -949,10 +948,10 @@ export class Daemon {
         const paths = this.pathRules().staticPaths;
         return this.devices().map((d) => {
           const job = this.activeJobOf(d.serial);
-          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, path: paths[d.swVersion] ?? [] };
+          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, path: configuredPath(paths, d.swVersion) };
         });
       },
-      hops: (d) => Math.max(1, this.pathRules().staticPaths[d.swVersion]?.length ?? 1),
+      hops: (d) => Math.max(1, configuredPath(this.pathRules().staticPaths, d.swVersion).length),
       concurrency: () => this.scheduler.concurrency,
       hasJob: (jobId) => (this.cluster ? this.store.streamHead(`job:${jobId}`) > 0 : this.record(jobId) !== undefined),
       checkPolicy: (raw) => void this.readinessPolicy(raw),

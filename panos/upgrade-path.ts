@@ -64,6 +64,37 @@ export const DEFAULT_PATH_RULES: PathRules = {
   maxSkippedReleases: 0,
 };
 
+type PathsMap = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The configured path of a device on `current`: its own, or else the rest of a configured path that
+ * passes through it (a device stopped partway along one, by a cancel or a failed hop, goes on along it;
+ * of several, the one that leads furthest). Empty when none does.
+ */
+export function configuredPath(paths: PathsMap, current: string): readonly string[] {
+  const own = paths[current];
+  if (own && own.length > 0) return own;
+  let best: readonly string[] = [];
+  for (const key of Object.keys(paths).sort()) {
+    const path = paths[key]!;
+    const at = path.indexOf(current);
+    if (at < 0 || at === path.length - 1) continue;
+    const rest = path.slice(at + 1);
+    if (best.length === 0 || compareVersions(rest.at(-1)!, best.at(-1)!) > 0) best = rest;
+  }
+  return best;
+}
+
+/** Why a device on `current` has nothing to follow without a target: no path, or it is at the end of one. */
+export function noPathReason(paths: PathsMap, current: string): string {
+  const endOf = Object.keys(paths)
+    .sort()
+    .find((key) => paths[key]!.at(-1) === current);
+  return endOf !== undefined
+    ? `already runs ${current}, the end of the upgrade path configured for ${endOf} (give a target version to go further)`
+    : `no upgrade path configured for ${current} and no target version given`;
+}
+
 export interface PlanRequest {
   current: string;
   /** Where to go; without it only a static path can say. */
@@ -103,7 +134,7 @@ export function planUpgrade(req: PlanRequest): PlanResult {
   const { current, rules } = req;
   if (!isVersion(current)) return { ok: false, reason: `current version "${current}" is not a PAN-OS version` };
   const available = new Set(req.available.filter(isVersion));
-  const staticPath = rules.staticPaths[current];
+  const staticPath = configuredPath(rules.staticPaths, current);
   if (staticPath && staticPath.length > 0) {
     let path = staticPath;
     if (req.target !== undefined) {
@@ -125,7 +156,7 @@ export function planUpgrade(req: PlanRequest): PlanResult {
     });
     return { ok: true, plan: { from: current, target: path[path.length - 1]!, hops, source: 'static' } };
   }
-  if (req.target === undefined) return { ok: false, reason: `no upgrade path configured for ${current} and no target version given` };
+  if (req.target === undefined) return { ok: false, reason: noPathReason(rules.staticPaths, current) };
   const target = req.target;
   if (!isVersion(target)) return { ok: false, reason: `target "${target}" is not a PAN-OS version` };
   if (compareVersions(target, current) <= 0) return { ok: false, reason: `the device already runs ${current}, which is not older than ${target}` };

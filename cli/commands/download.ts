@@ -58,7 +58,7 @@ export function queueSummaryLines(s: QueueSummary): string[] {
     if (shown.length < devices.length) lines.push(`    … and ${devices.length - shown.length} more (--json lists them all)`);
   }
   // Nothing queued and no device with a path: the paths are missing, not the devices up to date.
-  if (s.queued === 0 && s.skipped > 0 && s.skippedDevices.every((d) => d.reason.startsWith('no upgrade path for version'))) {
+  if (s.queued === 0 && s.skipped > 0 && s.skippedDevices.every((d) => d.reason.startsWith('no upgrade path configured for '))) {
     // The daemon reads its configuration when it starts.
     lines.push(`No device has an upgrade path: map their versions in a paths file, set it with ${hint('config set upgrade.paths_file FILE')}, then restart the daemon`);
   }

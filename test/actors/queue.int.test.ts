@@ -36,7 +36,7 @@ test('download queue-all: when fleet-230 is queued then 215 devices get a downlo
   // The fleet's 9.1.14 devices (5) and those already on 11.1.0 (10) have no path; the dry run said the same.
   t.deepEqual(summary.skippedDevices, dry.skippedDevices);
   const reasons = countBy(summary.skippedDevices, (s) => s.reason);
-  t.deepEqual(Object.fromEntries(reasons), { 'no upgrade path for version 9.1.14': 5, 'no upgrade path for version 11.1.0': 10 });
+  t.deepEqual(Object.fromEntries(reasons), { 'no upgrade path configured for 9.1.14 and no target version given': 5, 'already runs 11.1.0, the end of the upgrade path configured for 10.0.2 (give a target version to go further)': 10 });
   const seed = summary.queuedDevices.find((d) => d.device === '001234567890');
   t.deepEqual(seed?.versions, ['10.1.0', '10.5.1', '11.1.0']);
 

@@ -62,7 +62,7 @@ test('cli: when download queue-all runs on the basic scenario then it prints the
     [
       'Queued 4 devices, skipped 1',
       'Skipped:',
-      '  no upgrade path for version 11.1.0 (1):',
+      '  already runs 11.1.0, the end of the upgrade path configured for 10.0.2 (give a target version to go further) (1):',
       '    fw-branch-02 (001234567894)',
       `Follow them with: panos-upgrade ${dir.join(' ')} download status --watch`,
       '',

@@ -34,7 +34,7 @@ test('queueSummaryLines: when devices are skipped then they are grouped by reaso
     skipped: 3,
     queuedDevices: [],
     skippedDevices: [
-      { device: '001', hostname: 'fw-a', reason: 'no upgrade path for version 11.1.0' },
+      { device: '001', hostname: 'fw-a', reason: 'no upgrade path configured for 11.1.0 and no target version given' },
       { device: '002', hostname: 'fw-b', reason: 'already has an active download-only job mwr1-abc123' },
       { device: '003', hostname: '', reason: 'already has an active download-only job mwr1-def456' },
     ],
@@ -45,13 +45,13 @@ test('queueSummaryLines: when devices are skipped then they are grouped by reaso
     '  already has an active download-only job (2):',
     '    fw-b (002)  mwr1-abc123',
     '    003  mwr1-def456',
-    '  no upgrade path for version 11.1.0 (1):',
+    '  no upgrade path configured for 11.1.0 and no target version given (1):',
     '    fw-a (001)',
   ]);
 });
 
 test('queueSummaryLines: when nothing is queued because no device has an upgrade path then it says how to give them one', (t) => {
-  const noPath = (device: string, version: string) => ({ device, hostname: `fw-${device}`, reason: `no upgrade path for version ${version}` });
+  const noPath = (device: string, version: string) => ({ device, hostname: `fw-${device}`, reason: `no upgrade path configured for ${version} and no target version given` });
   const lines = queueSummaryLines({ dryRun: false, queued: 0, skipped: 2, queuedDevices: [], skippedDevices: [noPath('001', '10.0.2'), noPath('002', '10.1.0')] });
   t.is(lines.at(-1), 'No device has an upgrade path: map their versions in a paths file, set it with panos-upgrade config set upgrade.paths_file FILE, then restart the daemon');
   t.is(queueSummaryLines({ dryRun: false, queued: 0, skipped: 0, queuedDevices: [], skippedDevices: [] }).at(-1), 'No device in the inventory: panos-upgrade device discover asks Panorama for its firewalls');

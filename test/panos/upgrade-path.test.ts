@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DEFAULT_PATH_RULES, planUpgrade, type PathRules, type PlanResult, type PlannedHop } from '../../panos/upgrade-path.ts';
+import { configuredPath, DEFAULT_PATH_RULES, planUpgrade, type PathRules, type PlanResult, type PlannedHop } from '../../panos/upgrade-path.ts';
 
 const SEED_RULES: PathRules = { ...DEFAULT_PATH_RULES, staticPaths: { '10.0.2': ['10.1.0', '10.5.1', '11.1.0'] } };
 const SEED_OFFER = ['10.0.2', '10.1.0', '10.5.1', '11.1.0'];
@@ -112,4 +112,20 @@ test('planUpgrade: when the target lies on the static path then the path is cut 
   t.like(r, { ok: true, plan: { target: '10.5.1', source: 'static' } });
   // The cut path needs only what it installs to be offered.
   t.true(planUpgrade({ current: '10.0.2', target: '10.5.1', available: ['10.1.0', '10.5.1'], rules: SEED_RULES }).ok);
+});
+
+test('planUpgrade: a device stopped partway along a configured path (a cancel, a failed hop) goes on along the rest of it; one at its end is told so', (t) => {
+  const r = planUpgrade({ current: '10.5.1', available: SEED_OFFER, rules: SEED_RULES });
+  t.deepEqual(hops(r), [{ version: '11.1.0', action: 'install', reason: 'target of the configured upgrade path' }]);
+  t.like(r, { ok: true, plan: { from: '10.5.1', target: '11.1.0', source: 'static' } });
+  t.deepEqual(steps(planUpgrade({ current: '10.1.0', available: SEED_OFFER, rules: SEED_RULES })), ['10.5.1', '11.1.0']);
+  // Its own configured path wins over the rest of another's.
+  const own: PathRules = { ...DEFAULT_PATH_RULES, staticPaths: { ...SEED_RULES.staticPaths, '10.5.1': ['11.0.3'] } };
+  t.deepEqual(steps(planUpgrade({ current: '10.5.1', available: [...SEED_OFFER, '11.0.3'], rules: own })), ['11.0.3']);
+  // Of two paths through it, the one that leads furthest.
+  const two: PathRules = { ...DEFAULT_PATH_RULES, staticPaths: { '10.0.2': ['10.1.0', '10.5.1'], '9.1.9': ['10.1.0', '10.5.1', '11.1.0'] } };
+  t.deepEqual(steps(planUpgrade({ current: '10.1.0', available: SEED_OFFER, rules: two })), ['10.5.1', '11.1.0']);
+  t.is(reason(planUpgrade({ current: '11.1.0', available: SEED_OFFER, rules: SEED_RULES })), 'already runs 11.1.0, the end of the upgrade path configured for 10.0.2 (give a target version to go further)');
+  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '10.5.1'), ['11.1.0']);
+  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '9.0.0'), []);
 });

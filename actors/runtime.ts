@@ -71,6 +71,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.privateUser ? { privateUsers: { prefix: subjects.prefix, user: options.privateUser } } : {}),
     name: `panos-upgrade ${options.role}`,
     onInstall: (m) => options.log.warn(m),
+    // A private server that dies is started again: commands, events and the live view come back with it.
+    supervise: {
+      onExit: (code, signal) => options.log.error({ code, signal }, 'the private nats-server died: starting it again on its port (commands and events wait for it)'),
+      onBack: (port) => options.log.warn({ port }, 'the private nats-server is back'),
+      onRestartFailed: (err) => options.log.error({ err }, 'the private nats-server did not start again: trying again'),
+    },
   });
   if (options.mustSubscribe) {
     try {

@@ -24,6 +24,16 @@ export interface NatsServerOptions {
   startTimeoutMs?: number;
   /** Largest message the server accepts; default DEFAULT_MAX_PAYLOAD_BYTES. */
   maxPayloadBytes?: number;
+  /**
+   * Start the server again, on its port and store, when it dies (killed, crashed): its clients retry for
+   * ever and come back by themselves. Told of the death, of the return, and of each failed attempt
+   * (tried again after 1, 2, 4… at most 30 s). Without it a dead server stays dead.
+   */
+  supervise?: {
+    onExit(code: number | null, signal: NodeJS.Signals | null): void;
+    onBack(port: number): void;
+    onRestartFailed(err: Error): void;
+  };
 }
 
 /**
@@ -194,6 +204,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   writeFileSync(confFile, `max_payload: ${Math.floor(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)}\n${options.config ?? ''}`, { mode: 0o600 });
   chmodSync(confFile, 0o600);
 
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
   const launch = async (): Promise<void> => {
     await reapLeftoverServer(storeDir, pidFile);
     const args = ['-c', confFile, '-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0', '-P', pidFile];
@@ -201,8 +213,38 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const command = guardedCommand(binary, args, setpriv);
     const proc = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    port = await untilListening(proc, { code: 'NATS_SERVER_START', name: 'nats-server', timeoutMs });
+    try {
+      port = await untilListening(proc, { code: 'NATS_SERVER_START', name: 'nats-server', timeoutMs });
+    } catch (err) {
+      if (child === proc) child = undefined;
+      throw err;
+    }
     if (!ownStore) writeFileSync(portFile, `${port}\n`, { mode: 0o600 });
+    // A death, not a stop or restart (halt forgets the child first).
+    if (options.supervise) proc.once('exit', (code, signal) => {
+      if (child !== proc || stopped) return;
+      child = undefined;
+      options.supervise!.onExit(code, signal);
+      relaunch(0);
+    });
+  };
+  // On the same port: the clients know only that one.
+  const relaunch = (attempt: number): void => {
+    retry = setTimeout(
+      () => {
+        retry = undefined;
+        if (stopped || child) return;
+        launch().then(
+          () => options.supervise!.onBack(port),
+          (err: unknown) => {
+            options.supervise!.onRestartFailed(err instanceof Error ? err : new Error(String(err)));
+            relaunch(attempt + 1);
+          },
+        );
+      },
+      attempt === 0 ? 200 : Math.min(30_000, 1_000 * 2 ** (attempt - 1)),
+    );
+    retry.unref();
   };
 
   const halt = async (): Promise<void> => {
@@ -252,6 +294,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       return child?.pid;
     },
     async stop() {
+      stopped = true;
+      clearTimeout(retry);
       process.off('exit', stopOnExit);
       await halt();
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });

@@ -31,14 +31,27 @@ import { validatePayload, type PayloadOf } from './payloads.ts';
 import { Scheduler, type WorkUnit } from './scheduler.ts';
 import { downloadStatusReply, type DownloadStatusReply } from './download-status.ts';
 import { stepEffects, type StepDeps } from './step-effects.ts';
+import type { TrustSummary } from './firewall-trust.ts';
 import { checkFleet, preflight, type CheckTarget, type FleetCheckResult } from './readiness.ts';
 import { byJobOrder } from './job-order.ts';
 import { defaultReadinessPolicy, policyFromObject, type ReadinessPolicy } from '../checks/index.ts';
 
+/** `device.discover`'s reply. */
+export interface DiscoverReply {
+  discovered: number;
+  devices: InventoryDevice[];
+  inventoryFile: string;
+  /** With trust on first use: certificates recorded, unchanged, changed (work on those stops until `device trust`), unreadable. */
+  certificates?: { recorded: number; unchanged: number; changed: Array<{ serial: string; hostname: string; address: string; expected: string; presented: string }>; unreachable: number };
+}
+
 /** How the daemon reaches devices; the composition root builds these from the configuration. */
 export interface DeviceAccess {
-  /** Panorama's managed devices (`show devices connected`), with their device groups (`show devicegroups`). */
-  discover(): Promise<DiscoveredDevice[]>;
+  /**
+   * Panorama's managed devices (`show devices connected`), with their device groups (`show devicegroups`);
+   * with trust on first use, what became of each firewall's certificate (`certificates`).
+   */
+  discover(): Promise<{ devices: DiscoveredDevice[]; certificates?: TrustSummary }>;
   /** A device through Panorama; with `precedence`, its calls go first when Panorama's connections are all busy. */
   viaPanorama(device: JobDevice, options?: { precedence?: boolean }): DeviceApi;
   /** A device at its management address. */
@@ -537,11 +550,18 @@ export class Daemon {
 
   // ---- commands ----
 
-  async discover(): Promise<{ discovered: number; devices: InventoryDevice[]; inventoryFile: string }> {
-    const found = await this.access.discover();
+  async discover(): Promise<DiscoverReply> {
+    const { devices: found, certificates } = await this.access.discover();
     for (const d of found) await this.recordDevice(d.serial, { type: 'device.discovered', data: d });
     const file = writeInventoryJson(this.dataDir, this.inventory.values(), new Date(this.clock.now()).toISOString());
-    return { discovered: found.length, devices: found.map((d) => this.inventory.get(d.serial)!).filter(Boolean), inventoryFile: file };
+    const hostnames = new Map(found.map((d) => [d.serial, d.hostname]));
+    return {
+      discovered: found.length,
+      devices: found.map((d) => this.inventory.get(d.serial)!).filter(Boolean),
+      inventoryFile: file,
+      // A changed certificate is told to whoever ran discovery, not only logged: work on those firewalls stops until `device trust`.
+      ...(certificates ? { certificates: { ...certificates, changed: certificates.changed.map((c) => ({ serial: c.serial, hostname: hostnames.get(c.serial) ?? '', address: c.address, expected: c.expected, presented: c.presented })) } } : {}),
+    };
   }
 
   /** Trust on first use: accept the certificate a firewall presents now (after a planned replacement). */

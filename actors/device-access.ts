@@ -7,7 +7,7 @@ import { checkRunnable } from './config.ts';
 import type { DeviceAccess } from './daemon.ts';
 import type { JobDevice } from '../machines/upgrade-job.events.ts';
 import { clientDeviceApi } from './device-api.ts';
-import { CertificateNotRecordedError, FirewallTrust, firewallTrustAdvice } from './firewall-trust.ts';
+import { CertificateNotRecordedError, FirewallTrust, firewallTrustAdvice, type TrustSummary } from './firewall-trust.ts';
 import { panoramaTrustAdvice } from './tls-advice.ts';
 
 function portOf(host: string): number | undefined {
@@ -138,15 +138,17 @@ export function createDeviceAccess(
   return {
     async discover() {
       const devices = await panorama.devicesConnected();
+      let certificates: TrustSummary | undefined;
       if (fwTls.trustOnFirstUse && config.protocol === 'https') {
         const seen = await trust.observe(
           devices.map((d) => ({ serial: d.serial, mgmtIp: d.ipAddress })),
           tlsPort,
         );
         deps.log.info({ recorded: seen.recorded, unchanged: seen.unchanged, changed: seen.changed.length, unreachable: seen.unreachable }, 'firewall certificates (trust on first use)');
+        certificates = seen;
       }
       const groups = await deviceGroupsOrNone(panorama, deps.log);
-      return devices.map((d) => ({
+      const found = devices.map((d) => ({
         ...(groups ? { deviceGroup: groups.get(d.serial) ?? null } : {}),
         serial: d.serial,
         hostname: d.hostname,
@@ -159,6 +161,7 @@ export function createDeviceAccess(
         haState: d.haState ?? null,
         haPeer: d.haPeerSerial ?? null,
       }));
+      return { devices: found, ...(certificates ? { certificates } : {}) };
     },
     viaPanorama: (device, options) => clientDeviceApi(panorama, device.serial, options?.precedence === true),
     direct: (device) => clientDeviceApi(directClient(device)),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DiscoverReply } from '../../actors/daemon.ts';
 import type { InventoryDevice } from '../../actors/inventory.ts';
 import type { JobStatusRecord } from '../../machines/upgrade-job.fold.ts';
 import { DaemonClient, withDaemon } from '../client.ts';
@@ -7,11 +8,7 @@ import { deviceName, outputTo, printJson, table, type Output } from '../output.t
 import { hint } from '../hints.ts';
 import { jobTable } from './job.ts';
 
-export interface DiscoverReply {
-  discovered: number;
-  devices: InventoryDevice[];
-  inventoryFile: string;
-}
+export type { DiscoverReply };
 
 /** `panos.cmd.device.discover`, as `device discover` and the demo send it. */
 export function discoverDevices(client: DaemonClient): Promise<DiscoverReply> {
@@ -24,6 +21,15 @@ export function printDiscovered(out: Output, r: DiscoverReply, indent = ''): voi
   const notes = [ha > 0 ? `${ha} in HA pairs` : '', offline > 0 ? `${offline} not connected to Panorama` : ''].filter(Boolean);
   out.line(`${indent}Discovered ${r.discovered} devices${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
   out.line(`${indent}  inventory: ${r.inventoryFile}`);
+  // Trust on first use: a firewall presenting another certificate may be impersonated; work on it has stopped.
+  const changed = r.certificates?.changed ?? [];
+  if (changed.length > 0) {
+    out.line(out.paint('yellow', `${indent}warning: ${changed.length} firewall(s) present another certificate than the one trusted: work on them stops until you accept the new one`));
+    for (const c of changed) {
+      out.line(`${indent}  ${deviceName(c.hostname, c.serial)} at ${c.address}: expected SHA-256 ${c.expected}, received ${c.presented}`);
+      out.line(`${indent}    if it was replaced on purpose: ${hint(`device trust ${c.serial}`)}`);
+    }
+  }
 }
 
 function deviceTable(out: Output, devices: readonly InventoryDevice[]): string {

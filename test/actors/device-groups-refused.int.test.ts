@@ -42,7 +42,7 @@ test('discovery: when Panorama refuses show devicegroups then the devices are st
   const access = createDeviceAccess(config, { log });
   t.teardown(() => access.close());
 
-  const devices = await access.discover();
+  const { devices } = await access.discover();
   t.deepEqual(devices.map((d) => d.serial), ['007054000543212']);
   t.false('deviceGroup' in devices[0]!, 'no group is claimed when Panorama did not say');
   t.true(panorama.commands.some((c) => c.includes('devicegroups')), 'discovery asked for the device groups');

@@ -81,8 +81,9 @@ test('firewall trust: with trust on first use, discovery records each certificat
   t.true(stopped.upgrade_message.includes(`panos-upgrade device trust ${FW}`), stopped.upgrade_message);
   t.is(directCalls(stack, FW), before, 'nothing was sent to the changed certificate');
 
-  // A later discovery records the change, and does not trust it by itself.
-  await discover(stack);
+  // A later discovery records the change, says so in its reply, and does not trust it by itself.
+  const rediscovered = await command<{ certificates?: { changed: Array<{ serial: string; hostname: string; address: string; expected: string; presented: string }> } }>(stack, 'device.discover');
+  t.deepEqual(rediscovered.certificates?.changed, [{ serial: FW, hostname: stack.scenario.devices.find((d) => d.serial === FW)!.hostname, address: FW_IP, expected: first, presented: second }]);
   const changed = stack.daemonStore!.readStream(`device:${FW}`).filter((e) => e.type === CERTIFICATE_CHANGED);
   t.is(changed.length, 1);
   t.like(changed[0]!.data, { address: FW_IP, expected: first, presented: second });

@@ -5,6 +5,7 @@ import { queueSummaryLines } from '../../cli/commands/download.ts';
 import { pickDevices, upgradePlan } from '../../cli/demo-run.ts';
 import { countsLine, outputTo, table } from '../../cli/output.ts';
 import { workLines } from '../../cli/commands/status.ts';
+import { printDiscovered } from '../../cli/commands/device.ts';
 
 // Not a terminal: no colour codes in the text.
 const plain = outputTo(new PassThrough() as unknown as NodeJS.WriteStream);
@@ -121,4 +122,26 @@ test('status: HA pair jobs are counted beside device jobs, and a paused pair say
     '  paused:   1 HA pair job(s) wait between their peers: panos-upgrade job list --status paused, then panos-upgrade job resume JOB_ID',
   ]);
   t.is(workLines({ ...reply, haPairJobs: undefined })[2], '  HA pairs: none');
+});
+
+test('printDiscovered: firewalls presenting another certificate than the one trusted are named with both fingerprints and the device trust command', (t) => {
+  const stream = new PassThrough();
+  const out = outputTo(stream as unknown as NodeJS.WriteStream);
+  printDiscovered(out, {
+    discovered: 5,
+    devices: [],
+    inventoryFile: '/d/inventory.json',
+    certificates: { recorded: 0, unchanged: 4, changed: [{ serial: '001234567890', hostname: 'fw-dc1-01', address: '127.0.1.1', expected: 'AA:BB', presented: 'CC:DD' }], unreachable: 0 },
+  });
+  t.is(
+    String(stream.read()),
+    [
+      'Discovered 5 devices',
+      '  inventory: /d/inventory.json',
+      'warning: 1 firewall(s) present another certificate than the one trusted: work on them stops until you accept the new one',
+      '  fw-dc1-01 (001234567890) at 127.0.1.1: expected SHA-256 AA:BB, received CC:DD',
+      '    if it was replaced on purpose: panos-upgrade device trust 001234567890',
+      '',
+    ].join('\n'),
+  );
 });

@@ -135,12 +135,17 @@ export function parsePolicy(text: string, file: string): ReadinessPolicy {
     if (err instanceof YamlSyntaxError) throw new PolicyError(file, err.line, '', err.problem);
     throw err;
   }
-  const parsed = readinessPolicySchema.safeParse(yaml.value ?? {});
+  const value = yaml.value as unknown;
+  const parsed = readinessPolicySchema.safeParse(value ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((s): s is Seg => typeof s !== 'symbol');
     const keyPath = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...path, issue.keys[0]] : path;
     throw new PolicyError(file, yaml.lineOf(keyPath), formatYamlPath(issue.path), describeIssue(issue));
+  }
+  // A check left out does not run: an empty or cut-short file (a failed `--print-policy >`) would run none and say "Ready".
+  if (typeof value !== 'object' || value === null || !('checks' in value)) {
+    throw new PolicyError(file, undefined, 'checks', 'missing: without a checks: section no readiness check runs (to run none on purpose, write checks: {}; the shipped policy: panos-upgrade check --print-policy)');
   }
   return parsed.data as ReadinessPolicy;
 }

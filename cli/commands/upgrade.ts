@@ -36,9 +36,18 @@ export function registerUpgrade(program: Command): void {
           ...policy,
         };
         const summary = await client.request<QueueSummary>('upgrade.queue', payload);
+        // A device named and not queued (an active job, no path): the script that named it must not go on as if it were.
+        const notQueued = opts.device ? summary.skippedDevices : [];
+        if (notQueued.length > 0) process.exitCode = 1;
         if (opts.json) return printJson(out, summary);
         for (const line of queueSummaryLines(summary)) out.line(line);
         if (!summary.dryRun && summary.queued > 0) out.line(`Follow them with: ${hint('job list --active')}`);
+        if (notQueued.length > 0) {
+          const first = notQueued[0]!;
+          process.stderr.write(
+            `error: ${notQueued.length === 1 ? '1 device you named was' : `${notQueued.length} devices you named were`} not ${summary.dryRun ? 'queueable' : 'queued'} (${first.device}: ${first.reason}${notQueued.length > 1 ? '; …' : ''})\n`,
+          );
+        }
       });
     });
 }

@@ -71,3 +71,11 @@ test('policy: a validated policy goes back to the YAML shape and validates to it
   t.deepEqual(policyFromObject(policyToObject(p)), p);
   t.deepEqual(policyFromObject(policyToObject(defaultReadinessPolicy())), defaultReadinessPolicy());
 });
+
+test('policy: a file with no checks: section (empty, cut short, only a name) is refused, since it would run no check and say Ready; checks: {} runs none on purpose', (t) => {
+  for (const text of ['', '\n', '# nothing\n', 'name: site\n', 'snapshots:\n  routes: { max_change_pct: 2 }\n']) {
+    const err = t.throws(() => parsePolicy(text, 'site.yaml'), { instanceOf: PolicyError });
+    t.is(err!.message, 'site.yaml: checks: missing: without a checks: section no readiness check runs (to run none on purpose, write checks: {}; the shipped policy: panos-upgrade check --print-policy)', JSON.stringify(text));
+  }
+  t.deepEqual(Object.values(parsePolicy('checks: {}\n', 'none.yaml').checks).filter(Boolean), []);
+});

@@ -70,6 +70,17 @@ test('cli: upgrade queue --policy sends the policy with each job it queues, and 
   t.is(queued.code, 0, queued.stdout + queued.stderr);
   const summary = JSON.parse(queued.stdout) as QueueSummary;
   t.is(summary.queued, 1);
+  // The device named again while its job runs: skipped, and the exit code says it was not queued.
+  const again = await runCli(t, ['upgrade', 'queue', '--device', '001234567891', ...dir], { env });
+  t.is(again.code, 1, again.stdout + again.stderr);
+  t.regex(again.stdout, /^Queued 0 devices, skipped 1$/m);
+  t.regex(again.stderr, /^error: 1 device you named was not queued \(001234567891: already has an active upgrade job /m);
+  // An empty policy file would run no check: refused with its name.
+  const empty = join(tempDir(t), 'empty.yaml');
+  writeFileSync(empty, '');
+  const none2 = await runCli(t, ['upgrade', 'queue', '--all', '--policy', empty, ...dir], { env });
+  t.is(none2.code, 2, none2.stdout + none2.stderr);
+  t.true(none2.stderr.includes(`${empty}: checks: missing: without a checks: section no readiness check runs`), none2.stderr);
   const job = await jobEnded(stack, summary.queuedDevices[0]!.jobId!);
   t.is(job.upgrade_status, 'complete', job.upgrade_message);
   t.like(job.readiness?.verdicts.find((v) => v.check === 'no_locks'), { status: 'fail', blocking: false, message: 'commit lock by ops; remove the lock(s) before upgrading' });

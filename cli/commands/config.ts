@@ -60,6 +60,8 @@ export function registerConfig(program: Command): void {
         );
       }
       let raw = value === '-' ? await readStdin() : value;
+      // Ctrl-D before pasting, or an empty pipe: erasing a key by accident stops the next daemon start.
+      if (value === '-' && raw === '') throw new ValidationError(`nothing was read from standard input, so ${key} is unchanged (to clear it: ${hint(`config set ${key} ""`)})`, key);
       if (key === 'upgrade.paths_file' || key in CONFIG_FILE_KEYS) raw = checkFileValue(key, raw);
       const next = setConfigValue(current, key, raw);
       saveConfig(dataDir, next);

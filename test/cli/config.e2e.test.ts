@@ -28,6 +28,11 @@ test('config: when a password is given as - then it is read from standard input'
   t.is(r.code, 0, r.stderr);
   t.is((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { panorama: { password: string } }).panorama.password, 'hunter2hunter2');
   t.is((await runCli(t, ['config', 'get', 'panorama.password', '--data-dir', dir])).stdout, '****\n');
+  // Ctrl-D before pasting (or an empty pipe) reads nothing: the password is kept, not erased.
+  const empty = await runCli(t, ['config', 'set', 'panorama.password', '-', '--data-dir', dir], { input: '' });
+  t.is(empty.code, 2, empty.stdout + empty.stderr);
+  t.is(empty.stderr, `error: nothing was read from standard input, so panorama.password is unchanged (to clear it: panos-upgrade --data-dir ${dir} config set panorama.password "")\n`);
+  t.is((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { panorama: { password: string } }).panorama.password, 'hunter2hunter2');
 });
 
 test('config: when a key is unknown then it exits 2 and lists the valid keys', async (t) => {

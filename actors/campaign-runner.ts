@@ -14,7 +14,7 @@ import { CampaignPlanError, planCampaign, type PlannerDevice, type Timings } fro
 import { PolicyError } from '../checks/policy.ts';
 import { campaignList, toCampaignRecord, type CampaignRecord } from '../machines/campaign.record.ts';
 import type { UpgradeStatus } from '../machines/upgrade-job.fold.ts';
-import { NotFoundError, ValidationError } from '../panos/errors.ts';
+import { CampaignStateError, NotFoundError, ValidationError } from '../panos/errors.ts';
 import { JobRunner } from './job-runner.ts';
 
 /** What a campaign needs from the daemon: its inventory, and jobs made the way `job submit` makes them. */
@@ -232,16 +232,16 @@ export class CampaignRunner {
     const runner = this.runners.get(id);
     if (!runner) {
       const done = this.finished.get(id);
-      if (done) throw new ValidationError(`campaign ${id} already ended (${done.status}): ${done.message}`);
+      if (done) throw new CampaignStateError(id, done.status, `campaign ${id} already ended (${done.status}): ${done.message}`);
       throw new NotFoundError('campaign', id);
     }
     const s = runner.state;
     const wave = s.waves[s.wave];
-    if (type === 'pause' && s.paused) throw new ValidationError(`campaign ${id} is already paused`);
-    if (type === 'resume' && !s.paused) throw new ValidationError(`campaign ${id} is not paused (${s.status})`);
-    if (type === 'abort' && s.abortRequested) throw new ValidationError(`campaign ${id} is already being aborted`);
+    if (type === 'pause' && s.paused) throw new CampaignStateError(id, s.status, `campaign ${id} is already paused`);
+    if (type === 'resume' && !s.paused) throw new CampaignStateError(id, s.status, `campaign ${id} is not paused (${s.status})`);
+    if (type === 'abort' && s.abortRequested) throw new CampaignStateError(id, s.status, `campaign ${id} is already being aborted`);
     if (type === 'approve' && !(wave && wave.status === 'awaiting-approval' && wave.approvedBy === null)) {
-      throw new ValidationError(`campaign ${id} is not waiting for an approval; it waits for ${toCampaignRecord(runner.recorded, this.now).waiting_for || 'nothing'}`);
+      throw new CampaignStateError(id, s.status, `campaign ${id} is not waiting for an approval; it waits for ${toCampaignRecord(runner.recorded, this.now).waiting_for || 'nothing'}`);
     }
     runner.send({ type, by: who, now: this.now });
     await runner.durable();

@@ -117,6 +117,17 @@ export class ConflictingJobTypeError extends PanosUpgradeError {
 }
 
 /** A job asked for something its state does not allow: a cancel of one that ended, a resume of one not paused. */
+/** A campaign's state does not allow the command: approve with no gate open, pause when paused, anything once it ended. */
+export class CampaignStateError extends PanosUpgradeError {
+  constructor(
+    readonly campaignId: string,
+    readonly status: string,
+    message: string,
+  ) {
+    super('CAMPAIGN_STATE', message);
+  }
+}
+
 export class JobStateError extends PanosUpgradeError {
   constructor(
     readonly jobId: string,

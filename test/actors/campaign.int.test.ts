@@ -67,6 +67,8 @@ test('campaign over NATS: a canary wave, an approval gate, then the rest; events
   // Approving a campaign that ended is refused with the reason.
   const refused = await t.throwsAsync(command(stack, 'campaign.approve', { campaignId: id }), { instanceOf: RemoteError });
   t.regex(refused!.message, /already ended \(completed\)/);
+  // A state the command does not fit, not a malformed request: CAMPAIGN_STATE (the CLI exits 1, as for a job's JOB_STATE).
+  t.like(refused, { code: 'CAMPAIGN_STATE', details: { campaignId: id, status: 'completed' } });
   await waitFor(() => events.some((e) => e.type === 'campaign.completed'), LONG);
   t.true(events.some((e) => e.type === 'campaign.wave.started' && e.stream === `campaign:${id}`));
 

@@ -376,7 +376,8 @@ export function toPairStatusRecord(s: PairState): PairStatusRecord {
     first: s.first,
     second: s.second,
     suspended: s.suspended,
-    paused: s.paused,
+    // Paused between the peers until resumed or ended: an ended pair offers no resume.
+    paused: s.paused && s.status !== 'complete' && s.status !== 'failed' && s.status !== 'cancelled',
     peers: s.children.map((c) => ({ role: c.role, serial: c.serial, job_id: c.jobId, status: c.status, message: c.message })),
     error: s.error,
     submitted_at: s.submittedAt,

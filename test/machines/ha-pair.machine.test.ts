@@ -1,7 +1,9 @@
 import test from 'ava';
 import { createActor, fromCallback, waitFor } from 'xstate';
 import {
+  evolvePair,
   foldPair,
+  initialPairState,
   haPairMachine,
   submittedPairState,
   toPairStatusRecord,
@@ -563,4 +565,11 @@ test('ha pair machine: when cancelled during the first peer’s download then it
   t.deepEqual(h.states.slice(-2), ['downloadingFirst', 'cancelled']);
   t.false(h.calls.some((c) => c.startsWith('runChild download-second')));
   t.deepEqual(end.context, h.folded());
+});
+
+test('HA pair record: a pair cancelled while paused between its peers is not shown as paused (job status offered a resume the daemon refuses)', (t) => {
+  const paused = evolvePair(initialPairState(), { type: 'job.ha.paused', data: { reason: 'Paused between peers' } });
+  t.true(toPairStatusRecord(paused).paused);
+  const cancelled = evolvePair(paused, { type: 'job.ha.cancelled', data: { reason: 'Cancelled by the operator' } });
+  t.like(toPairStatusRecord(cancelled), { upgrade_status: 'cancelled', paused: false });
 });

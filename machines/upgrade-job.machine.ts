@@ -2,7 +2,7 @@ import { enqueueActions, setup } from 'xstate';
 import { notProvidedCallback } from './effects.ts';
 import { compareSnapshots, defaultReadinessPolicy, describeRegressions } from '../checks/index.ts';
 import type { JobFact, JobStep } from './upgrade-job.events.ts';
-import { downloadSummary, evolveJob, initialJobState, type JobState } from './upgrade-job.fold.ts';
+import { downloadSummary, effectKey, evolveJob, initialJobState, type JobState } from './upgrade-job.fold.ts';
 
 /** Events the machine receives: from its host (start, cancel), from step effects, and from its timer. */
 export type UpgradeJobEvent =
@@ -135,6 +135,9 @@ export const upgradeJobMachine = setup({
     cancel: record((ctx) => {
       // Between hops the step is cleared and `hop` already points at the next one: name the hop just done.
       const version = ctx.step ? hopOf(ctx).version : (ctx.plan[ctx.hop - 1]?.version ?? null);
+      // What the device is left with: the version it runs, and one installed that runs at its next reboot (whoever reboots it).
+      const pending = ctx.plan.findLast((h, i) => h.action === 'install' && ctx.done.includes(effectKey('install', i)) && !ctx.done.includes(effectKey('reboot', i)));
+      const left = [ctx.runningVersion ? `the device runs ${ctx.runningVersion}` : '', pending ? `${pending.version} is installed and runs at its next reboot` : ''].filter(Boolean).join(', and ');
       return [
         {
           type: 'job.cancelled',
@@ -142,7 +145,7 @@ export const upgradeJobMachine = setup({
             reason:
               ctx.status === 'pending'
                 ? 'Cancelled before it started'
-                : `Cancelled after ${ctx.step ? STEP_NAMES[ctx.step].toLowerCase() : 'the last step'}${version ? ` (${version})` : ''}; the device was left as it was`,
+                : `Cancelled after ${ctx.step ? STEP_NAMES[ctx.step].toLowerCase() : 'the last step'}${version ? ` (${version})` : ''}${left ? `: ${left}` : ''}`,
           },
         },
       ];

@@ -551,7 +551,7 @@ jobTest('upgrade job: when it is cancelled during an install then the install ru
   t.false(install?.stopped);
   t.false(j.calls.some((c) => c.step === 'reboot'));
   t.deepEqual(j.factTypes().slice(-3), ['job.install.completed', 'job.step.completed', 'job.cancelled']);
-  t.like(j.status, { upgrade_status: 'cancelled', upgrade_message: 'Cancelled after install (10.1.0); the device was left as it was' });
+  t.like(j.status, { upgrade_status: 'cancelled', upgrade_message: 'Cancelled after install (10.1.0): the device runs 10.0.2, and 10.1.0 is installed and runs at its next reboot' });
 });
 
 jobTest('upgrade job: when it is cancelled during a reboot then the reboot finishes and the job stops before the next hop', async (t, job) => {
@@ -573,7 +573,7 @@ jobTest('upgrade job: when it is cancelled during a reboot then the reboot finis
   t.is(j.value, 'cancelled');
   t.false(j.calls.some((c) => c.stopped));
   t.false(j.calls.some((c) => c.hop === 1));
-  t.like(j.status, { current_version: '10.1.0', upgrade_message: 'Cancelled after the last step (10.1.0); the device was left as it was' });
+  t.like(j.status, { current_version: '10.1.0', upgrade_message: 'Cancelled after the last step (10.1.0): the device runs 10.1.0' });
 });
 
 jobTest('upgrade job: when it is cancelled while waiting for a retry then it is cancelled at once', async (t, job) => {
@@ -685,6 +685,6 @@ jobTest('upgrade job: when a cancel is requested during a step that then fails r
   await settle();
   t.is(j.calls.filter((c) => c.step === 'install').length, 1, 'the install is not tried again after the cancel');
   t.false(j.calls.some((c) => c.step === 'reboot'));
-  t.like(j.status, { upgrade_status: 'cancelled', upgrade_message: 'Cancelled after install (10.1.0); the device was left as it was', error: null });
+  t.like(j.status, { upgrade_status: 'cancelled', upgrade_message: 'Cancelled after install (10.1.0): the device runs 10.0.2', error: null });
   t.is(j.ctx.retryAt, null);
 });

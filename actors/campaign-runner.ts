@@ -195,7 +195,7 @@ export class CampaignRunner {
     // A device that cannot take a new job (an active job, a unit of another running campaign) is left out with why.
     const claimed = claimedDevices([...this.runners.values()].map((r) => r.recorded));
     const devices = host.devices().map((d) => (d.busy || !claimed.has(d.serial) ? d : { ...d, busy: claimed.get(d.serial)! }));
-    const spec = planCampaign(planInput(plan, { campaignId: id, devices, concurrency: host.concurrency(), hops: (d) => host.hops(d), ...(defaults.timings ? { timings: defaults.timings } : {}) }));
+    const spec = planCampaign(planInput(plan, { campaignId: id, devices, now: this.now, concurrency: host.concurrency(), hops: (d) => host.hops(d), ...(defaults.timings ? { timings: defaults.timings } : {}) }));
     const at = new Date(this.now).toISOString();
     const created: Extract<CampaignFact, { type: 'campaign.created' }> = { type: 'campaign.created', data: { spec } };
     const state = createdCampaignState(created, at);

@@ -268,7 +268,7 @@ function timingsOf(t: CampaignPlan['timings'], base: Timings): Timings {
 /** A validated plan as planner input. */
 export function planInput(
   plan: CampaignPlan,
-  ctx: { campaignId: string; devices: readonly PlannerDevice[]; concurrency: number; timings?: Timings; hops?: (d: PlannerDevice) => number },
+  ctx: { campaignId: string; devices: readonly PlannerDevice[]; concurrency: number; timings?: Timings; hops?: (d: PlannerDevice) => number; now?: number },
 ): PlanInput {
   const waves: string | WaveEntry[] =
     plan.waves === undefined
@@ -304,5 +304,6 @@ export function planInput(
     timings: timingsOf(plan.timings, ctx.timings ?? DEFAULT_TIMINGS),
     ...(ctx.hops ? { hops: ctx.hops } : {}),
     ...(plan.policy ? { readiness: plan.policy } : {}),
+    ...(ctx.now !== undefined ? { now: ctx.now } : {}),
   };
 }

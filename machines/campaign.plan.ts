@@ -1,7 +1,7 @@
 import { ValidationError } from '../panos/errors.ts';
 import { compareVersions, isVersion } from '../panos/version.ts';
 import type { CampaignSpec, CampaignUnit, CampaignWave, FailureBudget } from './campaign.events.ts';
-import { parseWindow, WindowSyntaxError } from './campaign.windows.ts';
+import { longestWindowMs, parseWindow, WindowSyntaxError, type MaintenanceWindow } from './campaign.windows.ts';
 
 /** A plan that cannot be built; `field` names what to fix (`waves[1].size`, `select.hostnames`). */
 export class CampaignPlanError extends ValidationError {
@@ -82,6 +82,8 @@ export interface PlanInput {
   hops?: (device: PlannerDevice) => number;
   /** The readiness policy for its jobs (validated by the daemon with the policy's own schema). */
   readiness?: Record<string, unknown>;
+  /** When the plan is made (epoch ms): the week of windows measured against units starts here. */
+  now?: number;
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -344,9 +346,10 @@ export function splitWaves(
 /** Selection → units → waves, windows and budget: the campaign's whole spec. Pure. */
 export function planCampaign(input: PlanInput): CampaignSpec {
   const windows = input.windows ?? [];
+  const parsedWindows: MaintenanceWindow[] = [];
   windows.forEach((w, i) => {
     try {
-      parseWindow(w);
+      parsedWindows.push(parseWindow(w));
     } catch (err) {
       if (err instanceof WindowSyntaxError) throw new CampaignPlanError(`windows[${i}]`, err.message);
       throw err;
@@ -365,6 +368,18 @@ export function planCampaign(input: PlanInput): CampaignSpec {
       'select',
       `the selection matches no device that can be upgraded${excluded.length ? ` (${excluded.length} left out: ${why.join('; ')}${excluded.length > why.length ? '; …' : ''})` : ''}`,
     );
+  }
+  // A unit no window can hold halts the campaign when its turn comes: refuse it now (the same measure as the campaign's own wait).
+  if (parsedWindows.length > 0) {
+    const longest = longestWindowMs(parsedWindows, input.now ?? Date.UTC(2026, 0, 5));
+    const unfit = units.reduce<CampaignUnit | undefined>((worst, u) => (u.expectedMs > longest && (!worst || u.expectedMs > worst.expectedMs) ? u : worst), undefined);
+    if (unfit) {
+      const min = (ms: number): number => Math.ceil(ms / 60_000);
+      throw new CampaignPlanError(
+        'windows',
+        `no maintenance window is long enough for ${unfit.hostnames.join(' / ')} (expected ${min(unfit.expectedMs)} min: download, install and reboot), the longest lasts ${min(longest)} min: lengthen a window, or give the models their real timings (timings:)`,
+      );
+    }
   }
   const ordered = orderUnits(units, groups);
   const entries = typeof input.waves === 'string' ? parseWaveSpec(input.waves) : input.waves;

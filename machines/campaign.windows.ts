@@ -98,14 +98,7 @@ export interface WindowStatus {
 /** Where `at` stands against the windows; overlapping windows merge. */
 export function windowStatus(windows: readonly MaintenanceWindow[], at: number): WindowStatus {
   if (windows.length === 0) return { open: true, closesAt: null, opensAt: null };
-  const spans = windows.flatMap((w) => occurrences(w, at)).sort((a, b) => a.start - b.start);
-  // Merge overlapping or touching spans, so a job may run across two back-to-back windows.
-  const merged: Array<{ start: number; end: number }> = [];
-  for (const s of spans) {
-    const last = merged.at(-1);
-    if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
-    else merged.push({ ...s });
-  }
+  const merged = mergedSpans(windows, at);
   const inside = merged.find((s) => s.start <= at && at < s.end);
   if (inside) return { open: true, closesAt: inside.end, opensAt: null };
   const next = merged.find((s) => s.start > at);
@@ -132,11 +125,21 @@ export function earliestFit(windows: readonly MaintenanceWindow[], at: number, d
   return null;
 }
 
-/** Whether some window is at least `durationMs` long. */
+/** The windows' openings around `from`, overlapping or touching ones merged: a job may run across two back-to-back windows. */
+function mergedSpans(windows: readonly MaintenanceWindow[], from: number): Array<{ start: number; end: number }> {
+  const spans = windows.flatMap((w) => occurrences(w, from)).sort((a, b) => a.start - b.start);
+  const merged: Array<{ start: number; end: number }> = [];
+  for (const s of spans) {
+    const last = merged.at(-1);
+    if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
+    else merged.push({ ...s });
+  }
+  return merged;
+}
+
+/** The longest time the windows stay open in the week from `from` (windows that join up count as one). */
 export function longestWindowMs(windows: readonly MaintenanceWindow[], from: number): number {
-  let longest = 0;
-  for (const w of windows) for (const o of occurrences(w, from)) longest = Math.max(longest, o.end - o.start);
-  return longest;
+  return Math.max(0, ...mergedSpans(windows, from).map((s) => s.end - s.start));
 }
 
 /** `Sat 01:00 Europe/Berlin` for an instant, in the zone of the first window (or UTC). */

@@ -235,3 +235,12 @@ test('planner: devices that cannot be upgraded are left out with why (an active 
   const reaches = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, path: ['10.2.9', '11.1.2', '12.1.0'] } : d)), waves: 'rest' }));
   t.true(reaches.units.some((u) => u.serials.includes('B3')), 'a path that passes through the target reaches it');
 });
+
+test('planner: a maintenance window too short for any unit to fit is refused at create (the campaign halted at once), naming the unit and both durations; windows that join up count as one', (t) => {
+  const timings = { downloadMs: 60_000, installMs: 120_000, rebootMs: 180_000 };
+  const err = t.throws(() => planCampaign(input({ selection: { serials: ['B1'] }, waves: 'rest', windows: ['Sun 04:41-04:44 UTC'], timings })), { instanceOf: CampaignPlanError });
+  t.is(err!.message, 'windows: no maintenance window is long enough for fw-paris-01 (expected 6 min: download, install and reboot), the longest lasts 3 min: lengthen a window, or give the models their real timings (timings:)');
+  // Sat 23:00-24:00 and Sun 00:00-00:10 UTC join up: 70 minutes.
+  const joined = planCampaign(input({ selection: { serials: ['B1'] }, waves: 'rest', windows: ['Sat 23:00-24:00 UTC', 'Sun 00:00-00:10 UTC'], timings: { ...timings, rebootMs: 65 * 60_000 } }));
+  t.is(joined.units.length, 1);
+});

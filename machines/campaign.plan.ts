@@ -117,11 +117,14 @@ export function parseBudget(text: string | number | undefined, field: string): F
   throw new CampaignPlanError(field, `"${t}" is not a number of failures (3) or a percentage (10%)`);
 }
 
-/** What is wrong with a wave size, or null: a whole number of at least 1, a percentage above 0 up to 100%, or `rest`. */
+/** What is wrong with a wave size, or null: a whole number from 1 to MAX_WAVE_COUNT, a percentage above 0 up to 100%, or `rest`. */
+/** More units than any fleet: a count above it is a typo, not a wave. */
+export const MAX_WAVE_COUNT = 100_000;
+
 export function waveSizeProblem(size: number | string): string | null {
-  if (typeof size === 'number') return Number.isInteger(size) && size >= 1 ? null : `a wave size is a whole number of at least 1, not ${size}`;
+  if (typeof size === 'number') return Number.isInteger(size) && size >= 1 && size <= MAX_WAVE_COUNT ? null : `a wave size is a whole number from 1 to ${MAX_WAVE_COUNT}, not ${size}`;
   if (size === 'rest') return null;
-  if (/^\d+$/.test(size)) return Number(size) >= 1 ? null : `a wave size is a whole number of at least 1, not "${size}"`;
+  if (/^\d+$/.test(size)) return Number(size) >= 1 && Number(size) <= MAX_WAVE_COUNT ? null : `a wave size is a whole number from 1 to ${MAX_WAVE_COUNT}, not "${size}"`;
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(size);
   if (!pct || Number(pct[1]) <= 0 || Number(pct[1]) > 100) return `"${size}" is not a wave size (a count such as 2, a percentage such as 10%, or rest)`;
   return null;

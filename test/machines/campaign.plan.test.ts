@@ -189,9 +189,10 @@ test('plan: selection flags override the plan: --all/--device/--hostname replace
 test('planner: no wave disappears: a wave needs size or devices, a size of 0 is refused, only the last wave is rest, a devices wave left empty is refused', (t) => {
   const refused = (waves: PlanInput['waves']): string => t.throws(() => planCampaign(input({ waves })), { instanceOf: CampaignPlanError })!.message;
   t.is(refused([{ name: 'canary', approval: true }, { name: 'rest' }]), 'waves[0]: wave 1 "canary" has neither size nor devices: give size (a count such as 2, a percentage such as 10%, or rest for the last wave) or devices');
-  t.is(refused([{ size: '0' }, { size: 'rest' }]), 'waves[0].size: wave 1: a wave size is a whole number of at least 1, not "0"');
+  t.is(refused([{ size: '0' }, { size: 'rest' }]), 'waves[0].size: wave 1: a wave size is a whole number from 1 to 100000, not "0"');
   t.is(refused('rest,rest'), 'waves: wave 1 of "rest,rest": only the last wave may be rest');
-  t.is(refused('0,rest'), 'waves: wave 1 of "0,rest": a wave size is a whole number of at least 1, not "0"');
+  t.is(refused('0,rest'), 'waves: wave 1 of "0,rest": a wave size is a whole number from 1 to 100000, not "0"');
+  t.is(refused('canary:99999999999999999999,rest'), 'waves: wave 1 of "canary:99999999999999999999,rest": a wave size is a whole number from 1 to 100000, not "99999999999999999999"');
   t.is(refused([{ size: 'rest' }, { size: 2 }]), 'waves[0].size: wave 1: only the last wave may be rest (it is wave 1 of 2)');
   t.is(
     refused([{ name: 'pilot', devices: ['fw-paris-*'] }, { name: 'again', devices: ['fw-paris-01'], approval: true }, { size: 'rest' }]),
@@ -203,7 +204,7 @@ test('planner: no wave disappears: a wave needs size or devices, a size of 0 is 
 test('plan file: a wave that would disappear is refused with file:line and the wave', (t) => {
   const bad = (text: string): string => t.throws(() => parsePlanFile(text, 'p.yaml'), { instanceOf: CampaignFileError })!.message;
   t.regex(bad('select: { all: true }\nwaves:\n  - name: canary\n    approval: true\n  - name: rest\n'), /^p\.yaml:3: waves\.0: wave 1 "canary" has neither size nor devices/);
-  t.is(bad('select: { all: true }\nwaves:\n  - size: "0"\n  - size: rest\n'), 'p.yaml:3: waves.0.size: a wave size is a whole number of at least 1, not "0"');
+  t.is(bad('select: { all: true }\nwaves:\n  - size: "0"\n  - size: rest\n'), 'p.yaml:3: waves.0.size: a wave size is a whole number from 1 to 100000, not "0"');
   t.is(bad('select: { all: true }\nwaves: "rest,rest"\n'), 'p.yaml:2: waves: wave 1 of "rest,rest": only the last wave may be rest');
   t.is(bad('select: { all: true }\nwaves: "canary:2,bogus"\n'), 'p.yaml:2: waves: wave 2 of "canary:2,bogus": "bogus" is not a wave size (a count such as 2, a percentage such as 10%, or rest)');
   t.regex(bad('select: { all: true }\nwaves:\n  - size: 2\n  - size: rest\n    soak: 1m\n  - size: 1\n'), /^p\.yaml:4: waves\.1\.size: wave 2: only the last wave may be rest/);

@@ -86,7 +86,9 @@ function remoteHints(err: RemoteError): string[] {
     case 'DEVICE_NOT_CONNECTED':
       return ['check that Panorama (or the device) answers, then try again'];
     case 'PANOS_AUTH':
-      return [`Panorama refused the API key (or the user name and password): set it again with ${hint('config set panorama.api_key -')} (paste it, then Ctrl-D), then restart the daemon`];
+      return [
+        `Panorama refused the API key (or the user name and password): set it again with ${hint('config set panorama.api_key -')} (paste it, then Ctrl-D), or, when the daemon logs in with panorama.username, the password with ${hint('config set panorama.password -')}; then restart the daemon`,
+      ];
     default:
       return [];
   }

@@ -15,7 +15,7 @@ test('cli errors: Panorama unreachable says what the reason word means and where
   t.regex(refused, /nothing accepts connections at that address and port/);
   const auth = describeError(remote('PANOS_AUTH', 'Invalid Credential'));
   t.regex(auth, /^error: Invalid Credential$/m);
-  t.regex(auth, /Panorama refused the API key \(or the user name and password\): set it again with panos-upgrade config set panorama\.api_key - \(paste it, then Ctrl-D\), then restart the daemon/);
+  t.regex(auth, /Panorama refused the API key \(or the user name and password\): set it again with panos-upgrade config set panorama\.api_key - \(paste it, then Ctrl-D\), or, when the daemon logs in with panorama\.username, the password with panos-upgrade config set panorama\.password -; then restart the daemon/);
   t.is(exitCodeFor(remote('PANOS_AUTH', 'Invalid Credential')), 1);
 });
 

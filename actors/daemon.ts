@@ -151,6 +151,8 @@ export interface DryRunResult {
   wouldDownload: string[];
   alreadyPresent: string[];
   devices: Array<{ device: string; wouldDownload: string[]; alreadyPresent: string[] }>;
+  /** A half-upgraded HA pair: `behind` is upgraded to `version`, after failing over to `upgraded`, which already runs it and is left alone. */
+  finishing?: { behind: string; upgraded: string; version: string };
 }
 
 /** A download status row for a pair peer whose child job does not exist yet. */
@@ -661,13 +663,23 @@ export class Daemon {
       // Read-only: what each device already has decides what would be fetched.
       const versions = [...new Set(plan.hops.map((h) => h.version))];
       const devices = [];
-      for (const d of peer ? [device, peer] : [device]) {
+      // Finishing a half-upgraded pair: only the peer behind is upgraded; the other already runs the version.
+      for (const d of finish ? [finish.behind] : peer ? [device, peer] : [device]) {
         const software = await this.access.viaPanorama(jobDevice(d)).softwareInfo();
         const present = new Set(software.entries.filter((e) => e.downloaded).map((e) => e.version));
         devices.push({ device: d.serial, wouldDownload: versions.filter((v) => !present.has(v)), alreadyPresent: versions.filter((v) => present.has(v)) });
       }
       const own = devices[0]!;
-      return { dryRun: true, device: device.serial, haPeer: peer?.serial ?? null, plan, wouldDownload: own.wouldDownload, alreadyPresent: own.alreadyPresent, devices };
+      return {
+        dryRun: true,
+        device: device.serial,
+        haPeer: peer?.serial ?? null,
+        plan,
+        wouldDownload: own.wouldDownload,
+        alreadyPresent: own.alreadyPresent,
+        devices,
+        ...(finish ? { finishing: { behind: finish.behind.serial, upgraded: finish.upgraded.serial, version: finish.upgraded.swVersion } } : {}),
+      };
     }
     if (peer) return { job: toPairStatusRecord(await this.createPair(kind, device, peer, plan, p.targetVersion ?? null, undefined, readiness, finish?.upgraded.serial)) };
     const state = await this.createJob(device, kind, plan, p.targetVersion ?? null, undefined, undefined, readiness);

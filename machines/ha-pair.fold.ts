@@ -350,6 +350,8 @@ export interface PairStatusRecord {
   second: string | null;
   suspended: string | null;
   paused: boolean;
+  /** Finishing a half-upgraded pair: the peer that already runs the final version and is left alone. */
+  upgraded: string | null;
   peers: Array<{ role: ChildRole; serial: string; job_id: string; status: UpgradeStatus | null; message: string }>;
   error: { step: PairStep | null; reason: string } | null;
   submitted_at: string | null;
@@ -378,6 +380,7 @@ export function toPairStatusRecord(s: PairState): PairStatusRecord {
     suspended: s.suspended,
     // Paused between the peers until resumed or ended: an ended pair offers no resume.
     paused: s.paused && s.status !== 'complete' && s.status !== 'failed' && s.status !== 'cancelled',
+    upgraded: s.upgraded,
     peers: s.children.map((c) => ({ role: c.role, serial: c.serial, job_id: c.jobId, status: c.status, message: c.message })),
     error: s.error,
     submitted_at: s.submittedAt,

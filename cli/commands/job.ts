@@ -40,13 +40,19 @@ function pathText(job: StatusRecord): string {
 
 export function printSubmitted(out: Output, job: StatusRecord): void {
   out.line(`Submitted ${job.kind} job ${out.paint('bold', job.job_id)} for ${jobName(job)}`);
-  if (isPair(job)) out.line(`  the two peers are upgraded one after the other (${job.strategy}); path ${pathText(job)}`);
+  if (isPair(job) && job.upgraded) {
+    const behind = job.devices.find((d) => d !== job.upgraded) ?? '?';
+    out.line(`  finishing the half-upgraded pair: ${behind} is upgraded (path ${pathText(job)}), after failing over to ${job.upgraded}, which already runs ${job.path.at(-1) ?? '?'} and is left alone`);
+  } else if (isPair(job)) out.line(`  the two peers are upgraded one after the other (${job.strategy}); path ${pathText(job)}`);
   else out.line(`  from ${job.current_version ?? '?'}, path ${pathText(job)}`);
 }
 
 function printDryRun(out: Output, r: DryRunResult, downloadOnly: boolean): void {
   out.line(`Dry run for ${r.device}${r.haPeer ? ` and its HA peer ${r.haPeer} (one pair job)` : ''}: nothing was submitted`);
-  out.line(`  ${downloadOnly ? 'download-only' : 'upgrade'} from ${r.plan.from} to ${r.plan.target} (${r.plan.source} path)`);
+  if (r.finishing) {
+    out.line(`  the HA pair is half-upgraded: ${r.finishing.behind} is upgraded to ${r.finishing.version}, after failing over to ${r.finishing.upgraded}, which already runs it and is left alone`);
+  }
+  out.line(`  ${downloadOnly ? 'download-only' : 'upgrade'} ${r.finishing ? `of ${r.finishing.behind} ` : ''}from ${r.plan.from} to ${r.plan.target} (${r.plan.source} path)`);
   for (const [i, hop] of r.plan.hops.entries()) out.line(`  ${i + 1}. ${hop.version}  ${hop.action === 'download' ? 'download only' : downloadOnly ? 'download' : 'download, install, reboot'}  (${hop.reason})`);
   for (const d of r.devices ?? [{ device: r.device, wouldDownload: r.wouldDownload, alreadyPresent: r.alreadyPresent }]) {
     out.line(`  ${d.device}: would download ${d.wouldDownload.length > 0 ? d.wouldDownload.join(', ') : 'nothing'}; already present: ${d.alreadyPresent.length > 0 ? d.alreadyPresent.join(', ') : 'none'}`);

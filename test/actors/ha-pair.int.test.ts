@@ -457,8 +457,14 @@ test('ha pair: a half-upgraded pair is finished as one pair job: the peer behind
   const tooFar = await t.throwsAsync(command(stack, 'job.submit', { device: ACTIVE, targetVersion: '10.5.1' }));
   t.regex(tooFar!.message, /the HA pair is half-upgraded \(fw-dc1-02 runs 10\.1\.0, fw-dc1-01 10\.0\.2\): finish it first, to 10\.1\.0/);
 
+  // The dry run shows the same: only the peer behind, and whom it leaves alone.
+  const dryJob = await command<{ devices: Array<{ device: string; wouldDownload: string[] }>; finishing?: object }>(stack, 'job.submit', { device: PASSIVE, dryRun: true });
+  t.deepEqual(dryJob.finishing, { behind: ACTIVE, upgraded: PASSIVE, version: '10.1.0' });
+  t.deepEqual(dryJob.devices.map((d) => d.device), [ACTIVE]);
+
   const submitted = await submitPair(stack, { device: ACTIVE });
   t.regex(submitted.upgrade_message, /\(finishing it: fw-dc1-02 already runs 10\.1\.0\)$/);
+  t.is((submitted as unknown as { upgraded: string }).upgraded, PASSIVE);
   const done = await pairAt(stack, submitted.job_id);
   t.is(done.upgrade_status, 'complete', done.upgrade_message);
   t.regex(done.upgrade_message, /^HA pair finished at 10\.1\.0: fw-dc1-01 \(001234567890\) upgraded \(fw-dc1-02 \(001234567891\) already ran it\)/);

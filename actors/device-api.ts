@@ -14,6 +14,8 @@ export interface WaitJobOptions extends CallOptions {
   /** Poll near when the job should be done (see PanosClient.waitForJob). */
   adaptive?: boolean;
   expectedMs?: number;
+  /** How long ago the job began (a wait resumed after a restart): its timeout counts from then. */
+  elapsedMs?: number;
 }
 
 export interface RebootWaitOptions extends CallOptions {
@@ -24,6 +26,8 @@ export interface RebootWaitOptions extends CallOptions {
   budgetMs: number;
   pollMs: number;
   startGraceMs: number;
+  /** How long ago the restart was requested (a resumed wait): budget and grace count from then. */
+  elapsedMs?: number;
   /** How long the device is expected to take, from now, until it is back (see waitForReboot). */
   expectedMs?: number;
   /** While the device is down: how long after the start of the wait it is expected back, as known by then (see waitForReboot). */

@@ -178,7 +178,9 @@ async function waitOk(api: DeviceApi, deps: StepDeps, ctx: StepContext, sent: Se
   let lastLookMs = 0;
   const job = await api.waitForJob(sent.id, {
     intervalMs: deps.pollJobMs,
+    // A wait that spans a crash counts from the logged request, not from this process's resume.
     timeoutMs: deps.jobTimeoutMs,
+    ...(sent.requestedAt !== undefined ? { elapsedMs: Math.max(0, deps.now() - sent.requestedAt) } : {}),
     signal: ctx.signal,
     adaptive: true,
     ...(expectedMs !== undefined ? { expectedMs } : {}),
@@ -487,6 +489,8 @@ interface Sent {
   panosType: SendOnce['panosType'];
   kind: SendOnce['kind'];
   sentAt?: number;
+  /** A job found in flight after a restart: when its request was recorded (the wait's timeout counts from here). */
+  requestedAt?: number;
 }
 
 /**
@@ -499,12 +503,14 @@ async function sendOnce(api: DeviceApi, ctx: StepContext, now: () => number, r: 
   const o = { signal: ctx.signal };
   const enqueued = r.enqueued;
   const { panosType, kind } = r;
-  if (r.inflight?.panosJobId != null) return { id: r.inflight.panosJobId, panosType, kind };
+  const requestedAt = r.inflight?.requestedAt ? Date.parse(r.inflight.requestedAt) : undefined;
+  const since = requestedAt !== undefined && Number.isFinite(requestedAt) ? { requestedAt } : {};
+  if (r.inflight?.panosJobId != null) return { id: r.inflight.panosJobId, panosType, kind, ...since };
   if (r.inflight) {
     const found = findJobAfter(await api.jobsAll(o), r.panosType, r.inflight.baselineJobId);
     if (found !== undefined) {
       await ctx.record(enqueued(found));
-      return { id: found, panosType, kind };
+      return { id: found, panosType, kind, ...since };
     }
   }
   if (r.alreadyDone && (await r.alreadyDone())) return undefined;
@@ -653,11 +659,12 @@ export function rebootStep(deps: StepDeps): StepFn {
         previousUptimeSeconds: uptimeBefore ?? 0,
         ...(job.runningVersion && job.runningVersion !== version ? { previousVersion: job.runningVersion } : {}),
         expectedVersion: version,
-        // What is left since the request; at least a grace, so that a resume long after can still see the device is back.
-        budgetMs: Math.max(Math.min(deps.rebootStartGraceMs, budget), budget - since),
+        // Both count from the recorded request, so a restarted daemon gets no fresh budget or grace; the
+        // device is still looked at however late the resume (a reboot over while nobody watched shows at once).
+        budgetMs: budget,
+        startGraceMs: deps.rebootStartGraceMs,
+        elapsedMs: since,
         pollMs: deps.pollRebootMs,
-        // At least one poll: a device that rebooted while nobody watched shows it at the first answer.
-        startGraceMs: Math.max(deps.pollRebootMs, deps.rebootStartGraceMs - since),
         // What reboots of this model took; from a restart sent now only (a resumed wait does not know when it went down).
         expectedMs: sent !== undefined && expected !== undefined ? Math.max(0, expected - (startedAt - sent)) : 0,
         // Once it is seen down: what reboots of this model took, learnt meanwhile too (the devices of a wave

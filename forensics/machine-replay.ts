@@ -124,8 +124,8 @@ export function replayThroughMachine<K extends string, E extends { type: string;
       if (stored.seq !== events.at(-1)!.seq) return fail(`the stored snapshot follows seq ${stored.seq}, the stream ends at seq ${events.at(-1)!.seq}`);
       // A snapshot stored without its context (actors/job-runner.ts, foldedContextKey) is restored with the fold itself.
       const storedContext = persisted.foldedContext === undefined && spec.storedContext ? spec.storedContext(persisted.context) : persisted.context;
-      // A snapshot an earlier daemon stored lacks the fields added since (stepStartedAt, upgraded): compared on the fields it has.
-      const comparable = storedContext !== null && typeof storedContext === 'object' && folded !== null && typeof folded === 'object' ? pickKeys(folded as Record<string, unknown>, Object.keys(storedContext)) : folded;
+      // A snapshot an earlier daemon stored lacks the fields added since (stepStartedAt, upgraded, an in-flight request's requestedAt): compared on the fields it has, at every depth.
+      const comparable = onShapeOf(folded, storedContext);
       if (persisted.foldedContext === undefined && canonical(storedContext) !== canonical(comparable)) return fail(`the stored snapshot's context differs from the fold: ${firstDifference(storedContext, comparable)}`);
       if (canonical(persisted.value) !== canonical(snapshot.value)) return fail(`the stored snapshot is in ${JSON.stringify(persisted.value)}, the replay ends in ${JSON.stringify(snapshot.value)}`);
     }
@@ -135,9 +135,15 @@ export function replayThroughMachine<K extends string, E extends { type: string;
   }
 }
 
-/** The fields of `value` named in `keys` (those it has), in the order of `keys`. */
-function pickKeys(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+/** `value` cut to the fields `shape` has (in its order), at every depth: objects by key, arrays element by element. */
+function onShapeOf(value: unknown, shape: unknown): unknown {
+  if (Array.isArray(value) && Array.isArray(shape)) return value.map((v, i) => (i < shape.length ? onShapeOf(v, shape[i]) : v));
+  if (!isPlainObject(value) || !isPlainObject(shape)) return value;
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (k in value) out[k] = value[k];
+  for (const k of Object.keys(shape)) if (k in value) out[k] = onShapeOf(value[k], shape[k]);
   return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -30,6 +30,8 @@ export interface InFlight {
   baselineJobId: number;
   panosJobId: number | null;
   direct?: boolean;
+  /** When the request was recorded: a wait for its PAN-OS job resumed after a crash counts its timeout from here. */
+  requestedAt?: string | null;
 }
 
 export interface RebootInFlight {
@@ -352,7 +354,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return { ...s, checks: fact.data.results };
     case 'job.content.download.requested': {
       const { version, hop, baselineJobId } = fact.data;
-      return { ...s, contentDownload: { version, hop, baselineJobId, panosJobId: null } };
+      return { ...s, contentDownload: { version, hop, baselineJobId, panosJobId: null, requestedAt: fact.at ?? null } };
     }
     case 'job.content.download.enqueued': {
       const { version, hop, panosJobId } = fact.data;
@@ -362,7 +364,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return { ...s, contentDownload: null, done: markDone(s, 'content-download', fact.data.hop) };
     case 'job.content.install.requested': {
       const { version, hop, baselineJobId } = fact.data;
-      return { ...s, contentInstall: { version, hop, baselineJobId, panosJobId: null } };
+      return { ...s, contentInstall: { version, hop, baselineJobId, panosJobId: null, requestedAt: fact.at ?? null } };
     }
     case 'job.content.install.enqueued': {
       const { version, hop, panosJobId } = fact.data;
@@ -386,7 +388,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       const { version, hop, baselineJobId, direct } = fact.data;
       // The seed's "Version X already downloaded, skipping (1/3)" stays until the next download runs on the device.
       const message = skippedJustBefore(s, hop) ? s.message : `Downloading version ${version} ${ordinal(s, hop)}`;
-      return { ...s, message, download: { version, hop, baselineJobId, panosJobId: null, direct } };
+      return { ...s, message, download: { version, hop, baselineJobId, panosJobId: null, direct, requestedAt: fact.at ?? null } };
     }
     case 'job.download.enqueued': {
       const { version, hop, panosJobId } = fact.data;
@@ -412,7 +414,7 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
     }
     case 'job.install.requested': {
       const { version, hop, baselineJobId } = fact.data;
-      return { ...s, install: { version, hop, baselineJobId, panosJobId: null } };
+      return { ...s, install: { version, hop, baselineJobId, panosJobId: null, requestedAt: fact.at ?? null } };
     }
     case 'job.install.enqueued': {
       const { version, hop, panosJobId } = fact.data;

@@ -661,10 +661,12 @@ export class PanosClient {
     const intervalMs = opts.intervalMs ?? 2000;
     const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
     const start = this.now();
-    const deadline = start + timeoutMs;
+    // A job that began before a restart (elapsedMs ago) has its timeout counted from when it began.
+    const origin = start - (opts.elapsedMs ?? 0);
+    const deadline = origin + timeoutMs;
     let last: ParsedJob | undefined;
     let lastError: unknown;
-    const origin = start - (opts.elapsedMs ?? 0);
+    let looked = false;
     const schedule = opts.adaptive ? new PollSchedule(intervalMs, opts.expectedMs) : undefined;
     if (schedule) {
       // Nothing to see right after the enqueue: the first look is when the job may be done.
@@ -673,9 +675,11 @@ export class PanosClient {
     }
     for (;;) {
       const remaining = deadline - this.now();
-      if (remaining <= 0) {
-        throw new JobTimeoutError(String(id), this.now() - start, last?.status, lastError !== undefined ? { cause: lastError } : undefined);
+      // Past the deadline, but never before one look: the job may have finished while nobody watched.
+      if (remaining <= 0 && looked) {
+        throw new JobTimeoutError(String(id), this.now() - origin, last?.status, lastError !== undefined ? { cause: lastError } : undefined);
       }
+      looked = true;
       try {
         const lookedAt = this.now();
         const job = await this.job(id, {
@@ -683,7 +687,7 @@ export class PanosClient {
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.precedence ? { precedence: true } : {}),
           maxAttempts: 1,
-          timeoutMs: Math.min(this.timeoutMs, remaining),
+          timeoutMs: remaining > 0 ? Math.min(this.timeoutMs, remaining) : this.timeoutMs,
         });
         last = job;
         opts.onProgress?.(job, { ms: this.now() - lookedAt });

@@ -50,8 +50,14 @@ export interface WaitForRebootOptions {
    */
   previousVersion?: string;
   expectedVersion?: string;
-  /** The whole wait, from the call (see rebootBudgetFor). */
+  /** The whole wait, from the call (see rebootBudgetFor), or from `elapsedMs` before it. */
   budgetMs: number;
+  /**
+   * How long ago the restart was requested (a wait resumed after a crash): the budget and the start grace
+   * count from then, and a timeout says the time since the request. The device is still looked at (twice,
+   * at most `pollMs` apart) however late the resume: it may have come back while nobody watched.
+   */
+  elapsedMs?: number;
   /** Between polls. */
   pollMs: number;
   /** How long the device may go on answering as before; default the budget, at most 5 min. */
@@ -210,8 +216,17 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const autoCommitPolls = Math.max(1, options.autoCommitPolls ?? 3);
   const start = now();
-  const budgetDeadline = start + budgetMs;
-  const graceDeadline = start + graceMs;
+  const origin = start - Math.max(0, options.elapsedMs ?? 0);
+  // However late the resume, time for a look or two, each with its whole request timeout.
+  const lastLook = start + 2 * pollMs + requestTimeoutMs;
+  let budgetDeadline = Math.max(origin + budgetMs, lastLook);
+  const graceDeadline = Math.max(origin + graceMs, lastLook);
+  /**
+   * A device found back after the budget since the request was spent (the reboot ended while nobody
+   * watched) still gets the time to be verified: chassis ready, its auto-commit, its version. One that
+   * never answers gets none.
+   */
+  const verifyDeadline = start + Math.min(graceMs, budgetMs);
   let phase: RebootPhase = 'waiting-for-shutdown';
   let lastError: unknown;
   let seenUnfinished = false;
@@ -220,6 +235,7 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
 
   const enter = (p: RebootPhase, info: Omit<RebootPhaseInfo, 'elapsedMs'> = {}) => {
     phase = p;
+    if (p !== 'waiting-for-shutdown' && p !== 'rebooting') budgetDeadline = Math.max(budgetDeadline, verifyDeadline);
     phasePolls = 0;
     options.onPhase?.(p, { elapsedMs: now() - start, ...info });
   };
@@ -227,9 +243,9 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   const checkDeadline = () => {
     signal?.throwIfAborted();
     const t = now();
-    if (phase === 'waiting-for-shutdown' && t >= graceDeadline) throw new RebootNotStartedError(device, t - start, graceMs);
+    if (phase === 'waiting-for-shutdown' && t >= graceDeadline) throw new RebootNotStartedError(device, t - origin, graceMs);
     if (t >= budgetDeadline) {
-      throw new RebootTimeoutError(device, phase, t - start, budgetMs, lastError !== undefined ? { cause: lastError } : undefined);
+      throw new RebootTimeoutError(device, phase, t - origin, budgetMs, lastError !== undefined ? { cause: lastError } : undefined);
     }
   };
   const callOptions = (): CallOptions => ({
@@ -308,6 +324,8 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
       seenUnfinished = true;
       await pause();
     }
+    // It answered with a new boot: it is back, and gets the time to be verified.
+    if (bootInfo !== undefined) budgetDeadline = Math.max(budgetDeadline, verifyDeadline);
     enter('rebooting', { trigger: startedBy });
 
     try {

@@ -2,7 +2,7 @@ import { DurationEstimates } from '../../panos/poll-schedule.ts';
 import test from 'ava';
 import pino from 'pino';
 import type { DeviceApi, RebootWaitOptions, WaitJobOptions } from '../../actors/device-api.ts';
-import { contentStep, downloadStep, rebootStep, RecentReadings, snapshotStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
+import { contentStep, downloadStep, installStep, rebootStep, RecentReadings, snapshotStep, validateStep, type StepDeps } from '../../actors/step-effects.ts';
 import { DeviceNotConnectedError } from '../../panos/errors.ts';
 import { DEFAULT_PATH_RULES } from '../../panos/upgrade-path.ts';
 import { DEFAULT_POLICY, evolveJob, initialJobState, type JobFact, type JobState } from '../../machines/index.ts';
@@ -104,13 +104,13 @@ test('reboot step: when it resumes a restart requested ten minutes ago then the 
   const recorded: JobFact[] = [];
   await rebootStep(deps(api))({ job, step: 'reboot', hop: 0 }, context(recorded));
   t.deepEqual(calls, ['waitForReboot']);
-  t.is(seen?.startGraceMs, POLL, 'the grace since the recorded request has passed: one poll to look');
-  t.is(seen?.budgetMs, GRACE, 'the budget since the recorded request is spent: a grace to see the device back');
+  // The wait counts grace and budget from the recorded request (both spent): no fresh grace for a restarted daemon.
+  t.like(seen, { startGraceMs: GRACE, budgetMs: BUDGET, elapsedMs: 10 * 60_000 });
   t.is(seen?.previousVersion, '10.1.0');
   t.deepEqual(recorded.map((f) => f.type), ['job.reboot.completed']);
 });
 
-test('reboot step: when it resumes a restart requested 20 s ago then it waits only what is left of the grace and budget', async (t) => {
+test('reboot step: when it resumes a restart requested 20 s ago then the wait is told so, and counts grace and budget from the request', async (t) => {
   const job = jobWith(
     { type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } },
     { type: 'job.reboot.requested', at: new Date(NOW - 20_000).toISOString(), data: { version: '10.5.1', hop: 0, uptimeBefore: 5000 } },
@@ -123,8 +123,7 @@ test('reboot step: when it resumes a restart requested 20 s ago then it waits on
     },
   });
   await rebootStep(deps(api))({ job, step: 'reboot', hop: 0 }, context([]));
-  t.is(seen?.startGraceMs, GRACE - 20_000);
-  t.is(seen?.budgetMs, BUDGET - 20_000);
+  t.like(seen, { startGraceMs: GRACE, budgetMs: BUDGET, elapsedMs: 20_000 });
 });
 
 test('reboot step: the wait for an HA peer that is down counts from when the step began, as logged, so a resumed step gets no fresh budget', async (t) => {
@@ -482,4 +481,20 @@ test('reboot step: the reboot duration it learns leaves out the look that found 
   const job = jobWith({ type: 'job.step.started', data: { step: 'reboot', hop: 0, version: '10.5.1', attempt: 1 } });
   await rebootStep(d)({ job, step: 'reboot', hop: 0 }, context([]));
   t.is(d.estimates.expected('reboot PA-440'), 86_000);
+});
+
+test('install step: when it resumes an install requested before a crash then the wait for its PAN-OS job counts its timeout from the recorded request, not from the resume', async (t) => {
+  const waits: Array<{ timeoutMs: number; elapsedMs?: number }> = [];
+  const { api } = device({ waitForJob: async (id: number, o: { timeoutMs: number; elapsedMs?: number }) => (waits.push({ timeoutMs: o.timeoutMs, ...(o.elapsedMs !== undefined ? { elapsedMs: o.elapsedMs } : {}) }), finished(id, 'SWInstall')) });
+  const requestedAt = new Date(NOW - 700).toISOString();
+  const job = jobWith(
+    { type: 'job.step.started', data: { step: 'install', hop: 0, version: '10.5.1', attempt: 1 } },
+    { type: 'job.install.requested', data: { version: '10.5.1', hop: 0, baselineJobId: 4 }, at: requestedAt },
+    { type: 'job.install.enqueued', data: { version: '10.5.1', hop: 0, panosJobId: 5 }, at: requestedAt },
+  );
+  t.is(job.install?.requestedAt, requestedAt);
+  const recorded: JobFact[] = [];
+  await installStep(deps(api))({ job, step: 'install', hop: 0 }, context(recorded));
+  t.deepEqual(waits, [{ timeoutMs: 1000, elapsedMs: 700 }]);
+  t.deepEqual(recorded.map((f) => f.type), ['job.install.completed']);
 });

@@ -433,6 +433,21 @@ test('client: when a job never finishes then waitForJob throws JobTimeoutError',
   t.is(server.requests.length, 6);
 });
 
+test('client: a wait for a job that began before a restart counts its timeout from when the job began, looks once even when past it, and says how long since', async (t) => {
+  const server = await startScriptedServer(t, () => jobXml(job({ status: 'ACT' }), Date.now()));
+  let clock = 0;
+  const c = client(server.host, { now: () => clock, sleep: async (ms) => void (clock += ms) });
+  t.teardown(() => c.close());
+  // Began 50 s ago with a 60 s timeout: 10 s are left.
+  const late = await t.throwsAsync(c.waitForJob(42, { intervalMs: 5_000, timeoutMs: 60_000, elapsedMs: 50_000 }), { instanceOf: JobTimeoutError });
+  t.is(late?.elapsedMs, 60_000);
+  t.is(server.requests.length, 2);
+  // Began past its timeout: one look (it may have finished meanwhile), then the timeout.
+  const past = await t.throwsAsync(c.waitForJob(42, { intervalMs: 5_000, timeoutMs: 60_000, elapsedMs: 90_000 }), { instanceOf: JobTimeoutError });
+  t.is(past?.elapsedMs, 90_000);
+  t.is(server.requests.length, 3);
+});
+
 test('client: when the job id is unknown then waitForJob throws the API error at once', async (t) => {
   const server = await startScriptedServer(t, () => errorXml(undefined, ['job 42 not found']));
   const c = client(server.host);

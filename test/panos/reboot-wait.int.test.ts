@@ -248,6 +248,22 @@ test('reboot-wait: when the device never comes back then RebootTimeoutError name
   t.true(Date.now() - started < 3_000);
 });
 
+test('reboot-wait: a wait resumed after its budget since the request was spent looks at the device, then fails at once, saying the time since the request (a restarted daemon gets no fresh budget)', async (t) => {
+  const { client } = await scriptedDevice(t, [{ kind: 'refused' }]);
+  const started = Date.now();
+  const err = await t.throwsAsync(waitForReboot(client, base({ budgetMs: 60_000, startGraceMs: 20_000, elapsedMs: 96_000 })), { instanceOf: RebootTimeoutError });
+  t.is(err?.budgetMs, 60_000);
+  t.true((err?.elapsedMs ?? 0) >= 96_000, String(err?.elapsedMs));
+  t.true(Date.now() - started < 3_000);
+  t.is(err?.phase, 'rebooting', 'looked at before giving up: refused, so down');
+});
+
+test('reboot-wait: a wait resumed after its budget was spent still sees a device that came back while nobody watched', async (t) => {
+  const { client } = await scriptedDevice(t, [{ kind: 'booted', version: NEW, autoCommit: { activePolls: 0, result: 'OK' } }]);
+  const r = await waitForReboot(client, base({ budgetMs: 60_000, startGraceMs: 20_000, elapsedMs: 96_000 }));
+  t.is(r.version, NEW);
+});
+
 test('reboot-wait: when chassis-ready stays no then RebootTimeoutError names waiting-for-chassis', async (t) => {
   const { client } = await scriptedDevice(t, [{ kind: 'refused', ms: 50 }, { kind: 'chassis-no' }]);
 

@@ -41,6 +41,8 @@ export interface DiscoverReply {
   discovered: number;
   devices: InventoryDevice[];
   inventoryFile: string;
+  /** Devices of the inventory Panorama no longer lists as connected: kept, marked not connected. */
+  disconnected?: Array<{ serial: string; hostname: string }>;
   /** With trust on first use: certificates recorded, unchanged, changed (work on those stops until `device trust`), unreadable. */
   certificates?: { recorded: number; unchanged: number; changed: Array<{ serial: string; hostname: string; address: string; expected: string; presented: string }>; unreachable: number };
 }
@@ -555,12 +557,17 @@ export class Daemon {
   async discover(): Promise<DiscoverReply> {
     const { devices: found, certificates } = await this.access.discover();
     for (const d of found) await this.recordDevice(d.serial, { type: 'device.discovered', data: d });
+    // Known before, no longer listed as connected: marked so, or queues and campaigns would still pick it.
+    const listed = new Set(found.map((d) => d.serial));
+    const gone = [...this.inventory.values()].filter((d) => !listed.has(d.serial) && d.connected);
+    for (const d of gone) await this.recordDevice(d.serial, { type: 'device.disconnected', data: {} });
     const file = writeInventoryJson(this.dataDir, this.inventory.values(), new Date(this.clock.now()).toISOString());
     const hostnames = new Map(found.map((d) => [d.serial, d.hostname]));
     return {
       discovered: found.length,
       devices: found.map((d) => this.inventory.get(d.serial)!).filter(Boolean),
       inventoryFile: file,
+      ...(gone.length > 0 ? { disconnected: gone.map((d) => ({ serial: d.serial, hostname: d.hostname })) } : {}),
       // A changed certificate is told to whoever ran discovery, not only logged: work on those firewalls stops until `device trust`.
       ...(certificates ? { certificates: { ...certificates, changed: certificates.changed.map((c) => ({ serial: c.serial, hostname: hostnames.get(c.serial) ?? '', address: c.address, expected: c.expected, presented: c.presented })) } } : {}),
     };

@@ -39,6 +39,8 @@ export type DeviceFact =
   | { type: 'device.content.changed'; data: { from: string; to: string; jobId: string } }
   /** An HA pair job verified the pair: this peer's role now. */
   | { type: 'device.ha.changed'; data: { from: string | null; to: string; jobId: string } }
+  /** A discovery where Panorama no longer listed it among its connected devices (it went away, or off Panorama). */
+  | { type: 'device.disconnected'; data: Record<string, never> }
   | { type: typeof CERTIFICATE_TRUSTED; data: { address: string; fingerprint: string } }
   | { type: typeof CERTIFICATE_CHANGED; data: { address: string; expected: string; presented: string } };
 
@@ -47,6 +49,7 @@ export const DEVICE_FACT_TYPES: ReadonlySet<string> = new Set<DeviceFact['type']
   'device.version.changed',
   'device.content.changed',
   'device.ha.changed',
+  'device.disconnected',
   CERTIFICATE_TRUSTED,
   CERTIFICATE_CHANGED,
 ]);
@@ -63,6 +66,8 @@ export function evolveDevice(state: InventoryDevice | null, e: { type: string; d
       return state ? { ...state, appVersion: fact.data.to, updatedAt: fact.at } : state;
     case 'device.ha.changed':
       return state ? { ...state, haState: fact.data.to, updatedAt: fact.at } : state;
+    case 'device.disconnected':
+      return state ? { ...state, connected: false, updatedAt: fact.at } : state;
     default:
       return state;
   }

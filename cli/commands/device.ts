@@ -21,6 +21,11 @@ export function printDiscovered(out: Output, r: DiscoverReply, indent = ''): voi
   const notes = [ha > 0 ? `${ha} in HA pairs` : '', offline > 0 ? `${offline} not connected to Panorama` : ''].filter(Boolean);
   out.line(`${indent}Discovered ${r.discovered} devices${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
   out.line(`${indent}  inventory: ${r.inventoryFile}`);
+  const gone = r.disconnected ?? [];
+  if (gone.length > 0) {
+    const names = gone.slice(0, 10).map((d) => deviceName(d.hostname, d.serial));
+    out.line(`${indent}  no longer listed by Panorama as connected, now marked not connected (skipped by queues and campaigns): ${names.join(', ')}${gone.length > names.length ? ` and ${gone.length - names.length} more` : ''}`);
+  }
   // Trust on first use: a firewall presenting another certificate may be impersonated; work on it has stopped.
   const changed = r.certificates?.changed ?? [];
   if (changed.length > 0) {

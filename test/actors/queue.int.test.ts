@@ -122,3 +122,20 @@ test('upgrade queue: when devices are given then each with a path gets an upgrad
   const ended = await jobEnded(stack, pairJob!, 120_000);
   t.is(ended.upgrade_status, 'complete');
 });
+
+test('discovery: a device Panorama no longer lists as connected is marked not connected (it kept connected: yes), said in the reply, and upgrade queue skips it', async (t) => {
+  const stack = await startStack(t, nats, { scenario: 'basic' });
+  t.is(await discover(stack), 5);
+  const GONE = '001234567893';
+  await control(stack, GONE, 'faults', { faults: { api: { notConnected: true } } });
+  const again = await command<{ discovered: number; disconnected?: Array<{ serial: string; hostname: string }> }>(stack, 'device.discover');
+  t.is(again.discovered, 4);
+  t.deepEqual(again.disconnected?.map((d) => d.serial), [GONE]);
+  const device = await command<{ device: { connected: boolean } }>(stack, 'device.get', { serial: GONE });
+  t.false(device.device.connected);
+  const dry = await command<QueueSummary>(stack, 'upgrade.queue', { devices: [GONE], dryRun: true });
+  t.deepEqual(dry.skippedDevices.map((d) => [d.device, d.reason]), [[GONE, 'not connected to Panorama at the last discovery']]);
+  // A third discovery does not repeat it: it was already marked.
+  const third = await command<{ disconnected?: unknown[] }>(stack, 'device.discover');
+  t.is(third.disconnected, undefined);
+});

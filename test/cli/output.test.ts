@@ -124,13 +124,14 @@ test('status: HA pair jobs are counted beside device jobs, and a paused pair say
   t.is(workLines({ ...reply, haPairJobs: undefined })[2], '  HA pairs: none');
 });
 
-test('printDiscovered: firewalls presenting another certificate than the one trusted are named with both fingerprints and the device trust command', (t) => {
+test('printDiscovered: devices no longer connected are named; firewalls presenting another certificate than the one trusted are named with both fingerprints and the device trust command', (t) => {
   const stream = new PassThrough();
   const out = outputTo(stream as unknown as NodeJS.WriteStream);
   printDiscovered(out, {
     discovered: 5,
     devices: [],
     inventoryFile: '/d/inventory.json',
+    disconnected: [{ serial: '001234567893', hostname: 'fw-branch-01' }],
     certificates: { recorded: 0, unchanged: 4, changed: [{ serial: '001234567890', hostname: 'fw-dc1-01', address: '127.0.1.1', expected: 'AA:BB', presented: 'CC:DD' }], unreachable: 0 },
   });
   t.is(
@@ -138,6 +139,7 @@ test('printDiscovered: firewalls presenting another certificate than the one tru
     [
       'Discovered 5 devices',
       '  inventory: /d/inventory.json',
+      '  no longer listed by Panorama as connected, now marked not connected (skipped by queues and campaigns): fw-branch-01 (001234567893)',
       'warning: 1 firewall(s) present another certificate than the one trusted: work on them stops until you accept the new one',
       '  fw-dc1-01 (001234567890) at 127.0.1.1: expected SHA-256 AA:BB, received CC:DD',
       '    if it was replaced on purpose: panos-upgrade device trust 001234567890',

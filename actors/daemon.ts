@@ -251,6 +251,7 @@ export class Daemon {
         ...(fence ? { fence } : {}),
         startChild: (pair, role, jobId, device) => this.startChild(pair, role, jobId, device),
         awaitChild: async (jobId) => (this.runners.get(jobId) ? await this.runners.get(jobId)!.done() : this.finished.get(jobId)),
+        childExists: (jobId) => this.runners.has(jobId) || this.finished.has(jobId) || this.store.streamHead(`job:${jobId}`) > 0,
         newJobId: () => newJobId(now()),
         durable: (pairId) => this.pairRunners.get(pairId)?.durable() ?? Promise.resolve(),
         current: (pairId) => this.pairRunners.get(pairId)?.state,

@@ -18,6 +18,8 @@ export interface PairDeps {
   startChild: (pair: PairState, role: ChildRole, jobId: string, device: JobDevice) => Promise<void>;
   /** Resolves with the child's final state; starts it first if the daemon restored it unstarted. */
   awaitChild: (jobId: string) => Promise<JobState | undefined>;
+  /** Whether a child job of that id was made (its stream has a fact). */
+  childExists: (jobId: string) => boolean;
   newJobId: () => string;
   durable: (pairId: string) => Promise<void>;
   /** The pair job as it stands now (undefined for a pair the daemon does not host). */
@@ -198,7 +200,17 @@ export function runChildStep(deps: PairDeps): PairStepFn {
     }
     if (child.status === null || child.status === 'pending' || !['complete', 'download_complete', 'failed', 'cancelled'].includes(child.status)) {
       throwIfStopped(ctx.signal);
-      await deps.startChild(pair, role, child.jobId, device);
+      try {
+        await deps.startChild(pair, role, child.jobId, device);
+      } catch (err) {
+        // Never made (its plan refused, the device gone from the inventory): the pair says so, rather than
+        // pointing at a pending job that does not exist. A stop (daemon shutting down) is not that.
+        if (!ctx.signal.aborted && !deps.childExists(child.jobId)) {
+          const message = `Not started: ${err instanceof Error ? err.message : String(err)}`;
+          await ctx.record({ type: 'job.ha.child.finished', data: { role, jobId: child.jobId, serial: device.serial, status: 'failed', message } });
+        }
+        throw err;
+      }
       const final = await deps.awaitChild(child.jobId);
       if (!final) throw new Error(`child job ${child.jobId} of ${device.serial} is gone`);
       await ctx.record({ type: 'job.ha.child.finished', data: { role, jobId: child.jobId, serial: device.serial, status: final.status, message: final.message } });

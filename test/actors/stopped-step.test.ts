@@ -88,6 +88,7 @@ test('an HA pair step stopped while the id of its child job is being recorded cr
     api: () => countingApi([]),
     startChild: async (_pair, _role, jobId) => void started.push(jobId),
     awaitChild: async () => undefined,
+    childExists: () => true,
     newJobId: () => 'child-1',
     durable: g.durable,
     current: () => undefined,

@@ -14,7 +14,7 @@ import { CliError } from '../errors.ts';
 import { connectionNotice, untilInterrupted } from '../follow.ts';
 import { policyPayload } from './check.ts';
 import { parsePositiveInt, parseSerial, parseVersion } from '../options.ts';
-import { outputTo, printJson, type Output } from '../output.ts';
+import { outputTo, printJson, table, type Output } from '../output.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -291,6 +291,23 @@ export async function followCampaign(
   return (await client.request<{ campaign: CampaignRecord }>('campaign.get', { campaignId: id })).campaign;
 }
 
+/** One row per campaign, with a header, as the other lists. */
+export function campaignTable(out: Output, campaigns: readonly CampaignRecord[]): string {
+  return table(
+    campaigns,
+    [
+      { header: 'CAMPAIGN', value: (c) => c.campaign_id },
+      { header: 'NAME', value: (c) => c.name },
+      { header: 'STATUS', value: (c) => c.status },
+      { header: 'WAVE', value: (c) => `${Math.max(c.wave, 0)}/${c.waves.length}`, right: true },
+      { header: 'COMPLETE', value: (c) => `${c.totals.complete}/${c.totals.units}`, right: true },
+      { header: 'FAILED', value: (c) => String(c.totals.failed), right: true },
+      { header: 'MESSAGE', value: (c) => c.message },
+    ],
+    out,
+  );
+}
+
 /** How a watched campaign ends: exit 1 when it halted or was aborted; under --json one reply either way. */
 function finishWatch(out: Output, c: CampaignRecord, json: boolean): void {
   const stopped = c.status === 'halted' || c.status === 'aborted' ? `campaign ${c.campaign_id} ${c.status}: ${c.message}` : undefined;
@@ -380,9 +397,7 @@ export function registerCampaign(program: Command): void {
         const reply = await client.request<{ campaigns: CampaignRecord[] }>('campaign.list', opts.active ? { active: true } : {});
         if (opts.json) return printJson(out, reply);
         if (reply.campaigns.length === 0) return out.line('No campaigns.');
-        for (const c of reply.campaigns) {
-          out.line(`${c.campaign_id}  ${c.name}  ${c.status}  wave ${Math.max(c.wave, 0)}/${c.waves.length}  ${c.totals.complete}/${c.totals.units} complete, ${c.totals.failed} failed  ${c.message}`);
-        }
+        out.write(campaignTable(out, reply.campaigns));
       });
     });
 

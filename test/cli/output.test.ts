@@ -6,6 +6,8 @@ import { pickDevices, upgradePlan } from '../../cli/demo-run.ts';
 import { countsLine, outputTo, table } from '../../cli/output.ts';
 import { workLines } from '../../cli/commands/status.ts';
 import { printDiscovered } from '../../cli/commands/device.ts';
+import { campaignTable } from '../../cli/commands/campaign.ts';
+import type { CampaignRecord } from '../../machines/campaign.record.ts';
 
 // Not a terminal: no colour codes in the text.
 const plain = outputTo(new PassThrough() as unknown as NodeJS.WriteStream);
@@ -145,5 +147,14 @@ test('printDiscovered: devices no longer connected are named; firewalls presenti
       '    if it was replaced on purpose: panos-upgrade device trust 001234567890',
       '',
     ].join('\n'),
+  );
+});
+
+test('campaignTable: campaign list has a header and one aligned row per campaign', (t) => {
+  const c = (id: string, name: string, status: string, message: string) =>
+    ({ campaign_id: id, name, status, wave: 1, waves: [{}, {}], totals: { complete: 1, units: 4, failed: 0 }, message }) as unknown as CampaignRecord;
+  t.is(
+    campaignTable(plain, [c('c1', 'night one', 'running', 'wave 1 running'), c('c22', 'n2', 'paused', 'paused by ops')]),
+    ['CAMPAIGN  NAME       STATUS   WAVE  COMPLETE  FAILED  MESSAGE', 'c1        night one  running   1/2       1/4       0  wave 1 running', 'c22       n2         paused    1/2       1/4       0  paused by ops', ''].join('\n'),
   );
 });

@@ -129,8 +129,11 @@ function installBegan(job: JobState): boolean {
 }
 
 export class NoPathError extends PanosUpgradeError {
-  constructor(readonly device: string, readonly reason: string) {
+  /** Whether the caller gave a target (the hint then is not "give a target"). */
+  readonly targetGiven: boolean;
+  constructor(readonly device: string, readonly reason: string, targetGiven = false) {
     super('NO_PATH', `no upgrade path for ${device}: ${reason}`);
+    this.targetGiven = targetGiven;
   }
 }
 
@@ -629,7 +632,7 @@ export class Daemon {
       available = software.entries.map((e) => e.version);
     }
     const result = planUpgrade({ current: device.swVersion, ...(targetVersion ? { target: targetVersion } : {}), available, rules });
-    if (!result.ok) throw new NoPathError(device.serial, result.reason);
+    if (!result.ok) throw new NoPathError(device.serial, result.reason, targetVersion !== undefined);
     return result.plan;
   }
 
@@ -642,10 +645,10 @@ export class Daemon {
     const [behind, upgraded] = compareVersions(a.swVersion, b.swVersion) < 0 ? [a, b] : [b, a];
     const half = `the HA pair is half-upgraded (${upgraded.hostname} runs ${upgraded.swVersion}, ${behind.hostname} ${behind.swVersion})`;
     if (targetVersion && targetVersion !== upgraded.swVersion) {
-      throw new NoPathError(behind.serial, `${half}: finish it first, to ${upgraded.swVersion} (submit it without --target or with --target ${upgraded.swVersion}), then upgrade the pair further`);
+      throw new NoPathError(behind.serial, `${half}: finish it first, to ${upgraded.swVersion} (submit it without --target or with --target ${upgraded.swVersion}), then upgrade the pair further`, true);
     }
     const plan = await this.plan(behind, upgraded.swVersion);
-    if (plan.hops.at(-1)?.version !== upgraded.swVersion) throw new NoPathError(behind.serial, `${half}, and the path of ${behind.hostname} does not end at ${upgraded.swVersion}`);
+    if (plan.hops.at(-1)?.version !== upgraded.swVersion) throw new NoPathError(behind.serial, `${half}, and the path of ${behind.hostname} does not end at ${upgraded.swVersion}`, true);
     return { plan, behind, upgraded };
   }
 

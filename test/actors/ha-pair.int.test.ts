@@ -456,6 +456,8 @@ test('ha pair: a half-upgraded pair is finished as one pair job: the peer behind
   t.deepEqual(dry.queuedDevices.map((d) => [d.device, d.versions]), [[ACTIVE, ['10.1.0']], [PASSIVE, []]], 'one pair: the peer behind gets the path to its peer\'s version');
   const tooFar = await t.throwsAsync(command(stack, 'job.submit', { device: ACTIVE, targetVersion: '10.5.1' }));
   t.regex(tooFar!.message, /the HA pair is half-upgraded \(fw-dc1-02 runs 10\.1\.0, fw-dc1-01 10\.0\.2\): finish it first, to 10\.1\.0/);
+  // A target was given: the CLI's hint is not "give a target".
+  t.like(tooFar, { code: 'NO_PATH', details: { targetGiven: true } });
 
   // The dry run shows the same: only the peer behind, and whom it leaves alone.
   const dryJob = await command<{ devices: Array<{ device: string; wouldDownload: string[] }>; finishing?: object }>(stack, 'job.submit', { device: PASSIVE, dryRun: true });

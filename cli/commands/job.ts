@@ -121,7 +121,7 @@ export function printJob(out: Output, job: StatusRecord): void {
   for (const [k, v] of rows) out.line(`  ${(k + ':').padEnd(w + 1)} ${v}`);
 }
 
-function printJobChecks(out: Output, job: JobStatusRecord, comparison: SnapshotComparison | null): void {
+export function printJobChecks(out: Output, job: JobStatusRecord, comparison: SnapshotComparison | null): void {
   out.line(`Job ${out.paint('bold', job.job_id)} on ${deviceName(job.hostname, job.device_serial)}: ${job.upgrade_status}`);
   if (job.readiness) {
     out.line(`Readiness (${job.readiness.at}): ${job.readiness.ok ? 'ok' : out.paint('red', 'blocked')}`);
@@ -133,6 +133,8 @@ function printJobChecks(out: Output, job: JobStatusRecord, comparison: SnapshotC
   if (comparison) {
     out.line(`Snapshot before → after: ${comparison.ok ? 'ok' : out.paint('red', 'regression')}`);
     for (const l of formatComparison(comparison)) out.line(`  ${l}`);
+  } else if (job.upgrade_status === 'failed' || job.upgrade_status === 'cancelled' || job.upgrade_status === 'complete' || job.upgrade_status === 'download_complete') {
+    out.line(`Snapshot comparison: none (the job ended ${job.upgrade_status} before it)`);
   } else out.line('Snapshot comparison: not yet (it runs after the last reboot)');
 }
 

@@ -7,6 +7,8 @@ import { countsLine, outputTo, table } from '../../cli/output.ts';
 import { workLines } from '../../cli/commands/status.ts';
 import { printDiscovered } from '../../cli/commands/device.ts';
 import { campaignTable } from '../../cli/commands/campaign.ts';
+import { printJobChecks } from '../../cli/commands/job.ts';
+import type { JobStatusRecord } from '../../machines/upgrade-job.fold.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
 
 // Not a terminal: no colour codes in the text.
@@ -157,4 +159,11 @@ test('campaignTable: campaign list has a header and one aligned row per campaign
     campaignTable(plain, [c('c1', 'night one', 'running', 'wave 1 running'), c('c22', 'n2', 'paused', 'paused by ops')]),
     ['CAMPAIGN  NAME       STATUS   WAVE  COMPLETE  FAILED  MESSAGE', 'c1        night one  running   1/2       1/4       0  wave 1 running', 'c22       n2         paused    1/2       1/4       0  paused by ops', ''].join('\n'),
   );
+});
+
+test('printJobChecks: a job that ended before its snapshot comparison says it never came, not "not yet"', (t) => {
+  const stream = new PassThrough();
+  const out = outputTo(stream as unknown as NodeJS.WriteStream);
+  printJobChecks(out, { job_id: 'j1', hostname: 'fw-a', device_serial: '001', upgrade_status: 'cancelled', readiness: null } as unknown as JobStatusRecord, null);
+  t.is(String(stream.read()), ['Job j1 on fw-a (001): cancelled', 'Readiness: not run', 'Snapshot comparison: none (the job ended cancelled before it)', ''].join('\n'));
 });

@@ -24,6 +24,8 @@ export const simConnectionSchema = z.object({
   direct: z.boolean(),
   /** The scenario file (it also holds the upgrade paths). */
   scenario: z.string(),
+  /** `--time-scale`, when given (absent: the scenario's own durations). */
+  timeScale: z.number().positive().optional(),
   scenarioName: z.string(),
   natsUrl: z.string(),
   /** The simulator user's NKey seed file on its private NATS (mode 0600; its path, never the seed). */

@@ -134,6 +134,7 @@ export async function startSimulatorHost(o: SimulatorHostOptions): Promise<Simul
     ...(gateway.identity?.caFile ? { caFile: gateway.identity.caFile } : {}),
     direct: gateway.addresses.length > 1,
     scenario: resolve(scenario.file),
+    ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
     scenarioName: scenario.name,
     natsUrl: rt.bus.url,
     ...(rt.bus.privateAuth ? { natsNkeyFile: rt.bus.privateAuth.files.simulator } : {}),

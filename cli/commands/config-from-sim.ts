@@ -59,6 +59,7 @@ export function simRestartCommand(simDir: string, conn?: SimConnection): string 
   if (port !== '8443') words.push('--port', port);
   if (conn.protocol === 'http') words.push('--http');
   if (!conn.direct) words.push('--no-direct');
+  if (conn.timeScale !== undefined) words.push('--time-scale', String(conn.timeScale));
   return words.join(' ');
 }
 
@@ -97,11 +98,8 @@ export function registerConfigFromSim(config: Command): void {
       if (!running) {
         out.line(`The simulator (pid ${conn.pid}) is not running now: start it again with`);
         out.line(`  ${simRestartCommand(simPath, conn)}`);
-        const also = [
-          ...(conn.protocol === 'https' && !conn.caFile ? ['--tls-cert and --tls-key as before'] : []),
-          'the --time-scale you gave it, if any',
-        ];
-        out.line(`(with ${also.join(', and ')}). It keeps its certificates, so this configuration stays valid.`);
+        const also = conn.protocol === 'https' && !conn.caFile ? ' (with --tls-cert and --tls-key as before)' : '';
+        out.line(`${also ? `${also.trim()}. ` : ''}It keeps its certificates, so this configuration stays valid.`);
       }
       const daemon = readDaemonFile(dataDir);
       if (daemon.state === 'running') out.line(`The daemon (pid ${daemon.info.pid}) reads its configuration at start: restart it to apply this.`);

@@ -52,4 +52,6 @@ test('config from-sim: the command it prints to start the simulator again keeps 
   );
   t.is(simRestartCommand("/my sims/lab's", { ...conn, direct: false, host: '127.0.0.1:9443' }), `panos-upgrade --data-dir '/my sims/lab'\\''s' sim --scenario /repo/scenarios/basic.yaml --port 9443 --no-direct`);
   t.is(simRestartCommand('/sim'), 'panos-upgrade --data-dir /sim sim');
+  // The time scale it was started with (its durations) comes back too.
+  t.is(simRestartCommand('/sim', { ...conn, timeScale: 0.1 }), 'panos-upgrade --data-dir /sim sim --scenario /repo/scenarios/basic.yaml --time-scale 0.1');
 });

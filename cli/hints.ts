@@ -32,8 +32,8 @@ export function rememberGlobalOptions(args: readonly string[]): void {
  */
 export function withGlobalOptions(text: string): string {
   if (given === '') return text;
-  // "panos-upgrade job …" is a command; "a panos-upgrade daemon" is a thing.
-  return text.replace(/(?<!\ba )\bpanos-upgrade (?=[a-z])/g, `panos-upgrade ${given} `);
+  // "panos-upgrade job …" is a command; "a panos-upgrade daemon" is a thing, "panos-upgrade demo: …" a title.
+  return text.replace(/(?<!\ba )\bpanos-upgrade (?=[a-z])(?![a-z-]+:)/g, `panos-upgrade ${given} `);
 }
 
 /** A suggested command: `hint('job list')` → `panos-upgrade [global options] job list`. */

@@ -76,7 +76,8 @@ test('cli campaign: create --watch follows the canary to the gate; approve from 
   t.is(watch.code, 0, watch.stderr);
   t.regex(watch.stdout, /Campaign complete: 4 complete, 0 failed/);
   const again = await runCli(t, ['campaign', 'approve', id, ...args], { env });
-  t.is(again.code, 2);
+  // Its state does not allow it (CAMPAIGN_STATE): the operation failed, not the usage.
+  t.is(again.code, 1);
   t.regex(again.stderr, /already ended \(completed\)/);
 });
 

@@ -9,9 +9,11 @@ test('output: a command the daemon suggests in a message it sent (resume a pause
   const out = outputTo(stream as unknown as NodeJS.WriteStream);
   out.line('message: Paused between peers: 001234567891 is upgraded. Resume with: panos-upgrade job resume j1');
   out.line('waiting for approval: panos-upgrade campaign approve c1');
+  out.line('panos-upgrade demo: 24 simulated firewalls');
   printJson(out, { message: 'Resume with: panos-upgrade job resume j1' });
   const text = String(stream.read());
   t.true(text.includes("Resume with: panos-upgrade --data-dir '/srv/panos upgrade' job resume j1\n"), text);
   t.true(text.includes("approval: panos-upgrade --data-dir '/srv/panos upgrade' campaign approve c1\n"), text);
   t.true(text.includes('"message": "Resume with: panos-upgrade job resume j1"'), text);
+  t.true(text.includes('\npanos-upgrade demo: 24 simulated firewalls\n'), 'a title is not a command');
 });

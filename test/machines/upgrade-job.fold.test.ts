@@ -122,9 +122,9 @@ test('job fold: when a download is requested, enqueued and completed then the in
   const start: Stamped[] = [submitted(), { type: 'job.step.started', data: { step: 'download', hop: 0, version: '10.1.0', attempt: 1 } }];
   const requested = given(...start)
     .when({ type: 'job.download.requested', data: { version: '10.1.0', hop: 0, baselineJobId: 41, direct: true } })
-    .then(t, { download: { version: '10.1.0', hop: 0, baselineJobId: 41, panosJobId: null, direct: true } });
+    .then(t, { download: { version: '10.1.0', hop: 0, baselineJobId: 41, panosJobId: null, direct: true, requestedAt: null } });
   const enqueued = evolveJob(requested, { type: 'job.download.enqueued', data: { version: '10.1.0', hop: 0, panosJobId: 42 } });
-  t.deepEqual(enqueued.download, { version: '10.1.0', hop: 0, baselineJobId: 41, panosJobId: 42, direct: true });
+  t.deepEqual(enqueued.download, { version: '10.1.0', hop: 0, baselineJobId: 41, panosJobId: 42, direct: true, requestedAt: null });
   t.deepEqual(enqueued.panosJobs, [{ version: '10.1.0', kind: 'download', id: 42 }]);
   const progressed = evolveJob(enqueued, { type: 'job.download.progressed', data: { version: '10.1.0', hop: 0, percent: 50 } });
   t.is(progressed.progress, 14);
@@ -171,9 +171,9 @@ test('job fold: when content is downloaded and installed then each has its in-fl
   const start: Stamped[] = [submitted(), { type: 'job.step.started', data: { step: 'content', hop: 0, version: '10.1.0', attempt: 1 } }];
   const requested = given(...start)
     .when({ type: 'job.content.download.requested', data: { version: 'latest', hop: 0, baselineJobId: 7 } })
-    .then(t, { contentDownload: { version: 'latest', hop: 0, baselineJobId: 7, panosJobId: null } });
+    .then(t, { contentDownload: { version: 'latest', hop: 0, baselineJobId: 7, panosJobId: null, requestedAt: null } });
   const enqueued = evolveJob(requested, { type: 'job.content.download.enqueued', data: { version: 'latest', hop: 0, panosJobId: 8 } });
-  t.deepEqual(enqueued.contentDownload, { version: 'latest', hop: 0, baselineJobId: 7, panosJobId: 8 });
+  t.deepEqual(enqueued.contentDownload, { version: 'latest', hop: 0, baselineJobId: 7, panosJobId: 8, requestedAt: null });
   const downloaded = evolveJob(enqueued, { type: 'job.content.download.completed', data: { version: 'latest', hop: 0 } });
   t.is(downloaded.contentDownload, null);
   t.true(effectDone(downloaded, 'content-download', 0));

@@ -156,7 +156,7 @@ export function jobTable(out: Output, jobs: readonly StatusRecord[]): string {
 }
 
 interface SubmitOptions {
-  device: string;
+  device?: string;
   downloadOnly?: boolean;
   dryRun?: boolean;
   target?: string;
@@ -170,7 +170,9 @@ export function registerJob(program: Command): void {
   job
     .command('submit')
     .description('submit an upgrade (or, with --download-only, a pre-staging) job for one device')
-    .requiredOption('-d, --device <serial>', 'device serial', parseSerial)
+    // Checked in the action, not by commander: commander reports a missing required option before an
+    // unknown one, so a typo (--devcie) was told "--device not specified" instead of "did you mean --device?".
+    .option('-d, --device <serial>', 'device serial (required)', parseSerial)
     .option('--download-only', 'only download the images of the upgrade path (no install, no reboot)')
     .option('--dry-run', 'show the path and what would be downloaded; submit nothing')
     .option('-t, --target <version>', 'upgrade to this version (default: the end of the configured upgrade path)', parseVersion)
@@ -179,6 +181,7 @@ export function registerJob(program: Command): void {
     .addOption(new Option('--checks-only', 'run the readiness checks (read-only) and submit nothing; exit 1 when a blocking check fails').conflicts(['wait', 'downloadOnly', 'dryRun']))
     .option('--policy <file>', 'readiness policy YAML for this job (default: the shipped one)')
     .action(async (opts: SubmitOptions & { checksOnly?: boolean; policy?: string }, cmd: Command) => {
+      const device = opts.device ?? cmd.error("error: required option '-d, --device <serial>' not specified", { exitCode: 2 });
       const out = outputTo();
       const policy = policyPayload(opts.policy);
       await withDaemon(cmd, async (client) => {
@@ -191,7 +194,7 @@ export function registerJob(program: Command): void {
           return;
         }
         const payload: SubmitPayload = {
-          device: opts.device,
+          device,
           ...(opts.downloadOnly ? { downloadOnly: true } : {}),
           ...(opts.dryRun ? { dryRun: true } : {}),
           ...(opts.target ? { targetVersion: opts.target } : {}),

@@ -14,3 +14,12 @@ test('cli: when PANOS_SUBJECT_PREFIX is not subject tokens then the error names 
   t.is(r.code, 2);
   t.regex(r.stderr, /^error: PANOS_SUBJECT_PREFIX must be NATS subject tokens joined by dots, .* got "my lab"$/m);
 });
+
+test('cli: job submit with a mistyped --device is told the flag is unknown and what was meant; without --device, that it is required (exit 2 both)', async (t) => {
+  const typo = await runCli(t, ['job', 'submit', '--devcie', '001234567890', '--data-dir', tempDir(t)]);
+  t.is(typo.code, 2);
+  t.regex(typo.stderr, /^error: unknown option '--devcie'\n\(Did you mean --device\?\)/);
+  const none = await runCli(t, ['job', 'submit', '--data-dir', tempDir(t)]);
+  t.is(none.code, 2);
+  t.regex(none.stderr, /^error: required option '-d, --device <serial>' not specified/);
+});

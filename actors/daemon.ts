@@ -784,6 +784,10 @@ export class Daemon {
   }
 
   async cancel(jobId: string): Promise<{ job: StatusRecord }> {
+    // A peer's own job is cancelled through its pair: the pair stops it and brings the peers back; cancelled
+    // alone, it failed the pair with a peer maybe still failed over.
+    const parentId = this.runners.get(jobId)?.state.parentId;
+    if (parentId && this.pairRunners.has(parentId)) return this.cancel(parentId);
     const runner = this.runners.get(jobId) ?? this.pairRunners.get(jobId);
     if (!runner) {
       const done = this.finished.get(jobId) ?? this.finishedPairs.get(jobId);

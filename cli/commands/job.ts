@@ -297,6 +297,7 @@ export function registerJob(program: Command): void {
         const reply = await client.request<{ job: StatusRecord }>('job.cancel', { jobId });
         if (opts.json) return printJson(out, reply);
         const j = reply.job;
+        if (j.job_id !== jobId) out.line(`Job ${jobId} is a peer job of HA pair job ${j.job_id}: the pair is cancelled with it.`);
         out.line(
           j.upgrade_status === 'cancelled'
             ? `Cancelled job ${j.job_id} (${jobName(j)})`

@@ -447,6 +447,27 @@ test('ha pair: when cancelled once the second peer’s turn began but before its
   for (const serial of [ACTIVE, PASSIVE]) t.is(devices.find((d) => d.serial === serial)?.haState, haStateOf(stack, serial), serial);
 });
 
+test('ha pair: a cancel of a peer\'s own job is a cancel of its HA pair (the pair ended failed, and the peer it had failed over stayed so until recovery)', async (t) => {
+  const stack = await startStack(t, nats, {
+    scenario: scenario('ha-pair'),
+    config: path(ONE_HOP, (c) => ({ ...c, ha: { ...c.ha, pauseBetweenPeers: true } })),
+  });
+  await discover(stack);
+  const submitted = await submitPair(stack, { device: ACTIVE });
+  await pairAt(stack, submitted.job_id, (j) => j.paused || TERMINAL.has(j.upgrade_status));
+  await control(stack, ACTIVE, 'faults', { faults: { api: { latencyMs: 400 } } });
+  await command(stack, 'job.resume', { jobId: submitted.job_id });
+  const running = await pairAt(stack, submitted.job_id, (j) => (j.step === 'upgrade-second' && j.peers.some((p) => p.role === 'upgrade-second')) || TERMINAL.has(j.upgrade_status));
+  const childId = running.peers.find((p) => p.role === 'upgrade-second')!.job_id;
+  const asked = await command<{ job: PairStatusRecord }>(stack, 'job.cancel', { jobId: childId });
+  t.is(asked.job.job_id, submitted.job_id, 'the reply is the pair the cancel went to');
+  await control(stack, ACTIVE, 'faults', { faults: { api: { latencyMs: 0 } } });
+  const done = await pairAt(stack, submitted.job_id);
+  t.is(done.upgrade_status, 'cancelled', done.upgrade_message);
+  t.is(stack.sim.device(ACTIVE)?.context.record.swVersion, '10.0.2');
+  t.not(haStateOf(stack, ACTIVE), 'suspended');
+});
+
 test('ha pair: a half-upgraded pair is finished as one pair job: the peer behind is upgraded to its peer\'s version after failing over to it, the upgraded peer is left alone', async (t) => {
   // The passive peer runs 10.1.0 already (a pair job cancelled between its peers); the active one 10.0.2.
   const halfUpgraded = (s: Scenario): Scenario => ({ ...s, devices: s.devices.map((d) => (d.serial === PASSIVE ? { ...d, swVersion: '10.1.0', downloaded: [...d.downloaded, '10.1.0'] } : d)) });

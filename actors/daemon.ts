@@ -624,7 +624,7 @@ export class Daemon {
   /** The plan a job would follow, from the static map or, with a target, from the device's own list. */
   private async plan(device: InventoryDevice, targetVersion: string | undefined): Promise<UpgradePlan> {
     const rules = this.pathRules();
-    const staticHit = configuredPath(rules.staticPaths, device.swVersion);
+    const staticHit = configuredPath(rules.staticPaths, device.swVersion).versions;
     let available: readonly string[] = staticHit;
     if (staticHit.length === 0 || (targetVersion && !staticHit.includes(targetVersion))) {
       if (!targetVersion) throw new NoPathError(device.serial, noPathReason(rules.staticPaths, device.swVersion));
@@ -904,7 +904,7 @@ export class Daemon {
         queue(rows, () => this.createPair(kind, behind, upgraded, plan, targetVersion ?? null, undefined, readiness, upgraded.serial));
         continue;
       }
-      if (configuredPath(rules.staticPaths, device.swVersion).length === 0 && !targetVersion) {
+      if (configuredPath(rules.staticPaths, device.swVersion).versions.length === 0 && !targetVersion) {
         skip(noPathReason(rules.staticPaths, device.swVersion));
         continue;
       }
@@ -930,7 +930,7 @@ export class Daemon {
 
   private staticPlan(device: InventoryDevice): UpgradePlan {
     const rules = this.pathRules();
-    const result = planUpgrade({ current: device.swVersion, available: configuredPath(rules.staticPaths, device.swVersion), rules });
+    const result = planUpgrade({ current: device.swVersion, available: configuredPath(rules.staticPaths, device.swVersion).versions, rules });
     if (!result.ok) throw new NoPathError(device.serial, result.reason);
     return result.plan;
   }
@@ -995,10 +995,11 @@ export class Daemon {
         const paths = this.pathRules().staticPaths;
         return this.devices().map((d) => {
           const job = this.activeJobOf(d.serial);
-          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, path: configuredPath(paths, d.swVersion) };
+          const configured = configuredPath(paths, d.swVersion);
+          return { ...d, busy: job ? `already has an active ${this.kindOf(job)} job ${job}` : null, path: configured.versions, pathIsOwn: configured.from === d.swVersion };
         });
       },
-      hops: (d) => Math.max(1, configuredPath(this.pathRules().staticPaths, d.swVersion).length),
+      hops: (d) => Math.max(1, configuredPath(this.pathRules().staticPaths, d.swVersion).versions.length),
       concurrency: () => this.scheduler.concurrency,
       hasJob: (jobId) => (this.cluster ? this.store.streamHead(`job:${jobId}`) > 0 : this.record(jobId) !== undefined),
       checkPolicy: (raw) => void this.readinessPolicy(raw),

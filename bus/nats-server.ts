@@ -208,6 +208,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let retry: NodeJS.Timeout | undefined;
   const launch = async (): Promise<void> => {
     await reapLeftoverServer(storeDir, pidFile);
+    // Stopped meanwhile (a relaunch racing a stop): start nothing nobody would stop.
+    if (stopped) throw new BusError('NATS_SERVER_STOPPED', 'the nats-server was stopped');
     const args = ['-c', confFile, '-a', '127.0.0.1', '-p', port === 0 ? '-1' : String(port), '-m', '0', '-P', pidFile];
     if (jetstream) args.push('-js', '-sd', storeDir);
     const command = guardedCommand(binary, args, setpriv);
@@ -237,6 +239,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         launch().then(
           () => options.supervise!.onBack(port),
           (err: unknown) => {
+            if (stopped) return;
             options.supervise!.onRestartFailed(err instanceof Error ? err : new Error(String(err)));
             relaunch(attempt + 1);
           },

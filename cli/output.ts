@@ -17,8 +17,8 @@ export function outputTo(stream: NodeJS.WriteStream = process.stdout): Output {
   return {
     stream,
     isTTY: stream.isTTY === true,
-    write: (text) => void stream.write(text),
-    // Commands suggested in what is printed, the daemon's messages among them, repeat --data-dir and --nats-url.
+    // Commands suggested in what is printed (tables and lines), the daemon's messages among them, repeat --data-dir and --nats-url.
+    write: (text) => void stream.write(withGlobalOptions(text)),
     line: (text = '') => void stream.write(withGlobalOptions(text) + '\n'),
     paint: (style, text) => styleText(style, text, { stream }),
   };
@@ -96,7 +96,8 @@ export function jobName(job: { kind: string; hostname: string; device_serial: st
 
 /** Print a reply object exactly as the daemon sent it, for `--json`. */
 export function printJson(out: Output, value: unknown): void {
-  out.write(JSON.stringify(value, null, 2) + '\n');
+  // As sent: straight to the stream, not through the hints' rewriting.
+  out.stream.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 /** `12.3 s` / `1 min 05 s`. */

@@ -12,7 +12,7 @@ export function canonical(value: unknown): string {
 }
 
 /** Keys whose string values are wording for people (a cancel's reason, a job's message), not behaviour. */
-const WORDING_KEYS = new Set(['message', 'reason', 'upgrade_message']);
+const WORDING_KEYS = new Set(['message', 'reason', 'upgrade_message', 'haltReason']);
 
 /**
  * `value` without its wording: a log recorded by an earlier version, whose messages were phrased

@@ -23,6 +23,8 @@ export interface PlannerDevice {
   busy?: string | null;
   /** The upgrade path the paths file configures for its version (empty: none; absent: not known, taken as any). */
   path?: readonly string[];
+  /** False when `path` is the rest of another version's path (a device stopped partway along it): a target past it is then derived, not refused. */
+  pathIsOwn?: boolean;
 }
 
 export interface Selection {
@@ -177,7 +179,7 @@ export function unavailableReason(d: PlannerDevice, targetVersion: string | null
       return d.swVersion === targetVersion ? `already runs the target ${targetVersion}` : `already runs ${d.swVersion}, newer than the target ${targetVersion}`;
     }
     // The job's planner refuses the same at the device's start (planUpgrade: a configured path wins and must reach the target).
-    if (d.path?.length && !d.path.includes(targetVersion)) return `the upgrade path configured for ${d.swVersion} (${d.path.join(' → ')}) does not reach the target ${targetVersion}`;
+    if (d.pathIsOwn !== false && d.path?.length && !d.path.includes(targetVersion)) return `the upgrade path configured for ${d.swVersion} (${d.path.join(' → ')}) does not reach the target ${targetVersion}`;
   } else if (d.path?.length === 0) return `no upgrade path configured for version ${d.swVersion} (and no target version given)`;
   return null;
 }

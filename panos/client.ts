@@ -663,10 +663,11 @@ export class PanosClient {
     const start = this.now();
     // A job that began before a restart (elapsedMs ago) has its timeout counted from when it began.
     const origin = start - (opts.elapsedMs ?? 0);
-    const deadline = origin + timeoutMs;
+    // However late the resume, a short last window of looks (each with its whole request timeout): the job
+    // may have finished while nobody watched, and one look may meet a transient error.
+    const deadline = Math.max(origin + timeoutMs, opts.elapsedMs ? start + 2 * intervalMs + this.timeoutMs : 0);
     let last: ParsedJob | undefined;
     let lastError: unknown;
-    let looked = false;
     const schedule = opts.adaptive ? new PollSchedule(intervalMs, opts.expectedMs) : undefined;
     if (schedule) {
       // Nothing to see right after the enqueue: the first look is when the job may be done.
@@ -675,11 +676,9 @@ export class PanosClient {
     }
     for (;;) {
       const remaining = deadline - this.now();
-      // Past the deadline, but never before one look: the job may have finished while nobody watched.
-      if (remaining <= 0 && looked) {
+      if (remaining <= 0) {
         throw new JobTimeoutError(String(id), this.now() - origin, last?.status, lastError !== undefined ? { cause: lastError } : undefined);
       }
-      looked = true;
       try {
         const lookedAt = this.now();
         const job = await this.job(id, {
@@ -687,7 +686,7 @@ export class PanosClient {
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.precedence ? { precedence: true } : {}),
           maxAttempts: 1,
-          timeoutMs: remaining > 0 ? Math.min(this.timeoutMs, remaining) : this.timeoutMs,
+          timeoutMs: Math.min(this.timeoutMs, remaining),
         });
         last = job;
         opts.onProgress?.(job, { ms: this.now() - lookedAt });

@@ -116,7 +116,6 @@ export class ConflictingJobTypeError extends PanosUpgradeError {
   }
 }
 
-/** A job asked for something its state does not allow: a cancel of one that ended, a resume of one not paused. */
 /** A campaign's state does not allow the command: approve with no gate open, pause when paused, anything once it ended. */
 export class CampaignStateError extends PanosUpgradeError {
   constructor(
@@ -128,6 +127,7 @@ export class CampaignStateError extends PanosUpgradeError {
   }
 }
 
+/** A job asked for something its state does not allow: a cancel of one that ended, a resume of one not paused. */
 export class JobStateError extends PanosUpgradeError {
   constructor(
     readonly jobId: string,

@@ -66,23 +66,41 @@ export const DEFAULT_PATH_RULES: PathRules = {
 
 type PathsMap = Readonly<Record<string, readonly string[]>>;
 
+/** A configured path to follow: its versions, and the version whose entry it is (`current` itself for its own; null: none). */
+export interface ConfiguredPath {
+  versions: readonly string[];
+  from: string | null;
+}
+
 /**
  * The configured path of a device on `current`: its own, or else the rest of a configured path that
  * passes through it (a device stopped partway along one, by a cancel or a failed hop, goes on along it;
  * of several, the one that leads furthest). Empty when none does.
  */
-export function configuredPath(paths: PathsMap, current: string): readonly string[] {
+export function configuredPath(paths: PathsMap, current: string): ConfiguredPath {
   const own = paths[current];
-  if (own && own.length > 0) return own;
-  let best: readonly string[] = [];
+  if (own && own.length > 0) return { versions: own, from: current };
+  let best: ConfiguredPath = { versions: [], from: null };
   for (const key of Object.keys(paths).sort()) {
     const path = paths[key]!;
     const at = path.indexOf(current);
     if (at < 0 || at === path.length - 1) continue;
     const rest = path.slice(at + 1);
-    if (best.length === 0 || compareVersions(rest.at(-1)!, best.at(-1)!) > 0) best = rest;
+    if (best.versions.length === 0 || compareVersions(rest.at(-1)!, best.versions.at(-1)!) > 0) best = { versions: rest, from: key };
   }
   return best;
+}
+
+/**
+ * The configured path a job follows toward `target` (any when undefined), or null to derive one: its own
+ * path must reach a target (it is refused otherwise); the rest of another version's path is followed only
+ * toward a target on it.
+ */
+export function pathToFollow(paths: PathsMap, current: string, target: string | undefined): ConfiguredPath | null {
+  const configured = configuredPath(paths, current);
+  if (configured.versions.length === 0) return null;
+  if (configured.from !== current && target !== undefined && !configured.versions.includes(target)) return null;
+  return configured;
 }
 
 /** Why a device on `current` has nothing to follow without a target: no path, or it is at the end of one. */
@@ -134,8 +152,9 @@ export function planUpgrade(req: PlanRequest): PlanResult {
   const { current, rules } = req;
   if (!isVersion(current)) return { ok: false, reason: `current version "${current}" is not a PAN-OS version` };
   const available = new Set(req.available.filter(isVersion));
-  const staticPath = configuredPath(rules.staticPaths, current);
-  if (staticPath && staticPath.length > 0) {
+  const configured = pathToFollow(rules.staticPaths, current, req.target);
+  if (configured) {
+    const staticPath = configured.versions;
     let path = staticPath;
     if (req.target !== undefined) {
       const at = path.indexOf(req.target);

@@ -133,8 +133,12 @@ export function printJobChecks(out: Output, job: JobStatusRecord, comparison: Sn
   if (comparison) {
     out.line(`Snapshot before → after: ${comparison.ok ? 'ok' : out.paint('red', 'regression')}`);
     for (const l of formatComparison(comparison)) out.line(`  ${l}`);
-  } else if (job.upgrade_status === 'failed' || job.upgrade_status === 'cancelled' || job.upgrade_status === 'complete' || job.upgrade_status === 'download_complete') {
+  } else if (job.upgrade_status === 'download_complete' || job.download_only) {
+    out.line('Snapshot comparison: none (a download-only job upgrades nothing)');
+  } else if (job.upgrade_status === 'failed' || job.upgrade_status === 'cancelled') {
     out.line(`Snapshot comparison: none (the job ended ${job.upgrade_status} before it)`);
+  } else if (job.upgrade_status === 'complete') {
+    out.line('Snapshot comparison: none was recorded for this job');
   } else out.line('Snapshot comparison: not yet (it runs after the last reboot)');
 }
 

@@ -235,6 +235,9 @@ test('planner: devices that cannot be upgraded are left out with why (an active 
   t.is(short.excluded.find((e) => e.serial === 'B3')?.reason, 'the upgrade path configured for 10.1.3 (10.2.9 → 11.0.6) does not reach the target 11.1.2');
   const reaches = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, path: ['10.2.9', '11.1.2', '12.1.0'] } : d)), waves: 'rest' }));
   t.true(reaches.units.some((u) => u.serials.includes('B3')), 'a path that passes through the target reaches it');
+  // The rest of another version's path (a device stopped partway along it) does not bind a target past it: the job derives one.
+  const borrowed = planCampaign(input({ devices: devices.map((d) => (d.serial === 'B3' ? { ...d, path: ['10.2.9', '11.0.6'], pathIsOwn: false } : d)), waves: 'rest' }));
+  t.true(borrowed.units.some((u) => u.serials.includes('B3')));
 });
 
 test('planner: a maintenance window too short for any unit to fit is refused at create (the campaign halted at once), naming the unit and both durations; windows that join up count as one', (t) => {

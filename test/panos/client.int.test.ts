@@ -438,14 +438,26 @@ test('client: a wait for a job that began before a restart counts its timeout fr
   let clock = 0;
   const c = client(server.host, { now: () => clock, sleep: async (ms) => void (clock += ms) });
   t.teardown(() => c.close());
-  // Began 50 s ago with a 60 s timeout: 10 s are left.
-  const late = await t.throwsAsync(c.waitForJob(42, { intervalMs: 5_000, timeoutMs: 60_000, elapsedMs: 50_000 }), { instanceOf: JobTimeoutError });
-  t.is(late?.elapsedMs, 60_000);
-  t.is(server.requests.length, 2);
-  // Began past its timeout: one look (it may have finished meanwhile), then the timeout.
-  const past = await t.throwsAsync(c.waitForJob(42, { intervalMs: 5_000, timeoutMs: 60_000, elapsedMs: 90_000 }), { instanceOf: JobTimeoutError });
-  t.is(past?.elapsedMs, 90_000);
-  t.is(server.requests.length, 3);
+  // Began 50 s ago with a 10-minute timeout: 9 min 10 s are left, looked at every 60 s.
+  const late = await t.throwsAsync(c.waitForJob(42, { intervalMs: 60_000, timeoutMs: 600_000, elapsedMs: 50_000 }), { instanceOf: JobTimeoutError });
+  t.is(late?.elapsedMs, 600_000);
+  t.is(server.requests.length, 10);
+  // Began past its timeout: a short last window of looks (two intervals and a request's timeout), then the timeout.
+  const before = server.requests.length;
+  const past = await t.throwsAsync(c.waitForJob(42, { intervalMs: 5_000, timeoutMs: 60_000, elapsedMs: 900_000 }), { instanceOf: JobTimeoutError });
+  t.true(server.requests.length - before >= 2, `${server.requests.length - before} looks`);
+  t.true((past?.elapsedMs ?? 0) >= 900_000);
+  t.true((past?.elapsedMs ?? 0) <= 900_000 + 10_000 + 30_000);
+});
+
+test('client: a late resumed wait whose first look meets a transient error still sees the job finished at the next look', async (t) => {
+  let n = 0;
+  const server = await startScriptedServer(t, () => (++n === 1 ? 'reset' : jobXml(job({ status: 'FIN', result: 'OK' }), Date.now())));
+  let clock = 0;
+  const c = client(server.host, { now: () => clock, sleep: async (ms) => void (clock += ms) });
+  t.teardown(() => c.close());
+  const done = await c.waitForJob(42, { intervalMs: 5_000, timeoutMs: 60_000, elapsedMs: 900_000 });
+  t.is(done.status, 'FIN');
 });
 
 test('client: when the job id is unknown then waitForJob throws the API error at once', async (t) => {

@@ -126,6 +126,11 @@ test('planUpgrade: a device stopped partway along a configured path (a cancel, a
   const two: PathRules = { ...DEFAULT_PATH_RULES, staticPaths: { '10.0.2': ['10.1.0', '10.5.1'], '9.1.9': ['10.1.0', '10.5.1', '11.1.0'] } };
   t.deepEqual(steps(planUpgrade({ current: '10.1.0', available: SEED_OFFER, rules: two })), ['10.5.1', '11.1.0']);
   t.is(reason(planUpgrade({ current: '11.1.0', available: SEED_OFFER, rules: SEED_RULES })), 'already runs 11.1.0, the end of the upgrade path configured for 10.0.2 (give a target version to go further)');
-  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '10.5.1'), ['11.1.0']);
-  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '9.0.0'), []);
+  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '10.5.1'), { versions: ['11.1.0'], from: '10.0.2' });
+  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '10.0.2'), { versions: ['10.1.0', '10.5.1', '11.1.0'], from: '10.0.2' });
+  t.deepEqual(configuredPath(SEED_RULES.staticPaths, '9.0.0'), { versions: [], from: null });
+  // Toward a target on the rest of that path, the rest is followed; toward one past it, the path is derived, not refused.
+  t.deepEqual(steps(planUpgrade({ current: '10.1.0', target: '10.5.1', available: SEED_OFFER, rules: SEED_RULES })), ['10.5.1']);
+  const beyond = planUpgrade({ current: '10.5.1', target: '11.2.3', available: [...SEED_OFFER, '11.2.3'], rules: SEED_RULES });
+  t.like(beyond, { ok: true, plan: { source: 'derived', target: '11.2.3' } });
 });

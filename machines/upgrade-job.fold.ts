@@ -436,7 +436,8 @@ export function evolveJob(state: JobState, fact: JobFact & { at?: string }): Job
       return {
         ...s,
         reboot: s.reboot ? { ...s.reboot, phase } : s.reboot,
-        message: `Rebooting into ${version} ${ordinal(s, hop)}: ${phase.replace(/-/g, ' ')}`,
+        // A restart the device never acknowledged (a crash or a timeout right after it was sent) may not have reached it.
+        message: `Rebooting into ${version} ${ordinal(s, hop)}: ${phase.replace(/-/g, ' ')}${phase === 'waiting-for-shutdown' && s.reboot && !s.reboot.acknowledged ? ' (the restart was not acknowledged: it is sent again if the device does not go down within the start grace)' : ''}`,
         progress: Math.max(s.progress, progressAt(s, hop, 0.7)),
       };
     }

@@ -146,6 +146,10 @@ test('job fold: when a reboot is requested, acknowledged, changes phase and comp
   const phased = evolveJob(acknowledged, { type: 'job.reboot.phase-changed', data: { version: '10.1.0', hop: 0, phase: 'waiting-for-auto-commit' } });
   t.deepEqual(phased.reboot, { version: '10.1.0', hop: 0, uptimeBefore: 3_196_800, acknowledged: true, phase: 'waiting-for-auto-commit', requestedAt: AT });
   t.is(phased.message, 'Rebooting into 10.1.0 (1/3): waiting for auto commit');
+  // Waiting for a shutdown after a restart the device never acknowledged: the message says it may be sent again.
+  const unacknowledged = evolveJob(requested, { type: 'job.reboot.phase-changed', data: { version: '10.1.0', hop: 0, phase: 'waiting-for-shutdown' } });
+  t.is(unacknowledged.message, 'Rebooting into 10.1.0 (1/3): waiting for shutdown (the restart was not acknowledged: it is sent again if the device does not go down within the start grace)');
+  t.is(evolveJob(acknowledged, { type: 'job.reboot.phase-changed', data: { version: '10.1.0', hop: 0, phase: 'waiting-for-shutdown' } }).message, 'Rebooting into 10.1.0 (1/3): waiting for shutdown');
   const completed = evolveJob(phased, { type: 'job.reboot.completed', data: { version: '10.1.0', hop: 0, uptime: 95 } });
   t.is(completed.reboot, null);
   t.is(completed.runningVersion, '10.1.0');

@@ -54,8 +54,9 @@ export interface WaitForRebootOptions {
   budgetMs: number;
   /**
    * How long ago the restart was requested (a wait resumed after a crash): the budget and the start grace
-   * count from then, and a timeout says the time since the request. The device is still looked at (twice,
-   * at most `pollMs` apart) however late the resume: it may have come back while nobody watched.
+   * count from then, and a timeout says the time since the request. However late the resume, the device
+   * is still looked at in a short last window (two polls and a request's timeout): it may have come back
+   * while nobody watched.
    */
   elapsedMs?: number;
   /** Between polls. */
@@ -216,17 +217,18 @@ export async function waitForReboot(client: RebootWaitClient, options: WaitForRe
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const autoCommitPolls = Math.max(1, options.autoCommitPolls ?? 3);
   const start = now();
+  const resumed = (options.elapsedMs ?? 0) > 0;
   const origin = start - Math.max(0, options.elapsedMs ?? 0);
-  // However late the resume, time for a look or two, each with its whole request timeout.
-  const lastLook = start + 2 * pollMs + requestTimeoutMs;
+  // However late a resumed wait, time for a look or two, each with its whole request timeout.
+  const lastLook = resumed ? start + 2 * pollMs + requestTimeoutMs : 0;
   let budgetDeadline = Math.max(origin + budgetMs, lastLook);
   const graceDeadline = Math.max(origin + graceMs, lastLook);
   /**
    * A device found back after the budget since the request was spent (the reboot ended while nobody
    * watched) still gets the time to be verified: chassis ready, its auto-commit, its version. One that
-   * never answers gets none.
+   * never answers gets none. A wait not resumed has its budget.
    */
-  const verifyDeadline = start + Math.min(graceMs, budgetMs);
+  const verifyDeadline = resumed ? start + Math.min(graceMs, budgetMs) : 0;
   let phase: RebootPhase = 'waiting-for-shutdown';
   let lastError: unknown;
   let seenUnfinished = false;

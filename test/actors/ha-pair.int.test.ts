@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { requestJson, type CommandName } from '../../bus/index.ts';
 import type { EventEnvelope } from '../../eventstore/index.ts';
 import type { DaemonConfig } from '../../actors/config.ts';
@@ -418,7 +418,11 @@ test('ha pair: when pausing between peers is configured then the job pauses afte
   t.like(resumeAgain, { code: 'JOB_STATE', message: `job ${submitted.job_id} already ended (complete); there is nothing to resume` });
 });
 
-test('ha pair: when cancelled once the second peer’s turn began but before its install then that peer is made functional again untouched and the pair ends cancelled', async (t) => {
+/**
+ * A one-hop pair paused between its peers, then resumed with the second peer (the active one) answering
+ * slowly, so that its child job is still validating when a test's cancel comes.
+ */
+async function resumedWithSlowSecondPeer(t: ExecutionContext): Promise<{ stack: Stack; submitted: PairStatusRecord }> {
   const stack = await startStack(t, nats, {
     scenario: scenario('ha-pair'),
     config: path(ONE_HOP, (c) => ({ ...c, ha: { ...c.ha, pauseBetweenPeers: true } })),
@@ -426,9 +430,13 @@ test('ha pair: when cancelled once the second peer’s turn began but before its
   await discover(stack);
   const submitted = await submitPair(stack, { device: ACTIVE });
   await pairAt(stack, submitted.job_id, (j) => j.paused || TERMINAL.has(j.upgrade_status));
-  // The second peer answers slowly: its child job is still validating when the cancel comes.
   await control(stack, ACTIVE, 'faults', { faults: { api: { latencyMs: 400 } } });
   await command(stack, 'job.resume', { jobId: submitted.job_id });
+  return { stack, submitted };
+}
+
+test('ha pair: when cancelled once the second peer’s turn began but before its install then that peer is made functional again untouched and the pair ends cancelled', async (t) => {
+  const { stack, submitted } = await resumedWithSlowSecondPeer(t);
   await pairAt(stack, submitted.job_id, (j) => j.step === 'upgrade-second' || TERMINAL.has(j.upgrade_status));
   const asked = await command<{ job: PairStatusRecord }>(stack, 'job.cancel', { jobId: submitted.job_id });
   t.is(asked.job.job_id, submitted.job_id);
@@ -448,15 +456,7 @@ test('ha pair: when cancelled once the second peer’s turn began but before its
 });
 
 test('ha pair: a cancel of a peer\'s own job is a cancel of its HA pair (the pair ended failed, and the peer it had failed over stayed so until recovery)', async (t) => {
-  const stack = await startStack(t, nats, {
-    scenario: scenario('ha-pair'),
-    config: path(ONE_HOP, (c) => ({ ...c, ha: { ...c.ha, pauseBetweenPeers: true } })),
-  });
-  await discover(stack);
-  const submitted = await submitPair(stack, { device: ACTIVE });
-  await pairAt(stack, submitted.job_id, (j) => j.paused || TERMINAL.has(j.upgrade_status));
-  await control(stack, ACTIVE, 'faults', { faults: { api: { latencyMs: 400 } } });
-  await command(stack, 'job.resume', { jobId: submitted.job_id });
+  const { stack, submitted } = await resumedWithSlowSecondPeer(t);
   const running = await pairAt(stack, submitted.job_id, (j) => (j.step === 'upgrade-second' && j.peers.some((p) => p.role === 'upgrade-second')) || TERMINAL.has(j.upgrade_status));
   const childId = running.peers.find((p) => p.role === 'upgrade-second')!.job_id;
   const asked = await command<{ job: PairStatusRecord }>(stack, 'job.cancel', { jobId: childId });

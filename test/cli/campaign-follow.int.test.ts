@@ -1,34 +1,19 @@
 import test from 'ava';
-import { join } from 'node:path';
-import { connectNats } from '../../bus/connect.ts';
-import { startNatsServer } from '../../bus/nats-server.ts';
-import { serveJson } from '../../bus/rpc.ts';
-import { DaemonClient } from '../../cli/client.ts';
 import { followCampaign } from '../../cli/commands/campaign.ts';
 import { connectionNotice } from '../../cli/follow.ts';
 import type { Output } from '../../cli/output.ts';
 import type { CampaignRecord } from '../../machines/campaign.record.ts';
-import { tempDir, uniquePrefix, waitFor } from '../helpers/index.ts';
+import { waitFor } from '../helpers/index.ts';
+import { restartableNats } from '../helpers/restartable-nats.ts';
 
 test('campaign --watch: when the daemon\'s NATS server goes away it says so, and once it is back it reads the campaign until the daemon answers and prints what happened meanwhile', async (t) => {
-  const storeDir = join(tempDir(t), 'nats');
-  const first = await startNatsServer({ storeDir, guard: 'none' });
-  let server = first;
-  t.teardown(() => server.stop());
-  const prefix = uniquePrefix();
-  const client = new DaemonClient({ url: server.url, source: 'test', prefix });
-  t.teardown(() => client.close());
+  const nats = await restartableNats(t);
+  const { client } = nats;
   // A stand-in daemon answering campaign.get with the campaign as it is now.
   let unit = { unit: 1, hostnames: ['fw-01'], stage_job_id: null as string | null, job_id: 'j1' as string | null, status: 'running', message: '' };
   let campaign = { campaign_id: 'c1', status: 'running', message: 'wave 1 running' };
   const record = (): CampaignRecord => ({ ...campaign, waves: [{ members: [unit] }] }) as unknown as CampaignRecord;
-  const startDaemon = async (): Promise<() => Promise<void>> => {
-    const daemon = await connectNats(server.url, 'fake-daemon');
-    t.teardown(() => daemon.close());
-    serveJson(daemon, client.subjects.cmd('campaign.get'), () => ({ campaign: record() }));
-    await daemon.flush();
-    return () => daemon.close();
-  };
+  const startDaemon = () => nats.startDaemon('campaign.get', () => ({ campaign: record() }));
   const stopDaemon = await startDaemon();
 
   const lines: string[] = [];
@@ -40,13 +25,13 @@ test('campaign --watch: when the daemon\'s NATS server goes away it says so, and
   // Once it follows, the daemon goes with its private server.
   await new Promise((resolve) => setTimeout(resolve, 300));
   await stopDaemon();
-  await server.stop();
+  await nats.stop();
   await waitFor(() => notices.length === 1, 10_000);
-  t.regex(notices[0]!, new RegExp(`^warning: lost the connection to ${server.url.replace(/[.]/g, '\\.')}: the daemon or its NATS server stopped`));
+  t.regex(notices[0]!, new RegExp(`^warning: lost the connection to ${nats.url.replace(/[.]/g, '\\.')}: the daemon or its NATS server stopped`));
   // The unit and the campaign end while the connection is down: their events are never seen.
   unit = { ...unit, status: 'complete', message: 'Upgrade complete: 10.1.6 → 11.1.0' };
   campaign = { ...campaign, status: 'completed', message: 'campaign c1 completed: 1 unit upgraded' };
-  server = await startNatsServer({ storeDir, port: first.port, guard: 'none' });
+  await nats.restart();
   await waitFor(() => notices.length === 2, 15_000);
   t.regex(notices[1]!, /is back: following again$/);
   // The daemon comes back after its server: the watch reads the campaign again until it answers.
